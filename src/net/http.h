@@ -1,0 +1,51 @@
+// HTTP request and response values exchanged between the network layer and the router.
+// Deliberately free of Boost types so that the api layer compiles fast and is testable
+// without sockets.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ehr::net {
+
+struct Header {
+  std::string name;
+  std::string value;
+};
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as received: path and query
+  std::string path;    // target up to '?', percent-encoded as received
+  std::string query;   // after '?', without it
+  std::vector<Header> headers;
+  std::string body;
+  std::string request_id;  // X-Request-Id (validated) or generated
+
+  // Case-insensitive lookup; empty when absent.
+  std::string_view GetHeader(std::string_view name) const;
+  bool HasHeader(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<Header> headers;
+  std::string body;
+  // Route template for the access log ("/fhir/{type}/{id}"): never the concrete path.
+  std::string route;
+
+  void SetHeader(std::string_view name, std::string value);
+  std::string_view GetHeader(std::string_view name) const;
+};
+
+// Decodes %XX escapes (and '+' as space when `plus_as_space`). Invalid escapes are kept.
+std::string PercentDecode(std::string_view s, bool plus_as_space);
+
+// Splits an application/x-www-form-urlencoded string into decoded name/value pairs.
+std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
+
+}  // namespace ehr::net

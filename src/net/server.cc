@@ -1,0 +1,405 @@
+#include "net/server.h"
+
+#include <zlib.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "core/ids.h"
+#include "core/log.h"
+
+namespace ehr::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+struct Conn {
+  explicit Conn(tcp::socket s) : stream(std::move(s)) {}
+  beast::tcp_stream stream;
+  bool idle = true;  // only touched on the connection's strand
+};
+
+bool ValidRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool AcceptsGzip(std::string_view accept_encoding) {
+  // Good enough for real clients: "gzip" listed and not explicitly refused with q=0.
+  size_t pos = accept_encoding.find("gzip");
+  if (pos == std::string_view::npos) return false;
+  std::string_view rest = accept_encoding.substr(pos + 4);
+  size_t comma = rest.find(',');
+  std::string_view params = rest.substr(0, comma);
+  return params.find("q=0") == std::string_view::npos || params.find("q=0.") != std::string_view::npos;
+}
+
+bool Compressible(std::string_view content_type) {
+  return content_type.find("json") != std::string_view::npos || content_type.find("text") != std::string_view::npos ||
+         content_type.find("xml") != std::string_view::npos || content_type.find("javascript") != std::string_view::npos;
+}
+
+Response PlainError(int status, std::string_view diagnostics) {
+  Response r;
+  r.status = status;
+  r.route = "(rejected)";
+  r.SetHeader("Content-Type", "application/fhir+json");
+  r.body = R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":")";
+  r.body += status == 413 ? "too-long" : "structure";
+  r.body += R"(","diagnostics":")";
+  log::AppendJsonEscaped(r.body, diagnostics);
+  r.body += "\"}]}";
+  return r;
+}
+
+}  // namespace
+
+std::string GzipCompress(std::string_view data) {
+  z_stream zs{};
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
+  std::string out;
+  out.resize(deflateBound(&zs, data.size()) + 32);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return rc == Z_STREAM_END ? out : std::string();
+}
+
+struct HttpServer::Impl {
+  Impl(ServerOptions o, Handler h)
+      : options(std::move(o)),
+        handler(std::move(h)),
+        ioc(options.io_threads > 0 ? options.io_threads : static_cast<int>(std::thread::hardware_concurrency())),
+        workers(static_cast<size_t>(options.worker_threads > 0 ? options.worker_threads : 1)),
+        acceptor(ioc) {}
+
+  ServerOptions options;
+  Handler handler;
+  asio::io_context ioc;
+  asio::thread_pool workers;
+  tcp::acceptor acceptor;
+  uint16_t bound_port = 0;
+  std::atomic<bool> stopping{false};
+  std::mutex conns_mu;
+  std::unordered_set<std::shared_ptr<Conn>> conns;  // GUARDED_BY(conns_mu)
+
+  // Runs the handler on the worker pool and resumes the coroutine on its own executor.
+  asio::awaitable<Response> RunHandler(Request& req) {
+    auto token = asio::use_awaitable;
+    return asio::async_initiate<decltype(token), void(Response)>(
+        [this, &req](auto completion) {
+          auto ex = asio::get_associated_executor(completion);
+          auto work = asio::make_work_guard(ex);
+          asio::post(workers, [this, &req, completion = std::move(completion), work = std::move(work)]() mutable {
+            Response resp = CallHandler(req);
+            auto ex2 = work.get_executor();
+            asio::post(ex2, [completion = std::move(completion), resp = std::move(resp)]() mutable {
+              std::move(completion)(std::move(resp));
+            });
+          });
+        },
+        token);
+  }
+
+  Response CallHandler(Request& req) {
+    try {
+      return handler(req);
+    } catch (const std::exception&) {
+      // A bug, not a user error: answer 500 with the request id, log without details (no PHI).
+      log::Error("handler_exception", {{"request_id", req.request_id}});
+      Response r = PlainError(500, "Internal error; request id " + req.request_id);
+      r.route = "(exception)";
+      return r;
+    }
+  }
+
+  void Decorate(const Request& req, Response& resp) {
+    resp.SetHeader("X-Request-Id", req.request_id);
+    if (!options.cors_allow_origin.empty() && req.HasHeader("Origin")) {
+      resp.SetHeader("Access-Control-Allow-Origin", options.cors_allow_origin);
+      resp.SetHeader("Access-Control-Expose-Headers",
+                     "Location, Content-Location, ETag, Last-Modified, X-Request-Id, Retry-After");
+      if (options.cors_allow_origin != "*") resp.SetHeader("Vary", "Origin");
+    }
+    if (resp.body.size() >= options.gzip_min_bytes && resp.GetHeader("Content-Encoding").empty() &&
+        Compressible(resp.GetHeader("Content-Type")) && AcceptsGzip(req.GetHeader("Accept-Encoding"))) {
+      std::string gz = GzipCompress(resp.body);
+      if (!gz.empty()) {
+        resp.body = std::move(gz);
+        resp.SetHeader("Content-Encoding", "gzip");
+        resp.SetHeader("Vary", "Accept-Encoding");
+      }
+    }
+  }
+
+  std::optional<Response> Preflight(const Request& req) {
+    if (req.method != "OPTIONS" || options.cors_allow_origin.empty() || !req.HasHeader("Origin") ||
+        !req.HasHeader("Access-Control-Request-Method"))
+      return std::nullopt;
+    Response r;
+    r.status = 204;
+    r.route = "(cors-preflight)";
+    r.SetHeader("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+    std::string_view asked = req.GetHeader("Access-Control-Request-Headers");
+    r.SetHeader("Access-Control-Allow-Headers",
+                asked.empty() ? std::string("Authorization, Content-Type, If-Match, If-None-Match, Prefer")
+                              : std::string(asked));
+    r.SetHeader("Access-Control-Max-Age", "600");
+    return r;
+  }
+
+  asio::awaitable<void> WriteResponse(Conn& conn, const Request& req, Response& resp, bool keep_alive,
+                                      beast::error_code& ec) {
+    http::response<http::string_body> out{static_cast<http::status>(resp.status), 11};
+    for (auto& h : resp.headers) out.set(h.name, h.value);
+    out.keep_alive(keep_alive);
+    size_t length = resp.body.size();
+    out.body() = std::move(resp.body);
+    out.prepare_payload();
+    if (req.method == "HEAD") out.content_length(length);
+    if (resp.status == 204 || resp.status == 304) {
+      out.body().clear();
+      out.content_length(boost::none);
+      out.erase(http::field::content_length);
+    }
+    conn.stream.expires_after(options.body_timeout);
+    if (req.method == "HEAD") {
+      http::response_serializer<http::string_body> sr{out};
+      co_await http::async_write_header(conn.stream, sr, asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+      co_await http::async_write(conn.stream, out, asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  asio::awaitable<void> Session(std::shared_ptr<Conn> conn) {
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    bool first = true;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(options.max_body_bytes);
+      parser.header_limit(64 * 1024);
+      conn->idle = true;
+      if (stopping) break;
+      conn->stream.expires_after(first || buffer.size() > 0 ? options.header_timeout : options.idle_timeout);
+      first = false;
+      co_await http::async_read_header(conn->stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      conn->idle = false;
+      auto started = std::chrono::steady_clock::now();
+      if (ec) {
+        if (ec == http::error::header_limit || ec == http::error::body_limit) {
+          Request req;
+          req.method = ec == http::error::body_limit ? std::string(parser.get().method_string()) : "GET";
+          req.request_id = NewRequestId();
+          co_await RejectAndClose(*conn, req, ec == http::error::body_limit ? 413 : 431, started);
+        }
+        break;
+      }
+      auto& header = parser.get();
+      if (beast::iequals(header[http::field::expect], "100-continue")) {
+        http::response<http::empty_body> cont{http::status::continue_, 11};
+        co_await http::async_write(conn->stream, cont, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) break;
+      }
+      conn->stream.expires_after(options.body_timeout);
+      co_await http::async_read(conn->stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      Request req;
+      std::string_view incoming_id = parser.get()["X-Request-Id"];
+      req.request_id = ValidRequestId(incoming_id) ? std::string(incoming_id) : NewRequestId();
+      if (ec) {
+        if (ec == http::error::body_limit) {
+          req.method = std::string(parser.get().method_string());
+          co_await RejectAndClose(*conn, req, 413, started);
+        }
+        break;
+      }
+      auto msg = parser.release();
+      bool keep_alive = msg.keep_alive();
+      req.method = std::string(msg.method_string());
+      req.target = std::string(msg.target());
+      size_t q = req.target.find('?');
+      req.path = req.target.substr(0, q);
+      if (q != std::string::npos) req.query = req.target.substr(q + 1);
+      for (const auto& field : msg) {
+        req.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+      }
+      req.body = std::move(msg.body());
+
+      Response resp;
+      if (auto pre = Preflight(req)) {
+        resp = std::move(*pre);
+      } else if (options.run_inline && options.run_inline(req)) {
+        resp = CallHandler(req);
+      } else {
+        resp = co_await RunHandler(req);
+      }
+      Decorate(req, resp);
+      if (stopping) keep_alive = false;
+      int status = resp.status;
+      std::string route = resp.route;
+      size_t bytes = resp.body.size();
+      co_await WriteResponse(*conn, req, resp, keep_alive, ec);
+      LogAccess(req, route, status, bytes, started);
+      if (ec || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    conn->stream.socket().close(ignored);
+    std::lock_guard<std::mutex> lock(conns_mu);
+    conns.erase(conn);
+  }
+
+  // Answers 413/431 and closes, reading (and discarding) what the client still sends for a
+  // moment so that the answer is not lost to a TCP reset.
+  asio::awaitable<void> RejectAndClose(Conn& conn, const Request& req, int status,
+                                       std::chrono::steady_clock::time_point started) {
+    Response r = status == 413 ? PlainError(413, "Request body exceeds the limit of " +
+                                                     std::to_string(options.max_body_bytes) + " bytes")
+                               : PlainError(431, "Request headers too large");
+    Decorate(req, r);
+    beast::error_code ec;
+    co_await WriteResponse(conn, req, r, false, ec);
+    LogAccess(req, r.route, r.status, r.body.size(), started);
+    if (ec) co_return;
+    conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    conn.stream.expires_after(std::chrono::seconds(1));
+    std::array<char, 16384> sink;
+    size_t drained = 0;
+    while (!ec && drained < 8 * 1024 * 1024) {
+      drained += co_await conn.stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  // One access log line: the route template, never the concrete path or query (PHI).
+  void LogAccess(const Request& req, const std::string& route, int status, size_t bytes,
+                 std::chrono::steady_clock::time_point started) {
+    if (!options.access_log) return;
+    auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+    log::Info("http_request", {{"request_id", req.request_id},
+                               {"method", req.method},
+                               {"route", route.empty() ? std::string("(unrouted)") : route},
+                               {"status", status},
+                               {"bytes", static_cast<uint64_t>(bytes)},
+                               {"latency_ms", static_cast<double>(micros) / 1000.0}});
+  }
+
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      beast::error_code ec;
+      tcp::socket socket = co_await acceptor.async_accept(asio::make_strand(ioc),
+                                                          asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        if (stopping || ec == asio::error::operation_aborted) co_return;
+        continue;  // e.g. EMFILE: keep serving existing connections
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      auto conn = std::make_shared<Conn>(std::move(socket));
+      {
+        std::lock_guard<std::mutex> lock(conns_mu);
+        conns.insert(conn);
+      }
+      auto ex = conn->stream.get_executor();
+      asio::co_spawn(ex, Session(conn), asio::detached);
+    }
+  }
+};
+
+HttpServer::HttpServer(ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+HttpServer::~HttpServer() {
+  Stop();
+  impl_->workers.join();
+}
+
+Status HttpServer::Start() {
+  beast::error_code ec;
+  auto address = asio::ip::make_address(impl_->options.host, ec);
+  if (ec) return Status::Invalid("Invalid listen address: " + impl_->options.host);
+  tcp::endpoint endpoint(address, impl_->options.port);
+  auto& acc = impl_->acceptor;
+  acc.open(endpoint.protocol(), ec);
+  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(endpoint, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::Unavailable("Cannot listen on " + impl_->options.host + ":" +
+                                     std::to_string(impl_->options.port) + ": " + ec.message());
+  impl_->bound_port = acc.local_endpoint().port();
+  asio::co_spawn(impl_->ioc, impl_->Accept(), asio::detached);
+  return Status::Ok();
+}
+
+uint16_t HttpServer::port() const { return impl_->bound_port; }
+
+void HttpServer::Run() {
+  int n = impl_->options.io_threads > 0 ? impl_->options.io_threads
+                                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> threads;
+  for (int i = 1; i < n; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+void HttpServer::Stop() {
+  if (impl_->stopping.exchange(true)) return;
+  Impl* impl = impl_.get();
+  asio::post(impl->ioc, [impl] {
+    beast::error_code ec;
+    impl->acceptor.close(ec);
+    std::vector<std::shared_ptr<Conn>> snapshot;
+    {
+      std::lock_guard<std::mutex> lock(impl->conns_mu);
+      snapshot.assign(impl->conns.begin(), impl->conns.end());
+    }
+    for (auto& c : snapshot) {
+      asio::post(c->stream.get_executor(), [c] {
+        if (c->idle) c->stream.socket().cancel();
+      });
+    }
+    // In-flight requests get the grace period; then everything stops.
+    auto timer = std::make_shared<asio::steady_timer>(impl->ioc, impl->options.shutdown_grace);
+    timer->async_wait([impl, timer](beast::error_code wait_ec) {
+      if (!wait_ec) impl->ioc.stop();
+    });
+    // When all connections are gone before the grace ends, cancel the timer so run() returns.
+    auto poll = std::make_shared<asio::steady_timer>(impl->ioc);
+    auto check = std::make_shared<std::function<void()>>();
+    *check = [impl, timer, poll, check] {
+      bool empty;
+      {
+        std::lock_guard<std::mutex> lock(impl->conns_mu);
+        empty = impl->conns.empty();
+      }
+      if (empty) {
+        timer->cancel();
+        *check = nullptr;  // break the self-reference
+        return;
+      }
+      poll->expires_after(std::chrono::milliseconds(20));
+      poll->async_wait([check](beast::error_code) {
+        if (*check) (*check)();
+      });
+    };
+    (*check)();
+  });
+}
+
+}  // namespace ehr::net
