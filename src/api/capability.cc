@@ -1,0 +1,101 @@
+// GET /fhir/metadata: a CapabilityStatement that says exactly what this server does today.
+#include "api/service_impl.h"
+#include "fhir/model/model.h"
+
+namespace ehr::api {
+
+namespace {
+
+json::Value Code(const char* code) {
+  json::Value o = json::Value::MakeObject();
+  o.Set("code", json::Value(code));
+  return o;
+}
+
+json::Value SearchParam(const char* name, const char* type, const char* doc) {
+  json::Value o = json::Value::MakeObject();
+  o.Set("name", json::Value(name));
+  o.Set("type", json::Value(type));
+  o.Set("documentation", json::Value(doc));
+  return o;
+}
+
+bool HasIdentifier(std::string_view type) {
+  const fhir::TypeDef* def = fhir::FindType(type);
+  if (!def) return false;
+  for (const auto& e : def->elements) {
+    if (e.name == "identifier") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+net::Response FhirService::Impl::Capabilities(const RequestContext& ctx) {
+  json::Value cs = json::Value::MakeObject();
+  cs.Set("resourceType", json::Value("CapabilityStatement"));
+  cs.Set("status", json::Value("active"));
+  cs.Set("date", json::Value(FormatInstant(clock.Now()).substr(0, 10)));
+  cs.Set("publisher", json::Value("ehr"));
+  cs.Set("kind", json::Value("instance"));
+  json::Value software = json::Value::MakeObject();
+  software.Set("name", json::Value("ehr"));
+  software.Set("version", json::Value(options.version));
+  cs.Set("software", std::move(software));
+  json::Value implementation = json::Value::MakeObject();
+  implementation.Set("description", json::Value("ehr FHIR R4 server" +
+                                                (options.region.empty() ? std::string() : ", region " + options.region)));
+  implementation.Set("url", json::Value(ctx.base_url));
+  cs.Set("implementation", std::move(implementation));
+  cs.Set("fhirVersion", json::Value("4.0.1"));
+  json::Array formats;
+  formats.emplace_back("application/fhir+json");
+  formats.emplace_back("json");
+  cs.Set("format", json::Value(std::move(formats)));
+  json::Array patch_formats;
+  patch_formats.emplace_back("application/json-patch+json");
+  cs.Set("patchFormat", json::Value(std::move(patch_formats)));
+
+  json::Value rest = json::Value::MakeObject();
+  rest.Set("mode", json::Value("server"));
+  rest.Set("documentation",
+           json::Value("Search supports _id and identifier (token) only; other search parameters, "
+                       "_include, _sort and operations arrive with later releases. Idempotency-Key is honoured "
+                       "on POST for 24 hours."));
+  json::Value security = json::Value::MakeObject();
+  security.Set("description", json::Value("Authentication is not enabled on this instance (development mode)."));
+  rest.Set("security", std::move(security));
+  json::Array resources;
+  for (std::string_view type : fhir::ResourceTypes()) {
+    json::Value r = json::Value::MakeObject();
+    r.Set("type", json::Value(std::string(type)));
+    json::Array interactions;
+    for (const char* code : {"read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create",
+                             "search-type"}) {
+      interactions.push_back(Code(code));
+    }
+    r.Set("interaction", json::Value(std::move(interactions)));
+    r.Set("versioning", json::Value("versioned-update"));
+    r.Set("readHistory", json::Value(true));
+    r.Set("updateCreate", json::Value(true));
+    r.Set("conditionalCreate", json::Value(true));
+    r.Set("conditionalRead", json::Value("not-supported"));
+    r.Set("conditionalUpdate", json::Value(true));
+    r.Set("conditionalDelete", json::Value("single"));
+    json::Array params;
+    params.push_back(SearchParam("_id", "token", "Logical id of the resource"));
+    if (HasIdentifier(type)) params.push_back(SearchParam("identifier", "token", "Business identifier: system|value, |value or value"));
+    r.Set("searchParam", json::Value(std::move(params)));
+    resources.push_back(std::move(r));
+  }
+  rest.Set("resource", json::Value(std::move(resources)));
+  json::Array system;
+  for (const char* code : {"transaction", "batch", "history-system"}) system.push_back(Code(code));
+  rest.Set("interaction", json::Value(std::move(system)));
+  json::Array rests;
+  rests.push_back(std::move(rest));
+  cs.Set("rest", json::Value(std::move(rests)));
+  return JsonResponse(200, cs, ctx);
+}
+
+}  // namespace ehr::api

@@ -1,0 +1,218 @@
+#include "api/interactions.h"
+
+#include "api/criteria.h"
+#include "core/ids.h"
+#include "fhir/model/model.h"
+#include "fhir/patch/json_patch.h"
+#include "fhir/validate/validate.h"
+
+namespace ehr::api {
+
+Status CheckResource(const json::Value& resource, std::string_view expected_type, const std::string& path) {
+  if (!resource.is_object()) {
+    return Status::Invalid("A resource must be a JSON object", path, "structure");
+  }
+  std::string_view type = resource.GetString("resourceType");
+  if (type.empty()) {
+    return Status::Invalid("The resource has no resourceType", path, "required");
+  }
+  if (!fhir::IsResourceType(type)) {
+    return Status::Invalid("Unknown resource type '" + std::string(type) + "'",
+                           path.empty() ? "resourceType" : path + ".resourceType", "not-supported");
+  }
+  if (!expected_type.empty() && type != expected_type) {
+    return Status::Invalid("resourceType '" + std::string(type) + "' does not match the URL's type '" +
+                               std::string(expected_type) + "'",
+                           path.empty() ? std::string(type) + ".resourceType" : path + ".resourceType");
+  }
+  Status st = fhir::ValidateResource(resource);
+  if (!st.ok() && !path.empty()) {
+    // Validation paths start with the type ("Patient.birthDate"): place them under the entry.
+    for (auto& issue : st.mutable_issues()) {
+      bool typed = issue.expression.compare(0, type.size(), type) == 0;
+      issue.expression = path + (typed ? issue.expression.substr(type.size()) : "");
+    }
+  }
+  return st;
+}
+
+Result<json::Value> PrepareResource(std::string_view body, std::string_view expected_type) {
+  if (body.empty()) return Status::Invalid("The request has no body; a resource was expected", "", "required");
+  EHR_ASSIGN_OR_RETURN(json::Value resource, json::Parse(body));
+  EHR_RETURN_IF_ERROR(CheckResource(resource, expected_type, ""));
+  return resource;
+}
+
+std::optional<int64_t> ParseVersionTag(std::string_view etag) {
+  if (etag.substr(0, 2) == "W/") etag.remove_prefix(2);
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+  if (etag.empty() || etag.size() > 18) return std::nullopt;
+  int64_t v = 0;
+  for (char c : etag) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+std::string VersionTag(int64_t version) { return "W/\"" + std::to_string(version) + "\""; }
+
+std::string StampResource(json::Value& resource, const std::string& id, int64_t version, Micros last_updated) {
+  resource.SetAt(1, "id", json::Value(id));
+  json::Value* meta = resource.Find("meta");
+  if (!meta || !meta->is_object()) {
+    meta = &resource.SetAt(2, "meta", json::Value::MakeObject());
+  }
+  meta->SetAt(0, "versionId", json::Value(std::to_string(version)));
+  meta->SetAt(1, "lastUpdated", json::Value(FormatInstant(last_updated)));
+  return json::Write(resource);
+}
+
+Result<WriteResult> TxnOps::Store(const std::string& type, const std::string& id, json::Value resource,
+                                  int64_t version, const char* method, int status) {
+  store::NewVersion v;
+  v.tenant = tenant_;
+  v.type = type;
+  v.id = id;
+  v.version = version;
+  v.last_updated = txn_.Now();
+  v.method = method;
+  v.tokens = ExtractTokens(resource);
+  v.body = StampResource(resource, id, version, v.last_updated);
+  EHR_RETURN_IF_ERROR(txn_.Put(v));
+  WriteResult r;
+  r.status = status;
+  r.created = status == 201;
+  r.record = store::VersionRecord{type, id, version, v.last_updated, false, method, std::move(v.body), 0};
+  return r;
+}
+
+Result<std::vector<std::string>> TxnOps::Match(const std::string& type, const std::string& criteria,
+                                               std::string_view context, int limit) {
+  EHR_ASSIGN_OR_RETURN(auto parsed, ParseCriteria(criteria, context));
+  CriteriaReader reader{
+      [this, &type](std::string_view id) { return txn_.ReadCurrent(tenant_, type, id); },
+      [this](const store::TokenQuery& q) { return txn_.FindIdsByToken(q); },
+  };
+  return FindMatches(tenant_, type, parsed, reader, limit);
+}
+
+Result<WriteResult> TxnOps::Create(const std::string& type, json::Value resource, const std::string& if_none_exist,
+                                   std::string id) {
+  if (!if_none_exist.empty()) {
+    EHR_ASSIGN_OR_RETURN(auto ids, Match(type, if_none_exist, "If-None-Exist"));
+    if (ids.size() > 1) {
+      return Status::PreconditionFailed("If-None-Exist criteria match more than one resource");
+    }
+    if (ids.size() == 1) {
+      EHR_ASSIGN_OR_RETURN(auto current, txn_.ReadCurrent(tenant_, type, ids[0]));
+      if (!current) return Status::Internal("Matched resource vanished");
+      WriteResult r;
+      r.status = 200;
+      r.matched_existing = true;
+      r.record = std::move(*current);
+      return r;
+    }
+  }
+  if (id.empty()) id = NewUuid();
+  return Store(type, id, std::move(resource), 1, "POST", 201);
+}
+
+Result<WriteResult> TxnOps::Update(const std::string& type, const std::string& id, json::Value resource,
+                                   std::optional<int64_t> if_match, const char* method) {
+  std::string_view body_id = resource.GetString("id");
+  if (body_id.empty()) {
+    return Status::Invalid("The resource must have an id equal to the id in the URL", type + ".id", "required");
+  }
+  if (body_id != id) {
+    return Status::Invalid("The id in the resource ('" + std::string(body_id) + "') does not match the URL", type + ".id");
+  }
+  if (!IsValidFhirId(id)) return Status::Invalid("Invalid resource id in the URL", type + ".id");
+  EHR_ASSIGN_OR_RETURN(auto current, txn_.ReadCurrent(tenant_, type, id));
+  if (if_match) {
+    if (!current || current->deleted) {
+      return Status::PreconditionFailed("If-Match given but the resource does not exist");
+    }
+    if (current->version != *if_match) {
+      return Status::PreconditionFailed("Version conflict: If-Match " + std::to_string(*if_match) +
+                                        " but the current version is " + std::to_string(current->version));
+    }
+  }
+  int64_t version = current ? current->version + 1 : 1;
+  int status = (!current || current->deleted) ? 201 : 200;
+  return Store(type, id, std::move(resource), version, method, status);
+}
+
+Result<WriteResult> TxnOps::ConditionalUpdate(const std::string& type, const std::string& criteria,
+                                              json::Value resource, std::optional<int64_t> if_match) {
+  EHR_ASSIGN_OR_RETURN(auto ids, Match(type, criteria, "conditional update"));
+  if (ids.size() > 1) return Status::PreconditionFailed("Conditional update criteria match more than one resource");
+  std::string_view body_id = resource.GetString("id");
+  if (ids.empty()) {
+    std::string id = body_id.empty() ? NewUuid() : std::string(body_id);
+    if (!body_id.empty()) return Update(type, id, std::move(resource), if_match);
+    resource.SetAt(1, "id", json::Value(id));
+    return Update(type, id, std::move(resource), if_match);
+  }
+  if (!body_id.empty() && body_id != ids[0]) {
+    return Status::Invalid("The id in the resource does not match the resource found by the criteria", type + ".id");
+  }
+  resource.SetAt(1, "id", json::Value(ids[0]));
+  return Update(type, ids[0], std::move(resource), if_match);
+}
+
+Result<WriteResult> TxnOps::Delete(const std::string& type, const std::string& id, std::optional<int64_t> if_match) {
+  EHR_ASSIGN_OR_RETURN(auto current, txn_.ReadCurrent(tenant_, type, id));
+  if (!current) return Status::NotFound("Resource " + type + "/" + id + " is not known");
+  if (if_match && (current->deleted || current->version != *if_match)) {
+    return Status::PreconditionFailed("Version conflict on delete");
+  }
+  WriteResult r;
+  r.status = 204;
+  if (current->deleted) {  // deleting twice changes nothing
+    r.record = std::move(*current);
+    return r;
+  }
+  store::NewVersion v;
+  v.tenant = tenant_;
+  v.type = type;
+  v.id = id;
+  v.version = current->version + 1;
+  v.last_updated = txn_.Now();
+  v.deleted = true;
+  v.method = "DELETE";
+  EHR_RETURN_IF_ERROR(txn_.Put(v));
+  r.record = store::VersionRecord{type, id, v.version, v.last_updated, true, "DELETE", "", 0};
+  return r;
+}
+
+Result<WriteResult> TxnOps::ConditionalDelete(const std::string& type, const std::string& criteria) {
+  EHR_ASSIGN_OR_RETURN(auto ids, Match(type, criteria, "conditional delete"));
+  if (ids.size() > 1) return Status::PreconditionFailed("Conditional delete criteria match more than one resource");
+  if (ids.empty()) {
+    WriteResult r;
+    r.status = 204;  // nothing matched: nothing to do
+    return r;
+  }
+  return Delete(type, ids[0], std::nullopt);
+}
+
+Result<WriteResult> TxnOps::Patch(const std::string& type, const std::string& id, const json::Value& patch,
+                                  std::optional<int64_t> if_match) {
+  EHR_ASSIGN_OR_RETURN(auto current, txn_.ReadCurrent(tenant_, type, id));
+  if (!current) return Status::NotFound("Resource " + type + "/" + id + " is not known");
+  if (current->deleted) return Status::Gone("Resource " + type + "/" + id + " was deleted");
+  if (if_match && current->version != *if_match) {
+    return Status::PreconditionFailed("Version conflict: If-Match " + std::to_string(*if_match) +
+                                      " but the current version is " + std::to_string(current->version));
+  }
+  EHR_ASSIGN_OR_RETURN(json::Value resource, json::Parse(current->body));
+  EHR_RETURN_IF_ERROR(fhir::ApplyJsonPatch(resource, patch));
+  if (resource.GetString("resourceType") != type || resource.GetString("id") != id) {
+    return Status::Unprocessable("A patch may not change resourceType or id");
+  }
+  EHR_RETURN_IF_ERROR(CheckResource(resource, type, ""));
+  return Store(type, id, std::move(resource), current->version + 1, "PATCH", 200);
+}
+
+}  // namespace ehr::api

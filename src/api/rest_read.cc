@@ -1,0 +1,251 @@
+// Reads: read, vread, history (instance, type, system) and the foundation's minimal search.
+#include <set>
+
+#include "api/criteria.h"
+#include "api/service_impl.h"
+#include "core/ids.h"
+#include "core/log.h"
+
+namespace ehr::api {
+
+namespace {
+
+net::Response NotModified(const store::VersionRecord& rec) {
+  net::Response r;
+  r.status = 304;
+  r.SetHeader("ETag", VersionTag(rec.version));
+  r.SetHeader("Last-Modified", FormatHttpDate(rec.last_updated));
+  return r;
+}
+
+net::Response RepresentationOf(const store::VersionRecord& rec, const RequestContext& ctx) {
+  net::Response r = JsonResponse(200, rec.body, ctx);
+  r.SetHeader("ETag", VersionTag(rec.version));
+  r.SetHeader("Last-Modified", FormatHttpDate(rec.last_updated));
+  return r;
+}
+
+net::Response GoneResponse(const store::VersionRecord& rec, const RequestContext& ctx) {
+  net::Response r = ErrorResponse(Status::Gone("Resource " + rec.type + "/" + rec.id + " was deleted"), ctx);
+  r.SetHeader("ETag", VersionTag(rec.version));
+  r.SetHeader("Last-Modified", FormatHttpDate(rec.last_updated));
+  return r;
+}
+
+// _count: 0 < n <= max; bad values are errors (clear 400 rather than a silent default).
+Result<int> PageSize(const std::string& value, const ServiceOptions& o) {
+  if (value.empty()) return o.default_page_size;
+  int n = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9' || n > 1000000) return Status::Invalid("_count must be a non-negative integer", "_count");
+    n = n * 10 + (c - '0');
+  }
+  return std::min(std::max(n, 0), o.max_page_size);
+}
+
+std::string Encode(std::string_view s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~' || c == '|' || c == ':' || c == ',') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+void AppendLink(std::string& out, bool& first, const char* relation, const std::string& url) {
+  out += first ? "" : ",";
+  first = false;
+  out += R"({"relation":")";
+  out += relation;
+  out += R"(","url":")";
+  log::AppendJsonEscaped(out, url);
+  out += "\"}";
+}
+
+}  // namespace
+
+std::string HistoryMethodUrl(const store::VersionRecord& rec) {
+  return rec.method == "POST" ? rec.type : rec.type + "/" + rec.id;
+}
+
+void AppendEntry(std::string& out, const RequestContext& ctx, const store::VersionRecord& rec, bool history_info,
+                 const char* search_mode) {
+  out += R"({"fullUrl":")";
+  log::AppendJsonEscaped(out, ResourceUrl(ctx, rec, false));
+  out += '"';
+  if (!rec.deleted) {
+    out += R"(,"resource":)";
+    out += rec.body;
+  }
+  if (search_mode) {
+    out += R"(,"search":{"mode":")";
+    out += search_mode;
+    out += "\"}";
+  }
+  if (history_info) {
+    std::string method = rec.method.empty() ? "PUT" : rec.method;
+    out += R"(,"request":{"method":")" + method + R"(","url":")";
+    log::AppendJsonEscaped(out, HistoryMethodUrl(rec));
+    const char* status = rec.deleted ? "204" : (rec.method == "POST" || rec.version == 1) ? "201" : "200";
+    out += R"("},"response":{"status":")";
+    out += status;
+    out += R"(","etag":"W/\")" + std::to_string(rec.version) + R"(\"","lastModified":")" +
+           FormatInstant(rec.last_updated) + "\"}";
+  }
+  out += '}';
+}
+
+net::Response FhirService::Impl::Read(const net::Request& req, const RequestContext& ctx, const FhirPath& p) {
+  if (Status st = Authorize(ctx, "read", p.type, p.id); !st.ok()) return ErrorResponse(st, ctx);
+  if (!IsValidFhirId(p.id)) return ErrorResponse(Status::NotFound("Resource " + p.type + "/" + p.id + " is not known"), ctx);
+  auto rec = store.ReadCurrent(ctx.principal.tenant, p.type, p.id);
+  if (!rec.ok()) return ErrorResponse(rec.status(), ctx);
+  if (!*rec) return ErrorResponse(Status::NotFound("Resource " + p.type + "/" + p.id + " is not known"), ctx);
+  const store::VersionRecord& r = **rec;
+  if (r.deleted) return GoneResponse(r, ctx);
+  std::string_view inm = req.GetHeader("If-None-Match");
+  if (!inm.empty()) {
+    auto v = ParseVersionTag(inm);
+    if ((v && *v == r.version) || inm == "*") return NotModified(r);
+  } else if (std::string_view ims = req.GetHeader("If-Modified-Since"); !ims.empty()) {
+    auto since = ParseHttpDate(ims);
+    if (since && r.last_updated / 1000000 <= *since / 1000000) return NotModified(r);
+  }
+  return RepresentationOf(r, ctx);
+}
+
+net::Response FhirService::Impl::VRead(const net::Request& req, const RequestContext& ctx, const FhirPath& p) {
+  if (Status st = Authorize(ctx, "vread", p.type, p.id); !st.ok()) return ErrorResponse(st, ctx);
+  auto version = ParseVersionTag(p.version);
+  if (!version || !IsValidFhirId(p.id)) {
+    return ErrorResponse(Status::NotFound("Version " + p.version + " of " + p.type + "/" + p.id + " is not known"), ctx);
+  }
+  auto rec = store.ReadVersion(ctx.principal.tenant, p.type, p.id, *version);
+  if (!rec.ok()) return ErrorResponse(rec.status(), ctx);
+  if (!*rec) {
+    return ErrorResponse(Status::NotFound("Version " + p.version + " of " + p.type + "/" + p.id + " is not known"), ctx);
+  }
+  if ((*rec)->deleted) return GoneResponse(**rec, ctx);
+  return RepresentationOf(**rec, ctx);
+}
+
+net::Response FhirService::Impl::History(const net::Request& req, const RequestContext& ctx, const FhirPath& p) {
+  const char* interaction = p.type.empty() ? "history-system" : p.id.empty() ? "history-type" : "history-instance";
+  if (Status st = Authorize(ctx, interaction, p.type, p.id); !st.ok()) return ErrorResponse(st, ctx);
+  store::HistoryQuery q;
+  q.tenant = ctx.principal.tenant;
+  q.type = p.type;
+  q.id = p.id;
+  std::string count_text, since_text;
+  for (auto& [name, value] : net::ParseQuery(req.query)) {
+    if (name == "_count") {
+      count_text = value;
+    } else if (name == "_since") {
+      since_text = value;
+      auto since = ParseInstant(value);
+      if (!since) return ErrorResponse(Status::Invalid("_since must be an instant such as 2024-01-01T00:00:00Z", "_since"), ctx);
+      q.since = *since;
+    } else if (name == "_cursor") {
+      auto cursor = ParseVersionTag(value);
+      if (!cursor) return ErrorResponse(Status::Invalid("Malformed paging cursor", "_cursor"), ctx);
+      q.before_seq = *cursor;
+    } else if (name == "_format" || name == "_pretty") {
+    } else {
+      return ErrorResponse(Status::Invalid("Parameter '" + name + "' is not supported on history", name, "not-supported"), ctx);
+    }
+  }
+  auto count = PageSize(count_text, options);
+  if (!count.ok()) return ErrorResponse(count.status(), ctx);
+  q.count = *count;
+  if (!p.id.empty()) {
+    auto current = store.ReadCurrent(q.tenant, p.type, p.id);
+    if (!current.ok()) return ErrorResponse(current.status(), ctx);
+    if (!*current) return ErrorResponse(Status::NotFound("Resource " + p.type + "/" + p.id + " is not known"), ctx);
+  }
+  auto page = store.History(q);
+  if (!page.ok()) return ErrorResponse(page.status(), ctx);
+
+  std::string self = ctx.base_url + (p.type.empty() ? "" : "/" + p.type) + (p.id.empty() ? "" : "/" + p.id) + "/_history";
+  std::string params = "?_count=" + std::to_string(q.count) + (since_text.empty() ? "" : "&_since=" + Encode(since_text));
+  std::string out = R"({"resourceType":"Bundle","type":"history","link":[)";
+  bool first = true;
+  AppendLink(out, first, "self", self + params + (q.before_seq ? "&_cursor=" + std::to_string(*q.before_seq) : ""));
+  if (page->more && !page->entries.empty()) {
+    AppendLink(out, first, "next", self + params + "&_cursor=" + std::to_string(page->entries.back().seq));
+  }
+  out += R"(],"entry":[)";
+  for (size_t i = 0; i < page->entries.size(); ++i) {
+    if (i) out += ',';
+    AppendEntry(out, ctx, page->entries[i], true, nullptr);
+  }
+  out += "]}";
+  return JsonResponse(200, std::move(out), ctx);
+}
+
+net::Response FhirService::Impl::Search(const net::Request& req, const RequestContext& ctx, const FhirPath& p,
+                                        std::string_view query) {
+  if (Status st = Authorize(ctx, "search-type", p.type, ""); !st.ok()) return ErrorResponse(st, ctx);
+  std::string criteria, count_text, cursor;
+  for (auto& [name, value] : net::ParseQuery(query)) {
+    if (name == "_count") {
+      count_text = value;
+    } else if (name == "_cursor") {
+      cursor = value;
+    } else if (name == "_format" || name == "_pretty") {
+    } else {
+      criteria += (criteria.empty() ? "" : "&") + Encode(name) + "=" + Encode(value);
+    }
+  }
+  auto count = PageSize(count_text, options);
+  if (!count.ok()) return ErrorResponse(count.status(), ctx);
+  if (criteria.empty()) {
+    return ErrorResponse(Status::NotSupported(Code::kInvalid,
+                                              "Search without criteria is not supported yet (supported: _id, identifier)"),
+                         ctx);
+  }
+  auto parsed = ParseCriteria(criteria, "search");
+  if (!parsed.ok()) return ErrorResponse(parsed.status(), ctx);
+  const std::string& tenant = ctx.principal.tenant;
+  CriteriaReader reader{
+      [this, &tenant, &p](std::string_view id) { return store.ReadCurrent(tenant, p.type, id); },
+      [this](const store::TokenQuery& q) { return store.FindIdsByToken(q); },
+  };
+  constexpr int kMaxMatches = 10000;
+  auto ids = FindMatches(tenant, p.type, *parsed, reader, kMaxMatches);
+  if (!ids.ok()) return ErrorResponse(ids.status(), ctx);
+  // Ids come sorted; the cursor is the last id of the previous page (stable under inserts).
+  std::vector<store::VersionRecord> page;
+  bool more = false;
+  for (const auto& id : *ids) {
+    if (!cursor.empty() && id <= cursor) continue;
+    if (static_cast<int>(page.size()) == *count) {
+      more = true;
+      break;
+    }
+    auto rec = store.ReadCurrent(tenant, p.type, id);
+    if (!rec.ok()) return ErrorResponse(rec.status(), ctx);
+    if (*rec && !(*rec)->deleted) page.push_back(std::move(**rec));
+  }
+  std::string self = ctx.base_url + "/" + p.type + "?" + criteria + "&_count=" + std::to_string(*count);
+  std::string out = R"({"resourceType":"Bundle","type":"searchset","total":)" + std::to_string(ids->size()) +
+                    R"(,"link":[)";
+  bool first = true;
+  AppendLink(out, first, "self", self + (cursor.empty() ? "" : "&_cursor=" + Encode(cursor)));
+  if (more && !page.empty()) AppendLink(out, first, "next", self + "&_cursor=" + Encode(page.back().id));
+  out += R"(],"entry":[)";
+  for (size_t i = 0; i < page.size(); ++i) {
+    if (i) out += ',';
+    AppendEntry(out, ctx, page[i], false, "match");
+  }
+  out += "]}";
+  return JsonResponse(200, std::move(out), ctx);
+}
+
+}  // namespace ehr::api

@@ -1,0 +1,326 @@
+#include "api/service.h"
+
+#include "api/service_impl.h"
+#include "core/log.h"
+#include "fhir/model/model.h"
+
+namespace ehr::api {
+
+namespace {
+
+bool IsXmlFormat(std::string_view f) {
+  return f == "xml" || f.find("xml") != std::string_view::npos;
+}
+
+bool IsJsonFormat(std::string_view f) {
+  return f == "json" || f.find("json") != std::string_view::npos;
+}
+
+// 406 unless the client can take JSON (_format wins over Accept).
+Status Negotiate(const net::Request& req, std::string_view format) {
+  if (!format.empty()) {
+    if (IsJsonFormat(format)) return Status::Ok();
+    if (IsXmlFormat(format)) return Status::NotSupported(Code::kNotAcceptable, "XML is not supported; use _format=json");
+    return Status::NotSupported(Code::kNotAcceptable, "Unknown _format '" + std::string(format) + "'");
+  }
+  std::string_view accept = req.GetHeader("Accept");
+  if (accept.empty() || accept.find("json") != std::string_view::npos || accept.find("*/*") != std::string_view::npos ||
+      accept.find("application/*") != std::string_view::npos) {
+    return Status::Ok();
+  }
+  return Status::NotSupported(Code::kNotAcceptable, "Only application/fhir+json can be returned");
+}
+
+Status CheckContentType(const net::Request& req, bool patch) {
+  std::string_view ct = req.GetHeader("Content-Type");
+  std::string_view media = ct.substr(0, ct.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  if (patch) {
+    if (media == "application/json-patch+json") return Status::Ok();
+    return Status::NotSupported(Code::kUnsupportedMediaType,
+                                "PATCH needs Content-Type application/json-patch+json (FHIRPath Patch is not supported yet)");
+  }
+  if (media.empty() || media == "application/fhir+json" || media == "application/json") return Status::Ok();
+  return Status::NotSupported(Code::kUnsupportedMediaType,
+                              "Unsupported Content-Type '" + std::string(media) + "'; use application/fhir+json");
+}
+
+std::string DeriveBaseUrl(const net::Request& req, const ServiceOptions& o) {
+  if (!o.base_url.empty()) return o.base_url;
+  std::string_view host = req.GetHeader("Host");
+  if (host.empty()) host = "localhost";
+  return "http://" + std::string(host) + "/fhir";
+}
+
+}  // namespace
+
+Result<FhirPath> ParseFhirPath(std::string_view path) {
+  FhirPath p;
+  std::vector<std::string> segs;
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    if (slash > start) segs.push_back(net::PercentDecode(path.substr(start, slash - start), false));
+    start = slash + 1;
+  }
+  if (segs.empty()) return p;
+  if (segs[0] == "metadata" && segs.size() == 1) {
+    p.metadata = true;
+    return p;
+  }
+  if (segs[0] == "_history" && segs.size() == 1) {
+    p.history = true;
+    return p;
+  }
+  if (segs[0][0] == '$') {
+    p.operation = segs[0];
+    return p;
+  }
+  p.type = segs[0];
+  if (segs.size() == 1) return p;
+  if (segs[1] == "_search" && segs.size() == 2) {
+    p.search = true;
+    return p;
+  }
+  if (segs[1] == "_history" && segs.size() == 2) {
+    p.history = true;
+    return p;
+  }
+  if (segs[1][0] == '$') {
+    p.operation = segs[1];
+    return p;
+  }
+  p.id = segs[1];
+  if (segs.size() == 2) return p;
+  if (segs[2] == "_history" && segs.size() <= 4) {
+    p.history = true;
+    if (segs.size() == 4) p.version = segs[3];
+    return p;
+  }
+  if (segs[2][0] == '$' && segs.size() == 3) {
+    p.operation = segs[2];
+    return p;
+  }
+  return Status::NotFound("No such FHIR endpoint");
+}
+
+net::Response ErrorResponse(const Status& status, const RequestContext& ctx) {
+  net::Response r = JsonResponse(status.http_status(), OutcomeOf(status), ctx);
+  if (status.code() == Code::kUnavailable) r.SetHeader("Retry-After", "1");
+  return r;
+}
+
+net::Response JsonResponse(int status, std::string body, const RequestContext& ctx) {
+  net::Response r;
+  r.status = status;
+  r.SetHeader("Content-Type", kFhirJson);
+  if (ctx.pretty) {
+    auto parsed = json::Parse(body);
+    if (parsed.ok()) body = json::Write(*parsed, {.pretty = true});
+  }
+  r.body = std::move(body);
+  return r;
+}
+
+net::Response JsonResponse(int status, const json::Value& body, const RequestContext& ctx) {
+  net::Response r;
+  r.status = status;
+  r.SetHeader("Content-Type", kFhirJson);
+  r.body = json::Write(body, {.pretty = ctx.pretty});
+  return r;
+}
+
+std::string ResourceUrl(const RequestContext& ctx, const store::VersionRecord& rec, bool with_version) {
+  std::string url = ctx.base_url + "/" + rec.type + "/" + rec.id;
+  if (with_version) url += "/_history/" + std::to_string(rec.version);
+  return url;
+}
+
+net::Response ResourceResponse(int status, const store::VersionRecord& rec, const RequestContext& ctx,
+                               bool location) {
+  net::Response r;
+  switch (ctx.prefer) {
+    case ReturnPref::kRepresentation: r = JsonResponse(status, rec.body, ctx); break;
+    case ReturnPref::kOutcome:
+      r = JsonResponse(status, InformationOutcome(rec.type + "/" + rec.id + " version " + std::to_string(rec.version)),
+                       ctx);
+      break;
+    case ReturnPref::kMinimal: r.status = status; break;
+  }
+  r.SetHeader("ETag", VersionTag(rec.version));
+  r.SetHeader("Last-Modified", FormatHttpDate(rec.last_updated));
+  if (location) r.SetHeader("Location", ResourceUrl(ctx, rec, true));
+  return r;
+}
+
+ReturnPref ParsePrefer(std::string_view prefer) {
+  if (prefer.find("return=minimal") != std::string_view::npos) return ReturnPref::kMinimal;
+  if (prefer.find("return=OperationOutcome") != std::string_view::npos) return ReturnPref::kOutcome;
+  return ReturnPref::kRepresentation;
+}
+
+FhirService::FhirService(store::Store& store, security::Authenticator& authn, security::Authorizer& authz,
+                         ServiceOptions options)
+    : impl_(std::make_unique<Impl>(store, authn, authz, std::move(options))) {}
+
+FhirService::~FhirService() = default;
+
+net::Response FhirService::Handle(net::Request& request) { return impl_->Handle(request); }
+
+bool FhirService::IsTrivial(const net::Request& request) {
+  return request.path == "/healthz" && (request.method == "GET" || request.method == "HEAD");
+}
+
+RequestContext FhirService::SystemContext() const {
+  RequestContext ctx;
+  ctx.principal = security::Principal{"system", {"SERVICE"}, "default", true};
+  ctx.base_url = impl_->options.base_url;
+  ctx.request_id = "import";
+  ctx.prefer = ReturnPref::kMinimal;
+  return ctx;
+}
+
+Result<json::Value> FhirService::ProcessBundle(json::Value bundle, const RequestContext& ctx) {
+  EHR_ASSIGN_OR_RETURN(auto prepared, impl_->PrepareBundle(std::move(bundle), ctx));
+  Result<json::Value> out = Status::Internal("bundle not executed");
+  Status st = impl_->store.Write([&](store::WriteTxn& txn) -> Status {
+    TxnOps ops(txn, ctx.principal.tenant);
+    out = impl_->ExecuteBundle(*prepared, ops, ctx);
+    return out.ok() ? Status::Ok() : out.status();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status FhirService::Impl::Authorize(const RequestContext& ctx, std::string interaction, const std::string& type,
+                                    const std::string& id) {
+  return authz.Authorize(ctx.principal, security::Action{std::move(interaction), type, id});
+}
+
+net::Response FhirService::Impl::Handle(net::Request& req) {
+  RequestContext ctx;
+  ctx.request_id = req.request_id;
+  if (req.path == "/healthz") {
+    net::Response r = JsonResponse(200, std::string(R"({"status":"ok"})"), ctx);
+    r.SetHeader("Content-Type", "application/json");
+    r.route = "/healthz";
+    return r;
+  }
+  if (req.path == "/readyz") {
+    Status st = store.Ready();
+    net::Response r = st.ok() ? JsonResponse(200, std::string(R"({"status":"ready"})"), ctx) : ErrorResponse(st, ctx);
+    r.SetHeader("Content-Type", "application/json");
+    r.route = "/readyz";
+    return r;
+  }
+  if (req.path != "/fhir" && req.path.rfind("/fhir/", 0) != 0) {
+    net::Response r = ErrorResponse(Status::NotFound("Not found; the FHIR API is under /fhir"), ctx);
+    r.route = "(not-found)";
+    return r;
+  }
+  auto principal = authn.Authenticate(req);
+  if (!principal.ok()) {
+    net::Response r = ErrorResponse(principal.status(), ctx);
+    r.route = "/fhir(unauthenticated)";
+    return r;
+  }
+  ctx.principal = std::move(*principal);
+  ctx.base_url = DeriveBaseUrl(req, options);
+  return Route(req, ctx);
+}
+
+net::Response FhirService::Impl::Route(net::Request& req, RequestContext& ctx) {
+  std::string format;
+  for (auto& [name, value] : net::ParseQuery(req.query)) {
+    if (name == "_format") format = value;
+    if (name == "_pretty") ctx.pretty = value == "true";
+  }
+  ctx.prefer = ParsePrefer(req.GetHeader("Prefer"));
+  auto parsed = ParseFhirPath(std::string_view(req.path).substr(5));
+  if (!parsed.ok()) {
+    net::Response r = ErrorResponse(parsed.status(), ctx);
+    r.route = "/fhir(unknown)";
+    return r;
+  }
+  const FhirPath& p = *parsed;
+  const std::string& m = req.method;
+  bool head = m == "HEAD";
+  bool get = m == "GET" || head;
+
+  // Route template for the access log: never the concrete type/id values beyond the type.
+  std::string route = "/fhir";
+  if (p.metadata) route += "/metadata";
+  else if (!p.type.empty()) {
+    route += "/{type}";
+    if (p.search) route += "/_search";
+    if (!p.id.empty()) route += "/{id}";
+    if (p.history) route += "/_history";
+    if (!p.version.empty()) route += "/{vid}";
+  } else if (p.history) {
+    route += "/_history";
+  }
+  if (!p.operation.empty()) route += "/{operation}";
+
+  auto finish = [&route](net::Response r) {
+    r.route = route;
+    return r;
+  };
+  if (Status st = Negotiate(req, format); !st.ok()) return finish(ErrorResponse(st, ctx));
+  if (!p.operation.empty()) {
+    return finish(ErrorResponse(Status::NotSupported(Code::kInvalid, "Operation " + p.operation + " is not supported yet"), ctx));
+  }
+  if (!p.type.empty() && !fhir::IsResourceType(p.type)) {
+    return finish(ErrorResponse(Status::NotFound("Unknown resource type '" + p.type + "'"), ctx));
+  }
+  bool writes = m == "POST" || m == "PUT" || m == "PATCH";
+  if (writes && !(p.search && m == "POST")) {
+    if (Status st = CheckContentType(req, m == "PATCH"); !st.ok()) return finish(ErrorResponse(st, ctx));
+  }
+  auto not_allowed = [&]() {
+    return finish(ErrorResponse(
+        Status::NotSupported(Code::kMethodNotAllowed, "Method " + m + " is not allowed on this endpoint"), ctx));
+  };
+
+  if (p.metadata) return get ? finish(Capabilities(ctx)) : not_allowed();
+  if (p.type.empty()) {
+    if (p.history) return get ? finish(History(req, ctx, p)) : not_allowed();
+    if (m == "POST") return finish(PostBundle(req, ctx));
+    if (get) {
+      return finish(ErrorResponse(
+          Status::NotSupported(Code::kInvalid, "Searching across all types is not supported yet"), ctx));
+    }
+    return not_allowed();
+  }
+  if (p.search) {
+    if (m != "POST") return not_allowed();
+    std::string_view ct = req.GetHeader("Content-Type");
+    if (ct.find("application/x-www-form-urlencoded") == std::string_view::npos) {
+      return finish(ErrorResponse(Status::NotSupported(Code::kUnsupportedMediaType,
+                                                       "POST _search needs application/x-www-form-urlencoded"),
+                                  ctx));
+    }
+    std::string query = req.query;
+    if (!req.body.empty()) query += (query.empty() ? "" : "&") + req.body;
+    return finish(Search(req, ctx, p, query));
+  }
+  if (p.id.empty()) {
+    if (p.history) return get ? finish(History(req, ctx, p)) : not_allowed();
+    if (get) return finish(Search(req, ctx, p, req.query));
+    if (m == "POST") return finish(Create(req, ctx, p));
+    if (m == "PUT") return finish(Update(req, ctx, p));        // conditional update
+    if (m == "DELETE") return finish(Delete(req, ctx, p));     // conditional delete
+    return not_allowed();
+  }
+  if (p.history) {
+    if (!get) return not_allowed();
+    return finish(p.version.empty() ? History(req, ctx, p) : VRead(req, ctx, p));
+  }
+  if (get) return finish(Read(req, ctx, p));
+  if (m == "PUT") return finish(Update(req, ctx, p));
+  if (m == "DELETE") return finish(Delete(req, ctx, p));
+  if (m == "PATCH") return finish(Patch(req, ctx, p));
+  return not_allowed();
+}
+
+}  // namespace ehr::api

@@ -1,0 +1,59 @@
+// FhirService: the FHIR REST API over a Store. Turns net::Requests into net::Responses;
+// every request passes authenticate -> authorize -> interaction. Thread-safe: one instance
+// serves all worker threads (state is the immutable options and the thread-safe store).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "fhir/json/value.h"
+#include "net/http.h"
+#include "security/pipeline.h"
+#include "store/store.h"
+
+namespace ehr::api {
+
+struct ServiceOptions {
+  std::string base_url;  // e.g. "https://ehr.example/fhir"; empty: from the Host header
+  std::string region;    // shown in the CapabilityStatement
+  std::string version = "0.1.0";
+  int default_page_size = 50;
+  int max_page_size = 1000;
+  Micros idempotency_window = 24LL * 3600 * 1000000;
+  Clock* clock = nullptr;  // default: Clock::System()
+};
+
+enum class ReturnPref { kRepresentation, kMinimal, kOutcome };
+
+// Per-request state handed to interactions.
+struct RequestContext {
+  security::Principal principal;
+  std::string base_url;  // without trailing slash
+  std::string request_id;
+  bool pretty = false;
+  ReturnPref prefer = ReturnPref::kRepresentation;
+};
+
+class FhirService {
+ public:
+  FhirService(store::Store& store, security::Authenticator& authn, security::Authorizer& authz,
+              ServiceOptions options);
+  ~FhirService();
+
+  net::Response Handle(net::Request& request);
+  // True for requests that need no storage and can be answered on the IO thread.
+  static bool IsTrivial(const net::Request& request);
+
+  // Processes a batch or transaction Bundle as POST /fhir would (used by `ehr import`).
+  // Returns the response Bundle, or an error Status for a failed transaction.
+  Result<json::Value> ProcessBundle(json::Value bundle, const RequestContext& ctx);
+  // The context `ehr import` and tests use: the default tenant, no authentication.
+  RequestContext SystemContext() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ehr::api

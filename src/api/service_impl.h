@@ -1,0 +1,89 @@
+// Internal to the api module: FhirService's implementation, split over several files by
+// concept (routing, reads, writes, bundles, capability statement).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/interactions.h"
+#include "api/outcome.h"
+#include "api/service.h"
+#include "net/http.h"
+
+namespace ehr::api {
+
+
+// The parts of a FHIR REST URL below the base: [type] [id] [_history [vid]] or an operation.
+struct FhirPath {
+  std::string type;
+  std::string id;
+  bool history = false;
+  std::string version;
+  bool search = false;     // Type/_search
+  std::string operation;   // "$everything" etc. (not supported yet)
+  bool metadata = false;
+};
+
+// Parses "/fhir/Patient/1/_history/2" (path below the mount point "/fhir").
+Result<FhirPath> ParseFhirPath(std::string_view path);
+
+struct PreparedBundle;  // bundle.cc
+
+struct FhirService::Impl {
+  Impl(store::Store& s, security::Authenticator& a, security::Authorizer& z, ServiceOptions o)
+      : store(s), authn(a), authz(z), options(std::move(o)), clock(options.clock ? *options.clock : Clock::System()) {}
+
+  store::Store& store;
+  security::Authenticator& authn;
+  security::Authorizer& authz;
+  ServiceOptions options;
+  Clock& clock;
+
+  // service.cc
+  net::Response Handle(net::Request& req);
+  net::Response Route(net::Request& req, RequestContext& ctx);
+  Status Authorize(const RequestContext& ctx, std::string interaction, const std::string& type,
+                   const std::string& id);
+
+  // rest_read.cc
+  net::Response Read(const net::Request& req, const RequestContext& ctx, const FhirPath& p);
+  net::Response VRead(const net::Request& req, const RequestContext& ctx, const FhirPath& p);
+  net::Response History(const net::Request& req, const RequestContext& ctx, const FhirPath& p);
+  net::Response Search(const net::Request& req, const RequestContext& ctx, const FhirPath& p,
+                       std::string_view query);
+
+  // rest_write.cc
+  net::Response Create(net::Request& req, const RequestContext& ctx, const FhirPath& p);
+  net::Response Update(net::Request& req, const RequestContext& ctx, const FhirPath& p);
+  net::Response Delete(net::Request& req, const RequestContext& ctx, const FhirPath& p);
+  net::Response Patch(net::Request& req, const RequestContext& ctx, const FhirPath& p);
+  net::Response PostBundle(net::Request& req, const RequestContext& ctx);
+  // Runs `fn` in a write transaction, honouring Idempotency-Key. `fn` builds the response.
+  net::Response RunWrite(const net::Request& req, const RequestContext& ctx,
+                         const std::function<Result<net::Response>(TxnOps&)>& fn);
+
+  // bundle.cc: checks the Bundle and its entries (outside the transaction), then executes
+  // it inside one (a transaction fails as a whole; a batch records each entry's outcome).
+  Result<std::shared_ptr<PreparedBundle>> PrepareBundle(json::Value bundle, const RequestContext& ctx);
+  Result<json::Value> ExecuteBundle(PreparedBundle& bundle, TxnOps& ops, const RequestContext& ctx);
+
+  // capability.cc
+  net::Response Capabilities(const RequestContext& ctx);
+};
+
+// Response helpers (service.cc).
+net::Response ErrorResponse(const Status& status, const RequestContext& ctx);
+net::Response JsonResponse(int status, std::string body, const RequestContext& ctx);
+net::Response JsonResponse(int status, const json::Value& body, const RequestContext& ctx);
+// A resource version as the response: ETag, Last-Modified, Location when asked, body per Prefer.
+net::Response ResourceResponse(int status, const store::VersionRecord& rec, const RequestContext& ctx,
+                               bool location);
+ReturnPref ParsePrefer(std::string_view prefer);
+// Entry members of a history or search Bundle, appended as JSON text (stored bytes are not re-parsed).
+void AppendEntry(std::string& out, const RequestContext& ctx, const store::VersionRecord& rec, bool history_info,
+                 const char* search_mode);
+std::string HistoryMethodUrl(const store::VersionRecord& rec);
+std::string ResourceUrl(const RequestContext& ctx, const store::VersionRecord& rec, bool with_version);
+
+}  // namespace ehr::api

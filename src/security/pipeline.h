@@ -1,0 +1,61 @@
+// The authenticate and authorize steps every request passes through.
+//
+// Until the identity issue lands both are pass-through, but the router already calls them
+// for every request and every Bundle entry, so nothing can bypass them later. Implementations
+// must be thread-safe (called concurrently from worker threads).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "net/http.h"
+
+namespace ehr::security {
+
+struct Principal {
+  std::string subject;             // user or client id; "anonymous" when auth is off
+  std::vector<std::string> roles;  // ADMIN, DOCTOR, ...
+  std::string tenant;              // the tenant this request acts in
+  bool authenticated = false;
+};
+
+// What a request wants to do; `interaction` uses the FHIR restful interaction codes
+// (read, vread, update, patch, delete, history-instance, history-type, history-system,
+// create, search-type, batch, transaction, capabilities).
+struct Action {
+  std::string interaction;
+  std::string resource_type;  // empty for system-level interactions
+  std::string id;             // empty when not about one resource
+};
+
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  virtual Result<Principal> Authenticate(const net::Request& request) = 0;
+};
+
+class Authorizer {
+ public:
+  virtual ~Authorizer() = default;
+  virtual Status Authorize(const Principal& who, const Action& action) = 0;
+};
+
+// Development only (`--auth off`): everyone is an anonymous principal of `tenant`.
+class NoAuthentication final : public Authenticator {
+ public:
+  explicit NoAuthentication(std::string tenant) : tenant_(std::move(tenant)) {}
+  Result<Principal> Authenticate(const net::Request&) override {
+    return Principal{"anonymous", {}, tenant_, false};
+  }
+
+ private:
+  std::string tenant_;
+};
+
+class AllowAll final : public Authorizer {
+ public:
+  Status Authorize(const Principal&, const Action&) override { return Status::Ok(); }
+};
+
+}  // namespace ehr::security
