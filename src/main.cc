@@ -1,1 +1,35 @@
-int main() { return 0; }
+// ehr: one binary for the federated EHR platform. Wires the subcommands together.
+#include <cstdio>
+#include <cstring>
+
+#include "cli/commands.h"
+
+namespace {
+
+void Usage() {
+  std::fprintf(stderr,
+               "usage: ehr COMMAND [OPTIONS]\n\n"
+               "commands:\n"
+               "  serve   --data DIR --listen HOST:PORT [--auth on|off] [--region CODE] [--base-url URL]\n"
+               "          [--workers N] [--io-threads N] [--readers N] [--durable on|off]\n"
+               "          [--access-log on|off] [--max-body-mb N]\n"
+               "  import  --data DIR FILE_OR_DIR...   (.json, .json.bz2, .ndjson, .ndjson.bz2)\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    Usage();
+    return 2;
+  }
+  if (std::strcmp(argv[1], "serve") == 0) return ehr::cli::Serve(argc, argv);
+  if (std::strcmp(argv[1], "import") == 0) return ehr::cli::Import(argc, argv);
+  if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
+    Usage();
+    return 0;
+  }
+  std::fprintf(stderr, "ehr: unknown command '%s'\n", argv[1]);
+  Usage();
+  return 2;
+}

@@ -181,16 +181,24 @@ RequestContext FhirService::SystemContext() const {
   return ctx;
 }
 
-Result<json::Value> FhirService::ProcessBundle(json::Value bundle, const RequestContext& ctx) {
-  EHR_ASSIGN_OR_RETURN(auto prepared, impl_->PrepareBundle(std::move(bundle), ctx));
+Result<std::shared_ptr<PreparedBundle>> FhirService::PrepareBundle(json::Value bundle, const RequestContext& ctx) {
+  return impl_->PrepareBundle(std::move(bundle), ctx);
+}
+
+Result<json::Value> FhirService::CommitBundle(PreparedBundle& bundle, const RequestContext& ctx) {
   Result<json::Value> out = Status::Internal("bundle not executed");
   Status st = impl_->store.Write([&](store::WriteTxn& txn) -> Status {
     TxnOps ops(txn, ctx.principal.tenant);
-    out = impl_->ExecuteBundle(*prepared, ops, ctx);
+    out = impl_->ExecuteBundle(bundle, ops, ctx);
     return out.ok() ? Status::Ok() : out.status();
   });
   if (!st.ok()) return st;
   return out;
+}
+
+Result<json::Value> FhirService::ProcessBundle(json::Value bundle, const RequestContext& ctx) {
+  EHR_ASSIGN_OR_RETURN(auto prepared, impl_->PrepareBundle(std::move(bundle), ctx));
+  return CommitBundle(*prepared, ctx);
 }
 
 Status FhirService::Impl::Authorize(const RequestContext& ctx, std::string interaction, const std::string& type,

@@ -35,6 +35,8 @@ struct RequestContext {
   ReturnPref prefer = ReturnPref::kRepresentation;
 };
 
+struct PreparedBundle;  // a checked Bundle, ready to execute
+
 class FhirService {
  public:
   FhirService(store::Store& store, security::Authenticator& authn, security::Authorizer& authz,
@@ -48,6 +50,11 @@ class FhirService {
   // Processes a batch or transaction Bundle as POST /fhir would (used by `ehr import`).
   // Returns the response Bundle, or an error Status for a failed transaction.
   Result<json::Value> ProcessBundle(json::Value bundle, const RequestContext& ctx);
+  // The same in two steps, so that a loader can check the next Bundle (parse, validate)
+  // on another thread while the previous one commits.
+  Result<std::shared_ptr<PreparedBundle>> PrepareBundle(json::Value bundle, const RequestContext& ctx);
+  Result<json::Value> CommitBundle(PreparedBundle& bundle, const RequestContext& ctx);
+
   // The context `ehr import` and tests use: the default tenant, no authentication.
   RequestContext SystemContext() const;
 

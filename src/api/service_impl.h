@@ -28,8 +28,6 @@ struct FhirPath {
 // Parses "/fhir/Patient/1/_history/2" (path below the mount point "/fhir").
 Result<FhirPath> ParseFhirPath(std::string_view path);
 
-struct PreparedBundle;  // bundle.cc
-
 struct FhirService::Impl {
   Impl(store::Store& s, security::Authenticator& a, security::Authorizer& z, ServiceOptions o)
       : store(s), authn(a), authz(z), options(std::move(o)), clock(options.clock ? *options.clock : Clock::System()) {}

@@ -1,0 +1,120 @@
+// ehr serve: the FHIR server.
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "api/service.h"
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "core/log.h"
+#include "net/server.h"
+#include "security/pipeline.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace ehr::cli {
+
+namespace {
+
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "ehr serve: %s\n", message.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int Serve(int argc, char** argv) {
+  auto args = ParseArgs(argc, argv, 2,
+                        {"data", "listen", "auth", "region", "base-url", "workers", "io-threads", "durable",
+                         "access-log", "max-body-mb", "readers"});
+  if (!args.ok()) return Fail(args.status().message());
+  std::string data = args->Get("data", "data");
+  std::string listen = args->Get("listen", "127.0.0.1:8080");
+  std::string auth = args->Get("auth", "on");
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return Fail("--listen must be HOST:PORT");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  auto port = ParseInt("listen", listen.substr(colon + 1), 0, 65535);
+  if (!port.ok()) return Fail(port.status().message());
+  if (auth == "on") {
+    return Fail("authentication is not available yet (it arrives with the identity issue); "
+                "run with --auth off on a loopback address for development");
+  }
+  if (auth != "off") return Fail("--auth must be on or off");
+  if (!IsLoopback(host)) return Fail("--auth off refuses to listen on a non-loopback address (" + host + ")");
+  std::fprintf(stderr, "ehr serve: WARNING: authentication is OFF (development only); anyone on this machine "
+                       "can read and write all data\n");
+
+  auto workers = ParseInt("workers", args->Get("workers", "64"), 1, 1024);
+  auto io_threads = ParseInt("io-threads", args->Get("io-threads", "0"), 0, 256);
+  auto readers = ParseInt("readers", args->Get("readers", "16"), 1, 256);
+  auto max_body = ParseInt("max-body-mb", args->Get("max-body-mb", "64"), 1, 4096);
+  for (auto* r : {&workers, &io_threads, &readers, &max_body}) {
+    if (!r->ok()) return Fail(r->status().message());
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directories(data, ec);
+  if (ec) return Fail("cannot create data directory " + data + ": " + ec.message());
+
+  // Signals are handled by one thread with sigwait, so block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  store::SqliteOptions so;
+  so.path = data + "/ehr.db";
+  so.readers = *readers;
+  so.durable = args->Get("durable", "on") != "off";
+  auto store = store::OpenSqliteStore(so);
+  if (!store.ok()) return Fail("cannot open the database: " + store.status().message());
+
+  security::NoAuthentication authn("default");
+  security::AllowAll authz;
+  api::ServiceOptions options;
+  options.base_url = args->Get("base-url");
+  options.region = args->Get("region");
+  api::FhirService service(**store, authn, authz, options);
+
+  net::ServerOptions so_net;
+  so_net.host = host;
+  so_net.port = static_cast<uint16_t>(*port);
+  so_net.worker_threads = *workers;
+  so_net.io_threads = *io_threads;
+  so_net.max_body_bytes = static_cast<size_t>(*max_body) * 1024 * 1024;
+  so_net.access_log = args->Get("access-log", "on") != "off";
+  so_net.run_inline = &api::FhirService::IsTrivial;
+  net::HttpServer server(so_net, [&service](net::Request& r) { return service.Handle(r); });
+  if (Status st = server.Start(); !st.ok()) return Fail(st.message());
+
+  std::thread signal_thread([&server, signals] {
+    int sig = 0;
+    sigset_t set = signals;
+    sigwait(&set, &sig);
+    log::Info("shutdown_requested", {{"signal", sig}});
+    server.Stop();
+  });
+  std::string url = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                    std::to_string(server.port()) + "/fhir";
+  std::fprintf(stderr, "ehr serve: FHIR R4 server at %s (data %s%s)\n", url.c_str(), data.c_str(),
+               options.region.empty() ? "" : (", region " + options.region).c_str());
+  std::fflush(stderr);
+  log::Info("server_started", {{"port", static_cast<int>(server.port())}});
+  server.Run();
+  // Run() returned: either a signal arrived or Stop() was called; make sure the signal
+  // thread ends too.
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  log::Info("server_stopped");
+  return 0;
+}
+
+}  // namespace ehr::cli
