@@ -1,0 +1,248 @@
+#include "store/sqlite/queries.h"
+
+#include <algorithm>
+
+namespace ehr::store::sqlite {
+namespace {
+
+constexpr std::string_view kVersionColumns = "seq, type, id, version, last_updated, deleted, method, body";
+
+VersionRecord ReadVersionRow(const Stmt& s) {
+  VersionRecord r;
+  r.seq = s.ColumnInt(0);
+  r.type = s.ColumnText(1);
+  r.id = s.ColumnText(2);
+  r.version = s.ColumnInt(3);
+  r.last_updated = s.ColumnInt(4);
+  r.deleted = s.ColumnInt(5) != 0;
+  r.method = s.ColumnText(6);
+  if (!r.deleted) r.body = s.ColumnBlob(7);
+  return r;
+}
+
+Result<std::optional<VersionRecord>> ReadOneVersion(Stmt& stmt) {
+  EHR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<VersionRecord>();
+  return std::optional<VersionRecord>(ReadVersionRow(stmt));
+}
+
+// Rolls a failed Put back to its own savepoint so the caller's transaction stays as it was.
+Status AbandonPut(Connection& c, Status failure) {
+  if (!c.InAutocommit()) {
+    (void)c.Run("ROLLBACK TO put", "roll back put");
+    (void)c.Run("RELEASE put", "release put");
+  }
+  return failure;
+}
+
+Status PutSteps(Connection& c, const NewVersion& v) {
+  std::optional<int64_t> current_seq;
+  {
+    EHR_ASSIGN_OR_RETURN(Stmt cur, c.Prepare("SELECT seq, version FROM resource_version "
+                                             "WHERE tenant = ?1 AND type = ?2 AND id = ?3 AND is_current = 1",
+                                             "read current version"));
+    cur.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id);
+    EHR_ASSIGN_OR_RETURN(bool row, cur.Step());
+    if (row) {
+      // Versions only grow, so version order, seq order and lastUpdated order agree.
+      if (v.version <= cur.ColumnInt(1)) return Status::Conflict("storage: the resource already has this version");
+      current_seq = cur.ColumnInt(0);
+    }
+  }
+  if (current_seq) {
+    EHR_ASSIGN_OR_RETURN(Stmt demote, c.Prepare("UPDATE resource_version SET is_current = 0 WHERE seq = ?1",
+                                                "demote current version"));
+    demote.BindInt(1, *current_seq);
+    EHR_RETURN_IF_ERROR(demote.Run());
+  }
+  {
+    EHR_ASSIGN_OR_RETURN(
+        Stmt insert,
+        c.Prepare("INSERT INTO resource_version "
+                  "(tenant, type, id, version, last_updated, deleted, method, body, is_current) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)",
+                  "insert version"));
+    insert.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id).BindInt(4, v.version);
+    insert.BindInt(5, v.last_updated).BindInt(6, v.deleted ? 1 : 0).BindText(7, v.method);
+    if (v.deleted) {
+      insert.BindNull(8);
+    } else {
+      insert.BindBlob(8, v.body);
+    }
+    EHR_RETURN_IF_ERROR(insert.Run());
+  }
+  {
+    EHR_ASSIGN_OR_RETURN(Stmt clear, c.Prepare("DELETE FROM token_index WHERE tenant = ?1 AND type = ?2 AND id = ?3",
+                                               "clear token rows"));
+    clear.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id);
+    EHR_RETURN_IF_ERROR(clear.Run());
+  }
+  if (!v.deleted) {
+    for (const TokenRow& t : v.tokens) {
+      // OR IGNORE: a resource may repeat a token (two identical identifiers); one row is enough.
+      EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO token_index "
+                                               "(tenant, type, id, param, system, code) "
+                                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                               "insert token row"));
+      add.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id);
+      add.BindText(4, t.param).BindText(5, t.system).BindText(6, t.code);
+      EHR_RETURN_IF_ERROR(add.Run());
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::optional<VersionRecord>> ReadCurrent(Connection& c, std::string_view tenant, std::string_view type,
+                                                 std::string_view id) {
+  EHR_ASSIGN_OR_RETURN(Stmt stmt, c.Prepare("SELECT seq, type, id, version, last_updated, deleted, method, body "
+                                            "FROM resource_version "
+                                            "WHERE tenant = ?1 AND type = ?2 AND id = ?3 AND is_current = 1",
+                                            "read current version"));
+  stmt.BindText(1, tenant).BindText(2, type).BindText(3, id);
+  return ReadOneVersion(stmt);
+}
+
+Result<std::optional<VersionRecord>> ReadVersion(Connection& c, std::string_view tenant, std::string_view type,
+                                                 std::string_view id, int64_t version) {
+  EHR_ASSIGN_OR_RETURN(Stmt stmt, c.Prepare("SELECT seq, type, id, version, last_updated, deleted, method, body "
+                                            "FROM resource_version "
+                                            "WHERE tenant = ?1 AND type = ?2 AND id = ?3 AND version = ?4",
+                                            "read version"));
+  stmt.BindText(1, tenant).BindText(2, type).BindText(3, id).BindInt(4, version);
+  return ReadOneVersion(stmt);
+}
+
+Result<HistoryPage> History(Connection& c, const HistoryQuery& q) {
+  HistoryPage page;
+  const int count = std::max(q.count, 0);
+  // Parameters keep fixed numbers whatever the filters, so the text alone selects the
+  // cached statement (at most 12 variants).
+  // Indexes are pinned: without statistics the planner may pick a type-wide index for an
+  // instance's history. Within one resource, version order is seq order (Put only accepts
+  // growing versions), so the instance level walks resource_version_key backwards.
+  const bool instance = !q.type.empty() && !q.id.empty();
+  std::string sql = "SELECT ";
+  sql += kVersionColumns;
+  sql += " FROM resource_version INDEXED BY ";
+  sql += instance ? "resource_version_key" : q.type.empty() ? "resource_history_system" : "resource_history_type";
+  sql += " WHERE tenant = ?1";
+  if (!q.type.empty()) {
+    sql += " AND type = ?2";
+    if (instance) sql += " AND id = ?3";
+  }
+  if (q.before_seq) sql += " AND seq < ?4";
+  if (q.since) sql += " AND last_updated >= ?5";
+  sql += instance ? " ORDER BY version DESC LIMIT ?6" : " ORDER BY seq DESC LIMIT ?6";
+
+  EHR_ASSIGN_OR_RETURN(Stmt stmt, c.Prepare(sql, "read history"));
+  stmt.BindText(1, q.tenant);
+  if (!q.type.empty()) {
+    stmt.BindText(2, q.type);
+    if (instance) stmt.BindText(3, q.id);
+  }
+  if (q.before_seq) stmt.BindInt(4, *q.before_seq);
+  if (q.since) stmt.BindInt(5, *q.since);
+  stmt.BindInt(6, static_cast<int64_t>(count) + 1);  // one extra row tells whether more exist
+  while (true) {
+    EHR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    if (static_cast<int>(page.entries.size()) == count) {
+      page.more = true;
+      break;
+    }
+    page.entries.push_back(ReadVersionRow(stmt));
+  }
+  return page;
+}
+
+Result<std::vector<std::string>> FindIdsByToken(Connection& c, const TokenQuery& q) {
+  std::vector<std::string> ids;
+  if (q.limit <= 0) return ids;  // LIMIT with a negative value would mean "no limit" in SQLite
+  Result<Stmt> prepared =
+      q.system ? c.Prepare("SELECT DISTINCT id FROM token_index INDEXED BY token_lookup "
+                           "WHERE tenant = ?1 AND type = ?2 AND param = ?3 AND code = ?4 AND system = ?5 LIMIT ?6",
+                           "find by token")
+               : c.Prepare("SELECT DISTINCT id FROM token_index INDEXED BY token_lookup "
+                           "WHERE tenant = ?1 AND type = ?2 AND param = ?3 AND code = ?4 LIMIT ?6",
+                           "find by token");
+  if (!prepared.ok()) return prepared.take_status();
+  Stmt& stmt = *prepared;
+  stmt.BindText(1, q.tenant).BindText(2, q.type).BindText(3, q.param).BindText(4, q.code);
+  if (q.system) stmt.BindText(5, *q.system);
+  stmt.BindInt(6, q.limit);
+  while (true) {
+    EHR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    ids.push_back(stmt.ColumnText(0));
+  }
+  return ids;
+}
+
+Result<std::optional<IdempotencyRecord>> GetIdempotency(Connection& c, std::string_view tenant,
+                                                        std::string_view key) {
+  EHR_ASSIGN_OR_RETURN(Stmt stmt, c.Prepare("SELECT request_hash, status, headers_json, body, created "
+                                            "FROM idempotency WHERE tenant = ?1 AND key = ?2",
+                                            "read idempotency record"));
+  stmt.BindText(1, tenant).BindText(2, key);
+  EHR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<IdempotencyRecord>();
+  IdempotencyRecord r;
+  r.request_hash = stmt.ColumnText(0);
+  r.status = static_cast<int>(stmt.ColumnInt(1));
+  r.headers_json = stmt.ColumnText(2);
+  r.body = stmt.ColumnBlob(3);
+  r.created = stmt.ColumnInt(4);
+  return std::optional<IdempotencyRecord>(std::move(r));
+}
+
+Result<int64_t> CountCurrent(Connection& c, std::string_view tenant, std::string_view type) {
+  Result<Stmt> prepared =
+      type.empty() ? c.Prepare("SELECT count(*) FROM resource_version INDEXED BY resource_live "
+                               "WHERE tenant = ?1 AND is_current = 1 AND deleted = 0",
+                               "count resources")
+                   : c.Prepare("SELECT count(*) FROM resource_version INDEXED BY resource_live "
+                               "WHERE tenant = ?1 AND type = ?2 AND is_current = 1 AND deleted = 0",
+                               "count resources");
+  if (!prepared.ok()) return prepared.take_status();
+  Stmt& stmt = *prepared;
+  stmt.BindText(1, tenant);
+  if (!type.empty()) stmt.BindText(2, type);
+  EHR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? stmt.ColumnInt(0) : int64_t{0};
+}
+
+Status Put(Connection& c, const NewVersion& v) {
+  // Caller bugs, not user data: the API layer validates resources before storing them.
+  if (v.type.empty() || v.id.empty() || v.version < 1) {
+    return Status::Internal("storage: a new version needs a type, an id and a positive version");
+  }
+  if (v.deleted && !v.body.empty()) return Status::Internal("storage: a deleted version has no body");
+
+  EHR_RETURN_IF_ERROR(c.Run("SAVEPOINT put", "begin put"));
+  Status st = PutSteps(c, v);
+  if (!st.ok()) return AbandonPut(c, std::move(st));
+  Status released = c.Run("RELEASE put", "release put");
+  if (!released.ok()) return AbandonPut(c, std::move(released));
+  return Status::Ok();
+}
+
+Status PutIdempotency(Connection& c, std::string_view tenant, std::string_view key, const IdempotencyRecord& r) {
+  EHR_ASSIGN_OR_RETURN(Stmt stmt, c.Prepare("INSERT INTO idempotency "
+                                            "(tenant, key, request_hash, status, headers_json, body, created) "
+                                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                            "insert idempotency record"));
+  stmt.BindText(1, tenant).BindText(2, key).BindText(3, r.request_hash).BindInt(4, r.status);
+  stmt.BindText(5, r.headers_json).BindBlob(6, r.body).BindInt(7, r.created);
+  return stmt.Run();
+}
+
+Result<Micros> LastWriteTime(Connection& c) {
+  EHR_ASSIGN_OR_RETURN(Stmt stmt, c.Prepare("SELECT last_updated FROM resource_version ORDER BY seq DESC LIMIT 1",
+                                            "read last write time"));
+  EHR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? stmt.ColumnInt(0) : Micros{0};
+}
+
+}  // namespace ehr::store::sqlite

@@ -1,0 +1,34 @@
+// The SQL behind store::Store and store::WriteTxn, as functions of one Connection so the
+// reader pool and the writer transaction share them. Every statement binds the tenant.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/sqlite/db.h"
+#include "store/store.h"
+
+namespace ehr::store::sqlite {
+
+Result<std::optional<VersionRecord>> ReadCurrent(Connection& c, std::string_view tenant, std::string_view type,
+                                                 std::string_view id);
+Result<std::optional<VersionRecord>> ReadVersion(Connection& c, std::string_view tenant, std::string_view type,
+                                                 std::string_view id, int64_t version);
+Result<HistoryPage> History(Connection& c, const HistoryQuery& q);
+Result<std::vector<std::string>> FindIdsByToken(Connection& c, const TokenQuery& q);
+Result<std::optional<IdempotencyRecord>> GetIdempotency(Connection& c, std::string_view tenant,
+                                                        std::string_view key);
+Result<int64_t> CountCurrent(Connection& c, std::string_view tenant, std::string_view type);
+
+// Writes; the caller holds a write transaction on `c`. Put is atomic on its own (a failed
+// Put leaves nothing behind even if the caller carries on).
+Status Put(Connection& c, const NewVersion& v);
+Status PutIdempotency(Connection& c, std::string_view tenant, std::string_view key, const IdempotencyRecord& r);
+
+// last_updated of the newest version in the store (0 when empty): the floor for the
+// transaction clock after a restart.
+Result<Micros> LastWriteTime(Connection& c);
+
+}  // namespace ehr::store::sqlite

@@ -1,0 +1,151 @@
+#include "store/sqlite/schema.h"
+
+#include <string>
+
+namespace ehr::store::sqlite {
+namespace {
+
+// Every table holding data carries `tenant` (schema_version describes the file itself and
+// is the one exception). Row order in resource_version is the store-wide write order: seq
+// is the rowid, AUTOINCREMENT so that a value is never reused even if rows are removed
+// later (expunge), which keeps history cursors valid. queries.cc names the index each query
+// must use (INDEXED BY), so a change here that breaks one fails loudly at prepare time.
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE resource_version (
+  seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant       TEXT    NOT NULL,
+  type         TEXT    NOT NULL,
+  id           TEXT    NOT NULL,
+  version      INTEGER NOT NULL,
+  last_updated INTEGER NOT NULL,
+  deleted      INTEGER NOT NULL,
+  method       TEXT    NOT NULL,
+  body         BLOB,
+  is_current   INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX resource_version_key ON resource_version(tenant, type, id, version);
+-- At most one current version per resource; serves reads of the current version.
+CREATE UNIQUE INDEX resource_current ON resource_version(tenant, type, id) WHERE is_current = 1;
+-- Counts of live resources (the flag columns make it a covering index).
+CREATE INDEX resource_live ON resource_version(tenant, type, deleted, is_current)
+  WHERE is_current = 1 AND deleted = 0;
+-- History newest first at system and type level (instance level uses resource_version_key).
+CREATE INDEX resource_history_system ON resource_version(tenant, seq);
+CREATE INDEX resource_history_type ON resource_version(tenant, type, seq);
+
+-- Token search rows of current versions only; system is '' when absent.
+CREATE TABLE token_index (
+  tenant TEXT NOT NULL,
+  type   TEXT NOT NULL,
+  id     TEXT NOT NULL,
+  param  TEXT NOT NULL,
+  system TEXT NOT NULL,
+  code   TEXT NOT NULL,
+  PRIMARY KEY (tenant, type, id, param, system, code)
+) WITHOUT ROWID;
+CREATE INDEX token_lookup ON token_index(tenant, type, param, code, system);
+
+CREATE TABLE idempotency (
+  tenant       TEXT    NOT NULL,
+  key          TEXT    NOT NULL,
+  request_hash TEXT    NOT NULL,
+  status       INTEGER NOT NULL,
+  headers_json TEXT    NOT NULL,
+  body         BLOB    NOT NULL,
+  created      INTEGER NOT NULL,
+  PRIMARY KEY (tenant, key)
+) WITHOUT ROWID;
+CREATE INDEX idempotency_created ON idempotency(created);
+
+CREATE TABLE audit (
+  seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant TEXT    NOT NULL,
+  time   INTEGER NOT NULL,
+  entry  BLOB    NOT NULL
+);
+CREATE INDEX audit_tenant_seq ON audit(tenant, seq);
+
+CREATE TABLE outbox (
+  seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant    TEXT    NOT NULL,
+  topic     TEXT    NOT NULL,
+  payload   BLOB    NOT NULL,
+  created   INTEGER NOT NULL,
+  delivered INTEGER
+);
+CREATE INDEX outbox_pending ON outbox(seq) WHERE delivered IS NULL;
+)sql"},
+};
+
+Result<bool> TableExists(Connection& conn, std::string_view name) {
+  EHR_ASSIGN_OR_RETURN(Stmt stmt, conn.Prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                                               "read schema"));
+  stmt.BindText(1, name);
+  return stmt.Step();
+}
+
+Status RollbackAfter(Connection& conn, Status failure) {
+  if (!conn.InAutocommit()) (void)conn.Run("ROLLBACK", "roll back migration");
+  return failure;
+}
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+Result<int> SchemaVersion(Connection& conn) {
+  EHR_ASSIGN_OR_RETURN(bool has_table, TableExists(conn, "schema_version"));
+  if (!has_table) return 0;
+  EHR_ASSIGN_OR_RETURN(Stmt stmt, conn.Prepare("SELECT coalesce(max(version), 0) FROM schema_version",
+                                               "read schema version"));
+  EHR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? static_cast<int>(stmt.ColumnInt(0)) : 0;
+}
+
+Status Migrate(Connection& conn, std::span<const Migration> migrations, Micros now) {
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int>(i) + 1) return Status::Internal("storage: migrations out of order");
+  }
+  const int latest = static_cast<int>(migrations.size());
+
+  // One write transaction for the check and every step, so that two processes opening the
+  // same file at once cannot both migrate it, and a failing step leaves the file as it was.
+  EHR_RETURN_IF_ERROR(conn.Run("BEGIN IMMEDIATE", "begin migration"));
+  Result<bool> has_table = TableExists(conn, "schema_version");
+  if (!has_table.ok()) return RollbackAfter(conn, has_table.take_status());
+  if (!*has_table) {
+    Result<Stmt> others =
+        conn.Prepare("SELECT 1 FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'", "read schema");
+    if (!others.ok()) return RollbackAfter(conn, others.take_status());
+    Result<bool> any = others->Step();
+    if (!any.ok()) return RollbackAfter(conn, any.take_status());
+    if (*any) return RollbackAfter(conn, Status::Internal("storage: the file is not an ehr database"));
+    Status created = conn.ExecScript(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)",
+        "create schema_version");
+    if (!created.ok()) return RollbackAfter(conn, created);
+  }
+  Result<int> current = SchemaVersion(conn);
+  if (!current.ok()) return RollbackAfter(conn, current.take_status());
+  if (*current > latest) {
+    return RollbackAfter(conn, Status::Internal("storage: database schema version " + std::to_string(*current) +
+                                                " is newer than this build supports (" +
+                                                std::to_string(latest) + ")"));
+  }
+  for (int v = *current + 1; v <= latest; ++v) {
+    Status applied = conn.ExecScript(migrations[v - 1].sql, "apply migration");
+    if (!applied.ok()) return RollbackAfter(conn, applied);
+    Result<Stmt> record = conn.Prepare("INSERT INTO schema_version (version, applied) VALUES (?1, ?2)",
+                                       "record migration");
+    if (!record.ok()) return RollbackAfter(conn, record.take_status());
+    record->BindInt(1, v).BindInt(2, now);
+    Status recorded = record->Run();
+    if (!recorded.ok()) return RollbackAfter(conn, recorded);
+  }
+  Status committed = conn.Run("COMMIT", "commit migration");
+  if (!committed.ok()) return RollbackAfter(conn, committed);
+  return Status::Ok();
+}
+
+}  // namespace ehr::store::sqlite

@@ -1,0 +1,351 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "core/log.h"
+#include "store/sqlite/db.h"
+#include "store/sqlite/queries.h"
+#include "store/sqlite/schema.h"
+
+namespace ehr::store {
+namespace {
+
+using sqlite::Connection;
+
+// Applies the pragmas shared by every connection. Page cache sizes are per connection:
+// the writer gets more because it also carries index pages for updates.
+Status Configure(Connection& c, const SqliteOptions& o, bool writer) {
+  std::string pragmas = "PRAGMA busy_timeout = " + std::to_string(std::max(o.busy_timeout_ms, 0)) + ";";
+  pragmas += "PRAGMA temp_store = MEMORY;";
+  pragmas += writer ? "PRAGMA cache_size = -65536;" : "PRAGMA cache_size = -16384;";  // KiB
+  if (writer) {
+    // FULL: the WAL is fsynced on every commit. NORMAL: only at checkpoints.
+    pragmas += o.durable ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;";
+    // Keep the WAL from staying large after a burst.
+    pragmas += "PRAGMA journal_size_limit = 67108864;";
+  } else {
+    pragmas += "PRAGMA query_only = 1;";
+  }
+  // Memory-mapped I/O stays off: an I/O error on a mapped page would be a SIGBUS instead
+  // of an error we can turn into kUnavailable.
+  return c.ExecScript(pragmas, "configure connection");
+}
+
+// Reader connections handed to one thread at a time.
+class ReaderPool {
+ public:
+  class Lease {
+   public:
+    Lease(ReaderPool* pool, Connection* conn) : pool_(pool), conn_(conn) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() { pool_->Release(conn_); }
+    Connection& operator*() const { return *conn_; }
+    Connection* operator->() const { return conn_; }
+
+   private:
+    ReaderPool* pool_;
+    Connection* conn_;
+  };
+
+  void Add(std::unique_ptr<Connection> conn) {
+    std::lock_guard lock(mu_);
+    free_.push_back(conn.get());
+    all_.push_back(std::move(conn));
+  }
+
+  // Blocks while every connection is lent out.
+  Lease Acquire() {
+    std::unique_lock lock(mu_);
+    available_.wait(lock, [&] { return !free_.empty(); });
+    Connection* conn = free_.back();
+    free_.pop_back();
+    return Lease(this, conn);
+  }
+
+ private:
+  void Release(Connection* conn) {
+    {
+      std::lock_guard lock(mu_);
+      free_.push_back(conn);
+    }
+    available_.notify_one();
+  }
+
+  std::mutex mu_;
+  std::condition_variable available_;
+  std::vector<Connection*> free_;                  // guarded by mu_
+  std::vector<std::unique_ptr<Connection>> all_;  // guarded by mu_; owns every connection
+};
+
+// The transaction clock: never goes backwards, and every job gets a later time than the
+// previous job, whatever the wall clock does. Used by the writer thread only.
+class TxnClock {
+ public:
+  TxnClock(Clock& clock, Micros floor) : clock_(clock), last_(floor) {}
+  Micros Next() {
+    last_ = std::max(clock_.Now(), last_ + 1);
+    return last_;
+  }
+
+ private:
+  Clock& clock_;
+  Micros last_;
+};
+
+class SqliteWriteTxn final : public WriteTxn {
+ public:
+  SqliteWriteTxn(Connection& conn, TxnClock& clock) : conn_(conn), clock_(clock) {}
+
+  Result<std::optional<VersionRecord>> ReadCurrent(std::string_view tenant, std::string_view type,
+                                                   std::string_view id) override {
+    return sqlite::ReadCurrent(conn_, tenant, type, id);
+  }
+  Result<std::vector<std::string>> FindIdsByToken(const TokenQuery& q) override {
+    return sqlite::FindIdsByToken(conn_, q);
+  }
+  Status Put(const NewVersion& v) override { return sqlite::Put(conn_, v); }
+  Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view tenant, std::string_view key) override {
+    return sqlite::GetIdempotency(conn_, tenant, key);
+  }
+  Status PutIdempotency(std::string_view tenant, std::string_view key, const IdempotencyRecord& r) override {
+    return sqlite::PutIdempotency(conn_, tenant, key, r);
+  }
+  // One timestamp per job, taken on first use.
+  Micros Now() override {
+    if (!now_) now_ = clock_.Next();
+    return *now_;
+  }
+
+ private:
+  Connection& conn_;
+  TxnClock& clock_;
+  std::optional<Micros> now_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(const SqliteOptions& options, std::unique_ptr<Connection> writer, Micros last_write)
+      : options_(options),
+        writer_conn_(std::move(writer)),
+        txn_clock_(options.clock != nullptr ? *options.clock : Clock::System(), last_write) {}
+
+  ~SqliteStore() override {
+    {
+      std::unique_lock lock(mu_);
+      stopping_ = true;
+      work_.notify_one();
+      // Queued writes still run; their callers must be out of Write() before mu_ goes away.
+      idle_.wait(lock, [&] { return active_writes_ == 0; });
+    }
+    if (writer_thread_.joinable()) writer_thread_.join();
+    // Lets SQLite refresh planner statistics for tables that changed a lot.
+    if (writer_conn_) (void)writer_conn_->ExecScript("PRAGMA optimize;", "optimize");
+  }
+
+  ReaderPool& readers() { return readers_; }
+  void Start() {
+    writer_thread_ = std::thread([this] { WriterLoop(); });
+  }
+
+  Result<std::optional<VersionRecord>> ReadCurrent(std::string_view tenant, std::string_view type,
+                                                   std::string_view id) override {
+    auto conn = readers_.Acquire();
+    return sqlite::ReadCurrent(*conn, tenant, type, id);
+  }
+  Result<std::optional<VersionRecord>> ReadVersion(std::string_view tenant, std::string_view type,
+                                                   std::string_view id, int64_t version) override {
+    auto conn = readers_.Acquire();
+    return sqlite::ReadVersion(*conn, tenant, type, id, version);
+  }
+  Result<HistoryPage> History(const HistoryQuery& q) override {
+    auto conn = readers_.Acquire();
+    return sqlite::History(*conn, q);
+  }
+  Result<std::vector<std::string>> FindIdsByToken(const TokenQuery& q) override {
+    auto conn = readers_.Acquire();
+    return sqlite::FindIdsByToken(*conn, q);
+  }
+  Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view tenant, std::string_view key) override {
+    auto conn = readers_.Acquire();
+    return sqlite::GetIdempotency(*conn, tenant, key);
+  }
+  Result<int64_t> CountCurrent(std::string_view tenant, std::string_view type) override {
+    auto conn = readers_.Acquire();
+    return sqlite::CountCurrent(*conn, tenant, type);
+  }
+
+  Status Write(std::function<Status(WriteTxn&)> fn) override {
+    if (std::this_thread::get_id() == writer_thread_.get_id()) {
+      return Status::Internal("storage: Write() called from inside a write function");
+    }
+    Job job;
+    job.fn = std::move(fn);
+    std::unique_lock lock(mu_);
+    if (stopping_) return Status::Unavailable("storage: the store is shutting down");
+    queue_.push_back(&job);
+    ++active_writes_;
+    work_.notify_one();
+    job.finished.wait(lock, [&] { return job.done; });
+    Status result = std::move(job.result);
+    if (--active_writes_ == 0 && stopping_) idle_.notify_all();
+    return result;
+  }
+
+  Status Ready() override {
+    {
+      auto conn = readers_.Acquire();
+      EHR_RETURN_IF_ERROR(conn->Run("SELECT 1", "readiness read"));
+    }
+    // An empty write takes the write lock and commits nothing: it proves the writer thread
+    // runs and the database accepts write transactions.
+    return Write([](WriteTxn&) { return Status::Ok(); });
+  }
+
+ private:
+  struct Job {
+    std::function<Status(WriteTxn&)> fn;
+    Status result;
+    bool done = false;                   // guarded by mu_
+    std::condition_variable finished;  // signalled under mu_, so the waiter outlives it
+  };
+
+  void WriterLoop() {
+    std::vector<Job*> batch;
+    const size_t max_batch = static_cast<size_t>(std::max(options_.max_batch, 1));
+    while (true) {
+      {
+        std::unique_lock lock(mu_);
+        work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and every queued write is done
+        const size_t n = std::min(queue_.size(), max_batch);
+        batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+      }
+      try {
+        RunBatch(batch);
+      } catch (...) {  // our own code failing (e.g. bad_alloc): fail the batch, keep serving
+        if (!writer_conn_->InAutocommit()) (void)writer_conn_->Run("ROLLBACK", "roll back batch");
+        for (Job* job : batch) {
+          if (job->result.ok()) job->result = Status::Internal("storage: write batch failed");
+        }
+      }
+      {
+        std::lock_guard lock(mu_);
+        for (Job* job : batch) {
+          job->done = true;
+          job->finished.notify_one();
+        }
+      }
+    }
+  }
+
+  // Runs every job of the batch in one transaction, each inside its own savepoint, and
+  // commits once. Each job's result is its own status, or kUnavailable when the shared
+  // transaction could not be committed (jobs that failed on their own keep their error).
+  void RunBatch(const std::vector<Job*>& batch) {
+    Connection& c = *writer_conn_;
+    Status begun = c.Run("BEGIN IMMEDIATE", "begin write transaction");
+    if (!begun.ok()) {
+      log::Warn("store.begin_failed", {{"jobs", static_cast<int64_t>(batch.size())}});
+      for (Job* job : batch) job->result = begun;
+      return;
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      Job* job = batch[i];
+      Status txn_failure = RunJob(c, *job);
+      if (!txn_failure.ok()) {
+        // The shared transaction is unusable: abandon it; earlier successes are not durable
+        // and later jobs never ran.
+        log::Error("store.batch_aborted", {{"jobs", static_cast<int64_t>(batch.size())}});
+        if (!c.InAutocommit()) (void)c.Run("ROLLBACK", "roll back batch");
+        if (txn_failure.code() != Code::kUnavailable) {
+          txn_failure = Status::Unavailable("storage: write transaction abandoned");
+        }
+        for (size_t j = 0; j < batch.size(); ++j) {
+          if (j > i || batch[j]->result.ok()) batch[j]->result = txn_failure;
+        }
+        return;
+      }
+    }
+    Status committed = c.Run("COMMIT", "commit write transaction");
+    if (!committed.ok()) {
+      log::Error("store.commit_failed", {{"jobs", static_cast<int64_t>(batch.size())}});
+      if (!c.InAutocommit()) (void)c.Run("ROLLBACK", "roll back batch");
+      Status unavailable = committed.code() == Code::kUnavailable
+                               ? committed
+                               : Status::Unavailable("storage: commit write transaction failed");
+      for (Job* job : batch) {
+        if (job->result.ok()) job->result = unavailable;
+      }
+    }
+  }
+
+  // Runs one job inside a savepoint, leaving its status in job.result. Returns an error
+  // only when the enclosing transaction can no longer be used.
+  Status RunJob(Connection& c, Job& job) {
+    EHR_RETURN_IF_ERROR(c.Run("SAVEPOINT job", "begin write"));
+    SqliteWriteTxn txn(c, txn_clock_);
+    try {
+      job.result = job.fn(txn);
+    } catch (const std::exception&) {
+      job.result = Status::Internal("storage: the write function threw an exception");
+    } catch (...) {
+      job.result = Status::Internal("storage: the write function threw an exception");
+    }
+    // Some errors (full disk, I/O) make SQLite roll the whole transaction back itself.
+    if (c.InAutocommit()) return Status::Unavailable("storage: the write transaction was rolled back");
+    if (!job.result.ok()) EHR_RETURN_IF_ERROR(c.Run("ROLLBACK TO job", "roll back write"));
+    return c.Run("RELEASE job", "end write");
+  }
+
+  const SqliteOptions options_;
+  std::unique_ptr<Connection> writer_conn_;  // writer thread only (and construction/destruction)
+  TxnClock txn_clock_;                       // writer thread only
+  ReaderPool readers_;
+
+  std::mutex mu_;
+  std::condition_variable work_;  // queue_ gained a job, or stopping_ was set
+  std::deque<Job*> queue_;        // guarded by mu_; jobs live on their callers' stacks
+  bool stopping_ = false;         // guarded by mu_
+  int active_writes_ = 0;         // guarded by mu_; callers inside Write()
+  std::condition_variable idle_;  // active_writes_ dropped to 0 while stopping_
+  std::thread writer_thread_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
+  if (options.path.empty()) return Status::Internal("storage: no database path configured");
+  Clock& clock = options.clock != nullptr ? *options.clock : Clock::System();
+
+  EHR_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
+                       Connection::Open(options.path, sqlite::OpenMode::kReadWriteCreate));
+  EHR_RETURN_IF_ERROR(Configure(*writer, options, /*writer=*/true));
+  // WAL lets readers proceed while the writer commits; the setting is stored in the file.
+  EHR_ASSIGN_OR_RETURN(std::string mode, writer->QueryText("PRAGMA journal_mode = WAL", "enable WAL"));
+  if (mode != "wal") return Status::Unavailable("storage: the database cannot use WAL mode");
+  EHR_RETURN_IF_ERROR(sqlite::Migrate(*writer, sqlite::Migrations(), clock.Now()));
+  EHR_ASSIGN_OR_RETURN(Micros last_write, sqlite::LastWriteTime(*writer));
+
+  auto store = std::make_unique<SqliteStore>(options, std::move(writer), last_write);
+  for (int i = 0; i < std::max(options.readers, 1); ++i) {
+    EHR_ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader,
+                         Connection::Open(options.path, sqlite::OpenMode::kReadWrite));
+    EHR_RETURN_IF_ERROR(Configure(*reader, options, /*writer=*/false));
+    store->readers().Add(std::move(reader));
+  }
+  store->Start();
+  log::Info("store.opened", {{"backend", "sqlite"}, {"readers", std::max(options.readers, 1)},
+                             {"durable", options.durable ? "true" : "false"}});
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace ehr::store

@@ -1,0 +1,34 @@
+// The SQLite backend of store::Store: one database file in WAL mode, one writer thread
+// that group-commits concurrent Write() calls, and a pool of reader connections.
+//
+// Thread safety: the returned Store may be used from any number of threads. Destroying it
+// finishes every queued write (their Write() calls return normally), then closes the
+// database; no read may be in progress and no call may start during destruction.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "store/store.h"
+
+namespace ehr::store {
+
+struct SqliteOptions {
+  std::string path;  // database file; created when missing
+  int readers = 8;   // reader connections (concurrent reads beyond this wait for one)
+  // true: synchronous=FULL, an acknowledged write survives power loss. false: NORMAL, it
+  // survives a process crash but the last commits may be lost on power loss.
+  bool durable = true;
+  Clock* clock = nullptr;  // transaction timestamps; nullptr: Clock::System(). Not owned.
+  int max_batch = 256;     // most Write() calls committed together in one transaction
+  int busy_timeout_ms = 5000;  // wait for a lock held by another process before kUnavailable
+};
+
+// Opens (creating or migrating) the database. Fails with kInternal for a file that is not
+// an ehr database or has a newer schema than this build, kUnavailable when it cannot be
+// opened.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
+
+}  // namespace ehr::store

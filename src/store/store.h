@@ -1,0 +1,137 @@
+// store::Store: the storage interface every backend implements (SQLite now, PostgreSQL later).
+//
+// Data model: every write of a resource creates a new version row (tenant, type, id,
+// version); the newest version is the current one; a delete is a version with
+// `deleted = true` and no body. Bodies are canonical JSON bytes, returned exactly as stored.
+// Every table carries the tenant. Index rows (tokens for now; the search issue adds the
+// other parameter types) belong to the current version and are replaced with it.
+//
+// Writes run through Write(): the function runs on the backend's single writer thread,
+// inside a transaction shared with other concurrent writes (group commit), each function
+// isolated by a savepoint, so a failing function rolls back only its own changes. Write()
+// returns after the commit is durable (or with the error). Reads may be called from any
+// thread concurrently.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+
+namespace ehr::store {
+
+struct VersionRecord {
+  std::string type;
+  std::string id;
+  int64_t version = 0;
+  Micros last_updated = 0;
+  bool deleted = false;
+  std::string method;  // the interaction that made this version: POST, PUT, PATCH, DELETE
+  std::string body;    // canonical JSON; empty when deleted
+  int64_t seq = 0;     // store-wide, strictly increasing write order (history cursor)
+};
+
+// One token index row: the search issue generalises these to every parameter type.
+struct TokenRow {
+  std::string param;   // search parameter code, e.g. "identifier"
+  std::string system;  // may be empty
+  std::string code;
+};
+
+struct NewVersion {
+  std::string tenant;
+  std::string type;
+  std::string id;
+  int64_t version = 1;
+  Micros last_updated = 0;
+  bool deleted = false;
+  std::string method;
+  std::string body;
+  std::vector<TokenRow> tokens;  // replaces the resource's previous rows
+};
+
+struct HistoryQuery {
+  std::string tenant;
+  std::string type;  // empty: whole system
+  std::string id;    // empty: whole type
+  std::optional<Micros> since;  // only versions with last_updated >= since
+  std::optional<int64_t> before_seq;  // keyset cursor: only versions with seq < before_seq
+  int count = 50;
+};
+
+struct HistoryPage {
+  std::vector<VersionRecord> entries;  // newest first (seq descending)
+  bool more = false;                   // another page exists after the last entry
+};
+
+struct TokenQuery {
+  std::string tenant;
+  std::string type;
+  std::string param;
+  std::optional<std::string> system;  // nullopt: any system; "" : no system
+  std::string code;
+  int limit = 2;  // conditional operations only need to know 0, 1 or many
+};
+
+// A stored response for an Idempotency-Key (tenant-scoped).
+struct IdempotencyRecord {
+  std::string request_hash;
+  int status = 0;
+  std::string headers_json;  // JSON object of response headers to replay
+  std::string body;
+  Micros created = 0;
+};
+
+// Access to the database inside one write transaction. Only valid during the Write() call.
+class WriteTxn {
+ public:
+  virtual ~WriteTxn() = default;
+  // Current version (possibly a deleted marker), as of this transaction's earlier writes.
+  virtual Result<std::optional<VersionRecord>> ReadCurrent(std::string_view tenant, std::string_view type,
+                                                           std::string_view id) = 0;
+  virtual Result<std::vector<std::string>> FindIdsByToken(const TokenQuery& q) = 0;
+  // Inserts the version. kConflict when (tenant,type,id,version) exists already or the
+  // current version is newer: versions only grow, so version, seq and lastUpdated orders agree.
+  // Put is atomic by itself: a failed Put leaves nothing behind.
+  virtual Status Put(const NewVersion& v) = 0;
+  virtual Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view tenant,
+                                                                  std::string_view key) = 0;
+  // kConflict when the key is recorded already.
+  virtual Status PutIdempotency(std::string_view tenant, std::string_view key, const IdempotencyRecord& r) = 0;
+  // Timestamp of this transaction (from the store's clock); strictly increasing across
+  // transactions so that versions of one resource are ordered by lastUpdated too. Repeated
+  // calls within one Write() return the same value.
+  virtual Micros Now() = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Result<std::optional<VersionRecord>> ReadCurrent(std::string_view tenant, std::string_view type,
+                                                           std::string_view id) = 0;
+  virtual Result<std::optional<VersionRecord>> ReadVersion(std::string_view tenant, std::string_view type,
+                                                           std::string_view id, int64_t version) = 0;
+  virtual Result<HistoryPage> History(const HistoryQuery& q) = 0;
+  virtual Result<std::vector<std::string>> FindIdsByToken(const TokenQuery& q) = 0;
+  virtual Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view tenant,
+                                                                  std::string_view key) = 0;
+  // Number of current, non-deleted resources of `type` (all types when empty).
+  virtual Result<int64_t> CountCurrent(std::string_view tenant, std::string_view type) = 0;
+
+  // Runs `fn` in a write transaction (see file comment). `fn` must not block on other
+  // writes (a Write() from inside fn returns kInternal). Returns fn's error (kInternal if
+  // fn throws), or a commit failure (kUnavailable), or OK once durable.
+  virtual Status Write(std::function<Status(WriteTxn&)> fn) = 0;
+
+  // OK when the store can serve reads and writes (for /readyz).
+  virtual Status Ready() = 0;
+};
+
+}  // namespace ehr::store
