@@ -73,7 +73,7 @@ HttpResult HttpClient::Send(const std::string& method, const std::string& target
     if (!impl_->connected) impl_->Connect();
     impl_->head = method == "HEAD";
     http::request<http::string_body> req{http::string_to_verb(method), target, 11};
-    req.set(http::field::host, impl_->host);
+    req.set(http::field::host, impl_->host + ":" + std::to_string(impl_->port));
     req.keep_alive(true);
     for (const auto& h : headers) req.set(h.first, h.second);
     if (req.method() == http::verb::unknown) req.method_string(method);

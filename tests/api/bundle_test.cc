@@ -1,0 +1,177 @@
+// batch and transaction Bundles, Idempotency-Key, and the absence of PHI in access logs.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "fhir/json/value.h"
+#include "support/test_server.h"
+
+namespace ehr::testing {
+namespace {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+const Headers kJson = {{"Content-Type", "application/fhir+json"}};
+
+json::Value J(const std::string& text) {
+  auto v = json::Parse(text);
+  EXPECT_TRUE(v.ok()) << text;
+  return v.ok() ? std::move(*v) : json::Value();
+}
+
+int Total(HttpClient& c, const std::string& query) {
+  json::Value b = J(c.Get("/fhir/" + query).body);
+  const json::Value* t = b.Find("total");
+  return t ? static_cast<int>(*t->as_int64()) : -1;
+}
+
+const char* kTransaction = R"({
+  "resourceType": "Bundle", "type": "transaction",
+  "entry": [
+    {"fullUrl": "urn:uuid:11111111-1111-4111-8111-111111111111",
+     "resource": {"resourceType": "Patient", "identifier": [{"system": "urn:mrn", "value": "T1"}]},
+     "request": {"method": "POST", "url": "Patient"}},
+    {"fullUrl": "urn:uuid:22222222-2222-4222-8222-222222222222",
+     "resource": {"resourceType": "Observation", "status": "final", "code": {"text": "weight"},
+                  "subject": {"reference": "urn:uuid:11111111-1111-4111-8111-111111111111"},
+                  "performer": [{"reference": "Practitioner?identifier=urn:npi|P9"}]},
+     "request": {"method": "POST", "url": "Observation"}},
+    {"resource": {"resourceType": "Patient", "id": "fixed-1", "active": true},
+     "request": {"method": "PUT", "url": "Patient/fixed-1"}}
+  ]})";
+
+TEST(Bundle, TransactionRewritesUrnAndConditionalReferences) {
+  TestServer server;
+  HttpClient c = server.Client();
+  auto pr = c.Send("POST", "/fhir/Practitioner",
+                   R"({"resourceType":"Practitioner","identifier":[{"system":"urn:npi","value":"P9"}]})", kJson);
+  ASSERT_EQ(pr.status, 201);
+  std::string practitioner_id(J(pr.body).GetString("id"));
+
+  auto r = c.Send("POST", "/fhir", kTransaction, kJson);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json::Value out = J(r.body);
+  EXPECT_EQ(out.GetString("type"), "transaction-response");
+  const auto& entries = out.Find("entry")->as_array();
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].Find("response")->GetString("status"), "201 Created");
+  std::string location(entries[0].Find("response")->GetString("location"));
+  std::string patient_id = location.substr(8, location.find("/_history") - 8);
+
+  std::string obs_location(entries[1].Find("response")->GetString("location"));
+  json::Value obs = J(c.Get("/fhir/" + obs_location.substr(0, obs_location.find("/_history"))).body);
+  EXPECT_EQ(obs.Find("subject")->GetString("reference"), "Patient/" + patient_id);
+  EXPECT_EQ(obs.Find("performer")->as_array()[0].GetString("reference"), "Practitioner/" + practitioner_id);
+  EXPECT_EQ(c.Get("/fhir/Patient/fixed-1").status, 200);
+}
+
+TEST(Bundle, FailedTransactionChangesNothing) {
+  TestServer server;
+  HttpClient c = server.Client();
+  // No Practitioner with identifier P9 exists: the conditional reference fails the whole Bundle.
+  auto r = c.Send("POST", "/fhir", kTransaction, kJson);
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_EQ(J(r.body).GetString("resourceType"), "OperationOutcome");
+  EXPECT_EQ(Total(c, "Patient?identifier=urn:mrn|T1"), 0);
+  EXPECT_EQ(c.Get("/fhir/Patient/fixed-1").status, 404);
+
+  // An invalid resource in entry 1 is reported with its location; nothing is stored.
+  auto bad = c.Send("POST", "/fhir", R"({"resourceType":"Bundle","type":"transaction","entry":[
+      {"resource":{"resourceType":"Patient","id":"ok-1"},"request":{"method":"PUT","url":"Patient/ok-1"}},
+      {"resource":{"resourceType":"Patient","birthDate":"1970-99-01"},"request":{"method":"POST","url":"Patient"}}]})",
+                    kJson);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("Bundle.entry[1].resource.birthDate"), std::string::npos) << bad.body;
+  EXPECT_EQ(c.Get("/fhir/Patient/ok-1").status, 404);
+}
+
+TEST(Bundle, BatchReportsEachEntry) {
+  TestServer server;
+  HttpClient c = server.Client();
+  auto r = c.Send("POST", "/fhir", R"({"resourceType":"Bundle","type":"batch","entry":[
+      {"resource":{"resourceType":"Patient","id":"b1"},"request":{"method":"PUT","url":"Patient/b1"}},
+      {"resource":{"resourceType":"Patient","gender":"robot"},"request":{"method":"POST","url":"Patient"}},
+      {"request":{"method":"GET","url":"Patient/b1"}},
+      {"request":{"method":"DELETE","url":"Patient/never-existed"}}]})",
+                  kJson);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json::Value out = J(r.body);
+  EXPECT_EQ(out.GetString("type"), "batch-response");
+  const auto& e = out.Find("entry")->as_array();
+  ASSERT_EQ(e.size(), 4u);
+  EXPECT_EQ(e[0].Find("response")->GetString("status"), "201 Created");
+  EXPECT_EQ(e[1].Find("response")->GetString("status"), "400 Bad Request");
+  EXPECT_NE(e[1].Find("response")->Find("outcome"), nullptr);
+  EXPECT_EQ(e[2].Find("response")->GetString("status"), "200 OK");
+  EXPECT_EQ(e[2].Find("resource")->GetString("id"), "b1");
+  EXPECT_EQ(e[3].Find("response")->GetString("status"), "404 Not Found");
+  EXPECT_EQ(c.Get("/fhir/Patient/b1").status, 200);
+}
+
+TEST(Bundle, RejectsWhatIsNotABatchOrTransaction) {
+  TestServer server;
+  HttpClient c = server.Client();
+  EXPECT_EQ(c.Send("POST", "/fhir", R"({"resourceType":"Bundle","type":"collection"})", kJson).status, 400);
+  EXPECT_EQ(c.Send("POST", "/fhir", R"({"resourceType":"Patient"})", kJson).status, 400);
+  auto missing = c.Send("POST", "/fhir", R"({"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient"}}]})", kJson);
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_NE(missing.body.find("Bundle.entry[0].request"), std::string::npos);
+}
+
+TEST(Idempotency, RetryGetsTheOriginalResponseAndCreatesNothing) {
+  TestServer server;
+  HttpClient c = server.Client();
+  std::string body = R"({"resourceType":"Patient","identifier":[{"system":"urn:x","value":"IDEM"}]})";
+  Headers h = {{"Content-Type", "application/fhir+json"}, {"Idempotency-Key", "key-123"}};
+  auto first = c.Send("POST", "/fhir/Patient", body, h);
+  ASSERT_EQ(first.status, 201);
+  auto retry = c.Send("POST", "/fhir/Patient", body, h);
+  EXPECT_EQ(retry.status, 201);
+  EXPECT_EQ(retry.body, first.body);
+  EXPECT_EQ(retry.Header("Location"), first.Header("Location"));
+  EXPECT_EQ(retry.Header("Idempotency-Replayed"), "true");
+  EXPECT_EQ(Total(c, "Patient?identifier=IDEM"), 1);
+  auto other = c.Send("POST", "/fhir/Patient", R"({"resourceType":"Patient"})", h);
+  EXPECT_EQ(other.status, 422);
+  // Transactions too.
+  Headers th = {{"Content-Type", "application/fhir+json"}, {"Idempotency-Key", "tx-1"}};
+  std::string tx = R"({"resourceType":"Bundle","type":"transaction","entry":[
+      {"resource":{"resourceType":"Patient","identifier":[{"system":"urn:x","value":"TX"}]},"request":{"method":"POST","url":"Patient"}}]})";
+  auto t1 = c.Send("POST", "/fhir", tx, th);
+  auto t2 = c.Send("POST", "/fhir", tx, th);
+  EXPECT_EQ(t1.status, 200);
+  EXPECT_EQ(t1.body, t2.body);
+  EXPECT_EQ(Total(c, "Patient?identifier=TX"), 1);
+  // Another tenant-less key space is not shared across keys: a new key creates again.
+  Headers h2 = {{"Content-Type", "application/fhir+json"}, {"Idempotency-Key", "key-456"}};
+  EXPECT_EQ(c.Send("POST", "/fhir/Patient", body, h2).status, 201);
+  EXPECT_EQ(Total(c, "Patient?identifier=IDEM"), 2);
+}
+
+TEST(AccessLog, CarriesRouteTemplatesAndNoPhi) {
+  char path[] = "/tmp/ehr-log-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  {
+    TestServer server({.log_fd = fd});
+    HttpClient c = server.Client();
+    auto r = c.Send("POST", "/fhir/Patient",
+                    R"({"resourceType":"Patient","name":[{"family":"Zebedeus"}],"identifier":[{"system":"urn:nhs","value":"9434765919"}]})",
+                    kJson);
+    std::string id(J(r.body).GetString("id"));
+    c.Get("/fhir/Patient/" + id);
+    c.Get("/fhir/Patient?identifier=urn:nhs|9434765919");
+    c.Send("POST", "/fhir/Patient", R"({"resourceType":"Patient","name":[{"family":"Zebedeus"}],"birthDate":"bad"})", kJson);
+    std::string log = ReadFile(path);
+    EXPECT_NE(log.find("\"route\":\"/fhir/{type}/{id}\""), std::string::npos) << log;
+    EXPECT_NE(log.find("\"request_id\""), std::string::npos);
+    EXPECT_EQ(log.find("Zebedeus"), std::string::npos) << log;
+    EXPECT_EQ(log.find("9434765919"), std::string::npos) << log;
+    EXPECT_EQ(log.find(id), std::string::npos) << log;
+  }
+  close(fd);
+  unlink(path);
+}
+
+}  // namespace
+}  // namespace ehr::testing

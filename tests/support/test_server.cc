@@ -1,0 +1,71 @@
+#include "support/test_server.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "core/log.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace ehr::testing {
+
+TempDir::TempDir() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/ehr-test-XXXXXX";
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+TestServer::TestServer(TestServerOptions options) {
+  static int devnull = open("/dev/null", O_WRONLY);
+  log::SetOutputFd(options.log_fd >= 0 ? options.log_fd : devnull);
+  store::SqliteOptions so;
+  so.path = dir_.path() + "/ehr.db";
+  auto store = store::OpenSqliteStore(so);
+  if (!store.ok()) throw std::runtime_error("cannot open store: " + store.status().message());
+  store_ = std::move(*store);
+  service_ = std::make_unique<api::FhirService>(*store_, authn_, authz_, api::ServiceOptions{});
+  net::ServerOptions no;
+  no.port = 0;
+  no.io_threads = 2;
+  no.worker_threads = 16;
+  no.max_body_bytes = options.max_body_bytes;
+  no.run_inline = &api::FhirService::IsTrivial;
+  http_ = std::make_unique<net::HttpServer>(no, [this](net::Request& r) { return service_->Handle(r); });
+  Status st = http_->Start();
+  if (!st.ok()) throw std::runtime_error("cannot start server: " + st.message());
+  thread_ = std::thread([this] { http_->Run(); });
+}
+
+TestServer::~TestServer() {
+  http_->Stop();
+  thread_.join();
+  http_.reset();
+  service_.reset();
+  store_.reset();
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string SharedData() {
+  const char* d = std::getenv("EHR_SHARED_DATA");
+  return d ? d : "../shared/data";
+}
+
+}  // namespace ehr::testing

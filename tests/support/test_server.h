@@ -1,0 +1,59 @@
+// A real ehr FHIR server for integration tests: SQLite in a fresh temporary directory,
+// HttpServer on a free loopback port, served from a background thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "api/service.h"
+#include "net/server.h"
+#include "security/pipeline.h"
+#include "store/store.h"
+#include "support/http_client.h"
+
+namespace ehr::testing {
+
+// A fresh directory under $TMPDIR, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct TestServerOptions {
+  int log_fd = -1;  // where access logs go; -1: discarded
+  size_t max_body_bytes = 16 * 1024 * 1024;
+};
+
+class TestServer {
+ public:
+  explicit TestServer(TestServerOptions options = {});
+  ~TestServer();
+  uint16_t port() const { return http_->port(); }
+  std::string base() const { return "http://127.0.0.1:" + std::to_string(port()) + "/fhir"; }
+  HttpClient Client() const { return HttpClient("127.0.0.1", port()); }
+  api::FhirService& service() { return *service_; }
+  store::Store& store() { return *store_; }
+  const std::string& dir() const { return dir_.path(); }
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<store::Store> store_;
+  security::NoAuthentication authn_{"default"};
+  security::AllowAll authz_;
+  std::unique_ptr<api::FhirService> service_;
+  std::unique_ptr<net::HttpServer> http_;
+  std::thread thread_;
+};
+
+// Reads a whole file; throws on failure.
+std::string ReadFile(const std::string& path);
+// $EHR_SHARED_DATA (the shared test data directory).
+std::string SharedData();
+
+}  // namespace ehr::testing
