@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The foundation benchmarks, one command: `make bench` (or bench/run.sh BUILD_DIR).
+# Each figure is reported absolute and as a ratio to a baseline measured in the same run:
+#   import       vs. decompressing the same files alone (bzcat), and from plain JSON too
+#   read by id   vs. GET /healthz (the server's no-op endpoint), wrk, 64 connections
+#   create/update (durable commits) vs. the same no-op endpoint
+# Results are printed and appended to bench/RESULTS.md with the machine and date.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+EHR="$BUILD/ehr"
+SYNTHEA=${EHR_BENCH_DATA:-../shared/data/synthea}
+DURATION=${EHR_BENCH_SECONDS:-10}
+CONNS=${EHR_BENCH_CONNECTIONS:-64}
+WORK=$(mktemp -d /tmp/ehr-bench-XXXXXX)
+PORT=${EHR_BENCH_PORT:-18181}
+SERVER_PID=""
+cleanup() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+count_resources() { # total entries of the files' Bundles
+  python3 - "$@" <<'PY'
+import bz2, json, sys, glob, os
+n = 0
+for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json*"))):
+    opener = bz2.open if f.endswith(".bz2") else open
+    with opener(f, "rt") as fh:
+        n += len(json.load(fh).get("entry", []))
+print(n)
+PY
+}
+
+echo "== import ($SYNTHEA)"
+RESOURCES=$(count_resources "$SYNTHEA")
+t0=$(now); for f in "$SYNTHEA"/*.bz2; do bzcat "$f" > /dev/null; done; t1=$(now)
+BZCAT_S=$(echo "$t1 - $t0" | bc -l)
+t0=$(now); "$EHR" import --data "$WORK/import-bz2" "$SYNTHEA" 2> "$WORK/import-bz2.log"; t1=$(now)
+IMPORT_BZ2_S=$(echo "$t1 - $t0" | bc -l)
+mkdir -p "$WORK/json"
+for f in "$SYNTHEA"/*.bz2; do bzcat "$f" > "$WORK/json/$(basename "${f%.bz2}")"; done
+t0=$(now); "$EHR" import --data "$WORK/import-json" "$WORK/json" 2> "$WORK/import-json.log"; t1=$(now)
+IMPORT_JSON_S=$(echo "$t1 - $t0" | bc -l)
+IMPORT_BZ2_RATE=$(echo "$RESOURCES / $IMPORT_BZ2_S" | bc -l)
+IMPORT_JSON_RATE=$(echo "$RESOURCES / $IMPORT_JSON_S" | bc -l)
+BZCAT_RATE=$(echo "$RESOURCES / $BZCAT_S" | bc -l)
+printf "resources %d; bzcat alone %.1f s; import .json.bz2 %.1f s = %.0f res/s; import .json %.1f s = %.0f res/s\n" \
+  "$RESOURCES" "$BZCAT_S" "$IMPORT_BZ2_S" "$IMPORT_BZ2_RATE" "$IMPORT_JSON_S" "$IMPORT_JSON_RATE"
+
+echo "== HTTP ($CONNS connections, ${DURATION}s each)"
+"$EHR" serve --data "$WORK/import-json" --listen "127.0.0.1:$PORT" --auth off > "$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" > /dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$PORT/fhir/Patient/_history?_count=1000" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["entry"]:
+    print(e["resource"]["id"])' > "$WORK/ids.txt"
+export EHR_BENCH_IDS="$WORK/ids.txt"
+
+run_wrk() { # name, then wrk arguments; prints "rps p99_ms"
+  local out
+  out=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency "$@" 2>&1)
+  echo "$out" > "$WORK/wrk-$1.txt" 2>/dev/null || true
+  local rps p99
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  local errors
+  errors=$(echo "$out" | awk '/Non-2xx/ {print $5}')
+  echo "$rps ${p99:-?} ${errors:-0}"
+}
+to_ms() { # wrk latency text (e.g. 1.23ms, 850.00us, 1.2s) -> ms
+  echo "$1" | awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v); print v} else if (v ~ /s$/) {sub(/s/,"",v); print v*1000} else print v}'
+}
+read -r H_RPS H_P99 _ <<< "$(run_wrk healthz "http://127.0.0.1:$PORT/healthz")"
+read -r R_RPS R_P99 R_ERR <<< "$(run_wrk read -s bench/read.lua "http://127.0.0.1:$PORT")"
+read -r C_RPS C_P99 C_ERR <<< "$(run_wrk create -s bench/create.lua "http://127.0.0.1:$PORT/fhir/Patient")"
+read -r U_RPS U_P99 U_ERR <<< "$(run_wrk update -s bench/update.lua "http://127.0.0.1:$PORT")"
+R_RATIO=$(echo "$R_RPS / $H_RPS" | bc -l)
+printf "healthz %.0f req/s (p99 %s ms)\n" "$H_RPS" "$(to_ms "$H_P99")"
+printf "read    %.0f req/s (p99 %s ms) = %.2f x healthz, non-2xx %s\n" "$R_RPS" "$(to_ms "$R_P99")" "$R_RATIO" "$R_ERR"
+printf "create  %.0f req/s (p99 %s ms) = %.2f x healthz, non-2xx %s\n" "$C_RPS" "$(to_ms "$C_P99")" "$(echo "$C_RPS / $H_RPS" | bc -l)" "$C_ERR"
+printf "update  %.0f req/s (p99 %s ms) = %.2f x healthz, non-2xx %s\n" "$U_RPS" "$(to_ms "$U_P99")" "$(echo "$U_RPS / $H_RPS" | bc -l)" "$U_ERR"
+
+{
+  echo
+  echo "### $(date -u +%Y-%m-%dT%H:%MZ) — $(uname -m), $(nproc) cores, $(awk '/model name/ {$1=$2=$3=""; print; exit}' /proc/cpuinfo | sed 's/^ *//'), $(git rev-parse --short HEAD 2>/dev/null)"
+  echo
+  echo "| benchmark | result | baseline (same run) | ratio |"
+  echo "|---|---|---|---|"
+  printf "| import Synthea .json.bz2 (%d resources) | %.0f resources/s (%.1f s) | bzcat alone %.1f s (%.0f res/s) | %.2f |\n" \
+    "$RESOURCES" "$IMPORT_BZ2_RATE" "$IMPORT_BZ2_S" "$BZCAT_S" "$BZCAT_RATE" "$(echo "$IMPORT_BZ2_RATE / $BZCAT_RATE" | bc -l)"
+  printf "| import Synthea .json | %.0f resources/s (%.1f s) | | |\n" "$IMPORT_JSON_RATE" "$IMPORT_JSON_S"
+  printf "| GET /healthz, %d conns | %.0f req/s, p99 %s ms | — | 1.00 |\n" "$CONNS" "$H_RPS" "$(to_ms "$H_P99")"
+  printf "| read Patient by id, %d conns | %.0f req/s, p99 %s ms | healthz %.0f req/s | %.2f |\n" "$CONNS" "$R_RPS" "$(to_ms "$R_P99")" "$H_RPS" "$R_RATIO"
+  printf "| create Patient (durable), %d conns | %.0f req/s, p99 %s ms | healthz | %.2f |\n" "$CONNS" "$C_RPS" "$(to_ms "$C_P99")" "$(echo "$C_RPS / $H_RPS" | bc -l)"
+  printf "| update Patient (durable), %d conns | %.0f req/s, p99 %s ms | healthz | %.2f |\n" "$CONNS" "$U_RPS" "$(to_ms "$U_P99")" "$(echo "$U_RPS / $H_RPS" | bc -l)"
+} | tee -a bench/RESULTS.md
