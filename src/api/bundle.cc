@@ -291,6 +291,8 @@ Result<json::Value> FhirService::Impl::ExecuteBundle(PreparedBundle& b, TxnOps& 
   if (!b.transaction) {
     for (auto& e : b.entries) {
       Status st = e.error.ok() ? run(e) : e.error;
+      // A storage failure may have left part of an entry behind: fail the whole batch.
+      if (st.code() == Code::kInternal || st.code() == Code::kUnavailable) return st;
       if (!st.ok()) e.response = ErrorEntry(st);
     }
   } else {

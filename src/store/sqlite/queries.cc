@@ -26,15 +26,6 @@ Result<std::optional<VersionRecord>> ReadOneVersion(Stmt& stmt) {
   return std::optional<VersionRecord>(ReadVersionRow(stmt));
 }
 
-// Rolls a failed Put back to its own savepoint so the caller's transaction stays as it was.
-Status AbandonPut(Connection& c, Status failure) {
-  if (!c.InAutocommit()) {
-    (void)c.Run("ROLLBACK TO put", "roll back put");
-    (void)c.Run("RELEASE put", "release put");
-  }
-  return failure;
-}
-
 Status PutSteps(Connection& c, const NewVersion& v) {
   std::optional<int64_t> current_seq;
   {
@@ -69,7 +60,19 @@ Status PutSteps(Connection& c, const NewVersion& v) {
     } else {
       insert.BindBlob(8, v.body);
     }
-    EHR_RETURN_IF_ERROR(insert.Run());
+    Status inserted = insert.Run();
+    if (!inserted.ok()) {
+      // Undo the demotion by hand: cheaper than a savepoint around every Put, whose
+      // sub-journal grows with the whole transaction (quadratic on big Bundles).
+      if (current_seq) {
+        auto promote = c.Prepare("UPDATE resource_version SET is_current = 1 WHERE seq = ?1", "restore current version");
+        if (promote.ok()) {
+          promote->BindInt(1, *current_seq);
+          (void)promote->Run();
+        }
+      }
+      return inserted;
+    }
   }
   {
     EHR_ASSIGN_OR_RETURN(Stmt clear, c.Prepare("DELETE FROM token_index WHERE tenant = ?1 AND type = ?2 AND id = ?3",
@@ -220,12 +223,9 @@ Status Put(Connection& c, const NewVersion& v) {
   }
   if (v.deleted && !v.body.empty()) return Status::Internal("storage: a deleted version has no body");
 
-  EHR_RETURN_IF_ERROR(c.Run("SAVEPOINT put", "begin put"));
-  Status st = PutSteps(c, v);
-  if (!st.ok()) return AbandonPut(c, std::move(st));
-  Status released = c.Run("RELEASE put", "release put");
-  if (!released.ok()) return AbandonPut(c, std::move(released));
-  return Status::Ok();
+  // PutSteps fails on user-visible conditions (conflicts) before it changes anything, or
+  // puts back what it changed; storage errors fail the whole job, whose savepoint rolls back.
+  return PutSteps(c, v);
 }
 
 Status PutIdempotency(Connection& c, std::string_view tenant, std::string_view key, const IdempotencyRecord& r) {
