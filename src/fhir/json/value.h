@@ -78,12 +78,17 @@ class Value {
   // String member or empty view.
   std::string_view GetString(std::string_view key) const;
 
-  // Deep structural equality; numbers compare by numeric value, objects ignore member order.
+  // Deep structural equality; numbers compare by exact decimal value ("1.50" == "1.5",
+  // "0.1" != "0.10000000000000001"), objects ignore member order.
   friend bool operator==(const Value& a, const Value& b);
 
  private:
   std::variant<std::monostate, bool, Number, std::string, Array, Object> v_;
 };
+
+// Exact decimal equality of two JSON number texts; texts that are not JSON numbers are equal
+// only when identical.
+bool NumberTextsEqual(std::string_view a, std::string_view b);
 
 struct ParseOptions {
   int max_depth = 128;

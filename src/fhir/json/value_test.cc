@@ -24,6 +24,32 @@ TEST(Json, RejectsMalformedWithOffset) {
   EXPECT_FALSE(Parse("\"\xff\"").ok());  // invalid UTF-8
 }
 
+TEST(Json, RejectsNulAndLoneSurrogates) {
+  EXPECT_FALSE(Parse(std::string("{\"a\":1}\0 garbage", 17)).ok());
+  EXPECT_FALSE(Parse(R"("\udc00")").ok());
+  EXPECT_FALSE(Parse(R"({"\ud800":1})").ok());
+  auto pair = Parse(R"("\ud83d\ude00")");  // a proper pair is fine
+  ASSERT_TRUE(pair.ok());
+  EXPECT_EQ(pair->as_string(), "\xF0\x9F\x98\x80");
+}
+
+TEST(Json, ManyKeysParseInLinearTime) {
+  std::string text = "{";
+  for (int i = 0; i < 200000; ++i) text += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+  text += "}";
+  auto v = Parse(text);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->as_object().size(), 200000u);
+  EXPECT_FALSE(Parse(text.substr(0, text.size() - 1) + ",\"k7\":2}").ok());  // duplicate found late
+}
+
+TEST(Json, NumbersCompareByExactDecimalValue) {
+  EXPECT_EQ(*Parse("1.50"), *Parse("1.5"));
+  EXPECT_EQ(*Parse("1e2"), *Parse("100"));
+  EXPECT_FALSE(*Parse("0.1") == *Parse("0.10000000000000001"));
+  EXPECT_FALSE(*Parse("9007199254740993") == *Parse("9007199254740992"));
+}
+
 TEST(Json, RejectsDuplicateKeys) {
   auto v = Parse(R"({"a":1,"a":2})");
   ASSERT_FALSE(v.ok());

@@ -126,101 +126,6 @@ Value* Walk(Value& root, const std::vector<std::string>& tokens, size_t n, std::
   return at;
 }
 
-// ---- exact equality for `test` ----
-
-// A JSON number as sign * digits * 10^exponent, with no leading or trailing zero digit.
-// Zero has empty digits. Exponents too large for int64 arithmetic set `huge_exponent`.
-struct Decimal {
-  bool negative = false;
-  std::string digits;
-  int64_t exponent = 0;
-  bool huge_exponent = false;
-};
-
-std::optional<Decimal> ToDecimal(std::string_view text) {
-  Decimal d;
-  size_t i = 0;
-  if (i < text.size() && text[i] == '-') {
-    d.negative = true;
-    ++i;
-  }
-  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
-  size_t int_begin = i;
-  while (i < text.size() && is_digit(text[i])) d.digits += text[i++];
-  if (i == int_begin) return std::nullopt;
-  int64_t fraction_digits = 0;
-  if (i < text.size() && text[i] == '.') {
-    ++i;
-    while (i < text.size() && is_digit(text[i])) {
-      d.digits += text[i++];
-      ++fraction_digits;
-    }
-    if (fraction_digits == 0) return std::nullopt;
-  }
-  int64_t exponent = 0;
-  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
-    ++i;
-    bool negative_exponent = false;
-    if (i < text.size() && (text[i] == '+' || text[i] == '-')) negative_exponent = text[i++] == '-';
-    size_t exp_begin = i;
-    for (; i < text.size() && is_digit(text[i]); ++i) {
-      if (exponent > 100'000'000'000'000) d.huge_exponent = true;  // keep going, stop growing
-      else exponent = exponent * 10 + (text[i] - '0');
-    }
-    if (i == exp_begin) return std::nullopt;
-    if (negative_exponent) exponent = -exponent;
-  }
-  if (i != text.size()) return std::nullopt;
-  d.exponent = exponent - fraction_digits;
-  size_t first = d.digits.find_first_not_of('0');
-  if (first == std::string::npos) return Decimal{};  // zero, whatever its sign or exponent
-  size_t last = d.digits.find_last_not_of('0');
-  d.exponent += static_cast<int64_t>(d.digits.size() - 1 - last);
-  d.digits = d.digits.substr(first, last - first + 1);
-  return d;
-}
-
-bool NumbersEqual(const std::string& a, const std::string& b) {
-  if (a == b) return true;
-  std::optional<Decimal> x = ToDecimal(a);
-  std::optional<Decimal> y = ToDecimal(b);
-  if (!x || !y) return false;  // not JSON number syntax: only identical text is equal
-  if (x->huge_exponent || y->huge_exponent) return false;  // beyond 1e100000000000000
-  return x->negative == y->negative && x->digits == y->digits && x->exponent == y->exponent;
-}
-
-// Deep equality per RFC 6902 section 4.6, with numbers compared by exact decimal value
-// (json::Value's operator== goes through double, which merges distinct long decimals).
-bool ExactlyEqual(const Value& a, const Value& b) {
-  if (a.type() != b.type()) return false;
-  switch (a.type()) {
-    case json::Type::kNull: return true;
-    case json::Type::kBool: return a.as_bool() == b.as_bool();
-    case json::Type::kString: return a.as_string() == b.as_string();
-    case json::Type::kNumber: return NumbersEqual(a.number_text(), b.number_text());
-    case json::Type::kArray: {
-      const json::Array& x = a.as_array();
-      const json::Array& y = b.as_array();
-      if (x.size() != y.size()) return false;
-      for (size_t i = 0; i < x.size(); ++i) {
-        if (!ExactlyEqual(x[i], y[i])) return false;
-      }
-      return true;
-    }
-    case json::Type::kObject: {
-      // Members are unique in both (the parser and Set guarantee it), so equal sizes and
-      // every member of `a` matching one of `b` means the same set of members.
-      if (a.as_object().size() != b.as_object().size()) return false;
-      for (const auto& [key, value] : a.as_object()) {
-        const Value* other = b.Find(key);
-        if (other == nullptr || !ExactlyEqual(value, *other)) return false;
-      }
-      return true;
-    }
-  }
-  return false;
-}
-
 // ---- limits ----
 
 struct Shape {
@@ -437,7 +342,7 @@ class Applier {
     const Value* at = Existing(op_->path, &why);
     if (at == nullptr) return Fail("path '" + op_->path.text + "' does not exist: " + why);
     // The values themselves stay out of the message: they may be patient data.
-    if (!ExactlyEqual(*at, *op_->value)) return Fail("test failed: the value at '" + op_->path.text + "' differs");
+    if (!(*at == *op_->value)) return Fail("test failed: the value at '" + op_->path.text + "' differs");
     return Status::Ok();
   }
 
