@@ -2,8 +2,9 @@
 //
 // Files are committed in the order given (directories expand sorted by name), so a file may
 // refer to resources of an earlier one through conditional references (Synthea's
-// practitioner and hospital bundles come first). One thread reads, decompresses, parses
-// and validates the next documents while the current one commits.
+// practitioner and hospital bundles come first). Producer threads (--threads, default one
+// per core) read, decompress, parse and validate the next files while the current one
+// commits.
 #include <unistd.h>
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "api/service.h"
@@ -32,40 +34,64 @@ struct Unit {
   std::string file;
   size_t entries = 0;
   Result<std::shared_ptr<api::PreparedBundle>> prepared = Status::Internal("not prepared");
-  bool end_of_file = false;
 };
 
-class BoundedQueue {
+// Units of several files prepared in parallel, handed out in file order. Producers claim
+// files at most `window` ahead of the one being committed, and each file's queue holds at
+// most `per_file` units, so memory stays bounded however large a file is.
+class OrderedUnits {
  public:
-  explicit BoundedQueue(size_t capacity) : capacity_(capacity) {}
-  void Push(Unit u) {
+  OrderedUnits(size_t files, size_t window, size_t per_file)
+      : queues_(files), finished_(files, false), errors_(files), window_(window), per_file_(per_file) {}
+
+  // The next file for a producer, or false when all are claimed.
+  bool Claim(size_t& file) {
     std::unique_lock<std::mutex> lock(mu_);
-    not_full_.wait(lock, [this] { return items_.size() < capacity_; });
-    items_.push_back(std::move(u));
-    not_empty_.notify_one();
-  }
-  // False once the producer finished and everything was taken.
-  bool Pop(Unit& out) {
-    std::unique_lock<std::mutex> lock(mu_);
-    not_empty_.wait(lock, [this] { return !items_.empty() || done_; });
-    if (items_.empty()) return false;
-    out = std::move(items_.front());
-    items_.pop_front();
-    not_full_.notify_one();
+    changed_.wait(lock, [this] { return next_claim_ >= queues_.size() || next_claim_ < consuming_ + window_; });
+    if (next_claim_ >= queues_.size()) return false;
+    file = next_claim_++;
     return true;
   }
-  void Finish() {
+  void Push(size_t file, Unit u) {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [&] { return queues_[file].size() < per_file_; });
+    queues_[file].push_back(std::move(u));
+    changed_.notify_all();
+  }
+  void Finish(size_t file, Status error) {
     std::lock_guard<std::mutex> lock(mu_);
-    done_ = true;
-    not_empty_.notify_all();
+    finished_[file] = true;
+    errors_[file] = std::move(error);
+    changed_.notify_all();
+  }
+  // Next unit in file order. When a file is complete, `file_done` reports it (with its read
+  // error, if any) instead of a unit. False at the end.
+  bool Pop(Unit& out, std::optional<std::pair<size_t, Status>>& file_done) {
+    std::unique_lock<std::mutex> lock(mu_);
+    file_done.reset();
+    if (consuming_ >= queues_.size()) return false;
+    changed_.wait(lock, [this] { return !queues_[consuming_].empty() || finished_[consuming_]; });
+    if (!queues_[consuming_].empty()) {
+      out = std::move(queues_[consuming_].front());
+      queues_[consuming_].pop_front();
+    } else {
+      file_done.emplace(consuming_, std::move(errors_[consuming_]));
+      ++consuming_;
+    }
+    changed_.notify_all();
+    return true;
   }
 
  private:
-  size_t capacity_;
   std::mutex mu_;
-  std::condition_variable not_full_, not_empty_;
-  std::deque<Unit> items_;  // GUARDED_BY(mu_)
-  bool done_ = false;       // GUARDED_BY(mu_)
+  std::condition_variable changed_;
+  std::vector<std::deque<Unit>> queues_;  // GUARDED_BY(mu_)
+  std::vector<bool> finished_;            // GUARDED_BY(mu_)
+  std::vector<Status> errors_;            // GUARDED_BY(mu_)
+  size_t next_claim_ = 0;                 // GUARDED_BY(mu_)
+  size_t consuming_ = 0;                  // GUARDED_BY(mu_)
+  const size_t window_;
+  const size_t per_file_;
 };
 
 // Wraps loose resources (NDJSON lines) into a transaction: PUT when they carry an id, else POST.
@@ -96,15 +122,17 @@ size_t EntryCount(const json::Value& bundle) {
 }
 
 void Produce(api::FhirService& service, const api::RequestContext& ctx, const std::vector<std::string>& files,
-             BoundedQueue& queue) {
-  for (const auto& file : files) {
+             OrderedUnits& units) {
+  size_t index = 0;
+  while (units.Claim(index)) {
+    const std::string& file = files[index];
     std::vector<json::Value> loose;
     auto emit = [&](json::Value bundle) {
       Unit u;
       u.file = file;
       u.entries = EntryCount(bundle);
       u.prepared = service.PrepareBundle(std::move(bundle), ctx);
-      queue.Push(std::move(u));
+      units.Push(index, std::move(u));
     };
     Status st = io::ForEachDocument(file, [&](std::string&& text) -> Status {
       EHR_ASSIGN_OR_RETURN(json::Value doc, json::Parse(text));
@@ -118,19 +146,14 @@ void Produce(api::FhirService& service, const api::RequestContext& ctx, const st
       return Status::Ok();
     });
     if (!loose.empty()) emit(TransactionOf(loose));
-    Unit end;
-    end.file = file;
-    end.end_of_file = true;
-    if (!st.ok()) end.prepared = st;
-    queue.Push(std::move(end));
+    units.Finish(index, std::move(st));
   }
-  queue.Finish();
 }
 
 }  // namespace
 
 int Import(int argc, char** argv) {
-  auto args = ParseArgs(argc, argv, 2, {"data", "durable"});
+  auto args = ParseArgs(argc, argv, 2, {"data", "durable", "threads"});
   if (!args.ok() || args->positional.empty()) {
     std::fprintf(stderr, "usage: ehr import --data DIR FILE_OR_DIR...\n%s\n",
                  args.ok() ? "" : args.status().message().c_str());
@@ -157,8 +180,15 @@ int Import(int argc, char** argv) {
   api::FhirService service(**store, authn, authz, {});
   api::RequestContext ctx = service.SystemContext();
 
-  BoundedQueue queue(4);
-  std::thread producer([&] { Produce(service, ctx, *files, queue); });
+  int default_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto threads = ParseInt("threads", args->Get("threads", std::to_string(default_threads)), 1, 64);
+  if (!threads.ok()) {
+    std::fprintf(stderr, "ehr import: %s\n", threads.status().message().c_str());
+    return 2;
+  }
+  OrderedUnits units(files->size(), static_cast<size_t>(*threads) + 2, 4);
+  std::vector<std::thread> producers;
+  for (int i = 0; i < *threads; ++i) producers.emplace_back([&] { Produce(service, ctx, *files, units); });
 
   const bool tty = isatty(2);
   auto start = std::chrono::steady_clock::now();
@@ -177,28 +207,26 @@ int Import(int argc, char** argv) {
     std::fflush(stderr);
   };
   Unit u;
-  while (queue.Pop(u)) {
-    if (u.end_of_file) {
+  std::optional<std::pair<size_t, Status>> file_done;
+  auto report = [&](const std::string& file, const Status& st) {
+    ++failed_units;
+    const auto& issues = st.issues();
+    std::fprintf(stderr, "%sehr import: %s: %s%s%s\n", tty ? "\n" : "", file.c_str(), st.message().c_str(),
+                 issues.empty() || issues[0].expression.empty() ? "" : " at ",
+                 issues.empty() ? "" : issues[0].expression.c_str());
+  };
+  while (units.Pop(u, file_done)) {
+    if (file_done) {
       ++files_done;
-      if (!u.prepared.ok() && u.prepared.status().code() != Code::kInternal) {
-        ++failed_units;
-        std::fprintf(stderr, "%sehr import: %s: %s\n", tty ? "\n" : "", u.file.c_str(),
-                     u.prepared.status().message().c_str());
-      }
+      if (!file_done->second.ok()) report((*files)[file_done->first], file_done->second);
     } else if (!u.prepared.ok()) {
-      ++failed_units;
-      std::fprintf(stderr, "%sehr import: %s: %s\n", tty ? "\n" : "", u.file.c_str(),
-                   u.prepared.status().message().c_str());
+      report(u.file, u.prepared.status());
     } else {
       auto result = service.CommitBundle(**u.prepared, ctx);
       if (result.ok()) {
         resources += u.entries;
       } else {
-        ++failed_units;
-        const auto& issues = result.status().issues();
-        std::fprintf(stderr, "%sehr import: %s: %s%s%s\n", tty ? "\n" : "", u.file.c_str(),
-                     result.status().message().c_str(), issues.empty() || issues[0].expression.empty() ? "" : " at ",
-                     issues.empty() ? "" : issues[0].expression.c_str());
+        report(u.file, result.status());
       }
     }
     auto now = std::chrono::steady_clock::now();
@@ -207,7 +235,7 @@ int Import(int argc, char** argv) {
       last_print = now;
     }
   }
-  producer.join();
+  for (auto& t : producers) t.join();
   progress(true);
   if (failed_units) {
     std::fprintf(stderr, "ehr import: %zu bundle(s) failed\n", failed_units);
