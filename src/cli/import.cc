@@ -33,6 +33,7 @@ constexpr size_t kNdjsonChunk = 500;
 struct Unit {
   std::string file;
   size_t entries = 0;
+  std::vector<size_t> lines;  // NDJSON: the line of each entry, for error messages
   Result<std::shared_ptr<api::PreparedBundle>> prepared = Status::Internal("not prepared");
 };
 
@@ -95,6 +96,19 @@ class OrderedUnits {
 };
 
 // Wraps loose resources (NDJSON lines) into a transaction: PUT when they carry an id, else POST.
+// "Bundle.entry[3].resource.birthDate" of a wrapped NDJSON chunk -> "line 17: birthDate".
+std::string Locate(const std::string& expression, const std::vector<size_t>& lines) {
+  const std::string prefix = "Bundle.entry[";
+  if (lines.empty() || expression.rfind(prefix, 0) != 0) return expression;
+  size_t close = expression.find(']');
+  size_t index = std::strtoul(expression.c_str() + prefix.size(), nullptr, 10);
+  if (close == std::string::npos || index >= lines.size()) return expression;
+  std::string rest = expression.substr(close + 1);
+  if (rest.rfind(".resource", 0) == 0) rest.erase(0, 9);
+  if (!rest.empty() && rest[0] == '.') rest.erase(0, 1);
+  return "line " + std::to_string(lines[index]) + (rest.empty() ? "" : ": " + rest);
+}
+
 json::Value TransactionOf(std::vector<json::Value>& resources) {
   json::Value bundle = json::Value::MakeObject();
   bundle.Set("resourceType", json::Value("Bundle"));
@@ -127,20 +141,30 @@ void Produce(api::FhirService& service, const api::RequestContext& ctx, const st
   while (units.Claim(index)) {
     const std::string& file = files[index];
     std::vector<json::Value> loose;
+    std::vector<size_t> loose_lines;
+    size_t line = 0;
     auto emit = [&](json::Value bundle) {
       Unit u;
       u.file = file;
       u.entries = EntryCount(bundle);
+      u.lines = std::move(loose_lines);
+      loose_lines.clear();
       u.prepared = service.PrepareBundle(std::move(bundle), ctx);
       units.Push(index, std::move(u));
     };
     Status st = io::ForEachDocument(file, [&](std::string&& text) -> Status {
-      EHR_ASSIGN_OR_RETURN(json::Value doc, json::Parse(text));
+      ++line;
+      auto parsed = json::Parse(text);
+      if (!parsed.ok()) {
+        return Status::Invalid("document " + std::to_string(line) + ": " + parsed.status().message());
+      }
+      json::Value doc = std::move(*parsed);
       std::string_view type = doc.GetString("type");
       if (doc.GetString("resourceType") == "Bundle" && (type == "batch" || type == "transaction")) {
         emit(std::move(doc));
       } else {
         loose.push_back(std::move(doc));
+        loose_lines.push_back(line);
         if (loose.size() >= kNdjsonChunk) emit(TransactionOf(loose));
       }
       return Status::Ok();
@@ -208,25 +232,25 @@ int Import(int argc, char** argv) {
   };
   Unit u;
   std::optional<std::pair<size_t, Status>> file_done;
-  auto report = [&](const std::string& file, const Status& st) {
+  auto report = [&](const std::string& file, const Status& st, const std::vector<size_t>& lines) {
     ++failed_units;
     const auto& issues = st.issues();
-    std::fprintf(stderr, "%sehr import: %s: %s%s%s\n", tty ? "\n" : "", file.c_str(), st.message().c_str(),
-                 issues.empty() || issues[0].expression.empty() ? "" : " at ",
-                 issues.empty() ? "" : issues[0].expression.c_str());
+    std::string where = issues.empty() || issues[0].expression.empty() ? "" : " at " + Locate(issues[0].expression, lines);
+    std::fprintf(stderr, "%sehr import: %s: %s%s\n", tty ? "\n" : "", file.c_str(), st.message().c_str(),
+                 where.c_str());
   };
   while (units.Pop(u, file_done)) {
     if (file_done) {
       ++files_done;
-      if (!file_done->second.ok()) report((*files)[file_done->first], file_done->second);
+      if (!file_done->second.ok()) report((*files)[file_done->first], file_done->second, {});
     } else if (!u.prepared.ok()) {
-      report(u.file, u.prepared.status());
+      report(u.file, u.prepared.status(), u.lines);
     } else {
       auto result = service.CommitBundle(**u.prepared, ctx);
       if (result.ok()) {
         resources += u.entries;
       } else {
-        report(u.file, result.status());
+        report(u.file, result.status(), u.lines);
       }
     }
     auto now = std::chrono::steady_clock::now();
