@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <boost/asio.hpp>
 #include <thread>
 
 #include "support/http_client.h"
@@ -141,6 +142,24 @@ TEST_F(ServerTest, GracefulShutdownFinishesInFlightRequest) {
   EXPECT_EQ(r.Header("Connection"), "close");
   stopper.join();
   thread_.join();  // Run() returned: idle connection was closed, in-flight one finished
+}
+
+TEST_F(ServerTest, SlowHeadersTimeOut) {
+  ServerOptions o;
+  o.header_timeout = std::chrono::milliseconds(300);
+  StartServer(o);
+  namespace asio = boost::asio;
+  asio::io_context ioc;
+  asio::ip::tcp::socket s(ioc);
+  s.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
+  asio::write(s, asio::buffer(std::string("GET /a HTTP/1.1\r\nHost: x\r\n")));  // never finished
+  auto start = std::chrono::steady_clock::now();
+  char buf[64];
+  boost::system::error_code ec;
+  s.read_some(asio::buffer(buf), ec);  // returns when the server closes the connection
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+  EXPECT_LT(waited, std::chrono::seconds(5));
 }
 
 }  // namespace
