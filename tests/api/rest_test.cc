@@ -8,14 +8,8 @@
 namespace ehr::testing {
 namespace {
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-const Headers kJson = {{"Content-Type", "application/fhir+json"}};
-
-json::Value J(const std::string& text) {
-  auto v = json::Parse(text);
-  EXPECT_TRUE(v.ok()) << text;
-  return v.ok() ? std::move(*v) : json::Value();
-}
+const Headers& kJson = kFhirJson;
+json::Value J(const std::string& text) { return ParseBody(text); }
 
 std::string FirstExpression(const HttpResult& r) {
   json::Value oo = J(r.body);

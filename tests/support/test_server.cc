@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -53,6 +55,12 @@ TestServer::~TestServer() {
   http_.reset();
   service_.reset();
   store_.reset();
+}
+
+json::Value ParseBody(const std::string& text) {
+  auto v = json::Parse(text);
+  EXPECT_TRUE(v.ok()) << text;
+  return v.ok() ? std::move(*v) : json::Value();
 }
 
 std::string ReadFile(const std::string& path) {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "api/service.h"
+#include "fhir/json/value.h"
 #include "net/server.h"
 #include "security/pipeline.h"
 #include "store/store.h"
@@ -50,6 +51,12 @@ class TestServer {
   std::unique_ptr<net::HttpServer> http_;
   std::thread thread_;
 };
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+inline const Headers kFhirJson = {{"Content-Type", "application/fhir+json"}};
+
+// Parses a response body; a test failure (and null) when it is not JSON.
+json::Value ParseBody(const std::string& text);
 
 // Reads a whole file; throws on failure.
 std::string ReadFile(const std::string& path);
