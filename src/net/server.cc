@@ -371,7 +371,8 @@ void HttpServer::Stop() {
     }
     for (auto& c : snapshot) {
       asio::post(c->stream.get_executor(), [c] {
-        if (c->idle) c->stream.socket().cancel();
+        beast::error_code ignored;
+        if (c->idle) c->stream.socket().cancel(ignored);  // may already be closed
       });
     }
     // In-flight requests get the grace period; then everything stops.
