@@ -102,7 +102,8 @@ class WriteTxn {
   virtual Status Put(const NewVersion& v) = 0;
   virtual Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view tenant,
                                                                   std::string_view key) = 0;
-  // kConflict when the key is recorded already.
+  // Records the response for `key`, replacing an earlier record of that key (the caller
+  // decides, from the earlier record's age and request, whether it may be replaced).
   virtual Status PutIdempotency(std::string_view tenant, std::string_view key, const IdempotencyRecord& r) = 0;
   // Timestamp of this transaction (from the store's clock); strictly increasing across
   // transactions so that versions of one resource are ordered by lastUpdated too. Repeated

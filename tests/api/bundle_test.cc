@@ -142,6 +142,23 @@ TEST(Idempotency, RetryGetsTheOriginalResponseAndCreatesNothing) {
   EXPECT_EQ(Total(c, "Patient?identifier=IDEM"), 2);
 }
 
+TEST(Idempotency, KeysExpireAfter24Hours) {
+  ManualClock clock(1'800'000'000'000'000LL);
+  TestServer server({.clock = &clock});
+  HttpClient c = server.Client();
+  Headers h = {{"Content-Type", "application/fhir+json"}, {"Idempotency-Key", "daily"}};
+  std::string body = R"({"resourceType":"Patient","identifier":[{"system":"urn:x","value":"DAY"}]})";
+  auto first = c.Send("POST", "/fhir/Patient", body, h);
+  clock.Advance(23LL * 3600 * 1000000);
+  auto replay = c.Send("POST", "/fhir/Patient", body, h);
+  EXPECT_EQ(replay.Header("Location"), first.Header("Location"));
+  clock.Advance(2LL * 3600 * 1000000);  // 25 hours after the first request
+  auto fresh = c.Send("POST", "/fhir/Patient", body, h);
+  EXPECT_EQ(fresh.status, 201);
+  EXPECT_NE(fresh.Header("Location"), first.Header("Location"));
+  EXPECT_EQ(Total(c, "Patient?identifier=DAY"), 2);
+}
+
 TEST(AccessLog, CarriesRouteTemplatesAndNoPhi) {
   char path[] = "/tmp/ehr-log-XXXXXX";
   int fd = mkstemp(path);

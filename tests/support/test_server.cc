@@ -33,10 +33,13 @@ TestServer::TestServer(TestServerOptions options) {
   log::SetOutputFd(options.log_fd >= 0 ? options.log_fd : devnull);
   store::SqliteOptions so;
   so.path = dir_.path() + "/ehr.db";
+  so.clock = options.clock;
   auto store = store::OpenSqliteStore(so);
   if (!store.ok()) throw std::runtime_error("cannot open store: " + store.status().message());
   store_ = std::move(*store);
-  service_ = std::make_unique<api::FhirService>(*store_, authn_, authz_, api::ServiceOptions{});
+  api::ServiceOptions service_options;
+  service_options.clock = options.clock;
+  service_ = std::make_unique<api::FhirService>(*store_, authn_, authz_, service_options);
   net::ServerOptions no;
   no.port = 0;
   no.io_threads = 2;

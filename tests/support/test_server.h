@@ -29,6 +29,7 @@ class TempDir {
 struct TestServerOptions {
   int log_fd = -1;  // where access logs go; -1: discarded
   size_t max_body_bytes = 16 * 1024 * 1024;
+  Clock* clock = nullptr;  // store and service clock; nullptr: the system clock
 };
 
 class TestServer {

@@ -231,8 +231,10 @@ Status Put(Connection& c, const NewVersion& v) {
 Status PutIdempotency(Connection& c, std::string_view tenant, std::string_view key, const IdempotencyRecord& r) {
   EHR_ASSIGN_OR_RETURN(Stmt stmt, c.Prepare("INSERT INTO idempotency "
                                             "(tenant, key, request_hash, status, headers_json, body, created) "
-                                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                                            "insert idempotency record"));
+                                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                                            "ON CONFLICT (tenant, key) DO UPDATE SET request_hash = ?3, status = ?4, "
+                                            "headers_json = ?5, body = ?6, created = ?7",
+                                            "record idempotency response"));
   stmt.BindText(1, tenant).BindText(2, key).BindText(3, r.request_hash).BindInt(4, r.status);
   stmt.BindText(5, r.headers_json).BindBlob(6, r.body).BindInt(7, r.created);
   return stmt.Run();

@@ -355,8 +355,10 @@ TEST_F(SqliteStoreTest, IdempotencyRecords) {
   EXPECT_EQ((*got)->body, r.body);
   EXPECT_EQ((*got)->created, kStart);
 
-  Status again = store_->Write([&](WriteTxn& txn) { return txn.PutIdempotency("t", "key-1", r); });
-  EXPECT_EQ(again.code(), Code::kConflict);
+  IdempotencyRecord newer{"hash-2", 200, "{}", "later", kStart + 1};
+  Status again = store_->Write([&](WriteTxn& txn) { return txn.PutIdempotency("t", "key-1", newer); });
+  EXPECT_TRUE(again.ok()) << again.message();
+  EXPECT_EQ((*store_->GetIdempotency("t", "key-1"))->request_hash, "hash-2");  // replaced
   // A failed write leaves no record behind.
   Status failed = store_->Write([&](WriteTxn& txn) -> Status {
     EHR_RETURN_IF_ERROR(txn.PutIdempotency("t", "key-2", r));
