@@ -204,7 +204,9 @@ TEST_F(RestTest, BadInputIsA4xxWithLocationAndChangesNothing) {
     auto r = c_.Send(c.method, "/fhir/" + c.path, c.body, c.headers);
     EXPECT_EQ(r.status, c.status) << c.method << " " << c.path << " " << c.body << " -> " << r.body;
     EXPECT_EQ(J(r.body).GetString("resourceType"), "OperationOutcome") << c.body;
-    if (!c.expression.empty()) EXPECT_EQ(FirstExpression(r), c.expression) << c.body << " -> " << r.body;
+    if (!c.expression.empty()) {
+      EXPECT_EQ(FirstExpression(r), c.expression) << c.body << " -> " << r.body;
+    }
   }
   auto history = J(c_.Get("/fhir/_history").body);
   EXPECT_TRUE(history.Find("entry")->as_array().empty());  // nothing was stored
