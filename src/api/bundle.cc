@@ -13,6 +13,7 @@
 #include "api/service_impl.h"
 #include "core/ids.h"
 #include "fhir/model/model.h"
+#include "fhir/validate/validate.h"
 
 namespace ehr::api {
 
@@ -177,7 +178,7 @@ Status PrepareEntry(const json::Value& entry, PreparedEntry& e, const RequestCon
   }
   if (e.method == "POST" || e.method == "PUT") {
     if (!resource) return Status::Invalid("The entry has no resource", e.path + ".resource", "required");
-    EHR_RETURN_IF_ERROR(CheckResource(*resource, e.target.type, e.path + ".resource"));
+    EHR_RETURN_IF_ERROR(CheckResourceType(*resource, e.target.type, e.path + ".resource"));
     e.resource = *resource;
   }
   return Status::Ok();
@@ -196,6 +197,17 @@ Result<std::shared_ptr<PreparedBundle>> FhirService::Impl::PrepareBundle(json::V
   auto prepared = std::make_shared<PreparedBundle>();
   prepared->transaction = type == "transaction";
   if (Status st = Authorize(ctx, std::string(type), "", ""); !st.ok()) return st;
+  // One validation pass over the Bundle and every resource in it. Problems of the Bundle
+  // itself (a misspelled "entry") fail it; in a batch, an entry's problems are its own.
+  std::map<size_t, std::vector<Issue>> entry_issues;
+  if (Status st = fhir::ValidateResource(bundle); !st.ok()) {
+    if (prepared->transaction) return st;
+    for (auto& issue : st.mutable_issues()) {
+      const std::string prefix = "Bundle.entry[";
+      if (issue.expression.rfind(prefix, 0) != 0) return st;
+      entry_issues[std::strtoul(issue.expression.c_str() + prefix.size(), nullptr, 10)].push_back(std::move(issue));
+    }
+  }
   const json::Value* entries = bundle.Find("entry");
   if (entries && !entries->is_array()) return Status::Invalid("Bundle.entry must be an array", "Bundle.entry", "structure");
   std::set<std::string> full_urls;
@@ -205,6 +217,7 @@ Result<std::shared_ptr<PreparedBundle>> FhirService::Impl::PrepareBundle(json::V
     PreparedEntry& e = prepared->entries[i];
     e.path = "Bundle.entry[" + std::to_string(i) + "]";
     Status st = PrepareEntry(entries->as_array()[i], e, ctx);
+    if (auto it = entry_issues.find(i); st.ok() && it != entry_issues.end()) st = Status(Code::kInvalid, std::move(it->second));
     if (st.ok()) {
       static const std::map<std::string, const char*> kInteraction = {
           {"GET", "read"}, {"HEAD", "read"}, {"POST", "create"}, {"PUT", "update"}, {"PATCH", "patch"}, {"DELETE", "delete"}};

@@ -8,7 +8,7 @@
 
 namespace ehr::api {
 
-Status CheckResource(const json::Value& resource, std::string_view expected_type, const std::string& path) {
+Status CheckResourceType(const json::Value& resource, std::string_view expected_type, const std::string& path) {
   if (!resource.is_object()) {
     return Status::Invalid("A resource must be a JSON object", path, "structure");
   }
@@ -25,21 +25,18 @@ Status CheckResource(const json::Value& resource, std::string_view expected_type
                                std::string(expected_type) + "'",
                            path.empty() ? std::string(type) + ".resourceType" : path + ".resourceType");
   }
-  Status st = fhir::ValidateResource(resource);
-  if (!st.ok() && !path.empty()) {
-    // Validation paths start with the type ("Patient.birthDate"): place them under the entry.
-    for (auto& issue : st.mutable_issues()) {
-      bool typed = issue.expression.compare(0, type.size(), type) == 0;
-      issue.expression = path + (typed ? issue.expression.substr(type.size()) : "");
-    }
-  }
-  return st;
+  return Status::Ok();
+}
+
+Status CheckResource(const json::Value& resource, std::string_view expected_type) {
+  EHR_RETURN_IF_ERROR(CheckResourceType(resource, expected_type, ""));
+  return fhir::ValidateResource(resource);
 }
 
 Result<json::Value> PrepareResource(std::string_view body, std::string_view expected_type) {
   if (body.empty()) return Status::Invalid("The request has no body; a resource was expected", "", "required");
   EHR_ASSIGN_OR_RETURN(json::Value resource, json::Parse(body));
-  EHR_RETURN_IF_ERROR(CheckResource(resource, expected_type, ""));
+  EHR_RETURN_IF_ERROR(CheckResource(resource, expected_type));
   return resource;
 }
 
@@ -211,7 +208,7 @@ Result<WriteResult> TxnOps::Patch(const std::string& type, const std::string& id
   if (resource.GetString("resourceType") != type || resource.GetString("id") != id) {
     return Status::Unprocessable("A patch may not change resourceType or id");
   }
-  EHR_RETURN_IF_ERROR(CheckResource(resource, type, ""));
+  EHR_RETURN_IF_ERROR(CheckResource(resource, type));
   return Store(type, id, std::move(resource), current->version + 1, "PATCH", 200);
 }
 

@@ -22,8 +22,11 @@ struct WriteResult {
 // Parses `body` as a resource of `expected_type` (empty: any known type) and validates it.
 // Errors are 400s with the location of the problem.
 Result<json::Value> PrepareResource(std::string_view body, std::string_view expected_type);
-// Same for an already parsed value (Bundle entries); `path` prefixes issue locations.
-Status CheckResource(const json::Value& resource, std::string_view expected_type, const std::string& path);
+// The same checks for an already parsed resource.
+Status CheckResource(const json::Value& resource, std::string_view expected_type);
+// Only that `resource` is an object of a known type, `expected_type` when given (`path`
+// locates it in issues). Bundle entries use this: the Bundle is validated as a whole.
+Status CheckResourceType(const json::Value& resource, std::string_view expected_type, const std::string& path);
 
 // Parses an ETag / If-Match value: W/"3" or "3". nullopt when malformed.
 std::optional<int64_t> ParseVersionTag(std::string_view etag);

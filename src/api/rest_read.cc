@@ -197,6 +197,7 @@ net::Response FhirService::Impl::Search(const net::Request& req, const RequestCo
     if (name == "_count") {
       count_text = value;
     } else if (name == "_cursor") {
+      if (!IsValidFhirId(value)) return ErrorResponse(Status::Invalid("Malformed paging cursor", "_cursor"), ctx);
       cursor = value;
     } else if (name == "_format" || name == "_pretty") {
     } else {

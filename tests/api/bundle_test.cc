@@ -75,7 +75,7 @@ TEST(Bundle, FailedTransactionChangesNothing) {
       {"resource":{"resourceType":"Patient","birthDate":"1970-99-01"},"request":{"method":"POST","url":"Patient"}}]})",
                     kJson);
   EXPECT_EQ(bad.status, 400);
-  EXPECT_NE(bad.body.find("Bundle.entry[1].resource.birthDate"), std::string::npos) << bad.body;
+  EXPECT_NE(bad.body.find("Bundle.entry[1].resource.ofType(Patient).birthDate"), std::string::npos) << bad.body;
   EXPECT_EQ(c.Get("/fhir/Patient/ok-1").status, 404);
 }
 
@@ -110,6 +110,9 @@ TEST(Bundle, RejectsWhatIsNotABatchOrTransaction) {
   auto missing = c.Send("POST", "/fhir", R"({"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient"}}]})", kJson);
   EXPECT_EQ(missing.status, 400);
   EXPECT_NE(missing.body.find("Bundle.entry[0].request"), std::string::npos);
+  auto misspelled = c.Send("POST", "/fhir", R"({"resourceType":"Bundle","type":"transaction","ensry":[]})", kJson);
+  EXPECT_EQ(misspelled.status, 400);
+  EXPECT_NE(misspelled.body.find("Bundle.ensry"), std::string::npos) << misspelled.body;
 }
 
 TEST(Idempotency, RetryGetsTheOriginalResponseAndCreatesNothing) {

@@ -76,7 +76,7 @@ TEST(Import, NdjsonPlainAndBz2AndErrors) {
   std::string good = dir.path() + "/good.json";
   std::ofstream(good) << R"({"resourceType":"Bundle","type":"batch","entry":[{"resource":{"resourceType":"Patient","id":"after-bad"},"request":{"method":"PUT","url":"Patient/after-bad"}}]})";
   EXPECT_EQ(RunImport(data, {bad, good}, &out), 1);
-  EXPECT_NE(out.find("at line 1: birthDate"), std::string::npos) << out;
+  EXPECT_NE(out.find("at line 1: ofType(Patient).birthDate"), std::string::npos) << out;
   EXPECT_EQ(Count(data, "Patient"), 1201);  // the good file still loaded
   EXPECT_EQ(RunImport(data, {dir.path() + "/missing.json"}, &out), 2);
 }
