@@ -44,8 +44,9 @@ class FhirService {
   ~FhirService();
 
   net::Response Handle(net::Request& request);
-  // True for requests that need no storage and can be answered on the IO thread.
-  static bool IsTrivial(const net::Request& request);
+  // True for requests short and bounded enough to answer on the IO thread (health, read
+  // and vread by id); everything else runs on the worker pool.
+  static bool RunsOnIoThread(const net::Request& request);
 
   // Processes a batch or transaction Bundle as POST /fhir would (used by `ehr import`).
   // Returns the response Bundle, or an error Status for a failed transaction.

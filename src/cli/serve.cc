@@ -91,7 +91,7 @@ int Serve(int argc, char** argv) {
   so_net.io_threads = *io_threads;
   so_net.max_body_bytes = static_cast<size_t>(*max_body) * 1024 * 1024;
   so_net.access_log = args->Get("access-log", "on") != "off";
-  so_net.run_inline = &api::FhirService::IsTrivial;
+  so_net.run_inline = &api::FhirService::RunsOnIoThread;
   net::HttpServer server(so_net, [&service](net::Request& r) { return service.Handle(r); });
   if (Status st = server.Start(); !st.ok()) return Fail(st.message());
 

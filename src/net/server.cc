@@ -86,13 +86,30 @@ struct HttpServer::Impl {
   Impl(ServerOptions o, Handler h)
       : options(std::move(o)),
         handler(std::move(h)),
-        ioc(options.io_threads > 0 ? options.io_threads : static_cast<int>(std::thread::hardware_concurrency())),
+        contexts(MakeContexts(options.io_threads)),
+        ioc(*contexts[0]),
         workers(static_cast<size_t>(options.worker_threads > 0 ? options.worker_threads : 1)),
         acceptor(ioc) {}
 
+  // One single-threaded io_context per IO thread: connections are spread over them and
+  // never share a scheduler queue (far fewer wake-ups than one context run by N threads).
+  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int io_threads) {
+    int n = io_threads > 0 ? io_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (int i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
+
+  void StopAll() {
+    for (auto& c : contexts) c->stop();
+  }
+
   ServerOptions options;
   Handler handler;
-  asio::io_context ioc;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  asio::io_context& ioc;  // contexts[0]: the acceptor and shutdown control run here
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> idle_guards;  // keep contexts 1.. running
+  size_t next_context = 0;  // only touched by the acceptor coroutine
   asio::thread_pool workers;
   tcp::acceptor acceptor;
   uint16_t bound_port = 0;
@@ -304,8 +321,8 @@ struct HttpServer::Impl {
   asio::awaitable<void> Accept() {
     for (;;) {
       beast::error_code ec;
-      tcp::socket socket = co_await acceptor.async_accept(asio::make_strand(ioc),
-                                                          asio::redirect_error(asio::use_awaitable, ec));
+      asio::io_context& target = *contexts[next_context++ % contexts.size()];
+      tcp::socket socket = co_await acceptor.async_accept(target, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (stopping || ec == asio::error::operation_aborted) co_return;
         continue;  // e.g. EMFILE: keep serving existing connections
@@ -350,11 +367,15 @@ Status HttpServer::Start() {
 uint16_t HttpServer::port() const { return impl_->bound_port; }
 
 void HttpServer::Run() {
-  int n = impl_->options.io_threads > 0 ? impl_->options.io_threads
-                                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::thread> threads;
-  for (int i = 1; i < n; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+  for (size_t i = 1; i < impl_->contexts.size(); ++i) {
+    impl_->idle_guards.push_back(asio::make_work_guard(*impl_->contexts[i]));
+  }
+  for (size_t i = 1; i < impl_->contexts.size(); ++i) {
+    threads.emplace_back([this, i] { impl_->contexts[i]->run(); });
+  }
   impl_->ioc.run();
+  impl_->StopAll();  // context 0 finished: shutdown is complete (or the grace ran out)
   for (auto& t : threads) t.join();
 }
 
@@ -378,7 +399,7 @@ void HttpServer::Stop() {
     // In-flight requests get the grace period; then everything stops.
     auto timer = std::make_shared<asio::steady_timer>(impl->ioc, impl->options.shutdown_grace);
     timer->async_wait([impl, timer](beast::error_code wait_ec) {
-      if (!wait_ec) impl->ioc.stop();
+      if (!wait_ec) impl->StopAll();
     });
     // When all connections are gone before the grace ends, cancel the timer so run() returns.
     auto poll = std::make_shared<asio::steady_timer>(impl->ioc);
@@ -391,6 +412,7 @@ void HttpServer::Stop() {
       }
       if (empty) {
         timer->cancel();
+        impl->idle_guards.clear();
         *check = nullptr;  // break the self-reference
         return;
       }

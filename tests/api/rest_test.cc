@@ -263,6 +263,27 @@ TEST_F(RestTest, PrettyAndFormat) {
   EXPECT_NE(pretty.body.find("\n  \"resourceType\""), std::string::npos);
 }
 
+TEST(Routing, OnlyBoundedReadsRunOnTheIoThread) {
+  auto req = [](std::string method, std::string path) {
+    net::Request r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    return r;
+  };
+  EXPECT_TRUE(api::FhirService::RunsOnIoThread(req("GET", "/healthz")));
+  EXPECT_TRUE(api::FhirService::RunsOnIoThread(req("GET", "/fhir/Patient/123")));
+  EXPECT_TRUE(api::FhirService::RunsOnIoThread(req("HEAD", "/fhir/Patient/123/_history/2")));
+  EXPECT_FALSE(api::FhirService::RunsOnIoThread(req("PUT", "/fhir/Patient/123")));
+  EXPECT_FALSE(api::FhirService::RunsOnIoThread(req("GET", "/fhir/Patient")));
+  EXPECT_FALSE(api::FhirService::RunsOnIoThread(req("GET", "/fhir/Patient/123/_history")));
+  EXPECT_FALSE(api::FhirService::RunsOnIoThread(req("GET", "/fhir/Patient/_history")));
+  EXPECT_FALSE(api::FhirService::RunsOnIoThread(req("GET", "/fhir/Patient/_search")));
+  EXPECT_FALSE(api::FhirService::RunsOnIoThread(req("GET", "/fhir/Patient/1/$everything")));
+  EXPECT_FALSE(api::FhirService::RunsOnIoThread(req("GET", "/fhir/metadata")));
+  EXPECT_FALSE(api::FhirService::RunsOnIoThread(req("GET", "/fhir/_history")));
+  EXPECT_FALSE(api::FhirService::RunsOnIoThread(req("GET", "/fhir/Patient/1/x/y")));
+}
+
 TEST_F(RestTest, HealthAndReadiness) {
   EXPECT_EQ(c_.Get("/healthz").status, 200);
   EXPECT_EQ(c_.Get("/readyz").status, 200);

@@ -45,7 +45,7 @@ TestServer::TestServer(TestServerOptions options) {
   no.io_threads = 2;
   no.worker_threads = 16;
   no.max_body_bytes = options.max_body_bytes;
-  no.run_inline = &api::FhirService::IsTrivial;
+  no.run_inline = &api::FhirService::RunsOnIoThread;
   http_ = std::make_unique<net::HttpServer>(no, [this](net::Request& r) { return service_->Handle(r); });
   Status st = http_->Start();
   if (!st.ok()) throw std::runtime_error("cannot start server: " + st.message());
