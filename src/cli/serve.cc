@@ -114,6 +114,7 @@ int Serve(int argc, char** argv) {
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
   log::Info("server_stopped");
+  log::Flush();
   return 0;
 }
 

@@ -3,6 +3,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <thread>
 #include <cstdio>
 #include <mutex>
 
@@ -11,8 +15,80 @@
 namespace ehr::log {
 namespace {
 std::atomic<int> g_min_level{static_cast<int>(Level::kInfo)};
-std::atomic<int> g_fd{2};
-std::mutex g_write_mu;
+
+// Lines are appended to a buffer that a background thread writes out every few
+// milliseconds, so a request thread never waits for a write() to the terminal or a file.
+// Errors are written at once. When the buffer is full (the output cannot keep up), lines
+// are dropped and counted rather than blocking the server.
+class Sink {
+ public:
+  void Append(std::string_view line, bool urgent) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!started_) {
+      started_ = true;
+      std::thread([this] { Loop(); }).detach();
+      std::atexit([] { Instance().Flush(); });
+    }
+    if (buffer_.size() + line.size() > kMaxBuffered) {
+      ++dropped_;
+      return;
+    }
+    buffer_.append(line);
+    if (urgent) {
+      WriteLocked();
+    } else if (buffer_.size() >= kWakeAt) {
+      wake_.notify_one();
+    }
+  }
+  void Flush() {
+    std::lock_guard<std::mutex> lock(mu_);
+    WriteLocked();
+  }
+  void SetFd(int fd) {
+    std::lock_guard<std::mutex> lock(mu_);
+    WriteLocked();
+    fd_ = fd;
+  }
+  static Sink& Instance() {
+    static Sink* sink = new Sink;  // never destroyed: the writer thread may outlive main()
+    return *sink;
+  }
+
+ private:
+  static constexpr size_t kWakeAt = 64 * 1024;
+  static constexpr size_t kMaxBuffered = 8 * 1024 * 1024;
+
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      wake_.wait_for(lock, std::chrono::milliseconds(20));
+      WriteLocked();
+    }
+  }
+  // Writes everything buffered. Holding the lock keeps lines whole and in order.
+  void WriteLocked() {
+    if (dropped_ > 0) {
+      buffer_ += "{\"level\":\"warn\",\"event\":\"log_lines_dropped\",\"count\":" + std::to_string(dropped_) + "}\n";
+      dropped_ = 0;
+    }
+    const char* p = buffer_.data();
+    size_t left = buffer_.size();
+    while (left > 0) {
+      ssize_t n = ::write(fd_, p, left);
+      if (n <= 0) break;  // logging must never take the server down
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    buffer_.clear();
+  }
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::string buffer_;    // GUARDED_BY(mu_)
+  uint64_t dropped_ = 0;  // GUARDED_BY(mu_)
+  int fd_ = 2;            // GUARDED_BY(mu_)
+  bool started_ = false;  // GUARDED_BY(mu_)
+};
 
 const char* LevelName(Level l) {
   switch (l) {
@@ -32,7 +108,8 @@ Field::Field(std::string_view k, double v) : key(k), is_number(true) {
 }
 
 void SetMinLevel(Level level) { g_min_level = static_cast<int>(level); }
-void SetOutputFd(int fd) { g_fd = fd; }
+void SetOutputFd(int fd) { Sink::Instance().SetFd(fd); }
+void Flush() { Sink::Instance().Flush(); }
 
 void AppendJsonEscaped(std::string& out, std::string_view s) {
   static const char* kHex = "0123456789abcdef";
@@ -81,15 +158,7 @@ void Write(Level level, std::string_view event, std::initializer_list<Field> fie
     }
   }
   line += "}\n";
-  std::lock_guard<std::mutex> lock(g_write_mu);
-  const char* p = line.data();
-  size_t left = line.size();
-  while (left > 0) {
-    ssize_t n = ::write(g_fd.load(), p, left);
-    if (n <= 0) return;  // logging must never take the server down
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
+  Sink::Instance().Append(line, level == Level::kError);
 }
 
 }  // namespace ehr::log

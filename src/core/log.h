@@ -1,4 +1,5 @@
-// Structured logging: one JSON object per line on stderr (or a configured file).
+// Structured logging: one JSON object per line on stderr (or a configured file), written
+// by a background thread so that request threads never block on output.
 //
 // Never pass protected health information: log route templates, codes and counts, never
 // resource ids from URLs, query strings, names or identifiers. Thread-safe.
@@ -29,8 +30,11 @@ struct Field {
 };
 
 void SetMinLevel(Level level);
-// Redirects output to `fd` (default 2). The logger does not own the descriptor.
+// Redirects output to `fd` (default 2), after writing what is buffered. The logger does
+// not own the descriptor.
 void SetOutputFd(int fd);
+// Writes buffered lines now (lines are otherwise written within ~20 ms; errors at once).
+void Flush();
 void Write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
 
 inline void Info(std::string_view event, std::initializer_list<Field> fields = {}) {

@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "core/log.h"
 #include "fhir/json/value.h"
 #include "support/test_server.h"
 
@@ -176,6 +177,7 @@ TEST(AccessLog, CarriesRouteTemplatesAndNoPhi) {
     c.Get("/fhir/Patient/" + id);
     c.Get("/fhir/Patient?identifier=urn:nhs|9434765919");
     c.Send("POST", "/fhir/Patient", R"({"resourceType":"Patient","name":[{"family":"Zebedeus"}],"birthDate":"bad"})", kJson);
+    log::Flush();
     std::string log = ReadFile(path);
     EXPECT_NE(log.find("\"route\":\"/fhir/{type}/{id}\""), std::string::npos) << log;
     EXPECT_NE(log.find("\"request_id\""), std::string::npos);
