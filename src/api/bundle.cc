@@ -124,7 +124,8 @@ std::pair<std::string, std::string> SplitUrl(std::string url, const std::string&
   return {path, query};
 }
 
-Status PrepareEntry(const json::Value& entry, PreparedEntry& e, const RequestContext& ctx) {
+// Moves the entry's resource into `e` (the Bundle is consumed, not copied).
+Status PrepareEntry(json::Value& entry, PreparedEntry& e, const RequestContext& ctx) {
   if (!entry.is_object()) return Status::Invalid("An entry must be an object", e.path, "structure");
   e.full_url = std::string(entry.GetString("fullUrl"));
   const json::Value* request = entry.Find("request");
@@ -152,7 +153,7 @@ Status PrepareEntry(const json::Value& entry, PreparedEntry& e, const RequestCon
     e.if_match = ParseVersionTag(im);
     if (!e.if_match) return Status::Invalid("ifMatch must be a version ETag", e.path + ".request.ifMatch");
   }
-  const json::Value* resource = entry.Find("resource");
+  json::Value* resource = entry.Find("resource");
   bool needs_type = e.method != "GET" && e.method != "HEAD";
   if (needs_type && (e.target.type.empty() || e.target.history || e.target.search)) {
     return Status::Invalid("request.url must name a resource type", e.path + ".request.url");
@@ -179,7 +180,7 @@ Status PrepareEntry(const json::Value& entry, PreparedEntry& e, const RequestCon
   if (e.method == "POST" || e.method == "PUT") {
     if (!resource) return Status::Invalid("The entry has no resource", e.path + ".resource", "required");
     EHR_RETURN_IF_ERROR(CheckResourceType(*resource, e.target.type, e.path + ".resource"));
-    e.resource = *resource;
+    e.resource = std::move(*resource);
   }
   return Status::Ok();
 }
@@ -208,7 +209,7 @@ Result<std::shared_ptr<PreparedBundle>> FhirService::Impl::PrepareBundle(json::V
       entry_issues[std::strtoul(issue.expression.c_str() + prefix.size(), nullptr, 10)].push_back(std::move(issue));
     }
   }
-  const json::Value* entries = bundle.Find("entry");
+  json::Value* entries = bundle.Find("entry");
   if (entries && !entries->is_array()) return Status::Invalid("Bundle.entry must be an array", "Bundle.entry", "structure");
   std::set<std::string> full_urls;
   size_t n = entries ? entries->as_array().size() : 0;

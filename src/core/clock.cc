@@ -58,21 +58,40 @@ std::string FormatInstant(Micros t) {
     micros += 1000000;
     secs -= 1;
   }
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  char buf[64];  // room for any int year, which the compiler cannot rule out
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(micros / 1000));
-  return buf;
+  // Formatting the date and time is the costly part; it changes once a second.
+  thread_local time_t cached_secs = -1;
+  thread_local std::string cached_prefix;
+  if (secs != cached_secs) {
+    struct tm tm {};
+    gmtime_r(&secs, &tm);
+    char buf[64];  // room for any int year, which the compiler cannot rule out
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cached_prefix = buf;
+    cached_secs = secs;
+  }
+  int ms = static_cast<int>(micros / 1000);
+  std::string out = cached_prefix;
+  out += static_cast<char>('0' + ms / 100);
+  out += static_cast<char>('0' + ms / 10 % 10);
+  out += static_cast<char>('0' + ms % 10);
+  out += 'Z';
+  return out;
 }
 
 std::string FormatHttpDate(Micros t) {
   time_t secs = static_cast<time_t>(t / 1000000);
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
+  thread_local time_t cached_secs = -1;
+  thread_local std::string cached;
+  if (secs != cached_secs) {
+    struct tm tm {};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached = buf;
+    cached_secs = secs;
+  }
+  return cached;
 }
 
 std::optional<Micros> ParseHttpDate(std::string_view s) {

@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include <cstdint>
+#include <random>
 #include <stdexcept>
 
 namespace ehr {
@@ -33,12 +34,18 @@ std::string NewUuid() {
 }
 
 std::string NewRequestId() {
-  unsigned char b[8];
-  RandomBytes(b, sizeof b);
-  std::string out;
-  for (unsigned char c : b) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
+  // Request ids need to be unique, not secret: a per-thread generator seeded once from the
+  // CSPRNG keeps OpenSSL out of every request (it was 4% of a read's CPU).
+  thread_local std::mt19937_64 generator = [] {
+    uint64_t seed = 0;
+    RandomBytes(reinterpret_cast<unsigned char*>(&seed), sizeof seed);
+    return std::mt19937_64(seed);
+  }();
+  uint64_t v = generator();
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = kHex[v & 15];
+    v >>= 4;
   }
   return out;
 }

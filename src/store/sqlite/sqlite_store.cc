@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/queries.h"
+#include "store/sqlite/checkpointer.h"
 #include "store/sqlite/schema.h"
 
 namespace ehr::store {
@@ -146,11 +147,14 @@ class SqliteStore final : public Store {
       idle_.wait(lock, [&] { return active_writes_ == 0; });
     }
     if (writer_thread_.joinable()) writer_thread_.join();
+    checkpointer_.reset();  // before the writer connection it hooks into
     // Lets SQLite refresh planner statistics for tables that changed a lot.
     if (writer_conn_) (void)writer_conn_->ExecScript("PRAGMA optimize;", "optimize");
   }
 
   ReaderPool& readers() { return readers_; }
+  void SetCheckpointer(std::unique_ptr<sqlite::Checkpointer> c) { checkpointer_ = std::move(c); }
+  sqlite3* writer_handle() { return writer_conn_->raw(); }
   void Start() {
     writer_thread_ = std::thread([this] { WriterLoop(); });
   }
@@ -308,6 +312,7 @@ class SqliteStore final : public Store {
 
   const SqliteOptions options_;
   std::unique_ptr<Connection> writer_conn_;  // writer thread only (and construction/destruction)
+  std::unique_ptr<sqlite::Checkpointer> checkpointer_;
   TxnClock txn_clock_;                       // writer thread only
   ReaderPool readers_;
 
@@ -342,6 +347,13 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
     EHR_RETURN_IF_ERROR(Configure(*reader, options, /*writer=*/false));
     store->readers().Add(std::move(reader));
   }
+  // WAL checkpoints run beside the writer once the WAL holds ~4 MB of new pages.
+  EHR_ASSIGN_OR_RETURN(std::unique_ptr<Connection> checkpoint_conn,
+                       Connection::Open(options.path, sqlite::OpenMode::kReadWrite));
+  EHR_RETURN_IF_ERROR(checkpoint_conn->ExecScript(
+      "PRAGMA busy_timeout = " + std::to_string(std::max(options.busy_timeout_ms, 0)) + ";", "configure checkpointer"));
+  store->SetCheckpointer(
+      std::make_unique<sqlite::Checkpointer>(store->writer_handle(), std::move(checkpoint_conn), 1000));
   store->Start();
   log::Info("store.opened", {{"backend", "sqlite"}, {"readers", std::max(options.readers, 1)},
                              {"durable", options.durable ? "true" : "false"}});
