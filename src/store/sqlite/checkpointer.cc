@@ -44,7 +44,10 @@ void Checkpointer::Loop() {
     if (stop_) return;  // closing the last connection checkpoints what is left
     pending_ = false;
     lock.unlock();
-    int rc = sqlite3_wal_checkpoint_v2(conn_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    int log_frames = 0;
+    int rc = sqlite3_wal_checkpoint_v2(conn_->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, nullptr);
+    // -1 frames: this connection does not see the database in WAL mode (a set-up bug).
+    if (log_frames < 0) rc = SQLITE_MISUSE;
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) log::Warn("store.checkpoint_failed", {{"code", rc}});
     lock.lock();
     ++completed_;

@@ -347,13 +347,15 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
     EHR_RETURN_IF_ERROR(Configure(*reader, options, /*writer=*/false));
     store->readers().Add(std::move(reader));
   }
-  // WAL checkpoints run beside the writer once the WAL holds ~4 MB of new pages.
+  // WAL checkpoints run beside the writer once the WAL holds ~8 MB of new pages.
   EHR_ASSIGN_OR_RETURN(std::unique_ptr<Connection> checkpoint_conn,
                        Connection::Open(options.path, sqlite::OpenMode::kReadWrite));
   EHR_RETURN_IF_ERROR(checkpoint_conn->ExecScript(
-      "PRAGMA busy_timeout = " + std::to_string(std::max(options.busy_timeout_ms, 0)) + ";", "configure checkpointer"));
+      "PRAGMA busy_timeout = " + std::to_string(std::max(options.busy_timeout_ms, 0)) +
+          "; PRAGMA journal_mode = WAL;",  // also makes this connection open the WAL it checkpoints
+      "configure checkpointer"));
   store->SetCheckpointer(
-      std::make_unique<sqlite::Checkpointer>(store->writer_handle(), std::move(checkpoint_conn), 1000));
+      std::make_unique<sqlite::Checkpointer>(store->writer_handle(), std::move(checkpoint_conn), 2000));
   store->Start();
   log::Info("store.opened", {{"backend", "sqlite"}, {"readers", std::max(options.readers, 1)},
                              {"durable", options.durable ? "true" : "false"}});

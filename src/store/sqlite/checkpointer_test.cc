@@ -1,0 +1,58 @@
+#include "store/sqlite/checkpointer.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "store/sqlite/sqlite_store.h"
+
+namespace ehr::store {
+namespace {
+
+// Writes go to the WAL; only a checkpoint moves them into the database file. With the
+// background checkpointer the database file grows while the store is open.
+TEST(Checkpointer, MovesWalPagesIntoTheDatabaseWhileOpen) {
+  char dir[] = "/tmp/ehr-ckpt-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string path = std::string(dir) + "/ehr.db";
+  {
+    SqliteOptions o;
+    o.path = path;
+    o.durable = false;
+    auto store = OpenSqliteStore(o);
+    ASSERT_TRUE(store.ok());
+    auto size_before = std::filesystem::file_size(path);
+    std::string body(3000, 'x');
+    for (int batch = 0; batch < 20; ++batch) {
+      Status st = (*store)->Write([&](WriteTxn& txn) -> Status {
+        for (int i = 0; i < 200; ++i) {
+          NewVersion v;
+          v.tenant = "t";
+          v.type = "Basic";
+          v.id = std::to_string(batch) + "-" + std::to_string(i);
+          v.last_updated = txn.Now();
+          v.method = "POST";
+          v.body = "{\"n\":\"" + body + "\"}";
+          EHR_RETURN_IF_ERROR(txn.Put(v));
+        }
+        return Status::Ok();
+      });
+      ASSERT_TRUE(st.ok()) << st.message();
+    }
+    // 4,000 rows of 3 KB: about 12 MB, far past the 1,000-page threshold.
+    bool grew = false;
+    for (int i = 0; i < 100 && !grew; ++i) {
+      grew = std::filesystem::file_size(path) > size_before + 8 * 1024 * 1024;
+      if (!grew) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(grew) << "database file did not grow: no checkpoint ran while the store was open";
+    EXPECT_LT(std::filesystem::file_size(path + "-wal"), 64u * 1024 * 1024);
+    EXPECT_EQ(*(*store)->CountCurrent("t", "Basic"), 4000);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ehr::store
