@@ -13,7 +13,8 @@ void Usage() {
                "  serve   --data DIR --listen HOST:PORT [--auth on|off] [--region CODE] [--base-url URL]\n"
                "          [--workers N] [--io-threads N] [--readers N] [--durable on|off]\n"
                "          [--access-log on|off] [--max-body-mb N]\n"
-               "  import  --data DIR FILE_OR_DIR...   (.json, .json.bz2, .ndjson, .ndjson.bz2)\n");
+               "  import  --data DIR [--threads N] [--durable on|off] FILE_OR_DIR...\n"
+               "          (.json, .json.bz2, .ndjson, .ndjson.bz2)\n");
 }
 
 }  // namespace
