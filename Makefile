@@ -3,7 +3,10 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps configure build run test bench gen fuzz clean
+SANITIZE_BUILD ?= build-asan
+SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/fuzz/ubsan.supp
+
+.PHONY: all deps configure build run test test-release test-sanitize bench gen fuzz clean
 
 all: build
 
@@ -20,8 +23,16 @@ build: configure
 run: build
 	@./scripts/run-demo.sh $(BUILD)
 
-test: build
+# Every test twice: the release build, then the same tests under ASan+UBSan.
+test: test-release test-sanitize
+
+test-release: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --timeout 900
+
+test-sanitize: deps
+	@cmake -S . -B $(SANITIZE_BUILD) -G Ninja -DEHR_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+	@ninja -C $(SANITIZE_BUILD) -j $(JOBS)
+	@$(SANITIZER_ENV) ctest --test-dir $(SANITIZE_BUILD) --output-on-failure -j $(JOBS) --timeout 1800
 
 bench: build
 	@./bench/run.sh $(BUILD)
@@ -35,4 +46,4 @@ fuzz: deps
 	@ninja -C build-fuzz
 
 clean:
-	rm -rf $(BUILD) build-fuzz
+	rm -rf $(BUILD) $(SANITIZE_BUILD) build-fuzz
