@@ -30,12 +30,16 @@ struct PreparedEntry {
   Status error;            // batch: a preparation failure reported as this entry's outcome
   std::string assigned_id;  // transaction: the id this POST/PUT will have
   bool matched_existing = false;
+  std::optional<PreStamped> prestamped;  // transaction POST serialised before the commit
   json::Value response;    // the response entry, once executed
 };
 
 struct PreparedBundle {
   bool transaction = false;
   std::vector<PreparedEntry> entries;
+  // Conditional references resolved while preparing ("Type?criteria" -> "Type/id"); the
+  // transaction checks that each still resolves the same way.
+  std::map<std::string, std::string> resolved_early;
 };
 
 namespace {
@@ -233,7 +237,67 @@ Result<std::shared_ptr<PreparedBundle>> FhirService::Impl::PrepareBundle(json::V
       e.error = std::move(st);
     }
   }
+  if (prepared->transaction) PrepareTransactionEarly(*prepared, ctx);
   return prepared;
+}
+
+// The part of a transaction's work that needs no lock, done on the caller's thread so the
+// single writer does less: POST entries without ifNoneExist get their ids now, and those
+// whose references can all be resolved now (fullUrls of such entries; conditional
+// references against committed data) are rewritten and serialised. Others are left to
+// the transaction, as are entries whose references point to PUT or ifNoneExist entries.
+void FhirService::Impl::PrepareTransactionEarly(PreparedBundle& b, const RequestContext& ctx) {
+  std::map<std::string, std::string> by_full_url;  // fullUrl -> "Type/id", early entries only
+  std::set<std::string> late_full_urls;            // fullUrls whose ids the transaction decides
+  for (auto& e : b.entries) {
+    bool early = e.method == "POST" && e.if_none_exist.empty();
+    if (early) e.assigned_id = NewUuid();
+    if (e.full_url.empty() || (e.method != "POST" && e.method != "PUT")) continue;
+    if (early) {
+      by_full_url[e.full_url] = e.target.type + "/" + e.assigned_id;
+    } else {
+      late_full_urls.insert(e.full_url);
+    }
+  }
+  const std::string& tenant = ctx.principal.tenant;
+  for (auto& e : b.entries) {
+    if (e.method != "POST" || !e.if_none_exist.empty()) continue;
+    // Rewriting in place is safe even when a later reference turns out unresolvable: every
+    // rewrite made here is the one the transaction would make (early ids are final, and
+    // conditional references resolved here are re-checked there).
+    bool resolvable = true;
+    Status st = RewriteReferences(*e.resource, [&](const std::string& ref) -> Result<std::optional<std::string>> {
+      if (auto it = by_full_url.find(ref); it != by_full_url.end()) return std::optional<std::string>(it->second);
+      if (late_full_urls.count(ref)) {
+        resolvable = false;
+        return std::optional<std::string>();
+      }
+      size_t q = ref.find('?');
+      if (q == std::string::npos || ref.find('/') < q) return std::optional<std::string>();
+      if (auto it = b.resolved_early.find(ref); it != b.resolved_early.end()) return std::optional<std::string>(it->second);
+      std::string type = ref.substr(0, q);
+      if (!fhir::IsResourceType(type)) return std::optional<std::string>();
+      auto criteria = ParseCriteria(std::string_view(ref).substr(q + 1), "conditional reference");
+      if (!criteria.ok()) {
+        resolvable = false;
+        return std::optional<std::string>();
+      }
+      CriteriaReader reader{
+          [this, &tenant, &type](std::string_view id) { return store.ReadCurrent(tenant, type, id); },
+          [this](const store::TokenQuery& q) { return store.FindIdsByToken(q); },
+      };
+      auto ids = FindMatches(tenant, type, *criteria, reader, 2);
+      if (!ids.ok() || ids->size() != 1) {  // the transaction reports it
+        resolvable = false;
+        return std::optional<std::string>();
+      }
+      std::string resolved = type + "/" + (*ids)[0];
+      b.resolved_early[ref] = resolved;
+      return std::optional<std::string>(resolved);
+    });
+    if (!st.ok() || !resolvable) continue;
+    e.prestamped = PreStamp(*e.resource, e.assigned_id, 1);
+  }
 }
 
 Result<json::Value> FhirService::Impl::ExecuteBundle(PreparedBundle& b, TxnOps& ops, const RequestContext& ctx) {
@@ -282,7 +346,8 @@ Result<json::Value> FhirService::Impl::ExecuteBundle(PreparedBundle& b, TxnOps& 
         e.response = ResponseEntry(ctx, 200, &*rec, true);
         return Status::Ok();
       }
-      w = ops.Create(type, std::move(*e.resource), b.transaction ? "" : e.if_none_exist, e.assigned_id);
+      w = e.prestamped ? ops.CreatePreStamped(type, e.assigned_id, *e.prestamped)
+                       : ops.Create(type, std::move(*e.resource), b.transaction ? "" : e.if_none_exist, e.assigned_id);
     } else if (e.method == "PUT") {
       if (!e.assigned_id.empty()) {
         e.resource->SetAt(1, "id", json::Value(e.assigned_id));
@@ -320,6 +385,15 @@ Result<json::Value> FhirService::Impl::ExecuteBundle(PreparedBundle& b, TxnOps& 
       if (e.method != "DELETE") continue;
       if (Status st = run(e); !st.ok()) return fail(st, e);
     }
+    // References resolved while preparing must still resolve the same way now.
+    for (const auto& [ref, resolved] : b.resolved_early) {
+      size_t q = ref.find('?');
+      EHR_ASSIGN_OR_RETURN(auto ids, ops.Match(ref.substr(0, q), ref.substr(q + 1), "conditional reference"));
+      if (ids.size() != 1 || ref.substr(0, q) + "/" + ids[0] != resolved) {
+        return Status::Conflict("A conditional reference resolves differently than when the transaction was checked "
+                                "(a concurrent change); retry the transaction");
+      }
+    }
     // Ids for POST and PUT entries, so references can be rewritten before anything is stored.
     std::map<std::string, std::string> by_full_url;  // fullUrl -> "Type/id"
     for (auto& e : b.entries) {
@@ -333,7 +407,7 @@ Result<json::Value> FhirService::Impl::ExecuteBundle(PreparedBundle& b, TxnOps& 
             e.matched_existing = true;
           }
         }
-        if (e.assigned_id.empty()) e.assigned_id = NewUuid();
+        if (e.assigned_id.empty()) e.assigned_id = NewUuid();  // (early entries have theirs)
       } else if (e.method == "PUT") {
         if (!e.target.id.empty()) {
           e.assigned_id = e.target.id;
@@ -350,9 +424,9 @@ Result<json::Value> FhirService::Impl::ExecuteBundle(PreparedBundle& b, TxnOps& 
       if (!e.full_url.empty()) by_full_url[e.full_url] = e.target.type + "/" + e.assigned_id;
     }
     // Rewrite references: fullUrls of entries, then conditional references.
-    std::map<std::string, std::string> conditional;  // cache: "Type?query" -> "Type/id"
+    std::map<std::string, std::string> conditional = b.resolved_early;  // "Type?query" -> "Type/id"
     for (auto& e : b.entries) {
-      if (!e.resource) continue;
+      if (!e.resource || e.prestamped) continue;
       Status st = RewriteReferences(*e.resource, [&](const std::string& ref) -> Result<std::optional<std::string>> {
         if (auto it = by_full_url.find(ref); it != by_full_url.end()) return std::optional<std::string>(it->second);
         size_t q = ref.find('?');

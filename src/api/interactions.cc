@@ -54,15 +54,65 @@ std::optional<int64_t> ParseVersionTag(std::string_view etag) {
 
 std::string VersionTag(int64_t version) { return "W/\"" + std::to_string(version) + "\""; }
 
-std::string StampResource(json::Value& resource, const std::string& id, int64_t version, Micros last_updated) {
+namespace {
+
+// The width of a FormatInstant() result, which PreStamp leaves room for.
+constexpr std::string_view kInstantPlaceholder = "0000-00-00T00:00:00.000Z";
+
+void PlaceMeta(json::Value& resource, const std::string& id, int64_t version, std::string instant) {
+  json::Value type(std::string(resource.GetString("resourceType")));
+  resource.Remove("resourceType");
+  resource.SetAt(0, "resourceType", std::move(type));
+  resource.Remove("id");
   resource.SetAt(1, "id", json::Value(id));
-  json::Value* meta = resource.Find("meta");
-  if (!meta || !meta->is_object()) {
-    meta = &resource.SetAt(2, "meta", json::Value::MakeObject());
-  }
-  meta->SetAt(0, "versionId", json::Value(std::to_string(version)));
-  meta->SetAt(1, "lastUpdated", json::Value(FormatInstant(last_updated)));
+  json::Value meta = json::Value::MakeObject();
+  if (json::Value* old = resource.Find("meta"); old && old->is_object()) meta = std::move(*old);
+  resource.Remove("meta");
+  meta.Remove("versionId");
+  meta.Remove("lastUpdated");
+  meta.SetAt(0, "versionId", json::Value(std::to_string(version)));
+  meta.SetAt(1, "lastUpdated", json::Value(std::move(instant)));
+  resource.SetAt(2, "meta", std::move(meta));
+}
+
+}  // namespace
+
+std::string StampResource(json::Value& resource, const std::string& id, int64_t version, Micros last_updated) {
+  PlaceMeta(resource, id, version, FormatInstant(last_updated));
   return json::Write(resource);
+}
+
+PreStamped PreStamp(json::Value& resource, const std::string& id, int64_t version) {
+  PreStamped out;
+  out.tokens = ExtractTokens(resource);
+  PlaceMeta(resource, id, version, std::string(kInstantPlaceholder));
+  std::string text = json::Write(resource);
+  // resourceType and id cannot contain this key, so its first occurrence is meta's.
+  constexpr std::string_view kKey = "\"lastUpdated\":\"";
+  size_t at = text.find(kKey) + kKey.size();
+  out.head = text.substr(0, at);
+  out.tail = text.substr(at + kInstantPlaceholder.size());
+  return out;
+}
+
+Result<WriteResult> TxnOps::CreatePreStamped(const std::string& type, const std::string& id, const PreStamped& body) {
+  store::NewVersion v;
+  v.tenant = tenant_;
+  v.type = type;
+  v.id = id;
+  v.version = 1;
+  v.last_updated = txn_.Now();
+  v.method = "POST";
+  v.tokens = body.tokens;
+  std::string instant = FormatInstant(v.last_updated);
+  v.body.reserve(body.head.size() + instant.size() + body.tail.size());
+  v.body.append(body.head).append(instant).append(body.tail);
+  EHR_RETURN_IF_ERROR(txn_.Put(v));
+  WriteResult r;
+  r.status = 201;
+  r.created = true;
+  r.record = store::VersionRecord{type, id, 1, v.last_updated, false, "POST", std::move(v.body), 0};
+  return r;
 }
 
 Result<WriteResult> TxnOps::Store(const std::string& type, const std::string& id, json::Value resource,

@@ -32,6 +32,15 @@ Status CheckResourceType(const json::Value& resource, std::string_view expected_
 std::optional<int64_t> ParseVersionTag(std::string_view etag);
 std::string VersionTag(int64_t version);  // W/"3"
 
+// A resource serialised ahead of its transaction, all but meta.lastUpdated, which only the
+// commit knows: the stored body is head + instant + tail.
+struct PreStamped {
+  std::string head;
+  std::string tail;
+  std::vector<store::TokenRow> tokens;
+};
+PreStamped PreStamp(json::Value& resource, const std::string& id, int64_t version);
+
 class TxnOps {
  public:
   TxnOps(store::WriteTxn& txn, std::string tenant) : txn_(txn), tenant_(std::move(tenant)) {}
@@ -48,6 +57,8 @@ class TxnOps {
                                         std::optional<int64_t> if_match);
   Result<WriteResult> Delete(const std::string& type, const std::string& id, std::optional<int64_t> if_match);
   Result<WriteResult> ConditionalDelete(const std::string& type, const std::string& criteria);
+  // POST of a resource prepared with PreStamp under the new id `id` (version 1).
+  Result<WriteResult> CreatePreStamped(const std::string& type, const std::string& id, const PreStamped& body);
   // PATCH Type/id with a JSON Patch document.
   Result<WriteResult> Patch(const std::string& type, const std::string& id, const json::Value& patch,
                             std::optional<int64_t> if_match);
@@ -66,7 +77,9 @@ class TxnOps {
 };
 
 // Sets id and meta.versionId/meta.lastUpdated (keeping the client's other meta) and returns
-// the canonical JSON bytes.
+// the canonical JSON bytes: resourceType, id, meta (versionId, lastUpdated, the rest), then
+// the other elements in the client's order.
 std::string StampResource(json::Value& resource, const std::string& id, int64_t version, Micros last_updated);
+
 
 }  // namespace ehr::api

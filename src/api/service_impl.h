@@ -65,6 +65,7 @@ struct FhirService::Impl {
   // it inside one (a transaction fails as a whole; a batch records each entry's outcome).
   Result<std::shared_ptr<PreparedBundle>> PrepareBundle(json::Value bundle, const RequestContext& ctx);
   Result<json::Value> ExecuteBundle(PreparedBundle& bundle, TxnOps& ops, const RequestContext& ctx);
+  void PrepareTransactionEarly(PreparedBundle& bundle, const RequestContext& ctx);
 
   // capability.cc
   net::Response Capabilities(const RequestContext& ctx);

@@ -60,6 +60,37 @@ TEST(Bundle, TransactionRewritesUrnAndConditionalReferences) {
   EXPECT_EQ(c.Get("/fhir/Patient/fixed-1").status, 200);
 }
 
+TEST(Bundle, ConditionalReferenceThatChangesBeforeCommitFailsTheTransaction) {
+  TestServer server;
+  HttpClient c = server.Client();
+  auto pr = c.Send("POST", "/fhir/Practitioner",
+                   R"({"resourceType":"Practitioner","identifier":[{"system":"urn:npi","value":"P9"}]})", kJson);
+  ASSERT_EQ(pr.status, 201);
+  api::RequestContext ctx = server.service().SystemContext();
+  auto prepared = server.service().PrepareBundle(J(kTransaction), ctx);  // resolves P9 early
+  ASSERT_TRUE(prepared.ok()) << prepared.status().message();
+  std::string location = pr.Header("Location");
+  ASSERT_EQ(c.Send("DELETE", location.substr(location.find("/fhir/"), location.find("/_history") - location.find("/fhir/"))).status, 204);
+  auto committed = server.service().CommitBundle(**prepared, ctx);
+  ASSERT_FALSE(committed.ok());
+  EXPECT_EQ(committed.status().code(), Code::kConflict);
+  EXPECT_EQ(Total(c, "Patient?identifier=urn:mrn|T1"), 0);  // nothing of it was stored
+}
+
+TEST(Bundle, StoredResourcesHaveCanonicalMetaFirst) {
+  TestServer server;
+  HttpClient c = server.Client();
+  auto r = c.Send("POST", "/fhir", R"({"resourceType":"Bundle","type":"transaction","entry":[
+      {"resource":{"active":true,"meta":{"tag":[{"code":"t"}]},"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}}]})",
+                  kJson);
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string location(J(r.body).Find("entry")->as_array()[0].Find("response")->GetString("location"));
+  std::string body = c.Get("/fhir/" + location.substr(0, location.find("/_history"))).body;
+  EXPECT_EQ(body.rfind(R"({"resourceType":"Patient","id":")", 0), 0u) << body;
+  EXPECT_NE(body.find(R"(,"meta":{"versionId":"1","lastUpdated":")"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("tag":[{"code":"t"}]},"active":true})"), std::string::npos) << body;
+}
+
 TEST(Bundle, FailedTransactionChangesNothing) {
   TestServer server;
   HttpClient c = server.Client();
