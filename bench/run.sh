@@ -52,6 +52,9 @@ BZCAT_RATE=$(echo "$RESOURCES / $BZCAT_S" | bc -l)
 printf "resources %d; bzcat alone %.1f s; import .json.bz2 %.1f s = %.0f res/s; import .json %.1f s = %.0f res/s\n" \
   "$RESOURCES" "$BZCAT_S" "$IMPORT_BZ2_S" "$IMPORT_BZ2_RATE" "$IMPORT_JSON_S" "$IMPORT_JSON_RATE"
 
+# The imports leave hundreds of MB of dirty pages; let the kernel write them out first so
+# that their flushing does not stall the HTTP measurements.
+sync
 echo "== HTTP ($CONNS connections, $WRK_THREADS wrk thread(s), ${DURATION}s each)"
 "$EHR" serve --data "$WORK/import-json" --listen "127.0.0.1:$PORT" --auth off > "$WORK/server.log" 2>&1 &
 SERVER_PID=$!
@@ -77,6 +80,7 @@ run_wrk() { # name, then wrk arguments; prints "rps p99 non2xx"
 to_ms() { # wrk latency text (e.g. 1.23ms, 850.00us, 1.2s) -> ms
   echo "$1" | awk '{v=$1; if (v ~ /us$/) {sub(/us/,"",v); print v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v); print v} else if (v ~ /s$/) {sub(/s/,"",v); print v*1000} else print v}'
 }
+run_wrk warmup "http://127.0.0.1:$PORT/healthz" > /dev/null
 read -r H_RPS H_P99 _ <<< "$(run_wrk healthz "http://127.0.0.1:$PORT/healthz")"
 read -r R_RPS R_P99 R_ERR <<< "$(run_wrk read -s bench/read.lua "http://127.0.0.1:$PORT")"
 read -r C_RPS C_P99 C_ERR <<< "$(run_wrk create -s bench/create.lua "http://127.0.0.1:$PORT/fhir/Patient")"

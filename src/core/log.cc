@@ -23,30 +23,52 @@ std::atomic<int> g_min_level{static_cast<int>(Level::kInfo)};
 class Sink {
  public:
   void Append(std::string_view line, bool urgent) {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (!started_) {
-      started_ = true;
-      std::thread([this] { Loop(); }).detach();
-      std::atexit([] { Instance().Flush(); });
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!started_) {
+        started_ = true;
+        std::thread([this] { Loop(); }).detach();
+        std::atexit([] { Instance().Flush(); });
+      }
+      if (buffer_.size() + line.size() > kMaxBuffered) {
+        ++dropped_;
+        return;
+      }
+      buffer_.append(line);
+      if (!urgent) {
+        if (buffer_.size() >= kWakeAt) wake_.notify_one();
+        return;
+      }
     }
-    if (buffer_.size() + line.size() > kMaxBuffered) {
-      ++dropped_;
-      return;
-    }
-    buffer_.append(line);
-    if (urgent) {
-      WriteLocked();
-    } else if (buffer_.size() >= kWakeAt) {
-      wake_.notify_one();
-    }
+    Flush();
   }
+  // Writes what is buffered. The buffer is swapped out under mu_ and written under
+  // write_mu_ only, so appending threads never wait for the disk.
   void Flush() {
-    std::lock_guard<std::mutex> lock(mu_);
-    WriteLocked();
+    std::lock_guard<std::mutex> writing(write_mu_);
+    std::string out;
+    int fd;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      out.swap(buffer_);
+      if (dropped_ > 0) {
+        out += "{\"level\":\"warn\",\"event\":\"log_lines_dropped\",\"count\":" + std::to_string(dropped_) + "}\n";
+        dropped_ = 0;
+      }
+      fd = fd_;
+    }
+    const char* p = out.data();
+    size_t left = out.size();
+    while (left > 0) {
+      ssize_t n = ::write(fd, p, left);
+      if (n <= 0) break;  // logging must never take the server down
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
   }
   void SetFd(int fd) {
+    Flush();
     std::lock_guard<std::mutex> lock(mu_);
-    WriteLocked();
     fd_ = fd;
   }
   static Sink& Instance() {
@@ -59,29 +81,16 @@ class Sink {
   static constexpr size_t kMaxBuffered = 8 * 1024 * 1024;
 
   void Loop() {
-    std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
-      wake_.wait_for(lock, std::chrono::milliseconds(20));
-      WriteLocked();
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        wake_.wait_for(lock, std::chrono::milliseconds(20));
+      }
+      Flush();
     }
-  }
-  // Writes everything buffered. Holding the lock keeps lines whole and in order.
-  void WriteLocked() {
-    if (dropped_ > 0) {
-      buffer_ += "{\"level\":\"warn\",\"event\":\"log_lines_dropped\",\"count\":" + std::to_string(dropped_) + "}\n";
-      dropped_ = 0;
-    }
-    const char* p = buffer_.data();
-    size_t left = buffer_.size();
-    while (left > 0) {
-      ssize_t n = ::write(fd_, p, left);
-      if (n <= 0) break;  // logging must never take the server down
-      p += n;
-      left -= static_cast<size_t>(n);
-    }
-    buffer_.clear();
   }
 
+  std::mutex write_mu_;  // orders writers of the output; taken before mu_, never inside it
   std::mutex mu_;
   std::condition_variable wake_;
   std::string buffer_;    // GUARDED_BY(mu_)
