@@ -87,6 +87,16 @@ Status RewriteReferences(json::Value& v, const std::function<Result<std::optiona
   return Status::Ok();
 }
 
+// "Patient?identifier=x" -> ("Patient", "identifier=x"); nullopt for anything else (a
+// literal reference, "#contained", or a type that does not exist).
+std::optional<std::pair<std::string, std::string>> SplitConditionalReference(const std::string& ref) {
+  size_t q = ref.find('?');
+  if (q == std::string::npos || ref.find('/') < q) return std::nullopt;
+  std::string type = ref.substr(0, q);
+  if (!fhir::IsResourceType(type)) return std::nullopt;
+  return std::make_pair(std::move(type), ref.substr(q + 1));
+}
+
 json::Value ResponseEntry(const RequestContext& ctx, int status, const store::VersionRecord* rec, bool location) {
   json::Value entry = json::Value::MakeObject();
   json::Value response = json::Value::MakeObject();
@@ -272,21 +282,16 @@ void FhirService::Impl::PrepareTransactionEarly(PreparedBundle& b, const Request
         resolvable = false;
         return std::optional<std::string>();
       }
-      size_t q = ref.find('?');
-      if (q == std::string::npos || ref.find('/') < q) return std::optional<std::string>();
       if (auto it = b.resolved_early.find(ref); it != b.resolved_early.end()) return std::optional<std::string>(it->second);
-      std::string type = ref.substr(0, q);
-      if (!fhir::IsResourceType(type)) return std::optional<std::string>();
-      auto criteria = ParseCriteria(std::string_view(ref).substr(q + 1), "conditional reference");
+      auto conditional = SplitConditionalReference(ref);
+      if (!conditional) return std::optional<std::string>();
+      const auto& [type, query] = *conditional;
+      auto criteria = ParseCriteria(query, "conditional reference");
       if (!criteria.ok()) {
         resolvable = false;
         return std::optional<std::string>();
       }
-      CriteriaReader reader{
-          [this, &tenant, &type](std::string_view id) { return store.ReadCurrent(tenant, type, id); },
-          [this](const store::TokenQuery& q) { return store.FindIdsByToken(q); },
-      };
-      auto ids = FindMatches(tenant, type, *criteria, reader, 2);
+      auto ids = FindMatches(tenant, type, *criteria, StoreReader(tenant, type), 2);
       if (!ids.ok() || ids->size() != 1) {  // the transaction reports it
         resolvable = false;
         return std::optional<std::string>();
@@ -387,9 +392,9 @@ Result<json::Value> FhirService::Impl::ExecuteBundle(PreparedBundle& b, TxnOps& 
     }
     // References resolved while preparing must still resolve the same way now.
     for (const auto& [ref, resolved] : b.resolved_early) {
-      size_t q = ref.find('?');
-      EHR_ASSIGN_OR_RETURN(auto ids, ops.Match(ref.substr(0, q), ref.substr(q + 1), "conditional reference"));
-      if (ids.size() != 1 || ref.substr(0, q) + "/" + ids[0] != resolved) {
+      auto [type, query] = *SplitConditionalReference(ref);
+      EHR_ASSIGN_OR_RETURN(auto ids, ops.Match(type, query, "conditional reference"));
+      if (ids.size() != 1 || type + "/" + ids[0] != resolved) {
         return Status::Conflict("A conditional reference resolves differently than when the transaction was checked "
                                 "(a concurrent change); retry the transaction");
       }
@@ -429,12 +434,11 @@ Result<json::Value> FhirService::Impl::ExecuteBundle(PreparedBundle& b, TxnOps& 
       if (!e.resource || e.prestamped) continue;
       Status st = RewriteReferences(*e.resource, [&](const std::string& ref) -> Result<std::optional<std::string>> {
         if (auto it = by_full_url.find(ref); it != by_full_url.end()) return std::optional<std::string>(it->second);
-        size_t q = ref.find('?');
-        if (q == std::string::npos || ref.find('/') < q) return std::optional<std::string>();
         if (auto it = conditional.find(ref); it != conditional.end()) return std::optional<std::string>(it->second);
-        std::string type = ref.substr(0, q);
-        if (!fhir::IsResourceType(type)) return std::optional<std::string>();
-        EHR_ASSIGN_OR_RETURN(auto ids, ops.Match(type, ref.substr(q + 1), "conditional reference"));
+        auto split = SplitConditionalReference(ref);
+        if (!split) return std::optional<std::string>();
+        const auto& [type, query] = *split;
+        EHR_ASSIGN_OR_RETURN(auto ids, ops.Match(type, query, "conditional reference"));
         if (ids.empty()) return Status::NotFound("Conditional reference " + type + "?... matches no resource");
         if (ids.size() > 1) return Status::PreconditionFailed("Conditional reference " + type + "?... matches several resources");
         std::string resolved = type + "/" + ids[0];

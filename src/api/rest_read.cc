@@ -214,12 +214,8 @@ net::Response FhirService::Impl::Search(const net::Request& req, const RequestCo
   auto parsed = ParseCriteria(criteria, "search");
   if (!parsed.ok()) return ErrorResponse(parsed.status(), ctx);
   const std::string& tenant = ctx.principal.tenant;
-  CriteriaReader reader{
-      [this, &tenant, &p](std::string_view id) { return store.ReadCurrent(tenant, p.type, id); },
-      [this](const store::TokenQuery& q) { return store.FindIdsByToken(q); },
-  };
   constexpr int kMaxMatches = 10000;
-  auto ids = FindMatches(tenant, p.type, *parsed, reader, kMaxMatches);
+  auto ids = FindMatches(tenant, p.type, *parsed, StoreReader(tenant, p.type), kMaxMatches);
   if (!ids.ok()) return ErrorResponse(ids.status(), ctx);
   // Ids come sorted; the cursor is the last id of the previous page (stable under inserts).
   std::vector<store::VersionRecord> page;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "api/criteria.h"
 #include "api/interactions.h"
 #include "api/outcome.h"
 #include "api/service.h"
@@ -39,6 +40,8 @@ struct FhirService::Impl {
   Clock& clock;
 
   // service.cc
+  // Criteria lookups against committed data (the caller keeps `tenant` and `type` alive).
+  CriteriaReader StoreReader(const std::string& tenant, const std::string& type);
   net::Response Handle(net::Request& req);
   net::Response Route(net::Request& req, RequestContext& ctx);
   Status Authorize(const RequestContext& ctx, std::string interaction, const std::string& type,
