@@ -95,28 +95,8 @@ PreStamped PreStamp(json::Value& resource, const std::string& id, int64_t versio
   return out;
 }
 
-Result<WriteResult> TxnOps::CreatePreStamped(const std::string& type, const std::string& id, const PreStamped& body) {
-  store::NewVersion v;
-  v.tenant = tenant_;
-  v.type = type;
-  v.id = id;
-  v.version = 1;
-  v.last_updated = txn_.Now();
-  v.method = "POST";
-  v.tokens = body.tokens;
-  std::string instant = FormatInstant(v.last_updated);
-  v.body.reserve(body.head.size() + instant.size() + body.tail.size());
-  v.body.append(body.head).append(instant).append(body.tail);
-  EHR_RETURN_IF_ERROR(txn_.Put(v));
-  WriteResult r;
-  r.status = 201;
-  r.created = true;
-  r.record = store::VersionRecord{type, id, 1, v.last_updated, false, "POST", std::move(v.body), 0};
-  return r;
-}
-
-Result<WriteResult> TxnOps::Store(const std::string& type, const std::string& id, json::Value resource,
-                                  int64_t version, const char* method, int status) {
+store::NewVersion TxnOps::VersionOf(const std::string& type, const std::string& id, int64_t version,
+                                    const char* method) {
   store::NewVersion v;
   v.tenant = tenant_;
   v.type = type;
@@ -124,14 +104,34 @@ Result<WriteResult> TxnOps::Store(const std::string& type, const std::string& id
   v.version = version;
   v.last_updated = txn_.Now();
   v.method = method;
-  v.tokens = ExtractTokens(resource);
-  v.body = StampResource(resource, id, version, v.last_updated);
+  return v;
+}
+
+Result<WriteResult> TxnOps::PutVersion(store::NewVersion v, int status) {
   EHR_RETURN_IF_ERROR(txn_.Put(v));
   WriteResult r;
   r.status = status;
   r.created = status == 201;
-  r.record = store::VersionRecord{type, id, version, v.last_updated, false, method, std::move(v.body), 0};
+  r.record = store::VersionRecord{std::move(v.type), std::move(v.id), v.version, v.last_updated, v.deleted,
+                                  std::move(v.method), std::move(v.body), 0};
   return r;
+}
+
+Result<WriteResult> TxnOps::CreatePreStamped(const std::string& type, const std::string& id, const PreStamped& body) {
+  store::NewVersion v = VersionOf(type, id, 1, "POST");
+  v.tokens = body.tokens;
+  std::string instant = FormatInstant(v.last_updated);
+  v.body.reserve(body.head.size() + instant.size() + body.tail.size());
+  v.body.append(body.head).append(instant).append(body.tail);
+  return PutVersion(std::move(v), 201);
+}
+
+Result<WriteResult> TxnOps::Store(const std::string& type, const std::string& id, json::Value resource,
+                                  int64_t version, const char* method, int status) {
+  store::NewVersion v = VersionOf(type, id, version, method);
+  v.tokens = ExtractTokens(resource);
+  v.body = StampResource(resource, id, version, v.last_updated);
+  return PutVersion(std::move(v), status);
 }
 
 Result<std::vector<std::string>> TxnOps::Match(const std::string& type, const std::string& criteria,
@@ -214,23 +214,15 @@ Result<WriteResult> TxnOps::Delete(const std::string& type, const std::string& i
   if (if_match && (current->deleted || current->version != *if_match)) {
     return Status::PreconditionFailed("Version conflict on delete");
   }
-  WriteResult r;
-  r.status = 204;
   if (current->deleted) {  // deleting twice changes nothing
+    WriteResult r;
+    r.status = 204;
     r.record = std::move(*current);
     return r;
   }
-  store::NewVersion v;
-  v.tenant = tenant_;
-  v.type = type;
-  v.id = id;
-  v.version = current->version + 1;
-  v.last_updated = txn_.Now();
+  store::NewVersion v = VersionOf(type, id, current->version + 1, "DELETE");
   v.deleted = true;
-  v.method = "DELETE";
-  EHR_RETURN_IF_ERROR(txn_.Put(v));
-  r.record = store::VersionRecord{type, id, v.version, v.last_updated, true, "DELETE", "", 0};
-  return r;
+  return PutVersion(std::move(v), 204);
 }
 
 Result<WriteResult> TxnOps::ConditionalDelete(const std::string& type, const std::string& criteria) {

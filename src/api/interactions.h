@@ -71,6 +71,10 @@ class TxnOps {
  private:
   Result<WriteResult> Store(const std::string& type, const std::string& id, json::Value resource, int64_t version,
                             const char* method, int status);
+  // A new version of type/id stamped with this transaction's time; body and tokens unset.
+  store::NewVersion VersionOf(const std::string& type, const std::string& id, int64_t version, const char* method);
+  // Puts `v` and describes the result with HTTP status `status`.
+  Result<WriteResult> PutVersion(store::NewVersion v, int status);
 
   store::WriteTxn& txn_;
   std::string tenant_;

@@ -13,22 +13,19 @@ namespace {
 net::Response NotModified(const store::VersionRecord& rec) {
   net::Response r;
   r.status = 304;
-  r.SetHeader("ETag", VersionTag(rec.version));
-  r.SetHeader("Last-Modified", FormatHttpDate(rec.last_updated));
+  SetVersionHeaders(r, rec);
   return r;
 }
 
 net::Response RepresentationOf(const store::VersionRecord& rec, const RequestContext& ctx) {
   net::Response r = JsonResponse(200, rec.body, ctx);
-  r.SetHeader("ETag", VersionTag(rec.version));
-  r.SetHeader("Last-Modified", FormatHttpDate(rec.last_updated));
+  SetVersionHeaders(r, rec);
   return r;
 }
 
 net::Response GoneResponse(const store::VersionRecord& rec, const RequestContext& ctx) {
   net::Response r = ErrorResponse(Status::Gone("Resource " + rec.type + "/" + rec.id + " was deleted"), ctx);
-  r.SetHeader("ETag", VersionTag(rec.version));
-  r.SetHeader("Last-Modified", FormatHttpDate(rec.last_updated));
+  SetVersionHeaders(r, rec);
   return r;
 }
 

@@ -148,10 +148,14 @@ net::Response ResourceResponse(int status, const store::VersionRecord& rec, cons
       break;
     case ReturnPref::kMinimal: r.status = status; break;
   }
-  r.SetHeader("ETag", VersionTag(rec.version));
-  r.SetHeader("Last-Modified", FormatHttpDate(rec.last_updated));
+  SetVersionHeaders(r, rec);
   if (location) r.SetHeader("Location", ResourceUrl(ctx, rec, true));
   return r;
+}
+
+void SetVersionHeaders(net::Response& r, const store::VersionRecord& rec) {
+  r.SetHeader("ETag", VersionTag(rec.version));
+  r.SetHeader("Last-Modified", FormatHttpDate(rec.last_updated));
 }
 
 ReturnPref ParsePrefer(std::string_view prefer) {

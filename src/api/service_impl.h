@@ -82,6 +82,8 @@ net::Response JsonResponse(int status, const json::Value& body, const RequestCon
 net::Response ResourceResponse(int status, const store::VersionRecord& rec, const RequestContext& ctx,
                                bool location);
 ReturnPref ParsePrefer(std::string_view prefer);
+// ETag and Last-Modified of a stored version.
+void SetVersionHeaders(net::Response& r, const store::VersionRecord& rec);
 // Entry members of a history or search Bundle, appended as JSON text (stored bytes are not re-parsed).
 void AppendEntry(std::string& out, const RequestContext& ctx, const store::VersionRecord& rec, bool history_info,
                  const char* search_mode);
