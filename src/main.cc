@@ -14,7 +14,8 @@ void Usage() {
                "          [--workers N] [--io-threads N] [--readers N] [--durable on|off]\n"
                "          [--access-log on|off] [--max-body-mb N]\n"
                "  import  --data DIR [--threads N] [--durable on|off] FILE_OR_DIR...\n"
-               "          (.json, .json.bz2, .ndjson, .ndjson.bz2)\n");
+               "          (.json, .json.bz2, .ndjson, .ndjson.bz2)\n"
+               "  fhirpath 'EXPRESSION' [FILE.json]   (resource from standard input without FILE)\n");
 }
 
 }  // namespace
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(argv[1], "serve") == 0) return ehr::cli::Serve(argc, argv);
   if (std::strcmp(argv[1], "import") == 0) return ehr::cli::Import(argc, argv);
+  if (std::strcmp(argv[1], "fhirpath") == 0) return ehr::cli::FhirPath(argc, argv);
   if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
     Usage();
     return 0;

@@ -1,0 +1,298 @@
+#include "fhir/fhirpath/value.h"
+
+#include <cctype>
+#include <cmath>
+
+#include "fhir/ucum/ucum.h"
+
+namespace ehr::fhirpath {
+namespace {
+
+using fhir::Primitive;
+using fhir::TypeDef;
+
+// The concrete type of a resource-typed element: the one its resourceType names.
+const TypeDef* RefineResourceType(const TypeDef* declared, const json::Value& value) {
+  if (!value.is_object()) return declared;
+  std::string_view resource_type = value.GetString("resourceType");
+  if (resource_type.empty()) return declared;
+  if (declared != nullptr && !declared->is_resource()) return declared;
+  const TypeDef* concrete = fhir::FindType(resource_type);
+  return concrete != nullptr ? concrete : declared;
+}
+
+const fhir::ElementDef* FindByBaseName(const TypeDef& type, std::string_view name) {
+  for (const fhir::ElementDef& element : type.elements) {
+    if (element.name == name) return &element;
+  }
+  return nullptr;
+}
+
+void AppendValue(const json::Value* value, const json::Value* extension, const TypeDef* type,
+                 const fhir::ElementDef* definition, Collection& out) {
+  const bool value_is_array = value != nullptr && value->is_array();
+  const bool extension_is_array = extension != nullptr && extension->is_array();
+  if (!value_is_array && !extension_is_array) {
+    if (value != nullptr && value->is_null()) value = nullptr;
+    if (extension != nullptr && !extension->is_object()) extension = nullptr;
+    if (value == nullptr && extension == nullptr) return;
+    const TypeDef* concrete = value != nullptr ? RefineResourceType(type, *value) : type;
+    out.push_back(Item::Elem(Element{value, extension, concrete, definition}));
+    return;
+  }
+  const size_t n = std::max(value_is_array ? value->as_array().size() : 0,
+                            extension_is_array ? extension->as_array().size() : 0);
+  for (size_t i = 0; i < n; ++i) {
+    const json::Value* v = value_is_array && i < value->as_array().size() ? &value->as_array()[i] : nullptr;
+    const json::Value* e =
+        extension_is_array && i < extension->as_array().size() ? &extension->as_array()[i] : nullptr;
+    AppendValue(v, e, type, definition, out);
+  }
+}
+
+std::string UnderscoreName(std::string_view name) {
+  std::string s;
+  s.reserve(name.size() + 1);
+  s += '_';
+  s += name;
+  return s;
+}
+
+}  // namespace
+
+ItemKind Item::kind() const {
+  switch (v_.index()) {
+    case 0: return ItemKind::kBoolean;
+    case 1: return ItemKind::kInteger;
+    case 2: return ItemKind::kDecimal;
+    case 3: return ItemKind::kString;
+    case 4:
+      switch (temporal().kind) {
+        case TemporalKind::kDate: return ItemKind::kDate;
+        case TemporalKind::kDateTime: return ItemKind::kDateTime;
+        case TemporalKind::kTime: return ItemKind::kTime;
+      }
+      return ItemKind::kDateTime;
+    case 5: return ItemKind::kQuantity;
+    default: return ItemKind::kElement;
+  }
+}
+
+Element RootElement(const json::Value& resource, std::string_view type_name) {
+  const TypeDef* type = nullptr;
+  if (!type_name.empty()) type = fhir::FindType(type_name);
+  if (type == nullptr) type = RefineResourceType(nullptr, resource);
+  return Element{&resource, nullptr, type, nullptr};
+}
+
+void AppendChildren(const Element& element, std::string_view name, Collection& out) {
+  if (element.value == nullptr || !element.value->is_object()) {
+    // A primitive's children (id, extension) live in its `_name` sibling.
+    if (element.extension == nullptr || !element.extension->is_object()) return;
+    const TypeDef* type = element.type;
+    const fhir::ElementDef* definition = type != nullptr ? FindByBaseName(*type, name) : nullptr;
+    const TypeDef* child_type =
+        definition != nullptr && !definition->types.empty() ? definition->types[0].type : nullptr;
+    AppendValue(element.extension->Find(name), nullptr, child_type, definition, out);
+    return;
+  }
+  const json::Value& object = *element.value;
+  if (element.type != nullptr) {
+    if (const fhir::ElementDef* definition = FindByBaseName(*element.type, name)) {
+      if (definition->is_choice) {
+        for (const json::Member& member : object.as_object()) {
+          std::string_view key = member.first;
+          if (key.size() <= name.size() || key.substr(0, name.size()) != name) continue;
+          fhir::ElementMatch match = fhir::MatchElement(*element.type, key);
+          if (match.element != definition) continue;
+          AppendValue(&member.second, object.Find(UnderscoreName(key)), match.type->type, definition, out);
+        }
+        return;
+      }
+      const TypeDef* child_type = definition->types.empty() ? nullptr : definition->types[0].type;
+      AppendValue(object.Find(name), object.Find(UnderscoreName(name)), child_type, definition, out);
+      return;
+    }
+    // A choice element by its full JSON name ("valueQuantity"): lenient, as most engines.
+    if (fhir::ElementMatch match = fhir::MatchElement(*element.type, name)) {
+      AppendValue(object.Find(name), object.Find(UnderscoreName(name)), match.type->type, match.element, out);
+      return;
+    }
+    if (name == "resourceType") return;  // not an element
+  }
+  // Unknown to the model: plain JSON navigation.
+  AppendValue(object.Find(name), object.Find(UnderscoreName(name)), nullptr, nullptr, out);
+}
+
+void AppendAllChildren(const Element& element, Collection& out) {
+  const json::Value* object = element.value != nullptr && element.value->is_object() ? element.value
+                                                                                       : element.extension;
+  if (object == nullptr || !object->is_object()) return;
+  for (const json::Member& member : object->as_object()) {
+    std::string_view key = member.first;
+    if (key == "resourceType") continue;
+    if (!key.empty() && key[0] == '_') {
+      // Only when there is no value member: otherwise the pair was visited by name.
+      if (object == element.value && object->Find(key.substr(1)) == nullptr) {
+        AppendChildren(element, key.substr(1), out);
+      }
+      continue;
+    }
+    if (element.type != nullptr && object == element.value) {
+      fhir::ElementMatch match = fhir::MatchElement(*element.type, key);
+      if (match) {
+        AppendValue(&member.second, object->Find(UnderscoreName(key)), match.type->type, match.element, out);
+        continue;
+      }
+    }
+    AppendValue(&member.second, nullptr, nullptr, nullptr, out);
+  }
+}
+
+Primitive PrimitiveOf(const Element& element) {
+  return element.type != nullptr ? element.type->primitive : Primitive::kNone;
+}
+
+bool HasPrimitiveValue(const Element& element) {
+  if (element.value == nullptr) return false;
+  if (element.type != nullptr) return element.type->is_primitive();
+  return !element.value->is_object() && !element.value->is_array() && !element.value->is_null();
+}
+
+std::optional<std::string_view> StringView(const Item& item) {
+  if (item.kind() == ItemKind::kString) return std::string_view(item.string());
+  if (!item.is_element()) return std::nullopt;
+  const Element& e = item.element();
+  if (e.value == nullptr || !e.value->is_string()) return std::nullopt;
+  switch (PrimitiveOf(e)) {
+    case Primitive::kDate:
+    case Primitive::kDateTime:
+    case Primitive::kInstant:
+    case Primitive::kTime:
+      return std::nullopt;
+    default:
+      return std::string_view(e.value->as_string());
+  }
+}
+
+namespace {
+
+std::optional<Item> QuantityOf(const json::Value& object) {
+  const json::Value* value = object.Find("value");
+  if (value == nullptr || !value->is_number()) return std::nullopt;
+  std::optional<Decimal> d = Decimal::Parse(value->number_text());
+  if (!d) return std::nullopt;
+  std::string_view system = object.GetString("system");
+  std::string_view code = object.GetString("code");
+  std::string unit;
+  if (system == "http://unitsofmeasure.org" && !code.empty()) {
+    unit = code;
+  } else if (!object.GetString("unit").empty()) {
+    unit = object.GetString("unit");
+  } else {
+    unit = code.empty() ? "1" : code;
+  }
+  return Item::Qty(Quantity{*d, std::move(unit)});
+}
+
+bool IsQuantityType(const TypeDef* type) {
+  for (; type != nullptr; type = type->base.empty() ? nullptr : fhir::FindType(type->base)) {
+    if (type->name == "Quantity") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<Item> ToSystem(const Item& item) {
+  if (item.is_system()) return item;
+  const Element& e = item.element();
+  if (e.value == nullptr) return std::nullopt;
+  const json::Value& v = *e.value;
+  switch (PrimitiveOf(e)) {
+    case Primitive::kBoolean:
+      if (v.is_bool()) return Item::Boolean(v.as_bool());
+      return std::nullopt;
+    case Primitive::kInteger:
+    case Primitive::kPositiveInt:
+    case Primitive::kUnsignedInt:
+      if (auto i = v.as_int64()) return Item::Integer(*i);
+      return std::nullopt;
+    case Primitive::kDecimal:
+      if (v.is_number()) {
+        if (auto d = Decimal::Parse(v.number_text())) return Item::Dec(*d);
+      }
+      return std::nullopt;
+    case Primitive::kDate:
+      if (v.is_string()) {
+        if (auto t = Temporal::ParseFhir(v.as_string(), TemporalKind::kDate)) return Item::Time(*t);
+      }
+      return std::nullopt;
+    case Primitive::kDateTime:
+    case Primitive::kInstant:
+      if (v.is_string()) {
+        if (auto t = Temporal::ParseFhir(v.as_string(), TemporalKind::kDateTime)) return Item::Time(*t);
+      }
+      return std::nullopt;
+    case Primitive::kTime:
+      if (v.is_string()) {
+        if (auto t = Temporal::ParseFhir(v.as_string(), TemporalKind::kTime)) return Item::Time(*t);
+      }
+      return std::nullopt;
+    case Primitive::kNone:
+      if (v.is_object()) {
+        if (IsQuantityType(e.type)) return QuantityOf(v);
+        return std::nullopt;
+      }
+      break;
+    default:
+      if (v.is_string()) return Item::String(v.as_string());
+      break;
+  }
+  // Untyped JSON.
+  if (v.is_bool()) return Item::Boolean(v.as_bool());
+  if (v.is_string()) return Item::String(v.as_string());
+  if (v.is_number()) {
+    if (v.is_integer_text()) {
+      if (auto i = v.as_int64()) return Item::Integer(*i);
+    }
+    if (auto d = Decimal::Parse(v.number_text())) return Item::Dec(*d);
+  }
+  return std::nullopt;
+}
+
+TypeName TypeOf(const Item& item) {
+  switch (item.kind()) {
+    case ItemKind::kBoolean: return {"System", "Boolean"};
+    case ItemKind::kInteger: return {"System", "Integer"};
+    case ItemKind::kDecimal: return {"System", "Decimal"};
+    case ItemKind::kString: return {"System", "String"};
+    case ItemKind::kDate: return {"System", "Date"};
+    case ItemKind::kDateTime: return {"System", "DateTime"};
+    case ItemKind::kTime: return {"System", "Time"};
+    case ItemKind::kQuantity: return {"System", "Quantity"};
+    case ItemKind::kElement: break;
+  }
+  const Element& e = item.element();
+  if (e.type == nullptr) return {"FHIR", "Element"};
+  if (e.type->kind == fhir::TypeKind::kBackbone) return {"FHIR", e.type->base};
+  return {"FHIR", e.type->name};
+}
+
+bool IsOfType(const Item& item, std::string_view ns, std::string_view name) {
+  TypeName t = TypeOf(item);
+  if (!ns.empty() && ns != t.ns) return false;
+  if (t.name == name) return true;
+  if (!item.is_element()) return false;
+  const TypeDef* type = item.element().type;
+  if (type == nullptr) return false;
+  for (std::string_view base = type->base; !base.empty();) {
+    if (base == name) return true;
+    const TypeDef* b = fhir::FindType(base);
+    if (b == nullptr) break;
+    base = b->base;
+  }
+  return false;
+}
+
+}  // namespace ehr::fhirpath
