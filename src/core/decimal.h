@@ -77,6 +77,9 @@ class Decimal {
   // precision is outside 0..28. E.g. 1.587.lowBoundary() = 1.58650000,
   // 1.587.highBoundary(2) = 1.59, (-1.587).lowBoundary(2) = -1.59, 1.lowBoundary(0) = 0
   // (see the LowBoundary*/HighBoundary* cases of ../shared/data/fhirpath/tests-fhir-r4.xml).
+  // When `precision` is shorter than the exact boundary, the suite truncates the boundary
+  // that lies nearer to zero than the value and rounds the farther one half away from zero,
+  // so 0.0034.highBoundary(1) = 0.0 (not 0.1) and (-0.0034).lowBoundary(1) = 0.0.
   std::optional<Decimal> LowBoundary(int precision = 8) const;
   std::optional<Decimal> HighBoundary(int precision = 8) const;
 
