@@ -53,7 +53,8 @@ struct Temporal {
 
   // Literal text without '@', at the value's precision: "2012-04-15", "2012-04-15T10:30:00.123Z",
   // "10:30" for a Time (no leading 'T'). Milliseconds print 3 digits. An offset prints as
-  // "Z" when 0, else "+01:00".
+  // "Z" when 0, else "+01:00". A DateTime of date precision prints as FHIR writes it,
+  // without the literal's trailing 'T' ("2012-04-15"), as the suite's boundary outputs do.
   std::string ToString() const;
   // FHIRPath precision(): digits in the value: year 4, month 6, day 8, hour 10, minute 12,
   // second 14, millisecond 17; for a Time hour 2, minute 4, second 6, millisecond 9.
@@ -71,10 +72,12 @@ bool Equivalent(const Temporal& a, const Temporal& b);
 
 // Adds (or with a negative amount subtracts) a time-valued quantity. `unit` is a calendar
 // duration keyword (year(s), month(s), week(s), day(s), hour(s), minute(s), second(s),
-// millisecond(s)) or the UCUM code ('a', 'mo', 'wk', 'd', 'h', 'min', 's', 'ms'). The
-// amount is truncated to an integer of the unit, except seconds with a fraction, which
+// millisecond(s)) or the UCUM code ('wk', 'd', 'h', 'min', 's', 'ms'). UCUM 'a' and 'mo'
+// are definite durations, not calendar ones, and are refused (suite: testPlusDate14/16).
+// The amount is truncated to an integer of the unit, except seconds with a fraction, which
 // are added in milliseconds. Units finer than the value's precision are converted and
-// truncated to it (FHIRPath 6.6.1: @2014 + 24 months = @2016). Month arithmetic clamps
+// truncated to it (FHIRPath 6.6.1: @2014 + 24 months = @2016; days become months and
+// years at UCUM's mean 30.4375 and 365.25 days). Month arithmetic clamps
 // the day (Jan 31 + 1 month = Feb 28/29). Time wraps around midnight. nullopt when the
 // unit is not a time unit, is a date unit on a Time, or the result leaves year 1..9999.
 std::optional<Temporal> Add(const Temporal& value, const Decimal& amount, std::string_view unit);
