@@ -52,6 +52,9 @@ struct Expr {
   Collection literal;
   TypeSpec type;          // kTypeTest, and type arguments of is()/as()/ofType()
   const FunctionDef* function = nullptr;
+  // kMember on a plain path from the input (`name.given`): the model knows every type it
+  // can reach, so a name no such type has is an error rather than empty.
+  bool model_checked = false;
   // kMember/kCall: args[0] is the focus expression or nullptr; for kCall the function's
   // arguments follow. Other kinds: operands.
   std::vector<std::unique_ptr<Expr>> args;

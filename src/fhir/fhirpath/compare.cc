@@ -12,6 +12,13 @@ namespace {
 bool IsNumber(ItemKind k) { return k == ItemKind::kInteger || k == ItemKind::kDecimal; }
 bool IsTemporal(ItemKind k) { return k == ItemKind::kDate || k == ItemKind::kDateTime || k == ItemKind::kTime; }
 
+// A Date compared with a DateTime is taken as a DateTime of date precision.
+Temporal Promoted(const Temporal& t, const Temporal& other) {
+  Temporal r = t;
+  if (t.kind == TemporalKind::kDate && other.kind == TemporalKind::kDateTime) r.kind = TemporalKind::kDateTime;
+  return r;
+}
+
 Decimal AsDecimal(const Item& item) {
   return item.kind() == ItemKind::kInteger ? Decimal::FromInt(item.integer()) : item.decimal();
 }
@@ -42,7 +49,7 @@ std::optional<bool> SystemEqual(const Item& a, const Item& b) {
   }
   if (IsTemporal(ka) && IsTemporal(kb)) {
     if (ka != kb && !(ka != ItemKind::kTime && kb != ItemKind::kTime)) return false;
-    return Equal(a.temporal(), b.temporal());
+    return Equal(Promoted(a.temporal(), b.temporal()), Promoted(b.temporal(), a.temporal()));
   }
   if (ka != kb) return false;
   switch (ka) {
@@ -127,7 +134,7 @@ std::optional<int> CompareItems(const Item& a, const Item& b, std::string* error
       *error = "cannot compare a Time with a Date or DateTime";
       return std::nullopt;
     }
-    return Compare(sa->temporal(), sb->temporal());
+    return Compare(Promoted(sa->temporal(), sb->temporal()), Promoted(sb->temporal(), sa->temporal()));
   }
   if (ka == ItemKind::kString && kb == ItemKind::kString) {
     int c = sa->string().compare(sb->string());

@@ -24,6 +24,18 @@ std::optional<Item> SystemOrFail(Evaluator& ev, const Expr& at, const Item& item
   return s;
 }
 
+// Whether any type the element was declared with (all types of a choice) has the member;
+// true when the model does not know the element.
+bool IsKnownMemberOfDeclared(const Element& element, std::string_view name) {
+  if (element.type == nullptr) return true;
+  if (IsKnownMember(*element.type, name)) return true;
+  if (element.definition == nullptr) return false;
+  for (const fhir::TypeRef& ref : element.definition->types) {
+    if (ref.type == nullptr || IsKnownMember(*ref.type, name)) return true;
+  }
+  return false;
+}
+
 bool IsNumber(ItemKind k) { return k == ItemKind::kInteger || k == ItemKind::kDecimal; }
 Decimal AsDecimal(const Item& item) {
   return item.kind() == ItemKind::kInteger ? Decimal::FromInt(item.integer()) : item.decimal();
@@ -174,6 +186,13 @@ Collection Evaluator::EvalMember(const Expr& e, const Scope& scope) {
       out.push_back(item);
       continue;
     }
+    // A name the model does not know for this type is an error (FHIRPath: a path that
+    // is invalid against the model), except another type's name: R4 search parameter
+    // expressions are unions such as `Patient.name | Practitioner.name`.
+    if (e.model_checked && !IsKnownMemberOfDeclared(element, e.name) &&
+        !(maybe_type && fhir::FindType(e.name) != nullptr) && e.name != "resourceType") {
+      Fail(e, "'" + e.name + "' is not an element of " + std::string(TypeOf(item).name));
+    }
     AppendChildren(element, e.name, out);
   }
   CheckSize(e, out.size());
@@ -196,12 +215,12 @@ Collection Evaluator::EvalVariable(const Expr& e) {
   Fail(e, "unknown variable %" + name);
 }
 
-bool MatchesType(const Item& item, const TypeSpec& type) {
+bool MatchesType(const Item& item, const TypeSpec& type, bool exact_primitives) {
   if (type.ns == "System" || (type.ns.empty() && IsSystemTypeName(type.name) && item.is_system())) {
     return item.is_system() && TypeOf(item).name == type.name;
   }
   if (!item.is_element()) return false;
-  return IsOfType(item, "FHIR", type.name);
+  return IsOfType(item, "FHIR", type.name, exact_primitives);
 }
 
 Collection Evaluator::EvalTypeTest(const Expr& e, const Scope& scope) {
@@ -211,11 +230,9 @@ Collection Evaluator::EvalTypeTest(const Expr& e, const Scope& scope) {
     if (item == nullptr) return {};
     return One(Item::Boolean(MatchesType(*item, e.type)));
   }
-  Collection out;
-  for (const Item& item : input) {
-    if (MatchesType(item, e.type)) out.push_back(item);
-  }
-  return out;
+  const Item* item = Single(e, input, "'as'");
+  if (item == nullptr || !MatchesType(*item, e.type, true)) return {};
+  return One(*item);
 }
 
 bool Contains(const Collection& c, const Item& item) {

@@ -88,6 +88,6 @@ bool CollectionsEquivalent(const Collection& a, const Collection& b);
 void AppendDistinct(Collection& to, const Collection& from);
 bool Contains(const Collection& c, const Item& item);
 // Whether the item matches the type spec (is()).
-bool MatchesType(const Item& item, const TypeSpec& type);
+bool MatchesType(const Item& item, const TypeSpec& type, bool exact_primitives = false);
 
 }  // namespace ehr::fhirpath

@@ -121,7 +121,7 @@ EHR_FHIRPATH_FN(Repeat) {
 EHR_FHIRPATH_FN(OfType) {
   Collection out;
   for (const Item& item : input) {
-    if (MatchesType(item, call.type)) out.push_back(item);
+    if (MatchesType(item, call.type, true)) out.push_back(item);
   }
   return out;
 }
@@ -133,11 +133,9 @@ EHR_FHIRPATH_FN(Is) {
 }
 
 EHR_FHIRPATH_FN(As) {
-  Collection out;
-  for (const Item& item : input) {
-    if (MatchesType(item, call.type)) out.push_back(item);
-  }
-  return out;
+  const Item* item = ev.Single(call, input, "as()");
+  if (item == nullptr || !MatchesType(*item, call.type, true)) return {};
+  return OneItem(*item);
 }
 
 // --- Subsetting ---
@@ -325,7 +323,11 @@ EHR_FHIRPATH_FN(Sort) {
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
     for (size_t k = 0; k < keys.size(); ++k) {
-      int c = compare(values[x][k], values[y][k], *keys[k].expr);
+      const Collection& a = values[x][k];
+      const Collection& b = values[y][k];
+      // Items without a key come first whatever the direction (the suite's testSort10).
+      if (a.empty() != b.empty()) return a.empty();
+      int c = compare(a, b, *keys[k].expr);
       if (c != 0) return keys[k].descending ? c > 0 : c < 0;
     }
     if (keys.empty()) {

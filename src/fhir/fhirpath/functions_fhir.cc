@@ -243,7 +243,13 @@ Collection Boundary(Evaluator& ev, const Expr& call, const Collection& input, co
     case ItemKind::kTime: {
       std::optional<int> p;
       if (precision) p = static_cast<int>(*precision);
-      std::optional<Temporal> r = low ? LowBoundary(s->temporal(), p) : HighBoundary(s->temporal(), p);
+      Temporal value = s->temporal();
+      // FHIR has no hour-only time: T08 stands for 08:00 (the suite's comment on
+      // HighBoundaryDateTimeMillisecond1), so its boundaries are those of that minute.
+      if (value.kind == TemporalKind::kDateTime && value.precision == TemporalPrecision::kHour) {
+        value.precision = TemporalPrecision::kMinute;
+      }
+      std::optional<Temporal> r = low ? LowBoundary(value, p) : HighBoundary(value, p);
       return r ? OneItem(Item::Time(*r)) : Collection{};
     }
     default:

@@ -6,6 +6,7 @@
 
 #include "fhir/fhirpath/functions.h"
 #include "fhir/fhirpath/quantity.h"
+#include "fhir/model/model.h"
 
 namespace ehr::fhirpath {
 namespace {
@@ -357,6 +358,27 @@ class Parser {
   }
 
   TypeSpec ParseTypeSpec() {
+    const uint32_t position = tok_.position;
+    TypeSpec spec = ParseTypeName();
+    const bool system = IsSystemType(spec.name);
+    const bool fhir = fhir::FindType(spec.name) != nullptr;
+    if ((spec.ns == "FHIR" && !fhir) || (spec.ns.empty() && !system && !fhir) ||
+        (!spec.ns.empty() && spec.ns != "System" && spec.ns != "FHIR")) {
+      FailSemantic(position, "unknown type '" + (spec.ns.empty() ? "" : spec.ns + ".") + spec.name + "'");
+    }
+    return spec;
+  }
+
+  static bool IsSystemType(std::string_view name) {
+    static constexpr std::string_view kNames[] = {"Boolean", "Integer", "Decimal", "String",
+                                                  "Date",    "DateTime", "Time",   "Quantity"};
+    for (std::string_view n : kNames) {
+      if (n == name) return true;
+    }
+    return false;
+  }
+
+  TypeSpec ParseTypeName() {
     if (tok_.kind != Tok::kIdentifier) Fail(tok_.position, "expected a type name");
     TypeSpec spec;
     spec.name = tok_.text;
@@ -418,6 +440,8 @@ class Parser {
     node->args.push_back(std::move(focus));
     if (!IsPunct("(") || delimited) {
       node->kind = ExprKind::kMember;
+      const Expr* f = node->focus();
+      node->model_checked = f == nullptr || (f->kind == ExprKind::kMember && f->model_checked);
       return node;
     }
     DepthGuard guard(*this, node->position);

@@ -393,6 +393,12 @@ int Temporal::PrecisionDigits() const {
 
 std::optional<int> Compare(const Temporal& a, const Temporal& b) {
   if (a.kind != b.kind) return std::nullopt;
+  // With a time of day on both sides, a value without offset could be at any offset:
+  // the order is unknown (the suite's testEquality23 expects empty).
+  if (a.kind == TemporalKind::kDateTime && a.has_offset != b.has_offset &&
+      a.precision >= TemporalPrecision::kHour && b.precision >= TemporalPrecision::kHour) {
+    return std::nullopt;
+  }
   const Temporal x = ToUtc(a);
   const Temporal y = ToUtc(b);
   const int64_t fx[] = {x.year, x.month, x.day, x.hour, x.minute, x.second * kMillisPerSecond + x.millisecond};

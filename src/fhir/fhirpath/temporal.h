@@ -5,8 +5,9 @@
 // @2012-04-15T10 a DateTime of hour precision. Comparing values of different precision
 // is decided where the common fields differ and is otherwise undecidable (empty in
 // FHIRPath), which is why Compare returns an optional. Values with a time-zone offset are
-// compared on the UTC time line; a value without offset is taken as UTC (the server's
-// time zone is UTC by contract; FHIRPath leaves this to the implementation).
+// compared on the UTC time line. When only one of two DateTimes with a time of day has an
+// offset, their order is unknown (empty), as the R4 suite expects; with date precision
+// only, a value without offset is taken as UTC (the server's time zone by contract).
 // Plain value type, no allocation, thread-safe.
 #pragma once
 

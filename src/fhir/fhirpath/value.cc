@@ -124,6 +124,10 @@ void AppendChildren(const Element& element, std::string_view name, Collection& o
   AppendValue(object.Find(name), object.Find(UnderscoreName(name)), nullptr, nullptr, out);
 }
 
+bool IsKnownMember(const TypeDef& type, std::string_view name) {
+  return FindByBaseName(type, name) != nullptr || fhir::MatchElement(type, name);
+}
+
 void AppendAllChildren(const Element& element, Collection& out) {
   const json::Value* object = element.value != nullptr && element.value->is_object() ? element.value
                                                                                        : element.extension;
@@ -274,18 +278,26 @@ TypeName TypeOf(const Item& item) {
     case ItemKind::kElement: break;
   }
   const Element& e = item.element();
-  if (e.type == nullptr) return {"FHIR", "Element"};
+  if (e.type == nullptr) {
+    // Plain JSON outside the model (type() objects, unknown members): System types.
+    if (e.value != nullptr && e.value->is_string()) return {"System", "String"};
+    if (e.value != nullptr && e.value->is_bool()) return {"System", "Boolean"};
+    if (e.value != nullptr && e.value->is_number()) {
+      return {"System", e.value->is_integer_text() ? "Integer" : "Decimal"};
+    }
+    return {"FHIR", "Element"};
+  }
   if (e.type->kind == fhir::TypeKind::kBackbone) return {"FHIR", e.type->base};
   return {"FHIR", e.type->name};
 }
 
-bool IsOfType(const Item& item, std::string_view ns, std::string_view name) {
+bool IsOfType(const Item& item, std::string_view ns, std::string_view name, bool exact_primitives) {
   TypeName t = TypeOf(item);
   if (!ns.empty() && ns != t.ns) return false;
   if (t.name == name) return true;
   if (!item.is_element()) return false;
   const TypeDef* type = item.element().type;
-  if (type == nullptr) return false;
+  if (type == nullptr || (exact_primitives && type->is_primitive())) return false;
   for (std::string_view base = type->base; !base.empty();) {
     if (base == name) return true;
     const TypeDef* b = fhir::FindType(base);

@@ -97,6 +97,8 @@ Element RootElement(const json::Value& resource, std::string_view type_name = {}
 // element, its base name: `value` finds `valueQuantity`). A primitive's `id` and
 // `extension` come from its `_name` sibling. Arrays are flattened.
 void AppendChildren(const Element& element, std::string_view name, Collection& out);
+// Whether `name` is an element of `type` (by JSON name or choice base name).
+bool IsKnownMember(const fhir::TypeDef& type, std::string_view name);
 // Appends every child element (FHIRPath children()).
 void AppendAllChildren(const Element& element, Collection& out);
 
@@ -121,8 +123,10 @@ struct TypeName {
   std::string_view name;
 };
 TypeName TypeOf(const Item& item);
-// Whether the item is of the type or a subtype of it. `ns` may be empty (either).
-bool IsOfType(const Item& item, std::string_view ns, std::string_view name);
+// Whether the item is of the type or a subtype of it. `ns` may be empty (either). With
+// `exact_primitives`, a FHIR primitive matches only its own type (a code is not a string):
+// the R4 suite wants that for as() and ofType() but not for is().
+bool IsOfType(const Item& item, std::string_view ns, std::string_view name, bool exact_primitives = false);
 
 // --- Comparison ---
 
