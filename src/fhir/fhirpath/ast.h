@@ -55,6 +55,7 @@ struct Expr {
   // kMember on a plain path from the input (`name.given`): the model knows every type it
   // can reach, so a name no such type has is an error rather than empty.
   bool model_checked = false;
+  uint16_t depth = 1;  // height of the tree below and including this node
   // kMember/kCall: args[0] is the focus expression or nullptr; for kCall the function's
   // arguments follow. Other kinds: operands.
   std::vector<std::unique_ptr<Expr>> args;

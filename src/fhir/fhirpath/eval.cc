@@ -414,6 +414,7 @@ Collection Evaluator::EvalBinary(const Expr& e, const Scope& scope) {
   Collection b = Eval(*e.args[1], scope);
   switch (op) {
     case BinaryOp::kUnion: {
+      Steps((a.size() + b.size()) * (a.size() + b.size()) / 2);  // the duplicate checks
       Collection out;
       AppendDistinct(out, a);
       AppendDistinct(out, b);
@@ -451,6 +452,7 @@ Collection Evaluator::EvalBinary(const Expr& e, const Scope& scope) {
       const Collection& haystack = op == BinaryOp::kIn ? b : a;
       const Item* item = Single(e, needle, op == BinaryOp::kIn ? "'in'" : "'contains'");
       if (item == nullptr) return {};
+      Steps(haystack.size());
       return One(Item::Boolean(Contains(haystack, *item)));
     }
     default:

@@ -40,8 +40,11 @@ class Evaluator {
 
   // Helpers for functions.
   [[noreturn]] void Fail(const Expr& at, std::string message) const { throw EvalError{at.position, std::move(message)}; }
-  void Step() {
-    if (++steps_ > options_.max_steps) throw EvalError{0, "evaluation exceeded its step budget"};
+  void Step() { Steps(1); }
+  // Charges `n` steps (e.g. the comparisons of a duplicate check).
+  void Steps(uint64_t n) {
+    steps_ += n;
+    if (steps_ > options_.max_steps) throw EvalError{0, "evaluation exceeded its step budget"};
   }
   void CheckSize(const Expr& at, size_t n) const {
     if (n > options_.max_items) Fail(at, "collection exceeded the size budget");

@@ -49,6 +49,7 @@ EHR_FHIRPATH_FN(AnyFalse) { return BooleanAggregate(ev, call, input, false, fals
 
 EHR_FHIRPATH_FN(SubsetOf) {
   Collection other = ev.Arg(call, 0, scope);
+  ev.Steps(input.size() * other.size());
   for (const Item& item : input) {
     if (!Contains(other, item)) return OneBoolean(false);
   }
@@ -57,6 +58,7 @@ EHR_FHIRPATH_FN(SubsetOf) {
 
 EHR_FHIRPATH_FN(SupersetOf) {
   Collection other = ev.Arg(call, 0, scope);
+  ev.Steps(input.size() * other.size());
   for (const Item& item : other) {
     if (!Contains(input, item)) return OneBoolean(false);
   }
@@ -68,7 +70,7 @@ EHR_FHIRPATH_FN(Count) { return OneItem(Item::Integer(static_cast<int64_t>(input
 EHR_FHIRPATH_FN(Distinct) {
   Collection out;
   for (const Item& item : input) {
-    ev.Step();
+    ev.Steps(1 + out.size());
     if (!Contains(out, item)) out.push_back(item);
   }
   return out;
@@ -106,7 +108,7 @@ EHR_FHIRPATH_FN(Repeat) {
     for (size_t i = 0; i < frontier.size(); ++i) {
       Collection r = ev.ArgFor(call, 0, frontier[i], static_cast<int64_t>(i), scope);
       for (Item& item : r) {
-        ev.Step();
+        ev.Steps(1 + out.size());
         if (Contains(out, item)) continue;
         out.push_back(item);
         next.push_back(std::move(item));
@@ -168,7 +170,7 @@ EHR_FHIRPATH_FN(Intersect) {
   Collection other = ev.Arg(call, 0, scope);
   Collection out;
   for (const Item& item : input) {
-    ev.Step();
+    ev.Steps(1 + other.size() + out.size());
     if (Contains(other, item) && !Contains(out, item)) out.push_back(item);
   }
   return out;
@@ -178,7 +180,7 @@ EHR_FHIRPATH_FN(Exclude) {
   Collection other = ev.Arg(call, 0, scope);
   Collection out;
   for (const Item& item : input) {
-    ev.Step();
+    ev.Steps(1 + other.size());
     if (!Contains(other, item)) out.push_back(item);
   }
   return out;
@@ -188,6 +190,7 @@ EHR_FHIRPATH_FN(Exclude) {
 
 EHR_FHIRPATH_FN(Union) {
   Collection other = ev.Arg(call, 0, scope);
+  ev.Steps((input.size() + other.size()) * (input.size() + other.size()) / 2);
   Collection out;
   AppendDistinct(out, input);
   AppendDistinct(out, other);

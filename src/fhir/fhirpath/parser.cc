@@ -1,5 +1,6 @@
 #include "fhir/fhirpath/parser.h"
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
 #include <string>
@@ -318,6 +319,17 @@ class Parser {
   }
 
   void Advance() { tok_ = lexer_.Next(); }
+
+  // Records the node's height; a tree too tall to evaluate without deep recursion fails.
+  static std::unique_ptr<Expr> Checked(std::unique_ptr<Expr> node) {
+    int depth = 0;
+    for (const auto& child : node->args) {
+      if (child != nullptr) depth = std::max<int>(depth, child->depth);
+    }
+    if (depth + 1 > kMaxTreeDepth) Fail(node->position, "expression nested too deeply");
+    node->depth = static_cast<uint16_t>(depth + 1);
+    return node;
+  }
   bool IsPunct(std::string_view p) const { return tok_.kind == Tok::kPunct && tok_.text == p; }
   void Expect(std::string_view p) {
     if (!IsPunct(p)) Fail(tok_.position, "expected '" + std::string(p) + "' but found '" + Describe(tok_) + "'");
@@ -353,7 +365,7 @@ class Parser {
         node->args.push_back(std::move(lhs));
         node->args.push_back(ParseExpression(precedence + 1));
       }
-      lhs = std::move(node);
+      lhs = Checked(std::move(node));
     }
   }
 
@@ -402,7 +414,7 @@ class Parser {
       node->op = tok_.text == "+" ? BinaryOp::kPlus : BinaryOp::kMinus;
       Advance();
       node->args.push_back(ParseUnary());
-      return node;
+      return Checked(std::move(node));
     }
     return ParsePostfix();
   }
@@ -423,7 +435,7 @@ class Parser {
         node->args.push_back(std::move(e));
         node->args.push_back(ParseExpression(0));
         Expect("]");
-        e = std::move(node);
+        e = Checked(std::move(node));
       } else {
         return e;
       }
@@ -442,7 +454,7 @@ class Parser {
       node->kind = ExprKind::kMember;
       const Expr* f = node->focus();
       node->model_checked = f == nullptr || (f->kind == ExprKind::kMember && f->model_checked);
-      return node;
+      return Checked(std::move(node));
     }
     DepthGuard guard(*this, node->position);
     node->kind = ExprKind::kCall;
@@ -468,7 +480,7 @@ class Parser {
     if (n < node->function->min_args || n > node->function->max_args) {
       FailSemantic(node->position, "wrong number of arguments for " + node->name + "(): " + std::to_string(n));
     }
-    return node;
+    return Checked(std::move(node));
   }
 
   std::unique_ptr<Expr> Literal(uint32_t position, Item item) {

@@ -12,6 +12,9 @@
 namespace ehr::fhirpath {
 
 inline constexpr int kMaxNesting = 200;
+// The evaluator recurses once per tree level; long left-deep chains (`a.b.c...`,
+// `1 + 1 + ...`) are bounded here as well as bracket nesting.
+inline constexpr int kMaxTreeDepth = 400;
 inline constexpr size_t kMaxExpressionBytes = 64 * 1024;
 
 // Parses `text` into a tree with functions resolved and their argument counts checked.
