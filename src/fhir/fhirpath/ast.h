@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,11 @@ struct Expr {
   // can reach, so a name no such type has is an error rather than empty.
   bool model_checked = false;
   uint16_t depth = 1;  // height of the tree below and including this node
+  // kMember with a capitalised name that is a type of the model (`Patient` in
+  // `Patient.name`): resolved once here rather than at every evaluation.
+  const fhir::TypeDef* named_type = nullptr;
+  // kMember: `name` resolved against the model (set by the parser; refers to `name`).
+  std::optional<MemberName> member;
   // kMember/kCall: args[0] is the focus expression or nullptr; for kCall the function's
   // arguments follow. Other kinds: operands.
   std::vector<std::unique_ptr<Expr>> args;

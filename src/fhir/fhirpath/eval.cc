@@ -121,7 +121,8 @@ Collection Evaluator::Eval(const Expr& e, const Scope& scope) {
     case ExprKind::kMember:
       return EvalMember(e, scope);
     case ExprKind::kCall: {
-      Collection input = e.focus() != nullptr ? Eval(*e.focus(), scope) : *scope.self;
+      Collection focus = e.focus() != nullptr ? Eval(*e.focus(), scope) : Collection();
+      const Collection& input = e.focus() != nullptr ? focus : *scope.self;
       Collection out = e.function->impl(*this, e, input, scope);
       CheckSize(e, out.size());
       return out;
@@ -173,27 +174,29 @@ Collection Evaluator::Eval(const Expr& e, const Scope& scope) {
 }
 
 Collection Evaluator::EvalMember(const Expr& e, const Scope& scope) {
-  Collection input = e.focus() != nullptr ? Eval(*e.focus(), scope) : *scope.self;
+  Collection focus = e.focus() != nullptr ? Eval(*e.focus(), scope) : Collection();
+  const Collection& input = e.focus() != nullptr ? focus : *scope.self;
   Collection out;
-  const bool maybe_type = !e.name.empty() && std::isupper(static_cast<unsigned char>(e.name[0]));
   for (const Item& item : input) {
     Step();
     if (!item.is_element()) continue;
     const Element& element = item.element();
-    // `Patient.name`: a type name in a path selects the items of that type.
-    if (maybe_type && element.type != nullptr && element.type->is_resource() &&
-        IsOfType(item, "FHIR", e.name)) {
-      out.push_back(item);
+    if (e.named_type != nullptr && element.type != nullptr) {
+      // `Patient.name`: a type name in a path selects the items of that type; another
+      // type's name selects nothing (R4 search parameter expressions are unions such as
+      // `Patient.name | Practitioner.name`, evaluated on one resource).
+      // A concrete resource type is never another type's base: no walk up the chain.
+      const bool leaf = e.named_type->is_resource() && !e.named_type->is_abstract;
+      if (element.type == e.named_type || (!leaf && DerivesFrom(element.type, e.named_type))) out.push_back(item);
       continue;
     }
     // A name the model does not know for this type is an error (FHIRPath: a path that
-    // is invalid against the model), except another type's name: R4 search parameter
-    // expressions are unions such as `Patient.name | Practitioner.name`.
-    if (e.model_checked && !IsKnownMemberOfDeclared(element, e.name) &&
-        !(maybe_type && fhir::FindType(e.name) != nullptr) && e.name != "resourceType") {
+    // is invalid against the model), unless another type the element was declared with
+    // (a choice) has it.
+    if (!AppendChildren(element, *e.member, out) && e.model_checked && !IsKnownMemberOfDeclared(element, e.name) &&
+        e.name != "resourceType") {
       Fail(e, "'" + e.name + "' is not an element of " + std::string(TypeOf(item).name));
     }
-    AppendChildren(element, e.name, out);
   }
   CheckSize(e, out.size());
   return out;
@@ -414,6 +417,12 @@ Collection Evaluator::EvalBinary(const Expr& e, const Scope& scope) {
   Collection b = Eval(*e.args[1], scope);
   switch (op) {
     case BinaryOp::kUnion: {
+      // A side that is itself a union is already free of duplicates: with nothing on the
+      // other side it is the answer (the common case in the long unions of R4 search
+      // parameter expressions such as `Account.subject | CarePlan.subject | ...`).
+      auto is_union = [](const Expr& x) { return x.kind == ExprKind::kBinary && x.op == BinaryOp::kUnion; };
+      if (b.empty() && (a.size() <= 1 || is_union(*e.args[0]))) return a;
+      if (a.empty() && (b.size() <= 1 || is_union(*e.args[1]))) return b;
       Steps((a.size() + b.size()) * (a.size() + b.size()) / 2);  // the duplicate checks
       Collection out;
       AppendDistinct(out, a);

@@ -454,6 +454,8 @@ class Parser {
       node->kind = ExprKind::kMember;
       const Expr* f = node->focus();
       node->model_checked = f == nullptr || (f->kind == ExprKind::kMember && f->model_checked);
+      if (std::isupper(static_cast<unsigned char>(node->name[0]))) node->named_type = fhir::FindType(node->name);
+      node->member.emplace(node->name);
       return Checked(std::move(node));
     }
     DepthGuard guard(*this, node->position);

@@ -2,6 +2,9 @@
 
 #include <cctype>
 #include <cmath>
+#include <algorithm>
+#include <functional>
+#include <unordered_map>
 
 #include "fhir/ucum/ucum.h"
 
@@ -13,19 +16,66 @@ using fhir::TypeDef;
 
 // The concrete type of a resource-typed element: the one its resourceType names.
 const TypeDef* RefineResourceType(const TypeDef* declared, const json::Value& value) {
+  if (declared != nullptr && !declared->is_resource()) return declared;
   if (!value.is_object()) return declared;
   std::string_view resource_type = value.GetString("resourceType");
   if (resource_type.empty()) return declared;
-  if (declared != nullptr && !declared->is_resource()) return declared;
-  const TypeDef* concrete = fhir::FindType(resource_type);
-  return concrete != nullptr ? concrete : declared;
+  // Consecutive lookups are mostly of the same type (one resource, a Bundle of them).
+  thread_local std::string last_name;
+  thread_local const TypeDef* last_type = nullptr;
+  if (last_type == nullptr || resource_type != last_name) {
+    last_type = fhir::FindType(resource_type);
+    if (last_type == nullptr) return declared;
+    last_name = resource_type;
+  }
+  return last_type;
+}
+
+// Element name -> the elements of that name in every type of the model, sorted by type
+// address; choice elements under their base name ("value"). Built once, read-only.
+class MemberIndex {
+ public:
+  MemberIndex() {
+    for (const TypeDef& type : fhir::AllTypes()) {
+      for (const fhir::ElementDef& element : type.elements) map_[element.name].push_back({&type, &element});
+    }
+    for (auto& [name, entries] : map_) {
+      std::sort(entries.begin(), entries.end(), [](const MemberName::Entry& a, const MemberName::Entry& b) {
+        return std::less<const TypeDef*>()(a.type, b.type);
+      });
+    }
+  }
+  std::span<const MemberName::Entry> Find(std::string_view name) const {
+    auto it = map_.find(name);
+    return it == map_.end() ? std::span<const MemberName::Entry>() : std::span<const MemberName::Entry>(it->second);
+  }
+
+ private:
+  std::unordered_map<std::string_view, std::vector<MemberName::Entry>> map_;
+};
+
+const MemberIndex& Members() {
+  static const MemberIndex* index = new MemberIndex();  // never destroyed: usable at exit
+  return *index;
 }
 
 const fhir::ElementDef* FindByBaseName(const TypeDef& type, std::string_view name) {
-  for (const fhir::ElementDef& element : type.elements) {
-    if (element.name == name) return &element;
-  }
-  return nullptr;
+  return MemberName(name).Find(type);
+}
+
+// Each type's base type, resolved once, by the type's position in AllTypes().
+const TypeDef* BaseOf(const TypeDef* type) {
+  static const std::vector<const TypeDef*>* bases = [] {
+    auto* v = new std::vector<const TypeDef*>();
+    for (const TypeDef& t : fhir::AllTypes()) v->push_back(t.base.empty() ? nullptr : fhir::FindType(t.base));
+    return v;
+  }();
+  const std::span<const TypeDef> all = fhir::AllTypes();
+  // Compare addresses as integers: a TypeDef from elsewhere has no base here.
+  const auto address = reinterpret_cast<uintptr_t>(type);
+  const auto first = reinterpret_cast<uintptr_t>(all.data());
+  if (address < first || address >= first + all.size() * sizeof(TypeDef)) return nullptr;
+  return (*bases)[(address - first) / sizeof(TypeDef)];
 }
 
 void AppendValue(const json::Value* value, const json::Value* extension, const TypeDef* type,
@@ -50,12 +100,26 @@ void AppendValue(const json::Value* value, const json::Value* extension, const T
   }
 }
 
-std::string UnderscoreName(std::string_view name) {
-  std::string s;
-  s.reserve(name.size() + 1);
-  s += '_';
-  s += name;
-  return s;
+// The members `name` and `_name` of an object, in one pass.
+struct MemberPair {
+  const json::Value* value = nullptr;
+  const json::Value* extension = nullptr;
+};
+MemberPair FindPair(const json::Value& object, std::string_view name) {
+  MemberPair pair;
+  for (const json::Member& member : object.as_object()) {
+    std::string_view key = member.first;
+    if (key == name) {
+      pair.value = &member.second;
+    } else if (key.size() == name.size() + 1 && key[0] == '_' && key.substr(1) == name) {
+      pair.extension = &member.second;
+    }
+  }
+  return pair;
+}
+
+const json::Value* FindUnderscore(const json::Value& object, std::string_view name) {
+  return FindPair(object, name).extension;
 }
 
 }  // namespace
@@ -85,43 +149,61 @@ Element RootElement(const json::Value& resource, std::string_view type_name) {
   return Element{&resource, nullptr, type, nullptr};
 }
 
-void AppendChildren(const Element& element, std::string_view name, Collection& out) {
+bool AppendChildren(const Element& element, std::string_view name, Collection& out) {
+  return AppendChildren(element, MemberName(name), out);
+}
+
+bool AppendChildren(const Element& element, const MemberName& member_name, Collection& out) {
+  const std::string_view name = member_name.name();
   if (element.value == nullptr || !element.value->is_object()) {
     // A primitive's children (id, extension) live in its `_name` sibling.
-    if (element.extension == nullptr || !element.extension->is_object()) return;
     const TypeDef* type = element.type;
-    const fhir::ElementDef* definition = type != nullptr ? FindByBaseName(*type, name) : nullptr;
+    const fhir::ElementDef* definition = type != nullptr ? member_name.Find(*type) : nullptr;
+    if (element.extension == nullptr || !element.extension->is_object()) return type == nullptr || definition;
     const TypeDef* child_type =
         definition != nullptr && !definition->types.empty() ? definition->types[0].type : nullptr;
     AppendValue(element.extension->Find(name), nullptr, child_type, definition, out);
-    return;
+    return type == nullptr || definition != nullptr;
   }
   const json::Value& object = *element.value;
   if (element.type != nullptr) {
-    if (const fhir::ElementDef* definition = FindByBaseName(*element.type, name)) {
+    if (const fhir::ElementDef* definition = member_name.Find(*element.type)) {
       if (definition->is_choice) {
         for (const json::Member& member : object.as_object()) {
           std::string_view key = member.first;
           if (key.size() <= name.size() || key.substr(0, name.size()) != name) continue;
           fhir::ElementMatch match = fhir::MatchElement(*element.type, key);
           if (match.element != definition) continue;
-          AppendValue(&member.second, object.Find(UnderscoreName(key)), match.type->type, definition, out);
+          AppendValue(&member.second, FindUnderscore(object, key), match.type->type, definition, out);
         }
-        return;
+        return true;
       }
       const TypeDef* child_type = definition->types.empty() ? nullptr : definition->types[0].type;
-      AppendValue(object.Find(name), object.Find(UnderscoreName(name)), child_type, definition, out);
-      return;
+      MemberPair pair = FindPair(object, name);
+      AppendValue(pair.value, pair.extension, child_type, definition, out);
+      return true;
     }
     // A choice element by its full JSON name ("valueQuantity"): lenient, as most engines.
     if (fhir::ElementMatch match = fhir::MatchElement(*element.type, name)) {
-      AppendValue(object.Find(name), object.Find(UnderscoreName(name)), match.type->type, match.element, out);
-      return;
+      MemberPair pair = FindPair(object, name);
+      AppendValue(pair.value, pair.extension, match.type->type, match.element, out);
+      return true;
     }
-    if (name == "resourceType") return;  // not an element
+    return false;  // not an element of the type (resourceType is not an element either)
   }
   // Unknown to the model: plain JSON navigation.
-  AppendValue(object.Find(name), object.Find(UnderscoreName(name)), nullptr, nullptr, out);
+  MemberPair pair = FindPair(object, name);
+  AppendValue(pair.value, pair.extension, nullptr, nullptr, out);
+  return true;
+}
+
+MemberName::MemberName(std::string_view name) : name_(name), entries_(Members().Find(name)) {}
+
+const fhir::ElementDef* MemberName::Find(const fhir::TypeDef& type) const {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), &type, [](const Entry& e, const TypeDef* t) {
+    return std::less<const TypeDef*>()(e.type, t);
+  });
+  return it != entries_.end() && it->type == &type ? it->definition : nullptr;
 }
 
 bool IsKnownMember(const TypeDef& type, std::string_view name) {
@@ -145,7 +227,7 @@ void AppendAllChildren(const Element& element, Collection& out) {
     if (element.type != nullptr && object == element.value) {
       fhir::ElementMatch match = fhir::MatchElement(*element.type, key);
       if (match) {
-        AppendValue(&member.second, object->Find(UnderscoreName(key)), match.type->type, match.element, out);
+        AppendValue(&member.second, FindUnderscore(*object, key), match.type->type, match.element, out);
         continue;
       }
     }
@@ -298,13 +380,21 @@ bool IsOfType(const Item& item, std::string_view ns, std::string_view name, bool
   if (!item.is_element()) return false;
   const TypeDef* type = item.element().type;
   if (type == nullptr || (exact_primitives && type->is_primitive())) return false;
-  for (std::string_view base = type->base; !base.empty();) {
-    if (base == name) return true;
-    const TypeDef* b = fhir::FindType(base);
-    if (b == nullptr) break;
-    base = b->base;
+  for (const TypeDef* base = BaseOf(type); base != nullptr; base = BaseOf(base)) {
+    if (base->name == name) return true;
   }
   return false;
+}
+
+bool DerivesFrom(const fhir::TypeDef* type, const fhir::TypeDef* ancestor) {
+  for (; type != nullptr; type = BaseOf(type)) {
+    if (type == ancestor) return true;
+  }
+  return false;
+}
+
+const fhir::ElementDef* FindMember(const fhir::TypeDef& type, std::string_view name) {
+  return FindByBaseName(type, name);
 }
 
 }  // namespace ehr::fhirpath

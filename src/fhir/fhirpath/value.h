@@ -11,10 +11,13 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
+
+#include <boost/container/small_vector.hpp>
 
 #include "core/decimal.h"
 #include "fhir/fhirpath/temporal.h"
@@ -85,7 +88,8 @@ class Item {
   V v_;
 };
 
-using Collection = std::vector<Item>;
+// Most collections hold zero or one item: those live inline, without allocation.
+using Collection = boost::container::small_vector<Item, 1>;
 
 // --- Elements ---
 
@@ -95,10 +99,35 @@ Element RootElement(const json::Value& resource, std::string_view type_name = {}
 
 // Appends the children of `element` named `name` (a JSON member name or, for a choice
 // element, its base name: `value` finds `valueQuantity`). A primitive's `id` and
-// `extension` come from its `_name` sibling. Arrays are flattened.
-void AppendChildren(const Element& element, std::string_view name, Collection& out);
+// `extension` come from its `_name` sibling. Arrays are flattened. Returns false when the
+// element's type has no such element (true when the model does not know the type).
+bool AppendChildren(const Element& element, std::string_view name, Collection& out);
+
+// A member name resolved against the model once (when an expression is compiled): the
+// elements of that name in every type, so that navigation compares type addresses
+// instead of strings. Refers to `name`'s storage, which must outlive it.
+class MemberName {
+ public:
+  struct Entry {
+    const fhir::TypeDef* type;
+    const fhir::ElementDef* definition;
+  };
+  explicit MemberName(std::string_view name);
+  std::string_view name() const { return name_; }
+  // The element of that name in `type` (choice elements by base name), or nullptr.
+  const fhir::ElementDef* Find(const fhir::TypeDef& type) const;
+
+ private:
+  std::string_view name_;
+  std::span<const Entry> entries_;
+};
+bool AppendChildren(const Element& element, const MemberName& name, Collection& out);
 // Whether `name` is an element of `type` (by JSON name or choice base name).
 bool IsKnownMember(const fhir::TypeDef& type, std::string_view name);
+// The element of `type` named `name` (choice elements by their base name), or nullptr.
+const fhir::ElementDef* FindMember(const fhir::TypeDef& type, std::string_view name);
+// Whether `type` is `ancestor` or derives from it.
+bool DerivesFrom(const fhir::TypeDef* type, const fhir::TypeDef* ancestor);
 // Appends every child element (FHIRPath children()).
 void AppendAllChildren(const Element& element, Collection& out);
 
