@@ -41,8 +41,9 @@ class Terminology {
   virtual std::optional<bool> Subsumes(const Item& a, const Item& b) = 0;
 };
 
-// Profiles for conformsTo(), elementDefinition() and slice(). The default knows the core
-// StructureDefinitions of R4 (http://hl7.org/fhir/StructureDefinition/<Type>).
+// Profiles for conformsTo(), elementDefinition() and slice(). Without one, conformsTo()
+// knows the core StructureDefinitions of R4 (http://hl7.org/fhir/StructureDefinition/<Type>,
+// checked by type), elementDefinition() is empty and slice() is an error.
 class Profiles {
  public:
   virtual ~Profiles() = default;
@@ -50,6 +51,8 @@ class Profiles {
   virtual std::optional<bool> ConformsTo(const Item& item, std::string_view profile_url) = 0;
   // Whether the element matches the named slice of the profile; nullopt when unknown.
   virtual std::optional<bool> InSlice(const Item& item, std::string_view profile_url, std::string_view slice) = 0;
+  // The ElementDefinition (as FHIR JSON) that defines the element, or nullptr.
+  virtual std::shared_ptr<const json::Value> ElementDefinition(const Item& element) = 0;
 };
 
 // Loads a referenced resource for resolve() when it is neither contained nor in the

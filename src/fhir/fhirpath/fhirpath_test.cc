@@ -151,5 +151,65 @@ TEST(FhirPath, TypeReflection) {
   EXPECT_EQ(Eval("conformsTo('http://hl7.org/fhir/StructureDefinition/Observation')", obs), "[true]");
 }
 
+// A small terminology and profile source, standing in for the services later issues add.
+class TestServices : public Terminology, public Profiles {
+ public:
+  std::optional<bool> MemberOf(const Item& code, std::string_view value_set_url) override {
+    if (value_set_url != "http://example.org/vs/vitals") return std::nullopt;
+    Collection codes;
+    if (code.is_element()) AppendChildren(code.element(), "coding", codes);
+    for (const Item& c : codes) {
+      if (c.element().value->GetString("code") == "29463-7") return true;
+    }
+    return false;
+  }
+  std::optional<bool> Subsumes(const Item& a, const Item& b) override {
+    return StringView(a) == "animal" && StringView(b) == "dog";
+  }
+  std::optional<bool> ConformsTo(const Item& item, std::string_view url) override {
+    if (url != "http://example.org/StructureDefinition/weight") return std::nullopt;
+    return item.is_element() && item.element().value->GetString("status") == "final";
+  }
+  std::optional<bool> InSlice(const Item& item, std::string_view profile, std::string_view slice) override {
+    if (slice != "loinc") return std::nullopt;
+    return item.element().value->GetString("system") == "http://loinc.org";
+  }
+  std::shared_ptr<const json::Value> ElementDefinition(const Item&) override {
+    return std::make_shared<json::Value>(*json::Parse(R"({"path":"Observation.status","min":1})"));
+  }
+};
+
+TEST(FhirPath, TerminologyAndProfileInterfaces) {
+  json::Value obs = Observation();
+  TestServices services;
+  EvalOptions options;
+  options.terminology = &services;
+  options.profiles = &services;
+  EXPECT_EQ(Eval("code.memberOf('http://example.org/vs/vitals')", obs, options), "[true]");
+  EXPECT_EQ(Eval("code.memberOf('http://example.org/vs/unknown')", obs, options), "[]");
+  EXPECT_EQ(Eval("'animal'.subsumes('dog') and 'dog'.subsumedBy('animal')", obs, options), "[true]");
+  EXPECT_EQ(Eval("conformsTo('http://example.org/StructureDefinition/weight')", obs, options), "[true]");
+  EXPECT_EQ(Eval("code.coding.slice('http://example.org/StructureDefinition/weight', 'loinc').code", obs, options),
+            "[\"29463-7\"]");
+  EXPECT_EQ(Eval("status.elementDefinition().min", obs, options), "[1]");
+  EXPECT_NE(Eval("conformsTo('http://example.org/nosuch')", obs).find("unknown profile"), std::string::npos);
+}
+
+TEST(FhirPath, TraceAndCheckModifiers) {
+  json::Value obs = Observation();
+  std::vector<std::string> traced;
+  EvalOptions options;
+  options.trace = [&](std::string_view name, const Collection& items) {
+    traced.push_back(std::string(name) + ":" + std::to_string(items.size()));
+  };
+  EXPECT_EQ(Eval("contained.trace('c').id.trace('ids', $this & '!')", obs, options), "[\"dr\"]");
+  EXPECT_EQ(traced, (std::vector<std::string>{"c:1", "ids:1"}));
+  EXPECT_EQ(Eval("checkModifiers('http://x').id", obs), "[\"o1\"]");
+  json::Value modified = obs;
+  modified.Set("modifierExtension", *json::Parse(R"([{"url":"http://example.org/negated","valueBoolean":true}])"));
+  EXPECT_NE(Eval("checkModifiers('http://x').id", modified).find("unknown modifier extension"), std::string::npos);
+  EXPECT_EQ(Eval("checkModifiers('http://example.org/negated').id", modified), "[\"o1\"]");
+}
+
 }  // namespace
 }  // namespace ehr::fhirpath

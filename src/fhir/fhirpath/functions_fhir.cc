@@ -169,8 +169,19 @@ EHR_FHIRPATH_FN(Subsumes) { return SubsumesImpl(ev, call, input, scope, false); 
 EHR_FHIRPATH_FN(SubsumedBy) { return SubsumesImpl(ev, call, input, scope, true); }
 
 // elementDefinition(): the model's definitions are tables, not ElementDefinition
-// resources; a Profiles implementation that holds StructureDefinitions can supply them.
-EHR_FHIRPATH_FN(ElementDefinition) { return {}; }
+// resources; a Profiles implementation that holds StructureDefinitions supplies them.
+EHR_FHIRPATH_FN(ElementDefinition) {
+  Collection out;
+  if (ev.options().profiles == nullptr) return out;
+  for (const Item& item : input) {
+    std::shared_ptr<const json::Value> definition = ev.options().profiles->ElementDefinition(item);
+    if (!definition) continue;
+    const json::Value* raw = definition.get();
+    ev.arena().resolved.push_back(std::move(definition));
+    out.push_back(Item::Elem(RootElement(*raw, "ElementDefinition")));
+  }
+  return out;
+}
 
 EHR_FHIRPATH_FN(Slice) {
   std::optional<std::string> profile = ev.ArgString(call, 0, scope);
