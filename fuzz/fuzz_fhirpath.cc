@@ -9,17 +9,13 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "fhir/fhirpath/fhirpath.h"
 #include "fhir/json/value.h"
 
 namespace {
 
-void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "fuzz_fhirpath: %s\n", what);
-    std::abort();
-  }
-}
+void Check(bool ok, const char* what) { ehr::fuzz::Check(ok, "fuzz_fhirpath", what); }
 
 const ehr::json::Value& DefaultPatient() {
   static const ehr::json::Value patient = *ehr::json::Parse(

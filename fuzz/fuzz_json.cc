@@ -7,18 +7,14 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "fhir/json/value.h"
 
 namespace {
 
 bool HasNul(const uint8_t* data, size_t size) { return std::memchr(data, 0, size) != nullptr; }
 
-void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "fuzz_json: %s\n", what);
-    std::abort();
-  }
-}
+void Check(bool ok, const char* what) { ehr::fuzz::Check(ok, "fuzz_json", what); }
 
 }  // namespace
 

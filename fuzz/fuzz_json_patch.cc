@@ -9,17 +9,13 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "fhir/json/value.h"
 #include "fhir/patch/json_patch.h"
 
 namespace {
 
-void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "fuzz_json_patch: %s\n", what);
-    std::abort();
-  }
-}
+void Check(bool ok, const char* what) { ehr::fuzz::Check(ok, "fuzz_json_patch", what); }
 
 // True if `v` survives Write and Parse; values that do not (a json::Parse bug, covered by
 // fuzz_json) are kept out of this target's checks on the result.

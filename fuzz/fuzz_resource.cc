@@ -6,16 +6,12 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "fhir/json/value.h"
 #include "fhir/validate/validate.h"
 
 namespace {
-void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "fuzz_resource: %s\n", what);
-    std::abort();
-  }
-}
+void Check(bool ok, const char* what) { ehr::fuzz::Check(ok, "fuzz_resource", what); }
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -6,16 +6,12 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "fhir/ucum/ucum.h"
 
 namespace {
 
-void Check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "fuzz_ucum: %s\n", what);
-    std::abort();
-  }
-}
+void Check(bool ok, const char* what) { ehr::fuzz::Check(ok, "fuzz_ucum", what); }
 
 }  // namespace
 
