@@ -351,7 +351,8 @@ void WriteValue(std::string& out, const Value& v, bool pretty, int depth) {
 Result<Value> Parse(std::string_view text, const ParseOptions& options) {
   // RapidJSON's memory stream treats NUL as the end of input, which would ignore whatever
   // follows; JSON text never contains a raw NUL.
-  if (const void* nul = memchr(text.data(), 0, text.size())) {
+  // (An empty view may have a null data pointer, which memchr must not get.)
+  if (const void* nul = text.empty() ? nullptr : memchr(text.data(), 0, text.size())) {
     size_t offset = static_cast<size_t>(static_cast<const char*>(nul) - text.data());
     return Status::Invalid("Invalid JSON at byte offset " + std::to_string(offset) + ": NUL byte", "", "structure");
   }

@@ -83,5 +83,12 @@ TEST(Json, EscapesControlCharacters) {
   EXPECT_EQ(Write(s), R"("a\"\n\u0001")");
 }
 
+// Regression (found by fuzz_fhirpath under UBSan): a default string_view has a null data
+// pointer, which reached memchr.
+TEST(Json, EmptyViewIsAnErrorNotUndefinedBehaviour) {
+  EXPECT_FALSE(Parse(std::string_view()).ok());
+  EXPECT_FALSE(Parse("").ok());
+}
+
 }  // namespace
 }  // namespace ehr::json
