@@ -123,6 +123,12 @@ Result<std::vector<std::string>> FindMatches(const std::string& tenant, const st
   return out;
 }
 
+store::IndexRows IndexRowsOf(const json::Value& resource) {
+  store::IndexRows rows;
+  rows.tokens = ExtractTokens(resource);
+  return rows;
+}
+
 std::vector<store::TokenRow> ExtractTokens(const json::Value& resource) {
   std::vector<store::TokenRow> rows;
   const json::Value* ident = resource.Find("identifier");
@@ -130,7 +136,7 @@ std::vector<store::TokenRow> ExtractTokens(const json::Value& resource) {
   auto add = [&rows](const json::Value& id) {
     std::string_view value = id.GetString("value");
     if (value.empty()) return;
-    rows.push_back({"identifier", std::string(id.GetString("system")), std::string(value)});
+    rows.push_back({"identifier", std::string(id.GetString("system")), std::string(value), {}});
   };
   if (ident->is_array()) {
     for (const auto& id : ident->as_array()) add(id);

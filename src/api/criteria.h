@@ -37,5 +37,7 @@ Result<std::vector<std::string>> FindMatches(const std::string& tenant, const st
 
 // Index rows the foundation maintains: `identifier` tokens of any resource that has them.
 std::vector<store::TokenRow> ExtractTokens(const json::Value& resource);
+// The search index rows of a resource, written with each version.
+store::IndexRows IndexRowsOf(const json::Value& resource);
 
 }  // namespace ehr::api

@@ -84,7 +84,7 @@ std::string StampResource(json::Value& resource, const std::string& id, int64_t 
 
 PreStamped PreStamp(json::Value& resource, const std::string& id, int64_t version) {
   PreStamped out;
-  out.tokens = ExtractTokens(resource);
+  out.index = IndexRowsOf(resource);
   PlaceMeta(resource, id, version, std::string(kInstantPlaceholder));
   std::string text = json::Write(resource);
   // resourceType and id cannot contain this key, so its first occurrence is meta's.
@@ -119,7 +119,7 @@ Result<WriteResult> TxnOps::PutVersion(store::NewVersion v, int status) {
 
 Result<WriteResult> TxnOps::CreatePreStamped(const std::string& type, const std::string& id, const PreStamped& body) {
   store::NewVersion v = VersionOf(type, id, 1, "POST");
-  v.tokens = body.tokens;
+  v.index = body.index;
   std::string instant = FormatInstant(v.last_updated);
   v.body.reserve(body.head.size() + instant.size() + body.tail.size());
   v.body.append(body.head).append(instant).append(body.tail);
@@ -129,7 +129,7 @@ Result<WriteResult> TxnOps::CreatePreStamped(const std::string& type, const std:
 Result<WriteResult> TxnOps::Store(const std::string& type, const std::string& id, json::Value resource,
                                   int64_t version, const char* method, int status) {
   store::NewVersion v = VersionOf(type, id, version, method);
-  v.tokens = ExtractTokens(resource);
+  v.index = IndexRowsOf(resource);
   v.body = StampResource(resource, id, version, v.last_updated);
   return PutVersion(std::move(v), status);
 }

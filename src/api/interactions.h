@@ -37,7 +37,7 @@ std::string VersionTag(int64_t version);  // W/"3"
 struct PreStamped {
   std::string head;
   std::string tail;
-  std::vector<store::TokenRow> tokens;
+  store::IndexRows index;
 };
 PreStamped PreStamp(json::Value& resource, const std::string& id, int64_t version);
 

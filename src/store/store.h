@@ -23,6 +23,7 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "store/query.h"
 
 namespace ehr::store {
 
@@ -37,11 +38,63 @@ struct VersionRecord {
   int64_t seq = 0;     // store-wide, strictly increasing write order (history cursor)
 };
 
-// One token index row: the search issue generalises these to every parameter type.
+// Search index rows of one resource version, one struct per parameter type. `param` is
+// the search parameter code ("identifier", "birthdate"). Rows are computed by
+// search::Indexer from the R4 SearchParameter expressions and written in the same
+// transaction as the version they describe; they belong to the current version only.
 struct TokenRow {
-  std::string param;   // search parameter code, e.g. "identifier"
-  std::string system;  // may be empty
+  std::string param;
+  std::string system;  // empty when the value has none
   std::string code;
+  std::string text;    // display / CodeableConcept.text / Identifier.type.text, normalised (for :text); may be empty
+};
+struct StringRow {
+  std::string param;
+  std::string normalized;  // search::NormalizeString: case- and accent-folded, whitespace collapsed
+  std::string exact;       // the value as written (for :exact)
+};
+// A date, dateTime, instant, Period or Timing as the range of instants it covers,
+// inclusive, in microseconds since the Unix epoch (UTC). Open period ends use the
+// smallest/largest int64.
+struct DateRow {
+  std::string param;
+  Micros low = 0;
+  Micros high = 0;
+};
+struct NumberRow {
+  std::string param;
+  double value = 0;
+};
+struct QuantityRow {
+  std::string param;
+  double value = 0;
+  std::string system;          // may be empty
+  std::string code;            // may be empty
+  std::string unit;            // the human unit as written; may be empty
+  // The value in UCUM canonical base units (ucum::ToCanonical) when system is UCUM and the
+  // code parses; otherwise canonical_unit is empty.
+  double canonical_value = 0;
+  std::string canonical_unit;
+};
+struct ReferenceRow {
+  std::string param;
+  std::string target_type;  // "Patient" for "Patient/123" (also from absolute URLs ending in Type/id)
+  std::string target_id;    // "123"
+  std::string url;          // the reference as written when it is not a relative Type/id (absolute URL,
+                            // urn:uuid:, canonical); empty otherwise
+};
+struct UriRow {
+  std::string param;
+  std::string uri;
+};
+struct IndexRows {
+  std::vector<StringRow> strings;
+  std::vector<TokenRow> tokens;
+  std::vector<DateRow> dates;
+  std::vector<NumberRow> numbers;
+  std::vector<QuantityRow> quantities;
+  std::vector<ReferenceRow> references;
+  std::vector<UriRow> uris;
 };
 
 struct NewVersion {
@@ -53,7 +106,7 @@ struct NewVersion {
   bool deleted = false;
   std::string method;
   std::string body;
-  std::vector<TokenRow> tokens;  // replaces the resource's previous rows
+  IndexRows index;  // replaces the resource's previous rows
 };
 
 struct HistoryQuery {
@@ -125,6 +178,8 @@ class Store {
                                                                   std::string_view key) = 0;
   // Number of current, non-deleted resources of `type` (all types when empty).
   virtual Result<int64_t> CountCurrent(std::string_view tenant, std::string_view type) = 0;
+  // Current, non-deleted resources matching the query, one page (see query.h).
+  virtual Result<SearchPage> Search(const SearchQuery& q) = 0;
 
   // Runs `fn` in a write transaction (see file comment). `fn` must not block on other
   // writes (a Write() from inside fn returns kInternal). Returns fn's error (kInternal if

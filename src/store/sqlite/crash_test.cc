@@ -47,7 +47,7 @@ std::string BodyFor(const std::string& id) {
         Status st = store->Write([&](WriteTxn& txn) -> Status {
           for (const char* half : {"a", "b"}) {
             NewVersion v = Version("t", "Basic", pair + half, 1, BodyFor(pair + half), txn.Now());
-            v.tokens = {{"pair", "", pair}};
+            v.index.tokens = {{"pair", "", pair}};
             EHR_RETURN_IF_ERROR(txn.Put(v));
           }
           return Status::Ok();

@@ -81,7 +81,7 @@ Status PutSteps(Connection& c, const NewVersion& v) {
     EHR_RETURN_IF_ERROR(clear.Run());
   }
   if (!v.deleted) {
-    for (const TokenRow& t : v.tokens) {
+    for (const TokenRow& t : v.index.tokens) {
       // OR IGNORE: a resource may repeat a token (two identical identifiers); one row is enough.
       EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO token_index "
                                                "(tenant, type, id, param, system, code) "

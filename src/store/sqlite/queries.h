@@ -21,6 +21,8 @@ Result<std::vector<std::string>> FindIdsByToken(Connection& c, const TokenQuery&
 Result<std::optional<IdempotencyRecord>> GetIdempotency(Connection& c, std::string_view tenant,
                                                         std::string_view key);
 Result<int64_t> CountCurrent(Connection& c, std::string_view tenant, std::string_view type);
+// The search plan as SQL over the index tables (search_sql.cc).
+Result<SearchPage> Search(Connection& c, const SearchQuery& q);
 
 // Writes; the caller holds a write transaction on `c`. Put is atomic on its own (a failed
 // Put leaves nothing behind even if the caller carries on).

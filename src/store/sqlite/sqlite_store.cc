@@ -185,6 +185,10 @@ class SqliteStore final : public Store {
     auto conn = readers_.Acquire();
     return sqlite::CountCurrent(*conn, tenant, type);
   }
+  Result<SearchPage> Search(const SearchQuery& q) override {
+    auto conn = readers_.Acquire();
+    return sqlite::Search(*conn, q);
+  }
 
   Status Write(std::function<Status(WriteTxn&)> fn) override {
     if (std::this_thread::get_id() == writer_thread_.get_id()) {

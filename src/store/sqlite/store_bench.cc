@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
       v.id = std::to_string(next_id.fetch_add(1));
       v.method = "POST";
       v.body = kBody;
-      v.tokens = {{"status", "http://hl7.org/fhir/observation-status", "final"}, {"code", "http://loinc.org", "8867-4"}};
+      v.index.tokens = {{"status", "http://hl7.org/fhir/observation-status", "final"}, {"code", "http://loinc.org", "8867-4"}};
       return store
           .Write([&](WriteTxn& txn) {
             v.last_updated = txn.Now();

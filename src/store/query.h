@@ -1,0 +1,165 @@
+// A FHIR search as a backend-neutral plan: search::ParseSearchQuery builds it from the
+// query string (validating every parameter, value, modifier and prefix against the R4
+// model), and each backend (SQLite now, PostgreSQL later) executes it against the index
+// rows of store.h. Nothing here knows HTTP or SQL. Plain data; copyable.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/clock.h"
+
+namespace ehr::store {
+
+// Which index a clause reads. kId and kLastUpdated are columns of the resource itself.
+enum class ParamKind : uint8_t {
+  kString,
+  kToken,
+  kDate,
+  kNumber,
+  kQuantity,
+  kReference,
+  kUri,
+  kId,           // _id
+  kLastUpdated,  // _lastUpdated
+};
+
+enum class Prefix : uint8_t { kEq, kNe, kGt, kLt, kGe, kLe, kSa, kEb, kAp };
+
+enum class Modifier : uint8_t {
+  kNone,
+  kMissing,     // any kind: `missing` says true/false
+  kExact,       // string
+  kContains,    // string (and uri: not supported)
+  kText,        // token: matches TokenRow::text (normalised starts-with)
+  kNot,         // token: resources with no row equal to any value (including no row at all)
+  kAbove,       // uri (prefix of the value), token (not supported yet: 400)
+  kBelow,       // uri (value is a prefix of the row)
+  kOfType,      // token on Identifier: value is type-system|type-code|value (not supported yet: 400)
+  kIdentifier,  // reference: matched through the target's identifier (not supported yet: 400)
+  kType,        // reference `:Patient`: `type` holds the resource type
+};
+
+// Token: `system|code`, `|code` (no system), `system|` (any code of system), `code`.
+struct TokenValue {
+  std::optional<std::string> system;  // nullopt: any system; "": the row has no system
+  std::optional<std::string> code;    // nullopt: any code (the `system|` form)
+};
+// String: the default is starts-with on the normalised text, `:contains` anywhere in it,
+// `:exact` equality with the text as written.
+struct StringValue {
+  std::string normalized;  // search::NormalizeString of the value
+  std::string exact;       // as given (unescaped)
+};
+// Date: the range [low, high] (inclusive, UTC microseconds) that the value's precision
+// implies (`2013-01` is all of January), and the prefix to compare the row's range with
+// (FHIR R4 search 3.1.1.4: eq = row range within value range, gt = row ends after the
+// value, sa = row starts after the value ends, ap = within 10% of the gap to now...).
+struct DateValue {
+  Prefix prefix = Prefix::kEq;
+  Micros low = 0;
+  Micros high = 0;
+};
+// Number: the value and its implicit range from its precision (100 -> [99.5, 100.5)).
+struct NumberValue {
+  Prefix prefix = Prefix::kEq;
+  double value = 0;
+  double low = 0;
+  double high = 0;
+};
+// Quantity: `[prefix]number|system|code`; system and code may be empty. When the unit is
+// UCUM and parses, canonical_* hold the value and range in canonical units and the
+// backend compares with QuantityRow::canonical_*.
+struct QuantityValue {
+  Prefix prefix = Prefix::kEq;
+  double value = 0;
+  double low = 0;
+  double high = 0;
+  std::string system;
+  std::string code;
+  double canonical_value = 0;
+  double canonical_low = 0;
+  double canonical_high = 0;
+  std::string canonical_unit;  // empty: compare value/system/code as given
+};
+// Reference: `id`, `Type/id`, or an absolute URL (matched against ReferenceRow::url, and
+// when it ends in Type/id of this server's base, also as Type/id).
+struct ReferenceValue {
+  std::string type;  // empty: any type
+  std::string id;    // empty when only `url` applies
+  std::string url;
+};
+struct UriValue {
+  std::string uri;
+};
+// _id values and _lastUpdated values reuse TokenValue::code and DateValue.
+using SearchValue =
+    std::variant<TokenValue, StringValue, DateValue, NumberValue, QuantityValue, ReferenceValue, UriValue>;
+
+struct Clause {
+  std::string param;  // the code as in the index rows ("birthdate", "subject", "_id")
+  ParamKind kind = ParamKind::kToken;
+  Modifier modifier = Modifier::kNone;
+  bool missing = false;            // for kMissing
+  std::string type;                // for kType: the target resource type
+  std::vector<SearchValue> values;  // OR-ed; empty only for kMissing and chains
+  // Chained search (`subject:Patient.name=peter`): this clause is a reference parameter and
+  // matches resources whose referenced resource (of `type` when set) matches `chain`.
+  std::vector<Clause> chain;       // zero or one element
+  // Reverse chain (`_has:Observation:patient:code=1234`): matches resources referenced by a
+  // resource of `has_type` through its reference parameter `has_param`, that resource
+  // matching `chain`. `param` is "_has" then.
+  std::string has_type;
+  std::string has_param;
+};
+
+struct SortKey {
+  std::string param;
+  ParamKind kind = ParamKind::kLastUpdated;
+  bool descending = false;
+};
+
+// _include / _revinclude: `source_type:param[:target_type]`.
+struct Include {
+  std::string source_type;
+  std::string param;
+  std::string target_type;  // empty: any
+  bool reverse = false;     // _revinclude
+  bool iterate = false;     // :iterate
+  bool wildcard = false;    // `*`: every reference parameter of source_type
+};
+
+enum class TotalMode : uint8_t { kNone, kEstimate, kAccurate };
+
+struct SearchQuery {
+  std::string tenant;
+  std::vector<std::string> types;  // one type for /fhir/{type}; several or none (all) for /fhir?_type=
+  std::vector<Clause> clauses;     // AND-ed
+  std::vector<SortKey> sort;       // empty: newest change first
+  std::vector<Include> includes;
+  int count = 50;
+  TotalMode total = TotalMode::kAccurate;
+  bool count_only = false;  // _summary=count: only the total
+  // Opaque position from SearchPage::next_cursor of the previous page; empty: first page.
+  std::string cursor;
+};
+
+struct SearchMatch {
+  std::string type;
+  std::string id;
+  int64_t version = 0;
+  Micros last_updated = 0;
+  std::string body;
+};
+
+struct SearchPage {
+  std::vector<SearchMatch> matches;
+  std::vector<SearchMatch> included;  // from includes; no duplicates, none of the matches
+  std::optional<int64_t> total;       // per TotalMode
+  std::string next_cursor;            // empty when this is the last page
+};
+
+}  // namespace ehr::store
