@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Expected results of FHIR searches over a Synthea sample, computed without the server.
+
+Each query below is answered by plain Python over the raw transaction Bundles (no FHIR
+search engine, no FHIRPath): the search tests load the same files into a real server and
+compare. Writes tests/search/expected_counts.json; run it again after changing the queries:
+
+    python3 tests/search/expected_counts.py ../shared/data/synthea > tests/search/expected_counts.json
+
+Synthea references are urn:uuid:<id of the target in its Bundle>; the server gives new ids,
+so queries about one patient name it by its Synthea identifier.
+"""
+import bz2
+import datetime as dt
+import glob
+import json
+import os
+import sys
+import unicodedata
+
+SAMPLE_PATIENT_FILES = 20  # plus the two 0-* files (hospitals, practitioners) loaded first
+SYNTHEA_ID_SYSTEM = "https://github.com/synthetichealth/synthea"
+
+
+def load(folder):
+    files = sorted(glob.glob(os.path.join(folder, "*.json.bz2")))
+    info = [f for f in files if os.path.basename(f).startswith("0-")]
+    patients = [f for f in files if not os.path.basename(f).startswith("0-")][:SAMPLE_PATIENT_FILES]
+    resources = []  # (file index, resource)
+    for i, f in enumerate(info + patients):
+        with bz2.open(f, "rt") as fh:
+            for entry in json.load(fh)["entry"]:
+                resources.append((i, entry["resource"]))
+    return [os.path.basename(f) for f in info + patients], resources
+
+
+def norm(s):
+    s = unicodedata.normalize("NFKD", s.casefold())
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    return " ".join(s.split())
+
+
+def of_type(resources, t):
+    return [r for _, r in resources if r["resourceType"] == t]
+
+
+def codings(cc):
+    return (cc or {}).get("coding", [])
+
+
+def has_code(cc, system, code):
+    return any((system is None or c.get("system") == system) and c.get("code") == code for c in codings(cc))
+
+
+def instant_utc(text):
+    """A FHIR dateTime with time and offset as an aware UTC datetime."""
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+
+
+def utc(y, m, d):
+    return dt.datetime(y, m, d, tzinfo=dt.timezone.utc)
+
+
+def name_parts(patient):
+    for n in patient.get("name", []):
+        yield from n.get("given", [])
+        yield from n.get("prefix", [])
+        yield from n.get("suffix", [])
+        if "family" in n:
+            yield n["family"]
+        if "text" in n:
+            yield n["text"]
+
+
+def synthea_id(patient):
+    for i in patient.get("identifier", []):
+        if i.get("system") == SYNTHEA_ID_SYSTEM:
+            return i["value"]
+    return None
+
+
+def main():
+    files, resources = load(sys.argv[1])
+    patients = of_type(resources, "Patient")
+    observations = of_type(resources, "Observation")
+    # One patient to follow: the first of the sample, with everything in its file.
+    subject = patients[0]
+    subject_ident = SYNTHEA_ID_SYSTEM + "|" + synthea_id(subject)
+    subject_file = next(i for i, r in resources if r is subject)
+    subject_resources = [r for i, r in resources if i == subject_file]
+    subject_obs = [r for r in subject_resources if r["resourceType"] == "Observation"]
+    family = subject["name"][0]["family"]
+    bmi = ("http://loinc.org", "39156-5")
+    height = ("http://loinc.org", "8302-2")
+
+    queries = [
+        ("Patient?gender=female", [p for p in patients if p.get("gender") == "female"]),
+        ("Patient?gender=male,female", [p for p in patients if p.get("gender") in ("male", "female")]),
+        ("Patient?birthdate=lt1960-01-01", [p for p in patients if p["birthDate"] < "1960-01-01"]),
+        ("Patient?birthdate=ge1960&birthdate=lt1980",
+         [p for p in patients if "1960" <= p["birthDate"][:4] < "1980"]),
+        ("Patient?name=re", [p for p in patients if any(norm(x).startswith("re") for x in name_parts(p))]),
+        ("Patient?name=MRS.", [p for p in patients if any(norm(x).startswith("mrs.") for x in name_parts(p))]),
+        ("Patient?name:contains=er", [p for p in patients if any("er" in norm(x) for x in name_parts(p))]),
+        ("Patient?family:exact=" + family, [p for p in patients if any(n.get("family") == family for n in p["name"])]),
+        ("Patient?address-city=Rehoboth",
+         [p for p in patients if any(norm(a.get("city", "")).startswith("rehoboth") for a in p.get("address", []))]),
+        ("Patient?identifier=" + subject_ident, [subject]),
+        ("Patient?deceased=true", [p for p in patients if "deceasedDateTime" in p or p.get("deceasedBoolean")]),
+        ("Observation?code=%s|%s" % height, [o for o in observations if has_code(o["code"], *height)]),
+        ("Observation?code=8302-2", [o for o in observations if has_code(o["code"], None, "8302-2")]),
+        ("Observation?category=vital-signs",
+         [o for o in observations if any(has_code(c, None, "vital-signs") for c in o.get("category", []))]),
+        ("Observation?date=ge2015-01-01&date=lt2016-01-01",
+         [o for o in observations if "effectiveDateTime" in o
+          and utc(2015, 1, 1) <= instant_utc(o["effectiveDateTime"]) < utc(2016, 1, 1)]),
+        ("Observation?value-quantity=gt100",
+         [o for o in observations if "valueQuantity" in o and o["valueQuantity"]["value"] > 100]),
+        ("Observation?value-quantity=lt5|http://unitsofmeasure.org|mmol/L",
+         [o for o in observations if "valueQuantity" in o and o["valueQuantity"].get("code") == "mmol/L"
+          and o["valueQuantity"]["value"] < 5]),
+        ("Observation?subject:Patient.identifier=" + subject_ident, subject_obs),
+        ("Observation?patient.identifier=" + subject_ident, subject_obs),
+        ("Observation?patient.identifier=%s&code=%s|%s" % ((subject_ident,) + bmi),
+         [o for o in subject_obs if has_code(o["code"], *bmi)]),
+        ("Patient?_has:Observation:patient:code=%s|%s" % bmi,
+         [p for p in patients if any(
+             has_code(o["code"], *bmi) and o["subject"]["reference"] == "urn:uuid:" + p["id"] for o in observations)]),
+        ("Condition?code:text=diabetes",
+         [c for c in of_type(resources, "Condition")
+          if norm(c["code"].get("text", "")).startswith("diabetes")
+          or any(norm(x.get("display", "")).startswith("diabetes") for x in codings(c["code"]))]),
+        ("MedicationRequest?status=active", [m for m in of_type(resources, "MedicationRequest") if m["status"] == "active"]),
+        ("Encounter?class=http://terminology.hl7.org/CodeSystem/v3-ActCode|AMB",
+         [e for e in of_type(resources, "Encounter")
+          if e["class"].get("system") == "http://terminology.hl7.org/CodeSystem/v3-ActCode" and e["class"]["code"] == "AMB"]),
+        ("Immunization?vaccine-code=http://hl7.org/fhir/sid/cvx|140",
+         [i for i in of_type(resources, "Immunization") if has_code(i["vaccineCode"], "http://hl7.org/fhir/sid/cvx", "140")]),
+        ("Organization?name=cape",
+         [o for o in of_type(resources, "Organization") if norm(o.get("name", "")).startswith("cape")]),
+        ("Condition?code:text=covid",
+         [c for c in of_type(resources, "Condition")
+          if norm(c["code"].get("text", "")).startswith("covid")
+          or any(norm(x.get("display", "")).startswith("covid") for x in codings(c["code"]))]),
+    ]
+    out = {
+        "files": files,
+        "resources": len(resources),
+        "patients": len(patients),
+        "queries": [{"query": q, "count": len(matches)} for q, matches in queries],
+        # Includes: Observations of one code with their subjects; one patient with its Observations.
+        "include": {
+            "query": "Observation?code=%s|%s&_include=Observation:subject" % bmi,
+            "matches": len([o for o in observations if has_code(o["code"], *bmi)]),
+            "included": len({o["subject"]["reference"] for o in observations if has_code(o["code"], *bmi)}),
+        },
+        "revinclude": {
+            "query": "Patient?identifier=%s&_revinclude=Observation:subject" % subject_ident,
+            "matches": 1,
+            "included": len(subject_obs),
+        },
+        "sorted_birthdates": sorted(p["birthDate"] for p in patients),
+    }
+    json.dump(out, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+// FHIR search end to end over a Synthea sample: a real server, the Bundles POSTed as
+// transactions, every query of expected_counts.json asked over HTTP with every page walked.
+// The expected numbers come from expected_counts.py, plain Python over the raw files.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "io/resource_files.h"
+#include "support/test_server.h"
+
+namespace ehr::testing {
+namespace {
+
+std::string PercentEncode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || std::string_view("-._~:/=&?,").find(static_cast<char>(c)) != std::string_view::npos) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+struct Walked {
+  std::vector<json::Value> matches;
+  std::vector<json::Value> included;
+  std::set<std::string> urls;  // fullUrl of every match
+  int pages = 0;
+  int duplicates = 0;
+  std::optional<int64_t> total;
+};
+
+class SearchSynthea : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    expected_ = new json::Value(ParseBody(ReadFile(std::string(std::getenv("EHR_SOURCE_DIR")) +
+                                                   "/tests/search/expected_counts.json")));
+    server_ = new TestServer();
+    HttpClient client = server_->Client();
+    for (const json::Value& file : expected_->Find("files")->as_array()) {
+      const std::string path = SharedData() + "/synthea/" + file.as_string();
+      Status st = io::ForEachDocument(path, [&](std::string&& text) {
+        HttpResult r = client.Send("POST", "/fhir", text, kFhirJson);
+        if (r.status != 200) return Status::Internal(path + ": HTTP " + std::to_string(r.status) + " " + r.body.substr(0, 300));
+        return Status::Ok();
+      });
+      ASSERT_TRUE(st.ok()) << st.message();
+    }
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete expected_;
+  }
+
+  // Follows `next` links from the first page to the last.
+  static Walked Walk(const std::string& query, int count) {
+    Walked w;
+    HttpClient client = server_->Client();
+    std::string target = "/fhir/" + PercentEncode(query) + (query.find('?') == std::string::npos ? "?" : "&") +
+                         "_count=" + std::to_string(count);
+    while (!target.empty() && w.pages < 10000) {
+      HttpResult r = client.Get(target);
+      EXPECT_EQ(r.status, 200) << query << ": " << r.body.substr(0, 500);
+      if (r.status != 200) break;
+      ++w.pages;
+      json::Value bundle = ParseBody(r.body);
+      if (const json::Value* total = bundle.Find("total"); total && w.pages == 1) w.total = total->as_int64();
+      if (const json::Value* entries = bundle.Find("entry")) {
+        for (const json::Value& e : entries->as_array()) {
+          std::string mode(e.Find("search")->GetString("mode"));
+          if (mode == "match") {
+            if (!w.urls.insert(std::string(e.GetString("fullUrl"))).second) ++w.duplicates;
+            w.matches.push_back(*e.Find("resource"));
+          } else if (mode == "include") {
+            w.included.push_back(*e.Find("resource"));
+          }
+        }
+      }
+      target.clear();
+      if (const json::Value* links = bundle.Find("link")) {
+        for (const json::Value& l : links->as_array()) {
+          if (l.GetString("relation") == "next") {
+            std::string url(l.GetString("url"));
+            target = url.substr(url.find("/fhir"));
+          }
+        }
+      }
+    }
+    return w;
+  }
+
+  static TestServer* server_;
+  static json::Value* expected_;
+};
+
+TestServer* SearchSynthea::server_ = nullptr;
+json::Value* SearchSynthea::expected_ = nullptr;
+
+TEST_F(SearchSynthea, EveryQueryFindsWhatTheRawFilesHold) {
+  for (const json::Value& q : expected_->Find("queries")->as_array()) {
+    const std::string query(q.GetString("query"));
+    const int64_t want = *q.Find("count")->as_int64();
+    Walked w = Walk(query, 100);
+    EXPECT_EQ(static_cast<int64_t>(w.matches.size()), want) << query;
+    EXPECT_EQ(w.duplicates, 0) << query;
+    if (w.total) EXPECT_EQ(*w.total, want) << query << " (Bundle.total)";
+  }
+}
+
+TEST_F(SearchSynthea, SmallPagesReturnEachMatchOnce) {
+  // 1832 vital signs in pages of 37: every match exactly once, whatever the page size.
+  Walked w = Walk("Observation?category=vital-signs", 37);
+  EXPECT_EQ(w.matches.size(), 1832u);
+  EXPECT_EQ(w.urls.size(), 1832u);
+  EXPECT_EQ(w.duplicates, 0);
+  EXPECT_EQ(w.pages, (1832 + 36) / 37);
+}
+
+TEST_F(SearchSynthea, SortsByBirthDateAcrossPages) {
+  std::vector<std::string> want;
+  for (const json::Value& b : expected_->Find("sorted_birthdates")->as_array()) want.push_back(b.as_string());
+  for (const char* query : {"Patient?_sort=birthdate", "Patient?_sort=-birthdate"}) {
+    Walked w = Walk(query, 7);
+    std::vector<std::string> got;
+    for (const json::Value& p : w.matches) got.push_back(std::string(p.GetString("birthDate")));
+    std::vector<std::string> expected = want;
+    if (query[14] == '-') std::reverse(expected.begin(), expected.end());
+    EXPECT_EQ(got, expected) << query;
+  }
+}
+
+TEST_F(SearchSynthea, IncludesAndRevIncludes) {
+  for (const char* key : {"include", "revinclude"}) {
+    const json::Value& spec = *expected_->Find(key);
+    Walked w = Walk(std::string(spec.GetString("query")), 1000);
+    EXPECT_EQ(static_cast<int64_t>(w.matches.size()), *spec.Find("matches")->as_int64()) << key;
+    std::set<std::string> included;
+    for (const json::Value& r : w.included) {
+      included.insert(std::string(r.GetString("resourceType")) + "/" + std::string(r.GetString("id")));
+    }
+    EXPECT_EQ(static_cast<int64_t>(included.size()), *spec.Find("included")->as_int64()) << key;
+  }
+}
+
+TEST_F(SearchSynthea, MalformedSearchesAreClearErrors) {
+  HttpClient client = server_->Client();
+  struct Case {
+    const char* target;
+    const char* expression;
+  };
+  for (const Case& c : {Case{"/fhir/Patient?birthdate=2013-13", "birthdate"},
+                        Case{"/fhir/Patient?birthdate=xx2013", "birthdate"},
+                        Case{"/fhir/Patient?_sort=birthdate,-", "_sort"},
+                        Case{"/fhir/Patient?gender:exact=male", "gender"},
+                        Case{"/fhir/Observation?value-quantity=abc", "value-quantity"},
+                        Case{"/fhir/Patient?_count=abc", "_count"}}) {
+    HttpResult r = client.Get(c.target);
+    EXPECT_EQ(r.status, 400) << c.target << " " << r.body;
+    json::Value outcome = ParseBody(r.body);
+    EXPECT_EQ(outcome.GetString("resourceType"), "OperationOutcome") << c.target;
+    const json::Value* issues = outcome.Find("issue");
+    ASSERT_TRUE(issues != nullptr && !issues->as_array().empty()) << c.target;
+    const json::Value* expression = issues->as_array()[0].Find("expression");
+    ASSERT_TRUE(expression != nullptr) << c.target << " " << r.body;
+    EXPECT_EQ(expression->as_array()[0].as_string(), c.expression) << c.target;
+  }
+  // Unknown parameters: ignored and reported in the Bundle (lenient), or 400 when strict.
+  HttpResult lenient = client.Get("/fhir/Patient?nosuch=1&gender=female");
+  EXPECT_EQ(lenient.status, 200);
+  EXPECT_NE(lenient.body.find("OperationOutcome"), std::string::npos);
+  HttpResult strict = client.Get("/fhir/Patient?nosuch=1&gender=female", {{"Prefer", "handling=strict"}});
+  EXPECT_EQ(strict.status, 400);
+}
+
+}  // namespace
+}  // namespace ehr::testing
