@@ -1,0 +1,218 @@
+#include "search/indexer.h"
+
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+
+#include "fhir/fhirpath/fhirpath.h"
+#include "fhir/model/model.h"
+#include "search/index_values.h"
+
+namespace ehr::search {
+namespace {
+
+using fhir::SearchParamDef;
+using fhir::SearchParamType;
+
+// _id and _lastUpdated are columns of the resource table; the others are not values of
+// the resource (_text, _content: full-text search; _query, _list, _has, _type: query forms).
+constexpr std::string_view kNotIndexed[] = {"_id", "_lastUpdated", "_text", "_content", "_query", "_list", "_has", "_type"};
+
+bool IsIndexed(const SearchParamDef& def) {
+  if (def.expression.empty()) return false;
+  // Composite parameters need their components evaluated together (a later step); the one
+  // special parameter of R4 (Location near) needs a geographic index.
+  if (def.type == SearchParamType::kComposite || def.type == SearchParamType::kSpecial) return false;
+  return std::find(std::begin(kNotIndexed), std::end(kNotIndexed), def.code) == std::end(kNotIndexed);
+}
+
+// resolve() without the store: a stub with the type and id the reference names, enough for
+// the `where(resolve() is Patient)` of the R4 expressions. The type is all such an
+// expression reads, and the store may not hold the target yet (or ever). References
+// without a type (urn:uuid:) resolve to nothing.
+std::shared_ptr<const json::Value> ResolveStub(std::string_view reference) {
+  std::optional<internal::TypeAndId> target = internal::ParseTypeAndId(reference);
+  if (!target) return nullptr;
+  json::Object stub;
+  stub.emplace_back("resourceType", json::Value(std::string(target->type)));
+  stub.emplace_back("id", json::Value(std::string(target->id)));
+  return std::make_shared<const json::Value>(std::move(stub));
+}
+
+// The top-level `|` branches of an expression, or nothing when its quoting or nesting
+// does not balance (the expression is then used whole).
+std::vector<std::string_view> SplitUnion(std::string_view expression) {
+  std::vector<std::string_view> branches;
+  int depth = 0;
+  size_t start = 0;
+  for (size_t i = 0; i < expression.size(); ++i) {
+    char c = expression[i];
+    if (c == '\'' || c == '`' || c == '"') {
+      // Skip the quoted text; a backslash escapes the next character.
+      for (++i; i < expression.size() && expression[i] != c; ++i) {
+        if (expression[i] == '\\') ++i;
+      }
+      if (i >= expression.size()) return {};
+    } else if (c == '/' && i + 1 < expression.size() && (expression[i + 1] == '/' || expression[i + 1] == '*')) {
+      return {};  // comments: not in the R4 expressions; not worth parsing here
+    } else if (c == '(' || c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ')' || c == ']' || c == '}') {
+      if (--depth < 0) return {};
+    } else if (c == '|' && depth == 0) {
+      branches.push_back(expression.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  if (depth != 0) return {};
+  branches.push_back(expression.substr(start));
+  return branches;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// Whether a branch starts with the name of a resource type other than `resource_type`
+// (`Condition.subject` on an Observation), so that it selects nothing.
+bool BranchIsForAnotherType(std::string_view branch, std::string_view resource_type) {
+  branch = Trim(branch);
+  while (!branch.empty() && branch.front() == '(') branch = Trim(branch.substr(1));
+  size_t end = 0;
+  while (end < branch.size() && (std::isalnum(static_cast<unsigned char>(branch[end])) || branch[end] == '_')) ++end;
+  if (end == 0 || end >= branch.size() || branch[end] != '.') return false;
+  std::string_view name = branch.substr(0, end);
+  return name != resource_type && fhir::IsResourceType(name);
+}
+
+// Sorts and removes duplicates; `key` gives a tuple of the row's fields.
+template <typename Row, typename Key>
+void SortUnique(std::vector<Row>& rows, Key key) {
+  std::sort(rows.begin(), rows.end(), [&key](const Row& a, const Row& b) { return key(a) < key(b); });
+  rows.erase(std::unique(rows.begin(), rows.end(), [&key](const Row& a, const Row& b) { return key(a) == key(b); }),
+             rows.end());
+}
+
+void Deduplicate(store::IndexRows& rows) {
+  SortUnique(rows.strings, [](const store::StringRow& r) { return std::tie(r.param, r.normalized, r.exact); });
+  SortUnique(rows.tokens, [](const store::TokenRow& r) { return std::tie(r.param, r.system, r.code, r.text); });
+  SortUnique(rows.dates, [](const store::DateRow& r) { return std::tie(r.param, r.low, r.high); });
+  SortUnique(rows.numbers, [](const store::NumberRow& r) { return std::tie(r.param, r.value); });
+  SortUnique(rows.quantities, [](const store::QuantityRow& r) {
+    return std::tie(r.param, r.value, r.system, r.code, r.unit, r.canonical_value, r.canonical_unit);
+  });
+  SortUnique(rows.references,
+             [](const store::ReferenceRow& r) { return std::tie(r.param, r.target_type, r.target_id, r.url); });
+  SortUnique(rows.uris, [](const store::UriRow& r) { return std::tie(r.param, r.uri); });
+}
+
+}  // namespace
+
+namespace internal {
+
+std::string ExpressionForType(std::string_view expression, std::string_view resource_type) {
+  std::vector<std::string_view> branches = SplitUnion(expression);
+  if (branches.size() < 2) return std::string(expression);
+  std::string kept;
+  size_t dropped = 0;
+  for (std::string_view branch : branches) {
+    if (BranchIsForAnotherType(branch, resource_type)) {
+      ++dropped;
+      continue;
+    }
+    if (!kept.empty()) kept += " | ";
+    kept += Trim(branch);
+  }
+  return dropped == 0 ? std::string(expression) : kept;
+}
+
+}  // namespace internal
+
+namespace {
+
+// Compiles `text` once however many (parameter, type) pairs use it.
+const fhirpath::Expression* CompileShared(std::string_view text, const SearchParamDef& def,
+                                          std::unordered_map<std::string, fhirpath::Expression>& compiled,
+                                          std::vector<Indexer::CompileFailure>& failures) {
+  auto it = compiled.find(std::string(text));
+  if (it != compiled.end()) return &it->second;
+  Result<fhirpath::Expression> expression = fhirpath::Expression::Compile(text);
+  if (!expression.ok()) {
+    if (std::none_of(failures.begin(), failures.end(),
+                     [&def](const Indexer::CompileFailure& f) { return f.param_id == def.id; })) {
+      failures.push_back({std::string(def.id), expression.status().message()});
+    }
+    return nullptr;
+  }
+  return &compiled.emplace(std::string(text), std::move(expression).value()).first->second;
+}
+
+}  // namespace
+
+struct Indexer::Plan {
+  struct Param {
+    const SearchParamDef* def;
+    const fhirpath::Expression* expression;
+  };
+  // By expression text. Node-based: Param::expression points into it.
+  std::unordered_map<std::string, fhirpath::Expression> compiled;
+  // Keys view the model's static type names.
+  std::unordered_map<std::string_view, std::vector<Param>> by_type;
+  std::vector<CompileFailure> failures;
+  fhirpath::EvalOptions options;
+};
+
+Indexer::Indexer(const IndexerOptions& options) {
+  auto plan = std::make_unique<Plan>();
+  plan->options.resolver = ResolveStub;
+  plan->options.max_steps = options.max_steps;
+  for (std::string_view type : fhir::ResourceTypes()) {
+    std::vector<Plan::Param>& params = plan->by_type[type];
+    for (const SearchParamDef* def : fhir::SearchParamsFor(type)) {
+      if (!IsIndexed(*def)) continue;
+      // A failure is reported for the whole expression, as the definitions spell it.
+      if (CompileShared(def->expression, *def, plan->compiled, plan->failures) == nullptr) continue;
+      std::string own = internal::ExpressionForType(def->expression, type);
+      if (own.empty()) continue;
+      if (const fhirpath::Expression* expression = CompileShared(own, *def, plan->compiled, plan->failures)) {
+        params.push_back({def, expression});
+      }
+    }
+  }
+  plan_ = std::move(plan);
+}
+
+Indexer::~Indexer() = default;
+
+const Indexer& Indexer::Default() {
+  static const Indexer* const indexer = new Indexer();  // never destroyed: used until exit
+  return *indexer;
+}
+
+const std::vector<Indexer::CompileFailure>& Indexer::compile_failures() const { return plan_->failures; }
+
+store::IndexRows Indexer::Index(const json::Value& resource, int* skipped) const {
+  store::IndexRows rows;
+  if (!resource.is_object()) return rows;
+  auto it = plan_->by_type.find(resource.GetString("resourceType"));
+  if (it == plan_->by_type.end()) return rows;
+  for (const Plan::Param& param : it->second) {
+    Result<fhirpath::EvalResult> result = param.expression->Evaluate(resource, plan_->options);
+    if (!result.ok()) {
+      if (skipped != nullptr) ++*skipped;
+      continue;
+    }
+    for (const fhirpath::Item& item : result->items) {
+      internal::AppendRows(param.def->type, param.def->code, item, rows);
+    }
+  }
+  Deduplicate(rows);
+  return rows;
+}
+
+}  // namespace ehr::search
