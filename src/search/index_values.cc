@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <string>
@@ -41,8 +42,10 @@ std::optional<long double> NumberMember(const json::Value& object, std::string_v
   const json::Value* v = object.Find(key);
   if (v == nullptr || !v->is_number()) return std::nullopt;
   // Number texts are validated JSON numbers; strtold keeps more digits than a double
-  // for the UCUM conversion.
-  return std::strtold(v->number_text().c_str(), nullptr);
+  // for the UCUM conversion. 1e999 is valid JSON but no value a search can compare.
+  long double value = std::strtold(v->number_text().c_str(), nullptr);
+  if (!std::isfinite(value) || !std::isfinite(static_cast<double>(value))) return std::nullopt;
+  return value;
 }
 
 bool IsQuantityType(const Element& e) {
@@ -304,7 +307,8 @@ void AddQuantity(std::string_view code, const json::Value& quantity, store::Inde
   row.code = std::string(Member(quantity, "code"));
   row.unit = std::string(Member(quantity, "unit"));
   if (row.system == kUcumSystem && !row.code.empty()) {
-    if (Result<ucum::CanonicalValue> canonical = ucum::ToCanonical(*value, row.code); canonical.ok()) {
+    Result<ucum::CanonicalValue> canonical = ucum::ToCanonical(*value, row.code);
+    if (canonical.ok() && std::isfinite(static_cast<double>(canonical->value))) {
       row.canonical_value = static_cast<double>(canonical->value);
       row.canonical_unit = std::move(canonical->unit);
     }

@@ -1,10 +1,12 @@
 // Index rows per parameter type on hand-written resources (the rules of indexer.h).
 #include "search/indexer.h"
 
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -404,6 +406,13 @@ TEST(IndexerTest, MoneyRangeAndNumbers) {
                      {"probabilityRange": {"low": {"value": 0.1}, "high": {"value": 0.4}}}]})");
   EXPECT_THAT(Numbers(risk, "probability"), UnorderedElementsAre(0.25, 0.1, 0.4));
 
+  // Numbers a double cannot hold (the parser refuses them; a document built in code may
+  // still carry one) are not indexed.
+  json::Value observation = ParseJson(R"({"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+      "valueQuantity": {"value": 1, "system": "http://unitsofmeasure.org", "code": "mg"}})");
+  observation.Find("valueQuantity")->Set("value", json::Value::MakeNumber("1e999"));
+  EXPECT_THAT(Quantities(Indexer::Default().Index(observation), "value-quantity"), IsEmpty());
+
   store::IndexRows sequence = IndexJson(R"({"resourceType": "MolecularSequence", "coordinateSystem": 0,
       "variant": [{"start": 128, "end": 129}]})");
   EXPECT_THAT(Numbers(sequence, "variant-start"), ElementsAre(128));
@@ -537,6 +546,26 @@ TEST(IndexerTest, ParametersThatFailToEvaluateAreSkippedAndCounted) {
   EXPECT_GT(skipped, 0);
   EXPECT_THAT(Tokens(rows, "gender"), ElementsAre(TokenTuple{"", "male", ""}));
   EXPECT_THAT(Strings(rows, "family"), IsEmpty());
+}
+
+TEST(IndexerTest, ConcurrentCallsAgree) {
+  json::Value patient = ParseJson(kPatient);
+  json::Value observation = ParseJson(kObservation);
+  const Indexer& indexer = Indexer::Default();
+  const size_t patient_tokens = indexer.Index(patient).tokens.size();
+  const size_t observation_references = indexer.Index(observation).references.size();
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        if (indexer.Index(patient).tokens.size() != patient_tokens) ++mismatches;
+        if (indexer.Index(observation).references.size() != observation_references) ++mismatches;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 TEST(IndexerTest, EveryExpressionCompiles) {
