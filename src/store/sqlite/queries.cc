@@ -1,6 +1,8 @@
 #include "store/sqlite/queries.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 
 namespace ehr::store::sqlite {
 namespace {
@@ -26,10 +28,109 @@ Result<std::optional<VersionRecord>> ReadOneVersion(Stmt& stmt) {
   return std::optional<VersionRecord>(ReadVersionRow(stmt));
 }
 
+// The search index tables, cleared together when a resource gets a new version.
+constexpr std::string_view kClearIndexRows[] = {
+    "DELETE FROM string_index WHERE tenant = ?1 AND type = ?2 AND id = ?3",
+    "DELETE FROM token_index WHERE tenant = ?1 AND type = ?2 AND id = ?3",
+    "DELETE FROM date_index WHERE tenant = ?1 AND type = ?2 AND id = ?3",
+    "DELETE FROM number_index WHERE tenant = ?1 AND type = ?2 AND id = ?3",
+    "DELETE FROM quantity_index WHERE tenant = ?1 AND type = ?2 AND id = ?3",
+    "DELETE FROM reference_index WHERE tenant = ?1 AND type = ?2 AND id = ?3",
+    "DELETE FROM uri_index WHERE tenant = ?1 AND type = ?2 AND id = ?3",
+};
+
+// Stmt binds no doubles: numbers travel as their shortest round-trip text and the SQL casts
+// them (SQLite parses that text back to the same double).
+std::string DoubleText(double d) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  return std::string(buf, ec == std::errc() ? end : buf);
+}
+
+// A number that cannot be stored (NaN would become NULL) or compared meaningfully (an
+// overflowed decimal): the row is left out rather than failing the write of the resource.
+bool Storable(double d) { return std::isfinite(d); }
+
+// Every row of `v.index`; INSERT OR IGNORE because a resource may repeat a value (two
+// identical identifiers) and one row is enough.
+Status InsertIndexRows(Connection& c, const NewVersion& v) {
+  const IndexRows& ix = v.index;
+  for (const StringRow& r : ix.strings) {
+    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO string_index "
+                                             "(tenant, type, id, param, normalized, exact) "
+                                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                             "insert string row"));
+    add.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id).BindText(4, r.param);
+    add.BindText(5, r.normalized).BindText(6, r.exact);
+    EHR_RETURN_IF_ERROR(add.Run());
+  }
+  for (const TokenRow& r : ix.tokens) {
+    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO token_index "
+                                             "(tenant, type, id, param, system, code, text) "
+                                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                             "insert token row"));
+    add.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id).BindText(4, r.param);
+    add.BindText(5, r.system).BindText(6, r.code).BindText(7, r.text);
+    EHR_RETURN_IF_ERROR(add.Run());
+  }
+  for (const DateRow& r : ix.dates) {
+    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO date_index (tenant, type, id, param, low, high) "
+                                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                             "insert date row"));
+    add.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id).BindText(4, r.param);
+    add.BindInt(5, r.low).BindInt(6, r.high);
+    EHR_RETURN_IF_ERROR(add.Run());
+  }
+  for (const NumberRow& r : ix.numbers) {
+    if (!Storable(r.value)) continue;
+    const std::string value = DoubleText(r.value);
+    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO number_index (tenant, type, id, param, value) "
+                                             "VALUES (?1, ?2, ?3, ?4, CAST(?5 AS REAL))",
+                                             "insert number row"));
+    add.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id).BindText(4, r.param).BindText(5, value);
+    EHR_RETURN_IF_ERROR(add.Run());
+  }
+  for (const QuantityRow& r : ix.quantities) {
+    if (!Storable(r.value)) continue;
+    const bool canonical = !r.canonical_unit.empty() && Storable(r.canonical_value);
+    const std::string value = DoubleText(r.value);
+    const std::string canonical_value = DoubleText(canonical ? r.canonical_value : 0);
+    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO quantity_index "
+                                             "(tenant, type, id, param, value, system, code, unit, "
+                                             "canonical_value, canonical_unit) "
+                                             "VALUES (?1, ?2, ?3, ?4, CAST(?5 AS REAL), ?6, ?7, ?8, "
+                                             "CAST(?9 AS REAL), ?10)",
+                                             "insert quantity row"));
+    add.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id).BindText(4, r.param).BindText(5, value);
+    add.BindText(6, r.system).BindText(7, r.code).BindText(8, r.unit).BindText(9, canonical_value);
+    // Not a default std::string_view: its null data would bind NULL (and OR IGNORE would drop the row).
+    add.BindText(10, canonical ? std::string_view(r.canonical_unit) : std::string_view(""));
+    EHR_RETURN_IF_ERROR(add.Run());
+  }
+  for (const ReferenceRow& r : ix.references) {
+    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO reference_index "
+                                             "(tenant, type, id, param, target_type, target_id, url) "
+                                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                             "insert reference row"));
+    add.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id).BindText(4, r.param);
+    add.BindText(5, r.target_type).BindText(6, r.target_id).BindText(7, r.url);
+    EHR_RETURN_IF_ERROR(add.Run());
+  }
+  for (const UriRow& r : ix.uris) {
+    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO uri_index (tenant, type, id, param, uri) "
+                                             "VALUES (?1, ?2, ?3, ?4, ?5)",
+                                             "insert uri row"));
+    add.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id).BindText(4, r.param).BindText(5, r.uri);
+    EHR_RETURN_IF_ERROR(add.Run());
+  }
+  return Status::Ok();
+}
+
 Status PutSteps(Connection& c, const NewVersion& v) {
   std::optional<int64_t> current_seq;
+  bool current_live = false;
   {
-    EHR_ASSIGN_OR_RETURN(Stmt cur, c.Prepare("SELECT seq, version FROM resource_version "
+    EHR_ASSIGN_OR_RETURN(Stmt cur, c.Prepare("SELECT seq, version, deleted FROM resource_version "
                                              "WHERE tenant = ?1 AND type = ?2 AND id = ?3 AND is_current = 1",
                                              "read current version"));
     cur.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id);
@@ -38,6 +139,7 @@ Status PutSteps(Connection& c, const NewVersion& v) {
       // Versions only grow, so version order, seq order and lastUpdated order agree.
       if (v.version <= cur.ColumnInt(1)) return Status::Conflict("storage: the resource already has this version");
       current_seq = cur.ColumnInt(0);
+      current_live = cur.ColumnInt(2) == 0;
     }
   }
   if (current_seq) {
@@ -74,24 +176,16 @@ Status PutSteps(Connection& c, const NewVersion& v) {
       return inserted;
     }
   }
-  {
-    EHR_ASSIGN_OR_RETURN(Stmt clear, c.Prepare("DELETE FROM token_index WHERE tenant = ?1 AND type = ?2 AND id = ?3",
-                                               "clear token rows"));
-    clear.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id);
-    EHR_RETURN_IF_ERROR(clear.Run());
-  }
-  if (!v.deleted) {
-    for (const TokenRow& t : v.index.tokens) {
-      // OR IGNORE: a resource may repeat a token (two identical identifiers); one row is enough.
-      EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO token_index "
-                                               "(tenant, type, id, param, system, code) "
-                                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                                               "insert token row"));
-      add.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id);
-      add.BindText(4, t.param).BindText(5, t.system).BindText(6, t.code);
-      EHR_RETURN_IF_ERROR(add.Run());
+  // Index rows exist only for a live current version, so a first create or a write after a
+  // delete has nothing to clear (saves seven deletes per resource on imports).
+  if (current_live) {
+    for (std::string_view sql : kClearIndexRows) {
+      EHR_ASSIGN_OR_RETURN(Stmt clear, c.Prepare(sql, "clear index rows"));
+      clear.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id);
+      EHR_RETURN_IF_ERROR(clear.Run());
     }
   }
+  if (!v.deleted) EHR_RETURN_IF_ERROR(InsertIndexRows(c, v));
   return Status::Ok();
 }
 
@@ -202,10 +296,10 @@ Result<std::optional<IdempotencyRecord>> GetIdempotency(Connection& c, std::stri
 
 Result<int64_t> CountCurrent(Connection& c, std::string_view tenant, std::string_view type) {
   Result<Stmt> prepared =
-      type.empty() ? c.Prepare("SELECT count(*) FROM resource_version INDEXED BY resource_live "
+      type.empty() ? c.Prepare("SELECT count(*) FROM resource_version INDEXED BY resource_live_id "
                                "WHERE tenant = ?1 AND is_current = 1 AND deleted = 0",
                                "count resources")
-                   : c.Prepare("SELECT count(*) FROM resource_version INDEXED BY resource_live "
+                   : c.Prepare("SELECT count(*) FROM resource_version INDEXED BY resource_live_id "
                                "WHERE tenant = ?1 AND type = ?2 AND is_current = 1 AND deleted = 0",
                                "count resources");
   if (!prepared.ok()) return prepared.take_status();

@@ -2,6 +2,7 @@
 // reader pool and the writer transaction share them. Every statement binds the tenant.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,8 +22,21 @@ Result<std::vector<std::string>> FindIdsByToken(Connection& c, const TokenQuery&
 Result<std::optional<IdempotencyRecord>> GetIdempotency(Connection& c, std::string_view tenant,
                                                         std::string_view key);
 Result<int64_t> CountCurrent(Connection& c, std::string_view tenant, std::string_view type);
-// The search plan as SQL over the index tables (search_sql.cc).
-Result<SearchPage> Search(Connection& c, const SearchQuery& q);
+// The search plan as SQL over the index tables (search_sql.cc). Errors: kInvalid for a
+// plan beyond the limits (clauses, values, chain depth, includes per page) or a malformed
+// cursor; kUnavailable (issue code too-costly) when it runs past the timeout.
+struct SearchOptions {
+  Micros now = 0;               // the `ap` prefix on dates widens by 10% of the distance to now
+  int64_t timeout_ms = 30'000;  // for the whole search, statements interrupted after it
+};
+Result<SearchPage> Search(Connection& c, const SearchQuery& q);  // now: the system clock
+Result<SearchPage> Search(Connection& c, const SearchQuery& q, const SearchOptions& options);
+// EXPLAIN QUERY PLAN (detail column) of the statements of a search, for tests and diagnosis.
+struct SearchPlan {
+  std::vector<std::string> page;
+  std::vector<std::string> total;
+};
+Result<SearchPlan> ExplainSearch(Connection& c, const SearchQuery& q, const SearchOptions& options);
 
 // Writes; the caller holds a write transaction on `c`. Put is atomic on its own (a failed
 // Put leaves nothing behind even if the caller carries on).

@@ -76,6 +76,127 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_pending ON outbox(seq) WHERE delivered IS NULL;
 )sql"},
+    // Search index tables, one per row type of store::IndexRows. Each is WITHOUT ROWID with
+    // the primary key (tenant, type, id, param, value columns...): clearing a resource's rows
+    // is a prefix delete, a repeated value is stored once, and every secondary index carries
+    // (id) so lookups never touch the table. The *_lookup indexes lead with (tenant, type,
+    // param) and then the value compared, so a search clause is one index range.
+    // token_index is rebuilt (a new `text` column in its primary key: two codings with the
+    // same system and code but another display are both kept).
+    {2, R"sql(
+CREATE TABLE token_index_v2 (
+  tenant TEXT NOT NULL,
+  type   TEXT NOT NULL,
+  id     TEXT NOT NULL,
+  param  TEXT NOT NULL,
+  system TEXT NOT NULL,
+  code   TEXT NOT NULL,
+  text   TEXT NOT NULL,
+  PRIMARY KEY (tenant, type, id, param, system, code, text)
+) WITHOUT ROWID;
+INSERT INTO token_index_v2 (tenant, type, id, param, system, code, text)
+  SELECT tenant, type, id, param, system, code, '' FROM token_index;
+DROP TABLE token_index;
+ALTER TABLE token_index_v2 RENAME TO token_index;
+CREATE INDEX token_lookup ON token_index(tenant, type, param, code, system);
+
+CREATE TABLE string_index (
+  tenant     TEXT NOT NULL,
+  type       TEXT NOT NULL,
+  id         TEXT NOT NULL,
+  param      TEXT NOT NULL,
+  normalized TEXT NOT NULL,
+  exact      TEXT NOT NULL,
+  PRIMARY KEY (tenant, type, id, param, normalized, exact)
+) WITHOUT ROWID;
+-- Starts-with is a range on normalized; :exact also narrows on normalized first.
+CREATE INDEX string_lookup ON string_index(tenant, type, param, normalized);
+
+-- [low, high]: inclusive instants in microseconds (UTC).
+CREATE TABLE date_index (
+  tenant TEXT    NOT NULL,
+  type   TEXT    NOT NULL,
+  id     TEXT    NOT NULL,
+  param  TEXT    NOT NULL,
+  low    INTEGER NOT NULL,
+  high   INTEGER NOT NULL,
+  PRIMARY KEY (tenant, type, id, param, low, high)
+) WITHOUT ROWID;
+-- eq, lt, le and sa bound `low`; gt, ge and eb bound `high`.
+CREATE INDEX date_low ON date_index(tenant, type, param, low, high);
+CREATE INDEX date_high ON date_index(tenant, type, param, high, low);
+
+CREATE TABLE number_index (
+  tenant TEXT NOT NULL,
+  type   TEXT NOT NULL,
+  id     TEXT NOT NULL,
+  param  TEXT NOT NULL,
+  value  REAL NOT NULL,
+  PRIMARY KEY (tenant, type, id, param, value)
+) WITHOUT ROWID;
+CREATE INDEX number_lookup ON number_index(tenant, type, param, value);
+
+-- canonical_unit is '' when the quantity has no UCUM canonical form.
+CREATE TABLE quantity_index (
+  tenant          TEXT NOT NULL,
+  type            TEXT NOT NULL,
+  id              TEXT NOT NULL,
+  param           TEXT NOT NULL,
+  value           REAL NOT NULL,
+  system          TEXT NOT NULL,
+  code            TEXT NOT NULL,
+  unit            TEXT NOT NULL,
+  canonical_value REAL NOT NULL,
+  canonical_unit  TEXT NOT NULL,
+  PRIMARY KEY (tenant, type, id, param, value, system, code, unit)
+) WITHOUT ROWID;
+CREATE INDEX quantity_canonical ON quantity_index(tenant, type, param, canonical_unit, canonical_value);
+CREATE INDEX quantity_coded ON quantity_index(tenant, type, param, system, code, value);
+
+-- target_type/target_id are '' for a reference known only by url; url is '' for a
+-- relative Type/id reference.
+CREATE TABLE reference_index (
+  tenant      TEXT NOT NULL,
+  type        TEXT NOT NULL,
+  id          TEXT NOT NULL,
+  param       TEXT NOT NULL,
+  target_type TEXT NOT NULL,
+  target_id   TEXT NOT NULL,
+  url         TEXT NOT NULL,
+  PRIMARY KEY (tenant, type, id, param, target_type, target_id, url)
+) WITHOUT ROWID;
+-- Forward: `subject=Patient/1`, chains, _has and _revinclude of one source type and param.
+CREATE INDEX reference_lookup ON reference_index(tenant, type, param, target_type, target_id);
+-- Reverse: everything that refers to one resource (_revinclude with a wildcard).
+CREATE INDEX reference_target ON reference_index(tenant, target_type, target_id);
+-- Canonical and absolute references; queries repeat the literal `url <> ''` to use it.
+CREATE INDEX reference_url ON reference_index(tenant, type, param, url) WHERE url <> '';
+
+CREATE TABLE uri_index (
+  tenant TEXT NOT NULL,
+  type   TEXT NOT NULL,
+  id     TEXT NOT NULL,
+  param  TEXT NOT NULL,
+  uri    TEXT NOT NULL,
+  PRIMARY KEY (tenant, type, id, param, uri)
+) WITHOUT ROWID;
+CREATE INDEX uri_lookup ON uri_index(tenant, type, param, uri);
+
+-- The live resources (current, not deleted), each index holding id and the flag columns
+-- (SQLite 3.40 reads the table to check a partial index's own WHERE columns otherwise) so
+-- that searches and counts never read the table, whose rows carry the bodies: by id (a
+-- search driven by a selective clause looks its ids up here; counts), in write order (the
+-- default sort, newest first, walks it backwards and stops after a page) and by
+-- lastUpdated then seq (the _lastUpdated sort and its tie-break walk it). resource_live_id
+-- replaces resource_live, which lacked id.
+DROP INDEX resource_live;
+CREATE INDEX resource_live_id ON resource_version(tenant, type, deleted, is_current, id)
+  WHERE is_current = 1 AND deleted = 0;
+CREATE INDEX resource_live_seq ON resource_version(tenant, type, deleted, is_current, seq, id)
+  WHERE is_current = 1 AND deleted = 0;
+CREATE INDEX resource_live_updated ON resource_version(tenant, type, deleted, is_current, last_updated, seq, id)
+  WHERE is_current = 1 AND deleted = 0;
+)sql"},
 };
 
 Result<bool> TableExists(Connection& conn, std::string_view name) {

@@ -1,0 +1,889 @@
+// Search over hand-written index rows (the indexer is not involved): every parameter kind,
+// prefix and modifier, chains, _has, includes, sorting, keyset paging, totals, tenants, and
+// the query plans of the main statements.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "store/sqlite/queries.h"
+#include "store/sqlite/schema.h"
+#include "store/sqlite/test_util.h"
+
+namespace ehr::store::sqlite {
+namespace {
+
+using store::testing::OpenOrDie;
+using store::testing::TempDir;
+
+constexpr Micros kDay = 86'400'000'000;
+constexpr Micros kHour = 3'600'000'000;
+Micros Day(int d) { return kDay * d; }
+
+// Clause builders.
+Clause Make(std::string param, ParamKind kind, Modifier m = Modifier::kNone) {
+  Clause c;
+  c.param = std::move(param);
+  c.kind = kind;
+  c.modifier = m;
+  return c;
+}
+Clause Str(std::string param, std::string value, Modifier m = Modifier::kNone) {
+  Clause c = Make(std::move(param), ParamKind::kString, m);
+  std::string normalized = value;  // as search::NormalizeString would, for ASCII
+  for (char& ch : normalized) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  c.values.push_back(StringValue{normalized, value});
+  return c;
+}
+Clause Tok(std::string param, std::vector<TokenValue> values, Modifier m = Modifier::kNone) {
+  Clause c = Make(std::move(param), ParamKind::kToken, m);
+  for (auto& v : values) c.values.push_back(v);
+  return c;
+}
+Clause Code(std::string param, std::string code) { return Tok(std::move(param), {{std::nullopt, std::move(code)}}); }
+Clause Date(std::string param, Prefix p, Micros low, Micros high) {
+  Clause c = Make(std::move(param), ParamKind::kDate);
+  c.values.push_back(DateValue{p, low, high});
+  return c;
+}
+Clause Num(std::string param, Prefix p, double value, double low, double high) {
+  Clause c = Make(std::move(param), ParamKind::kNumber);
+  c.values.push_back(NumberValue{p, value, low, high});
+  return c;
+}
+Clause Ref(std::string param, std::string type, std::string id, Modifier m = Modifier::kNone) {
+  Clause c = Make(std::move(param), ParamKind::kReference, m);
+  c.values.push_back(ReferenceValue{std::move(type), std::move(id), ""});
+  return c;
+}
+Clause UriIs(std::string param, std::string uri, Modifier m = Modifier::kNone) {
+  Clause c = Make(std::move(param), ParamKind::kUri, m);
+  c.values.push_back(UriValue{std::move(uri)});
+  return c;
+}
+Clause Missing(std::string param, ParamKind kind, bool missing) {
+  Clause c = Make(std::move(param), kind, Modifier::kMissing);
+  c.missing = missing;
+  return c;
+}
+Clause Chain(std::string param, std::string type, Clause inner) {
+  Clause c = Make(std::move(param), ParamKind::kReference);
+  c.type = std::move(type);
+  c.chain.push_back(std::move(inner));
+  return c;
+}
+Clause Has(std::string type, std::string param, Clause inner) {
+  Clause c = Make("_has", ParamKind::kReference);
+  c.has_type = std::move(type);
+  c.has_param = std::move(param);
+  c.chain.push_back(std::move(inner));
+  return c;
+}
+Clause Ids(std::vector<std::string> ids) {
+  Clause c = Make("_id", ParamKind::kId);
+  for (auto& id : ids) c.values.push_back(TokenValue{std::nullopt, id});
+  return c;
+}
+
+Include Inc(std::string source, std::string param, std::string target = "", bool reverse = false,
+            bool iterate = false) {
+  Include i;
+  i.source_type = std::move(source);
+  i.param = std::move(param);
+  i.target_type = std::move(target);
+  i.reverse = reverse;
+  i.iterate = iterate;
+  i.wildcard = i.param == "*";
+  return i;
+}
+QuantityValue Qty(Prefix p, double value, double low, double high, std::string system, std::string code) {
+  QuantityValue q;
+  q.prefix = p;
+  q.value = value;
+  q.low = low;
+  q.high = high;
+  q.system = std::move(system);
+  q.code = std::move(code);
+  return q;
+}
+
+SearchQuery Query(std::vector<std::string> types, std::vector<Clause> clauses = {}, std::string tenant = "t") {
+  SearchQuery q;
+  q.tenant = std::move(tenant);
+  q.types = std::move(types);
+  q.clauses = std::move(clauses);
+  q.count = 100;
+  return q;
+}
+
+class SearchSqlTest : public ::testing::Test {
+ protected:
+  SearchSqlTest() : clock_(Day(20000)) {
+    options_.path = dir_.File("ehr.db");
+    options_.clock = &clock_;
+    store_ = OpenOrDie(options_);
+    auto conn = Connection::Open(options_.path, OpenMode::kReadWrite);
+    EXPECT_TRUE(conn.ok());
+    if (conn.ok()) conn_ = std::move(conn).value();
+  }
+
+  // Writes the next version of Type/id with these index rows.
+  void Put(const std::string& type, const std::string& id, IndexRows rows, const std::string& tenant = "t",
+           Micros last_updated = 0) {
+    int64_t& version = versions_[tenant + "/" + type + "/" + id];
+    NewVersion v = store::testing::Version(tenant, type, id, ++version, R"({"id":")" + id + R"("})",
+                                           last_updated != 0 ? last_updated : clock_.Now());
+    v.index = std::move(rows);
+    clock_.Advance(1000);
+    Status st = store::testing::PutOne(*store_, v);
+    ASSERT_TRUE(st.ok()) << st.message();
+  }
+  void Delete(const std::string& type, const std::string& id, const std::string& tenant = "t") {
+    int64_t& version = versions_[tenant + "/" + type + "/" + id];
+    ASSERT_TRUE(store::testing::PutOne(*store_, store::testing::Deletion(tenant, type, id, ++version)).ok());
+  }
+
+  Result<SearchPage> Run(const SearchQuery& q, Micros now = 0, int64_t timeout_ms = 30'000) {
+    SearchOptions o;
+    o.now = now != 0 ? now : clock_.Now();
+    o.timeout_ms = timeout_ms;
+    return Search(*conn_, q, o);
+  }
+
+  // Ids of the first page, sorted (type-qualified when `qualified`).
+  std::vector<std::string> Find(const SearchQuery& q, bool qualified = false) {
+    auto page = Run(q);
+    EXPECT_TRUE(page.ok()) << page.status().message();
+    if (!page.ok()) return {"<error>"};
+    std::vector<std::string> ids;
+    for (const auto& m : page->matches) ids.push_back(qualified ? m.type + "/" + m.id : m.id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+  std::vector<std::string> Find(std::vector<std::string> types, std::vector<Clause> clauses) {
+    return Find(Query(std::move(types), std::move(clauses)));
+  }
+
+  // Every page in order, following next_cursor; ids in the order returned.
+  std::vector<std::string> Walk(SearchQuery q, int count) {
+    q.count = count;
+    std::vector<std::string> ids;
+    for (int pages = 0; pages < 1000; ++pages) {
+      auto page = Run(q);
+      EXPECT_TRUE(page.ok()) << page.status().message();
+      if (!page.ok()) break;
+      EXPECT_LE(page->matches.size(), static_cast<size_t>(count));
+      for (const auto& m : page->matches) ids.push_back(m.id);
+      if (page->next_cursor.empty()) break;
+      EXPECT_EQ(page->matches.size(), static_cast<size_t>(count)) << "only the last page may be short";
+      q.cursor = page->next_cursor;
+    }
+    return ids;
+  }
+
+  std::string PlanText(const SearchQuery& q) {
+    auto plan = ExplainSearch(*conn_, q, SearchOptions{});
+    EXPECT_TRUE(plan.ok()) << plan.status().message();
+    std::string text;
+    if (plan.ok()) {
+      for (const auto& line : plan->page) text += line + "\n";
+      text += "-- total\n";
+      for (const auto& line : plan->total) text += line + "\n";
+    }
+    return text;
+  }
+
+  TempDir dir_;
+  ManualClock clock_;
+  SqliteOptions options_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Connection> conn_;
+  std::map<std::string, int64_t> versions_;
+};
+
+using V = std::vector<std::string>;
+
+IndexRows Strings(std::string param, std::vector<std::string> values) {
+  IndexRows rows;
+  for (auto& v : values) rows.strings.push_back({param, v, v});
+  return rows;
+}
+
+TEST_F(SearchSqlTest, StringStartsWithContainsAndExact) {
+  IndexRows a;
+  a.strings = {{"name", "peter", "Peter"}, {"name", "pan", "Pan"}};
+  Put("Patient", "a", a);
+  Put("Patient", "b", Strings("name", {"petra"}));
+  Put("Patient", "c", Strings("name", {"pet"}));
+  Put("Patient", "d", Strings("name", {"anna peterson"}));
+  Put("Patient", "e", Strings("name", {"100%_done", "\xc3\xa9t\xc3\xa9"}));  // "été"
+  Put("Patient", "f", Strings("name", {"100xydone"}));
+  Put("Patient", "g", Strings("family", {"peter"}));  // another parameter
+
+  EXPECT_EQ(Find({"Patient"}, {Str("name", "pet")}), (V{"a", "b", "c"}));
+  EXPECT_EQ(Find({"Patient"}, {Str("name", "peter")}), (V{"a"}));
+  EXPECT_EQ(Find({"Patient"}, {Str("name", "peterx")}), V{});
+  EXPECT_EQ(Find({"Patient"}, {Str("name", "\xc3\xa9t")}), (V{"e"}));
+  EXPECT_EQ(Find({"Patient"}, {Str("name", "eter", Modifier::kContains)}), (V{"a", "d"}));
+  EXPECT_EQ(Find({"Patient"}, {Str("name", "%_", Modifier::kContains)}), (V{"e"})) << "no LIKE wildcards";
+  EXPECT_EQ(Find({"Patient"}, {Str("name", "Peter", Modifier::kExact)}), (V{"a"}));
+  EXPECT_EQ(Find({"Patient"}, {Str("name", "peter", Modifier::kExact)}), V{}) << "exact compares the text as written";
+  EXPECT_EQ(Find({"Patient"}, {Str("name", "PET")}), (V{"a", "b", "c"}));
+  EXPECT_EQ(Find({"Practitioner"}, {Str("name", "pet")}), V{});
+}
+
+TEST_F(SearchSqlTest, TokenForms) {
+  IndexRows a;
+  a.tokens = {{"code", "http://loinc.org", "1234-5", "glucose blood"}, {"code", "", "local", ""}};
+  Put("Observation", "a", a);
+  IndexRows b;
+  b.tokens = {{"code", "http://snomed.info/sct", "1234-5", "glucose"}};
+  Put("Observation", "b", b);
+  IndexRows c;
+  c.tokens = {{"code", "http://loinc.org", "999", "Hemoglobin"}, {"status", "", "final", ""}};
+  Put("Observation", "c", c);
+  Put("Observation", "d", {});  // no code at all
+
+  const std::string loinc = "http://loinc.org";
+  EXPECT_EQ(Find({"Observation"}, {Tok("code", {{loinc, "1234-5"}})}), (V{"a"}));
+  EXPECT_EQ(Find({"Observation"}, {Tok("code", {{std::nullopt, "1234-5"}})}), (V{"a", "b"}));
+  EXPECT_EQ(Find({"Observation"}, {Tok("code", {{"", "local"}})}), (V{"a"}));
+  EXPECT_EQ(Find({"Observation"}, {Tok("code", {{"", "1234-5"}})}), V{}) << "|code: rows without a system";
+  EXPECT_EQ(Find({"Observation"}, {Tok("code", {{loinc, std::nullopt}})}), (V{"a", "c"}));
+  EXPECT_EQ(Find({"Observation"}, {Tok("code", {{loinc, "999"}, {"http://snomed.info/sct", "1234-5"}})}), (V{"b", "c"}))
+      << "values are OR-ed";
+  EXPECT_EQ(Find({"Observation"}, {Tok("code", {{std::nullopt, "gluc"}}, Modifier::kText)}), (V{"a", "b"}));
+  EXPECT_EQ(Find({"Observation"}, {Tok("code", {{std::nullopt, "glucose b"}}, Modifier::kText)}), (V{"a"}));
+  EXPECT_EQ(Find({"Observation"}, {Tok("code", {{std::nullopt, "1234-5"}}, Modifier::kNot)}), (V{"c", "d"}))
+      << ":not includes resources without the parameter";
+  EXPECT_EQ(Find({"Observation"}, {Tok("code", {{std::nullopt, "1234-5"}, {std::nullopt, "999"}}, Modifier::kNot)}),
+            (V{"d"}));
+  EXPECT_EQ(Find({"Observation"}, {Tok("code", {{std::nullopt, "1234-5"}}), Code("status", "final")}), V{})
+      << "clauses are AND-ed";
+  EXPECT_EQ(Find({"Observation"}, {Tok("code", {{loinc, std::nullopt}}), Code("status", "final")}), (V{"c"}));
+  auto above = Run(Query({"Observation"}, {Tok("code", {{loinc, "1"}}, Modifier::kAbove)}));
+  ASSERT_FALSE(above.ok());
+  EXPECT_EQ(above.status().code(), Code::kInvalid);
+}
+
+TEST_F(SearchSqlTest, DatePrefixes) {
+  // Search value: all of day 10. Rows named by where they lie relative to it.
+  const Micros vl = Day(10), vh = Day(11) - 1;
+  const std::map<std::string, std::pair<Micros, Micros>> rows = {
+      {"before", {Day(5), Day(5) + kHour}},
+      {"near_before", {Day(8) + 12 * kHour, Day(8) + 13 * kHour}},
+      {"overlap_start", {Day(9), Day(10) + kHour}},
+      {"inside", {Day(10) + kHour, Day(10) + 2 * kHour}},
+      {"same", {vl, vh}},
+      {"around", {Day(9), Day(12)}},
+      {"overlap_end", {Day(10) + kHour, Day(12)}},
+      {"near_after", {Day(11) + 12 * kHour, Day(11) + 13 * kHour}},
+      {"after", {Day(15), Day(15) + kHour}},
+      {"open_end", {Day(10) + kHour, std::numeric_limits<Micros>::max()}},
+  };
+  for (const auto& [id, range] : rows) {
+    IndexRows r;
+    r.dates.push_back({"date", range.first, range.second});
+    Put("Observation", id, r);
+  }
+  auto find = [&](Prefix p) {
+    SearchQuery q = Query({"Observation"}, {Date("date", p, vl, vh)});
+    auto page = Run(q, /*now=*/Day(20));
+    EXPECT_TRUE(page.ok()) << page.status().message();
+    V ids;
+    if (page.ok()) {
+      for (const auto& m : page->matches) ids.push_back(m.id);
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  EXPECT_EQ(find(Prefix::kEq), (V{"inside", "same"}));
+  EXPECT_EQ(find(Prefix::kNe),
+            (V{"after", "around", "before", "near_after", "near_before", "open_end", "overlap_end", "overlap_start"}));
+  EXPECT_EQ(find(Prefix::kGt), (V{"after", "around", "near_after", "open_end", "overlap_end"}));
+  EXPECT_EQ(find(Prefix::kLt), (V{"around", "before", "near_before", "overlap_start"}));
+  EXPECT_EQ(find(Prefix::kGe), (V{"after", "around", "inside", "near_after", "open_end", "overlap_end", "same"}));
+  EXPECT_EQ(find(Prefix::kLe), (V{"around", "before", "inside", "near_before", "overlap_start", "same"}));
+  EXPECT_EQ(find(Prefix::kSa), (V{"after", "near_after"}));
+  EXPECT_EQ(find(Prefix::kEb), (V{"before", "near_before"}));
+  // ap with now = day 20: [day 9, day 11 + 0.9 days] (10% of the distance to now each side).
+  EXPECT_EQ(find(Prefix::kAp),
+            (V{"around", "inside", "near_after", "open_end", "overlap_end", "overlap_start", "same"}));
+}
+
+TEST_F(SearchSqlTest, LastUpdatedAndId) {
+  Put("Patient", "old", {}, "t", Day(100));
+  Put("Patient", "mid", {}, "t", Day(200) + kHour);
+  Put("Patient", "new", {}, "t", Day(300));
+  Clause lu = Make("_lastUpdated", ParamKind::kLastUpdated);
+  lu.values.push_back(DateValue{Prefix::kEq, Day(200), Day(201) - 1});
+  EXPECT_EQ(Find({"Patient"}, {lu}), (V{"mid"}));
+  lu.values = {DateValue{Prefix::kGe, Day(200), Day(201) - 1}};
+  EXPECT_EQ(Find({"Patient"}, {lu}), (V{"mid", "new"}));
+  lu.values = {DateValue{Prefix::kLt, Day(200), Day(201) - 1}, DateValue{Prefix::kGt, Day(299), Day(300) - 1}};
+  EXPECT_EQ(Find({"Patient"}, {lu}), (V{"new", "old"}));
+
+  EXPECT_EQ(Find({"Patient"}, {Ids({"old", "new", "nope"})}), (V{"new", "old"}));
+  Clause not_id = Ids({"old"});
+  not_id.modifier = Modifier::kNot;
+  EXPECT_EQ(Find({"Patient"}, {not_id}), (V{"mid", "new"}));
+  EXPECT_EQ(Find({"Observation"}, {Ids({"old"})}), V{});
+}
+
+TEST_F(SearchSqlTest, NumberAndQuantityPrefixes) {
+  for (double v : {50.0, 99.6, 100.4, 100.5, 101.0}) {
+    IndexRows r;
+    r.numbers.push_back({"probability", v});
+    Put("RiskAssessment", std::to_string(v).substr(0, 5), r);
+  }
+  auto find = [&](Prefix p) { return Find({"RiskAssessment"}, {Num("probability", p, 100, 99.5, 100.5)}); };
+  EXPECT_EQ(find(Prefix::kEq), (V{"100.4", "99.60"}));
+  EXPECT_EQ(find(Prefix::kNe), (V{"100.5", "101.0", "50.00"}));
+  EXPECT_EQ(find(Prefix::kGt), (V{"100.4", "100.5", "101.0"}));
+  EXPECT_EQ(find(Prefix::kLt), (V{"50.00", "99.60"}));
+  EXPECT_EQ(find(Prefix::kGe), (V{"100.4", "100.5", "101.0"}));
+  EXPECT_EQ(find(Prefix::kLe), (V{"50.00", "99.60"}));
+  EXPECT_EQ(find(Prefix::kSa), (V{"100.5", "101.0"}));
+  EXPECT_EQ(find(Prefix::kEb), (V{"50.00"}));
+  EXPECT_EQ(find(Prefix::kAp), (V{"100.4", "100.5", "101.0", "99.60"}));
+
+  const std::string ucum = "http://unitsofmeasure.org";
+  IndexRows mg;
+  mg.quantities.push_back({"value-quantity", 5, ucum, "mg", "mg", 0.005, "g"});
+  Put("Observation", "mg", mg);
+  IndexRows g;
+  g.quantities.push_back({"value-quantity", 5, ucum, "g", "g", 5, "g"});
+  Put("Observation", "g", g);
+  IndexRows local;
+  local.quantities.push_back({"value-quantity", 5, "", "", "mg", 0, ""});
+  Put("Observation", "local", local);
+
+  auto quantity = [](QuantityValue v) {
+    Clause c = Make("value-quantity", ParamKind::kQuantity);
+    c.values.push_back(v);
+    return c;
+  };
+  // 5000 mg in canonical units is 5 g: only the 5 g row, not 5 mg.
+  QuantityValue canonical = Qty(Prefix::kEq, 5000, 4999.5, 5000.5, ucum, "mg");
+  canonical.canonical_value = 5;
+  canonical.canonical_low = 4.9995;
+  canonical.canonical_high = 5.0005;
+  canonical.canonical_unit = "g";
+  EXPECT_EQ(Find({"Observation"}, {quantity(canonical)}), (V{"g"}));
+  canonical.prefix = Prefix::kLt;
+  EXPECT_EQ(Find({"Observation"}, {quantity(canonical)}), (V{"mg"}));
+  QuantityValue by_unit = Qty(Prefix::kEq, 5, 4.5, 5.5, "", "mg");
+  EXPECT_EQ(Find({"Observation"}, {quantity(by_unit)}), (V{"local", "mg"})) << "`5||mg` matches code or unit";
+  QuantityValue coded = Qty(Prefix::kEq, 5, 4.5, 5.5, ucum, "mg");
+  EXPECT_EQ(Find({"Observation"}, {quantity(coded)}), (V{"mg"}));
+  QuantityValue bare = Qty(Prefix::kGe, 5, 4.5, 5.5, "", "");
+  EXPECT_EQ(Find({"Observation"}, {quantity(bare)}), (V{"g", "local", "mg"}));
+}
+
+TEST_F(SearchSqlTest, NumbersRoundTripExactly) {
+  const std::vector<double> values = {0.1, 1.0 / 3, 5e-324, 1.7976931348623157e308, -123456789.123456789, 2.5e-7};
+  IndexRows r;
+  for (double v : values) r.numbers.push_back({"n", v});
+  Put("RiskAssessment", "x", r);
+  auto stored = Connection::Open(options_.path, OpenMode::kReadWrite);
+  ASSERT_TRUE(stored.ok());
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2((*stored)->raw(), "SELECT value FROM number_index ORDER BY value", -1, &s, nullptr),
+            SQLITE_OK);
+  std::vector<double> read;
+  while (sqlite3_step(s) == SQLITE_ROW) read.push_back(sqlite3_column_double(s, 0));
+  sqlite3_finalize(s);
+  std::vector<double> expected = values;
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(read, expected);
+  // Each finds itself exactly (ge and le the same value).
+  for (double v : values) {
+    EXPECT_EQ(Find({"RiskAssessment"}, {Num("n", Prefix::kGe, v, v, v), Num("n", Prefix::kLe, v, v, v)}), V{"x"}) << v;
+  }
+}
+
+TEST_F(SearchSqlTest, ReferencesAndUris) {
+  IndexRows a;
+  a.references = {{"subject", "Patient", "1", ""}, {"performer", "Practitioner", "9", ""}};
+  Put("Observation", "a", a);
+  IndexRows b;
+  b.references = {{"subject", "Group", "1", ""}};
+  Put("Observation", "b", b);
+  IndexRows c;
+  c.references = {{"subject", "", "", "urn:uuid:123"},
+                  {"subject", "Patient", "2", "https://other.example/fhir/Patient/2"}};
+  Put("Observation", "c", c);
+  Put("Patient", "1", {});
+  Put("Group", "1", {});
+
+  EXPECT_EQ(Find({"Observation"}, {Ref("subject", "Patient", "1")}), (V{"a"}));
+  EXPECT_EQ(Find({"Observation"}, {Ref("subject", "", "1")}), (V{"a", "b"})) << "an id alone: any type";
+  EXPECT_EQ(Run(Query({"Observation"}, {Ref("subject", "", "1", Modifier::kType)})).status().code(), Code::kInvalid)
+      << ":Type needs a type";
+  Clause typed = Ref("subject", "", "1", Modifier::kType);
+  typed.type = "Group";
+  EXPECT_EQ(Find({"Observation"}, {typed}), (V{"b"}));
+  Clause url = Make("subject", ParamKind::kReference);
+  url.values.push_back(ReferenceValue{"", "", "urn:uuid:123"});
+  EXPECT_EQ(Find({"Observation"}, {url}), (V{"c"}));
+  url.values = {ReferenceValue{"Patient", "2", "https://other.example/fhir/Patient/2"}};
+  EXPECT_EQ(Find({"Observation"}, {url}), (V{"c"}));
+  EXPECT_EQ(Find({"Observation"}, {Ref("performer", "Practitioner", "9"), Ref("subject", "Patient", "1")}), (V{"a"}));
+
+  IndexRows vs;
+  vs.uris = {{"url", "http://acme.org/fhir/ValueSet/123"}};
+  Put("ValueSet", "vs", vs);
+  IndexRows other;
+  other.uris = {{"url", "http://acme.org/fhir/ValueSet/1234"}};
+  Put("ValueSet", "other", other);
+  EXPECT_EQ(Find({"ValueSet"}, {UriIs("url", "http://acme.org/fhir/ValueSet/123")}), (V{"vs"}));
+  EXPECT_EQ(Find({"ValueSet"}, {UriIs("url", "http://acme.org/fhir/", Modifier::kBelow)}), (V{"other", "vs"}));
+  EXPECT_EQ(Find({"ValueSet"}, {UriIs("url", "http://acme.org/fhir/ValueSet/123/_history/5", Modifier::kAbove)}),
+            (V{"vs"}));
+  EXPECT_EQ(Find({"ValueSet"}, {UriIs("url", "http://acme.org/fhir/ValueSet/12", Modifier::kAbove)}), V{});
+}
+
+TEST_F(SearchSqlTest, MissingTrueAndFalse) {
+  Put("Patient", "named", Strings("name", {"x"}));
+  Put("Patient", "other", Strings("family", {"y"}));
+  Put("Patient", "none", {});
+  EXPECT_EQ(Find({"Patient"}, {Missing("name", ParamKind::kString, true)}), (V{"none", "other"}));
+  EXPECT_EQ(Find({"Patient"}, {Missing("name", ParamKind::kString, false)}), (V{"named"}));
+  EXPECT_EQ(Find({"Patient"}, {Missing("birthdate", ParamKind::kDate, false)}), V{});
+}
+
+// Observation -> Patient -> Organization, and the reverse.
+class SearchGraphTest : public SearchSqlTest {
+ protected:
+  SearchGraphTest() {
+    IndexRows acme = Strings("name", {"acme"});
+    Put("Organization", "acme", acme);
+    Put("Organization", "other", Strings("name", {"other"}));
+    for (const auto& [patient, org] :
+         std::vector<std::pair<std::string, std::string>>{{"p1", "acme"}, {"p2", "other"}, {"p3", "acme"}}) {
+      IndexRows p = Strings("name", {patient == "p1" ? "peter" : "paul"});
+      p.references.push_back({"organization", "Organization", org, ""});
+      Put("Patient", patient, p);
+    }
+    // o1, o2 -> p1; o3 -> p2; o4 -> p3 (and to a deleted patient).
+    for (const auto& [obs, patient, code] : std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"o1", "p1", "glucose"}, {"o2", "p1", "hba1c"}, {"o3", "p2", "glucose"}, {"o4", "p3", "hba1c"}}) {
+      IndexRows o;
+      o.references.push_back({"subject", "Patient", patient, ""});
+      o.tokens.push_back({"code", "http://loinc.org", code, ""});
+      if (obs == "o4") o.references.push_back({"subject", "Patient", "gone", ""});
+      Put("Observation", obs, o);
+    }
+    IndexRows prov;
+    prov.references = {{"target", "Observation", "o1", ""}, {"target", "Observation", "o4", ""}};
+    Put("Provenance", "prov", prov);
+    Put("Patient", "gone", {});
+    Delete("Patient", "gone");
+  }
+  static std::vector<std::string> Keys(const std::vector<SearchMatch>& ms) {
+    std::vector<std::string> keys;
+    for (const auto& m : ms) keys.push_back(m.type + "/" + m.id);
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  }
+};
+
+TEST_F(SearchGraphTest, ChainsTwoDeep) {
+  EXPECT_EQ(Find({"Observation"}, {Chain("subject", "Patient", Str("name", "peter"))}), (V{"o1", "o2"}));
+  EXPECT_EQ(Find({"Observation"}, {Chain("subject", "", Str("name", "pa"))}), (V{"o3", "o4"})) << "any target type";
+  Clause two = Chain("subject", "Patient", Chain("organization", "Organization", Str("name", "acme")));
+  EXPECT_EQ(Find({"Observation"}, {two}), (V{"o1", "o2", "o4"}));
+  EXPECT_EQ(Find({"Observation"}, {two, Code("code", "hba1c")}), (V{"o2", "o4"}));
+  Clause chained_id = Chain("subject", "Patient", Chain("organization", "Organization", Ids({"other"})));
+  EXPECT_EQ(Find({"Observation"}, {chained_id}), (V{"o3"}));
+  // A chain through a negative clause still only reaches live resources.
+  Clause not_acme = Chain("organization", "Organization", Tok("name", {{std::nullopt, "x"}}, Modifier::kNot));
+  EXPECT_EQ(Find({"Patient"}, {not_acme}), (V{"p1", "p2", "p3"}));
+  EXPECT_EQ(Find({"Observation"}, {Chain("subject", "Patient", Ids({"gone"}))}), V{}) << "deleted target";
+}
+
+TEST_F(SearchGraphTest, ReverseChains) {
+  EXPECT_EQ(Find({"Patient"}, {Has("Observation", "subject", Code("code", "glucose"))}), (V{"p1", "p2"}));
+  EXPECT_EQ(Find({"Patient"}, {Has("Observation", "subject", Code("code", "hba1c"))}), (V{"p1", "p3"}))
+      << "the deleted patient o4 also refers to is not a match";
+  // Organizations with a patient that has a glucose observation.
+  Clause nested = Has("Patient", "organization", Has("Observation", "subject", Code("code", "glucose")));
+  EXPECT_EQ(Find({"Organization"}, {nested}), (V{"acme", "other"}));
+  Clause nested_hba1c = Has("Patient", "organization", Has("Observation", "subject", Ids({"o4"})));
+  EXPECT_EQ(Find({"Organization"}, {nested_hba1c}), (V{"acme"}));
+  // _has combined with a chain inside it.
+  Clause via_chain = Has("Provenance", "target", Chain("target", "Observation", Code("code", "hba1c")));
+  EXPECT_EQ(Find({"Observation"}, {via_chain}), (V{"o1", "o4"}));
+}
+
+TEST_F(SearchGraphTest, IncludesAndRevincludes) {
+  SearchQuery q = Query({"Observation"}, {Code("code", "glucose")});
+  q.includes.push_back(Inc("Observation", "subject", "Patient"));
+  auto page = Run(q);
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  EXPECT_EQ(Keys(page->matches), (V{"Observation/o1", "Observation/o3"}));
+  EXPECT_EQ(Keys(page->included), (V{"Patient/p1", "Patient/p2"}));
+  for (const auto& m : page->included) EXPECT_EQ(m.body, R"({"id":")" + m.id + R"("})");
+
+  // Without :iterate the organization of an included patient is not followed; with it, it is.
+  q.includes.push_back(Inc("Patient", "organization"));
+  EXPECT_EQ(Keys(Run(q)->included), (V{"Patient/p1", "Patient/p2"}));
+  q.includes.back().iterate = true;
+  EXPECT_EQ(Keys(Run(q)->included), (V{"Organization/acme", "Organization/other", "Patient/p1", "Patient/p2"}));
+
+  // Revinclude: patients and their observations, and (iterate) provenance of those; no
+  // duplicates, nothing that is already a match, no deleted resources.
+  SearchQuery pq = Query({"Patient"}, {Ids({"p1", "p3"})});
+  pq.includes.push_back(Inc("Observation", "subject", "", true));
+  pq.includes.push_back(Inc("Provenance", "target", "", true, true));
+  pq.includes.push_back(Inc("Patient", "organization"));
+  page = Run(pq);
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  EXPECT_EQ(Keys(page->matches), (V{"Patient/p1", "Patient/p3"}));
+  EXPECT_EQ(Keys(page->included),
+            (V{"Observation/o1", "Observation/o2", "Observation/o4", "Organization/acme", "Provenance/prov"}));
+
+  // Wildcards: every reference of the source / everything referring to the match.
+  SearchQuery wq = Query({"Observation"}, {Ids({"o4"})});
+  wq.includes.push_back(Inc("Observation", "*"));
+  wq.includes.push_back(Inc("*", "*", "", true));
+  EXPECT_EQ(Keys(Run(wq)->included), (V{"Patient/p3", "Provenance/prov"}));
+
+  // An included resource that is also a match appears once, as a match.
+  SearchQuery both = Query({"Patient", "Organization"}, {Ids({"p1", "acme"})});
+  both.includes.push_back(Inc("Patient", "organization"));
+  page = Run(both);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(Keys(page->matches), (V{"Organization/acme", "Patient/p1"}));
+  EXPECT_TRUE(page->included.empty());
+}
+
+TEST_F(SearchGraphTest, SystemWideSearch) {
+  EXPECT_EQ(Find(Query({}, {Ids({"p1", "o1", "acme"})}), true),
+            (V{"Observation/o1", "Organization/acme", "Patient/p1"}));
+  EXPECT_EQ(Find(Query({}, {Str("name", "p")}), true), (V{"Patient/p1", "Patient/p2", "Patient/p3"}));
+  EXPECT_EQ(Find(Query({"Patient", "Organization"}, {Str("name", "acme")}), true), (V{"Organization/acme"}));
+  auto all = Run(Query({}));
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->total, 10);  // 2 organizations, 3 patients, 4 observations, 1 provenance
+}
+
+// Sorting: names with ties and one resource without a name.
+class SearchSortTest : public SearchSqlTest {
+ protected:
+  SearchSortTest() {
+    const std::vector<std::pair<std::string, std::vector<std::string>>> people = {
+        {"a", {"smith", "adams"}}, {"b", {"jones"}}, {"c", {"smith"}}, {"d", {}}, {"e", {"jones"}}, {"f", {"zeta"}}};
+    int day = 0;
+    for (const auto& [id, names] : people) {
+      IndexRows r = Strings("family", names);
+      r.dates.push_back({"birthdate", Day(1000 + (day % 3)), Day(1001 + (day % 3)) - 1});
+      Put("Patient", id, r, "t", Day(500 + (day % 2)));  // _lastUpdated ties too
+      ++day;
+    }
+  }
+  std::vector<std::string> Sorted(std::vector<SortKey> keys, int count = 100) {
+    SearchQuery q = Query({"Patient"});
+    q.sort = std::move(keys);
+    return Walk(q, count);
+  }
+};
+
+TEST_F(SearchSortTest, AscendingDescendingTiesAndMissingValues) {
+  // Ascending by the smallest name: a(adams) b,e(jones; tie by write order) c(smith) f; d has none.
+  EXPECT_EQ(Sorted({{"family", ParamKind::kString, false}}), (V{"a", "b", "e", "c", "f", "d"}));
+  // Descending by the largest name: f(zeta), a and c (smith; tie newest first), b/e, d last.
+  EXPECT_EQ(Sorted({{"family", ParamKind::kString, true}}), (V{"f", "c", "a", "e", "b", "d"}));
+  EXPECT_EQ(Sorted({{"_id", ParamKind::kId, true}}), (V{"f", "e", "d", "c", "b", "a"}));
+  // lastUpdated alternates day 500/501 in write order.
+  EXPECT_EQ(Sorted({{"_lastUpdated", ParamKind::kLastUpdated, false}}), (V{"a", "c", "e", "b", "d", "f"}));
+  EXPECT_EQ(Sorted({{"birthdate", ParamKind::kDate, false}, {"family", ParamKind::kString, true}}),
+            (V{"a", "d", "e", "b", "f", "c"}));
+  EXPECT_EQ(Sorted({}), (V{"f", "e", "d", "c", "b", "a"})) << "default: newest change first";
+}
+
+TEST_F(SearchSortTest, PagingVisitsEveryMatchOnceInEverySortOrder) {
+  for (int i = 0; i < 40; ++i) {
+    IndexRows r;  // every fifth has no family name
+    if (i % 5 != 0) r = Strings("family", {"n" + std::to_string(i % 7)});
+    r.numbers.push_back({"n", static_cast<double>(i % 4) / 3});
+    Put("Patient", "x" + std::to_string(i), r, "t", Day(600 + i % 3));
+  }
+  const std::vector<std::vector<SortKey>> orders = {
+      {},
+      {{"family", ParamKind::kString, false}},
+      {{"_lastUpdated", ParamKind::kLastUpdated, true}, {"n", ParamKind::kNumber, false}},
+      {{"n", ParamKind::kNumber, true}, {"family", ParamKind::kString, true}, {"_id", ParamKind::kId, false}},
+  };
+  for (const auto& order : orders) {
+    const V all = Sorted(order, 1000);
+    ASSERT_EQ(all.size(), 46u);
+    for (int count : {1, 3, 7, 45}) {
+      EXPECT_EQ(Sorted(order, count), all) << "count " << count << ", " << order.size() << " keys";
+    }
+  }
+}
+
+TEST_F(SearchSortTest, TamperedCursorsAreRejected) {
+  SearchQuery q = Query({"Patient"});
+  q.sort = {{"family", ParamKind::kString, false}};
+  q.count = 2;
+  auto first = Run(q);
+  ASSERT_TRUE(first.ok());
+  ASSERT_FALSE(first->next_cursor.empty());
+  const std::string cursor = first->next_cursor;
+  std::vector<std::string> bad = {
+      "zz", "0", cursor.substr(0, cursor.size() - 2), cursor + "00", "c1", std::string(100000, 'a'), "\x01\xff"};
+  for (size_t i = 0; i < cursor.size(); ++i) {
+    std::string flipped = cursor;
+    flipped[i] = flipped[i] == '0' ? '1' : '0';
+    bad.push_back(flipped);
+  }
+  for (const std::string& c : bad) {
+    q.cursor = c;
+    auto page = Run(q);
+    ASSERT_FALSE(page.ok()) << c;
+    EXPECT_EQ(page.status().code(), Code::kInvalid);
+  }
+  // A cursor of another sort order or tenant does not fit either.
+  q.cursor = cursor;
+  ASSERT_TRUE(Run(q).ok());
+  SearchQuery other = q;
+  other.sort = {{"family", ParamKind::kString, true}};
+  EXPECT_EQ(Run(other).status().code(), Code::kInvalid);
+  other = q;
+  other.tenant = "u";
+  EXPECT_EQ(Run(other).status().code(), Code::kInvalid);
+}
+
+TEST_F(SearchSortTest, TotalModes) {
+  SearchQuery q = Query({"Patient"}, {Str("family", "j")});
+  q.count = 1;
+  auto page = Run(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 2);
+  EXPECT_EQ(page->matches.size(), 1u);
+  q.total = TotalMode::kEstimate;
+  EXPECT_EQ(Run(q)->total, 2);
+  q.total = TotalMode::kNone;
+  EXPECT_FALSE(Run(q)->total.has_value());
+  q.count_only = true;
+  page = Run(q);
+  EXPECT_EQ(page->total, 2);
+  EXPECT_TRUE(page->matches.empty());
+  EXPECT_TRUE(page->next_cursor.empty());
+  q.count_only = false;
+  q.total = TotalMode::kAccurate;
+  q.count = 0;
+  page = Run(q);
+  EXPECT_EQ(page->total, 2);
+  EXPECT_TRUE(page->matches.empty());
+  q.count = -1;
+  EXPECT_EQ(Run(q).status().code(), Code::kInvalid);
+}
+
+TEST_F(SearchSqlTest, TenantsAreIsolated) {
+  IndexRows p = Strings("name", {"peter"});
+  Put("Patient", "p", p, "t");
+  Put("Patient", "p", p, "u");
+  IndexRows o;
+  o.references.push_back({"subject", "Patient", "p", ""});
+  Put("Observation", "o", o, "u");
+  EXPECT_EQ(Find(Query({"Patient"}, {Str("name", "pe")}, "t")), (V{"p"}));
+  EXPECT_EQ(Find(Query({"Patient"}, {Has("Observation", "subject", Ids({"o"}))}, "t")), V{});
+  EXPECT_EQ(Find(Query({"Patient"}, {Has("Observation", "subject", Ids({"o"}))}, "u")), (V{"p"}));
+  SearchQuery rev = Query({"Patient"}, {}, "t");
+  rev.includes.push_back(Inc("Observation", "subject", "", true));
+  auto page = Run(rev);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->included.empty());
+  EXPECT_EQ(Run(Query({}, {}, "t"))->total, 1);
+  EXPECT_EQ(Run(Query({}, {}, "nobody"))->total, 0);
+  // Through the Store interface too.
+  auto via_store = store_->Search(Query({"Patient"}, {Str("name", "pe")}, "u"));
+  ASSERT_TRUE(via_store.ok()) << via_store.status().message();
+  ASSERT_EQ(via_store->matches.size(), 1u);
+  EXPECT_EQ(via_store->matches[0].body, R"({"id":"p"})");
+}
+
+TEST_F(SearchSqlTest, DeletedAndSupersededVersionsNeverMatch) {
+  Put("Patient", "a", Strings("name", {"old"}));
+  Put("Patient", "a", Strings("name", {"new"}));
+  IndexRows all;
+  all.strings = {{"name", "gone", "gone"}};
+  all.tokens = {{"identifier", "s", "1", ""}};
+  all.dates = {{"birthdate", Day(1), Day(2)}};
+  all.numbers = {{"n", 1}};
+  all.quantities = {{"q", 1, "", "", "", 0, ""}};
+  all.references = {{"general-practitioner", "Practitioner", "1", ""}};
+  all.uris = {{"u", "urn:x"}};
+  Put("Patient", "b", all);
+  Delete("Patient", "b");
+
+  EXPECT_EQ(Find({"Patient"}, {Str("name", "old")}), V{});
+  EXPECT_EQ(Find({"Patient"}, {Str("name", "new")}), (V{"a"}));
+  EXPECT_EQ(Find({"Patient"}, {Str("name", "gone")}), V{});
+  EXPECT_EQ(Find({"Patient"}, {Code("identifier", "1")}), V{});
+  EXPECT_EQ(Find({"Patient"}, {Missing("birthdate", ParamKind::kDate, false)}), V{});
+  EXPECT_EQ(Find({"Patient"}, {Ref("general-practitioner", "Practitioner", "1")}), V{});
+  EXPECT_EQ(Find({"Patient"}, {Ids({"b"})}), V{});
+  EXPECT_EQ(Find({"Patient"}, {Missing("name", ParamKind::kString, true)}), V{}) << "b is deleted, not nameless";
+  EXPECT_EQ(Run(Query({"Patient"}))->total, 1);
+  // Every index table lost b's rows.
+  for (const char* table : {"string_index", "token_index", "date_index", "number_index", "quantity_index",
+                            "reference_index", "uri_index"}) {
+    EXPECT_EQ(*conn_->QueryText(std::string("SELECT count(*) FROM ") + table + " WHERE id = 'b'", "test"), "0")
+        << table;
+  }
+  Put("Patient", "b", Strings("name", {"back"}));
+  EXPECT_EQ(Find({"Patient"}, {Str("name", "back")}), (V{"b"}));
+}
+
+TEST_F(SearchSqlTest, LimitsAreInvalidNotCrashes) {
+  Put("Patient", "a", Strings("name", {"x"}));
+  Clause many = Str("name", "x");
+  for (int i = 0; i < 5000; ++i) many.values.push_back(StringValue{std::to_string(i), std::to_string(i)});
+  auto page = Run(Query({"Patient"}, {many}));
+  ASSERT_FALSE(page.ok());
+  EXPECT_EQ(page.status().code(), Code::kInvalid);
+  EXPECT_NE(page.status().message().find("too many values"), std::string::npos) << page.status().message();
+
+  Clause deep = Str("name", "x");
+  for (int i = 0; i < 50; ++i) deep = Chain("link", "Patient", deep);
+  EXPECT_EQ(Run(Query({"Patient"}, {deep})).status().code(), Code::kInvalid);
+  std::vector<Clause> wide(200, Str("name", "x"));
+  EXPECT_EQ(Run(Query({"Patient"}, wide)).status().code(), Code::kInvalid);
+  // Within the limits: the most values and the deepest chain run.
+  Clause max_values = Str("name", "x");
+  for (int i = 1; i < 100; ++i) max_values.values.push_back(StringValue{std::to_string(i), std::to_string(i)});
+  EXPECT_EQ(Find({"Patient"}, {max_values}), (V{"a"}));
+  Clause max_chain = Str("name", "x");
+  for (int i = 0; i < 4; ++i) max_chain = Chain("link", "Patient", max_chain);
+  EXPECT_EQ(Find({"Patient"}, {max_chain}), V{});
+  // A value that does not fit the parameter kind.
+  Clause wrong = Make("name", ParamKind::kString);
+  wrong.values.push_back(TokenValue{std::nullopt, "x"});
+  EXPECT_EQ(Run(Query({"Patient"}, {wrong})).status().code(), Code::kInvalid);
+}
+
+TEST_F(SearchSqlTest, SlowSearchTimesOut) {
+  for (int i = 0; i < 300; ++i) Put("Patient", "p" + std::to_string(i), Strings("name", {"n" + std::to_string(i)}));
+  auto page = Run(Query({"Patient"}, {Str("name", "n", Modifier::kContains)}), 0, /*timeout_ms=*/0);
+  ASSERT_FALSE(page.ok());
+  EXPECT_EQ(page.status().code(), Code::kUnavailable);
+  EXPECT_EQ(page.status().issues()[0].code, "too-costly");
+  EXPECT_TRUE(Run(Query({"Patient"}, {Str("name", "n", Modifier::kContains)})).ok()) << "the connection still works";
+}
+
+TEST_F(SearchSqlTest, MainQueriesUseIndexes) {
+  // Enough patients that a clause all of them share is too big to drive the search.
+  const int n = 6000;
+  Status st = store_->Write([&](WriteTxn& txn) -> Status {
+    for (int i = 0; i < n; ++i) {
+      NewVersion v = store::testing::Version("t", "Patient", "p" + std::to_string(i), 1, "{}", clock_.Now());
+      v.index.strings.push_back({"name", "n" + std::to_string(i), "N"});
+      v.index.tokens.push_back({"identifier", "urn:mrn", std::to_string(i), ""});
+      v.index.tokens.push_back({"active", "", "true", ""});
+      v.index.references.push_back({"organization", "Organization", "o" + std::to_string(i % 3), ""});
+      EHR_RETURN_IF_ERROR(txn.Put(v));
+    }
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.message();
+  auto expect_plan = [&](const SearchQuery& q, const std::vector<std::string>& uses) {
+    const std::string plan = PlanText(q);
+    for (const auto& step : uses) EXPECT_NE(plan.find(step), std::string::npos) << step << " in\n" << plan;
+    // No index table is read in full: every access to one is a SEARCH with a constraint.
+    EXPECT_EQ(plan.find("SCAN x"), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("SCAN r"), std::string::npos) << plan;
+    std::cout << "--\n" << plan;
+  };
+  const std::string by_id =
+      "SEARCH r USING COVERING INDEX resource_live_id (tenant=? AND type=? AND deleted=? AND is_current=? AND id=?)";
+  expect_plan(Query({"Patient"}, {Str("name", "n1")}),
+              {by_id, "string_lookup (tenant=? AND type=? AND param=? AND normalized>? AND normalized<?)"});
+  expect_plan(Query({"Patient"}, {Tok("identifier", {{"urn:mrn", "7"}})}),
+              {by_id, "token_lookup (tenant=? AND type=? AND param=? AND code=? AND system=?)"});
+  // The selective clause drives, the other is probed; the count does the same.
+  expect_plan(Query({"Patient"}, {Code("active", "true"), Code("identifier", "7")}),
+              {by_id, "token_lookup (tenant=? AND type=? AND param=? AND code=?)"});
+  // Nothing selective: walk newest first and stop after a page.
+  expect_plan(
+      Query({"Patient"}, {Code("active", "true")}),
+      {"SEARCH r USING COVERING INDEX resource_live_seq (tenant=? AND type=? AND deleted=? AND is_current=?)",
+       "-- total\nSEARCH r USING COVERING INDEX resource_live_id (tenant=? AND type=? AND deleted=? AND is_current=?"});
+  expect_plan(Query({"Patient"}), {"SEARCH r USING COVERING INDEX resource_live_seq"});
+  SearchQuery by_updated = Query({"Patient"}, {Code("active", "true")});
+  by_updated.sort = {{"_lastUpdated", ParamKind::kLastUpdated, true}};
+  expect_plan(by_updated, {"SEARCH r USING COVERING INDEX resource_live_updated"});
+  EXPECT_EQ(PlanText(by_updated).find("TEMP B-TREE"), std::string::npos) << "the index has the order";
+  SearchQuery sorted = Query({"Patient"}, {Str("name", "n1")});
+  sorted.sort = {{"name", ParamKind::kString, false}};
+  expect_plan(sorted,
+              {by_id, "string_lookup", "SEARCH s USING PRIMARY KEY (tenant=? AND type=? AND id=? AND param=?)"});
+  expect_plan(Query({"Observation"}, {Chain("subject", "Patient", Code("identifier", "7"))}),
+              {"token_lookup", "reference_lookup (tenant=? AND type=? AND param=? AND target_type=? AND target_id=?)"});
+  expect_plan(Query({"Organization"}, {Has("Patient", "organization", Code("identifier", "7"))}),
+              {"token_lookup", "SEARCH x3 USING PRIMARY KEY (tenant=? AND type=? AND id=?"});
+  expect_plan(Query({}, {Code("identifier", "7")}), {by_id});
+  // The other kinds: each value is one index range.
+  expect_plan(Query({"Observation"}, {Date("date", Prefix::kGe, Day(10), Day(11) - 1)}),
+              {"date_high (tenant=? AND type=? AND param=? AND high>?)"});
+  expect_plan(Query({"Observation"}, {Date("date", Prefix::kLt, Day(10), Day(11) - 1)}),
+              {"date_low (tenant=? AND type=? AND param=? AND low<?)"});
+  expect_plan(Query({"Observation"}, {Date("date", Prefix::kEq, Day(10), Day(11) - 1)}),
+              {"date_low (tenant=? AND type=? AND param=? AND low>? AND low<?)"});
+  expect_plan(Query({"Observation"}, {Date("date", Prefix::kLe, Day(10), Day(11) - 1)}),
+              {"date_low (tenant=? AND type=? AND param=? AND low<?)"});
+  expect_plan(Query({"Observation"}, {Date("date", Prefix::kAp, Day(10), Day(11) - 1)}),
+              {"date_high (tenant=? AND type=? AND param=? AND high>?)"});
+  expect_plan(Query({"RiskAssessment"}, {Num("probability", Prefix::kGt, 1, 0.5, 1.5)}),
+              {"number_lookup (tenant=? AND type=? AND param=? AND value>?)"});
+  Clause qty = Make("value-quantity", ParamKind::kQuantity);
+  QuantityValue mg = Qty(Prefix::kEq, 5, 4.5, 5.5, "http://unitsofmeasure.org", "mg");
+  qty.values.push_back(mg);
+  expect_plan(Query({"Observation"}, {qty}),
+              {"quantity_coded (tenant=? AND type=? AND param=? AND system=? AND code=? AND value>? AND value<?)"});
+  mg.canonical_unit = "g";
+  qty.values = {mg};
+  expect_plan(Query({"Observation"}, {qty}),
+              {"quantity_canonical (tenant=? AND type=? AND param=? AND canonical_unit=? AND canonical_value>? AND "
+               "canonical_value<?)"});
+  expect_plan(Query({"ValueSet"}, {UriIs("url", "http://a/", Modifier::kBelow)}),
+              {"uri_lookup (tenant=? AND type=? AND param=? AND uri>? AND uri<?)"});
+  Clause canonical = Make("questionnaire", ParamKind::kReference);
+  canonical.values.push_back(ReferenceValue{"", "", "http://a/Questionnaire/q"});
+  expect_plan(Query({"QuestionnaireResponse"}, {canonical}), {"reference_url (tenant=? AND type=? AND param=? AND url=?)"});
+  Clause lu = Make("_lastUpdated", ParamKind::kLastUpdated);
+  lu.values.push_back(DateValue{Prefix::kGt, Day(10), Day(11) - 1});
+  expect_plan(Query({"Patient"}, {lu}), {"resource_live_seq", "-- total\nSEARCH r USING COVERING INDEX resource_live_updated"});
+  // And the answers agree with the plans.
+  EXPECT_EQ(Find(Query({"Patient"}, {Code("active", "true"), Code("identifier", "7")})), (V{"p7"}));
+  auto page = Run(Query({"Patient"}, {Code("active", "true")}));
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, n);
+  EXPECT_EQ(page->matches.size(), 100u);
+  EXPECT_EQ(page->matches[0].id, "p" + std::to_string(n - 1));
+}
+
+TEST(SearchSqlMigration, TokenRowsOfVersionOneAreKept) {
+  TempDir dir;
+  auto conn = Connection::Open(dir.File("ehr.db"), OpenMode::kReadWriteCreate);
+  ASSERT_TRUE(conn.ok());
+  ASSERT_TRUE(Migrate(**conn, Migrations().first(1), 0).ok());
+  ASSERT_TRUE(
+      (*conn)->ExecScript("INSERT INTO token_index VALUES ('t', 'Patient', 'p', 'identifier', 's', '1')", "test").ok());
+  ASSERT_TRUE(Migrate(**conn, Migrations(), 0).ok());
+  EXPECT_EQ(*(*conn)->QueryText("SELECT system || '|' || code || '|' || text FROM token_index", "test"), "s|1|");
+}
+
+}  // namespace
+}  // namespace ehr::store::sqlite
