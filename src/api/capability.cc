@@ -12,21 +12,33 @@ json::Value Code(const char* code) {
   return o;
 }
 
-json::Value SearchParam(const char* name, const char* type, const char* doc) {
+json::Value SearchParam(std::string_view name, std::string_view type, std::string_view definition) {
   json::Value o = json::Value::MakeObject();
-  o.Set("name", json::Value(name));
-  o.Set("type", json::Value(type));
-  o.Set("documentation", json::Value(doc));
+  o.Set("name", json::Value(std::string(name)));
+  if (!definition.empty()) o.Set("definition", json::Value(std::string(definition)));
+  o.Set("type", json::Value(std::string(type)));
   return o;
 }
 
-bool HasIdentifier(std::string_view type) {
-  const fhir::TypeDef* def = fhir::FindType(type);
-  if (!def) return false;
-  for (const auto& e : def->elements) {
-    if (e.name == "identifier") return true;
+const char* TypeName(fhir::SearchParamType type) {
+  switch (type) {
+    case fhir::SearchParamType::kNumber: return "number";
+    case fhir::SearchParamType::kDate: return "date";
+    case fhir::SearchParamType::kString: return "string";
+    case fhir::SearchParamType::kToken: return "token";
+    case fhir::SearchParamType::kReference: return "reference";
+    case fhir::SearchParamType::kComposite: return "composite";
+    case fhir::SearchParamType::kQuantity: return "quantity";
+    case fhir::SearchParamType::kUri: return "uri";
+    case fhir::SearchParamType::kSpecial: return "special";
   }
-  return false;
+  return "special";
+}
+
+// The parameters the search engine answers: all but composite and special ones.
+bool Supported(const fhir::SearchParamDef& p) {
+  if (p.type == fhir::SearchParamType::kComposite || p.type == fhir::SearchParamType::kSpecial) return false;
+  return p.code != "_text" && p.code != "_content" && p.code != "_query" && p.code != "_list";
 }
 
 }  // namespace
@@ -59,9 +71,11 @@ net::Response FhirService::Impl::Capabilities(const RequestContext& ctx) {
   json::Value rest = json::Value::MakeObject();
   rest.Set("mode", json::Value("server"));
   rest.Set("documentation",
-           json::Value("Search supports _id and identifier (token) only; other search parameters, "
-                       "_include, _sort and operations arrive with later releases. Idempotency-Key is honoured "
-                       "on POST for 24 hours."));
+           json::Value("Search supports every R4 search parameter of types string, token, date, number, "
+                       "quantity, reference and uri, with their modifiers and prefixes, chains, _has, _include, "
+                       "_revinclude, _sort, _count (keyset paging), _total and _elements; composite and special "
+                       "parameters, _text, _content and _summary=true are not supported yet. Idempotency-Key is "
+                       "honoured on POST for 24 hours."));
   json::Value security = json::Value::MakeObject();
   security.Set("description", json::Value("Authentication is not enabled on this instance (development mode)."));
   rest.Set("security", std::move(security));
@@ -83,14 +97,19 @@ net::Response FhirService::Impl::Capabilities(const RequestContext& ctx) {
     r.Set("conditionalUpdate", json::Value(true));
     r.Set("conditionalDelete", json::Value("single"));
     json::Array params;
-    params.push_back(SearchParam("_id", "token", "Logical id of the resource"));
-    if (HasIdentifier(type)) params.push_back(SearchParam("identifier", "token", "Business identifier: system|value, |value or value"));
+    json::Array includes;
+    for (const fhir::SearchParamDef* p : fhir::SearchParamsFor(type)) {
+      if (!Supported(*p)) continue;
+      params.push_back(SearchParam(p->code, TypeName(p->type), p->url));
+      if (p->type == fhir::SearchParamType::kReference) includes.emplace_back(std::string(type) + ":" + std::string(p->code));
+    }
     r.Set("searchParam", json::Value(std::move(params)));
+    if (!includes.empty()) r.Set("searchInclude", json::Value(std::move(includes)));
     resources.push_back(std::move(r));
   }
   rest.Set("resource", json::Value(std::move(resources)));
   json::Array system;
-  for (const char* code : {"transaction", "batch", "history-system"}) system.push_back(Code(code));
+  for (const char* code : {"transaction", "batch", "history-system", "search-system"}) system.push_back(Code(code));
   rest.Set("interaction", json::Value(std::move(system)));
   json::Array rests;
   rests.push_back(std::move(rest));

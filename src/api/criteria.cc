@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <set>
 
+#include "fhir/model/model.h"
 #include "net/http.h"
+#include "search/indexer.h"
 
 namespace ehr::api {
 namespace {
@@ -124,8 +126,12 @@ Result<std::vector<std::string>> FindMatches(const std::string& tenant, const st
 }
 
 store::IndexRows IndexRowsOf(const json::Value& resource) {
-  store::IndexRows rows;
-  rows.tokens = ExtractTokens(resource);
+  store::IndexRows rows = search::Indexer::Default().Index(resource);
+  // Conditional references (`Type?identifier=...`) work for every type with identifiers,
+  // also the few whose R4 parameters have no `identifier`.
+  if (fhir::FindSearchParam(resource.GetString("resourceType"), "identifier") == nullptr) {
+    for (store::TokenRow& t : ExtractTokens(resource)) rows.tokens.push_back(std::move(t));
+  }
   return rows;
 }
 

@@ -1,4 +1,4 @@
-// Reads: read, vread, history (instance, type, system) and the foundation's minimal search.
+// Reads: read, vread, history (instance, type, system). Search is in search.cc.
 #include <set>
 
 #include "api/criteria.h"
@@ -40,7 +40,9 @@ Result<int> PageSize(const std::string& value, const ServiceOptions& o) {
   return std::min(std::max(n, 0), o.max_page_size);
 }
 
-std::string Encode(std::string_view s) {
+}  // namespace
+
+std::string PercentEncode(std::string_view s) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : s) {
@@ -55,6 +57,8 @@ std::string Encode(std::string_view s) {
   }
   return out;
 }
+
+namespace {
 
 void AppendLink(std::string& out, bool& first, const char* relation, const std::string& url) {
   out += first ? "" : ",";
@@ -170,7 +174,7 @@ net::Response FhirService::Impl::History(const net::Request& req, const RequestC
   if (!page.ok()) return ErrorResponse(page.status(), ctx);
 
   std::string self = ctx.base_url + (p.type.empty() ? "" : "/" + p.type) + (p.id.empty() ? "" : "/" + p.id) + "/_history";
-  std::string params = "?_count=" + std::to_string(q.count) + (since_text.empty() ? "" : "&_since=" + Encode(since_text));
+  std::string params = "?_count=" + std::to_string(q.count) + (since_text.empty() ? "" : "&_since=" + PercentEncode(since_text));
   std::string out = R"({"resourceType":"Bundle","type":"history","link":[)";
   bool first = true;
   AppendLink(out, first, "self", self + params + (q.before_seq ? "&_cursor=" + std::to_string(*q.before_seq) : ""));
@@ -181,62 +185,6 @@ net::Response FhirService::Impl::History(const net::Request& req, const RequestC
   for (size_t i = 0; i < page->entries.size(); ++i) {
     if (i) out += ',';
     AppendEntry(out, ctx, page->entries[i], true, nullptr);
-  }
-  out += "]}";
-  return JsonResponse(200, std::move(out), ctx);
-}
-
-net::Response FhirService::Impl::Search(const net::Request& req, const RequestContext& ctx, const FhirPath& p,
-                                        std::string_view query) {
-  if (Status st = Authorize(ctx, "search-type", p.type, ""); !st.ok()) return ErrorResponse(st, ctx);
-  std::string criteria, count_text, cursor;
-  for (auto& [name, value] : net::ParseQuery(query)) {
-    if (name == "_count") {
-      count_text = value;
-    } else if (name == "_cursor") {
-      if (!IsValidFhirId(value)) return ErrorResponse(Status::Invalid("Malformed paging cursor", "_cursor"), ctx);
-      cursor = value;
-    } else if (name == "_format" || name == "_pretty") {
-    } else {
-      criteria += (criteria.empty() ? "" : "&") + Encode(name) + "=" + Encode(value);
-    }
-  }
-  auto count = PageSize(count_text, options);
-  if (!count.ok()) return ErrorResponse(count.status(), ctx);
-  if (criteria.empty()) {
-    return ErrorResponse(Status::NotSupported(Code::kInvalid,
-                                              "Search without criteria is not supported yet (supported: _id, identifier)"),
-                         ctx);
-  }
-  auto parsed = ParseCriteria(criteria, "search");
-  if (!parsed.ok()) return ErrorResponse(parsed.status(), ctx);
-  const std::string& tenant = ctx.principal.tenant;
-  constexpr int kMaxMatches = 10000;
-  auto ids = FindMatches(tenant, p.type, *parsed, StoreReader(tenant, p.type), kMaxMatches);
-  if (!ids.ok()) return ErrorResponse(ids.status(), ctx);
-  // Ids come sorted; the cursor is the last id of the previous page (stable under inserts).
-  std::vector<store::VersionRecord> page;
-  bool more = false;
-  for (const auto& id : *ids) {
-    if (!cursor.empty() && id <= cursor) continue;
-    if (static_cast<int>(page.size()) == *count) {
-      more = true;
-      break;
-    }
-    auto rec = store.ReadCurrent(tenant, p.type, id);
-    if (!rec.ok()) return ErrorResponse(rec.status(), ctx);
-    if (*rec && !(*rec)->deleted) page.push_back(std::move(**rec));
-  }
-  std::string self = ctx.base_url + "/" + p.type + "?" + criteria + "&_count=" + std::to_string(*count);
-  std::string out = R"({"resourceType":"Bundle","type":"searchset","total":)" + std::to_string(ids->size()) +
-                    R"(,"link":[)";
-  bool first = true;
-  AppendLink(out, first, "self", self + (cursor.empty() ? "" : "&_cursor=" + Encode(cursor)));
-  if (more && !page.empty()) AppendLink(out, first, "next", self + "&_cursor=" + Encode(page.back().id));
-  out += R"(],"entry":[)";
-  for (size_t i = 0; i < page.size(); ++i) {
-    if (i) out += ',';
-    AppendEntry(out, ctx, page[i], false, "match");
   }
   out += "]}";
   return JsonResponse(200, std::move(out), ctx);

@@ -327,10 +327,7 @@ net::Response FhirService::Impl::Route(net::Request& req, RequestContext& ctx) {
   if (p.type.empty()) {
     if (p.history) return get ? finish(History(req, ctx, p)) : not_allowed();
     if (m == "POST") return finish(PostBundle(req, ctx));
-    if (get) {
-      return finish(ErrorResponse(
-          Status::NotSupported(Code::kInvalid, "Searching across all types is not supported yet"), ctx));
-    }
+    if (get) return finish(Search(req, ctx, p, req.query));
     return not_allowed();
   }
   if (p.search) {

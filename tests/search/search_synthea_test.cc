@@ -157,7 +157,7 @@ TEST_F(SearchSynthea, MalformedSearchesAreClearErrors) {
   for (const Case& c : {Case{"/fhir/Patient?birthdate=2013-13", "birthdate"},
                         Case{"/fhir/Patient?birthdate=xx2013", "birthdate"},
                         Case{"/fhir/Patient?_sort=birthdate,-", "_sort"},
-                        Case{"/fhir/Patient?gender:exact=male", "gender"},
+                        Case{"/fhir/Patient?gender:exact=male", "gender:exact"},  // the parameter as written
                         Case{"/fhir/Observation?value-quantity=abc", "value-quantity"},
                         Case{"/fhir/Patient?_count=abc", "_count"}}) {
     HttpResult r = client.Get(c.target);

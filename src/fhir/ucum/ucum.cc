@@ -399,6 +399,10 @@ class Index final : public AtomSource {
         atom.exponents[unit.base_index] = 1;
         return Status::Ok();
       }
+      if (unit.code == "mol") {  // a base unit here, see kMoleIndex
+        atom.exponents[kMoleIndex] = 1;
+        return Status::Ok();
+      }
       if (unit.is_arbitrary) return Status::Ok();  // a dimension of its own; the definition is not used
       const std::string_view definition = unit.is_special ? unit.function_unit : unit.definition;
       Result<Term> term = Parser(definition, *this).ParseMainTerm();
@@ -522,6 +526,12 @@ Result<long double> Convert(long double value, std::string_view from, std::strin
 
 Result<CanonicalValue> ToCanonical(long double value, std::string_view unit) {
   EHR_ASSIGN_OR_RETURN(const Canonical canonical, Parse(unit));
+  // Temperatures convert to kelvin; the logarithmic special units ([pH], B, Np, ...) stay
+  // in their own scale: a pH of 6 is not 0.001 mmol/L for anyone comparing values.
+  const std::string_view special = canonical.special;
+  if (!special.empty() && special != "Cel" && special != "[degF]" && special != "[degRe]") {
+    return CanonicalValue{value * canonical.factor, std::string(special)};
+  }
   EHR_ASSIGN_OR_RETURN(const long double base, ToBase(value, canonical));
   EHR_RETURN_IF_ERROR(CheckFinite(base, unit, "base units"));
   // The arbitrary atom first, then base units with positive exponents, then negative ones,
@@ -534,6 +544,12 @@ Result<CanonicalValue> ToCanonical(long double value, std::string_view unit) {
       if (!text.empty()) text += '.';
       text += generated::kUnits[i].code;
       if (exponent != 1) text += std::to_string(exponent);
+    }
+    const int moles = canonical.exponents[kMoleIndex];
+    if (moles != 0 && (moles > 0) == positive) {
+      if (!text.empty()) text += '.';
+      text += "mol";
+      if (moles != 1) text += std::to_string(moles);
     }
   }
   if (text.empty()) text = "1";

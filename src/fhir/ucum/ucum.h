@@ -19,7 +19,12 @@
 
 namespace ehr::ucum {
 
-inline constexpr int kBaseUnits = 7;  // m, s, g, rad, K, C, cd in that order
+// m, s, g, rad, K, C, cd in that order, then mol: UCUM defines the mole as a pure number
+// (6.0221367e23), which would make mmol/L commensurable with cells per litre (10*3/uL)
+// and compare a glucose with a white cell count; clinical use keeps amounts of substance
+// apart, so the mole is a base unit here.
+inline constexpr int kBaseUnits = 8;
+inline constexpr int kMoleIndex = 7;
 
 struct Canonical {
   // value_in_unit × factor = value in the canonical (base-unit) form. long double keeps
@@ -46,7 +51,9 @@ Result<long double> Convert(long double value, std::string_view from, std::strin
 
 // The value in canonical base units together with the canonical unit text
 // ("g.m-1" style, atoms in base-unit order, "1" for dimensionless), for indexes that
-// compare quantities across units (search on `value-quantity`).
+// compare quantities across units (search on `value-quantity`). Temperatures (Cel,
+// [degF], [degRe]) become kelvin; the logarithmic special units ([pH], B, Np, ...) keep
+// their own code as the canonical unit (their value only scaled by a prefix).
 struct CanonicalValue {
   long double value;
   std::string unit;

@@ -35,9 +35,10 @@ Canonical ParseOk(std::string_view unit) {
   return parsed.ok() ? *parsed : Canonical{};
 }
 
-std::array<int8_t, kBaseUnits> Dims(int m, int s, int g, int rad = 0, int k = 0, int c = 0, int cd = 0) {
-  return {static_cast<int8_t>(m), static_cast<int8_t>(s), static_cast<int8_t>(g), static_cast<int8_t>(rad),
-          static_cast<int8_t>(k), static_cast<int8_t>(c), static_cast<int8_t>(cd)};
+std::array<int8_t, kBaseUnits> Dims(int m, int s, int g, int rad = 0, int k = 0, int c = 0, int cd = 0,
+                                     int mol = 0) {
+  return {static_cast<int8_t>(m), static_cast<int8_t>(s), static_cast<int8_t>(g),  static_cast<int8_t>(rad),
+          static_cast<int8_t>(k), static_cast<int8_t>(c), static_cast<int8_t>(cd), static_cast<int8_t>(mol)};
 }
 
 TEST(UcumParseTest, ClinicalUnitsParse) {
@@ -60,9 +61,13 @@ TEST(UcumParseTest, AtomWinsOverPrefixAndLongestPrefixWins) {
   EXPECT_TRUE(Near(ParseOk("min").factor, 60, 1e-15));
   EXPECT_TRUE(Near(ParseOk("dam").factor, 10, 1e-15));  // deka-meter, not deci-"am"
   EXPECT_TRUE(Near(ParseOk("ms").factor, 1e-3L, 1e-15));
-  // mol is the number 6.0221367 × 10^23, so mmol has no dimension.
-  EXPECT_EQ(ParseOk("mmol").exponents, Dims(0, 0, 0));
-  EXPECT_TRUE(Near(ParseOk("mmol").factor, 6.0221367e20L, 1e-15));
+  // UCUM makes mol the number 6.0221367 × 10^23; here it is a base unit of its own, so
+  // that amounts of substance never compare with counts (mmol/L against 10*3/uL).
+  EXPECT_EQ(ParseOk("mmol").exponents, Dims(0, 0, 0, 0, 0, 0, 0, 1));
+  EXPECT_TRUE(Near(ParseOk("mmol").factor, 1e-3L, 1e-15));
+  EXPECT_FALSE(Commensurable("mmol/L", "10*3/uL"));
+  EXPECT_TRUE(Commensurable("mmol/L", "umol/mL"));
+  EXPECT_EQ(ToCanonical(5, "mmol/L")->unit, "mol.m-3");
   EXPECT_TRUE(Near(ParseOk("kcal").factor, 4.184e6L, 1e-15));  // g.m2.s-2: the base unit of mass is g
   EXPECT_EQ(ParseOk("kg.m/s2").exponents, Dims(1, -2, 1));
   // "/" binds to the next component only, from the left.
@@ -354,6 +359,21 @@ TEST(UcumTablesTest, GeneratedFilesAreUpToDate) {
     EXPECT_TRUE(ReadFile(out / name) == ReadFile(checked_in / name)) << name << " differs; run node tools/gen_ucum.js";
   }
   fs::remove_all(out);
+}
+
+}  // namespace
+}  // namespace ehr::ucum
+
+namespace ehr::ucum {
+namespace {
+
+TEST(UcumCanonicalTest, LogarithmicUnitsStayInTheirOwnScale) {
+  EXPECT_EQ(ToCanonical(6, "[pH]")->unit, "[pH]");
+  EXPECT_EQ(ToCanonical(6, "[pH]")->value, 6);
+  EXPECT_EQ(ToCanonical(20, "dB")->unit, "B");
+  EXPECT_NEAR(static_cast<double>(ToCanonical(37, "Cel")->value), 310.15, 1e-9);
+  EXPECT_EQ(ToCanonical(37, "Cel")->unit, "K");
+  EXPECT_EQ(ToCanonical(98.6, "[degF]")->unit, "K");
 }
 
 }  // namespace

@@ -63,7 +63,9 @@ TEST(SqliteSchema, EveryDataTableHasATenantColumn) {
   std::vector<std::string> names;
   while (sqlite3_step(tables) == SQLITE_ROW) names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(tables, 0)));
   sqlite3_finalize(tables);
-  EXPECT_EQ(names.size(), 5u);  // resource_version, token_index, idempotency, audit, outbox
+  // resource_version, idempotency, audit, outbox, and the index tables: token, string,
+  // date, number, quantity, reference, uri.
+  EXPECT_EQ(names.size(), 11u);
   for (const std::string& name : names) {
     auto has = conn->QueryText("SELECT count(*) FROM pragma_table_info('" + name + "') WHERE name = 'tenant' "
                                "AND \"notnull\" = 1",

@@ -187,7 +187,9 @@ class SqliteStore final : public Store {
   }
   Result<SearchPage> Search(const SearchQuery& q) override {
     auto conn = readers_.Acquire();
-    return sqlite::Search(*conn, q);
+    sqlite::SearchOptions search_options;
+    search_options.now = (options_.clock != nullptr ? *options_.clock : Clock::System()).Now();
+    return sqlite::Search(*conn, q, search_options);
   }
 
   Status Write(std::function<Status(WriteTxn&)> fn) override {

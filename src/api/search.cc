@@ -1,0 +1,123 @@
+// Search: GET /fhir/{type}?..., POST /fhir/{type}/_search, GET /fhir?_type=... — the query
+// parsed by search::ParseSearch, executed by Store::Search, answered as a searchset Bundle
+// with keyset paging links, included resources, and the ignored parameters reported in an
+// OperationOutcome entry.
+#include "api/service_impl.h"
+#include "core/log.h"
+#include "net/http.h"
+#include "search/query_parser.h"
+
+namespace ehr::api {
+namespace {
+
+bool PrefersStrict(const net::Request& req) {
+  std::string_view prefer = req.GetHeader("Prefer");
+  return prefer.find("handling=strict") != std::string_view::npos;
+}
+
+// The request's query without `_cursor`, re-encoded: the base of the self and next links.
+std::string LinkQuery(std::string_view query) {
+  std::string out;
+  for (auto& [name, value] : net::ParseQuery(query)) {
+    if (name == "_cursor") continue;
+    if (!out.empty()) out += '&';
+    out += PercentEncode(name) + "=" + PercentEncode(value);
+  }
+  return out;
+}
+
+void AppendLinkJson(std::string& out, bool& first, const char* relation, const std::string& url) {
+  out += first ? "" : ",";
+  first = false;
+  out += R"({"relation":")";
+  out += relation;
+  out += R"(","url":")";
+  log::AppendJsonEscaped(out, url);
+  out += "\"}";
+}
+
+store::VersionRecord RecordOf(store::SearchMatch&& m) {
+  store::VersionRecord r;
+  r.type = std::move(m.type);
+  r.id = std::move(m.id);
+  r.version = m.version;
+  r.last_updated = m.last_updated;
+  r.body = std::move(m.body);
+  return r;
+}
+
+// _elements: the listed top-level elements plus the mandatory ones, marked SUBSETTED.
+std::string SubsetElements(const std::string& body, const std::vector<std::string>& elements) {
+  Result<json::Value> parsed = json::Parse(body);
+  if (!parsed.ok() || !parsed->is_object()) return body;
+  json::Value out = json::Value::MakeObject();
+  for (const json::Member& m : parsed->as_object()) {
+    const std::string& key = m.first;
+    const std::string_view base = key[0] == '_' ? std::string_view(key).substr(1) : std::string_view(key);
+    bool keep = key == "resourceType" || key == "id" || key == "meta";
+    for (const std::string& e : elements) keep = keep || e == base;
+    if (keep) out.Set(key, m.second);
+  }
+  json::Value* meta = out.Find("meta");
+  if (meta == nullptr) meta = &out.Set("meta", json::Value::MakeObject());
+  json::Value* tags = meta->Find("tag");
+  if (tags == nullptr || !tags->is_array()) tags = &meta->Set("tag", json::Value::MakeArray());
+  json::Value tag = json::Value::MakeObject();
+  tag.Set("system", json::Value("http://terminology.hl7.org/CodeSystem/v3-ObservationValue"));
+  tag.Set("code", json::Value("SUBSETTED"));
+  tags->as_array().push_back(std::move(tag));
+  return json::Write(out);
+}
+
+}  // namespace
+
+net::Response FhirService::Impl::Search(const net::Request& req, const RequestContext& ctx, const FhirPath& p,
+                                        std::string_view query) {
+  if (Status st = Authorize(ctx, p.type.empty() ? "search-system" : "search-type", p.type, ""); !st.ok()) {
+    return ErrorResponse(st, ctx);
+  }
+  search::ParseOptions parse_options;
+  parse_options.strict = PrefersStrict(req);
+  parse_options.default_count = options.default_page_size;
+  parse_options.max_count = options.max_page_size;
+  Result<search::ParsedSearch> parsed = search::ParseSearch(p.type, query, parse_options);
+  if (!parsed.ok()) return ErrorResponse(parsed.status(), ctx);
+  if (parsed->summary == "true") {
+    return ErrorResponse(Status::NotSupported(Code::kInvalid, "_summary=true is not supported yet (count, text, "
+                                                              "data and false are)"),
+                         ctx);
+  }
+  store::SearchQuery& q = parsed->query;
+  q.tenant = ctx.principal.tenant;
+  Result<store::SearchPage> page = store.Search(q);
+  if (!page.ok()) return ErrorResponse(page.status(), ctx);
+
+  const std::string self = ctx.base_url + (p.type.empty() ? "" : "/" + p.type) + "?" + LinkQuery(query);
+  std::string out = R"({"resourceType":"Bundle","type":"searchset")";
+  if (page->total) out += R"(,"total":)" + std::to_string(*page->total);
+  out += R"(,"link":[)";
+  bool first = true;
+  AppendLinkJson(out, first, "self", q.cursor.empty() ? self : self + "&_cursor=" + PercentEncode(q.cursor));
+  if (!page->next_cursor.empty()) AppendLinkJson(out, first, "next", self + "&_cursor=" + PercentEncode(page->next_cursor));
+  out += R"(],"entry":[)";
+  bool first_entry = true;
+  auto append = [&](store::SearchMatch&& m, const char* mode) {
+    if (!first_entry) out += ',';
+    first_entry = false;
+    store::VersionRecord rec = RecordOf(std::move(m));
+    if (!parsed->elements.empty()) rec.body = SubsetElements(rec.body, parsed->elements);
+    AppendEntry(out, ctx, rec, false, mode);
+  };
+  for (store::SearchMatch& m : page->matches) append(std::move(m), "match");
+  for (store::SearchMatch& m : page->included) append(std::move(m), "include");
+  if (!parsed->warnings.empty()) {
+    if (!first_entry) out += ',';
+    out += R"({"resource":)";
+    out += json::Write(OutcomeOf(Status(Code::kOk, parsed->warnings)));
+    out += R"(,"search":{"mode":"outcome"}})";
+  }
+  out += "]}";
+  return JsonResponse(200, std::move(out), ctx);
+}
+
+}  // namespace ehr::api
