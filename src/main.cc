@@ -15,7 +15,8 @@ void Usage() {
                "          [--access-log on|off] [--max-body-mb N]\n"
                "  import  --data DIR [--threads N] [--durable on|off] FILE_OR_DIR...\n"
                "          (.json, .json.bz2, .ndjson, .ndjson.bz2)\n"
-               "  fhirpath 'EXPRESSION' [FILE.json]   (resource from standard input without FILE)\n");
+               "  fhirpath 'EXPRESSION' [FILE.json]   (resource from standard input without FILE)\n"
+               "  reindex --data DIR                  (recompute the search index of every resource)\n");
 }
 
 }  // namespace
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   if (std::strcmp(argv[1], "serve") == 0) return ehr::cli::Serve(argc, argv);
   if (std::strcmp(argv[1], "import") == 0) return ehr::cli::Import(argc, argv);
   if (std::strcmp(argv[1], "fhirpath") == 0) return ehr::cli::FhirPath(argc, argv);
+  if (std::strcmp(argv[1], "reindex") == 0) return ehr::cli::Reindex(argc, argv);
   if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
     Usage();
     return 0;

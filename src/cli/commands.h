@@ -6,5 +6,6 @@ namespace ehr::cli {
 int Serve(int argc, char** argv);   // ehr serve ...
 int Import(int argc, char** argv);  // ehr import ...
 int FhirPath(int argc, char** argv);  // ehr fhirpath EXPRESSION [FILE]
+int Reindex(int argc, char** argv);   // ehr reindex --data DIR
 
 }  // namespace ehr::cli

@@ -158,6 +158,9 @@ class WriteTxn {
   // Records the response for `key`, replacing an earlier record of that key (the caller
   // decides, from the earlier record's age and request, whether it may be replaced).
   virtual Status PutIdempotency(std::string_view tenant, std::string_view key, const IdempotencyRecord& r) = 0;
+  // Replaces the index rows of the current version of a resource (ehr reindex).
+  virtual Status ReplaceIndex(std::string_view tenant, std::string_view type, std::string_view id,
+                              const IndexRows& rows) = 0;
   // Timestamp of this transaction (from the store's clock); strictly increasing across
   // transactions so that versions of one resource are ordered by lastUpdated too. Repeated
   // calls within one Write() return the same value.
@@ -180,6 +183,10 @@ class Store {
   virtual Result<int64_t> CountCurrent(std::string_view tenant, std::string_view type) = 0;
   // Current, non-deleted resources matching the query, one page (see query.h).
   virtual Result<SearchPage> Search(const SearchQuery& q) = 0;
+  // Calls `fn` with the current, non-deleted version of every resource of every tenant, in
+  // write order, reading in pages (resources written meanwhile may or may not be seen).
+  // Stops at the first error `fn` returns.
+  virtual Status ForEachCurrent(const std::function<Status(const std::string& tenant, VersionRecord&& rec)>& fn) = 0;
 
   // Runs `fn` in a write transaction (see file comment). `fn` must not block on other
   // writes (a Write() from inside fn returns kInternal). Returns fn's error (kInternal if

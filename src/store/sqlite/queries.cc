@@ -322,6 +322,36 @@ Status Put(Connection& c, const NewVersion& v) {
   return PutSteps(c, v);
 }
 
+Status ReplaceIndexRows(Connection& c, std::string_view tenant, std::string_view type, std::string_view id,
+                        const IndexRows& rows) {
+  for (std::string_view sql : kClearIndexRows) {
+    EHR_ASSIGN_OR_RETURN(Stmt clear, c.Prepare(sql, "clear index rows"));
+    clear.BindText(1, tenant).BindText(2, type).BindText(3, id);
+    EHR_RETURN_IF_ERROR(clear.Run());
+  }
+  NewVersion v;
+  v.tenant = std::string(tenant);
+  v.type = std::string(type);
+  v.id = std::string(id);
+  v.index = rows;
+  return InsertIndexRows(c, v);
+}
+
+Result<std::vector<std::pair<std::string, VersionRecord>>> ScanCurrent(Connection& c, int64_t after_seq, int limit) {
+  EHR_ASSIGN_OR_RETURN(Stmt stmt, c.Prepare("SELECT seq, type, id, version, last_updated, deleted, method, body, tenant "
+                                            "FROM resource_version WHERE seq > ?1 AND is_current = 1 AND deleted = 0 "
+                                            "ORDER BY seq LIMIT ?2",
+                                            "scan current versions"));
+  stmt.BindInt(1, after_seq).BindInt(2, limit);
+  std::vector<std::pair<std::string, VersionRecord>> out;
+  while (true) {
+    EHR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.emplace_back(stmt.ColumnText(8), ReadVersionRow(stmt));
+  }
+  return out;
+}
+
 Status PutIdempotency(Connection& c, std::string_view tenant, std::string_view key, const IdempotencyRecord& r) {
   EHR_ASSIGN_OR_RETURN(Stmt stmt, c.Prepare("INSERT INTO idempotency "
                                             "(tenant, key, request_hash, status, headers_json, body, created) "

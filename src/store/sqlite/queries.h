@@ -42,6 +42,11 @@ Result<SearchPlan> ExplainSearch(Connection& c, const SearchQuery& q, const Sear
 // Put leaves nothing behind even if the caller carries on).
 Status Put(Connection& c, const NewVersion& v);
 Status PutIdempotency(Connection& c, std::string_view tenant, std::string_view key, const IdempotencyRecord& r);
+Status ReplaceIndexRows(Connection& c, std::string_view tenant, std::string_view type, std::string_view id,
+                        const IndexRows& rows);
+// Up to `limit` current, non-deleted versions with seq > after_seq, in seq order, with
+// their tenants.
+Result<std::vector<std::pair<std::string, VersionRecord>>> ScanCurrent(Connection& c, int64_t after_seq, int limit);
 
 // last_updated of the newest version in the store (0 when empty): the floor for the
 // transaction clock after a restart.

@@ -119,6 +119,10 @@ class SqliteWriteTxn final : public WriteTxn {
   Status PutIdempotency(std::string_view tenant, std::string_view key, const IdempotencyRecord& r) override {
     return sqlite::PutIdempotency(conn_, tenant, key, r);
   }
+  Status ReplaceIndex(std::string_view tenant, std::string_view type, std::string_view id,
+                      const IndexRows& rows) override {
+    return sqlite::ReplaceIndexRows(conn_, tenant, type, id, rows);
+  }
   // One timestamp per job, taken on first use.
   Micros Now() override {
     if (!now_) now_ = clock_.Next();
@@ -184,6 +188,21 @@ class SqliteStore final : public Store {
   Result<int64_t> CountCurrent(std::string_view tenant, std::string_view type) override {
     auto conn = readers_.Acquire();
     return sqlite::CountCurrent(*conn, tenant, type);
+  }
+  Status ForEachCurrent(const std::function<Status(const std::string& tenant, VersionRecord&& rec)>& fn) override {
+    int64_t after = 0;
+    while (true) {
+      std::vector<std::pair<std::string, VersionRecord>> page;
+      {
+        auto conn = readers_.Acquire();  // released between pages: fn may write
+        EHR_ASSIGN_OR_RETURN(page, sqlite::ScanCurrent(*conn, after, 500));
+      }
+      if (page.empty()) return Status::Ok();
+      for (auto& [tenant, rec] : page) {
+        after = rec.seq;
+        EHR_RETURN_IF_ERROR(fn(tenant, std::move(rec)));
+      }
+    }
   }
   Result<SearchPage> Search(const SearchQuery& q) override {
     auto conn = readers_.Acquire();
