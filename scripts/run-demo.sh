@@ -12,10 +12,15 @@ if [ ! -f "$DATA/.demo-loaded" ]; then
   if [ -d "$SYNTHEA" ]; then
     echo "Loading demo data from $SYNTHEA into $DATA ..."
     "$BUILD/ehr" import --data "$DATA" "$SYNTHEA"
-    touch "$DATA/.demo-loaded"
+    touch "$DATA/.demo-loaded" "$DATA/.search-indexed"
   else
     echo "No demo data at $SYNTHEA; starting empty."
   fi
 fi
-echo "Serving; try: curl http://$LISTEN/fhir/metadata   (Ctrl-C stops)"
+# Demo data loaded by a build before the search tables existed has no index rows yet.
+if [ -f "$DATA/.demo-loaded" ] && [ ! -f "$DATA/.search-indexed" ]; then
+  "$BUILD/ehr" reindex --data "$DATA"
+  touch "$DATA/.search-indexed"
+fi
+echo "Serving; try: curl "http://$LISTEN/fhir/Patient?gender=female&_count=5"   (Ctrl-C stops)"
 exec "$BUILD/ehr" serve --data "$DATA" --listen "$LISTEN" --auth off --region "${EHR_REGION:-uk}"
