@@ -286,12 +286,8 @@ void FhirService::Impl::PrepareTransactionEarly(PreparedBundle& b, const Request
       auto conditional = SplitConditionalReference(ref);
       if (!conditional) return std::optional<std::string>();
       const auto& [type, query] = *conditional;
-      auto criteria = ParseCriteria(query, "conditional reference");
-      if (!criteria.ok()) {
-        resolvable = false;
-        return std::optional<std::string>();
-      }
-      auto ids = FindMatches(tenant, type, *criteria, StoreReader(tenant, type), 2);
+      auto ids = FindMatches(tenant, type, query, "conditional reference",
+                             [this](const store::SearchQuery& q) { return store.Search(q); }, 2);
       if (!ids.ok() || ids->size() != 1) {  // the transaction reports it
         resolvable = false;
         return std::optional<std::string>();

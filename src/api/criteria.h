@@ -1,7 +1,9 @@
-// Search criteria for conditional interactions (If-None-Exist, conditional update/delete,
-// conditional references) and the minimal search the foundation supports: `_id` and
-// `identifier` (token: `system|code`, `|code`, `code`), ANDed. The search issue replaces
-// this with the full engine.
+// Search criteria for conditional interactions (If-None-Exist, conditional update and
+// delete, conditional references `Type?criteria`, GET entries of a Bundle): the general
+// search (search::ParseSearch, strict: an unknown parameter is an error, not ignored),
+// answered by whatever can search, the committed store or the write transaction so that
+// resources created earlier in the same transaction count. Also the index rows written
+// with every version.
 #pragma once
 
 #include <functional>
@@ -15,25 +17,14 @@
 
 namespace ehr::api {
 
-struct Criterion {
-  std::string param;  // "_id" or "identifier"
-  std::vector<std::string> values;  // OR-ed
-};
+using SearchFn = std::function<Result<store::SearchPage>(const store::SearchQuery&)>;
 
-// Parses "identifier=sys|val&_id=x". Unknown or unsupported parameters are kInvalid with
-// the parameter named; `context` (e.g. "If-None-Exist") is used in messages.
-Result<std::vector<Criterion>> ParseCriteria(std::string_view query, std::string_view context);
-
-// What the criteria need from storage: store::Store and store::WriteTxn both fit.
-struct CriteriaReader {
-  std::function<Result<std::optional<store::VersionRecord>>(std::string_view id)> read_current;
-  std::function<Result<std::vector<std::string>>(const store::TokenQuery&)> find_by_token;
-};
-
-// Ids of current, non-deleted resources of `type` matching all criteria (at most `limit`).
+// Ids of current, non-deleted resources of `type` matching `criteria` (a query string), at
+// most `limit`. Errors name `context` ("If-None-Exist", "Bundle.entry[2].request.url") as
+// the location when the criteria are malformed or empty.
 Result<std::vector<std::string>> FindMatches(const std::string& tenant, const std::string& type,
-                                             const std::vector<Criterion>& criteria, const CriteriaReader& reader,
-                                             int limit);
+                                             std::string_view criteria, std::string_view context,
+                                             const SearchFn& search, int limit);
 
 // Index rows the foundation maintains: `identifier` tokens of any resource that has them.
 std::vector<store::TokenRow> ExtractTokens(const json::Value& resource);

@@ -136,12 +136,8 @@ Result<WriteResult> TxnOps::Store(const std::string& type, const std::string& id
 
 Result<std::vector<std::string>> TxnOps::Match(const std::string& type, const std::string& criteria,
                                                std::string_view context, int limit) {
-  EHR_ASSIGN_OR_RETURN(auto parsed, ParseCriteria(criteria, context));
-  CriteriaReader reader{
-      [this, &type](std::string_view id) { return txn_.ReadCurrent(tenant_, type, id); },
-      [this](const store::TokenQuery& q) { return txn_.FindIdsByToken(q); },
-  };
-  return FindMatches(tenant_, type, parsed, reader, limit);
+  return FindMatches(tenant_, type, criteria, context, [this](const store::SearchQuery& q) { return txn_.Search(q); },
+                     limit);
 }
 
 Result<WriteResult> TxnOps::Create(const std::string& type, json::Value resource, const std::string& if_none_exist,

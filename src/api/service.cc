@@ -227,13 +227,6 @@ Result<json::Value> FhirService::ProcessBundle(json::Value bundle, const Request
   return CommitBundle(*prepared, ctx);
 }
 
-CriteriaReader FhirService::Impl::StoreReader(const std::string& tenant, const std::string& type) {
-  return CriteriaReader{
-      [this, &tenant, &type](std::string_view id) { return store.ReadCurrent(tenant, type, id); },
-      [this](const store::TokenQuery& q) { return store.FindIdsByToken(q); },
-  };
-}
-
 Status FhirService::Impl::Authorize(const RequestContext& ctx, std::string interaction, const std::string& type,
                                     const std::string& id) {
   return authz.Authorize(ctx.principal, security::Action{std::move(interaction), type, id});

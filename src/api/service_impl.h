@@ -40,8 +40,6 @@ struct FhirService::Impl {
   Clock& clock;
 
   // service.cc
-  // Criteria lookups against committed data (the caller keeps `tenant` and `type` alive).
-  CriteriaReader StoreReader(const std::string& tenant, const std::string& type);
   net::Response Handle(net::Request& req);
   net::Response Route(net::Request& req, RequestContext& ctx);
   Status Authorize(const RequestContext& ctx, std::string interaction, const std::string& type,

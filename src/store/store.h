@@ -149,6 +149,8 @@ class WriteTxn {
   virtual Result<std::optional<VersionRecord>> ReadCurrent(std::string_view tenant, std::string_view type,
                                                            std::string_view id) = 0;
   virtual Result<std::vector<std::string>> FindIdsByToken(const TokenQuery& q) = 0;
+  // A search that sees this transaction's earlier writes (conditional operations).
+  virtual Result<SearchPage> Search(const SearchQuery& q) = 0;
   // Inserts the version. kConflict when (tenant,type,id,version) exists already or the
   // current version is newer: versions only grow, so version, seq and lastUpdated orders agree.
   // Put is atomic by itself: a failed Put leaves nothing behind.

@@ -143,9 +143,15 @@ TEST_F(RestTest, ConditionalCreateUpdateDelete) {
   EXPECT_EQ(c_.Send("DELETE", "/fhir/Patient?identifier=DUP").status, 412);
   EXPECT_EQ(c_.Send("DELETE", "/fhir/Patient?identifier=urn:oid:1.2.3|B2").status, 204);
   EXPECT_EQ(J(c_.Get("/fhir/Patient?identifier=B2").body).Find("total")->number_text(), "0");
-  // Unsupported criteria are a clear 400, not ignored.
-  auto bad = Post("Patient", body, {{"Content-Type", "application/fhir+json"}, {"If-None-Exist", "name=smith"}});
+  // Unknown criteria are a clear 400, never ignored (that would widen the condition).
+  auto bad = Post("Patient", body, {{"Content-Type", "application/fhir+json"}, {"If-None-Exist", "nosuch=smith"}});
   EXPECT_EQ(bad.status, 400);
+  // Any search parameter works as a condition: the second create with the same family
+  // name finds the first instead of creating.
+  std::string smith = R"({"resourceType":"Patient","name":[{"family":"Smithers"}]})";
+  Headers by_name = {{"Content-Type", "application/fhir+json"}, {"If-None-Exist", "family:exact=Smithers"}};
+  EXPECT_EQ(Post("Patient", smith, by_name).status, 201);
+  EXPECT_EQ(Post("Patient", smith, by_name).status, 200);
 }
 
 TEST_F(RestTest, PreferReturn) {

@@ -112,6 +112,11 @@ class SqliteWriteTxn final : public WriteTxn {
   Result<std::vector<std::string>> FindIdsByToken(const TokenQuery& q) override {
     return sqlite::FindIdsByToken(conn_, q);
   }
+  Result<SearchPage> Search(const SearchQuery& q) override {
+    sqlite::SearchOptions options;
+    options.now = Now();
+    return sqlite::Search(conn_, q, options);
+  }
   Status Put(const NewVersion& v) override { return sqlite::Put(conn_, v); }
   Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view tenant, std::string_view key) override {
     return sqlite::GetIdempotency(conn_, tenant, key);
