@@ -9,18 +9,12 @@
 namespace ehr::fhirpath {
 namespace {
 
-bool IsNumber(ItemKind k) { return k == ItemKind::kInteger || k == ItemKind::kDecimal; }
-bool IsTemporal(ItemKind k) { return k == ItemKind::kDate || k == ItemKind::kDateTime || k == ItemKind::kTime; }
 
 // A Date compared with a DateTime is taken as a DateTime of date precision.
 Temporal Promoted(const Temporal& t, const Temporal& other) {
   Temporal r = t;
   if (t.kind == TemporalKind::kDate && other.kind == TemporalKind::kDateTime) r.kind = TemporalKind::kDateTime;
   return r;
-}
-
-Decimal AsDecimal(const Item& item) {
-  return item.kind() == ItemKind::kInteger ? Decimal::FromInt(item.integer()) : item.decimal();
 }
 
 // Lower-cased with runs of whitespace collapsed to one space and the ends trimmed.
@@ -43,9 +37,9 @@ std::string NormalizedForEquivalence(std::string_view s) {
 std::optional<bool> SystemEqual(const Item& a, const Item& b) {
   const ItemKind ka = a.kind();
   const ItemKind kb = b.kind();
-  if (IsNumber(ka) && IsNumber(kb)) {
+  if (IsNumeric(ka) && IsNumeric(kb)) {
     if (ka == ItemKind::kInteger && kb == ItemKind::kInteger) return a.integer() == b.integer();
-    return AsDecimal(a) == AsDecimal(b);
+    return NumericValue(a) == NumericValue(b);
   }
   if (IsTemporal(ka) && IsTemporal(kb)) {
     if (ka != kb && !(ka != ItemKind::kTime && kb != ItemKind::kTime)) return false;
@@ -95,10 +89,10 @@ bool ItemsEquivalent(const Item& a, const Item& b) {
   if (!sa || !sb) return false;
   const ItemKind ka = sa->kind();
   const ItemKind kb = sb->kind();
-  if (IsNumber(ka) && IsNumber(kb)) {
+  if (IsNumeric(ka) && IsNumeric(kb)) {
     // At the precision of the less precise operand.
-    Decimal da = AsDecimal(*sa);
-    Decimal db = AsDecimal(*sb);
+    Decimal da = NumericValue(*sa);
+    Decimal db = NumericValue(*sb);
     const int scale = std::min(da.scale(), db.scale());
     auto ra = da.Round(scale);
     auto rb = db.Round(scale);
@@ -123,11 +117,11 @@ std::optional<int> CompareItems(const Item& a, const Item& b, std::string* error
   }
   const ItemKind ka = sa->kind();
   const ItemKind kb = sb->kind();
-  if (IsNumber(ka) && IsNumber(kb)) {
+  if (IsNumeric(ka) && IsNumeric(kb)) {
     if (ka == ItemKind::kInteger && kb == ItemKind::kInteger) {
       return sa->integer() < sb->integer() ? -1 : sa->integer() > sb->integer() ? 1 : 0;
     }
-    return Decimal::Compare(AsDecimal(*sa), AsDecimal(*sb));
+    return Decimal::Compare(NumericValue(*sa), NumericValue(*sb));
   }
   if (IsTemporal(ka) && IsTemporal(kb)) {
     if ((ka == ItemKind::kTime) != (kb == ItemKind::kTime)) {

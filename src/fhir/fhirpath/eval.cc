@@ -9,15 +9,6 @@
 namespace ehr::fhirpath {
 namespace {
 
-bool IsSystemTypeName(std::string_view name) {
-  static constexpr std::string_view kNames[] = {"Boolean", "Integer", "Decimal", "String",
-                                                "Date",    "DateTime", "Time",   "Quantity"};
-  for (std::string_view n : kNames) {
-    if (n == name) return true;
-  }
-  return false;
-}
-
 std::optional<Item> SystemOrFail(Evaluator& ev, const Expr& at, const Item& item) {
   std::optional<Item> s = ToSystem(item);
   if (!s) ev.Fail(at, "operand is not a primitive value");
@@ -36,11 +27,6 @@ bool IsKnownMemberOfDeclared(const Element& element, std::string_view name) {
   return false;
 }
 
-bool IsNumber(ItemKind k) { return k == ItemKind::kInteger || k == ItemKind::kDecimal; }
-Decimal AsDecimal(const Item& item) {
-  return item.kind() == ItemKind::kInteger ? Decimal::FromInt(item.integer()) : item.decimal();
-}
-bool IsTemporalKind(ItemKind k) { return k == ItemKind::kDate || k == ItemKind::kDateTime || k == ItemKind::kTime; }
 
 Collection One(Item item) {
   Collection c;
@@ -153,7 +139,7 @@ Collection Evaluator::Eval(const Expr& e, const Scope& scope) {
       if (item == nullptr) return {};
       std::optional<Item> s = SystemOrFail(*this, e, *item);
       if (e.op == BinaryOp::kPlus) {
-        if (!IsNumber(s->kind()) && s->kind() != ItemKind::kQuantity) Fail(e, "unary + needs a number");
+        if (!IsNumeric(s->kind()) && s->kind() != ItemKind::kQuantity) Fail(e, "unary + needs a number");
         return One(*s);
       }
       switch (s->kind()) {
@@ -299,7 +285,7 @@ Collection EvalArithmetic(Evaluator& ev, const Expr& at, BinaryOp op, const Coll
   std::optional<Item> b = SystemOrFail(ev, at, *ib);
   const ItemKind ka = a->kind();
   const ItemKind kb = b->kind();
-  if (IsNumber(ka) && IsNumber(kb)) {
+  if (IsNumeric(ka) && IsNumeric(kb)) {
     if (ka == ItemKind::kInteger && kb == ItemKind::kInteger && op != BinaryOp::kDiv) {
       const int64_t x = a->integer();
       const int64_t y = b->integer();
@@ -326,8 +312,8 @@ Collection EvalArithmetic(Evaluator& ev, const Expr& at, BinaryOp op, const Coll
           break;
       }
     }
-    const Decimal x = AsDecimal(*a);
-    const Decimal y = AsDecimal(*b);
+    const Decimal x = NumericValue(*a);
+    const Decimal y = NumericValue(*b);
     switch (op) {
       case BinaryOp::kAdd: return FromDecimal(Decimal::Add(x, y));
       case BinaryOp::kSub: return FromDecimal(Decimal::Sub(x, y));
@@ -347,7 +333,7 @@ Collection EvalArithmetic(Evaluator& ev, const Expr& at, BinaryOp op, const Coll
   if (ka == ItemKind::kString && kb == ItemKind::kString && op == BinaryOp::kAdd) {
     return One(Item::String(a->string() + b->string()));
   }
-  if (IsTemporalKind(ka) && kb == ItemKind::kQuantity && (op == BinaryOp::kAdd || op == BinaryOp::kSub)) {
+  if (IsTemporal(ka) && kb == ItemKind::kQuantity && (op == BinaryOp::kAdd || op == BinaryOp::kSub)) {
     const Quantity& q = b->quantity();
     const Decimal amount = op == BinaryOp::kSub ? q.value.Negated() : q.value;
     std::optional<Temporal> r = Add(a->temporal(), amount, q.unit);
@@ -366,10 +352,10 @@ Collection EvalArithmetic(Evaluator& ev, const Expr& at, BinaryOp op, const Coll
     if (!r) return {};
     return One(Item::Qty(std::move(*r)));
   }
-  if ((ka == ItemKind::kQuantity && IsNumber(kb)) || (IsNumber(ka) && kb == ItemKind::kQuantity)) {
+  if ((ka == ItemKind::kQuantity && IsNumeric(kb)) || (IsNumeric(ka) && kb == ItemKind::kQuantity)) {
     const bool quantity_first = ka == ItemKind::kQuantity;
     const Quantity& q = quantity_first ? a->quantity() : b->quantity();
-    const Decimal n = AsDecimal(quantity_first ? *b : *a);
+    const Decimal n = NumericValue(quantity_first ? *b : *a);
     if (op == BinaryOp::kMul) {
       std::optional<Decimal> v = Decimal::Mul(q.value, n);
       if (!v) return {};

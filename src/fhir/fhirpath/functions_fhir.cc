@@ -238,7 +238,7 @@ Collection Boundary(Evaluator& ev, const Expr& call, const Collection& input, co
   switch (s->kind()) {
     case ItemKind::kInteger:
     case ItemKind::kDecimal: {
-      Decimal d = s->kind() == ItemKind::kInteger ? Decimal::FromInt(s->integer()) : s->decimal();
+      Decimal d = NumericValue(*s);
       std::optional<Decimal> r = low ? d.LowBoundary(static_cast<int>(precision.value_or(8)))
                                      : d.HighBoundary(static_cast<int>(precision.value_or(8)));
       return r ? OneItem(Item::Dec(*r)) : Collection{};

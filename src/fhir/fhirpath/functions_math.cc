@@ -11,11 +11,6 @@
 namespace ehr::fhirpath {
 namespace {
 
-bool IsNumber(const Item& v) { return v.kind() == ItemKind::kInteger || v.kind() == ItemKind::kDecimal; }
-
-Decimal AsDecimal(const Item& v) {
-  return v.kind() == ItemKind::kInteger ? Decimal::FromInt(v.integer()) : v.decimal();
-}
 
 // The System value of a single Integer or Decimal (or Quantity, when allowed) in
 // `collection`; nullopt when it is empty or a primitive with only extensions. Other types
@@ -25,7 +20,7 @@ std::optional<Item> NumberIn(Evaluator& ev, const Expr& at, const Collection& co
   const Item* item = ev.Single(at, collection, what);
   if (item == nullptr || (item->is_element() && item->element().value == nullptr)) return std::nullopt;
   std::optional<Item> v = ToSystem(*item);
-  if (!v || !(IsNumber(*v) || (allow_quantity && v->kind() == ItemKind::kQuantity))) {
+  if (!v || !(IsNumeric(v->kind()) || (allow_quantity && v->kind() == ItemKind::kQuantity))) {
     ev.Fail(at, std::string(what) + " needs a number, not " + std::string(TypeOf(v ? *v : *item).name));
   }
   return v;
@@ -85,19 +80,19 @@ EHR_FHIRPATH_FN(Truncate) {
 EHR_FHIRPATH_FN(Exp) {
   std::optional<Item> v = NumberInput(ev, call, input);
   if (!v) return {};
-  return FromDouble(std::exp(AsDecimal(*v).ToDouble()));
+  return FromDouble(std::exp(NumericValue(*v).ToDouble()));
 }
 
 EHR_FHIRPATH_FN(Ln) {
   std::optional<Item> v = NumberInput(ev, call, input);
   if (!v) return {};
-  return FromDouble(std::log(AsDecimal(*v).ToDouble()));
+  return FromDouble(std::log(NumericValue(*v).ToDouble()));
 }
 
 EHR_FHIRPATH_FN(Sqrt) {
   std::optional<Item> v = NumberInput(ev, call, input);
   if (!v) return {};
-  return FromDouble(std::sqrt(AsDecimal(*v).ToDouble()));
+  return FromDouble(std::sqrt(NumericValue(*v).ToDouble()));
 }
 
 EHR_FHIRPATH_FN(Log) {
@@ -105,8 +100,8 @@ EHR_FHIRPATH_FN(Log) {
   Collection base_arg = ev.Arg(call, 0, scope);
   std::optional<Item> base = NumberIn(ev, call.arg(0), base_arg, "the base of log()");
   if (!v || !base) return {};
-  const double x = AsDecimal(*v).ToDouble();
-  const double b = AsDecimal(*base).ToDouble();
+  const double x = NumericValue(*v).ToDouble();
+  const double b = NumericValue(*base).ToDouble();
   // The common bases have exact library functions: 100.log(10) is 2, not 1.9999999999999998.
   if (b == 10) return FromDouble(std::log10(x));
   if (b == 2) return FromDouble(std::log2(x));
@@ -160,7 +155,7 @@ EHR_FHIRPATH_FN(Power) {
     }
     if (std::optional<Decimal> r = DecimalPower(v->decimal(), exponent->integer())) return OneItem(Item::Dec(*r));
   }
-  return FromDouble(std::pow(AsDecimal(*v).ToDouble(), AsDecimal(*exponent).ToDouble()));
+  return FromDouble(std::pow(NumericValue(*v).ToDouble(), NumericValue(*exponent).ToDouble()));
 }
 
 EHR_FHIRPATH_FN(Round) {
@@ -170,7 +165,7 @@ EHR_FHIRPATH_FN(Round) {
   if (!v) return {};
   if (precision && *precision < 0) ev.Fail(call.arg(0), "round() needs a precision >= 0");
   if (precision && *precision > Decimal::kMaxScale) return {};
-  std::optional<Decimal> r = AsDecimal(*v).Round(static_cast<int>(precision.value_or(0)));
+  std::optional<Decimal> r = NumericValue(*v).Round(static_cast<int>(precision.value_or(0)));
   return r ? OneItem(Item::Dec(*r)) : Collection{};
 }
 

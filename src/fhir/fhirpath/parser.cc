@@ -372,22 +372,13 @@ class Parser {
   TypeSpec ParseTypeSpec() {
     const uint32_t position = tok_.position;
     TypeSpec spec = ParseTypeName();
-    const bool system = IsSystemType(spec.name);
+    const bool system = IsSystemTypeName(spec.name);
     const bool fhir = fhir::FindType(spec.name) != nullptr;
     if ((spec.ns == "FHIR" && !fhir) || (spec.ns.empty() && !system && !fhir) ||
         (!spec.ns.empty() && spec.ns != "System" && spec.ns != "FHIR")) {
       FailSemantic(position, "unknown type '" + (spec.ns.empty() ? "" : spec.ns + ".") + spec.name + "'");
     }
     return spec;
-  }
-
-  static bool IsSystemType(std::string_view name) {
-    static constexpr std::string_view kNames[] = {"Boolean", "Integer", "Decimal", "String",
-                                                  "Date",    "DateTime", "Time",   "Quantity"};
-    for (std::string_view n : kNames) {
-      if (n == name) return true;
-    }
-    return false;
   }
 
   TypeSpec ParseTypeName() {

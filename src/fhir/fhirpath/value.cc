@@ -393,8 +393,13 @@ bool DerivesFrom(const fhir::TypeDef* type, const fhir::TypeDef* ancestor) {
   return false;
 }
 
-const fhir::ElementDef* FindMember(const fhir::TypeDef& type, std::string_view name) {
-  return FindByBaseName(type, name);
+bool IsSystemTypeName(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"Boolean", "Integer", "Decimal", "String",
+                                                "Date",    "DateTime", "Time",   "Quantity"};
+  for (std::string_view n : kNames) {
+    if (n == name) return true;
+  }
+  return false;
 }
 
 }  // namespace ehr::fhirpath

@@ -91,6 +91,15 @@ class Item {
 // Most collections hold zero or one item: those live inline, without allocation.
 using Collection = boost::container::small_vector<Item, 1>;
 
+inline bool IsNumeric(ItemKind k) { return k == ItemKind::kInteger || k == ItemKind::kDecimal; }
+inline bool IsTemporal(ItemKind k) { return k == ItemKind::kDate || k == ItemKind::kDateTime || k == ItemKind::kTime; }
+// The value of an Integer or Decimal item as a Decimal.
+inline Decimal NumericValue(const Item& item) {
+  return item.kind() == ItemKind::kInteger ? Decimal::FromInt(item.integer()) : item.decimal();
+}
+// Whether `name` is one of the System types (Boolean, Integer, ..., Quantity).
+bool IsSystemTypeName(std::string_view name);
+
 // --- Elements ---
 
 // An element for a resource (or any JSON object) at the root of an evaluation: the type
@@ -124,8 +133,6 @@ class MemberName {
 bool AppendChildren(const Element& element, const MemberName& name, Collection& out);
 // Whether `name` is an element of `type` (by JSON name or choice base name).
 bool IsKnownMember(const fhir::TypeDef& type, std::string_view name);
-// The element of `type` named `name` (choice elements by their base name), or nullptr.
-const fhir::ElementDef* FindMember(const fhir::TypeDef& type, std::string_view name);
 // Whether `type` is `ancestor` or derives from it.
 bool DerivesFrom(const fhir::TypeDef* type, const fhir::TypeDef* ancestor);
 // Appends every child element (FHIRPath children()).
