@@ -105,6 +105,13 @@ TEST(SqliteCrash, AcknowledgedWritesSurviveSigkill) {
     const size_t before = acked.size();
     std::string partial;
     ReadAcks(fds[0], acked, partial, std::chrono::steady_clock::now() + std::chrono::milliseconds(1000));
+    // On a loaded machine (the sanitizer pass runs tests in parallel) the writer may not
+    // have committed anything within that second: the kill must still come mid-stream,
+    // after some acknowledged writes, so wait for the first one (bounded).
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (acked.size() == before && std::chrono::steady_clock::now() < give_up) {
+      ReadAcks(fds[0], acked, partial, std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+    }
     ASSERT_EQ(kill(pid, SIGKILL), 0);
     int status = 0;
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
