@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <string>
 #include <thread>
@@ -47,7 +48,7 @@ std::string BodyFor(const std::string& id) {
         Status st = store->Write([&](WriteTxn& txn) -> Status {
           for (const char* half : {"a", "b"}) {
             NewVersion v = Version("t", "Basic", pair + half, 1, BodyFor(pair + half), txn.Now());
-            v.index.tokens = {{"pair", "", pair}};
+            v.index.tokens = {{"pair", "", pair, {}}};
             EHR_RETURN_IF_ERROR(txn.Put(v));
           }
           return Status::Ok();
@@ -61,6 +62,20 @@ std::string BodyFor(const std::string& id) {
   for (auto& t : threads) t.join();
   _exit(0);
 }
+
+// The child re-executes this test binary (a fresh process: a child that only forked would
+// inherit the locks other threads of the test process held at fork time, malloc's and the
+// sanitizers' among them, and could hang before writing anything). This runs before
+// main() in that process and never returns there.
+const bool kIsWriterChild = [] {
+  const char* spec = std::getenv("EHR_CRASH_WRITER");  // "round fd path"
+  if (spec == nullptr) return false;
+  int round = 0;
+  int fd = -1;
+  int consumed = 0;
+  if (std::sscanf(spec, "%d %d %n", &round, &fd, &consumed) != 2) _exit(6);
+  RunWriter(spec + consumed, fd, round);
+}();
 
 // Reads newline-terminated pair names from `fd` into `out` until `deadline` (or EOF when
 // no deadline is given).
@@ -95,11 +110,15 @@ TEST(SqliteCrash, AcknowledgedWritesSurviveSigkill) {
   for (int round = 0; round < kRounds; ++round) {
     int fds[2];
     ASSERT_EQ(pipe(fds), 0);
+    // Everything the child needs is prepared before fork(): after it, only exec.
+    std::string env = "EHR_CRASH_WRITER=" + std::to_string(round) + " " + std::to_string(fds[1]) + " " + path;
+    char* child_env[] = {env.data(), nullptr};
     pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       close(fds[0]);
-      RunWriter(path, fds[1], round);
+      execle("/proc/self/exe", "crash_writer", static_cast<char*>(nullptr), child_env);
+      _exit(5);
     }
     close(fds[1]);
     const size_t before = acked.size();
