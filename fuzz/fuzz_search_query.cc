@@ -3,6 +3,8 @@
 // a resource type name, the whole input is a system search's query. Never crashes; an
 // error is a 400 that says why; strict and lenient parsing agree (strict accepts exactly
 // what lenient accepts without warnings); every plan obeys the shape store/query.h promises.
+// The same query also goes through search::ParseReadParameters (a read's _summary and
+// _elements): errors say why, and what it accepts never combines _elements with a summary.
 #include <cmath>
 #include <cstdint>
 #include <string_view>
@@ -73,6 +75,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const search::ParseOptions lenient{.strict = false, .max_count = 100, .default_count = 10};
   search::ParseOptions strict = lenient;
   strict.strict = true;
+  Result<fhir::Subset> read = search::ParseReadParameters(query);
+  if (!read.ok()) CheckError(read.status());
+  if (read.ok()) Check(read->summary != fhir::SummaryMode::kCount, "a read accepted _summary=count");
+  if (read.ok() && !read->elements.empty()) {
+    Check(read->summary == fhir::SummaryMode::kFalse, "a read accepted _elements with a summary");
+  }
+
   Result<search::ParsedSearch> a = search::ParseSearch(type, query, lenient);
   Result<search::ParsedSearch> b = search::ParseSearch(type, query, strict);
   if (!a.ok()) {
@@ -86,6 +95,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (b.ok()) Check(b->query.clauses.size() == a->query.clauses.size(), "strict and lenient plans differ");
 
   const store::SearchQuery& q = a->query;
+  Check(q.count_only == (a->subset.summary == fhir::SummaryMode::kCount), "count_only is not _summary=count");
+  if (!a->subset.elements.empty()) {
+    Check(a->subset.summary == fhir::SummaryMode::kFalse || a->subset.summary == fhir::SummaryMode::kCount,
+          "_elements accepted with _summary=true, text or data");
+  }
   Check(q.count >= 0 && q.count <= lenient.max_count, "_count outside [0, max_count]");
   Check(q.clauses.size() <= static_cast<size_t>(search::kMaxParameters), "more clauses than parameters");
   for (const std::string& t : q.types) Check(fhir::IsResourceType(t), "an unknown type in the plan");

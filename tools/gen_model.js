@@ -141,6 +141,8 @@ function buildTypes() {
         isArray: (el.base ? el.base.max : el.max) !== '1',
         isChoice,
         isAttribute: (el.representation || []).includes('xmlAttr'),
+        isSummary: el.isSummary === true,
+        isModifier: el.isModifier === true,
         typeRefs: [],  // [{code, typeName}], resolved to indexes later
         contentReference: '',
         binding: el.binding && el.binding.strength === 'required' ? el.binding.valueSet : '',
@@ -461,6 +463,7 @@ function emitElementChunk(header, model, valueSets, chunk, chunkIndex) {
     for (const e of t.elements) {
       const binding = e.binding ? `&kValueSets[${valueSetIndex.get(e.binding)}]` : 'nullptr';
       out += `    {${sv(e.name)}, ${sv(e.path)}, ${e.min}, ${e.max}, ${e.isArray}, ${e.isChoice}, ${e.isAttribute}, ` +
+        `${e.isSummary}, ${e.isModifier}, ` +
         `${span('kTypeRefs', e.typeRefBegin, e.typeRefs.length)}, ${sv(e.contentReference)}, ${binding}},\n`;
     }
   }

@@ -13,7 +13,9 @@
 #include "api/service_impl.h"
 #include "core/ids.h"
 #include "fhir/model/model.h"
+#include "fhir/subset/subset.h"
 #include "fhir/validate/validate.h"
+#include "search/query_parser.h"
 
 namespace ehr::api {
 
@@ -309,9 +311,11 @@ Result<json::Value> FhirService::Impl::ExecuteBundle(PreparedBundle& b, TxnOps& 
     if (e.method == "GET" || e.method == "HEAD") {
       if (e.target.history) return Status::NotSupported(Code::kInvalid, "History in a Bundle is not supported yet");
       if (!e.target.id.empty()) {
+        EHR_ASSIGN_OR_RETURN(fhir::Subset subset, search::ParseReadParameters(e.query));
         EHR_ASSIGN_OR_RETURN(auto rec, ops.txn().ReadCurrent(ops.tenant(), type, e.target.id));
         if (!rec) return Status::NotFound("Resource " + type + "/" + e.target.id + " is not known");
         if (rec->deleted) return Status::Gone("Resource " + type + "/" + e.target.id + " was deleted");
+        rec->body = fhir::SubsetJson(std::move(rec->body), subset);
         RequestContext read_ctx = ctx;
         read_ctx.prefer = ReturnPref::kRepresentation;
         e.response = ResponseEntry(read_ctx, 200, &*rec, false);

@@ -73,9 +73,10 @@ net::Response FhirService::Impl::Capabilities(const RequestContext& ctx) {
   rest.Set("documentation",
            json::Value("Search supports every R4 search parameter of types string, token, date, number, "
                        "quantity, reference and uri, with their modifiers and prefixes, chains, _has, _include, "
-                       "_revinclude, _sort, _count (keyset paging), _total and _elements; composite and special "
-                       "parameters, _text, _content and _summary=true are not supported yet. Idempotency-Key is "
-                       "honoured on POST for 24 hours."));
+                       "_revinclude, _sort, _count (keyset paging), _total, _summary (true, text, data, count, false) "
+                       "and _elements; read and vread take _summary and _elements too. Composite and special "
+                       "parameters, _text and _content are not supported yet. Idempotency-Key is honoured on POST "
+                       "for 24 hours."));
   json::Value security = json::Value::MakeObject();
   security.Set("description", json::Value("Authentication is not enabled on this instance (development mode)."));
   rest.Set("security", std::move(security));

@@ -1,10 +1,13 @@
 // Reads: read, vread, history (instance, type, system). Search is in search.cc.
+// Read and vread take _summary and _elements (fhir/subset); history takes neither.
 #include <set>
 
 #include "api/criteria.h"
 #include "api/service_impl.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "fhir/subset/subset.h"
+#include "search/query_parser.h"
 
 namespace ehr::api {
 
@@ -17,8 +20,8 @@ net::Response NotModified(const store::VersionRecord& rec) {
   return r;
 }
 
-net::Response RepresentationOf(const store::VersionRecord& rec, const RequestContext& ctx) {
-  net::Response r = JsonResponse(200, rec.body, ctx);
+net::Response RepresentationOf(const store::VersionRecord& rec, const fhir::Subset& subset, const RequestContext& ctx) {
+  net::Response r = JsonResponse(200, fhir::SubsetJson(rec.body, subset), ctx);
   SetVersionHeaders(r, rec);
   return r;
 }
@@ -105,6 +108,8 @@ void AppendEntry(std::string& out, const RequestContext& ctx, const store::Versi
 
 net::Response FhirService::Impl::Read(const net::Request& req, const RequestContext& ctx, const FhirPath& p) {
   if (Status st = Authorize(ctx, "read", p.type, p.id); !st.ok()) return ErrorResponse(st, ctx);
+  Result<fhir::Subset> subset = search::ParseReadParameters(req.query);
+  if (!subset.ok()) return ErrorResponse(subset.status(), ctx);
   if (!IsValidFhirId(p.id)) return ErrorResponse(Status::NotFound("Resource " + p.type + "/" + p.id + " is not known"), ctx);
   auto rec = store.ReadCurrent(ctx.principal.tenant, p.type, p.id);
   if (!rec.ok()) return ErrorResponse(rec.status(), ctx);
@@ -119,11 +124,13 @@ net::Response FhirService::Impl::Read(const net::Request& req, const RequestCont
     auto since = ParseHttpDate(ims);
     if (since && r.last_updated / 1000000 <= *since / 1000000) return NotModified(r);
   }
-  return RepresentationOf(r, ctx);
+  return RepresentationOf(r, *subset, ctx);
 }
 
 net::Response FhirService::Impl::VRead(const net::Request& req, const RequestContext& ctx, const FhirPath& p) {
   if (Status st = Authorize(ctx, "vread", p.type, p.id); !st.ok()) return ErrorResponse(st, ctx);
+  Result<fhir::Subset> subset = search::ParseReadParameters(req.query);
+  if (!subset.ok()) return ErrorResponse(subset.status(), ctx);
   auto version = ParseVersionTag(p.version);
   if (!version || !IsValidFhirId(p.id)) {
     return ErrorResponse(Status::NotFound("Version " + p.version + " of " + p.type + "/" + p.id + " is not known"), ctx);
@@ -134,7 +141,7 @@ net::Response FhirService::Impl::VRead(const net::Request& req, const RequestCon
     return ErrorResponse(Status::NotFound("Version " + p.version + " of " + p.type + "/" + p.id + " is not known"), ctx);
   }
   if ((*rec)->deleted) return GoneResponse(**rec, ctx);
-  return RepresentationOf(**rec, ctx);
+  return RepresentationOf(**rec, *subset, ctx);
 }
 
 net::Response FhirService::Impl::History(const net::Request& req, const RequestContext& ctx, const FhirPath& p) {

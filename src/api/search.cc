@@ -1,9 +1,10 @@
 // Search: GET /fhir/{type}?..., POST /fhir/{type}/_search, GET /fhir?_type=... — the query
 // parsed by search::ParseSearch, executed by Store::Search, answered as a searchset Bundle
-// with keyset paging links, included resources, and the ignored parameters reported in an
-// OperationOutcome entry.
+// with keyset paging links, included resources (cut by _summary / _elements like the
+// matches, fhir/subset), and the ignored parameters reported in an OperationOutcome entry.
 #include "api/service_impl.h"
 #include "core/log.h"
+#include "fhir/subset/subset.h"
 #include "net/http.h"
 #include "search/query_parser.h"
 
@@ -46,29 +47,6 @@ store::VersionRecord RecordOf(store::SearchMatch&& m) {
   return r;
 }
 
-// _elements: the listed top-level elements plus the mandatory ones, marked SUBSETTED.
-std::string SubsetElements(const std::string& body, const std::vector<std::string>& elements) {
-  Result<json::Value> parsed = json::Parse(body);
-  if (!parsed.ok() || !parsed->is_object()) return body;
-  json::Value out = json::Value::MakeObject();
-  for (const json::Member& m : parsed->as_object()) {
-    const std::string& key = m.first;
-    const std::string_view base = key[0] == '_' ? std::string_view(key).substr(1) : std::string_view(key);
-    bool keep = key == "resourceType" || key == "id" || key == "meta";
-    for (const std::string& e : elements) keep = keep || e == base;
-    if (keep) out.Set(key, m.second);
-  }
-  json::Value* meta = out.Find("meta");
-  if (meta == nullptr) meta = &out.Set("meta", json::Value::MakeObject());
-  json::Value* tags = meta->Find("tag");
-  if (tags == nullptr || !tags->is_array()) tags = &meta->Set("tag", json::Value::MakeArray());
-  json::Value tag = json::Value::MakeObject();
-  tag.Set("system", json::Value("http://terminology.hl7.org/CodeSystem/v3-ObservationValue"));
-  tag.Set("code", json::Value("SUBSETTED"));
-  tags->as_array().push_back(std::move(tag));
-  return json::Write(out);
-}
-
 }  // namespace
 
 net::Response FhirService::Impl::Search(const net::Request& req, const RequestContext& ctx, const FhirPath& p,
@@ -82,11 +60,6 @@ net::Response FhirService::Impl::Search(const net::Request& req, const RequestCo
   parse_options.max_count = options.max_page_size;
   Result<search::ParsedSearch> parsed = search::ParseSearch(p.type, query, parse_options);
   if (!parsed.ok()) return ErrorResponse(parsed.status(), ctx);
-  if (parsed->summary == "true") {
-    return ErrorResponse(Status::NotSupported(Code::kInvalid, "_summary=true is not supported yet (count, text, "
-                                                              "data and false are)"),
-                         ctx);
-  }
   store::SearchQuery& q = parsed->query;
   q.tenant = ctx.principal.tenant;
   Result<store::SearchPage> page = store.Search(q);
@@ -105,7 +78,7 @@ net::Response FhirService::Impl::Search(const net::Request& req, const RequestCo
     if (!first_entry) out += ',';
     first_entry = false;
     store::VersionRecord rec = RecordOf(std::move(m));
-    if (!parsed->elements.empty()) rec.body = SubsetElements(rec.body, parsed->elements);
+    rec.body = fhir::SubsetJson(std::move(rec.body), parsed->subset);
     AppendEntry(out, ctx, rec, false, mode);
   };
   for (store::SearchMatch& m : page->matches) append(std::move(m), "match");

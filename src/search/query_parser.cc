@@ -131,17 +131,60 @@ ParamKind KindOf(std::string_view code, SearchParamType type) {
   }
 }
 
+struct Pair {
+  std::string name;
+  std::string value;
+};
+
+// The decoded name=value pairs of a query string, bounded in size and count.
+Result<std::vector<Pair>> SplitPairs(std::string_view query) {
+  if (query.size() > kMaxQueryBytes) {
+    return Status::Invalid("The query string has " + std::to_string(query.size()) + " bytes; at most " +
+                           std::to_string(kMaxQueryBytes) + " are accepted");
+  }
+  std::vector<Pair> pairs;
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t amp = query.find('&', start);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view piece = query.substr(start, amp - start);
+    start = amp + 1;
+    if (piece.empty()) continue;
+    if (pairs.size() == static_cast<size_t>(kMaxParameters)) {
+      return Status::Invalid("The query has more than " + std::to_string(kMaxParameters) + " parameters");
+    }
+    const size_t eq = piece.find('=');
+    std::optional<std::string> name = FormDecode(piece.substr(0, eq));
+    std::optional<std::string> value = eq == std::string_view::npos ? std::string() : FormDecode(piece.substr(eq + 1));
+    if (!name || !value) {
+      return Status::Invalid("Malformed percent-encoding in " + Quote(piece) + " (expected %XX with two hex digits)");
+    }
+    if (!IsCleanUtf8(*name) || !IsCleanUtf8(*value)) {
+      return Status::Invalid("A query parameter is not valid UTF-8 or contains a NUL character");
+    }
+    if (name->empty()) return Status::Invalid("A query parameter has no name: " + Quote(piece));
+    pairs.push_back({std::move(*name), std::move(*value)});
+  }
+  return pairs;
+}
+
+// _elements names top-level elements, which _summary=true|text|data already chooses.
+Status CheckSubset(const fhir::Subset& subset) {
+  const fhir::SummaryMode mode = subset.summary;
+  if (subset.elements.empty() || mode == fhir::SummaryMode::kFalse || mode == fhir::SummaryMode::kCount) {
+    return Status::Ok();
+  }
+  return Status::Invalid("_elements cannot be combined with _summary=true, text or data (use one of them)",
+                         "_elements");
+}
+
 class Parser {
  public:
   Parser(std::string_view type, const ParseOptions& options) : type_(type), options_(options) {}
   Result<ParsedSearch> Run(std::string_view query);
+  Result<fhir::Subset> RunRead(std::string_view query);
 
  private:
-  struct Pair {
-    std::string name;
-    std::string value;
-  };
-
   Status ParsePair(const Pair& pair);
   Status ParseResultParameter(std::string_view base, std::string_view modifier, bool has_modifier,
                               const std::string& value);
@@ -191,38 +234,11 @@ class Parser {
 };
 
 Result<ParsedSearch> Parser::Run(std::string_view query) {
-  if (query.size() > kMaxQueryBytes) {
-    return Status::Invalid("The query string has " + std::to_string(query.size()) + " bytes; at most " +
-                           std::to_string(kMaxQueryBytes) + " are accepted");
-  }
+  EHR_ASSIGN_OR_RETURN(std::vector<Pair> pairs, SplitPairs(query));
   if (!type_.empty() && !ResourceTypeNamed(type_)) {
     return Status::Invalid("Unknown resource type " + Quote(type_));
   }
   out_.query.count = std::clamp(options_.default_count, 0, std::max(options_.max_count, 0));
-
-  std::vector<Pair> pairs;
-  size_t start = 0;
-  while (start <= query.size()) {
-    size_t amp = query.find('&', start);
-    if (amp == std::string_view::npos) amp = query.size();
-    std::string_view piece = query.substr(start, amp - start);
-    start = amp + 1;
-    if (piece.empty()) continue;
-    if (pairs.size() == static_cast<size_t>(kMaxParameters)) {
-      return Status::Invalid("The query has more than " + std::to_string(kMaxParameters) + " parameters");
-    }
-    const size_t eq = piece.find('=');
-    std::optional<std::string> name = FormDecode(piece.substr(0, eq));
-    std::optional<std::string> value = eq == std::string_view::npos ? std::string() : FormDecode(piece.substr(eq + 1));
-    if (!name || !value) {
-      return Status::Invalid("Malformed percent-encoding in " + Quote(piece) + " (expected %XX with two hex digits)");
-    }
-    if (!IsCleanUtf8(*name) || !IsCleanUtf8(*value)) {
-      return Status::Invalid("A query parameter is not valid UTF-8 or contains a NUL character");
-    }
-    if (name->empty()) return Status::Invalid("A query parameter has no name: " + Quote(piece));
-    pairs.push_back({std::move(*name), std::move(*value)});
-  }
 
   // _type decides what every other name resolves against, so it goes first.
   if (type_.empty()) {
@@ -253,7 +269,23 @@ Result<ParsedSearch> Parser::Run(std::string_view query) {
       out_.warnings.push_back(std::move(issue));
     }
   }
+  EHR_RETURN_IF_ERROR(CheckSubset(out_.subset));
   return std::move(out_);
+}
+
+Result<fhir::Subset> Parser::RunRead(std::string_view query) {
+  EHR_ASSIGN_OR_RETURN(std::vector<Pair> pairs, SplitPairs(query));
+  for (const Pair& pair : pairs) {
+    const std::string_view base = std::string_view(pair.name).substr(0, pair.name.find(':'));
+    if (base != "_summary" && base != "_elements") continue;
+    expression_ = pair.name;
+    EHR_RETURN_IF_ERROR(ParsePair(pair));
+  }
+  if (out_.subset.summary == fhir::SummaryMode::kCount) {
+    return Status::Invalid("_summary=count applies to searches, not to a read", "_summary");
+  }
+  EHR_RETURN_IF_ERROR(CheckSubset(out_.subset));
+  return std::move(out_.subset);
 }
 
 Status Parser::ParsePair(const Pair& pair) {
@@ -320,11 +352,10 @@ Status Parser::ParseResultParameter(std::string_view base, std::string_view modi
     return Status::Ok();
   }
   if (base == "_summary") {
-    if (value != "true" && value != "text" && value != "data" && value != "count" && value != "false") {
-      return Invalid("_summary must be true, text, data, count or false, not " + Quote(value));
-    }
-    out_.summary = value;
-    out_.query.count_only = value == "count";
+    const std::optional<fhir::SummaryMode> mode = fhir::ParseSummaryMode(value);
+    if (!mode) return Invalid("_summary must be true, text, data, count or false, not " + Quote(value));
+    out_.subset.summary = *mode;
+    out_.query.count_only = *mode == fhir::SummaryMode::kCount;
     return Status::Ok();
   }
   if (base == "_sort") return ParseSort(value);
@@ -336,7 +367,7 @@ Status Parser::ParseResultParameter(std::string_view base, std::string_view modi
       return IsLower(c) || (c >= 'A' && c <= 'Z') || IsDigit(c) || c == '_' || c == '.' || c == '-';
     });
     if (!plain) return Invalid("_elements lists element names; " + Quote(element) + " is not one");
-    out_.elements.push_back(std::move(element));
+    out_.subset.elements.push_back(std::move(element));
   }
   return Status::Ok();
 }
@@ -817,6 +848,11 @@ Result<store::ReferenceValue> Parser::ParseReference(const Resolved& r, std::str
 
 Result<ParsedSearch> ParseSearch(std::string_view type, std::string_view query, const ParseOptions& options) {
   return Parser(type, options).Run(query);
+}
+
+Result<fhir::Subset> ParseReadParameters(std::string_view query) {
+  const ParseOptions options;
+  return Parser("", options).RunRead(query);
 }
 
 }  // namespace ehr::search

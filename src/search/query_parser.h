@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "fhir/subset/subset.h"
 #include "store/query.h"
 
 namespace ehr::search {
@@ -43,10 +44,10 @@ struct ParseOptions {
 };
 
 struct ParsedSearch {
-  store::SearchQuery query;           // tenant is left empty: the API layer sets it
-  std::vector<Issue> warnings;        // ignored parameters (lenient), for the Bundle's OperationOutcome entry
-  std::vector<std::string> elements;  // _elements, for the API layer to apply
-  std::string summary;                // _summary value ("" when absent): true|text|data|count|false
+  store::SearchQuery query;     // tenant is left empty: the API layer sets it
+  std::vector<Issue> warnings;  // ignored parameters (lenient), for the Bundle's OperationOutcome entry
+  fhir::Subset subset;          // _summary and _elements, for the API layer to apply
+                                // (_summary=count also sets query.count_only)
 };
 
 // `type`: the resource type of /fhir/{type}, or empty for a system search (then `_type`
@@ -70,5 +71,10 @@ struct ParsedSearch {
 //   - relative reference values must be `id` or `Type/id` with Type a target of the
 //     parameter; absolute URLs keep `url` and also fill type/id from a trailing Type/id.
 Result<ParsedSearch> ParseSearch(std::string_view type, std::string_view query, const ParseOptions& options);
+
+// The parameters of a read or vread (GET [type]/[id]?...): `_summary` (true, text, data or
+// false; count is a search's) and `_elements`, checked as ParseSearch checks them. Other
+// parameters are ignored, as a read always did (_format, _pretty, cache busters).
+Result<fhir::Subset> ParseReadParameters(std::string_view query);
 
 }  // namespace ehr::search

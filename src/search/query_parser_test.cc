@@ -575,8 +575,8 @@ TEST(QueryParser, TotalSummaryElementsCursorFormat) {
                          "_format=json&_pretty=true");
   EXPECT_EQ(p.query.total, store::TotalMode::kNone);
   EXPECT_TRUE(p.query.count_only);
-  EXPECT_EQ(p.summary, "count");
-  EXPECT_EQ(p.elements, (std::vector<std::string>{"name", "birthDate"}));
+  EXPECT_EQ(p.subset.summary, fhir::SummaryMode::kCount);
+  EXPECT_EQ(p.subset.elements, (std::vector<std::string>{"name", "birthDate"}));
   EXPECT_EQ(p.query.cursor, "abc=");
   EXPECT_TRUE(p.warnings.empty());
   EXPECT_TRUE(p.query.clauses.empty());
@@ -584,11 +584,45 @@ TEST(QueryParser, TotalSummaryElementsCursorFormat) {
   EXPECT_EQ(Parse("Patient", "_total=estimate").query.total, store::TotalMode::kEstimate);
   EXPECT_EQ(Parse("Patient", "").query.total, store::TotalMode::kAccurate);
   p = Parse("Patient", "_summary=text");
-  EXPECT_EQ(p.summary, "text");
+  EXPECT_EQ(p.subset.summary, fhir::SummaryMode::kText);
   EXPECT_FALSE(p.query.count_only);
+  EXPECT_EQ(Parse("Patient", "_summary=true").subset.summary, fhir::SummaryMode::kTrue);
+  EXPECT_EQ(Parse("Patient", "_summary=data").subset.summary, fhir::SummaryMode::kData);
+  EXPECT_EQ(Parse("Patient", "_summary=false&_elements=name").subset.elements, std::vector<std::string>{"name"});
   ExpectError("Patient", "_total=all", "_total", "none, estimate or accurate");
   ExpectError("Patient", "_summary=yes", "_summary", "true, text, data, count or false");
+  ExpectError("Patient", "_summary=true&_summary=false", "_summary", "more than once");
   ExpectError("Patient", "_elements=name,bad%20name", "_elements", "not one");
+  ExpectError("Patient", "_summary=true&_elements=name", "_elements", "cannot be combined");
+  ExpectError("Patient", "_elements=name&_summary=text", "_elements", "cannot be combined");
+}
+
+TEST(QueryParser, ReadParameters) {
+  Result<fhir::Subset> r = ParseReadParameters("_summary=true&_format=json&name=ignored&_count=1");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->summary, fhir::SummaryMode::kTrue);
+  EXPECT_TRUE(r->elements.empty());
+  r = ParseReadParameters("_elements=name,birthDate");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->summary, fhir::SummaryMode::kFalse);
+  EXPECT_EQ(r->elements, (std::vector<std::string>{"name", "birthDate"}));
+  EXPECT_TRUE(ParseReadParameters("")->whole());
+
+  auto expect_error = [](std::string_view query, std::string_view expression, std::string_view says) {
+    Result<fhir::Subset> bad = ParseReadParameters(query);
+    ASSERT_FALSE(bad.ok()) << query;
+    ASSERT_EQ(bad.status().issues().size(), 1u) << query;
+    EXPECT_EQ(bad.status().code(), Code::kInvalid) << query;
+    EXPECT_EQ(bad.status().issues()[0].expression, expression) << query;
+    EXPECT_NE(bad.status().issues()[0].diagnostics.find(says), std::string::npos) << bad.status().message();
+  };
+  expect_error("_summary=count", "_summary", "applies to searches");
+  expect_error("_summary=maybe", "_summary", "true, text, data, count or false");
+  expect_error("_summary=true&_summary=true", "_summary", "more than once");
+  expect_error("_summary:x=true", "_summary:x", "takes none");
+  expect_error("_elements=a%20b", "_elements", "not one");
+  expect_error("_summary=data&_elements=name", "_elements", "cannot be combined");
+  expect_error("_summary=%zz", "", "percent-encoding");
 }
 
 TEST(QueryParser, Includes) {

@@ -74,6 +74,10 @@ struct ElementDef {
   // An XML attribute in the definitions (Element.id, Extension.url): a plain JSON
   // value that can never carry a `_name` extension sibling.
   bool is_attribute;
+  // ElementDefinition.isSummary and .isModifier as the base definition states them. The
+  // rules that turn these into the `_summary=true` subset are in fhir/subset/subset.h.
+  bool is_summary;
+  bool is_modifier;
   std::span<const TypeRef> types;
   // Target of a contentReference ("Questionnaire.item" for Questionnaire.item.item),
   // else empty. `types` then holds that element's synthetic type.
