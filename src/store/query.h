@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -134,10 +135,21 @@ struct Include {
 
 enum class TotalMode : uint8_t { kNone, kEstimate, kAccurate };
 
+// Membership of a compartment (`/fhir/Patient/123/Observation`, `$everything`): resources
+// that refer to `type/id` through one of `links` (a resource type and one of its reference
+// parameters, from the CompartmentDefinition), and the compartment's own resource when
+// `type` is among the searched types.
+struct CompartmentFilter {
+  std::string type;
+  std::string id;
+  std::vector<std::pair<std::string, std::string>> links;
+};
+
 struct SearchQuery {
   std::string tenant;
   std::vector<std::string> types;  // one type for /fhir/{type}; several or none (all) for /fhir?_type=
   std::vector<Clause> clauses;     // AND-ed
+  std::optional<CompartmentFilter> compartment;  // AND-ed with the clauses
   std::vector<SortKey> sort;       // empty: newest change first
   std::vector<Include> includes;
   int count = 50;

@@ -20,28 +20,33 @@ int RunEhr(const std::string& args, std::string* output = nullptr) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-// Every index row of the database as text, sorted: equal databases give equal dumps.
+// Every index row of the database as text (with the type, id and parameter it belongs to),
+// sorted: equal databases give equal dumps.
 std::string DumpIndex(const std::string& db_path) {
   sqlite3* db = nullptr;
   EXPECT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
-  std::string dump;
+  std::vector<std::string> lines;
   for (const char* table : {"string_index", "token_index", "date_index", "number_index", "quantity_index",
                             "reference_index", "uri_index"}) {
     sqlite3_stmt* stmt = nullptr;
-    std::string sql = std::string("SELECT * FROM ") + table + " ORDER BY 1, 2, 3, 4, 5";
+    std::string sql = std::string("SELECT r.type, r.id, p.param, x.* FROM ") + table +
+                      " x JOIN search_param p ON p.pk = x.pk JOIN resource_version r ON r.seq = x.seq";
     EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
     while (sqlite3_step(stmt) == SQLITE_ROW) {
-      dump += table;
+      std::string line = table;
       for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
         const unsigned char* text = sqlite3_column_text(stmt, i);
-        dump += '|';
-        dump += text != nullptr ? reinterpret_cast<const char*>(text) : "";
+        line += '|';
+        line += text != nullptr ? reinterpret_cast<const char*>(text) : "";
       }
-      dump += '\n';
+      lines.push_back(std::move(line));
     }
     sqlite3_finalize(stmt);
   }
   sqlite3_close(db);
+  std::sort(lines.begin(), lines.end());
+  std::string dump;
+  for (const std::string& line : lines) dump += line + '\n';
   return dump;
 }
 

@@ -1,5 +1,7 @@
 #include "store/sqlite/queries.h"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -30,13 +32,52 @@ Result<std::optional<VersionRecord>> ReadOneVersion(Stmt& stmt) {
 
 // The search index tables, cleared together when a resource gets a new version.
 constexpr std::string_view kClearIndexRows[] = {
-    "DELETE FROM string_index WHERE tenant = ?1 AND type = ?2 AND id = ?3",
-    "DELETE FROM token_index WHERE tenant = ?1 AND type = ?2 AND id = ?3",
-    "DELETE FROM date_index WHERE tenant = ?1 AND type = ?2 AND id = ?3",
-    "DELETE FROM number_index WHERE tenant = ?1 AND type = ?2 AND id = ?3",
-    "DELETE FROM quantity_index WHERE tenant = ?1 AND type = ?2 AND id = ?3",
-    "DELETE FROM reference_index WHERE tenant = ?1 AND type = ?2 AND id = ?3",
-    "DELETE FROM uri_index WHERE tenant = ?1 AND type = ?2 AND id = ?3",
+    "DELETE FROM string_index WHERE seq = ?1",   "DELETE FROM token_index WHERE seq = ?1",
+    "DELETE FROM date_index WHERE seq = ?1",     "DELETE FROM number_index WHERE seq = ?1",
+    "DELETE FROM quantity_index WHERE seq = ?1", "DELETE FROM reference_index WHERE seq = ?1",
+    "DELETE FROM uri_index WHERE seq = ?1",
+};
+
+Status ClearIndexRows(Connection& c, int64_t seq) {
+  for (std::string_view sql : kClearIndexRows) {
+    EHR_ASSIGN_OR_RETURN(Stmt clear, c.Prepare(sql, "clear index rows"));
+    clear.BindInt(1, seq);
+    EHR_RETURN_IF_ERROR(clear.Run());
+  }
+  return Status::Ok();
+}
+
+// The key of (tenant, type, param) in search_param, created on first use. Not cached
+// across calls: a key created in a transaction that rolls back must not outlive it.
+class ParamKeys {
+ public:
+  ParamKeys(Connection& c, std::string_view tenant, std::string_view type) : c_(c), tenant_(tenant), type_(type) {}
+  Result<int64_t> Of(const std::string& param) {
+    if (param == last_param_) return last_pk_;
+    EHR_ASSIGN_OR_RETURN(Stmt find, c_.Prepare("SELECT pk FROM search_param WHERE tenant = ?1 AND type = ?2 AND param = ?3",
+                                               "read search parameter key"));
+    find.BindText(1, tenant_).BindText(2, type_).BindText(3, param);
+    EHR_ASSIGN_OR_RETURN(bool row, find.Step());
+    int64_t pk = 0;
+    if (row) {
+      pk = find.ColumnInt(0);
+    } else {
+      EHR_ASSIGN_OR_RETURN(Stmt add, c_.Prepare("INSERT INTO search_param (tenant, type, param) VALUES (?1, ?2, ?3)",
+                                                "add search parameter key"));
+      add.BindText(1, tenant_).BindText(2, type_).BindText(3, param);
+      EHR_RETURN_IF_ERROR(add.Run());
+      pk = sqlite3_last_insert_rowid(c_.raw());
+    }
+    last_param_ = param;
+    last_pk_ = pk;
+    return pk;
+  }
+
+ private:
+  Connection& c_;
+  std::string_view tenant_, type_;
+  std::string last_param_;
+  int64_t last_pk_ = 0;
 };
 
 // Stmt binds no doubles: numbers travel as their shortest round-trip text and the SQL casts
@@ -51,76 +92,74 @@ std::string DoubleText(double d) {
 // overflowed decimal): the row is left out rather than failing the write of the resource.
 bool Storable(double d) { return std::isfinite(d); }
 
-// Every row of `v.index`; INSERT OR IGNORE because a resource may repeat a value (two
-// identical identifiers) and one row is enough.
-Status InsertIndexRows(Connection& c, const NewVersion& v) {
-  const IndexRows& ix = v.index;
+// Every row of `ix` for the version `seq`; INSERT OR IGNORE because a resource may repeat a
+// value (two identical identifiers) and one row is enough.
+Status InsertIndexRows(Connection& c, std::string_view tenant, std::string_view type, int64_t seq,
+                       const IndexRows& ix) {
+  ParamKeys keys(c, tenant, type);
   for (const StringRow& r : ix.strings) {
-    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO string_index "
-                                             "(tenant, type, id, param, normalized, exact) "
-                                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    EHR_ASSIGN_OR_RETURN(int64_t pk, keys.Of(r.param));
+    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO string_index (pk, normalized, exact, seq) "
+                                             "VALUES (?1, ?2, ?3, ?4)",
                                              "insert string row"));
-    add.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id).BindText(4, r.param);
-    add.BindText(5, r.normalized).BindText(6, r.exact);
+    add.BindInt(1, pk).BindText(2, r.normalized).BindText(3, r.exact).BindInt(4, seq);
     EHR_RETURN_IF_ERROR(add.Run());
   }
   for (const TokenRow& r : ix.tokens) {
-    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO token_index "
-                                             "(tenant, type, id, param, system, code, text) "
-                                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    EHR_ASSIGN_OR_RETURN(int64_t pk, keys.Of(r.param));
+    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO token_index (pk, code, system, text, seq) "
+                                             "VALUES (?1, ?2, ?3, ?4, ?5)",
                                              "insert token row"));
-    add.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id).BindText(4, r.param);
-    add.BindText(5, r.system).BindText(6, r.code).BindText(7, r.text);
+    add.BindInt(1, pk).BindText(2, r.code).BindText(3, r.system).BindText(4, r.text).BindInt(5, seq);
     EHR_RETURN_IF_ERROR(add.Run());
   }
   for (const DateRow& r : ix.dates) {
-    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO date_index (tenant, type, id, param, low, high) "
-                                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    EHR_ASSIGN_OR_RETURN(int64_t pk, keys.Of(r.param));
+    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO date_index (pk, low, high, seq) "
+                                             "VALUES (?1, ?2, ?3, ?4)",
                                              "insert date row"));
-    add.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id).BindText(4, r.param);
-    add.BindInt(5, r.low).BindInt(6, r.high);
+    add.BindInt(1, pk).BindInt(2, r.low).BindInt(3, r.high).BindInt(4, seq);
     EHR_RETURN_IF_ERROR(add.Run());
   }
   for (const NumberRow& r : ix.numbers) {
     if (!Storable(r.value)) continue;
+    EHR_ASSIGN_OR_RETURN(int64_t pk, keys.Of(r.param));
     const std::string value = DoubleText(r.value);
-    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO number_index (tenant, type, id, param, value) "
-                                             "VALUES (?1, ?2, ?3, ?4, CAST(?5 AS REAL))",
+    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO number_index (pk, value, seq) "
+                                             "VALUES (?1, CAST(?2 AS REAL), ?3)",
                                              "insert number row"));
-    add.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id).BindText(4, r.param).BindText(5, value);
+    add.BindInt(1, pk).BindText(2, value).BindInt(3, seq);
     EHR_RETURN_IF_ERROR(add.Run());
   }
   for (const QuantityRow& r : ix.quantities) {
     if (!Storable(r.value)) continue;
+    EHR_ASSIGN_OR_RETURN(int64_t pk, keys.Of(r.param));
     const bool canonical = !r.canonical_unit.empty() && Storable(r.canonical_value);
     const std::string value = DoubleText(r.value);
     const std::string canonical_value = DoubleText(canonical ? r.canonical_value : 0);
     EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO quantity_index "
-                                             "(tenant, type, id, param, value, system, code, unit, "
-                                             "canonical_value, canonical_unit) "
-                                             "VALUES (?1, ?2, ?3, ?4, CAST(?5 AS REAL), ?6, ?7, ?8, "
-                                             "CAST(?9 AS REAL), ?10)",
+                                             "(pk, canonical_unit, canonical_value, system, code, value, unit, seq) "
+                                             "VALUES (?1, ?2, CAST(?3 AS REAL), ?4, ?5, CAST(?6 AS REAL), ?7, ?8)",
                                              "insert quantity row"));
-    add.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id).BindText(4, r.param).BindText(5, value);
-    add.BindText(6, r.system).BindText(7, r.code).BindText(8, r.unit).BindText(9, canonical_value);
     // Not a default std::string_view: its null data would bind NULL (and OR IGNORE would drop the row).
-    add.BindText(10, canonical ? std::string_view(r.canonical_unit) : std::string_view(""));
+    add.BindInt(1, pk).BindText(2, canonical ? std::string_view(r.canonical_unit) : std::string_view(""));
+    add.BindText(3, canonical_value).BindText(4, r.system).BindText(5, r.code).BindText(6, value);
+    add.BindText(7, r.unit).BindInt(8, seq);
     EHR_RETURN_IF_ERROR(add.Run());
   }
   for (const ReferenceRow& r : ix.references) {
-    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO reference_index "
-                                             "(tenant, type, id, param, target_type, target_id, url) "
-                                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    EHR_ASSIGN_OR_RETURN(int64_t pk, keys.Of(r.param));
+    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO reference_index (pk, target_type, target_id, url, seq) "
+                                             "VALUES (?1, ?2, ?3, ?4, ?5)",
                                              "insert reference row"));
-    add.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id).BindText(4, r.param);
-    add.BindText(5, r.target_type).BindText(6, r.target_id).BindText(7, r.url);
+    add.BindInt(1, pk).BindText(2, r.target_type).BindText(3, r.target_id).BindText(4, r.url).BindInt(5, seq);
     EHR_RETURN_IF_ERROR(add.Run());
   }
   for (const UriRow& r : ix.uris) {
-    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO uri_index (tenant, type, id, param, uri) "
-                                             "VALUES (?1, ?2, ?3, ?4, ?5)",
+    EHR_ASSIGN_OR_RETURN(int64_t pk, keys.Of(r.param));
+    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO uri_index (pk, uri, seq) VALUES (?1, ?2, ?3)",
                                              "insert uri row"));
-    add.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id).BindText(4, r.param).BindText(5, r.uri);
+    add.BindInt(1, pk).BindText(2, r.uri).BindInt(3, seq);
     EHR_RETURN_IF_ERROR(add.Run());
   }
   return Status::Ok();
@@ -148,6 +187,7 @@ Status PutSteps(Connection& c, const NewVersion& v) {
     demote.BindInt(1, *current_seq);
     EHR_RETURN_IF_ERROR(demote.Run());
   }
+  int64_t seq = 0;
   {
     EHR_ASSIGN_OR_RETURN(
         Stmt insert,
@@ -163,6 +203,7 @@ Status PutSteps(Connection& c, const NewVersion& v) {
       insert.BindBlob(8, v.body);
     }
     Status inserted = insert.Run();
+    if (inserted.ok()) seq = sqlite3_last_insert_rowid(c.raw());
     if (!inserted.ok()) {
       // Undo the demotion by hand: cheaper than a savepoint around every Put, whose
       // sub-journal grows with the whole transaction (quadratic on big Bundles).
@@ -178,14 +219,8 @@ Status PutSteps(Connection& c, const NewVersion& v) {
   }
   // Index rows exist only for a live current version, so a first create or a write after a
   // delete has nothing to clear (saves seven deletes per resource on imports).
-  if (current_live) {
-    for (std::string_view sql : kClearIndexRows) {
-      EHR_ASSIGN_OR_RETURN(Stmt clear, c.Prepare(sql, "clear index rows"));
-      clear.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id);
-      EHR_RETURN_IF_ERROR(clear.Run());
-    }
-  }
-  if (!v.deleted) EHR_RETURN_IF_ERROR(InsertIndexRows(c, v));
+  if (current_live) EHR_RETURN_IF_ERROR(ClearIndexRows(c, *current_seq));
+  if (!v.deleted) EHR_RETURN_IF_ERROR(InsertIndexRows(c, v.tenant, v.type, seq, v.index));
   return Status::Ok();
 }
 
@@ -257,17 +292,18 @@ Result<HistoryPage> History(Connection& c, const HistoryQuery& q) {
 Result<std::vector<std::string>> FindIdsByToken(Connection& c, const TokenQuery& q) {
   std::vector<std::string> ids;
   if (q.limit <= 0) return ids;  // LIMIT with a negative value would mean "no limit" in SQLite
-  Result<Stmt> prepared =
-      q.system ? c.Prepare("SELECT DISTINCT id FROM token_index INDEXED BY token_lookup "
-                           "WHERE tenant = ?1 AND type = ?2 AND param = ?3 AND code = ?4 AND system = ?5 LIMIT ?6",
-                           "find by token")
-               : c.Prepare("SELECT DISTINCT id FROM token_index INDEXED BY token_lookup "
-                           "WHERE tenant = ?1 AND type = ?2 AND param = ?3 AND code = ?4 LIMIT ?6",
-                           "find by token");
-  if (!prepared.ok()) return prepared.take_status();
-  Stmt& stmt = *prepared;
+  EHR_ASSIGN_OR_RETURN(Stmt stmt, c.Prepare("SELECT DISTINCT r.id FROM search_param p "
+                                            "JOIN token_index x ON x.pk = p.pk AND x.code = ?4 "
+                                            "AND (?5 IS NULL OR x.system = ?5) "
+                                            "JOIN resource_version r ON r.seq = x.seq "
+                                            "WHERE p.tenant = ?1 AND p.type = ?2 AND p.param = ?3 LIMIT ?6",
+                                            "find by token"));
   stmt.BindText(1, q.tenant).BindText(2, q.type).BindText(3, q.param).BindText(4, q.code);
-  if (q.system) stmt.BindText(5, *q.system);
+  if (q.system) {
+    stmt.BindText(5, *q.system);
+  } else {
+    stmt.BindNull(5);
+  }
   stmt.BindInt(6, q.limit);
   while (true) {
     EHR_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -324,17 +360,15 @@ Status Put(Connection& c, const NewVersion& v) {
 
 Status ReplaceIndexRows(Connection& c, std::string_view tenant, std::string_view type, std::string_view id,
                         const IndexRows& rows) {
-  for (std::string_view sql : kClearIndexRows) {
-    EHR_ASSIGN_OR_RETURN(Stmt clear, c.Prepare(sql, "clear index rows"));
-    clear.BindText(1, tenant).BindText(2, type).BindText(3, id);
-    EHR_RETURN_IF_ERROR(clear.Run());
-  }
-  NewVersion v;
-  v.tenant = std::string(tenant);
-  v.type = std::string(type);
-  v.id = std::string(id);
-  v.index = rows;
-  return InsertIndexRows(c, v);
+  EHR_ASSIGN_OR_RETURN(Stmt cur, c.Prepare("SELECT seq FROM resource_version "
+                                           "WHERE tenant = ?1 AND type = ?2 AND id = ?3 AND is_current = 1 AND deleted = 0",
+                                           "read current live version"));
+  cur.BindText(1, tenant).BindText(2, type).BindText(3, id);
+  EHR_ASSIGN_OR_RETURN(bool row, cur.Step());
+  if (!row) return Status::NotFound("storage: no live resource to index");
+  const int64_t seq = cur.ColumnInt(0);
+  EHR_RETURN_IF_ERROR(ClearIndexRows(c, seq));
+  return InsertIndexRows(c, tenant, type, seq, rows);
 }
 
 Result<std::vector<std::pair<std::string, VersionRecord>>> ScanCurrent(Connection& c, int64_t after_seq, int limit) {

@@ -63,12 +63,14 @@ TEST(SqliteSchema, EveryDataTableHasATenantColumn) {
   std::vector<std::string> names;
   while (sqlite3_step(tables) == SQLITE_ROW) names.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(tables, 0)));
   sqlite3_finalize(tables);
-  // resource_version, idempotency, audit, outbox, and the index tables: token, string,
-  // date, number, quantity, reference, uri.
-  EXPECT_EQ(names.size(), 11u);
+  // resource_version, idempotency, audit, outbox, search_param, and the index tables:
+  // token, string, date, number, quantity, reference, uri, whose rows carry the tenant
+  // through their parameter's key in search_param.
+  EXPECT_EQ(names.size(), 12u);
   for (const std::string& name : names) {
-    auto has = conn->QueryText("SELECT count(*) FROM pragma_table_info('" + name + "') WHERE name = 'tenant' "
-                               "AND \"notnull\" = 1",
+    const bool index_rows = name.ends_with("_index");
+    auto has = conn->QueryText("SELECT count(*) FROM pragma_table_info('" + name + "') WHERE name = '" +
+                                   (index_rows ? "pk" : "tenant") + "' AND \"notnull\" = 1",
                                "test");
     ASSERT_TRUE(has.ok());
     EXPECT_EQ(*has, "1") << name;

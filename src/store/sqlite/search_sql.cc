@@ -1,14 +1,17 @@
-// store::SearchQuery as SQL over the index tables of schema.cc (migration 2).
+// store::SearchQuery as SQL over the index tables of schema.cc (migration 3).
 //
 // A search runs in one read transaction: one statement selects the page, one counts the
 // total, and cached point statements fetch includes and the page's rows. Candidates are
 // the live current versions (`is_current = 1 AND deleted = 0`) of the query's types; each
-// clause adds `(r.type, r.id) [NOT] IN (<set>)` (`r.id [NOT] IN` for one type), where <set>
-// selects (type, id) from one index table, one UNION ALL arm per OR-ed value, so every arm
-// is one range of a *_lookup index. Chains and _has nest sets over reference_index. Index
-// rows exist only for live current versions (Put keeps it so), so a set of index rows
-// needs no join with resource_version. Plan() picks how the candidates are read (driven by
-// the most selective set, or walked in sort order); every value is a bound parameter.
+// clause adds `r.seq [NOT] IN (<set>)`, where <set> selects the seq of index rows of one
+// table, one UNION ALL arm per OR-ed value, each arm one range of the table's primary key
+// (pk, values...) for the parameter's keys (search_param: one per tenant, type and
+// parameter, looked up before the SQL is written). Index rows exist only for live current
+// versions (Put keeps it so), so a set of index rows needs no join with resource_version.
+// Chains nest sets over reference_index; _has yields (type, id) pairs of referenced
+// resources instead, compared as `(r.type, r.id) IN`. Plan() picks how the candidates are
+// read (driven by the most selective set, or walked in sort order); every value is a bound
+// parameter.
 //
 // The SQL text varies with the query (clauses, values, types), so these statements are
 // prepared per search and finalized rather than kept in the connection's cache, which
@@ -177,29 +180,48 @@ class Sql {
     if (types.size() != 1) sql += ")";
     return type_lists_.emplace(std::move(key), std::move(sql)).first->second;
   }
+  // `= ?n` for one key, `IN (...)` for several; the same list is bound once.
+  std::string KeyIs(const std::vector<int64_t>& keys) {
+    std::string key;
+    for (int64_t k : keys) key.append(std::to_string(k)).push_back(',');
+    auto it = key_lists_.find(key);
+    if (it != key_lists_.end()) return it->second;
+    std::string sql = keys.size() == 1 ? "= " : "IN (";
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (i > 0) sql += ", ";
+      sql += Bind(keys[i]);
+    }
+    if (keys.size() != 1) sql += ")";
+    return key_lists_.emplace(std::move(key), std::move(sql)).first->second;
+  }
   std::string Alias(const char* prefix) { return prefix + std::to_string(++aliases_); }
   const std::vector<SqlValue>& params() const { return params_; }
 
  private:
   std::vector<SqlValue> params_;
   std::map<std::string, std::string> type_lists_;
+  std::map<std::string, std::string> key_lists_;
   int aliases_ = 0;
 };
 
-// One SELECT of (type, id) pairs: `SELECT <type_col>, <id_col> <from_where>`.
+// One SELECT of a set: `SELECT <seq_col> <from_where>` for a set of versions, or
+// `SELECT <type_col>, <id_col> <from_where>` for a set of (type, id) pairs.
 struct Arm {
-  std::string type_col;
-  std::string id_col;
+  std::string type_col;  // empty for a set of versions
+  std::string id_col;    // seq or id
   std::string from_where;
 };
 
-// What a clause compiles to: a set of (type, id) pairs (arms, UNION ALL-ed) that the
-// resource must be in (or not, when negated), or else a condition on the row alias.
+// What a clause compiles to: a set (arms, UNION ALL-ed) of versions (seq) or of (type, id)
+// pairs that the resource must be in (or not, when negated), or else a condition on the
+// row alias.
 struct Compiled {
   std::vector<Arm> arms;
   std::string condition;
   bool negated = false;
-  bool live = true;  // every pair of the set is a live current resource
+  bool by_seq = true;  // a set of versions (index rows); else of (type, id) pairs
+  bool live = true;    // every member of the set is a live current resource
+  bool by_id = false;  // `_id=` (a condition naming the ids): drives the search
 };
 
 std::string RenderSet(const std::vector<Arm>& arms, bool ids_only) {
@@ -207,20 +229,21 @@ std::string RenderSet(const std::vector<Arm>& arms, bool ids_only) {
   for (const Arm& a : arms) {
     if (!sql.empty()) sql += " UNION ALL ";
     sql += "SELECT ";
-    if (!ids_only) sql += a.type_col + ", ";
+    if (!ids_only && !a.type_col.empty()) sql += a.type_col + ", ";
     sql += a.id_col + " " + a.from_where;
   }
   return sql;
 }
 
-// `single_type`: both sides are restricted to the same one type, so ids alone decide.
-// `probe`: the `+` keeps SQLite from using the set to look the rows up.
-std::string InSet(const std::string& type_expr, const std::string& id_expr, const Compiled& set, bool single_type,
-                  bool probe = false) {
-  const char* in = set.negated ? " NOT IN (" : " IN (";
-  if (probe) return InSet("+" + type_expr, "+" + id_expr, set, single_type);
-  if (single_type) return id_expr + in + RenderSet(set.arms, true) + ")";
-  return "(" + type_expr + ", " + id_expr + ")" + in + RenderSet(set.arms, false) + ")";
+// The resource row `alias` is (not) in `set`. `single_type`: both sides are restricted to
+// the same one type, so ids alone decide a set of pairs. `probe`: the `+` keeps SQLite
+// from using the set to look the rows up.
+std::string InSet(const std::string& alias, const Compiled& set, bool single_type, bool probe = false) {
+  const std::string in = set.negated ? " NOT IN (" : " IN (";
+  const std::string plus = probe ? "+" : "";
+  if (set.by_seq) return plus + alias + ".seq" + in + RenderSet(set.arms, true) + ")";
+  if (single_type) return plus + alias + ".id" + in + RenderSet(set.arms, true) + ")";
+  return "(" + plus + alias + ".type, " + plus + alias + ".id)" + in + RenderSet(set.arms, false) + ")";
 }
 
 const char* TableOf(ParamKind kind) {
@@ -303,6 +326,8 @@ class SqlSearch {
 
  private:
   Result<const std::vector<std::string>*> TenantTypes();
+  Result<std::vector<int64_t>> ParamKeys(const std::vector<std::string>& types, const std::string& param);
+  Result<Compiled> CompileCompartment(const CompartmentFilter& f, const std::vector<std::string>& types);
   Result<Compiled> Compile(const Clause& cl, const std::vector<std::string>& types, const std::string& alias,
                            int depth);
   Result<Compiled> CompileIndexed(const Clause& cl, const std::vector<std::string>& types);
@@ -312,7 +337,7 @@ class SqlSearch {
   Result<std::vector<std::string>> ValueConditions(const Clause& cl, const SearchValue& v, const std::string& x);
   std::string DateCondition(Prefix p, const std::string& low, const std::string& high, Micros vl, Micros vh);
   std::string NumberCondition(Prefix p, const std::string& col, double value, double low, double high);
-  Result<KeyPlan> KeyOf(const store::SortKey& k);
+  Result<KeyPlan> KeyOf(const store::SortKey& k, const std::vector<std::string>& types);
 
   std::string PageSql(const std::vector<SqlValue>* cursor);
   std::string CountSql() const { return "SELECT count(*) FROM resource_version r" + count_index_ + " WHERE " + where_; }
@@ -321,7 +346,7 @@ class SqlSearch {
   std::string EncodeCursor(const Row& last) const;
   Result<std::vector<SqlValue>> DecodeCursor() const;
   std::string After(size_t i, const std::vector<std::string>& bound, const std::vector<SqlValue>& cursor) const;
-  Result<Stmt> IncludeStatement(const Include& inc, const SearchMatch& f, const std::string& param, bool any_source);
+  Result<Stmt> IncludeStatement(const Include& inc, const Row& f, const std::string& param, bool any_source);
   Status Includes(const std::vector<Row>& matches, std::vector<Row>& included);
   Status FetchVersions(std::vector<Row>& rows);
 
@@ -330,6 +355,7 @@ class SqlSearch {
   const SearchOptions& o_;
   Sql sql_;
   std::optional<std::vector<std::string>> tenant_types_;
+  std::map<std::pair<std::string, std::string>, std::optional<int64_t>> param_keys_;  // (type, param)
   size_t clauses_ = 0;  // compiled so far, nested ones included
   size_t values_ = 0;
   std::string where_;
@@ -361,6 +387,23 @@ Result<const std::vector<std::string>*> SqlSearch::TenantTypes() {
     tenant_types_ = std::move(types);
   }
   return &*tenant_types_;
+}
+
+// The search_param keys of `param` on `types` (those that have ever been indexed).
+Result<std::vector<int64_t>> SqlSearch::ParamKeys(const std::vector<std::string>& types, const std::string& param) {
+  std::vector<int64_t> keys;
+  for (const std::string& type : types) {
+    auto [it, added] = param_keys_.try_emplace({type, param});
+    if (added) {
+      EHR_ASSIGN_OR_RETURN(Stmt s, c_.Prepare("SELECT pk FROM search_param WHERE tenant = ?1 AND type = ?2 AND param = ?3",
+                                              "read search parameter key"));
+      s.BindText(1, q_.tenant).BindText(2, type).BindText(3, param);
+      EHR_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (row) it->second = s.ColumnInt(0);
+    }
+    if (it->second) keys.push_back(*it->second);
+  }
+  return keys;
 }
 
 std::string SqlSearch::DateCondition(Prefix p, const std::string& low, const std::string& high, Micros vl, Micros vh) {
@@ -552,25 +595,46 @@ Result<std::vector<std::string>> SqlSearch::ValueConditions(const Clause& cl, co
   return Unsupported("modifier not supported for parameter '" + cl.param + "'");
 }
 
+// The constant set of a clause whose parameter has no index rows for these types.
+constexpr std::string_view kAlways = "1", kNever = "0";
+
+Compiled Constant(bool matches) {
+  Compiled out;
+  out.condition = matches ? kAlways : kNever;
+  return out;
+}
+
 Result<Compiled> SqlSearch::CompileIndexed(const Clause& cl, const std::vector<std::string>& types) {
   const char* table = TableOf(cl.kind);
   if (table == nullptr) return Invalid("parameter '" + cl.param + "' has no index");
+  if (cl.modifier != Modifier::kMissing && cl.values.empty()) return Invalid("parameter '" + cl.param + "' has no value");
+  EHR_ASSIGN_OR_RETURN(std::vector<int64_t> keys, ParamKeys(types, cl.param));
   const std::string x = sql_.Alias("x");
-  const std::string head = std::string("FROM ") + table + " " + x + " WHERE " + x + ".tenant = ?1 AND " + x + ".type " +
-                           sql_.TypeIs(types) + " AND " + x + ".param = " + sql_.Bind(cl.param);
+  const std::string head = std::string("FROM ") + table + " " + x + " WHERE " + x + ".pk " +
+                           (keys.empty() ? std::string("IN ()") : sql_.KeyIs(keys));
   Compiled out;
   if (cl.modifier == Modifier::kMissing) {
-    out.arms.push_back({x + ".type", x + ".id", head});
+    if (keys.empty()) return Constant(cl.missing);
+    out.arms.push_back({"", x + ".seq", head});
     out.negated = cl.missing;
     return out;
   }
-  if (cl.values.empty()) return Invalid("parameter '" + cl.param + "' has no value");
   for (const SearchValue& v : cl.values) {
+    // Values are checked (and bound) even when nothing is indexed, so that a bad value is
+    // an error whatever the data.
     EHR_ASSIGN_OR_RETURN(std::vector<std::string> alternatives, ValueConditions(cl, v, x));
-    for (std::string& cond : alternatives) out.arms.push_back({x + ".type", x + ".id", head + " AND " + cond});
+    for (std::string& cond : alternatives) out.arms.push_back({"", x + ".seq", head + " AND " + cond});
   }
   out.negated = cl.modifier == Modifier::kNot;
+  if (keys.empty()) return Constant(out.negated);
   return out;
+}
+
+// A version's reference row points to a resource of `targets` in `inner` (a set of versions).
+std::string TargetIn(const std::string& x, const Compiled& inner, bool single_target) {
+  const std::string versions = "FROM resource_version t WHERE t.seq IN (" + RenderSet(inner.arms, true) + ")";
+  if (single_target) return x + ".target_id IN (SELECT t.id " + versions + ")";
+  return "(" + x + ".target_type, " + x + ".target_id) IN (SELECT t.type, t.id " + versions + ")";
 }
 
 Result<Compiled> SqlSearch::CompileChain(const Clause& cl, const std::vector<std::string>& types, int depth) {
@@ -585,13 +649,13 @@ Result<Compiled> SqlSearch::CompileChain(const Clause& cl, const std::vector<std
     targets = {cl.type};
   }
   EHR_ASSIGN_OR_RETURN(Compiled inner, MatchSet(cl.chain[0], targets, depth + 1));
+  EHR_ASSIGN_OR_RETURN(std::vector<int64_t> keys, ParamKeys(types, cl.param));
+  if (keys.empty() || targets.empty()) return Constant(false);
   const std::string x = sql_.Alias("x");
   Compiled out;
-  out.arms.push_back({x + ".type", x + ".id",
-                      "FROM reference_index " + x + " WHERE " + x + ".tenant = ?1 AND " + x + ".type " +
-                          sql_.TypeIs(types) + " AND " + x + ".param = " + sql_.Bind(cl.param) + " AND " + x +
-                          ".target_type " + sql_.TypeIs(targets) + " AND " +
-                          InSet(x + ".target_type", x + ".target_id", inner, targets.size() == 1)});
+  out.arms.push_back({"", x + ".seq",
+                      "FROM reference_index " + x + " WHERE " + x + ".pk " + sql_.KeyIs(keys) + " AND " + x +
+                          ".target_type " + sql_.TypeIs(targets) + " AND " + TargetIn(x, inner, targets.size() == 1)});
   return out;
 }
 
@@ -601,13 +665,39 @@ Result<Compiled> SqlSearch::CompileHas(const Clause& cl, const std::vector<std::
   }
   const std::vector<std::string> sources = {cl.has_type};
   EHR_ASSIGN_OR_RETURN(Compiled inner, MatchSet(cl.chain[0], sources, depth + 1));
+  EHR_ASSIGN_OR_RETURN(std::vector<int64_t> keys, ParamKeys(sources, cl.has_param));
+  if (keys.empty()) return Constant(false);
   const std::string x = sql_.Alias("x");
   Compiled out;
   out.arms.push_back({x + ".target_type", x + ".target_id",
-                      "FROM reference_index " + x + " WHERE " + x + ".tenant = ?1 AND " + x + ".type " +
-                          sql_.TypeIs(sources) + " AND " + x + ".param = " + sql_.Bind(cl.has_param) + " AND " + x +
-                          ".target_type " + sql_.TypeIs(types) + " AND " + InSet(x + ".type", x + ".id", inner, true)});
+                      "FROM reference_index " + x + " WHERE " + x + ".pk " + sql_.KeyIs(keys) + " AND " + x +
+                          ".target_type " + sql_.TypeIs(types) + " AND " + x + ".seq IN (" +
+                          RenderSet(inner.arms, true) + ")"});
+  out.by_seq = false;
   out.live = false;  // a reference may point to a deleted or missing resource
+  return out;
+}
+
+Result<Compiled> SqlSearch::CompileCompartment(const CompartmentFilter& f, const std::vector<std::string>& types) {
+  std::vector<int64_t> keys;
+  for (const auto& [type, param] : f.links) {
+    if (std::find(types.begin(), types.end(), type) == types.end()) continue;
+    EHR_ASSIGN_OR_RETURN(std::vector<int64_t> k, ParamKeys({type}, param));
+    keys.insert(keys.end(), k.begin(), k.end());
+  }
+  const bool self = std::find(types.begin(), types.end(), f.type) != types.end();
+  Compiled out;
+  if (!keys.empty()) {
+    out.arms.push_back({"", "x.seq",
+                        "FROM reference_index x WHERE x.pk " + sql_.KeyIs(keys) + " AND x.target_type = " +
+                            sql_.Bind(f.type) + " AND x.target_id = " + sql_.Bind(f.id)});
+  }
+  if (self) {
+    out.arms.push_back({"", "a.seq",
+                        "FROM resource_version a WHERE a.tenant = ?1 AND a.type = " + sql_.Bind(f.type) +
+                            " AND a.id = " + sql_.Bind(f.id) + " AND a.is_current = 1 AND a.deleted = 0"});
+  }
+  if (out.arms.empty()) return Constant(false);
   return out;
 }
 
@@ -635,6 +725,7 @@ Result<Compiled> SqlSearch::Compile(const Clause& cl, const std::vector<std::str
       list += (list.empty() ? "" : ", ") + sql_.Bind(*t->code);
     }
     out.condition = alias + ".id" + (cl.modifier == Modifier::kNot ? " NOT IN (" : " IN (") + list + ")";
+    out.by_id = cl.modifier == Modifier::kNone;
     return out;
   }
   if (cl.kind == ParamKind::kLastUpdated) {
@@ -657,16 +748,16 @@ Result<Compiled> SqlSearch::Compile(const Clause& cl, const std::vector<std::str
 Result<Compiled> SqlSearch::MatchSet(const Clause& cl, const std::vector<std::string>& types, int depth) {
   const std::string a = sql_.Alias("a");
   EHR_ASSIGN_OR_RETURN(Compiled c, Compile(cl, types, a, depth));
-  if (!c.arms.empty() && !c.negated && c.live) return c;
-  const std::string cond = c.arms.empty() ? c.condition : InSet(a + ".type", a + ".id", c, types.size() == 1);
+  if (!c.arms.empty() && !c.negated && c.live && c.by_seq) return c;
+  const std::string cond = c.arms.empty() ? c.condition : InSet(a, c, types.size() == 1);
   Compiled out;
-  out.arms.push_back({a + ".type", a + ".id",
+  out.arms.push_back({"", a + ".seq",
                       "FROM resource_version " + a + " WHERE " + a + ".tenant = ?1 AND " + a + ".type " +
                           sql_.TypeIs(types) + " AND " + a + ".is_current = 1 AND " + a + ".deleted = 0 AND " + cond});
   return out;
 }
 
-Result<KeyPlan> SqlSearch::KeyOf(const store::SortKey& k) {
+Result<KeyPlan> SqlSearch::KeyOf(const store::SortKey& k, const std::vector<std::string>& types) {
   KeyPlan key;
   key.descending = k.descending;
   if (k.kind == ParamKind::kLastUpdated) {
@@ -706,8 +797,13 @@ Result<KeyPlan> SqlSearch::KeyOf(const store::SortKey& k) {
       return Unsupported("sorting by '" + k.param + "' is not supported");
   }
   key.nullable = true;
-  key.expr = std::string("(SELECT ") + agg + "s." + column + ") FROM " + table +
-             " s WHERE s.tenant = ?1 AND s.type = r.type AND s.id = r.id AND s.param = " + sql_.Bind(k.param) + ")";
+  EHR_ASSIGN_OR_RETURN(std::vector<int64_t> keys, ParamKeys(types, k.param));
+  if (keys.empty()) {
+    key.expr = "NULL";  // nothing indexed: every resource lacks a value
+    return key;
+  }
+  key.expr = std::string("(SELECT ") + agg + "s." + column + ") FROM " + table + " s WHERE s.seq = r.seq AND s.pk " +
+             sql_.KeyIs(keys) + ")";
   return key;
 }
 
@@ -744,9 +840,19 @@ Result<bool> SqlSearch::Plan() {
     EHR_ASSIGN_OR_RETURN(Compiled c, Compile(cl, *types, "r", 0));
     clauses.push_back(std::move(c));
   }
+  if (q_.compartment) {
+    EHR_ASSIGN_OR_RETURN(Compiled c, CompileCompartment(*q_.compartment, *types));
+    clauses.push_back(std::move(c));
+  }
+  // A clause that nothing indexed can match ends the search here (SQLite finds no plan
+  // for a constant false WHERE with INDEXED BY); one that everything matches is dropped.
+  for (const Compiled& c : clauses) {
+    if (c.arms.empty() && c.condition == kNever) return false;
+  }
+  std::erase_if(clauses, [](const Compiled& c) { return c.arms.empty() && c.condition == kAlways; });
   int driver = -1;
   for (size_t i = 0; i < clauses.size() && driver < 0; ++i) {
-    if (q_.clauses[i].kind == ParamKind::kId && q_.clauses[i].modifier == Modifier::kNone) driver = static_cast<int>(i);
+    if (clauses[i].by_id) driver = static_cast<int>(i);
   }
   if (driver < 0) {
     int64_t smallest = kDriveLimit;
@@ -763,11 +869,13 @@ Result<bool> SqlSearch::Plan() {
   if (!q_.types.empty() || driver >= 0) where_ += " AND r.type " + sql_.TypeIs(*types);
   for (size_t i = 0; i < clauses.size(); ++i) {
     const Compiled& c = clauses[i];
-    const bool probe = driver >= 0 && static_cast<int>(i) != driver;
-    where_ += " AND " + (c.arms.empty() ? c.condition : InSet("r.type", "r.id", c, single_type, probe));
+    // Every set but the driver is probed: SQLite would rather look a set of versions up
+    // by rowid than walk an index in sort order and stop after a page.
+    const bool probe = static_cast<int>(i) != driver;
+    where_ += " AND " + (c.arms.empty() ? c.condition : InSet("r", c, single_type, probe));
   }
   for (const store::SortKey& k : q_.sort) {
-    EHR_ASSIGN_OR_RETURN(KeyPlan key, KeyOf(k));
+    EHR_ASSIGN_OR_RETURN(KeyPlan key, KeyOf(k, *types));
     keys_.push_back(std::move(key));
   }
   // The tie-break follows the last key's direction, so that `_lastUpdated` alone is one
@@ -775,15 +883,21 @@ Result<bool> SqlSearch::Plan() {
   if (!keys_.empty()) tie_descending_ = keys_.back().descending;
   const bool filters_updated = std::any_of(q_.clauses.begin(), q_.clauses.end(),
                                            [](const Clause& c) { return c.kind == ParamKind::kLastUpdated; });
-  if (driver >= 0 || !filters_updated) count_index_ = " INDEXED BY resource_live_id";
-  if (driver >= 0) {
-    page_index_ = " INDEXED BY resource_live_id";
-  } else if (single_type) {
-    if (keys_.empty()) {
+  // A set of versions drives by rowid (NOT INDEXED still looks rows up by rowid); _id and
+  // _has (pairs) through resource_live_id.
+  const bool seq_driver = driver >= 0 && !clauses[static_cast<size_t>(driver)].arms.empty() &&
+                          clauses[static_cast<size_t>(driver)].by_seq;
+  if (seq_driver) {
+    count_index_ = page_index_ = " NOT INDEXED";
+  } else if (driver >= 0) {
+    count_index_ = page_index_ = " INDEXED BY resource_live_id";
+  } else {
+    if (!filters_updated) count_index_ = " INDEXED BY resource_live_id";
+    if (single_type && keys_.empty()) {
       page_index_ = " INDEXED BY resource_live_seq";
-    } else if (q_.sort[0].kind == ParamKind::kLastUpdated) {
+    } else if (single_type && q_.sort[0].kind == ParamKind::kLastUpdated) {
       page_index_ = " INDEXED BY resource_live_updated";
-    } else if (q_.sort[0].kind == ParamKind::kId) {
+    } else if (single_type && q_.sort[0].kind == ParamKind::kId) {
       page_index_ = " INDEXED BY resource_live_id";
     }
   }
@@ -947,74 +1061,73 @@ Row ReadIncluded(const Stmt& s) {
 }
 
 // The resources one include step reaches from `f`. Fixed statement shapes, so these stay
-// in the connection's cache; `?n = ''` turns a filter off.
-Result<Stmt> SqlSearch::IncludeStatement(const Include& inc, const SearchMatch& f, const std::string& param,
+// in the connection's cache; `?n = ''` (or 0) turns a filter off. Index rows belong to live
+// current versions, so a referring row's seq is its resource.
+Result<Stmt> SqlSearch::IncludeStatement(const Include& inc, const Row& f, const std::string& param,
                                          bool any_source) {
   if (!inc.reverse) {
-    EHR_ASSIGN_OR_RETURN(Stmt s,
-                         c_.Prepare("SELECT t.seq, t.type, t.id FROM reference_index x "
-                                    "JOIN resource_version t ON t.tenant = x.tenant AND t.type = x.target_type "
-                                    "AND t.id = x.target_id AND t.is_current = 1 AND t.deleted = 0 "
-                                    "WHERE x.tenant = ?1 AND x.type = ?2 AND x.id = ?3 AND (?4 = '' OR x.param = ?4) "
-                                    "AND (?5 = '' OR x.target_type = ?5)",
-                                    "include"));
-    s.BindText(1, q_.tenant).BindText(2, f.type).BindText(3, f.id).BindText(4, param).BindText(5, inc.target_type);
+    // Every reference of f (reference_seq), of one parameter when named.
+    EHR_ASSIGN_OR_RETURN(Stmt s, c_.Prepare("SELECT t.seq, t.type, t.id FROM reference_index x "
+                                            "JOIN search_param p ON p.pk = x.pk "
+                                            "JOIN resource_version t ON t.tenant = ?1 AND t.type = x.target_type "
+                                            "AND t.id = x.target_id AND t.is_current = 1 AND t.deleted = 0 "
+                                            "WHERE x.seq = ?2 AND (?3 = '' OR p.param = ?3) "
+                                            "AND (?4 = '' OR x.target_type = ?4)",
+                                            "include"));
+    s.BindText(1, q_.tenant).BindInt(2, f.seq).BindText(3, param).BindText(4, inc.target_type);
     return s;
   }
-  // One source type and parameter: reference_lookup; otherwise everything referring to f.
-  Result<Stmt> prepared =
-      !param.empty() && !any_source
-          ? c_.Prepare(
-                "SELECT t.seq, t.type, t.id FROM reference_index x "
-                "JOIN resource_version t ON t.tenant = x.tenant AND t.type = x.type AND t.id = x.id "
-                "AND t.is_current = 1 AND t.deleted = 0 "
-                "WHERE x.tenant = ?1 AND x.type = ?2 AND x.param = ?3 AND x.target_type = ?4 "
-                "AND x.target_id = ?5",
-                "revinclude")
-          : c_.Prepare(
-                "SELECT t.seq, t.type, t.id FROM reference_index x "
-                "INDEXED BY reference_target "
-                "JOIN resource_version t ON t.tenant = x.tenant AND t.type = x.type AND t.id = x.id "
-                "AND t.is_current = 1 AND t.deleted = 0 "
-                "WHERE x.tenant = ?1 AND (?2 = '' OR x.type = ?2) AND (?3 = '' OR x.param = ?3) "
-                "AND x.target_type = ?4 AND x.target_id = ?5",
-                "revinclude");
-  if (!prepared.ok()) return prepared.take_status();
-  Stmt& s = *prepared;
+  // One source type and parameter: a range of the table's key; otherwise everything
+  // referring to f (reference_target), of the tenant.
+  if (!param.empty() && !any_source) {
+    EHR_ASSIGN_OR_RETURN(std::vector<int64_t> keys, ParamKeys({inc.source_type}, param));
+    EHR_ASSIGN_OR_RETURN(Stmt s, c_.Prepare("SELECT t.seq, t.type, t.id FROM reference_index x "
+                                            "JOIN resource_version t ON t.seq = x.seq "
+                                            "WHERE x.pk = ?1 AND x.target_type = ?2 AND x.target_id = ?3",
+                                            "revinclude"));
+    s.BindInt(1, keys.empty() ? 0 : keys[0]).BindText(2, f.match.type).BindText(3, f.match.id);
+    return s;
+  }
+  EHR_ASSIGN_OR_RETURN(Stmt s, c_.Prepare("SELECT t.seq, t.type, t.id FROM reference_index x "
+                                          "INDEXED BY reference_target "
+                                          "JOIN search_param p ON p.pk = x.pk "
+                                          "JOIN resource_version t ON t.seq = x.seq "
+                                          "WHERE x.target_id = ?3 AND x.target_type = ?2 AND p.tenant = ?1 "
+                                          "AND (?4 = '' OR p.type = ?4) AND (?5 = '' OR p.param = ?5)",
+                                          "revinclude"));
   // Never a default std::string_view: its null data would bind NULL, not ''.
-  s.BindText(1, q_.tenant).BindText(2, any_source ? std::string_view("") : std::string_view(inc.source_type));
-  s.BindText(3, param).BindText(4, f.type).BindText(5, f.id);
-  return prepared;
+  s.BindText(1, q_.tenant).BindText(2, f.match.type).BindText(3, f.match.id);
+  s.BindText(4, any_source ? std::string_view("") : std::string_view(inc.source_type)).BindText(5, param);
+  return s;
 }
 
 Status SqlSearch::Includes(const std::vector<Row>& matches, std::vector<Row>& included) {
-  std::unordered_set<std::string> seen;
-  auto key = [](const SearchMatch& m) { return m.type + '/' + m.id; };
-  std::vector<SearchMatch> frontier;
+  std::unordered_set<int64_t> seen;
+  std::vector<Row> frontier;
   for (const Row& m : matches) {
-    seen.insert(key(m.match));
-    frontier.push_back(m.match);
+    seen.insert(m.seq);
+    frontier.push_back(m);
   }
   for (int round = 0; round < kMaxIncludeDepth && !frontier.empty(); ++round) {
-    std::vector<SearchMatch> next;
+    std::vector<Row> next;
     for (const Include& inc : q_.includes) {
       if (round > 0 && !inc.iterate) continue;
       const bool any_source = inc.source_type.empty() || inc.source_type == "*";
       const std::string param = inc.wildcard || inc.param == "*" ? std::string() : inc.param;
-      for (const SearchMatch& f : frontier) {
-        if (!inc.reverse && !any_source && f.type != inc.source_type) continue;
-        if (inc.reverse && !inc.target_type.empty() && f.type != inc.target_type) continue;
+      for (const Row& f : frontier) {
+        if (!inc.reverse && !any_source && f.match.type != inc.source_type) continue;
+        if (inc.reverse && !inc.target_type.empty() && f.match.type != inc.target_type) continue;
         EHR_ASSIGN_OR_RETURN(Stmt stmt, IncludeStatement(inc, f, param, any_source));
         while (true) {
           EHR_ASSIGN_OR_RETURN(bool row, stmt.Step());
           if (!row) break;
           Row found = ReadIncluded(stmt);
-          if (!seen.insert(key(found.match)).second) continue;
+          if (!seen.insert(found.seq).second) continue;
           if (included.size() == kMaxIncluded) {
             return Invalid("the page includes more than " + std::to_string(kMaxIncluded) +
                            " resources; use a smaller _count or fewer _include/_revinclude");
           }
-          next.push_back(found.match);
+          next.push_back(found);
           included.push_back(std::move(found));
         }
       }

@@ -714,6 +714,47 @@ TEST_F(SearchSqlTest, TenantsAreIsolated) {
   EXPECT_EQ(via_store->matches[0].body, R"({"id":"p"})");
 }
 
+TEST_F(SearchSqlTest, CompartmentMembershipThroughItsLinks) {
+  Put("Patient", "p", Strings("name", {"peter"}));
+  Put("Patient", "q", Strings("name", {"quinn"}));
+  Put("Patient", "p", Strings("name", {"peter"}), "u");  // the same id in another tenant
+  auto refs = [](std::vector<std::pair<std::string, std::string>> to) {
+    IndexRows rows;
+    for (auto& [param, target] : to) rows.references.push_back({param, "Patient", target, ""});
+    return rows;
+  };
+  Put("Observation", "o1", refs({{"subject", "p"}, {"performer", "q"}}));
+  Put("Observation", "o2", refs({{"performer", "p"}}));  // performer is a link too
+  Put("Observation", "o3", refs({{"focus", "p"}}));      // focus is not
+  Put("Encounter", "e1", refs({{"patient", "p"}}));
+  Put("Encounter", "e2", refs({{"patient", "q"}}));
+  Put("Observation", "o4", refs({{"subject", "p"}}), "u");
+  CompartmentFilter p{"Patient", "p",
+                      {{"Observation", "subject"}, {"Observation", "performer"}, {"Encounter", "patient"},
+                       {"Patient", "link"}}};
+  auto in = [&](std::vector<std::string> types, const CompartmentFilter& f, std::vector<Clause> clauses = {},
+                const std::string& tenant = "t") {
+    SearchQuery q = Query(std::move(types), std::move(clauses), tenant);
+    q.compartment = f;
+    return Find(q, true);
+  };
+  EXPECT_EQ(in({"Observation"}, p), (V{"Observation/o1", "Observation/o2"}));
+  EXPECT_EQ(in({"Encounter"}, p), (V{"Encounter/e1"}));
+  // Every type (`/Patient/p/*`, $everything): the patient itself belongs.
+  EXPECT_EQ(in({}, p), (V{"Encounter/e1", "Observation/o1", "Observation/o2", "Patient/p"}));
+  EXPECT_EQ(in({"Patient", "Encounter"}, p), (V{"Encounter/e1", "Patient/p"}));
+  EXPECT_EQ(in({"Observation"}, p, {Ids({"o2"})}), (V{"Observation/o2"})) << "AND-ed with the clauses";
+  EXPECT_EQ(in({}, p, {}, "u"), (V{"Observation/o4", "Patient/p"})) << "another tenant's compartment";
+  CompartmentFilter nobody = p;
+  nobody.id = "z";
+  EXPECT_EQ(in({}, nobody), V{});
+  EXPECT_EQ(in({"Condition"}, p), V{}) << "no link for the type";
+  // Total agrees with the page.
+  SearchQuery q = Query({}, {}, "t");
+  q.compartment = p;
+  EXPECT_EQ(Run(q)->total, 4);
+}
+
 TEST_F(SearchSqlTest, DeletedAndSupersededVersionsNeverMatch) {
   Put("Patient", "a", Strings("name", {"old"}));
   Put("Patient", "a", Strings("name", {"new"}));
@@ -740,7 +781,10 @@ TEST_F(SearchSqlTest, DeletedAndSupersededVersionsNeverMatch) {
   // Every index table lost b's rows.
   for (const char* table : {"string_index", "token_index", "date_index", "number_index", "quantity_index",
                             "reference_index", "uri_index"}) {
-    EXPECT_EQ(*conn_->QueryText(std::string("SELECT count(*) FROM ") + table + " WHERE id = 'b'", "test"), "0")
+    EXPECT_EQ(*conn_->QueryText(std::string("SELECT count(*) FROM ") + table +
+                                    " x JOIN resource_version r ON r.seq = x.seq WHERE r.id = 'b'",
+                                "test"),
+              "0")
         << table;
   }
   Put("Patient", "b", Strings("name", {"back"}));
@@ -795,6 +839,22 @@ TEST_F(SearchSqlTest, MainQueriesUseIndexes) {
       v.index.references.push_back({"organization", "Organization", "o" + std::to_string(i % 3), ""});
       EHR_RETURN_IF_ERROR(txn.Put(v));
     }
+    // One resource of each other type queried below, so that its parameters have keys.
+    NewVersion o = store::testing::Version("t", "Observation", "o", 1, "{}", clock_.Now());
+    o.index.dates.push_back({"date", Day(10), Day(11) - 1});
+    o.index.references.push_back({"subject", "Patient", "p7", ""});
+    o.index.quantities.push_back({"value-quantity", 5, "http://unitsofmeasure.org", "mg", "mg", 0.005, "g"});
+    EHR_RETURN_IF_ERROR(txn.Put(o));
+    NewVersion r = store::testing::Version("t", "RiskAssessment", "r", 1, "{}", clock_.Now());
+    r.index.numbers.push_back({"probability", 1});
+    EHR_RETURN_IF_ERROR(txn.Put(r));
+    NewVersion vs = store::testing::Version("t", "ValueSet", "v", 1, "{}", clock_.Now());
+    vs.index.uris.push_back({"url", "http://a/b"});
+    EHR_RETURN_IF_ERROR(txn.Put(vs));
+    NewVersion qr = store::testing::Version("t", "QuestionnaireResponse", "q", 1, "{}", clock_.Now());
+    qr.index.references.push_back({"questionnaire", "", "", "http://a/Questionnaire/q"});
+    EHR_RETURN_IF_ERROR(txn.Put(qr));
+    EHR_RETURN_IF_ERROR(txn.Put(store::testing::Version("t", "Organization", "o1", 1, "{}", clock_.Now())));
     return Status::Ok();
   });
   ASSERT_TRUE(st.ok()) << st.message();
@@ -806,15 +866,16 @@ TEST_F(SearchSqlTest, MainQueriesUseIndexes) {
     EXPECT_EQ(plan.find("SCAN r"), std::string::npos) << plan;
     std::cout << "--\n" << plan;
   };
-  const std::string by_id =
-      "SEARCH r USING COVERING INDEX resource_live_id (tenant=? AND type=? AND deleted=? AND is_current=? AND id=?)";
+  // A selective set drives: its versions are looked up by rowid, page and total alike.
+  const std::string by_seq = "SEARCH r USING INTEGER PRIMARY KEY (rowid=?)";
   expect_plan(Query({"Patient"}, {Str("name", "n1")}),
-              {by_id, "string_lookup (tenant=? AND type=? AND param=? AND normalized>? AND normalized<?)"});
+              {by_seq, "SEARCH x1 USING PRIMARY KEY (pk=? AND normalized>? AND normalized<?)",
+               "-- total\n" + by_seq});
   expect_plan(Query({"Patient"}, {Tok("identifier", {{"urn:mrn", "7"}})}),
-              {by_id, "token_lookup (tenant=? AND type=? AND param=? AND code=? AND system=?)"});
+              {by_seq, "USING PRIMARY KEY (pk=? AND code=? AND system=?)"});
   // The selective clause drives, the other is probed; the count does the same.
   expect_plan(Query({"Patient"}, {Code("active", "true"), Code("identifier", "7")}),
-              {by_id, "token_lookup (tenant=? AND type=? AND param=? AND code=?)"});
+              {by_seq, "USING PRIMARY KEY (pk=? AND code=?)"});
   // Nothing selective: walk newest first and stop after a page.
   expect_plan(
       Query({"Patient"}, {Code("active", "true")}),
@@ -827,41 +888,41 @@ TEST_F(SearchSqlTest, MainQueriesUseIndexes) {
   EXPECT_EQ(PlanText(by_updated).find("TEMP B-TREE"), std::string::npos) << "the index has the order";
   SearchQuery sorted = Query({"Patient"}, {Str("name", "n1")});
   sorted.sort = {{"name", ParamKind::kString, false}};
-  expect_plan(sorted,
-              {by_id, "string_lookup", "SEARCH s USING PRIMARY KEY (tenant=? AND type=? AND id=? AND param=?)"});
+  expect_plan(sorted, {by_seq, "SEARCH s USING COVERING INDEX string_seq (seq=? AND pk=?)"});
   expect_plan(Query({"Observation"}, {Chain("subject", "Patient", Code("identifier", "7"))}),
-              {"token_lookup", "reference_lookup (tenant=? AND type=? AND param=? AND target_type=? AND target_id=?)"});
+              {"USING PRIMARY KEY (pk=? AND code=?)", "SEARCH t USING INTEGER PRIMARY KEY (rowid=?)",
+               "reference_target (target_id=? AND target_type=? AND pk=?)"});
   expect_plan(Query({"Organization"}, {Has("Patient", "organization", Code("identifier", "7"))}),
-              {"token_lookup", "SEARCH x3 USING PRIMARY KEY (tenant=? AND type=? AND id=?"});
-  expect_plan(Query({}, {Code("identifier", "7")}), {by_id});
-  // The other kinds: each value is one index range.
+              {"USING PRIMARY KEY (pk=? AND code=?)", "USING COVERING INDEX reference_seq (seq=? AND pk=? AND target_type=?)",
+               "resource_live_id (tenant=? AND type=? AND deleted=? AND is_current=? AND id=?)"});
+  expect_plan(Query({}, {Code("identifier", "7")}), {by_seq});
+  // The other kinds: each value is one range of the table's key or of its second index.
   expect_plan(Query({"Observation"}, {Date("date", Prefix::kGe, Day(10), Day(11) - 1)}),
-              {"date_high (tenant=? AND type=? AND param=? AND high>?)"});
+              {"date_high (pk=? AND high>?)"});
   expect_plan(Query({"Observation"}, {Date("date", Prefix::kLt, Day(10), Day(11) - 1)}),
-              {"date_low (tenant=? AND type=? AND param=? AND low<?)"});
+              {"PRIMARY KEY (pk=? AND low<?)"});
   expect_plan(Query({"Observation"}, {Date("date", Prefix::kEq, Day(10), Day(11) - 1)}),
-              {"date_low (tenant=? AND type=? AND param=? AND low>? AND low<?)"});
+              {"PRIMARY KEY (pk=? AND low>? AND low<?)"});
   expect_plan(Query({"Observation"}, {Date("date", Prefix::kLe, Day(10), Day(11) - 1)}),
-              {"date_low (tenant=? AND type=? AND param=? AND low<?)"});
+              {"PRIMARY KEY (pk=? AND low<?)"});
   expect_plan(Query({"Observation"}, {Date("date", Prefix::kAp, Day(10), Day(11) - 1)}),
-              {"date_high (tenant=? AND type=? AND param=? AND high>?)"});
+              {"date_high (pk=? AND high>?)"});
   expect_plan(Query({"RiskAssessment"}, {Num("probability", Prefix::kGt, 1, 0.5, 1.5)}),
-              {"number_lookup (tenant=? AND type=? AND param=? AND value>?)"});
+              {"PRIMARY KEY (pk=? AND value>?)"});
   Clause qty = Make("value-quantity", ParamKind::kQuantity);
   QuantityValue mg = Qty(Prefix::kEq, 5, 4.5, 5.5, "http://unitsofmeasure.org", "mg");
   qty.values.push_back(mg);
   expect_plan(Query({"Observation"}, {qty}),
-              {"quantity_coded (tenant=? AND type=? AND param=? AND system=? AND code=? AND value>? AND value<?)"});
+              {"quantity_coded (pk=? AND system=? AND code=? AND value>? AND value<?)"});
   mg.canonical_unit = "g";
   qty.values = {mg};
   expect_plan(Query({"Observation"}, {qty}),
-              {"quantity_canonical (tenant=? AND type=? AND param=? AND canonical_unit=? AND canonical_value>? AND "
-               "canonical_value<?)"});
+              {"PRIMARY KEY (pk=? AND canonical_unit=? AND canonical_value>? AND canonical_value<?)"});
   expect_plan(Query({"ValueSet"}, {UriIs("url", "http://a/", Modifier::kBelow)}),
-              {"uri_lookup (tenant=? AND type=? AND param=? AND uri>? AND uri<?)"});
+              {"PRIMARY KEY (pk=? AND uri>? AND uri<?)"});
   Clause canonical = Make("questionnaire", ParamKind::kReference);
   canonical.values.push_back(ReferenceValue{"", "", "http://a/Questionnaire/q"});
-  expect_plan(Query({"QuestionnaireResponse"}, {canonical}), {"reference_url (tenant=? AND type=? AND param=? AND url=?)"});
+  expect_plan(Query({"QuestionnaireResponse"}, {canonical}), {"reference_url (pk=? AND url=?)"});
   Clause lu = Make("_lastUpdated", ParamKind::kLastUpdated);
   lu.values.push_back(DateValue{Prefix::kGt, Day(10), Day(11) - 1});
   expect_plan(Query({"Patient"}, {lu}), {"resource_live_seq", "-- total\nSEARCH r USING COVERING INDEX resource_live_updated"});
@@ -874,15 +935,39 @@ TEST_F(SearchSqlTest, MainQueriesUseIndexes) {
   EXPECT_EQ(page->matches[0].id, "p" + std::to_string(n - 1));
 }
 
-TEST(SearchSqlMigration, TokenRowsOfVersionOneAreKept) {
+TEST(SearchSqlMigration, IndexRowsOfEarlierVersionsAreKept) {
   TempDir dir;
   auto conn = Connection::Open(dir.File("ehr.db"), OpenMode::kReadWriteCreate);
   ASSERT_TRUE(conn.ok());
   ASSERT_TRUE(Migrate(**conn, Migrations().first(1), 0).ok());
-  ASSERT_TRUE(
-      (*conn)->ExecScript("INSERT INTO token_index VALUES ('t', 'Patient', 'p', 'identifier', 's', '1')", "test").ok());
+  const char* v1 =
+      "INSERT INTO resource_version (tenant, type, id, version, last_updated, deleted, method, body, is_current) "
+      "VALUES ('t', 'Patient', 'p', 1, 0, 0, 'POST', '{}', 0), ('t', 'Patient', 'p', 2, 0, 0, 'PUT', '{}', 1), "
+      "('u', 'Patient', 'p', 1, 0, 0, 'POST', '{}', 1);"
+      "INSERT INTO token_index VALUES ('t', 'Patient', 'p', 'identifier', 's', '1'), "
+      "('u', 'Patient', 'p', 'identifier', 's', '2');";
+  ASSERT_TRUE((*conn)->ExecScript(v1, "test").ok());
+  ASSERT_TRUE(Migrate(**conn, Migrations().first(2), 0).ok());
+  const char* v2 =
+      "INSERT INTO reference_index VALUES ('t', 'Patient', 'p', 'general-practitioner', 'Practitioner', 'd', ''); "
+      "INSERT INTO date_index VALUES ('u', 'Patient', 'p', 'birthdate', 10, 20);";
+  ASSERT_TRUE((*conn)->ExecScript(v2, "test").ok());
   ASSERT_TRUE(Migrate(**conn, Migrations(), 0).ok());
-  EXPECT_EQ(*(*conn)->QueryText("SELECT system || '|' || code || '|' || text FROM token_index", "test"), "s|1|");
+  // Each row now names the current version (seq 2 for t's p, 3 for u's) and its tenant's
+  // parameter key.
+  EXPECT_EQ(*(*conn)->QueryText("SELECT group_concat(p.tenant || ':' || x.seq || ':' || x.system || '|' || x.code "
+                                "|| '|' || x.text, ' ') FROM (SELECT * FROM token_index ORDER BY seq) x "
+                                "JOIN search_param p ON p.pk = x.pk AND p.param = 'identifier'",
+                                "test"),
+            "t:2:s|1| u:3:s|2|");
+  EXPECT_EQ(*(*conn)->QueryText("SELECT p.tenant || ':' || x.seq || ':' || x.target_type || '/' || x.target_id "
+                                "FROM reference_index x JOIN search_param p ON p.pk = x.pk",
+                                "test"),
+            "t:2:Practitioner/d");
+  EXPECT_EQ(*(*conn)->QueryText("SELECT p.tenant || ':' || x.seq || ':' || x.low || '-' || x.high "
+                                "FROM date_index x JOIN search_param p ON p.pk = x.pk",
+                                "test"),
+            "u:3:10-20");
 }
 
 }  // namespace
