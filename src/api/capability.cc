@@ -106,12 +106,24 @@ net::Response FhirService::Impl::Capabilities(const RequestContext& ctx) {
     }
     r.Set("searchParam", json::Value(std::move(params)));
     if (!includes.empty()) r.Set("searchInclude", json::Value(std::move(includes)));
+    if (type == "Patient") {
+      json::Value everything = json::Value::MakeObject();
+      everything.Set("name", json::Value("everything"));
+      everything.Set("definition", json::Value("http://hl7.org/fhir/OperationDefinition/Patient-everything"));
+      json::Array operations;
+      operations.push_back(std::move(everything));
+      r.Set("operation", json::Value(std::move(operations)));
+    }
     resources.push_back(std::move(r));
   }
   rest.Set("resource", json::Value(std::move(resources)));
   json::Array system;
   for (const char* code : {"transaction", "batch", "history-system", "search-system"}) system.push_back(Code(code));
   rest.Set("interaction", json::Value(std::move(system)));
+  // Compartment search: /Patient/{id}/{type} and /Patient/{id}/*.
+  json::Array compartments;
+  compartments.emplace_back("http://hl7.org/fhir/CompartmentDefinition/patient");
+  rest.Set("compartment", json::Value(std::move(compartments)));
   json::Array rests;
   rests.push_back(std::move(rest));
   cs.Set("rest", json::Value(std::move(rests)));

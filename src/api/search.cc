@@ -54,18 +54,28 @@ net::Response FhirService::Impl::Search(const net::Request& req, const RequestCo
   if (Status st = Authorize(ctx, p.type.empty() ? "search-system" : "search-type", p.type, ""); !st.ok()) {
     return ErrorResponse(st, ctx);
   }
+  Result<search::ParsedSearch> parsed = search::ParseSearch(p.type, query, SearchParseOptions(req));
+  if (!parsed.ok()) return ErrorResponse(parsed.status(), ctx);
+  return SearchResponse(ctx, *parsed, ctx.base_url + (p.type.empty() ? "" : "/" + p.type), query);
+}
+
+search::ParseOptions FhirService::Impl::SearchParseOptions(const net::Request& req) const {
   search::ParseOptions parse_options;
   parse_options.strict = PrefersStrict(req);
   parse_options.default_count = options.default_page_size;
   parse_options.max_count = options.max_page_size;
-  Result<search::ParsedSearch> parsed = search::ParseSearch(p.type, query, parse_options);
-  if (!parsed.ok()) return ErrorResponse(parsed.status(), ctx);
-  store::SearchQuery& q = parsed->query;
+  return parse_options;
+}
+
+net::Response FhirService::Impl::SearchResponse(const RequestContext& ctx, search::ParsedSearch& parsed,
+                                                const std::string& link_base, std::string_view query,
+                                                const std::function<bool(const store::SearchMatch&)>& keep_included) {
+  store::SearchQuery& q = parsed.query;
   q.tenant = ctx.principal.tenant;
   Result<store::SearchPage> page = store.Search(q);
   if (!page.ok()) return ErrorResponse(page.status(), ctx);
 
-  const std::string self = ctx.base_url + (p.type.empty() ? "" : "/" + p.type) + "?" + LinkQuery(query);
+  const std::string self = link_base + "?" + LinkQuery(query);
   std::string out = R"({"resourceType":"Bundle","type":"searchset")";
   if (page->total) out += R"(,"total":)" + std::to_string(*page->total);
   out += R"(,"link":[)";
@@ -78,15 +88,17 @@ net::Response FhirService::Impl::Search(const net::Request& req, const RequestCo
     if (!first_entry) out += ',';
     first_entry = false;
     store::VersionRecord rec = RecordOf(std::move(m));
-    rec.body = fhir::SubsetJson(std::move(rec.body), parsed->subset);
+    rec.body = fhir::SubsetJson(std::move(rec.body), parsed.subset);
     AppendEntry(out, ctx, rec, false, mode);
   };
   for (store::SearchMatch& m : page->matches) append(std::move(m), "match");
-  for (store::SearchMatch& m : page->included) append(std::move(m), "include");
-  if (!parsed->warnings.empty()) {
+  for (store::SearchMatch& m : page->included) {
+    if (!keep_included || keep_included(m)) append(std::move(m), "include");
+  }
+  if (!parsed.warnings.empty()) {
     if (!first_entry) out += ',';
     out += R"({"resource":)";
-    out += json::Write(OutcomeOf(Status(Code::kOk, parsed->warnings)));
+    out += json::Write(OutcomeOf(Status(Code::kOk, parsed.warnings)));
     out += R"(,"search":{"mode":"outcome"}})";
   }
   out += "]}";

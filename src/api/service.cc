@@ -102,6 +102,10 @@ Result<FhirPath> ParseFhirPath(std::string_view path) {
     p.operation = segs[2];
     return p;
   }
+  if (segs.size() == 3 && segs[2][0] != '_') {
+    p.compartment = segs[2];
+    return p;
+  }
   return Status::NotFound("No such FHIR endpoint");
 }
 
@@ -180,6 +184,10 @@ bool FhirService::RunsOnIoThread(const net::Request& request) {
   // instead of 19.4k reads/s on 2 cores). Searches, history and the rest stay on workers.
   std::string_view path(request.path);
   if (path.rfind("/fhir/", 0) != 0) return false;
+  // Cutting a resource to a summary or to elements parses and rewrites it: a worker's job.
+  if (request.query.find("_summary") != std::string::npos || request.query.find("_elements") != std::string::npos) {
+    return false;
+  }
   path.remove_prefix(6);
   int segments = 0;
   bool history = false;
@@ -289,6 +297,7 @@ net::Response FhirService::Impl::Route(net::Request& req, RequestContext& ctx) {
     route += "/{type}";
     if (p.search) route += "/_search";
     if (!p.id.empty()) route += "/{id}";
+    if (!p.compartment.empty()) route += "/{compartment}";
     if (p.history) route += "/_history";
     if (!p.version.empty()) route += "/{vid}";
   } else if (p.history) {
@@ -301,9 +310,6 @@ net::Response FhirService::Impl::Route(net::Request& req, RequestContext& ctx) {
     return r;
   };
   if (Status st = Negotiate(req, format); !st.ok()) return finish(ErrorResponse(st, ctx));
-  if (!p.operation.empty()) {
-    return finish(ErrorResponse(Status::NotSupported(Code::kInvalid, "Operation " + p.operation + " is not supported yet"), ctx));
-  }
   if (!p.type.empty() && !fhir::IsResourceType(p.type)) {
     return finish(ErrorResponse(Status::NotFound("Unknown resource type '" + p.type + "'"), ctx));
   }
@@ -316,6 +322,11 @@ net::Response FhirService::Impl::Route(net::Request& req, RequestContext& ctx) {
         Status::NotSupported(Code::kMethodNotAllowed, "Method " + m + " is not allowed on this endpoint"), ctx));
   };
 
+  if (p.operation == "$everything" && p.type == "Patient") return get ? finish(Everything(req, ctx, p)) : not_allowed();
+  if (!p.operation.empty()) {
+    return finish(ErrorResponse(Status::NotSupported(Code::kInvalid, "Operation " + p.operation + " is not supported yet"), ctx));
+  }
+  if (!p.compartment.empty()) return get ? finish(CompartmentSearch(req, ctx, p)) : not_allowed();
   if (p.metadata) return get ? finish(Capabilities(ctx)) : not_allowed();
   if (p.type.empty()) {
     if (p.history) return get ? finish(History(req, ctx, p)) : not_allowed();

@@ -2,6 +2,7 @@
 // concept (routing, reads, writes, bundles, capability statement).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "api/outcome.h"
 #include "api/service.h"
 #include "net/http.h"
+#include "search/query_parser.h"
 
 namespace ehr::api {
 
@@ -22,7 +24,8 @@ struct FhirPath {
   bool history = false;
   std::string version;
   bool search = false;     // Type/_search
-  std::string operation;   // "$everything" etc. (not supported yet)
+  std::string operation;   // "$everything" etc.
+  std::string compartment;  // /Patient/{id}/{compartment}: a resource type or "*"
   bool metadata = false;
 };
 
@@ -49,8 +52,21 @@ struct FhirService::Impl {
   net::Response Read(const net::Request& req, const RequestContext& ctx, const FhirPath& p);
   net::Response VRead(const net::Request& req, const RequestContext& ctx, const FhirPath& p);
   net::Response History(const net::Request& req, const RequestContext& ctx, const FhirPath& p);
+  // search.cc
   net::Response Search(const net::Request& req, const RequestContext& ctx, const FhirPath& p,
                        std::string_view query);
+  search::ParseOptions SearchParseOptions(const net::Request& req) const;
+  // Runs a parsed search for the caller's tenant and answers the searchset Bundle; links
+  // are `link_base?query` (without _cursor) plus the cursor. `keep_included`, when given,
+  // decides which included resources are returned.
+  net::Response SearchResponse(const RequestContext& ctx, search::ParsedSearch& parsed, const std::string& link_base,
+                               std::string_view query,
+                               const std::function<bool(const store::SearchMatch&)>& keep_included = nullptr);
+
+  // compartment.cc: /Patient/{id}/{type} and /Patient/{id}/*; Patient/{id}/$everything and
+  // Patient/$everything.
+  net::Response CompartmentSearch(const net::Request& req, const RequestContext& ctx, const FhirPath& p);
+  net::Response Everything(const net::Request& req, const RequestContext& ctx, const FhirPath& p);
 
   // rest_write.cc
   net::Response Create(net::Request& req, const RequestContext& ctx, const FhirPath& p);

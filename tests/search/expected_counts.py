@@ -79,6 +79,59 @@ def synthea_id(patient):
     return None
 
 
+def references(value):
+    """Every Reference.reference string anywhere in a resource."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k == "reference" and isinstance(v, str):
+                yield v
+            else:
+                yield from references(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from references(v)
+
+
+def patient_compartment_types(definitions):
+    """Resource types of the R4 patient CompartmentDefinition with at least one link, and Patient."""
+    with open(os.path.join(definitions, "compartmentdefinition-patient.json")) as fh:
+        d = json.load(fh)
+    return {r["code"] for r in d["resource"] if r.get("param")} | {"Patient"}
+
+
+def resolver(resources):
+    """Finds the target of a Synthea reference: urn:uuid:<id> or Type?identifier=system|value."""
+    by_id = {r["id"]: r for _, r in resources if "id" in r}
+    by_ident = {}
+    for _, r in resources:
+        for ident in r.get("identifier", []):
+            by_ident[(r["resourceType"], ident.get("system", "") + "|" + ident.get("value", ""))] = r
+
+    def resolve(ref):
+        if ref.startswith("urn:uuid:"):
+            return by_id.get(ref[len("urn:uuid:"):])
+        if "?identifier=" in ref:
+            t, ident = ref.split("?identifier=", 1)
+            return by_ident.get((t, ident))
+        return None
+    return resolve
+
+
+def everything(subject, subject_resources, compartment_types, resolve):
+    """Patient/$everything of one patient: the compartment (its types' resources that refer to
+    the patient, and the patient) and the resources they refer to whose type is in no
+    patient's compartment."""
+    ref = "urn:uuid:" + subject["id"]
+    members = [r for r in subject_resources if r["resourceType"] in compartment_types
+               and (r is subject or ref in set(references(r)))]
+    included = {}
+    for r in members:
+        for target in map(resolve, references(r)):
+            if target is not None and target["resourceType"] not in compartment_types:
+                included[target["resourceType"] + "/" + target["id"]] = target
+    return members, included
+
+
 def main():
     files, resources = load(sys.argv[1])
     patients = of_type(resources, "Patient")
@@ -92,6 +145,11 @@ def main():
     family = subject["name"][0]["family"]
     bmi = ("http://loinc.org", "39156-5")
     height = ("http://loinc.org", "8302-2")
+
+    definitions = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "node_modules",
+                               "@medplum", "definitions", "dist", "fhir", "r4")
+    compartment_types = patient_compartment_types(definitions)
+    members, everything_included = everything(subject, subject_resources, compartment_types, resolver(resources))
 
     queries = [
         ("Patient?gender=female", [p for p in patients if p.get("gender") == "female"]),
@@ -160,6 +218,17 @@ def main():
             "included": len(subject_obs),
         },
         "sorted_birthdates": sorted(p["birthDate"] for p in patients),
+        # Compartment search and $everything of the followed patient (found by identifier).
+        "compartment": {
+            "identifier": subject_ident,
+            "all": len(members),
+            "types": {t: len([r for r in members if r["resourceType"] == t])
+                      for t in ("Observation", "Encounter", "Patient", "Claim")},
+            "included": len(everything_included),
+            "included_types": sorted({k.split("/")[0] for k in everything_included}),
+            # Patient/$everything: every resource of a compartment type, whoever's.
+            "type_level": len([r for _, r in resources if r["resourceType"] in compartment_types]),
+        },
     }
     json.dump(out, sys.stdout, indent=1)
     sys.stdout.write("\n")

@@ -148,6 +148,68 @@ TEST_F(SearchSynthea, IncludesAndRevIncludes) {
   }
 }
 
+TEST_F(SearchSynthea, PatientCompartmentAndEverything) {
+  const json::Value& spec = *expected_->Find("compartment");
+  HttpClient client = server_->Client();
+  HttpResult found = client.Get("/fhir/Patient?identifier=" + PercentEncode(std::string(spec.GetString("identifier"))));
+  ASSERT_EQ(found.status, 200) << found.body;
+  const std::string id(ParseBody(found.body).Find("entry")->as_array()[0].Find("resource")->GetString("id"));
+  const int64_t all = *spec.Find("all")->as_int64();
+
+  Walked star = Walk("Patient/" + id + "/*", 500);
+  EXPECT_EQ(static_cast<int64_t>(star.matches.size()), all);
+  EXPECT_EQ(star.duplicates, 0);
+  EXPECT_EQ(star.total, all);
+  for (const auto& [type, count] : spec.Find("types")->as_object()) {
+    Walked w = Walk("Patient/" + id + "/" + type, 100);
+    EXPECT_EQ(static_cast<int64_t>(w.matches.size()), *count.as_int64()) << type;
+    EXPECT_EQ(w.total, *count.as_int64()) << type;
+  }
+  // Search parameters apply within the compartment.
+  Walked encounters = Walk("Patient/" + id + "/Encounter?class=AMB,EMER,IMP", 100);
+  EXPECT_LE(encounters.matches.size(), 30u);
+  EXPECT_GT(encounters.matches.size(), 0u);
+
+  // The chart: every compartment resource once over the pages, and the resources they refer
+  // to that belong to no patient (practitioners, organizations, ...).
+  Walked chart = Walk("Patient/" + id + "/$everything", 250);
+  EXPECT_EQ(static_cast<int64_t>(chart.matches.size()), all);
+  EXPECT_EQ(chart.duplicates, 0);
+  EXPECT_EQ(chart.pages, (all + 249) / 250);
+  std::set<std::string> included, included_types;
+  for (const json::Value& r : chart.included) {
+    included.insert(std::string(r.GetString("resourceType")) + "/" + std::string(r.GetString("id")));
+    included_types.insert(std::string(r.GetString("resourceType")));
+  }
+  EXPECT_EQ(static_cast<int64_t>(included.size()), *spec.Find("included")->as_int64());
+  std::set<std::string> want_types;
+  for (const json::Value& t : spec.Find("included_types")->as_array()) want_types.insert(t.as_string());
+  EXPECT_EQ(included_types, want_types);
+  // _type narrows the matches and the included resources alike.
+  Walked typed = Walk("Patient/" + id + "/$everything?_type=Encounter,Practitioner", 1000);
+  EXPECT_EQ(static_cast<int64_t>(typed.matches.size()), *spec.Find("types")->Find("Encounter")->as_int64());
+  for (const json::Value& r : typed.included) EXPECT_EQ(r.GetString("resourceType"), "Practitioner");
+  EXPECT_FALSE(typed.included.empty());
+  // _since: nothing changed after now.
+  Walked since = Walk("Patient/" + id + "/$everything?_since=2999-01-01T00:00:00Z", 100);
+  EXPECT_TRUE(since.matches.empty());
+
+  // Type level: every patient's chart.
+  HttpResult type_level = client.Get("/fhir/Patient/$everything?_count=1");
+  ASSERT_EQ(type_level.status, 200) << type_level.body;
+  EXPECT_EQ(ParseBody(type_level.body).Find("total")->as_int64(), *spec.Find("type_level")->as_int64());
+
+  // Errors: a patient that does not exist, a type never in the compartment, bad values.
+  EXPECT_EQ(client.Get("/fhir/Patient/nosuch/$everything").status, 404);
+  EXPECT_EQ(client.Get("/fhir/Patient/" + id + "/Organization").status, 400);
+  EXPECT_EQ(client.Get("/fhir/Patient/" + id + "/NoSuchType").status, 404);
+  EXPECT_EQ(client.Get("/fhir/Encounter/x/Observation").status, 400);
+  EXPECT_EQ(client.Get("/fhir/Patient/" + id + "/$everything?_since=yesterday").status, 400);
+  EXPECT_EQ(client.Get("/fhir/Patient/" + id + "/$everything?nosuch=1").status, 400);
+  EXPECT_EQ(client.Get("/fhir/Patient/" + id + "/Observation?code:nosuchmodifier=1").status, 400);
+  EXPECT_EQ(client.Send("POST", "/fhir/Patient/" + id + "/Observation", "{}", kFhirJson).status, 405);
+}
+
 TEST_F(SearchSynthea, MalformedSearchesAreClearErrors) {
   HttpClient client = server_->Client();
   struct Case {

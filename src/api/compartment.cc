@@ -1,0 +1,144 @@
+// The patient compartment: compartment search (GET /fhir/Patient/{id}/{type} and
+// /fhir/Patient/{id}/*) and the chart (GET /fhir/Patient/{id}/$everything, and
+// /fhir/Patient/$everything for every patient). Membership follows the R4 patient
+// CompartmentDefinition (fhir::PatientCompartmentParams): a resource is in Patient/123's
+// compartment when one of its type's compartment parameters refers to Patient/123, and the
+// patient is in its own. Both are searches (store::SearchQuery::compartment) answered as
+// searchset Bundles with keyset paging.
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/service_impl.h"
+#include "core/log.h"
+#include "fhir/model/model.h"
+
+namespace ehr::api {
+namespace {
+
+constexpr std::string_view kPatient = "Patient";
+
+// (type, parameter) of every link of the patient compartment.
+const std::vector<std::pair<std::string, std::string>>& PatientLinks() {
+  static const auto* links = [] {
+    auto* out = new std::vector<std::pair<std::string, std::string>>();
+    for (std::string_view type : fhir::ResourceTypes()) {
+      for (std::string_view param : fhir::PatientCompartmentParams(type)) out->emplace_back(type, param);
+    }
+    return out;
+  }();
+  return *links;
+}
+
+// The types whose resources can be in a patient's compartment: the patient's own and every
+// type with a link.
+bool InPatientCompartment(std::string_view type) {
+  return type == kPatient || !fhir::PatientCompartmentParams(type).empty();
+}
+
+std::vector<std::string> PatientCompartmentTypes() {
+  std::vector<std::string> types;
+  for (std::string_view type : fhir::ResourceTypes()) {
+    if (InPatientCompartment(type)) types.emplace_back(type);
+  }
+  return types;
+}
+
+store::CompartmentFilter PatientCompartment(const std::string& id) {
+  return store::CompartmentFilter{std::string(kPatient), id, PatientLinks()};
+}
+
+Status NotPatientCompartment() {
+  return Status::NotSupported(Code::kInvalid, "Only the Patient compartment is supported");
+}
+
+}  // namespace
+
+net::Response FhirService::Impl::CompartmentSearch(const net::Request& req, const RequestContext& ctx,
+                                                   const FhirPath& p) {
+  if (p.type != kPatient) return ErrorResponse(NotPatientCompartment(), ctx);
+  const std::string type = p.compartment == "*" ? std::string() : p.compartment;
+  if (!type.empty()) {
+    if (!fhir::IsResourceType(type)) return ErrorResponse(Status::NotFound("Unknown resource type '" + type + "'"), ctx);
+    if (!InPatientCompartment(type)) {
+      return ErrorResponse(Status::Invalid("Resources of type " + type + " are never in a Patient compartment"), ctx);
+    }
+  }
+  if (Status st = Authorize(ctx, type.empty() ? "search-system" : "search-type", type, ""); !st.ok()) {
+    return ErrorResponse(st, ctx);
+  }
+  Result<search::ParsedSearch> parsed = search::ParseSearch(type, req.query, SearchParseOptions(req));
+  if (!parsed.ok()) return ErrorResponse(parsed.status(), ctx);
+  parsed->query.compartment = PatientCompartment(p.id);
+  return SearchResponse(ctx, *parsed, ctx.base_url + "/Patient/" + PercentEncode(p.id) + "/" + p.compartment,
+                        req.query);
+}
+
+// $everything's parameters (R4 patient-everything): _since (resources changed since),
+// _type (only these types), _count (page size), and paging; start and end (care dates) are
+// not supported. They become a system search, so that each value is checked as a search
+// parameter's is; the page's resources bring the resources they refer to that are in no
+// patient's compartment (practitioners, organizations, locations, medications...).
+net::Response FhirService::Impl::Everything(const net::Request& req, const RequestContext& ctx, const FhirPath& p) {
+  if (Status st = Authorize(ctx, "operation", std::string(kPatient), p.id); !st.ok()) return ErrorResponse(st, ctx);
+  if (!p.id.empty()) {
+    Result<std::optional<store::VersionRecord>> patient = store.ReadCurrent(ctx.principal.tenant, kPatient, p.id);
+    if (!patient.ok()) return ErrorResponse(patient.status(), ctx);
+    if (!patient->has_value() || (*patient)->deleted) {
+      return ErrorResponse(Status::NotFound("Patient/" + p.id + " is not known"), ctx);
+    }
+  }
+  const std::string base = ctx.base_url + "/Patient/" + (p.id.empty() ? "" : PercentEncode(p.id) + "/") + "$everything";
+  std::string query;
+  std::vector<Issue> ignored;
+  bool typed = false;
+  for (auto& [name, value] : net::ParseQuery(req.query)) {
+    std::string as;
+    if (name == "_since") {
+      as = "_lastUpdated=ge" + PercentEncode(value);
+    } else if (name == "_type") {
+      as = "_type=" + PercentEncode(value);
+      typed = true;
+    } else if (name == "_count" || name == "_cursor" || name == "_summary" || name == "_elements") {
+      as = name + "=" + PercentEncode(value);
+    } else if (name == "start" || name == "end") {
+      ignored.push_back(
+          Issue{"warning", "not-supported", "$everything: the parameter '" + name + "' is not supported; ignored", name});
+    } else if (name != "_format" && name != "_pretty") {
+      return ErrorResponse(Status::Invalid("$everything has no parameter '" + name + "'"), ctx);
+    }
+    if (!as.empty()) query += (query.empty() ? "" : "&") + as;
+  }
+  Result<search::ParsedSearch> parsed = search::ParseSearch("", query, SearchParseOptions(req));
+  if (!parsed.ok()) return ErrorResponse(parsed.status(), ctx);
+  store::SearchQuery& q = parsed->query;
+  const std::vector<std::string> asked = q.types;
+  if (typed) {
+    std::erase_if(q.types, [](const std::string& t) { return !InPatientCompartment(t); });
+    if (q.types.empty()) {
+      // Only types that are never in a compartment: nothing of the chart is asked for.
+      std::string empty = R"({"resourceType":"Bundle","type":"searchset","total":0,"link":[{"relation":"self","url":")";
+      log::AppendJsonEscaped(empty, base + "?" + query);
+      return JsonResponse(200, empty + R"("}],"entry":[]})", ctx);
+    }
+  } else {
+    q.types = PatientCompartmentTypes();
+  }
+  if (!p.id.empty()) q.compartment = PatientCompartment(p.id);
+  store::Include referenced;
+  referenced.source_type = "*";
+  referenced.param = "*";
+  referenced.wildcard = true;
+  q.includes.push_back(referenced);
+  parsed->warnings.insert(parsed->warnings.end(), ignored.begin(), ignored.end());
+  // Referenced resources of compartment types are matches of some page of this chart, or
+  // else another patient's: either way not included here.
+  auto keep = [&](const store::SearchMatch& m) {
+    if (InPatientCompartment(m.type)) return false;
+    return !typed || std::find(asked.begin(), asked.end(), m.type) != asked.end();
+  };
+  return SearchResponse(ctx, *parsed, base, req.query, keep);
+}
+
+}  // namespace ehr::api
