@@ -147,8 +147,12 @@ json::Value SubsetOf(json::Value resource, const Subset& subset) {
     case SummaryMode::kFalse:
     case SummaryMode::kCount:
       KeepTopLevel(resource, *type, [&](std::string_view name, const ElementMatch& match) {
-        return is_id_or_meta(name) || IsMandatory(match) ||
-               std::find(subset.elements.begin(), subset.elements.end(), name) != subset.elements.end();
+        // A choice element is asked for by its base name: `effective` keeps effectiveDateTime.
+        auto asked = [&](std::string_view n) {
+          return std::find(subset.elements.begin(), subset.elements.end(), n) != subset.elements.end();
+        };
+        return is_id_or_meta(name) || IsMandatory(match) || asked(name) ||
+               (match.element != nullptr && match.element->is_choice && asked(match.element->name));
       });
       break;
   }

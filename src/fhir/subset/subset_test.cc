@@ -204,6 +204,14 @@ TEST(Subset, ElementsKeepsTheListedAndTheMandatoryElements) {
   EXPECT_EQ(SubsettedTags(out), 1);
 }
 
+TEST(Subset, ElementsNamesAChoiceByItsBaseName) {
+  json::Value out = SubsetOf(J(R"({"resourceType":"Observation","id":"o","status":"final","code":{"text":"c"},
+      "effectiveDateTime":"2020-01-01","valueQuantity":{"value":1},"note":[{"text":"n"}]})"),
+                             Elements({"effective", "value"}));
+  EXPECT_EQ(Keys(out), (std::set<std::string>{"resourceType", "id", "meta", "status", "code", "effectiveDateTime",
+                                              "valueQuantity"}));
+}
+
 TEST(Subset, TheTagIsAddedOnceBesideTheOtherTags) {
   json::Value in = J(R"({"resourceType":"Patient","meta":{"tag":[{"system":"http://example.org/s","code":"a"}]},
       "gender":"other"})");
