@@ -6,7 +6,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 SANITIZE_BUILD ?= build-asan
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/fuzz/ubsan.supp
 
-.PHONY: all deps configure build run test test-release test-sanitize bench bench-fhirpath gen fuzz clean
+.PHONY: all deps configure build run test test-release test-sanitize bench bench-search bench-fhirpath gen fuzz clean
 
 all: build
 
@@ -36,6 +36,11 @@ test-sanitize: deps
 
 bench: build
 	@./bench/run.sh $(BUILD)
+
+# Search latency at EHR_BENCH_PATIENTS (default 10,000) replicated Synthea patients, against
+# read by id and hand-written SQL on the same database (bench/search/run.sh).
+bench-search: build
+	@./bench/search/run.sh $(BUILD)
 
 # The FHIRPath engine against fhirpath.js on the same workload (bench/fhirpath/README.md).
 bench-fhirpath: configure
