@@ -72,6 +72,15 @@ net::Response FhirService::Impl::SearchResponse(const RequestContext& ctx, searc
                                                 const std::function<bool(const store::SearchMatch&)>& keep_included) {
   store::SearchQuery& q = parsed.query;
   q.tenant = ctx.principal.tenant;
+  const std::string sealed = q.cursor;  // as the client holds it
+  if (!sealed.empty()) {
+    Result<std::string> cursor = cursor_seal.Open(q.tenant, sealed);
+    if (!cursor.ok()) {
+      Status st = cursor.status();
+      return ErrorResponse(Status(Code::kInvalid, Issue{"error", "invalid", st.message(), "_cursor"}), ctx);
+    }
+    q.cursor = std::move(*cursor);
+  }
   Result<store::SearchPage> page = store.Search(q);
   if (!page.ok()) return ErrorResponse(page.status(), ctx);
 
@@ -80,8 +89,10 @@ net::Response FhirService::Impl::SearchResponse(const RequestContext& ctx, searc
   if (page->total) out += R"(,"total":)" + std::to_string(*page->total);
   out += R"(,"link":[)";
   bool first = true;
-  AppendLinkJson(out, first, "self", q.cursor.empty() ? self : self + "&_cursor=" + PercentEncode(q.cursor));
-  if (!page->next_cursor.empty()) AppendLinkJson(out, first, "next", self + "&_cursor=" + PercentEncode(page->next_cursor));
+  AppendLinkJson(out, first, "self", sealed.empty() ? self : self + "&_cursor=" + PercentEncode(sealed));
+  if (!page->next_cursor.empty()) {
+    AppendLinkJson(out, first, "next", self + "&_cursor=" + cursor_seal.Seal(q.tenant, page->next_cursor));
+  }
   out += R"(],"entry":[)";
   bool first_entry = true;
   auto append = [&](store::SearchMatch&& m, const char* mode) {

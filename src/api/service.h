@@ -22,6 +22,9 @@ struct ServiceOptions {
   int max_page_size = 1000;
   Micros idempotency_window = 24LL * 3600 * 1000000;
   Clock* clock = nullptr;  // default: Clock::System()
+  // 32 secret bytes sealing search paging cursors (api/cursor_seal.h); empty: a random key
+  // for the life of the process.
+  std::string cursor_key;
 };
 
 enum class ReturnPref { kRepresentation, kMinimal, kOutcome };

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/criteria.h"
+#include "api/cursor_seal.h"
 #include "api/interactions.h"
 #include "api/outcome.h"
 #include "api/service.h"
@@ -34,13 +35,19 @@ Result<FhirPath> ParseFhirPath(std::string_view path);
 
 struct FhirService::Impl {
   Impl(store::Store& s, security::Authenticator& a, security::Authorizer& z, ServiceOptions o)
-      : store(s), authn(a), authz(z), options(std::move(o)), clock(options.clock ? *options.clock : Clock::System()) {}
+      : store(s),
+        authn(a),
+        authz(z),
+        options(std::move(o)),
+        clock(options.clock ? *options.clock : Clock::System()),
+        cursor_seal(options.cursor_key) {}
 
   store::Store& store;
   security::Authenticator& authn;
   security::Authorizer& authz;
   ServiceOptions options;
   Clock& clock;
+  CursorSeal cursor_seal;
 
   // service.cc
   net::Response Handle(net::Request& req);

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "api/cursor_seal.h"
 #include "api/service.h"
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -80,6 +81,9 @@ int Serve(int argc, char** argv) {
   security::NoAuthentication authn("default");
   security::AllowAll authz;
   api::ServiceOptions options;
+  auto cursor_key = api::LoadOrCreateCursorKey(data + "/cursor.key");
+  if (!cursor_key.ok()) return Fail(cursor_key.status().message());
+  options.cursor_key = std::move(*cursor_key);
   options.base_url = args->Get("base-url");
   options.region = args->Get("region");
   api::FhirService service(**store, authn, authz, options);

@@ -246,6 +246,29 @@ TEST_F(RestTest, HistoryPagingIsStableWhileDataChanges) {
   EXPECT_EQ(J(c_.Get("/fhir/_history?_count=100").body).Find("entry")->as_array().size(), 6u);
 }
 
+TEST_F(RestTest, SearchCursorsAreSealed) {
+  for (const char* family : {"Zeta", "Alpha", "Mu"}) CreatePatient(family);
+  auto page1 = J(c_.Get("/fhir/Patient?_sort=family&_count=1").body);
+  std::string next;
+  for (const auto& link : page1.Find("link")->as_array()) {
+    if (link.GetString("relation") == "next") next = std::string(link.GetString("url"));
+  }
+  ASSERT_FALSE(next.empty());
+  // The link names the page's last row by its sort value inside the cursor: never in clear.
+  EXPECT_EQ(next.find("alpha"), std::string::npos) << next;
+  EXPECT_EQ(next.find("Alpha"), std::string::npos) << next;
+  const std::string path = next.substr(next.find("/fhir/"));
+  auto page2 = J(c_.Get(path).body);
+  EXPECT_EQ(page2.Find("entry")->as_array()[0].Find("resource")->Find("name")->as_array()[0].GetString("family"), "Mu");
+  // A changed cursor is a 400 naming _cursor, and reads nothing.
+  std::string tampered = path;
+  const size_t at = tampered.find("_cursor=") + 10;
+  tampered[at] = tampered[at] == 'A' ? 'B' : 'A';
+  auto r = c_.Get(tampered);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(FirstExpression(r), "_cursor");
+}
+
 TEST_F(RestTest, CapabilityStatementTellsTheTruth) {
   auto r = c_.Get("/fhir/metadata");
   ASSERT_EQ(r.status, 200);
