@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string_view>
+#include <variant>
 
 #include "fhir/model/model.h"
 #include "fuzz_check.h"
@@ -40,6 +41,22 @@ void CheckValue(const store::SearchValue& value) {
   }
 }
 
+void CheckComposite(const store::Clause& c) {
+  Check(c.components.size() >= 2 && c.components[0] == store::ParamKind::kToken,
+        "a composite without a token and another component");
+  for (const store::SearchValue& v : c.values) {
+    const auto* composite = std::get_if<store::CompositeValue>(&v);
+    Check(composite != nullptr, "a composite clause with a value of another kind");
+    if (composite == nullptr) continue;
+    Check(composite->components.size() == c.components.size(), "a composite value with a component too many or few");
+    Check(!composite->components.empty() && std::holds_alternative<store::TokenValue>(composite->components[0]),
+          "a composite value that does not start with a token");
+    for (const store::ComponentValue& component : composite->components) {
+      CheckValue(std::visit([](const auto& each) { return store::SearchValue(each); }, component));
+    }
+  }
+}
+
 void CheckClause(const store::Clause& c, int depth) {
   Check(depth <= search::kMaxChainDepth, "a chain is deeper than the limit");
   Check(!c.param.empty(), "a clause without a parameter");
@@ -55,6 +72,14 @@ void CheckClause(const store::Clause& c, int depth) {
     Check(!c.values.empty(), "a clause without values");
   }
   for (const store::SearchValue& v : c.values) CheckValue(v);
+  if (c.kind == store::ParamKind::kComposite) {
+    CheckComposite(c);
+  } else {
+    Check(c.components.empty(), "components on a clause that is not composite");
+    for (const store::SearchValue& v : c.values) {
+      Check(!std::holds_alternative<store::CompositeValue>(v), "a composite value on another kind of clause");
+    }
+  }
   for (const store::Clause& inner : c.chain) CheckClause(inner, depth + 1);
 }
 

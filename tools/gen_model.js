@@ -310,6 +310,25 @@ const SEARCH_TYPES = {
   composite: 'kComposite', quantity: 'kQuantity', uri: 'kUri', special: 'kSpecial',
 };
 
+// Errors of the R4 composite definitions, corrected here so that composite search works as
+// the specification describes it (search.html#composite and each parameter's description):
+// - DocumentReference-relationship ("combination of relation and relatesTo") gives the
+//   component `code` the definition relatesto (a reference on relatesTo.target) and the
+//   component `target` the definition relation (a token on relatesTo.code): swapped back.
+// - Observation-code-value-date's `value.ofType(DateTime)` names System.DateTime, which a
+//   FHIR dateTime element is not (FHIRPath type names are case-sensitive; FHIR's is
+//   dateTime, as in Observation-value-date): `value.ofType(dateTime)`.
+const COMPOSITE_ERRATA = {
+  'DocumentReference-relationship': (components) => [
+    { definition: components[1].definition, expression: components[0].expression },
+    { definition: components[0].definition, expression: components[1].expression },
+  ],
+  'Observation-code-value-date': (components) => components.map((c) => ({
+    definition: c.definition,
+    expression: c.expression.replace('value.ofType(DateTime)', 'value.ofType(dateTime)'),
+  })),
+};
+
 function buildSearchParams() {
   return bundleResources('search-parameters.json')
     .filter((r) => r.resourceType === 'SearchParameter')
@@ -323,7 +342,8 @@ function buildSearchParams() {
         base: r.base || [],
         expression: r.expression || '',
         targets: r.target || [],
-        components: (r.component || []).map((c) => ({ definition: c.definition, expression: c.expression })),
+        components: (COMPOSITE_ERRATA[r.id] || ((c) => c))(
+          (r.component || []).map((c) => ({ definition: c.definition, expression: c.expression }))),
       };
     });
 }

@@ -35,9 +35,9 @@ const char* TypeName(fhir::SearchParamType type) {
   return "special";
 }
 
-// The parameters the search engine answers: all but composite and special ones.
+// The parameters the search engine answers: all but the special ones (near, _query, _list).
 bool Supported(const fhir::SearchParamDef& p) {
-  if (p.type == fhir::SearchParamType::kComposite || p.type == fhir::SearchParamType::kSpecial) return false;
+  if (p.type == fhir::SearchParamType::kSpecial) return false;
   return p.code != "_text" && p.code != "_content" && p.code != "_query" && p.code != "_list";
 }
 
@@ -72,9 +72,9 @@ net::Response FhirService::Impl::Capabilities(const RequestContext& ctx) {
   rest.Set("mode", json::Value("server"));
   rest.Set("documentation",
            json::Value("Search supports every R4 search parameter of types string, token, date, number, "
-                       "quantity, reference and uri, with their modifiers and prefixes, chains, _has, _include, "
-                       "_revinclude, _sort, _count (keyset paging), _total, _summary (true, text, data, count, false) "
-                       "and _elements; read and vread take _summary and _elements too. Composite and special "
+                       "quantity, reference, uri and composite, with their modifiers and prefixes, chains, _has, "
+                       "_include, _revinclude, _sort, _count (keyset paging), _total, _summary (true, text, data, "
+                       "count, false) and _elements; read and vread take _summary and _elements too. Special "
                        "parameters, _text and _content are not supported yet. Idempotency-Key is honoured on POST "
                        "for 24 hours."));
   json::Value security = json::Value::MakeObject();

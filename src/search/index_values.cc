@@ -417,6 +417,24 @@ void AppendUri(std::string_view code, const Item& item, store::IndexRows& rows) 
 
 }  // namespace
 
+std::vector<const fhir::SearchParamDef*> CompositeComponents(const fhir::SearchParamDef& composite) {
+  std::vector<const fhir::SearchParamDef*> components;
+  for (const fhir::SearchParamComponent& c : composite.components) {
+    const fhir::SearchParamDef* component = fhir::FindSearchParamByUrl(c.definition);
+    if (component == nullptr || component->type == SearchParamType::kComposite ||
+        component->type == SearchParamType::kSpecial) {
+      return {};
+    }
+    components.push_back(component);
+  }
+  if (components.size() < 2 || components.size() > 3 || components[0]->type != SearchParamType::kToken) return {};
+  if (components.size() == 3 &&
+      (components[1]->type != SearchParamType::kNumber || components[2]->type != SearchParamType::kNumber)) {
+    return {};
+  }
+  return components;
+}
+
 std::optional<TypeAndId> ParseTypeAndId(std::string_view reference) {
   std::string_view path = reference;
   if (size_t scheme = SchemeLength(reference); scheme > 0) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "core/clock.h"
 #include "fhir/fhirpath/temporal.h"
@@ -21,6 +22,11 @@ namespace ehr::search::internal {
 // kComposite and kSpecial add nothing.
 void AppendRows(fhir::SearchParamType type, std::string_view code, const fhirpath::Item& item,
                 store::IndexRows& rows);
+
+// The component parameters of a composite whose rows store.h can hold (see
+// store::CompositeParam): a token, then one component of another type or two numbers.
+// Empty for any other shape (no R4 composite has one) or an unknown component.
+std::vector<const fhir::SearchParamDef*> CompositeComponents(const fhir::SearchParamDef& composite);
 
 // The resource type and id a reference names: "Patient/123", "Patient/123/_history/2",
 // and absolute URLs ending in one of those ("http://x/fhir/Patient/123"), when the type is

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <iterator>
+#include <optional>
 #include <string_view>
 #include <tuple>
 #include <unordered_map>
@@ -23,8 +26,8 @@ constexpr std::string_view kNotIndexed[] = {"_id", "_lastUpdated", "_text", "_co
 
 bool IsIndexed(const SearchParamDef& def) {
   if (def.expression.empty()) return false;
-  // Composite parameters need their components evaluated together (a later step); the one
-  // special parameter of R4 (Location near) needs a geographic index.
+  // Composite parameters are indexed apart (their components together); the one special
+  // parameter of R4 (Location near) needs a geographic index.
   if (def.type == SearchParamType::kComposite || def.type == SearchParamType::kSpecial) return false;
   return std::find(std::begin(kNotIndexed), std::end(kNotIndexed), def.code) == std::end(kNotIndexed);
 }
@@ -111,6 +114,21 @@ void Deduplicate(store::IndexRows& rows) {
   SortUnique(rows.uris, [](const store::UriRow& r) { return std::tie(r.param, r.uri); });
 }
 
+// Appends the rows of `from` to `to` under the parameter name `param`.
+template <typename Row>
+void AppendRenamed(const std::vector<Row>& from, const std::string& param, std::vector<Row>& to) {
+  for (const Row& row : from) {
+    to.push_back(row);
+    to.back().param = param;
+  }
+}
+
+// A MolecularSequence coordinate as the instant-free integer it is (DateRow holds it).
+std::optional<int64_t> Coordinate(double value) {
+  if (!(value >= -9.0e18 && value <= 9.0e18) || value != std::floor(value)) return std::nullopt;
+  return static_cast<int64_t>(value);
+}
+
 }  // namespace
 
 namespace internal {
@@ -152,17 +170,113 @@ const fhirpath::Expression* CompileShared(std::string_view text, const SearchPar
   return &compiled.emplace(std::string(text), std::move(expression).value()).first->second;
 }
 
+struct ParamPlan {
+  const SearchParamDef* def;
+  const fhirpath::Expression* expression;
+};
+
+// A composite: its expression selects the items (an Observation and each of its
+// components, a useContext); each component's expression, relative to one item, gives
+// that item's values, so that the values of one item are tied together.
+struct CompositePlan {
+  const SearchParamDef* def;
+  const fhirpath::Expression* expression;
+  std::vector<ParamPlan> components;  // each component's definition and relative expression
+};
+
+using CompiledExpressions = std::unordered_map<std::string, fhirpath::Expression>;
+
+std::optional<CompositePlan> PlanComposite(std::string_view type, const SearchParamDef& def,
+                                           CompiledExpressions& compiled,
+                                           std::vector<Indexer::CompileFailure>& failures) {
+  std::vector<const SearchParamDef*> component_defs = internal::CompositeComponents(def);
+  if (component_defs.empty()) {
+    failures.push_back({std::string(def.id), "not indexed: a composite is a token then one value or two numbers"});
+    return std::nullopt;
+  }
+  if (CompileShared(def.expression, def, compiled, failures) == nullptr) return std::nullopt;
+  std::string own = internal::ExpressionForType(def.expression, type);
+  if (own.empty()) return std::nullopt;
+  CompositePlan plan{&def, CompileShared(own, def, compiled, failures), {}};
+  if (plan.expression == nullptr) return std::nullopt;
+  for (size_t i = 0; i < component_defs.size(); ++i) {
+    const fhirpath::Expression* expression = CompileShared(def.components[i].expression, def, compiled, failures);
+    if (expression == nullptr) return std::nullopt;
+    plan.components.push_back({component_defs[i], expression});
+  }
+  return plan;
+}
+
+void MoveRows(store::IndexRows&& from, store::IndexRows& to) {
+  auto move = [](auto& src, auto& dst) { dst.insert(dst.end(), std::make_move_iterator(src.begin()), std::make_move_iterator(src.end())); };
+  move(from.strings, to.strings);
+  move(from.tokens, to.tokens);
+  move(from.dates, to.dates);
+  move(from.numbers, to.numbers);
+  move(from.quantities, to.quantities);
+  move(from.references, to.references);
+  move(from.uris, to.uris);
+}
+
+// The rows of one composite (see store.h): for each item, every (code, system) of its
+// token component times the values of the rest, the token folded into the rows' parameter
+// name. False (and nothing added) when an expression fails to evaluate.
+bool AppendComposite(const CompositePlan& composite, const json::Value& resource, const fhirpath::EvalOptions& options,
+                     store::IndexRows& rows) {
+  Result<fhirpath::EvalResult> items = composite.expression->Evaluate(resource, options);
+  if (!items.ok()) return false;
+  store::IndexRows out;
+  for (const fhirpath::Item& item : items->items) {
+    // Each component's rows for this item, named later.
+    std::vector<store::IndexRows> values(composite.components.size());
+    for (size_t i = 0; i < composite.components.size(); ++i) {
+      const ParamPlan& component = composite.components[i];
+      Result<fhirpath::EvalResult> result =
+          component.expression->Evaluate(fhirpath::Collection{item}, &resource, options);
+      if (!result.ok()) return false;
+      for (const fhirpath::Item& value : result->items) {
+        internal::AppendRows(component.def->type, {}, value, values[i]);
+      }
+    }
+    std::vector<std::pair<std::string, std::string>> tokens;  // code, system; a text alone names nothing
+    for (const store::TokenRow& token : values[0].tokens) {
+      if (!token.code.empty() || !token.system.empty()) tokens.emplace_back(token.code, token.system);
+    }
+    std::sort(tokens.begin(), tokens.end());
+    tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
+    for (const auto& [code, system] : tokens) {
+      const std::string param = store::CompositeParam(composite.def->code, code, system);
+      if (values.size() == 3) {
+        for (const store::NumberRow& start : values[1].numbers) {
+          for (const store::NumberRow& end : values[2].numbers) {
+            std::optional<int64_t> low = Coordinate(start.value), high = Coordinate(end.value);
+            if (low && high) out.dates.push_back({param, *low, *high});
+          }
+        }
+        continue;
+      }
+      const store::IndexRows& v = values[1];
+      AppendRenamed(v.strings, param, out.strings);
+      AppendRenamed(v.tokens, param, out.tokens);
+      AppendRenamed(v.dates, param, out.dates);
+      AppendRenamed(v.numbers, param, out.numbers);
+      AppendRenamed(v.quantities, param, out.quantities);
+      AppendRenamed(v.references, param, out.references);
+      AppendRenamed(v.uris, param, out.uris);
+    }
+  }
+  MoveRows(std::move(out), rows);
+  return true;
+}
+
 }  // namespace
 
 struct Indexer::Plan {
-  struct Param {
-    const SearchParamDef* def;
-    const fhirpath::Expression* expression;
-  };
-  // By expression text. Node-based: Param::expression points into it.
-  std::unordered_map<std::string, fhirpath::Expression> compiled;
+  // By expression text. Node-based: ParamPlan::expression points into it.
+  CompiledExpressions compiled;
   // Keys view the model's static type names.
-  std::unordered_map<std::string_view, std::vector<Param>> by_type;
+  std::unordered_map<std::string_view, std::vector<ParamPlan>> by_type;
+  std::unordered_map<std::string_view, std::vector<CompositePlan>> composites_by_type;
   std::vector<CompileFailure> failures;
   fhirpath::EvalOptions options;
 };
@@ -172,8 +286,14 @@ Indexer::Indexer(const IndexerOptions& options) {
   plan->options.resolver = ResolveStub;
   plan->options.max_steps = options.max_steps;
   for (std::string_view type : fhir::ResourceTypes()) {
-    std::vector<Plan::Param>& params = plan->by_type[type];
+    std::vector<ParamPlan>& params = plan->by_type[type];
     for (const SearchParamDef* def : fhir::SearchParamsFor(type)) {
+      if (def->type == SearchParamType::kComposite) {
+        if (std::optional<CompositePlan> c = PlanComposite(type, *def, plan->compiled, plan->failures)) {
+          plan->composites_by_type[type].push_back(std::move(*c));
+        }
+        continue;
+      }
       if (!IsIndexed(*def)) continue;
       // A failure is reported for the whole expression, as the definitions spell it.
       if (CompileShared(def->expression, *def, plan->compiled, plan->failures) == nullptr) continue;
@@ -201,7 +321,7 @@ store::IndexRows Indexer::Index(const json::Value& resource, int* skipped) const
   if (!resource.is_object()) return rows;
   auto it = plan_->by_type.find(resource.GetString("resourceType"));
   if (it == plan_->by_type.end()) return rows;
-  for (const Plan::Param& param : it->second) {
+  for (const ParamPlan& param : it->second) {
     Result<fhirpath::EvalResult> result = param.expression->Evaluate(resource, plan_->options);
     if (!result.ok()) {
       if (skipped != nullptr) ++*skipped;
@@ -209,6 +329,11 @@ store::IndexRows Indexer::Index(const json::Value& resource, int* skipped) const
     }
     for (const fhirpath::Item& item : result->items) {
       internal::AppendRows(param.def->type, param.def->code, item, rows);
+    }
+  }
+  if (auto composites = plan_->composites_by_type.find(it->first); composites != plan_->composites_by_type.end()) {
+    for (const CompositePlan& composite : composites->second) {
+      if (!AppendComposite(composite, resource, plan_->options, rows) && skipped != nullptr) ++*skipped;
     }
   }
   Deduplicate(rows);

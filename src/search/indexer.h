@@ -21,10 +21,14 @@
 //              id when they end in Type/id; urn:uuid:/urn:oid: as url; canonicals as url;
 //              "#contained", conditional and identifier-only references nothing.
 //   uri        uri/url/canonical/oid/uuid values.
+//   composite  for each item the composite's expression selects, every code|system of its
+//              first component (a token) with the rows of the other component(s) evaluated
+//              on the same item, the token folded into the rows' parameter name
+//              (store::CompositeParam; two number components make one DateRow).
 // Identical rows of one resource are kept once.
 //
 // Not indexed here: _id and _lastUpdated (columns of the store), _text, _content, _query,
-// _list, _has, _type, composite and special parameters.
+// _list, _has, _type and the special parameter `near`.
 //
 // Thread-safe: an Indexer is immutable after construction.
 #pragma once

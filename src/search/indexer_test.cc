@@ -270,6 +270,104 @@ TEST(IndexerTest, ObservationReferences) {
   EXPECT_THAT(References(rows, "performer"), ElementsAre(ReferenceTuple{"Practitioner", "pr-1", ""}));
 }
 
+// Composite rows: the token of each item folded into the name, the other value's own row.
+TEST(IndexerTest, ObservationComposites) {
+  store::IndexRows rows = IndexJson(kObservation);
+  const std::string glucose = store::CompositeParam("code-value-quantity", "2339-0", "http://loinc.org");
+  const std::string snomed = store::CompositeParam("code-value-quantity", "33747003", "http://snomed.info/sct");
+  ASSERT_EQ(Quantities(rows, glucose).size(), 1u);
+  EXPECT_EQ(Quantities(rows, glucose)[0].value, 95);
+  EXPECT_DOUBLE_EQ(Quantities(rows, glucose)[0].canonical_value, 950);
+  EXPECT_EQ(Quantities(rows, snomed).size(), 1u);
+  // The component's value goes with the component's code only; a code with text only
+  // names nothing.
+  const std::string systolic = store::CompositeParam("component-code-value-quantity", "8480-6", "http://loinc.org");
+  ASSERT_EQ(Quantities(rows, systolic).size(), 1u);
+  EXPECT_EQ(Quantities(rows, systolic)[0].value, 120);
+  EXPECT_THAT(Quantities(rows, store::CompositeParam("component-code-value-quantity", "2339-0", "http://loinc.org")),
+              IsEmpty());
+  // combo: the Observation and each component, each with its own value.
+  EXPECT_EQ(Quantities(rows, store::CompositeParam("combo-code-value-quantity", "2339-0", "http://loinc.org")).size(),
+            1u);
+  EXPECT_EQ(Quantities(rows, store::CompositeParam("combo-code-value-quantity", "8480-6", "http://loinc.org"))[0].value,
+            120);
+  size_t composite_quantities = 0;
+  for (const store::QuantityRow& q : rows.quantities) composite_quantities += q.param.find('$') != std::string::npos;
+  EXPECT_EQ(composite_quantities, 2u + 1u + 3u);  // value (2 codings), component, combo (2 + 1)
+  // No value of another type: no rows of the other composites.
+  for (const store::TokenRow& t : rows.tokens) EXPECT_EQ(t.param.find("code-value-concept"), std::string::npos);
+}
+
+TEST(IndexerTest, CompositesOfEveryKind) {
+  store::IndexRows coded = IndexJson(R"({"resourceType": "Observation", "status": "final",
+      "code": {"coding": [{"system": "http://loinc.org", "code": "72166-2"}]},
+      "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct", "code": "8517006", "display": "Ex"}]}})");
+  EXPECT_THAT(Tokens(coded, store::CompositeParam("code-value-concept", "72166-2", "http://loinc.org")),
+              ElementsAre(TokenTuple{"http://snomed.info/sct", "8517006", "ex"}));
+  store::IndexRows dated = IndexJson(R"({"resourceType": "Observation", "status": "final",
+      "code": {"coding": [{"code": "x|y"}]}, "valueDateTime": "2013-01-15"})");
+  // A '|' in the code is escaped in the name.
+  const std::string date_param = store::CompositeParam("code-value-date", "x|y", "");
+  EXPECT_EQ(date_param, "code-value-date$x\\|y|");
+  EXPECT_THAT(Dates(dated, date_param), ElementsAre(Pair(At("2013-01-15T00:00:00Z"), At("2013-01-16T00:00:00Z") - 1)));
+  store::IndexRows text = IndexJson(R"({"resourceType": "Observation", "status": "final",
+      "code": {"coding": [{"system": "s", "code": "c"}]}, "valueString": "Ça va"})");
+  EXPECT_THAT(Strings(text, store::CompositeParam("code-value-string", "c", "s")),
+              ElementsAre(StringTuple{"ca va", "Ça va"}));
+  store::IndexRows document = IndexJson(R"({"resourceType": "DocumentReference", "status": "current",
+      "content": [{"attachment": {"url": "http://x"}}],
+      "relatesTo": [{"code": "replaces", "target": {"reference": "DocumentReference/d0"}},
+                    {"code": "appends", "target": {"reference": "DocumentReference/d1"}}]})");
+  EXPECT_THAT(References(document, store::CompositeParam("relationship", "replaces", "http://hl7.org/fhir/document-relationship-type")),
+              IsEmpty());  // a code element has no system
+  EXPECT_THAT(References(document, store::CompositeParam("relationship", "replaces", "")),
+              ElementsAre(ReferenceTuple{"DocumentReference", "d0", ""}));
+  store::IndexRows group = IndexJson(R"({"resourceType": "Group", "type": "person", "actual": true,
+      "characteristic": [{"code": {"text": "t", "coding": [{"system": "s", "code": "gender"}]},
+                          "valueCodeableConcept": {"coding": [{"code": "female"}]}, "exclude": false}]})");
+  EXPECT_THAT(Tokens(group, store::CompositeParam("characteristic-value", "gender", "s")),
+              ElementsAre(TokenTuple{"", "female", ""}));
+  store::IndexRows library = IndexJson(R"({"resourceType": "Library", "status": "active",
+      "type": {"text": "x"},
+      "useContext": [{"code": {"system": "http://terminology.hl7.org/CodeSystem/usage-context-type", "code": "age"},
+                      "valueRange": {"low": {"value": 18, "system": "http://unitsofmeasure.org", "code": "a"},
+                                     "high": {"value": 65, "system": "http://unitsofmeasure.org", "code": "a"}}},
+                     {"code": {"code": "focus"}, "valueCodeableConcept": {"text": "diabetes"}}]})");
+  EXPECT_EQ(Quantities(library, store::CompositeParam("context-type-quantity", "age",
+                                                      "http://terminology.hl7.org/CodeSystem/usage-context-type"))
+                .size(),
+            2u);
+  EXPECT_THAT(Tokens(library, store::CompositeParam("context-type-value", "focus", "")),
+              ElementsAre(TokenTuple{"", "", "diabetes"}));
+  // Coordinates: two numbers of one variant as a DateRow; %resource reaches the chromosome.
+  store::IndexRows sequence = IndexJson(R"({"resourceType": "MolecularSequence", "coordinateSystem": 1,
+      "referenceSeq": {"chromosome": {"coding": [{"system": "http://hl7.org/fhir/chromosome-human", "code": "1"}]},
+                       "windowStart": 100, "windowEnd": 500},
+      "variant": [{"start": 123, "end": 130}, {"start": 300, "end": 301}]})");
+  EXPECT_THAT(Dates(sequence, store::CompositeParam("chromosome-variant-coordinate", "1",
+                                                    "http://hl7.org/fhir/chromosome-human")),
+              ElementsAre(Pair(123, 130), Pair(300, 301)));
+  EXPECT_THAT(Dates(sequence, store::CompositeParam("chromosome-window-coordinate", "1",
+                                                    "http://hl7.org/fhir/chromosome-human")),
+              ElementsAre(Pair(100, 500)));
+}
+
+TEST(IndexerTest, CompositeParamNames) {
+  for (const auto& [code, system] : std::vector<std::pair<std::string, std::string>>{
+           {"8480-6", "http://loinc.org"}, {"", "s"}, {"a|b\\", ""}, {"\\|", "x|y"}, {"$", "$"}}) {
+    const std::string param = store::CompositeParam("p", code, system);
+    std::optional<store::CompositeToken> parsed = store::ParseCompositeParam(param);
+    ASSERT_TRUE(parsed.has_value()) << param;
+    EXPECT_EQ(parsed->code, code);
+    EXPECT_EQ(parsed->system, system);
+    EXPECT_TRUE(param.starts_with(store::CompositeCodePrefix("p", code)));
+  }
+  // One code's prefix never covers another code.
+  EXPECT_FALSE(store::CompositeParam("p", "a|b", "").starts_with(store::CompositeCodePrefix("p", "a")));
+  EXPECT_FALSE(store::CompositeParam("p", "a\\", "b").starts_with(store::CompositeCodePrefix("p", "a")));
+  EXPECT_EQ(store::ParseCompositeParam("plain"), std::nullopt);
+}
+
 TEST(IndexerTest, PatientParameterNeedsAPatientTarget) {
   store::IndexRows group = IndexJson(R"({"resourceType": "Observation", "status": "final",
       "code": {"text": "x"}, "subject": {"reference": "Group/g1"}})");

@@ -4,9 +4,12 @@
 #include <cmath>
 #include <optional>
 #include <span>
+#include <type_traits>
+#include <variant>
 
 #include "fhir/model/model.h"
 #include "fhir/ucum/ucum.h"
+#include "search/index_values.h"
 #include "search/normalize.h"
 #include "search/query_syntax.h"
 
@@ -70,6 +73,7 @@ struct Resolved {
   ParamKind kind = ParamKind::kToken;
   TypeList targets;         // reference: union over the types, sorted; see any_target
   bool any_target = false;  // reference: some definition names no target (any type)
+  std::vector<const fhir::SearchParamDef*> components;  // composite: each component's definition
 };
 
 bool TargetAllowed(const Resolved& r, std::string_view type) { return r.any_target || Contains(r.targets, type); }
@@ -126,9 +130,34 @@ ParamKind KindOf(std::string_view code, SearchParamType type) {
       return ParamKind::kQuantity;
     case SearchParamType::kUri:
       return ParamKind::kUri;
+    case SearchParamType::kComposite:
+      return ParamKind::kComposite;
     default:
       return ParamKind::kToken;
   }
+}
+
+// A component of a composite as a parameter of its own (its values parse the same way).
+Resolved ResolvedComponent(const fhir::SearchParamDef& def) {
+  Resolved r;
+  r.code = std::string(def.code);
+  r.type = def.type;
+  r.kind = KindOf(r.code, r.type);
+  r.targets.assign(def.targets.begin(), def.targets.end());
+  r.any_target = def.type == SearchParamType::kReference && def.targets.empty();
+  return r;
+}
+
+store::ComponentValue ToComponent(store::SearchValue v) {
+  return std::visit(
+      [](auto&& value) -> store::ComponentValue {
+        if constexpr (std::is_same_v<std::decay_t<decltype(value)>, store::CompositeValue>) {
+          return store::TokenValue{};  // unreachable: components are never composite
+        } else {
+          return std::move(value);
+        }
+      },
+      std::move(v));
 }
 
 struct Pair {
@@ -201,6 +230,7 @@ class Parser {
   Result<store::NumberValue> ParseNumberValue(std::string_view raw);
   Result<store::QuantityValue> ParseQuantity(std::string_view raw);
   Result<store::TokenValue> ParseToken(std::string_view raw);
+  Result<store::CompositeValue> ParseComposite(const Resolved& r, std::string_view raw);
   Result<store::ReferenceValue> ParseReference(const Resolved& r, std::string_view type_modifier, std::string_view raw);
   Status ParseSort(std::string_view value);
   Status ParseIncludes(std::string_view value, bool reverse, bool iterate);
@@ -505,8 +535,11 @@ Status Parser::Resolve(std::string_view code, const TypeList& types, Match match
   }
   if (first->type == SearchParamType::kComposite || first->type == SearchParamType::kSpecial) {
     if (place == Place::kSort) return Invalid("_sort cannot order by " + Quote(code));
-    return Ignorable("The " + std::string(TypeName(first->type)) + " search parameter " + Quote(code) +
-                     " is not supported");
+    if (first->type == SearchParamType::kComposite) out->components = internal::CompositeComponents(*first);
+    if (out->components.empty()) {
+      return Ignorable("The " + std::string(TypeName(first->type)) + " search parameter " + Quote(code) +
+                       " is not supported");
+    }
   }
   std::sort(out->targets.begin(), out->targets.end());
   out->targets.erase(std::unique(out->targets.begin(), out->targets.end()), out->targets.end());
@@ -531,6 +564,9 @@ Status Parser::ParseParameter(std::string_view name, std::string_view value, con
   EHR_RETURN_IF_ERROR(Resolve(code, types, match, depth == 0 ? Place::kTopLevel : Place::kNested, &r));
   clause->param = r.code;
   clause->kind = r.kind;
+  for (const fhir::SearchParamDef* component : r.components) {
+    clause->components.push_back(KindOf(component->code, component->type));
+  }
   if (dot != std::string_view::npos) {
     return ParseChain(r, modifier, has_modifier, name.substr(dot + 1), value, depth, clause);
   }
@@ -697,8 +733,28 @@ Result<store::SearchValue> Parser::ParseValue(const Resolved& r, const Clause& c
       return Lift(ParseReference(r, clause.type, raw));
     case ParamKind::kUri:
       return store::SearchValue(store::UriValue{Unescape(raw)});
+    case ParamKind::kComposite:
+      return Lift(ParseComposite(r, raw));
   }
   return Invalid("Unhandled parameter kind");
+}
+
+// `a$b[$c]`: one value per component, each parsed as its own parameter's (prefixes and
+// all); `\$` is a literal '$'.
+Result<store::CompositeValue> Parser::ParseComposite(const Resolved& r, std::string_view raw) {
+  std::vector<std::string_view> parts = SplitUnescaped(raw, '$');
+  if (parts.size() != r.components.size()) {
+    return Invalid("The composite parameter " + Quote(r.code) + " takes " + std::to_string(r.components.size()) +
+                   " values separated by '$' (escape a literal one as \\$), not " + Quote(raw));
+  }
+  store::CompositeValue composite;
+  const Clause plain;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].empty()) return Invalid("The composite value " + Quote(raw) + " has an empty component");
+    EHR_ASSIGN_OR_RETURN(store::SearchValue v, ParseValue(ResolvedComponent(*r.components[i]), plain, parts[i]));
+    composite.components.push_back(ToComponent(std::move(v)));
+  }
+  return composite;
 }
 
 // Two lower-case letters before the value (or alone) are a prefix and must be one of the

@@ -151,7 +151,7 @@ TEST(QueryParser, UnknownParameterIsAWarningWhenLenientAndAnErrorWhenStrict) {
   ExpectError("Patient", "foo=bar&name=x", "foo", "Unknown search parameter", "not-supported", {.strict = true});
 }
 
-TEST(QueryParser, SpecialAndCompositeParametersAreNotSupported) {
+TEST(QueryParser, SpecialParametersAreNotSupported) {
   for (std::string_view q : {"_text=x", "_content=x", "_list=42", "_query=x", "_filter=name eq x"}) {
     ParsedSearch p = Parse("Patient", q);
     EXPECT_TRUE(p.query.clauses.empty()) << q;
@@ -163,14 +163,79 @@ TEST(QueryParser, SpecialAndCompositeParametersAreNotSupported) {
   ParsedSearch p = Parse("Location", "near=42|-83|10|km");
   ASSERT_EQ(p.warnings.size(), 1u);
   EXPECT_EQ(p.warnings[0].expression, "near");
-  p = Parse("Observation", "code-value-quantity=http://loinc.org|8480-6$gt100&status=final");
-  EXPECT_EQ(p.query.clauses.size(), 1u);
-  ASSERT_EQ(p.warnings.size(), 1u);
-  EXPECT_NE(p.warnings[0].diagnostics.find("composite"), std::string::npos);
-  ExpectError("Observation", "code-value-quantity=x$1", "code-value-quantity", "not supported", "not-supported",
-              {.strict = true});
   p = Parse("Patient", "_contained=true");
   EXPECT_EQ(p.warnings.size(), 1u);
+}
+
+// ---- Composites --------------------------------------------------------------------------
+
+const store::CompositeValue& Composite(const Clause& c, size_t i = 0) {
+  return std::get<store::CompositeValue>(c.values.at(i));
+}
+
+TEST(QueryParser, CompositeValuesSplitOnDollarAndParseEachComponent) {
+  Clause c = OnlyClause("Observation", "code-value-quantity=http://loinc.org|8480-6$gt100");
+  EXPECT_EQ(c.param, "code-value-quantity");
+  EXPECT_EQ(c.kind, ParamKind::kComposite);
+  EXPECT_EQ(c.components, (std::vector<ParamKind>{ParamKind::kToken, ParamKind::kQuantity}));
+  ASSERT_EQ(Composite(c).components.size(), 2u);
+  const auto& token = std::get<store::TokenValue>(Composite(c).components[0]);
+  EXPECT_EQ(token.system, "http://loinc.org");
+  EXPECT_EQ(token.code, "8480-6");
+  const auto& quantity = std::get<store::QuantityValue>(Composite(c).components[1]);
+  EXPECT_EQ(quantity.prefix, Prefix::kGt);
+  EXPECT_EQ(quantity.value, 100);
+
+  // Units on the quantity, OR-ed values, a code alone.
+  c = OnlyClause("Observation", "component-code-value-quantity=8480-6$lt60|http://unitsofmeasure.org|mm[Hg],"
+                                "http://loinc.org|8462-4$ge90");
+  ASSERT_EQ(c.values.size(), 2u);
+  EXPECT_EQ(std::get<store::TokenValue>(Composite(c, 0).components[0]).system, std::nullopt);
+  const auto& mmhg = std::get<store::QuantityValue>(Composite(c, 0).components[1]);
+  EXPECT_EQ(mmhg.prefix, Prefix::kLt);
+  EXPECT_EQ(mmhg.code, "mm[Hg]");
+  EXPECT_FALSE(mmhg.canonical_unit.empty());
+  EXPECT_EQ(std::get<store::QuantityValue>(Composite(c, 1).components[1]).prefix, Prefix::kGe);
+
+  // Each component kind: concept, date, string (with an escaped '$'), reference, numbers.
+  c = OnlyClause("Observation", "code-value-concept=http://loinc.org|72166-2$http://snomed.info/sct|8517006");
+  EXPECT_EQ(std::get<store::TokenValue>(Composite(c).components[1]).code, "8517006");
+  c = OnlyClause("Observation", "combo-code-value-concept=72166-2$|8517006");
+  EXPECT_EQ(std::get<store::TokenValue>(Composite(c).components[1]).system, "");
+  c = OnlyClause("Observation", "code-value-date=8302-2$ge2013-01");
+  EXPECT_EQ(c.components[1], ParamKind::kDate);
+  EXPECT_EQ(std::get<store::DateValue>(Composite(c).components[1]).prefix, Prefix::kGe);
+  EXPECT_EQ(std::get<store::DateValue>(Composite(c).components[1]).low, k2013);
+  c = OnlyClause("Observation", "code-value-string=x$US\\$ 5");
+  EXPECT_EQ(std::get<store::StringValue>(Composite(c).components[1]).exact, "US$ 5");
+  c = OnlyClause("DocumentReference", "relationship=replaces$DocumentReference/1");
+  EXPECT_EQ(c.components[1], ParamKind::kReference);
+  EXPECT_EQ(std::get<store::ReferenceValue>(Composite(c).components[1]).id, "1");
+  c = OnlyClause("Group", "characteristic-value=gender$male");
+  EXPECT_EQ(std::get<store::TokenValue>(Composite(c).components[1]).code, "male");
+  c = OnlyClause("MolecularSequence", "chromosome-variant-coordinate=1$gt123$lt345");
+  EXPECT_EQ(c.components, (std::vector<ParamKind>{ParamKind::kToken, ParamKind::kNumber, ParamKind::kNumber}));
+  EXPECT_EQ(std::get<store::NumberValue>(Composite(c).components[2]).prefix, Prefix::kLt);
+  c = OnlyClause("ValueSet", "context-type-quantity=focus$le5");
+  EXPECT_EQ(c.components[1], ParamKind::kQuantity);
+  c = OnlyClause("Observation", "code-value-quantity:missing=true");
+  EXPECT_EQ(c.modifier, Modifier::kMissing);
+  EXPECT_TRUE(c.missing);
+}
+
+TEST(QueryParser, CompositeErrors) {
+  ExpectError("Observation", "code-value-quantity=8480-6", "code-value-quantity", "takes 2 values separated by '$'");
+  ExpectError("Observation", "code-value-quantity=a$1$2", "code-value-quantity", "takes 2 values");
+  ExpectError("Observation", "code-value-quantity=a$", "code-value-quantity", "empty component");
+  ExpectError("Observation", "code-value-quantity=$5", "code-value-quantity", "empty component");
+  ExpectError("Observation", "code-value-quantity=a$abc", "code-value-quantity", "Invalid number");
+  ExpectError("Observation", "code-value-quantity=a|b|c$5", "code-value-quantity", "more than one '|'");
+  ExpectError("Observation", "code-value-date=a$2013-13", "code-value-date", "Invalid date");
+  ExpectError("DocumentReference", "relationship=x$Patient/1", "relationship", "not a target type");
+  ExpectError("Observation", "code-value-quantity:exact=a$5", "code-value-quantity:exact",
+              "not valid for the composite parameter");
+  ExpectError("Observation", "_sort=code-value-quantity", "_sort", "cannot order by");
+  ExpectError("Observation", "code-value-quantity.x=1", "code-value-quantity.x", "Only reference parameters");
 }
 
 TEST(QueryParser, InvalidModifierIsAlwaysAnError) {

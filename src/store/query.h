@@ -24,6 +24,7 @@ enum class ParamKind : uint8_t {
   kQuantity,
   kReference,
   kUri,
+  kComposite,    // values are CompositeValue; Clause::components gives each component's kind
   kId,           // _id
   kLastUpdated,  // _lastUpdated
 };
@@ -96,9 +97,18 @@ struct ReferenceValue {
 struct UriValue {
   std::string uri;
 };
-// _id values and _lastUpdated values reuse TokenValue::code and DateValue.
-using SearchValue =
+// One component of a composite value (no composite nests in another).
+using ComponentValue =
     std::variant<TokenValue, StringValue, DateValue, NumberValue, QuantityValue, ReferenceValue, UriValue>;
+// Composite (`code-value-quantity=http://loinc.org|8480-6$gt100`): one value per component,
+// in the order of the parameter's components, of the kinds in Clause::components. Every R4
+// composite starts with a token (a TokenValue here) that names what the rest measures.
+struct CompositeValue {
+  std::vector<ComponentValue> components;
+};
+// _id values and _lastUpdated values reuse TokenValue::code and DateValue.
+using SearchValue = std::variant<TokenValue, StringValue, DateValue, NumberValue, QuantityValue, ReferenceValue,
+                                 UriValue, CompositeValue>;
 
 struct Clause {
   std::string param;  // the code as in the index rows ("birthdate", "subject", "_id")
@@ -107,6 +117,8 @@ struct Clause {
   bool missing = false;            // for kMissing
   std::string type;                // for kType: the target resource type
   std::vector<SearchValue> values;  // OR-ed; empty only for kMissing and chains
+  // kComposite: the kind of each component (kToken first, then kQuantity, kDate, ...).
+  std::vector<ParamKind> components;
   // Chained search (`subject:Patient.name=peter`): this clause is a reference parameter and
   // matches resources whose referenced resource (of `type` when set) matches `chain`.
   std::vector<Clause> chain;       // zero or one element

@@ -87,6 +87,56 @@ struct UriRow {
   std::string param;
   std::string uri;
 };
+// Composite parameters (R4 search 3.1.1.4.9) have no row type of their own. Every R4
+// composite starts with a token that names what the other components describe (a code, a
+// context type, a chromosome); its code and system are folded into the `param` of the rows,
+// which are those of the remaining component in its own row type. `code-value-quantity` of
+// an Observation coded http://loinc.org|8480-6 with a value of 120 mm[Hg] is a QuantityRow
+// whose param is CompositeParam("code-value-quantity", "8480-6", "http://loinc.org"): one
+// row per composite value, in the table that already compares quantities, so the backend
+// reuses every comparison of the second component, and a search is one range of that
+// table for one parameter key, like any other clause. (MolecularSequence coordinates, the
+// only composites with two components after the token, both integers, are one DateRow:
+// low the first, high the second.)
+//
+// The name is "<composite>$<code>|<system>" with '\' and '|' in the code escaped by '\', so
+// that all systems of one code share the prefix CompositeCodePrefix(composite, code) and
+// every value of the composite shares CompositePrefix(composite).
+inline std::string CompositePrefix(std::string_view composite) { return std::string(composite) + "$"; }
+inline std::string CompositeCodePrefix(std::string_view composite, std::string_view code) {
+  std::string out = CompositePrefix(composite);
+  for (char c : code) {
+    if (c == '\\' || c == '|') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('|');
+  return out;
+}
+inline std::string CompositeParam(std::string_view composite, std::string_view code, std::string_view system) {
+  return CompositeCodePrefix(composite, code).append(system);
+}
+// The code and system of a CompositeParam name (after CompositePrefix); nullopt when it is not one.
+struct CompositeToken {
+  std::string code;
+  std::string system;
+};
+inline std::optional<CompositeToken> ParseCompositeParam(std::string_view param) {
+  const size_t dollar = param.find('$');
+  if (dollar == std::string_view::npos) return std::nullopt;
+  CompositeToken token;
+  for (size_t i = dollar + 1; i < param.size(); ++i) {
+    if (param[i] == '\\' && i + 1 < param.size()) {
+      token.code.push_back(param[++i]);
+    } else if (param[i] == '|') {
+      token.system = std::string(param.substr(i + 1));
+      return token;
+    } else {
+      token.code.push_back(param[i]);
+    }
+  }
+  return std::nullopt;
+}
+
 struct IndexRows {
   std::vector<StringRow> strings;
   std::vector<TokenRow> tokens;

@@ -52,6 +52,13 @@ def has_code(cc, system, code):
     return any((system is None or c.get("system") == system) and c.get("code") == code for c in codings(cc))
 
 
+def quantity_items(observation, combo, component):
+    """(code, valueQuantity value) of the items a composite looks at: the Observation, its
+    components, or both."""
+    items = ([observation] if combo or not component else []) + (observation.get("component", []) if component else [])
+    return [(i["code"], i["valueQuantity"]["value"]) for i in items if "valueQuantity" in i]
+
+
 def instant_utc(text):
     """A FHIR dateTime with time and offset as an aware UTC datetime."""
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
@@ -145,6 +152,11 @@ def main():
     family = subject["name"][0]["family"]
     bmi = ("http://loinc.org", "39156-5")
     height = ("http://loinc.org", "8302-2")
+    systolic = ("http://loinc.org", "8480-6")
+    diastolic = ("http://loinc.org", "8462-4")
+    weight = ("http://loinc.org", "29463-7")
+    smoking = ("http://loinc.org", "72166-2")
+    assert not any(has_code(o["code"], *height) and o["valueQuantity"]["value"] == 160 for o in observations)
 
     definitions = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "node_modules",
                                "@medplum", "definitions", "dist", "fhir", "r4")
@@ -196,6 +208,33 @@ def main():
          [i for i in of_type(resources, "Immunization") if has_code(i["vaccineCode"], "http://hl7.org/fhir/sid/cvx", "140")]),
         ("Organization?name=cape",
          [o for o in of_type(resources, "Organization") if norm(o.get("name", "")).startswith("cape")]),
+        # Composites: the code and the value of the same Observation (or component).
+        ("Observation?code-value-quantity=http://loinc.org|8302-2$gt150",
+         [o for o in observations if any(has_code(c, *height) and v > 150 for c, v in quantity_items(o, False, False))]),
+        # 1.6 m in canonical units against heights written in cm (none is exactly 160 cm).
+        ("Observation?code-value-quantity=8302-2$gt1.6|http://unitsofmeasure.org|m",
+         [o for o in observations if any(has_code(c, None, "8302-2") and v > 160
+                                         for c, v in quantity_items(o, False, False))]),
+        ("Observation?component-code-value-quantity=http://loinc.org|8480-6$ge130",
+         [o for o in observations if any(has_code(c, *systolic) and v >= 130 for c, v in quantity_items(o, False, True))]),
+        # Two composite clauses: each ties its own code and value.
+        ("Observation?component-code-value-quantity=http://loinc.org|8480-6$ge130"
+         "&component-code-value-quantity=http://loinc.org|8462-4$lt80",
+         [o for o in observations
+          if any(has_code(c, *systolic) and v >= 130 for c, v in quantity_items(o, False, True))
+          and any(has_code(c, *diastolic) and v < 80 for c, v in quantity_items(o, False, True))]),
+        ("Observation?combo-code-value-quantity=http://loinc.org|8480-6$gt120,http://loinc.org|29463-7$gt100",
+         [o for o in observations if any((has_code(c, *systolic) and v > 120) or (has_code(c, *weight) and v > 100)
+                                         for c, v in quantity_items(o, True, True))]),
+        ("Observation?code-value-concept=http://loinc.org|72166-2$http://snomed.info/sct|8517006",
+         [o for o in observations if has_code(o["code"], *smoking)
+          and has_code(o.get("valueCodeableConcept"), "http://snomed.info/sct", "8517006")]),
+        ("Observation?code-value-concept=72166-2$266919005,72166-2$8517006",
+         [o for o in observations if has_code(o["code"], None, "72166-2")
+          and any(has_code(o.get("valueCodeableConcept"), None, v) for v in ("266919005", "8517006"))]),
+        ("Observation?code-value-string=http://loinc.org|63513-6$y",
+         [o for o in observations if has_code(o["code"], "http://loinc.org", "63513-6")
+          and norm(o.get("valueString", "")).startswith("y")]),
         ("Condition?code:text=covid",
          [c for c in of_type(resources, "Condition")
           if norm(c["code"].get("text", "")).startswith("covid")

@@ -198,6 +198,16 @@ const SearchParamDef* FindSearchParam(std::string_view resource_type, std::strin
   return nullptr;
 }
 
+const SearchParamDef* FindSearchParamByUrl(std::string_view url) {
+  static const auto* const by_url = [] {
+    auto* map = new std::unordered_map<std::string_view, const SearchParamDef*>();
+    for (const SearchParamDef& param : SearchParams()) map->emplace(param.url, &param);
+    return map;
+  }();
+  auto it = by_url->find(url);
+  return it != by_url->end() ? it->second : nullptr;
+}
+
 std::span<const std::string_view> PatientCompartmentParams(std::string_view resource_type) {
   const generated::CompartmentRow* row =
       FindSorted(std::span<const generated::CompartmentRow>(generated::kPatientCompartment), resource_type,

@@ -202,6 +202,8 @@ std::span<const SearchParamDef> SearchParams();  // definitions order
 std::span<const SearchParamDef* const> SearchParamsFor(std::string_view resource_type);
 // One parameter of a resource type by code ("birthdate", "_id"), or nullptr.
 const SearchParamDef* FindSearchParam(std::string_view resource_type, std::string_view code);
+// A parameter by its canonical URL (what SearchParamComponent::definition names), or nullptr.
+const SearchParamDef* FindSearchParamByUrl(std::string_view url);
 
 // The search parameter codes that put a resource of this type in a Patient's
 // compartment ("subject", "patient", ...). Empty when the type is never in it.

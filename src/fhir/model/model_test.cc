@@ -235,6 +235,22 @@ TEST(ModelTest, SearchParameters) {
   EXPECT_EQ(composite->type, SearchParamType::kComposite);
   ASSERT_EQ(composite->components.size(), 2u);
   EXPECT_EQ(composite->components[0].definition, "http://hl7.org/fhir/SearchParameter/clinical-code");
+
+  // Every component names a parameter of the tables, and every composite starts with a
+  // token (what the search engine's composite rows rely on).
+  EXPECT_EQ(FindSearchParamByUrl("http://hl7.org/fhir/SearchParameter/clinical-code")->type, SearchParamType::kToken);
+  EXPECT_EQ(FindSearchParamByUrl("http://hl7.org/fhir/SearchParameter/no-such"), nullptr);
+  int composites = 0;
+  for (const SearchParamDef& p : SearchParams()) {
+    if (p.type != SearchParamType::kComposite) continue;
+    ++composites;
+    ASSERT_GE(p.components.size(), 2u) << p.id;
+    for (const SearchParamComponent& c : p.components) {
+      ASSERT_NE(FindSearchParamByUrl(c.definition), nullptr) << p.id << " " << c.definition;
+    }
+    EXPECT_EQ(FindSearchParamByUrl(p.components[0].definition)->type, SearchParamType::kToken) << p.id;
+  }
+  EXPECT_EQ(composites, 46);
 }
 
 TEST(ModelTest, PatientCompartment) {

@@ -50,6 +50,8 @@ constexpr size_t kMaxParams = 8000;
 constexpr size_t kMaxCursorBytes = 16384;
 // A positive clause matching fewer index rows than this drives the search (see Plan).
 constexpr int kDriveLimit = 5000;
+// Parameter keys one composite value may stand for (a code in many systems, a system's codes).
+constexpr size_t kMaxCompositeKeys = 500;
 
 using SqlValue = std::variant<std::monostate, int64_t, double, std::string>;
 
@@ -342,6 +344,9 @@ class SqlSearch {
   Result<Compiled> Compile(const Clause& cl, const std::vector<std::string>& types, const std::string& alias,
                            int depth);
   Result<Compiled> CompileIndexed(const Clause& cl, const std::vector<std::string>& types);
+  Result<Compiled> CompileComposite(const Clause& cl, const std::vector<std::string>& types);
+  Result<std::vector<int64_t>> CompositeKeys(const std::vector<std::string>& types, const std::string& composite,
+                                             const TokenValue& token);
   Result<Compiled> CompileChain(const Clause& cl, const std::vector<std::string>& types, int depth);
   Result<Compiled> CompileHas(const Clause& cl, const std::vector<std::string>& types, int depth);
   Result<Compiled> MatchSet(const Clause& cl, const std::vector<std::string>& types, int depth);
@@ -646,6 +651,93 @@ Result<Compiled> SqlSearch::CompileIndexed(const Clause& cl, const std::vector<s
   return out;
 }
 
+// The keys of the composite rows whose token matches `token` (store.h: the token is part
+// of the parameter name): one key per type for system|code, else a range of search_param
+// (every system of a code; every code, checked for the system).
+Result<std::vector<int64_t>> SqlSearch::CompositeKeys(const std::vector<std::string>& types,
+                                                      const std::string& composite, const TokenValue& token) {
+  if (token.code && token.system) return ParamKeys(types, CompositeParam(composite, *token.code, *token.system));
+  const std::string prefix = token.code ? CompositeCodePrefix(composite, *token.code) : CompositePrefix(composite);
+  const std::string end = PrefixEnd(prefix);  // bound without a copy: must outlive the statement's use
+  std::vector<int64_t> keys;
+  for (const std::string& type : types) {
+    EHR_ASSIGN_OR_RETURN(Stmt s, c_.Prepare("SELECT pk, param FROM search_param "
+                                            "WHERE tenant = ?1 AND type = ?2 AND param >= ?3 AND param < ?4",
+                                            "read composite parameter keys"));
+    s.BindText(1, q_.tenant).BindText(2, type).BindText(3, prefix).BindText(4, end);
+    while (true) {
+      EHR_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      if (!token.code) {
+        std::optional<CompositeToken> parsed = ParseCompositeParam(s.ColumnText(1));
+        if (!parsed || parsed->system != *token.system) continue;
+      }
+      if (keys.size() == kMaxCompositeKeys) {
+        return Invalid("a value of '" + composite + "' stands for more than " + std::to_string(kMaxCompositeKeys) +
+                       " codes; give the code (system|code)");
+      }
+      keys.push_back(s.ColumnInt(0));
+    }
+  }
+  return keys;
+}
+
+// Composite rows (store.h) are those of the component after the token, in its table, one
+// parameter key per token: a value is the rows of its token's keys that match the second
+// component as a clause of that kind would. Two numbers after the token (MolecularSequence
+// coordinates) are the low and high of a date_index row.
+Result<Compiled> SqlSearch::CompileComposite(const Clause& cl, const std::vector<std::string>& types) {
+  const std::vector<ParamKind>& kinds = cl.components;
+  const bool pair = kinds.size() == 3 && kinds[1] == ParamKind::kNumber && kinds[2] == ParamKind::kNumber;
+  const char* table = pair ? "date_index" : kinds.size() == 2 ? TableOf(kinds[1]) : nullptr;
+  if (kinds.empty() || kinds[0] != ParamKind::kToken || table == nullptr) {
+    return Invalid("composite parameter '" + cl.param + "' has components the index cannot hold");
+  }
+  const std::string x = sql_.Alias("x");
+  Compiled out;
+  if (cl.modifier == Modifier::kMissing) {
+    const std::string prefix = CompositePrefix(cl.param);
+    out.arms.push_back({"", x + ".seq",
+                        std::string("FROM ") + table + " " + x + " WHERE " + x +
+                            ".pk IN (SELECT pk FROM search_param WHERE tenant = ?1 AND type " + sql_.TypeIs(types) +
+                            " AND param >= " + sql_.Bind(prefix) + " AND param < " + sql_.Bind(PrefixEnd(prefix)) +
+                            ")"});
+    out.negated = cl.missing;
+    return out;
+  }
+  if (cl.modifier != Modifier::kNone) return Unsupported("modifier not supported for parameter '" + cl.param + "'");
+  if (cl.values.empty()) return Invalid("parameter '" + cl.param + "' has no value");
+  Clause component;
+  component.param = cl.param;
+  component.kind = kinds[1];
+  for (const SearchValue& v : cl.values) {
+    const auto* c = std::get_if<CompositeValue>(&v);
+    const TokenValue* token = c != nullptr && c->components.size() == kinds.size()
+                                  ? std::get_if<TokenValue>(&c->components[0])
+                                  : nullptr;
+    if (token == nullptr || (!token->code && !token->system)) {
+      return Invalid("a value of parameter '" + cl.param + "' does not fit its components");
+    }
+    std::vector<std::string> alternatives;
+    if (pair) {
+      const auto* start = std::get_if<NumberValue>(&c->components[1]);
+      const auto* end = std::get_if<NumberValue>(&c->components[2]);
+      if (start == nullptr || end == nullptr) return Invalid("a value of '" + cl.param + "' does not fit its components");
+      alternatives.push_back(NumberCondition(start->prefix, x + ".low", start->value, start->low, start->high) +
+                             " AND " + NumberCondition(end->prefix, x + ".high", end->value, end->low, end->high));
+    } else {
+      const SearchValue second = std::visit([](const auto& value) { return SearchValue(value); }, c->components[1]);
+      EHR_ASSIGN_OR_RETURN(alternatives, ValueConditions(component, second, x));
+    }
+    EHR_ASSIGN_OR_RETURN(std::vector<int64_t> keys, CompositeKeys(types, cl.param, *token));
+    if (keys.empty()) continue;
+    const std::string head = std::string("FROM ") + table + " " + x + " WHERE " + x + ".pk " + sql_.KeyIs(keys);
+    for (std::string& cond : alternatives) out.arms.push_back({"", x + ".seq", head + " AND " + cond});
+  }
+  if (out.arms.empty()) return Constant(false);
+  return out;
+}
+
 // A version's reference row points to a resource of `targets` in `inner` (a set of versions).
 std::string TargetIn(const std::string& x, const Compiled& inner, bool single_target) {
   const std::string versions = "FROM resource_version t WHERE t.seq IN (" + RenderSet(inner.arms, true) + ")";
@@ -757,6 +849,7 @@ Result<Compiled> SqlSearch::Compile(const Clause& cl, const std::vector<std::str
     out.condition = cl.values.size() == 1 ? any : "(" + any + ")";
     return out;
   }
+  if (cl.kind == ParamKind::kComposite) return CompileComposite(cl, types);
   return CompileIndexed(cl, types);
 }
 

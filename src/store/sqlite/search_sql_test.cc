@@ -451,6 +451,101 @@ TEST_F(SearchSqlTest, ReferencesAndUris) {
   EXPECT_EQ(Find({"ValueSet"}, {UriIs("url", "http://acme.org/fhir/ValueSet/12", Modifier::kAbove)}), V{});
 }
 
+// Composite rows are rows of the second component under a name that holds the token
+// (store::CompositeParam), as the indexer writes them.
+Clause CompositeClause(std::string param, std::vector<ParamKind> kinds, std::vector<std::vector<ComponentValue>> values) {
+  Clause c = Make(std::move(param), ParamKind::kComposite);
+  c.components = std::move(kinds);
+  for (auto& v : values) c.values.push_back(CompositeValue{std::move(v)});
+  return c;
+}
+
+TEST_F(SearchSqlTest, CompositesTieTheirComponentsTogether) {
+  const std::string loinc = "http://loinc.org", ucum = "http://unitsofmeasure.org";
+  auto bp = [&](double systolic, double diastolic) {
+    IndexRows r;
+    r.quantities.push_back({CompositeParam("component-code-value-quantity", "8480-6", loinc), systolic, ucum,
+                            "mm[Hg]", "mmHg", systolic * 133.322, "g.m-1.s-2"});
+    r.quantities.push_back({CompositeParam("component-code-value-quantity", "8462-4", loinc), diastolic, ucum,
+                            "mm[Hg]", "mmHg", diastolic * 133.322, "g.m-1.s-2"});
+    return r;
+  };
+  Put("Observation", "high", bp(150, 95));
+  Put("Observation", "low", bp(100, 150));  // the diastolic value is high, not the systolic one
+  IndexRows local = bp(150, 80);
+  local.quantities.push_back({CompositeParam("component-code-value-quantity", "8480-6", "http://local"), 50, "", "",
+                              "", 0, ""});
+  Put("Observation", "local", local);
+  IndexRows text;
+  text.strings.push_back({CompositeParam("code-value-string", "x|y", ""), "positive", "Positive"});
+  Put("Observation", "text", text);
+
+  const std::vector<ParamKind> token_quantity = {ParamKind::kToken, ParamKind::kQuantity};
+  auto systolic = [&](std::optional<std::string> system, std::optional<std::string> code, Prefix p, double v) {
+    return CompositeClause("component-code-value-quantity", token_quantity,
+                           {{TokenValue{std::move(system), std::move(code)}, Qty(p, v, v - 0.5, v + 0.5, "", "")}});
+  };
+  EXPECT_EQ(Find({"Observation"}, {systolic(loinc, "8480-6", Prefix::kGt, 140)}), (V{"high", "local"}));
+  EXPECT_EQ(Find({"Observation"}, {systolic(loinc, "8462-4", Prefix::kGt, 140)}), (V{"low"}));
+  EXPECT_EQ(Find({"Observation"}, {systolic(std::nullopt, "8480-6", Prefix::kLt, 60)}), (V{"local"}))
+      << "a code in any system";
+  EXPECT_EQ(Find({"Observation"}, {systolic(loinc, "8480-6", Prefix::kLt, 60)}), V{});
+  EXPECT_EQ(Find({"Observation"}, {systolic("http://local", std::nullopt, Prefix::kGt, 0)}), (V{"local"}))
+      << "any code of a system";
+  EXPECT_EQ(Find({"Observation"}, {systolic(loinc, "8480-6", Prefix::kGt, 140), systolic(loinc, "8462-4", Prefix::kLt, 90)}),
+            (V{"local"}));
+  EXPECT_EQ(Find({"Observation"}, {systolic(loinc, "nosuch", Prefix::kGt, 0)}), V{});
+  // OR-ed values, a canonical unit.
+  Clause either = systolic(loinc, "8480-6", Prefix::kEq, 100);
+  QuantityValue pascal = Qty(Prefix::kGt, 19000, 18999.5, 19000.5, ucum, "Pa");
+  pascal.canonical_value = 19000;
+  pascal.canonical_low = 18999.5;
+  pascal.canonical_high = 19000.5;
+  pascal.canonical_unit = "g.m-1.s-2";
+  either.values.push_back(CompositeValue{{TokenValue{loinc, "8462-4"}, pascal}});
+  EXPECT_EQ(Find({"Observation"}, {either}), (V{"low"}));
+  // The escaped code, a string component.
+  Clause string = CompositeClause("code-value-string", {ParamKind::kToken, ParamKind::kString},
+                                  {{TokenValue{std::nullopt, "x|y"}, StringValue{"pos", "pos"}}});
+  EXPECT_EQ(Find({"Observation"}, {string}), (V{"text"}));
+  string.values = {CompositeValue{{TokenValue{std::nullopt, "x"}, StringValue{"pos", "pos"}}}};
+  EXPECT_EQ(Find({"Observation"}, {string}), V{});
+  // :missing covers every token of the composite.
+  Clause missing = Make("component-code-value-quantity", ParamKind::kComposite, Modifier::kMissing);
+  missing.components = token_quantity;
+  missing.missing = true;
+  EXPECT_EQ(Find({"Observation"}, {missing}), (V{"text"}));
+  missing.missing = false;
+  EXPECT_EQ(Find({"Observation"}, {missing}), (V{"high", "local", "low"}));
+  // Values that do not fit the components are errors, whatever the data.
+  Clause wrong = CompositeClause("component-code-value-quantity", token_quantity,
+                                 {{TokenValue{loinc, "8480-6"}, StringValue{"x", "x"}}});
+  EXPECT_EQ(Run(Query({"Observation"}, {wrong})).status().code(), Code::kInvalid);
+  wrong = CompositeClause("component-code-value-quantity", token_quantity, {{TokenValue{loinc, "8480-6"}}});
+  EXPECT_EQ(Run(Query({"Observation"}, {wrong})).status().code(), Code::kInvalid);
+}
+
+TEST_F(SearchSqlTest, CompositeCoordinatesAreTwoNumbers) {
+  const std::string chromosome = CompositeParam("chromosome-variant-coordinate", "1", "http://hl7.org/fhir/chromosome-human");
+  IndexRows a;
+  a.dates = {{chromosome, 123, 130}, {chromosome, 300, 301}};
+  Put("MolecularSequence", "a", a);
+  IndexRows b;
+  b.dates = {{chromosome, 200, 400}};
+  Put("MolecularSequence", "b", b);
+  auto coordinate = [&](Prefix p1, double start, Prefix p2, double end) {
+    return CompositeClause("chromosome-variant-coordinate", {ParamKind::kToken, ParamKind::kNumber, ParamKind::kNumber},
+                           {{TokenValue{std::nullopt, "1"}, NumberValue{p1, start, start - 0.5, start + 0.5},
+                             NumberValue{p2, end, end - 0.5, end + 0.5}}});
+  };
+  EXPECT_EQ(Find({"MolecularSequence"}, {coordinate(Prefix::kGt, 100, Prefix::kLt, 135)}), (V{"a"}));
+  EXPECT_EQ(Find({"MolecularSequence"}, {coordinate(Prefix::kGt, 150, Prefix::kLt, 350)}), (V{"a"}))
+      << "one variant: 300-301";
+  EXPECT_EQ(Find({"MolecularSequence"}, {coordinate(Prefix::kGt, 150, Prefix::kLt, 500)}), (V{"a", "b"}));
+  EXPECT_EQ(Find({"MolecularSequence"}, {coordinate(Prefix::kLt, 150, Prefix::kGt, 300)}), V{})
+      << "start and end of the same variant";
+}
+
 TEST_F(SearchSqlTest, MissingTrueAndFalse) {
   Put("Patient", "named", Strings("name", {"x"}));
   Put("Patient", "other", Strings("family", {"y"}));
@@ -844,6 +939,7 @@ TEST_F(SearchSqlTest, MainQueriesUseIndexes) {
     o.index.dates.push_back({"date", Day(10), Day(11) - 1});
     o.index.references.push_back({"subject", "Patient", "p7", ""});
     o.index.quantities.push_back({"value-quantity", 5, "http://unitsofmeasure.org", "mg", "mg", 0.005, "g"});
+    o.index.quantities.push_back({CompositeParam("code-value-quantity", "x", "s"), 5, "", "", "", 0, ""});
     EHR_RETURN_IF_ERROR(txn.Put(o));
     NewVersion r = store::testing::Version("t", "RiskAssessment", "r", 1, "{}", clock_.Now());
     r.index.numbers.push_back({"probability", 1});
@@ -923,6 +1019,10 @@ TEST_F(SearchSqlTest, MainQueriesUseIndexes) {
   Clause canonical = Make("questionnaire", ParamKind::kReference);
   canonical.values.push_back(ReferenceValue{"", "", "http://a/Questionnaire/q"});
   expect_plan(Query({"QuestionnaireResponse"}, {canonical}), {"reference_url (pk=? AND url=?)"});
+  Clause composite = Make("code-value-quantity", ParamKind::kComposite);
+  composite.components = {ParamKind::kToken, ParamKind::kQuantity};
+  composite.values.push_back(CompositeValue{{TokenValue{std::nullopt, "x"}, Qty(Prefix::kGt, 5, 4.5, 5.5, "", "")}});
+  expect_plan(Query({"Observation"}, {composite}), {"(pk=?"});
   Clause lu = Make("_lastUpdated", ParamKind::kLastUpdated);
   lu.values.push_back(DateValue{Prefix::kGt, Day(10), Day(11) - 1});
   expect_plan(Query({"Patient"}, {lu}), {"resource_live_seq", "-- total\nSEARCH r USING COVERING INDEX resource_live_updated"});
