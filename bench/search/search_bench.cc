@@ -37,20 +37,7 @@ json::Value Json(const std::string& text) {
   return std::move(*v);
 }
 
-std::string Encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || std::string_view("-._~").find(static_cast<char>(c)) != std::string_view::npos) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
+std::string Encode(std::string_view s) { return testing::UrlEncode(s); }
 
 struct Stats {
   double p50 = 0, p95 = 0, p99 = 0, mean = 0;

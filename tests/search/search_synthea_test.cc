@@ -12,20 +12,8 @@
 namespace ehr::testing {
 namespace {
 
-std::string PercentEncode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || std::string_view("-._~:/=&?,").find(static_cast<char>(c)) != std::string_view::npos) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
+// Whole query strings: their separators stay.
+std::string PercentEncode(std::string_view s) { return UrlEncode(s, "-._~:/=&?,"); }
 
 struct Walked {
   std::vector<json::Value> matches;

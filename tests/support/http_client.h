@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -15,6 +16,10 @@ struct HttpResult {
   std::string body;
   std::string Header(const std::string& name) const;  // case-insensitive, "" when absent
 };
+
+// Percent-encodes `s` for a URL, leaving ASCII letters, digits and the characters of
+// `keep` as they are (the default: RFC 3986's unreserved characters, for a query value).
+std::string UrlEncode(std::string_view s, std::string_view keep = "-._~");
 
 class HttpClient {
  public:
