@@ -151,9 +151,11 @@ net::Response FhirService::Impl::History(const net::Request& req, const RequestC
   q.tenant = ctx.principal.tenant;
   q.type = p.type;
   q.id = p.id;
-  std::string count_text, since_text;
+  std::string count_text, since_text, subset_query;  // subset_query: _summary and _elements, as given
   for (auto& [name, value] : net::ParseQuery(req.query)) {
-    if (name == "_count") {
+    if (name == "_summary" || name == "_elements") {
+      subset_query += "&" + name + "=" + PercentEncode(value);
+    } else if (name == "_count") {
       count_text = value;
     } else if (name == "_since") {
       since_text = value;
@@ -172,6 +174,8 @@ net::Response FhirService::Impl::History(const net::Request& req, const RequestC
   auto count = PageSize(count_text, options);
   if (!count.ok()) return ErrorResponse(count.status(), ctx);
   q.count = *count;
+  Result<fhir::Subset> subset = search::ParseReadParameters(subset_query.empty() ? "" : subset_query.substr(1));
+  if (!subset.ok()) return ErrorResponse(subset.status(), ctx);
   if (!p.id.empty()) {
     auto current = store.ReadCurrent(q.tenant, p.type, p.id);
     if (!current.ok()) return ErrorResponse(current.status(), ctx);
@@ -181,7 +185,8 @@ net::Response FhirService::Impl::History(const net::Request& req, const RequestC
   if (!page.ok()) return ErrorResponse(page.status(), ctx);
 
   std::string self = ctx.base_url + (p.type.empty() ? "" : "/" + p.type) + (p.id.empty() ? "" : "/" + p.id) + "/_history";
-  std::string params = "?_count=" + std::to_string(q.count) + (since_text.empty() ? "" : "&_since=" + PercentEncode(since_text));
+  std::string params = "?_count=" + std::to_string(q.count) + (since_text.empty() ? "" : "&_since=" + PercentEncode(since_text)) +
+                       subset_query;
   std::string out = R"({"resourceType":"Bundle","type":"history","link":[)";
   bool first = true;
   AppendLink(out, first, "self", self + params + (q.before_seq ? "&_cursor=" + std::to_string(*q.before_seq) : ""));
@@ -191,7 +196,9 @@ net::Response FhirService::Impl::History(const net::Request& req, const RequestC
   out += R"(],"entry":[)";
   for (size_t i = 0; i < page->entries.size(); ++i) {
     if (i) out += ',';
-    AppendEntry(out, ctx, page->entries[i], true, nullptr);
+    store::VersionRecord& rec = page->entries[i];
+    if (!rec.deleted) rec.body = fhir::SubsetJson(std::move(rec.body), *subset);
+    AppendEntry(out, ctx, rec, true, nullptr);
   }
   out += "]}";
   return JsonResponse(200, std::move(out), ctx);

@@ -129,6 +129,28 @@ TEST_F(SummaryTest, VReadTakesTheSameParameters) {
             (std::set<std::string>{"resourceType", "id", "meta", "text"}));
 }
 
+TEST_F(SummaryTest, HistoryTakesTheSameParameters) {
+  HttpResult del = c_.Send("DELETE", "/fhir/Observation/blood-pressure");
+  ASSERT_EQ(del.status, 204) << del.body;
+  for (const char* target : {"/fhir/Patient/f201/_history?_summary=true", "/fhir/Patient/_history?_summary=true",
+                             "/fhir/_history?_summary=true&_count=1"}) {
+    json::Value bundle = Get(target);
+    for (const json::Value& e : bundle.Find("entry")->as_array()) {
+      const json::Value* resource = e.Find("resource");
+      if (resource == nullptr) continue;  // the deletion: no resource
+      EXPECT_TRUE(IsSubsetted(*resource)) << target;
+      if (resource->GetString("id") == "f201") EXPECT_EQ(Keys(*resource), kF201Summary) << target;
+    }
+    // Paging keeps the parameters.
+    for (const json::Value& link : bundle.Find("link")->as_array()) {
+      EXPECT_NE(link.GetString("url").find("_summary=true"), std::string_view::npos) << target;
+    }
+  }
+  json::Value elements = Get("/fhir/Patient/f201/_history?_elements=gender");
+  EXPECT_EQ(Keys(*elements.Find("entry")->as_array()[0].Find("resource")),
+            (std::set<std::string>{"resourceType", "id", "meta", "gender"}));
+}
+
 TEST_F(SummaryTest, BadParametersAreA400) {
   for (const char* query : {"_summary=count", "_summary=yes", "_summary=true&_elements=name", "_elements=a%20b",
                             "_summary=true&_summary=false"}) {
@@ -136,6 +158,7 @@ TEST_F(SummaryTest, BadParametersAreA400) {
     EXPECT_EQ(r.status, 400) << query;
     EXPECT_NE(r.body.find("OperationOutcome"), std::string::npos) << query;
     EXPECT_EQ(c_.Get(std::string("/fhir/Patient/f201/_history/1?") + query).status, 400) << query;
+    EXPECT_EQ(c_.Get(std::string("/fhir/Patient/f201/_history?") + query).status, 400) << query;
     EXPECT_EQ(c_.Get(std::string("/fhir/Patient?") + query).status, query == std::string("_summary=count") ? 200 : 400)
         << query;
   }
