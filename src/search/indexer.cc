@@ -149,6 +149,38 @@ std::string ExpressionForType(std::string_view expression, std::string_view reso
   return dropped == 0 ? std::string(expression) : kept;
 }
 
+std::vector<std::string_view> CompositeParts(const SearchParamDef& composite, std::string_view resource_type) {
+  const std::string own = ExpressionForType(composite.expression, resource_type);
+  std::vector<std::string_view> branches = SplitUnion(own);
+  if (branches.size() < 2) return {};
+  std::vector<const SearchParamDef*> components = CompositeComponents(composite);
+  auto same_components = [&](const SearchParamDef& other) {
+    std::vector<const SearchParamDef*> theirs = CompositeComponents(other);
+    if (theirs.size() != components.size() || components.empty()) return false;
+    for (size_t i = 0; i < components.size(); ++i) {
+      if (theirs[i]->type != components[i]->type ||
+          Trim(other.components[i].expression) != Trim(composite.components[i].expression)) {
+        return false;
+      }
+    }
+    return true;
+  };
+  std::vector<std::string_view> parts;
+  for (std::string_view branch : branches) {
+    const SearchParamDef* part = nullptr;
+    for (const SearchParamDef* other : fhir::SearchParamsFor(resource_type)) {
+      if (other == &composite || other->type != SearchParamType::kComposite) continue;
+      if (Trim(ExpressionForType(other->expression, resource_type)) == Trim(branch) && same_components(*other)) {
+        part = other;
+        break;
+      }
+    }
+    if (part == nullptr) return {};
+    parts.push_back(part->code);
+  }
+  return parts;
+}
+
 }  // namespace internal
 
 namespace {
@@ -289,6 +321,7 @@ Indexer::Indexer(const IndexerOptions& options) {
     std::vector<ParamPlan>& params = plan->by_type[type];
     for (const SearchParamDef* def : fhir::SearchParamsFor(type)) {
       if (def->type == SearchParamType::kComposite) {
+        if (!internal::CompositeParts(*def, type).empty()) continue;  // searched through its parts
         if (std::optional<CompositePlan> c = PlanComposite(type, *def, plan->compiled, plan->failures)) {
           plan->composites_by_type[type].push_back(std::move(*c));
         }

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "fhir/json/value.h"
+#include "fhir/model/model.h"
 #include "store/store.h"
 
 namespace ehr::search {
@@ -86,6 +87,13 @@ namespace internal {
 // only the resource's own branch is most of the indexing time saved. Returns `expression`
 // unchanged when nothing can be dropped, an empty string when every branch can.
 std::string ExpressionForType(std::string_view expression, std::string_view resource_type);
+
+// The composites whose rows make up `composite` on `resource_type`, when its expression is
+// the union of theirs and its components are theirs (same types, same expressions):
+// Observation combo-code-value-quantity is code-value-quantity | component-code-value-quantity.
+// Such a composite is not indexed (its rows would be theirs again, under another name);
+// a search reads theirs. Empty for a composite indexed in its own right.
+std::vector<std::string_view> CompositeParts(const fhir::SearchParamDef& composite, std::string_view resource_type);
 }  // namespace internal
 
 }  // namespace ehr::search

@@ -286,14 +286,12 @@ TEST(IndexerTest, ObservationComposites) {
   EXPECT_EQ(Quantities(rows, systolic)[0].value, 120);
   EXPECT_THAT(Quantities(rows, store::CompositeParam("component-code-value-quantity", "2339-0", "http://loinc.org")),
               IsEmpty());
-  // combo: the Observation and each component, each with its own value.
-  EXPECT_EQ(Quantities(rows, store::CompositeParam("combo-code-value-quantity", "2339-0", "http://loinc.org")).size(),
-            1u);
-  EXPECT_EQ(Quantities(rows, store::CompositeParam("combo-code-value-quantity", "8480-6", "http://loinc.org"))[0].value,
-            120);
+  // combo (the Observation and each component) is the union of those two: no rows of its own.
+  EXPECT_THAT(Quantities(rows, store::CompositeParam("combo-code-value-quantity", "2339-0", "http://loinc.org")),
+              IsEmpty());
   size_t composite_quantities = 0;
   for (const store::QuantityRow& q : rows.quantities) composite_quantities += q.param.find('$') != std::string::npos;
-  EXPECT_EQ(composite_quantities, 2u + 1u + 3u);  // value (2 codings), component, combo (2 + 1)
+  EXPECT_EQ(composite_quantities, 2u + 1u);  // value (2 codings), component
   // No value of another type: no rows of the other composites.
   for (const store::TokenRow& t : rows.tokens) EXPECT_EQ(t.param.find("code-value-concept"), std::string::npos);
 }
@@ -350,6 +348,22 @@ TEST(IndexerTest, CompositesOfEveryKind) {
   EXPECT_THAT(Dates(sequence, store::CompositeParam("chromosome-window-coordinate", "1",
                                                     "http://hl7.org/fhir/chromosome-human")),
               ElementsAre(Pair(100, 500)));
+}
+
+TEST(IndexerTest, CompositesThatAreUnionsOfOthers) {
+  using internal::CompositeParts;
+  EXPECT_THAT(CompositeParts(*fhir::FindSearchParam("Observation", "combo-code-value-quantity"), "Observation"),
+              ElementsAre("code-value-quantity", "component-code-value-quantity"));
+  EXPECT_THAT(CompositeParts(*fhir::FindSearchParam("Observation", "combo-code-value-concept"), "Observation"),
+              ElementsAre("code-value-concept", "component-code-value-concept"));
+  // Every other R4 composite is indexed in its own right.
+  int unions = 0;
+  for (std::string_view type : fhir::ResourceTypes()) {
+    for (const fhir::SearchParamDef* def : fhir::SearchParamsFor(type)) {
+      if (def->type == fhir::SearchParamType::kComposite) unions += !CompositeParts(*def, type).empty();
+    }
+  }
+  EXPECT_EQ(unions, 2);
 }
 
 TEST(IndexerTest, CompositeParamNames) {

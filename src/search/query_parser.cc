@@ -10,6 +10,7 @@
 #include "fhir/model/model.h"
 #include "fhir/ucum/ucum.h"
 #include "search/index_values.h"
+#include "search/indexer.h"
 #include "search/normalize.h"
 #include "search/query_syntax.h"
 
@@ -74,6 +75,7 @@ struct Resolved {
   TypeList targets;         // reference: union over the types, sorted; see any_target
   bool any_target = false;  // reference: some definition names no target (any type)
   std::vector<const fhir::SearchParamDef*> components;  // composite: each component's definition
+  std::vector<std::string_view> composite_parts;         // composite: see Clause::composite_parts
 };
 
 bool TargetAllowed(const Resolved& r, std::string_view type) { return r.any_target || Contains(r.targets, type); }
@@ -504,6 +506,7 @@ Status Parser::Resolve(std::string_view code, const TypeList& types, Match match
     return Ignorable("The search parameter " + Quote(code) + " is not supported");
   }
   const fhir::SearchParamDef* first = nullptr;
+  std::string_view first_type;
   bool mixed = false;
   for (std::string_view t : types) {
     const fhir::SearchParamDef* def = fhir::FindSearchParam(t, code);
@@ -514,10 +517,12 @@ Status Parser::Resolve(std::string_view code, const TypeList& types, Match match
       }
       continue;
     }
-    if (first == nullptr)
+    if (first == nullptr) {
       first = def;
-    else if (def->type != first->type)
+      first_type = t;
+    } else if (def->type != first->type) {
       mixed = true;
+    }
     if (def->type == SearchParamType::kReference) {
       if (def->targets.empty()) out->any_target = true;
       out->targets.insert(out->targets.end(), def->targets.begin(), def->targets.end());
@@ -535,7 +540,10 @@ Status Parser::Resolve(std::string_view code, const TypeList& types, Match match
   }
   if (first->type == SearchParamType::kComposite || first->type == SearchParamType::kSpecial) {
     if (place == Place::kSort) return Invalid("_sort cannot order by " + Quote(code));
-    if (first->type == SearchParamType::kComposite) out->components = internal::CompositeComponents(*first);
+    if (first->type == SearchParamType::kComposite) {
+      out->components = internal::CompositeComponents(*first);
+      out->composite_parts = internal::CompositeParts(*first, first_type);
+    }
     if (out->components.empty()) {
       return Ignorable("The " + std::string(TypeName(first->type)) + " search parameter " + Quote(code) +
                        " is not supported");
@@ -567,6 +575,7 @@ Status Parser::ParseParameter(std::string_view name, std::string_view value, con
   for (const fhir::SearchParamDef* component : r.components) {
     clause->components.push_back(KindOf(component->code, component->type));
   }
+  clause->composite_parts.assign(r.composite_parts.begin(), r.composite_parts.end());
   if (dot != std::string_view::npos) {
     return ParseChain(r, modifier, has_modifier, name.substr(dot + 1), value, depth, clause);
   }

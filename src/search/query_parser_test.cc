@@ -200,8 +200,10 @@ TEST(QueryParser, CompositeValuesSplitOnDollarAndParseEachComponent) {
   // Each component kind: concept, date, string (with an escaped '$'), reference, numbers.
   c = OnlyClause("Observation", "code-value-concept=http://loinc.org|72166-2$http://snomed.info/sct|8517006");
   EXPECT_EQ(std::get<store::TokenValue>(Composite(c).components[1]).code, "8517006");
+  EXPECT_TRUE(c.composite_parts.empty());
   c = OnlyClause("Observation", "combo-code-value-concept=72166-2$|8517006");
   EXPECT_EQ(std::get<store::TokenValue>(Composite(c).components[1]).system, "");
+  EXPECT_EQ(c.composite_parts, (std::vector<std::string>{"code-value-concept", "component-code-value-concept"}));
   c = OnlyClause("Observation", "code-value-date=8302-2$ge2013-01");
   EXPECT_EQ(c.components[1], ParamKind::kDate);
   EXPECT_EQ(std::get<store::DateValue>(Composite(c).components[1]).prefix, Prefix::kGe);

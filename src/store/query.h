@@ -117,8 +117,12 @@ struct Clause {
   bool missing = false;            // for kMissing
   std::string type;                // for kType: the target resource type
   std::vector<SearchValue> values;  // OR-ed; empty only for kMissing and chains
-  // kComposite: the kind of each component (kToken first, then kQuantity, kDate, ...).
+  // kComposite: the kind of each component (kToken first, then kQuantity, kDate, ...), and
+  // the composites whose rows the clause reads when `param` has none of its own, being
+  // their union (Observation combo-code-value-quantity: code-value-quantity and
+  // component-code-value-quantity); empty: the rows of `param`.
   std::vector<ParamKind> components;
+  std::vector<std::string> composite_parts;
   // Chained search (`subject:Patient.name=peter`): this clause is a reference parameter and
   // matches resources whose referenced resource (of `type` when set) matches `chain`.
   std::vector<Clause> chain;       // zero or one element

@@ -693,15 +693,22 @@ Result<Compiled> SqlSearch::CompileComposite(const Clause& cl, const std::vector
   if (kinds.empty() || kinds[0] != ParamKind::kToken || table == nullptr) {
     return Invalid("composite parameter '" + cl.param + "' has components the index cannot hold");
   }
+  // A composite that is the union of others (Observation combo-*) reads their rows.
+  const std::vector<std::string> own = {cl.param};
+  const std::vector<std::string>& names = cl.composite_parts.empty() ? own : cl.composite_parts;
   const std::string x = sql_.Alias("x");
   Compiled out;
   if (cl.modifier == Modifier::kMissing) {
-    const std::string prefix = CompositePrefix(cl.param);
+    std::string ranges;
+    for (const std::string& name : names) {
+      const std::string prefix = CompositePrefix(name);
+      ranges += (ranges.empty() ? "(" : " OR (") + std::string("param >= ") + sql_.Bind(prefix) + " AND param < " +
+                sql_.Bind(PrefixEnd(prefix)) + ")";
+    }
     out.arms.push_back({"", x + ".seq",
                         std::string("FROM ") + table + " " + x + " WHERE " + x +
                             ".pk IN (SELECT pk FROM search_param WHERE tenant = ?1 AND type " + sql_.TypeIs(types) +
-                            " AND param >= " + sql_.Bind(prefix) + " AND param < " + sql_.Bind(PrefixEnd(prefix)) +
-                            ")"});
+                            " AND (" + ranges + "))"});
     out.negated = cl.missing;
     return out;
   }
@@ -729,7 +736,11 @@ Result<Compiled> SqlSearch::CompileComposite(const Clause& cl, const std::vector
       const SearchValue second = std::visit([](const auto& value) { return SearchValue(value); }, c->components[1]);
       EHR_ASSIGN_OR_RETURN(alternatives, ValueConditions(component, second, x));
     }
-    EHR_ASSIGN_OR_RETURN(std::vector<int64_t> keys, CompositeKeys(types, cl.param, *token));
+    std::vector<int64_t> keys;
+    for (const std::string& name : names) {
+      EHR_ASSIGN_OR_RETURN(std::vector<int64_t> more, CompositeKeys(types, name, *token));
+      keys.insert(keys.end(), more.begin(), more.end());
+    }
     if (keys.empty()) continue;
     const std::string head = std::string("FROM ") + table + " " + x + " WHERE " + x + ".pk " + sql_.KeyIs(keys);
     for (std::string& cond : alternatives) out.arms.push_back({"", x + ".seq", head + " AND " + cond});

@@ -510,11 +510,27 @@ TEST_F(SearchSqlTest, CompositesTieTheirComponentsTogether) {
   EXPECT_EQ(Find({"Observation"}, {string}), (V{"text"}));
   string.values = {CompositeValue{{TokenValue{std::nullopt, "x"}, StringValue{"pos", "pos"}}}};
   EXPECT_EQ(Find({"Observation"}, {string}), V{});
+  // A composite that is the union of others reads their rows (combo-*: the Observation's
+  // own code and value, and each component's).
+  IndexRows weight;
+  weight.quantities.push_back({CompositeParam("code-value-quantity", "29463-7", loinc), 90, ucum, "kg", "kg", 90000, "g"});
+  Put("Observation", "weight", weight);
+  Clause combo = CompositeClause("combo-code-value-quantity", token_quantity,
+                                 {{TokenValue{loinc, "8480-6"}, Qty(Prefix::kGt, 140, 139.5, 140.5, "", "")},
+                                  {TokenValue{std::nullopt, "29463-7"}, Qty(Prefix::kGt, 80, 79.5, 80.5, "", "")}});
+  EXPECT_EQ(Find({"Observation"}, {combo}), V{}) << "combo-* has no rows of its own";
+  combo.composite_parts = {"code-value-quantity", "component-code-value-quantity"};
+  EXPECT_EQ(Find({"Observation"}, {combo}), (V{"high", "local", "weight"}));
+  Clause combo_missing = Make("combo-code-value-quantity", ParamKind::kComposite, Modifier::kMissing);
+  combo_missing.components = token_quantity;
+  combo_missing.composite_parts = combo.composite_parts;
+  combo_missing.missing = true;
+  EXPECT_EQ(Find({"Observation"}, {combo_missing}), (V{"text"}));
   // :missing covers every token of the composite.
   Clause missing = Make("component-code-value-quantity", ParamKind::kComposite, Modifier::kMissing);
   missing.components = token_quantity;
   missing.missing = true;
-  EXPECT_EQ(Find({"Observation"}, {missing}), (V{"text"}));
+  EXPECT_EQ(Find({"Observation"}, {missing}), (V{"text", "weight"}));
   missing.missing = false;
   EXPECT_EQ(Find({"Observation"}, {missing}), (V{"high", "local", "low"}));
   // Values that do not fit the components are errors, whatever the data.
