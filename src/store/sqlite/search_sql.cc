@@ -1030,12 +1030,18 @@ Result<bool> SqlSearch::Plan() {
   // intersection, counted in the index alone. With a driver, counting its candidates that
   // pass the probes is cheaper than building the other (large) sets.
   if (sets_only && driver < 0) {
-    count_sets_ = "SELECT count(*) FROM (";
-    for (size_t i = 0; i < clauses.size(); ++i) {
-      count_sets_ += (i == 0 ? "" : " INTERSECT ") + std::string("SELECT * FROM (") +
-                     RenderSet(clauses[i].arms, true) + ")";
+    // A resource may have several rows in a set (two names that start alike, two OR-ed
+    // codes), so versions are counted once: INTERSECT is distinct, one set needs DISTINCT.
+    if (clauses.size() == 1) {
+      count_sets_ = "SELECT count(DISTINCT seq) FROM (" + RenderSet(clauses[0].arms, true) + ")";
+    } else {
+      count_sets_ = "SELECT count(*) FROM (";
+      for (size_t i = 0; i < clauses.size(); ++i) {
+        count_sets_ += (i == 0 ? "" : " INTERSECT ") + std::string("SELECT * FROM (") +
+                       RenderSet(clauses[i].arms, true) + ")";
+      }
+      count_sets_ += ")";
     }
-    count_sets_ += ")";
   }
   for (const store::SortKey& k : q_.sort) {
     EHR_ASSIGN_OR_RETURN(KeyPlan key, KeyOf(k, *types));

@@ -945,6 +945,7 @@ TEST_F(SearchSqlTest, MainQueriesUseIndexes) {
     for (int i = 0; i < n; ++i) {
       NewVersion v = store::testing::Version("t", "Patient", "p" + std::to_string(i), 1, "{}", clock_.Now());
       v.index.strings.push_back({"name", "n" + std::to_string(i), "N"});
+      if (i == 0) v.index.strings.push_back({"name", "nn", "Nn"});  // two rows in `name=n`
       v.index.tokens.push_back({"identifier", "urn:mrn", std::to_string(i), ""});
       v.index.tokens.push_back({"active", "", "true", ""});
       v.index.references.push_back({"organization", "Organization", "o" + std::to_string(i % 3), ""});
@@ -992,12 +993,15 @@ TEST_F(SearchSqlTest, MainQueriesUseIndexes) {
   // (one seek of the set's seq index); the total is counted in the index alone.
   expect_plan(Query({"Patient"}, {Code("active", "true")}),
               {"SEARCH r USING COVERING INDEX resource_live_seq (tenant=? AND type=? AND deleted=? AND is_current=?)",
-               "token_seq (seq=? AND pk=? AND code=?)", "-- total\nSEARCH x1 USING PRIMARY KEY (pk=? AND code=?)"});
+               "token_seq (seq=? AND pk=? AND code=?)",
+               "-- total\nUSE TEMP B-TREE FOR count(DISTINCT)\nSEARCH x1 USING PRIMARY KEY (pk=? AND code=?)"});
   expect_plan(Query({"Patient"}), {"SEARCH r USING COVERING INDEX resource_live_seq"});
   SearchQuery by_updated = Query({"Patient"}, {Code("active", "true")});
   by_updated.sort = {{"_lastUpdated", ParamKind::kLastUpdated, true}};
   expect_plan(by_updated, {"SEARCH r USING COVERING INDEX resource_live_updated"});
-  EXPECT_EQ(PlanText(by_updated).find("TEMP B-TREE"), std::string::npos) << "the index has the order";
+  const std::string updated_plan = PlanText(by_updated);
+  EXPECT_EQ(updated_plan.substr(0, updated_plan.find("-- total")).find("TEMP B-TREE"), std::string::npos)
+      << "the index has the order";
   SearchQuery sorted = Query({"Patient"}, {Str("name", "n1")});
   sorted.sort = {{"name", ParamKind::kString, false}};
   expect_plan(sorted, {by_seq, "SEARCH s USING COVERING INDEX string_seq (seq=? AND pk=?)"});
@@ -1042,7 +1046,17 @@ TEST_F(SearchSqlTest, MainQueriesUseIndexes) {
   Clause lu = Make("_lastUpdated", ParamKind::kLastUpdated);
   lu.values.push_back(DateValue{Prefix::kGt, Day(10), Day(11) - 1});
   expect_plan(Query({"Patient"}, {lu}), {"resource_live_seq", "-- total\nSEARCH r USING COVERING INDEX resource_live_updated"});
-  // And the answers agree with the plans.
+  // And the answers agree with the plans. Counted in the index, a resource with two
+  // matching rows still counts once.
+  SearchQuery by_name = Query({"Patient"}, {Str("name", "n")});
+  by_name.count = 0;
+  EXPECT_NE(PlanText(by_name).find("-- total\nUSE TEMP B-TREE FOR count(DISTINCT)\nSEARCH x1 USING PRIMARY KEY "
+                                    "(pk=? AND normalized>? AND normalized<?)"),
+            std::string::npos)
+      << PlanText(by_name);
+  EXPECT_EQ(Run(by_name)->total, n);
+  SearchQuery two = Query({"Patient"}, {Str("name", "n"), Code("active", "true")});
+  EXPECT_EQ(Run(two)->total, n);
   EXPECT_EQ(Find(Query({"Patient"}, {Code("active", "true"), Code("identifier", "7")})), (V{"p7"}));
   auto page = Run(Query({"Patient"}, {Code("active", "true")}));
   ASSERT_TRUE(page.ok());
