@@ -38,7 +38,7 @@ const char* TypeName(fhir::SearchParamType type) {
 // The parameters the search engine answers: all but the special ones (near, _query, _list).
 bool Supported(const fhir::SearchParamDef& p) {
   if (p.type == fhir::SearchParamType::kSpecial) return false;
-  return p.code != "_text" && p.code != "_content" && p.code != "_query" && p.code != "_list";
+  return p.code != "_query" && p.code != "_list";
 }
 
 }  // namespace
@@ -74,8 +74,9 @@ net::Response FhirService::Impl::Capabilities(const RequestContext& ctx) {
            json::Value("Search supports every R4 search parameter of types string, token, date, number, "
                        "quantity, reference, uri and composite, with their modifiers and prefixes, chains, _has, "
                        "_include, _revinclude, _sort, _count (keyset paging), _total, _summary (true, text, data, "
-                       "count, false) and _elements; read and vread take _summary and _elements too. Special "
-                       "parameters, _text and _content are not supported yet. Idempotency-Key is honoured on POST "
+                       "count, false) and _elements; read and vread take _summary and _elements too. _text and "
+                       "_content search words, \"phrases\" and OR in the narrative and in every string of a "
+                       "resource. Special parameters are not supported yet. Idempotency-Key is honoured on POST "
                        "for 24 hours."));
   json::Value security = json::Value::MakeObject();
   security.Set("description", json::Value("Authentication is not enabled on this instance (development mode)."));

@@ -12,6 +12,7 @@
 
 #include "fhir/fhirpath/fhirpath.h"
 #include "fhir/model/model.h"
+#include "search/full_text.h"
 #include "search/index_values.h"
 
 namespace ehr::search {
@@ -20,8 +21,8 @@ namespace {
 using fhir::SearchParamDef;
 using fhir::SearchParamType;
 
-// _id and _lastUpdated are columns of the resource table; the others are not values of
-// the resource (_text, _content: full-text search; _query, _list, _has, _type: query forms).
+// _id and _lastUpdated are columns of the resource table; _text and _content are the
+// full text (IndexRows::narrative, ::content); the others are query forms.
 constexpr std::string_view kNotIndexed[] = {"_id", "_lastUpdated", "_text", "_content", "_query", "_list", "_has", "_type"};
 
 bool IsIndexed(const SearchParamDef& def) {
@@ -370,6 +371,8 @@ store::IndexRows Indexer::Index(const json::Value& resource, int* skipped) const
     }
   }
   Deduplicate(rows);
+  rows.narrative = NarrativeText(resource);
+  rows.content = ContentText(resource);
   return rows;
 }
 

@@ -25,10 +25,12 @@
 //              first component (a token) with the rows of the other component(s) evaluated
 //              on the same item, the token folded into the rows' parameter name
 //              (store::CompositeParam; two number components make one DateRow).
+//   _text      the narrative without markup; _content every string of the resource
+//              (IndexRows::narrative and ::content, see full_text.h).
 // Identical rows of one resource are kept once.
 //
-// Not indexed here: _id and _lastUpdated (columns of the store), _text, _content, _query,
-// _list, _has, _type and the special parameter `near`.
+// Not indexed here: _id and _lastUpdated (columns of the store), _query, _list, _has,
+// _type and the special parameter `near`.
 //
 // Thread-safe: an Indexer is immutable after construction.
 #pragma once

@@ -9,6 +9,7 @@
 
 #include "fhir/model/model.h"
 #include "fhir/ucum/ucum.h"
+#include "search/full_text.h"
 #include "search/index_values.h"
 #include "search/indexer.h"
 #include "search/normalize.h"
@@ -88,7 +89,7 @@ enum class Match { kAll, kAny };
 
 // Parameters the model defines (or the spec names) that need machinery not built yet.
 bool IsUnsupportedName(std::string_view code) {
-  static constexpr std::string_view kNames[] = {"_text", "_content", "_list", "_query", "_filter", "near"};
+  static constexpr std::string_view kNames[] = {"_list", "_query", "_filter", "near"};
   return std::find(std::begin(kNames), std::end(kNames), code) != std::end(kNames);
 }
 
@@ -118,6 +119,7 @@ std::string_view TypeName(SearchParamType t) {
 
 ParamKind KindOf(std::string_view code, SearchParamType type) {
   if (code == "_id") return ParamKind::kId;
+  if (code == "_text" || code == "_content") return ParamKind::kText;
   if (code == "_lastUpdated") return ParamKind::kLastUpdated;
   switch (type) {
     case SearchParamType::kNumber:
@@ -153,8 +155,9 @@ Resolved ResolvedComponent(const fhir::SearchParamDef& def) {
 store::ComponentValue ToComponent(store::SearchValue v) {
   return std::visit(
       [](auto&& value) -> store::ComponentValue {
-        if constexpr (std::is_same_v<std::decay_t<decltype(value)>, store::CompositeValue>) {
-          return store::TokenValue{};  // unreachable: components are never composite
+        using T = std::decay_t<decltype(value)>;
+        if constexpr (std::is_same_v<T, store::CompositeValue> || std::is_same_v<T, store::TextValue>) {
+          return store::TokenValue{};  // unreachable: no component is a composite or full text
         } else {
           return std::move(value);
         }
@@ -444,6 +447,7 @@ Status Parser::ParseSort(std::string_view value) {
     }
     Resolved r;
     EHR_RETURN_IF_ERROR(Resolve(piece, types_, Match::kAll, Place::kSort, &r));
+    if (r.kind == ParamKind::kText) return Invalid("_sort cannot order by " + Quote(piece));
     if (r.type == SearchParamType::kReference || r.type == SearchParamType::kUri) {
       return Invalid("_sort cannot order by the " + std::string(TypeName(r.type)) + " parameter " + Quote(r.code) +
                      " (string, token, date, number and quantity parameters can)");
@@ -652,6 +656,9 @@ Status Parser::ParseHas(std::string_view name, std::string_view value, const Typ
 Status Parser::ParseModifier(const Resolved& r, std::string_view modifier, Clause* clause) {
   Modifier m = Modifier::kNone;
   bool unsupported = false;
+  if (r.kind == ParamKind::kText) {
+    return Invalid("The full-text parameter " + Quote(r.code) + " takes no modifier (" + Quote(modifier) + ")");
+  }
   if (modifier == "missing") {
     m = Modifier::kMissing;
   } else if (r.kind == ParamKind::kString) {
@@ -744,6 +751,14 @@ Result<store::SearchValue> Parser::ParseValue(const Resolved& r, const Clause& c
       return store::SearchValue(store::UriValue{Unescape(raw)});
     case ParamKind::kComposite:
       return Lift(ParseComposite(r, raw));
+    case ParamKind::kText: {
+      std::optional<store::TextValue> text = ParseTextQuery(Unescape(raw));
+      if (!text) {
+        return Invalid(Quote(raw) + " has no word to search for, or more than " + std::to_string(kMaxTextPhrases) +
+                       " words and phrases");
+      }
+      return store::SearchValue(std::move(*text));
+    }
   }
   return Invalid("Unhandled parameter kind");
 }

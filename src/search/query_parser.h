@@ -8,9 +8,9 @@
 // "subject:Patient.name") and whose diagnostics say what is wrong; nothing throws.
 //
 // What is not supported yet is told apart from what is wrong:
-//   - unknown parameter names, the special parameters (_text, _content, _list, _query,
-//     _filter, near) and the result parameters _contained and _containedType: ignored with
-//     a warning (severity "warning", code "not-supported") by default; kInvalid with code
+//   - unknown parameter names, the special parameters (_list, _query, _filter, near) and
+//     the result parameters _contained and _containedType: ignored with a warning
+//     (severity "warning", code "not-supported") by default; kInvalid with code
 //     "not-supported" under `strict` (Prefer: handling=strict);
 //   - modifiers the spec defines for the type but the server does not implement yet (token
 //     :above/:below/:in/:not-in/:of-type, reference :identifier, uri :contains): always
@@ -73,6 +73,8 @@ struct ParsedSearch {
 //   - composite values are CompositeValue, split on unescaped '$' into exactly one value per
 //     component, each parsed as its component parameter's (so `$gt100` takes a prefix);
 //     Clause::components holds the components' kinds. Only :missing applies to them.
+//   - _text and _content values are TextValue (full_text.h: words, "phrases", OR); they
+//     take no modifier and cannot sort.
 Result<ParsedSearch> ParseSearch(std::string_view type, std::string_view query, const ParseOptions& options);
 
 // The parameters of a read or vread (GET [type]/[id]?...): `_summary` (true, text, data or

@@ -152,7 +152,7 @@ TEST(QueryParser, UnknownParameterIsAWarningWhenLenientAndAnErrorWhenStrict) {
 }
 
 TEST(QueryParser, SpecialParametersAreNotSupported) {
-  for (std::string_view q : {"_text=x", "_content=x", "_list=42", "_query=x", "_filter=name eq x"}) {
+  for (std::string_view q : {"_list=42", "_query=x", "_filter=name eq x"}) {
     ParsedSearch p = Parse("Patient", q);
     EXPECT_TRUE(p.query.clauses.empty()) << q;
     ASSERT_EQ(p.warnings.size(), 1u) << q;
@@ -165,6 +165,26 @@ TEST(QueryParser, SpecialParametersAreNotSupported) {
   EXPECT_EQ(p.warnings[0].expression, "near");
   p = Parse("Patient", "_contained=true");
   EXPECT_EQ(p.warnings.size(), 1u);
+}
+
+TEST(QueryParser, FullText) {
+  Clause c = OnlyClause("Patient", "_text=heart+attack,\"chest pain\" OR stroke");
+  EXPECT_EQ(c.param, "_text");
+  EXPECT_EQ(c.kind, ParamKind::kText);
+  ASSERT_EQ(c.values.size(), 2u);
+  EXPECT_EQ(std::get<store::TextValue>(c.values[0]).groups,
+            (std::vector<std::vector<std::string>>{{"heart", "attack"}}));
+  EXPECT_EQ(std::get<store::TextValue>(c.values[1]).groups,
+            (std::vector<std::vector<std::string>>{{"chest pain"}, {"stroke"}}));
+  c = OnlyClause("", "_content=a\\,b");
+  EXPECT_EQ(c.kind, ParamKind::kText);
+  EXPECT_EQ(std::get<store::TextValue>(c.values[0]).groups, (std::vector<std::vector<std::string>>{{"a,b"}}));
+  ExpectError("Patient", "_text=OR", "_text", "no word to search for");
+  ExpectError("Patient", "_content:exact=x", "_content:exact", "takes no modifier");
+  ExpectError("Patient", "_text:missing=true", "_text:missing", "takes no modifier");
+  // _text is a DomainResource parameter: a Bundle has no narrative.
+  ExpectError("Bundle", "_text=x", "_text", "Unknown search parameter", "not-supported", {.strict = true});
+  EXPECT_EQ(OnlyClause("Bundle", "_content=x").kind, ParamKind::kText);
 }
 
 // ---- Composites --------------------------------------------------------------------------

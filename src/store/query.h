@@ -25,6 +25,7 @@ enum class ParamKind : uint8_t {
   kReference,
   kUri,
   kComposite,    // values are CompositeValue; Clause::components gives each component's kind
+  kText,         // _text (the narrative) and _content (every string): values are TextValue
   kId,           // _id
   kLastUpdated,  // _lastUpdated
 };
@@ -106,9 +107,15 @@ using ComponentValue =
 struct CompositeValue {
   std::vector<ComponentValue> components;
 };
+// Full text (_text, _content): the groups are OR-ed, the phrases of a group all required; a
+// phrase is one or more words, matched in order and next to each other. Words are what the
+// backend's tokenizer makes of the text (letters and digits; case and accents folded).
+struct TextValue {
+  std::vector<std::vector<std::string>> groups;
+};
 // _id values and _lastUpdated values reuse TokenValue::code and DateValue.
 using SearchValue = std::variant<TokenValue, StringValue, DateValue, NumberValue, QuantityValue, ReferenceValue,
-                                 UriValue, CompositeValue>;
+                                 UriValue, CompositeValue, TextValue>;
 
 struct Clause {
   std::string param;  // the code as in the index rows ("birthdate", "subject", "_id")

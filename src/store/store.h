@@ -145,6 +145,10 @@ struct IndexRows {
   std::vector<QuantityRow> quantities;
   std::vector<ReferenceRow> references;
   std::vector<UriRow> uris;
+  // Full text (_text and _content): the narrative without markup, and every string of the
+  // resource (search/full_text.h). Empty when there is none.
+  std::string narrative;
+  std::string content;
 };
 
 struct NewVersion {

@@ -13,8 +13,10 @@ so queries about one patient name it by its Synthea identifier.
 import bz2
 import datetime as dt
 import glob
+import html
 import json
 import os
+import re
 import sys
 import unicodedata
 
@@ -57,6 +59,66 @@ def quantity_items(observation, combo, component):
     components, or both."""
     items = ([observation] if combo or not component else []) + (observation.get("component", []) if component else [])
     return [(i["code"], i["valueQuantity"]["value"]) for i in items if "valueQuantity" in i]
+
+
+def strip_markup(xhtml):
+    """A narrative's text: tags as spaces, character references decoded (as the server does)."""
+    return html.unescape(re.sub(r"<[^>]*>", " ", xhtml))
+
+
+def content_strings(value, key=None):
+    """Every string of a resource in document order, the narrative without markup; base64
+    data and resourceType left out (what the server indexes for _content)."""
+    if isinstance(value, str):
+        if value:
+            yield strip_markup(value) if key == "div" else value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if k not in ("data", "resourceType"):
+                yield from content_strings(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from content_strings(v, key)
+
+
+def words(text):
+    """The words of SQLite FTS5's unicode61 tokenizer (remove_diacritics 2): runs of letters,
+    digits and private-use characters, case and accents folded."""
+    out, word = [], []
+    for ch in text + " ":
+        if unicodedata.category(ch)[0] in "LN" or unicodedata.category(ch) == "Co":
+            word.append(ch)
+        elif word:
+            folded = unicodedata.normalize("NFKD", "".join(word).casefold())
+            out.append("".join(c for c in folded if not unicodedata.combining(c)))
+            word = []
+    return out
+
+
+def text_matches(text, query):
+    """The server's _text/_content syntax over one text: words AND-ed, "phrases", OR."""
+    have = words(text)
+    def has(phrase):
+        w = words(phrase)
+        return any(have[i:i + len(w)] == w for i in range(len(have) - len(w) + 1))
+    groups = [[]]
+    for quoted, bare in re.findall(r'"([^"]*)"?|(\S+)', query):
+        if bare == "OR":
+            groups.append([])
+        elif bare != "AND":
+            groups[-1].append(quoted or bare)
+    return any(g and all(has(p) for p in g) for g in groups)
+
+
+def narrative(resource):
+    return strip_markup(resource.get("text", {}).get("div", ""))
+
+
+def content(resource):
+    """meta first, without what the server writes (id, versionId, lastUpdated): see full_text.h."""
+    meta = {k: v for k, v in resource.get("meta", {}).items() if k not in ("versionId", "lastUpdated")}
+    rest = {k: v for k, v in resource.items() if k not in ("id", "meta")}
+    return "\n".join(list(content_strings(meta)) + list(content_strings(rest)))
 
 
 def instant_utc(text):
@@ -235,6 +297,22 @@ def main():
         ("Observation?code-value-string=http://loinc.org|63513-6$y",
          [o for o in observations if has_code(o["code"], "http://loinc.org", "63513-6")
           and norm(o.get("valueString", "")).startswith("y")]),
+        # Full text. Words chosen to be neither in the ids nor in the references the server
+        # rewrites (urn:uuid:, conditional references), which differ from the raw files.
+        ("CarePlan?_text=diabetes", [c for c in of_type(resources, "CarePlan") if text_matches(narrative(c), "diabetes")]),
+        ('CarePlan?_text="self management"',
+         [c for c in of_type(resources, "CarePlan") if text_matches(narrative(c), '"self management"')]),
+        ('CarePlan?_text=respiratory OR "management plan"',
+         [c for c in of_type(resources, "CarePlan")
+          if text_matches(narrative(c), 'respiratory OR "management plan"')]),
+        ("Patient?_text=synthea", [p for p in patients if text_matches(narrative(p), "synthea")]),
+        ("Condition?_content=sinusitis,bronchitis",
+         [c for c in of_type(resources, "Condition") if text_matches(content(c), "sinusitis OR bronchitis")]),
+        ("Observation?_content=hemoglobin blood",
+         [o for o in observations if text_matches(content(o), "hemoglobin blood")]),
+        ('Encounter?_content="general examination"',
+         [e for e in of_type(resources, "Encounter") if text_matches(content(e), '"general examination"')]),
+        ("?_content=hypertension", [r for _, r in resources if text_matches(content(r), "hypertension")]),
         ("Condition?code:text=covid",
          [c for c in of_type(resources, "Condition")
           if norm(c["code"].get("text", "")).startswith("covid")

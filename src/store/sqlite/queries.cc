@@ -35,7 +35,7 @@ constexpr std::string_view kClearIndexRows[] = {
     "DELETE FROM string_index WHERE seq = ?1",   "DELETE FROM token_index WHERE seq = ?1",
     "DELETE FROM date_index WHERE seq = ?1",     "DELETE FROM number_index WHERE seq = ?1",
     "DELETE FROM quantity_index WHERE seq = ?1", "DELETE FROM reference_index WHERE seq = ?1",
-    "DELETE FROM uri_index WHERE seq = ?1",
+    "DELETE FROM uri_index WHERE seq = ?1",      "DELETE FROM text_index WHERE rowid = ?1",
 };
 
 Status ClearIndexRows(Connection& c, int64_t seq) {
@@ -160,6 +160,15 @@ Status InsertIndexRows(Connection& c, std::string_view tenant, std::string_view 
     EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO uri_index (pk, uri, seq) VALUES (?1, ?2, ?3)",
                                              "insert uri row"));
     add.BindInt(1, pk).BindText(2, r.uri).BindInt(3, seq);
+    EHR_RETURN_IF_ERROR(add.Run());
+  }
+  if (!ix.narrative.empty() || !ix.content.empty()) {
+    EHR_ASSIGN_OR_RETURN(int64_t pk, keys.Of(std::string(kTextScopeParam)));
+    const std::string scope = TextScope(pk);
+    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT INTO text_index (rowid, scope, narrative, content) "
+                                             "VALUES (?1, ?2, ?3, ?4)",
+                                             "insert text row"));
+    add.BindInt(1, seq).BindText(2, scope).BindText(3, ix.narrative).BindText(4, ix.content);
     EHR_RETURN_IF_ERROR(add.Run());
   }
   return Status::Ok();

@@ -13,6 +13,11 @@
 
 namespace ehr::store::sqlite {
 
+// The full-text rows of text_index (schema.cc, migration 4) are scoped by the search_param
+// key of (tenant, type, kTextScopeParam), written in the row's `scope` column as one word.
+inline constexpr std::string_view kTextScopeParam = "_content";
+inline std::string TextScope(int64_t pk) { return "k" + std::to_string(pk); }
+
 Result<std::optional<VersionRecord>> ReadCurrent(Connection& c, std::string_view tenant, std::string_view type,
                                                  std::string_view id);
 Result<std::optional<VersionRecord>> ReadVersion(Connection& c, std::string_view tenant, std::string_view type,

@@ -339,6 +339,19 @@ CREATE INDEX reference_target ON reference_index(target_id, target_type);
 CREATE INDEX reference_url ON reference_index(pk, url) WHERE url <> '';
 CREATE INDEX uri_seq ON uri_index(seq);
 )sql"},
+    // Full-text search (_text, _content): an FTS5 row per live current version with text,
+    // rowid its seq like the other index rows. `scope` holds one word, "k<pk>", pk being the
+    // search_param key of (tenant, type, '_content'), so that a MATCH names its tenant and
+    // types and never reads another's postings; `narrative` is Resource.text.div without
+    // markup, `content` every string of the resource. The table keeps its own copy of the
+    // text: SQLite 3.40 (Debian 12) has no contentless_delete, and a contentless table could
+    // only drop a row given its old text, which the store does not have when a version is
+    // replaced. columnsize=0: nothing is ranked. Resources written before this migration
+    // have no text rows until `ehr reindex`.
+    {4, R"sql(
+CREATE VIRTUAL TABLE text_index USING fts5(scope, narrative, content,
+  tokenize = 'unicode61 remove_diacritics 2', columnsize = 0);
+)sql"},
 };
 
 Result<bool> TableExists(Connection& conn, std::string_view name) {

@@ -349,6 +349,7 @@ class SqlSearch {
                            int depth);
   Result<Compiled> CompileIndexed(const Clause& cl, const std::vector<std::string>& types);
   Result<Compiled> CompileComposite(const Clause& cl, const std::vector<std::string>& types);
+  Result<Compiled> CompileText(const Clause& cl, const std::vector<std::string>& types);
   Result<std::vector<int64_t>> CompositeKeys(const std::vector<std::string>& types, const std::string& composite,
                                              const TokenValue& token);
   Result<Compiled> CompileChain(const Clause& cl, const std::vector<std::string>& types, int depth);
@@ -754,6 +755,49 @@ Result<Compiled> SqlSearch::CompileComposite(const Clause& cl, const std::vector
   return out;
 }
 
+// An FTS5 string: the text between double quotes, each quote in it doubled. Inside one,
+// nothing is an operator: the tokenizer makes words of it and the words form a phrase.
+std::string FtsString(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    out.push_back(c);
+    if (c == '"') out.push_back('"');
+  }
+  out.push_back('"');
+  return out;
+}
+
+// _text and _content: one MATCH of text_index per value, confined to the scope words of
+// the searched types (queries.h) and to the column of the parameter. The expression is
+// built here from quoted phrases and fixed operators only, and bound.
+Result<Compiled> SqlSearch::CompileText(const Clause& cl, const std::vector<std::string>& types) {
+  const char* column = cl.param == "_text" ? "narrative" : cl.param == "_content" ? "content" : nullptr;
+  if (column == nullptr) return Invalid("parameter '" + cl.param + "' is no full-text parameter");
+  if (cl.modifier != Modifier::kNone) return Unsupported("modifier not supported for parameter '" + cl.param + "'");
+  if (cl.values.empty()) return Invalid("parameter '" + cl.param + "' has no value");
+  EHR_ASSIGN_OR_RETURN(std::vector<int64_t> keys, ParamKeys(types, std::string(kTextScopeParam)));
+  std::string scope;
+  for (int64_t k : keys) scope += (scope.empty() ? "" : " OR ") + FtsString(TextScope(k));
+  const std::string x = sql_.Alias("x");
+  Compiled out;
+  for (const SearchValue& v : cl.values) {
+    const auto* text = std::get_if<TextValue>(&v);
+    if (text == nullptr || text->groups.empty()) return Invalid("a value of '" + cl.param + "' is not a text query");
+    std::string any;
+    for (const std::vector<std::string>& group : text->groups) {
+      if (group.empty()) return Invalid("a value of '" + cl.param + "' has an empty group of words");
+      std::string all;
+      for (const std::string& phrase : group) all += (all.empty() ? "" : " ") + FtsString(phrase);
+      any += (any.empty() ? "(" : " OR (") + all + ")";
+    }
+    if (keys.empty()) continue;
+    const std::string match = "{scope} : (" + scope + ") AND {" + column + "} : (" + any + ")";
+    out.arms.push_back({"", x + ".rowid", "FROM text_index " + x + " WHERE " + x + ".text_index MATCH " + sql_.Bind(match)});
+  }
+  if (out.arms.empty()) return Constant(false);
+  return out;
+}
+
 // A version's reference row points to a resource of `targets` in `inner` (a set of versions).
 // `probe`: the `+` keeps SQLite from seeking the row once per target (5,000 seeks per
 // candidate for `subject:Patient.gender=male`); the candidate's own rows are tested
@@ -871,6 +915,7 @@ Result<Compiled> SqlSearch::Compile(const Clause& cl, const std::vector<std::str
     return out;
   }
   if (cl.kind == ParamKind::kComposite) return CompileComposite(cl, types);
+  if (cl.kind == ParamKind::kText) return CompileText(cl, types);
   return CompileIndexed(cl, types);
 }
 

@@ -562,6 +562,73 @@ TEST_F(SearchSqlTest, CompositeCoordinatesAreTwoNumbers) {
       << "start and end of the same variant";
 }
 
+Clause Text(std::string param, std::vector<std::vector<std::vector<std::string>>> values) {
+  Clause c = Make(std::move(param), ParamKind::kText);
+  for (auto& groups : values) c.values.push_back(TextValue{std::move(groups)});
+  return c;
+}
+IndexRows Texts(std::string narrative, std::string content) {
+  IndexRows rows;
+  rows.narrative = std::move(narrative);
+  rows.content = std::move(content);
+  return rows;
+}
+
+TEST_F(SearchSqlTest, FullTextWordsPhrasesAndOr) {
+  Put("CarePlan", "diabetes", Texts("Care plan for Diabetes. Activities: diet, exercise", "diabetes\nactive"));
+  Put("CarePlan", "asthma", Texts("Care plan for asthma: inhaler", "asthma\nplan for care"));
+  Put("CarePlan", "none", Texts("", "Caf\xc3\xa9 \"quoted\" text"));
+  Put("Condition", "other", Texts("Diabetes mellitus", "diabetes"));
+  Put("CarePlan", "empty", {});
+  auto text = [&](std::vector<std::vector<std::string>> groups) { return Find({"CarePlan"}, {Text("_text", {groups})}); };
+  EXPECT_EQ(text({{"diabetes"}}), (V{"diabetes"})) << "one type: not the Condition";
+  EXPECT_EQ(text({{"DIABETES"}}), (V{"diabetes"})) << "case folded";
+  EXPECT_EQ(text({{"care", "plan"}}), (V{"asthma", "diabetes"}));
+  EXPECT_EQ(text({{"care plan"}}), (V{"asthma", "diabetes"}));
+  EXPECT_EQ(text({{"plan care"}}), V{}) << "a phrase keeps its order";
+  EXPECT_EQ(text({{"care", "inhaler"}, {"diet"}}), (V{"asthma", "diabetes"}));
+  EXPECT_EQ(text({{"activities:"}}), (V{"diabetes"})) << "punctuation is no word";
+  EXPECT_EQ(text({{"asthma", "diet"}}), V{});
+  // _content reads the other column; accents folded; quotes and operators are words.
+  auto content = [&](std::vector<std::vector<std::string>> groups) {
+    return Find({"CarePlan"}, {Text("_content", {groups})});
+  };
+  EXPECT_EQ(content({{"plan for care"}}), (V{"asthma"}));
+  EXPECT_EQ(content({{"cafe"}}), (V{"none"}));
+  EXPECT_EQ(content({{"\"quoted\""}}), (V{"none"}));
+  EXPECT_EQ(content({{"quoted\" OR \"asthma"}}), V{}) << "no way out of a phrase";
+  EXPECT_EQ(content({{"(quoted", "text*"}}), (V{"none"}));
+  EXPECT_EQ(content({{"NEAR(quoted text)"}}), V{}) << "NEAR is a word here";
+  // OR-ed values, several types, the whole system.
+  EXPECT_EQ(Find({"CarePlan"}, {Text("_content", {{{"asthma"}}, {{"active"}}})}), (V{"asthma", "diabetes"}));
+  EXPECT_EQ(Find(Query({"CarePlan", "Condition"}, {Text("_content", {{{"diabetes"}}})}), true),
+            (V{"CarePlan/diabetes", "Condition/other"}));
+  EXPECT_EQ(Find(Query({}, {Text("_content", {{{"diabetes"}}})}), true), (V{"CarePlan/diabetes", "Condition/other"}));
+  EXPECT_EQ(Find({"Patient"}, {Text("_content", {{{"diabetes"}}})}), V{});
+  // With other clauses, probed or driving.
+  IndexRows tagged = Texts("", "tagged diabetes");
+  tagged.tokens.push_back({"status", "", "active", ""});
+  Put("CarePlan", "tagged", tagged);
+  EXPECT_EQ(Find({"CarePlan"}, {Text("_content", {{{"diabetes"}}}), Code("status", "active")}), (V{"tagged"}));
+  auto page = Run(Query({"CarePlan"}, {Text("_content", {{{"diabetes"}}})}));
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 2);
+  // A new version replaces the text; a deletion removes it; tenants never see each other's.
+  Put("CarePlan", "diabetes", Texts("Care plan for hypertension", "hypertension"));
+  EXPECT_EQ(text({{"diabetes"}}), V{});
+  EXPECT_EQ(text({{"hypertension"}}), (V{"diabetes"}));
+  Delete("CarePlan", "asthma");
+  EXPECT_EQ(text({{"care"}}), (V{"diabetes"}));
+  Put("CarePlan", "u1", Texts("hypertension", ""), "u");
+  EXPECT_EQ(text({{"hypertension"}}), (V{"diabetes"}));
+  EXPECT_EQ(Find(Query({"CarePlan"}, {Text("_text", {{{"hypertension"}}})}, "u")), (V{"u1"}));
+  // Not a text value, or no group: invalid.
+  Clause wrong = Make("_text", ParamKind::kText);
+  wrong.values.push_back(StringValue{"x", "x"});
+  EXPECT_EQ(Run(Query({"CarePlan"}, {wrong})).status().code(), Code::kInvalid);
+  EXPECT_EQ(Run(Query({"CarePlan"}, {Text("_text", {{}})})).status().code(), Code::kInvalid);
+}
+
 TEST_F(SearchSqlTest, MissingTrueAndFalse) {
   Put("Patient", "named", Strings("name", {"x"}));
   Put("Patient", "other", Strings("family", {"y"}));
@@ -957,6 +1024,7 @@ TEST_F(SearchSqlTest, MainQueriesUseIndexes) {
     o.index.references.push_back({"subject", "Patient", "p7", ""});
     o.index.quantities.push_back({"value-quantity", 5, "http://unitsofmeasure.org", "mg", "mg", 0.005, "g"});
     o.index.quantities.push_back({CompositeParam("code-value-quantity", "x", "s"), 5, "", "", "", 0, ""});
+    o.index.content = "x";
     EHR_RETURN_IF_ERROR(txn.Put(o));
     NewVersion r = store::testing::Version("t", "RiskAssessment", "r", 1, "{}", clock_.Now());
     r.index.numbers.push_back({"probability", 1});
@@ -1043,6 +1111,9 @@ TEST_F(SearchSqlTest, MainQueriesUseIndexes) {
   composite.components = {ParamKind::kToken, ParamKind::kQuantity};
   composite.values.push_back(CompositeValue{{TokenValue{std::nullopt, "x"}, Qty(Prefix::kGt, 5, 4.5, 5.5, "", "")}});
   expect_plan(Query({"Observation"}, {composite}), {"(pk=?"});
+  // Full text: the FTS5 index (a MATCH, shown as a "scan" of the virtual table's index).
+  const std::string text_plan = PlanText(Query({"Observation"}, {Text("_content", {{{"x"}}})}));
+  EXPECT_NE(text_plan.find("x1 VIRTUAL TABLE INDEX 0:M"), std::string::npos) << text_plan;
   Clause lu = Make("_lastUpdated", ParamKind::kLastUpdated);
   lu.values.push_back(DateValue{Prefix::kGt, Day(10), Day(11) - 1});
   expect_plan(Query({"Patient"}, {lu}), {"resource_live_seq", "-- total\nSEARCH r USING COVERING INDEX resource_live_updated"});
