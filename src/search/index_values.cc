@@ -153,6 +153,22 @@ void AddCodeableConcept(std::string_view code, const json::Value& codeable_conce
   if (!any_coding) AddToken(code, {}, {}, std::move(text), rows);
 }
 
+// :of-type rows (store.h): one per coding of the identifier's type, with its value.
+void AddIdentifierTypes(std::string_view code, const json::Value& identifier, store::IndexRows& rows) {
+  if (code.empty()) return;  // composite components are named later and have no modifiers
+  std::string_view value = Member(identifier, "value");
+  const json::Value* type = identifier.Find("type");
+  if (value.empty() || type == nullptr || !type->is_object()) return;
+  const json::Value* codings = type->Find("coding");
+  if (codings == nullptr || !codings->is_array()) return;
+  const std::string param = store::ModifierParam(code, "of-type");
+  for (const json::Value& coding : codings->as_array()) {
+    if (!coding.is_object() || Member(coding, "code").empty()) continue;
+    rows.tokens.push_back({param, std::string(Member(coding, "system")), std::string(Member(coding, "code")),
+                           std::string(value)});
+  }
+}
+
 void AppendToken(std::string_view code, const Item& item, store::IndexRows& rows) {
   if (!item.is_element()) {
     switch (item.kind()) {
@@ -195,10 +211,10 @@ void AppendToken(std::string_view code, const Item& item, store::IndexRows& rows
     AddCoding(code, object, {}, rows);
   } else if (type == "Identifier") {
     std::string type_text;
-    if (const json::Value* t = object.Find("type"); t != nullptr && t->is_object()) {
-      type_text = NormalizeString(Member(*t, "text"));
-    }
+    const json::Value* t = object.Find("type");
+    if (t != nullptr && t->is_object()) type_text = NormalizeString(Member(*t, "text"));
     AddToken(code, Member(object, "system"), Member(object, "value"), std::move(type_text), rows);
+    AddIdentifierTypes(code, object, rows);
   } else if (type == "ContactPoint") {
     // R4 searches ContactPoint.value; ContactPoint.system (phone, email) is not a code system.
     AddToken(code, {}, Member(object, "value"), {}, rows);
@@ -398,8 +414,14 @@ void AppendReference(std::string_view code, const Item& item, store::IndexRows& 
   }
   if (!e.value->is_object()) return;
   if (e.type->name == "Reference") {
-    // A Reference with only an identifier or a display names no resource here.
+    // A Reference with only an identifier or a display names no resource here; its
+    // identifier is what :identifier searches (store.h).
     AddReference(code, Member(*e.value, "reference"), /*canonical=*/false, rows);
+    const json::Value* identifier = e.value->Find("identifier");
+    if (!code.empty() && identifier != nullptr && identifier->is_object() && !Member(*identifier, "value").empty()) {
+      rows.tokens.push_back({store::ModifierParam(code, "identifier"), std::string(Member(*identifier, "system")),
+                             std::string(Member(*identifier, "value")), {}});
+    }
   } else if (e.type->is_resource()) {
     // Bundle.entry[0].resource (Bundle composition/message): the resource itself.
     std::string_view id = Member(*e.value, "id");

@@ -9,7 +9,8 @@
 //   token      code/string/id/uri/boolean values as the code; Coding system|code with
 //              its display as text; CodeableConcept a row per coding with the display and
 //              (when it differs) the concept text, or a text-only row without codings;
-//              Identifier system|value with type.text; ContactPoint value.
+//              Identifier system|value with type.text, and a `<param>:of-type` row per
+//              type coding (store::ModifierParam); ContactPoint value.
 //   date       date/dateTime/instant as the range its precision covers (no offset: UTC);
 //              Period start..end, open ends unbounded; Timing the outer limits of its
 //              events and repeat.boundsPeriod.
@@ -19,7 +20,8 @@
 //              (system urn:iso:std:iso:4217); a Range a row per end.
 //   reference  "Type/id[/_history/v]" type and id; absolute URLs as url, with type and
 //              id when they end in Type/id; urn:uuid:/urn:oid: as url; canonicals as url;
-//              "#contained", conditional and identifier-only references nothing.
+//              "#contained", conditional and identifier-only references nothing;
+//              Reference.identifier a `<param>:identifier` token row.
 //   uri        uri/url/canonical/oid/uuid values.
 //   composite  for each item the composite's expression selects, every code|system of its
 //              first component (a token) with the rows of the other component(s) evaluated

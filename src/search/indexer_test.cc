@@ -175,6 +175,9 @@ TEST(IndexerTest, PatientTokens) {
   EXPECT_THAT(Uris(rows, "_profile"), ElementsAre("http://example.org/StructureDefinition/my-patient"));
   // _id is a column of the store, not an index row.
   EXPECT_THAT(Tokens(rows, "_id"), IsEmpty());
+  // :of-type rows: each type coding of an identifier with a value, the value as text.
+  EXPECT_THAT(Tokens(rows, "identifier:of-type"),
+              ElementsAre(TokenTuple{"http://terminology.hl7.org/CodeSystem/v2-0203", "MR", "MRN-1"}));
 }
 
 TEST(IndexerTest, PatientBirthDateCoversTheDay) {
@@ -190,6 +193,9 @@ TEST(IndexerTest, PatientReferences) {
               UnorderedElementsAre(ReferenceTuple{"Practitioner", "gp-1", ""},
                                    ReferenceTuple{"Organization", "o-7", "http://other.example.org/fhir/Organization/o-7"}));
   EXPECT_THAT(References(rows, "organization"), ElementsAre(ReferenceTuple{"Organization", "org-1", ""}));
+  // Reference.identifier is what :identifier searches.
+  EXPECT_THAT(Tokens(rows, "general-practitioner:identifier"), ElementsAre(TokenTuple{"http://npi", "123", ""}));
+  EXPECT_THAT(Tokens(rows, "organization:identifier"), IsEmpty());
 }
 
 constexpr std::string_view kObservation = R"({

@@ -156,7 +156,8 @@ store::ComponentValue ToComponent(store::SearchValue v) {
   return std::visit(
       [](auto&& value) -> store::ComponentValue {
         using T = std::decay_t<decltype(value)>;
-        if constexpr (std::is_same_v<T, store::CompositeValue> || std::is_same_v<T, store::TextValue>) {
+        if constexpr (std::is_same_v<T, store::CompositeValue> || std::is_same_v<T, store::TextValue> ||
+                      std::is_same_v<T, store::OfTypeValue>) {
           return store::TokenValue{};  // unreachable: no component is a composite or full text
         } else {
           return std::move(value);
@@ -236,6 +237,7 @@ class Parser {
   Result<store::QuantityValue> ParseQuantity(std::string_view raw);
   Result<store::TokenValue> ParseToken(std::string_view raw);
   Result<store::CompositeValue> ParseComposite(const Resolved& r, std::string_view raw);
+  Result<store::OfTypeValue> ParseOfType(std::string_view raw);
   Result<store::ReferenceValue> ParseReference(const Resolved& r, std::string_view type_modifier, std::string_view raw);
   Status ParseSort(std::string_view value);
   Status ParseIncludes(std::string_view value, bool reverse, bool iterate);
@@ -671,12 +673,14 @@ Status Parser::ParseModifier(const Resolved& r, std::string_view modifier, Claus
       m = Modifier::kNot;
     else if (modifier == "text" && r.kind == ParamKind::kToken)
       m = Modifier::kText;
+    else if (modifier == "of-type" && r.kind == ParamKind::kToken)
+      m = Modifier::kOfType;
     else if (modifier == "text" || modifier == "above" || modifier == "below" || modifier == "in" ||
              modifier == "not-in" || modifier == "of-type")
       unsupported = true;
   } else if (r.kind == ParamKind::kReference) {
     if (modifier == "identifier") {
-      unsupported = true;
+      m = Modifier::kIdentifier;
     } else if (std::optional<std::string_view> t = ResourceTypeNamed(modifier)) {
       if (!TargetAllowed(r, *t)) return Invalid(std::string(*t) + " is not a target type of " + Quote(r.code));
       m = Modifier::kType;
@@ -688,7 +692,7 @@ Status Parser::ParseModifier(const Resolved& r, std::string_view modifier, Claus
     else if (modifier == "below")
       m = Modifier::kBelow;
     else if (modifier == "contains")
-      unsupported = true;
+      m = Modifier::kContains;
   }
   if (unsupported) {
     return NotSupported("The modifier :" + std::string(modifier) + " of " + Quote(r.code) + " is not supported");
@@ -732,6 +736,7 @@ Result<store::SearchValue> Parser::ParseValue(const Resolved& r, const Clause& c
         std::string exact = Unescape(raw);
         return store::SearchValue(store::StringValue{NormalizeString(exact), exact});
       }
+      if (clause.modifier == Modifier::kOfType) return Lift(ParseOfType(raw));
       return Lift(ParseToken(raw));
     case ParamKind::kId: {
       std::string id = Unescape(raw);
@@ -746,6 +751,7 @@ Result<store::SearchValue> Parser::ParseValue(const Resolved& r, const Clause& c
     case ParamKind::kQuantity:
       return Lift(ParseQuantity(raw));
     case ParamKind::kReference:
+      if (clause.modifier == Modifier::kIdentifier) return Lift(ParseToken(raw));
       return Lift(ParseReference(r, clause.type, raw));
     case ParamKind::kUri:
       return store::SearchValue(store::UriValue{Unescape(raw)});
@@ -874,6 +880,16 @@ Result<store::TokenValue> Parser::ParseToken(std::string_view raw) {
   t.system = Unescape(parts[0]);
   if (!parts[1].empty()) t.code = Unescape(parts[1]);
   return t;
+}
+
+// `system|code|value` of :of-type, all three present (R4 search 3.1.1.4.7).
+Result<store::OfTypeValue> Parser::ParseOfType(std::string_view raw) {
+  std::vector<std::string_view> parts = SplitUnescaped(raw, '|');
+  if (parts.size() != 3 || parts[0].empty() || parts[1].empty() || parts[2].empty()) {
+    return Invalid(":of-type takes type-system|type-code|value, all three present (escape a literal '|' as \\|), not " +
+                   Quote(raw));
+  }
+  return store::OfTypeValue{Unescape(parts[0]), Unescape(parts[1]), Unescape(parts[2])};
 }
 
 Result<store::ReferenceValue> Parser::ParseReference(const Resolved& r, std::string_view type_modifier,

@@ -13,8 +13,8 @@
 //     (severity "warning", code "not-supported") by default; kInvalid with code
 //     "not-supported" under `strict` (Prefer: handling=strict);
 //   - modifiers the spec defines for the type but the server does not implement yet (token
-//     :above/:below/:in/:not-in/:of-type, reference :identifier, uri :contains): always
-//     kInvalid with code "not-supported", since ignoring them would widen the result;
+//     :above/:below/:in/:not-in, and :text on _id): always kInvalid with code
+//     "not-supported", since ignoring them would widen the result;
 //   - anything malformed, and modifiers the spec does not define for the type: kInvalid
 //     with code "invalid".
 // Input is untrusted: sizes are bounded (kMaxQueryBytes, kMaxParameters,
@@ -73,6 +73,8 @@ struct ParsedSearch {
 //   - composite values are CompositeValue, split on unescaped '$' into exactly one value per
 //     component, each parsed as its component parameter's (so `$gt100` takes a prefix);
 //     Clause::components holds the components' kinds. Only :missing applies to them.
+//   - token :of-type values are OfTypeValue (system|code|value, all three required);
+//     reference :identifier values are TokenValue; uri :contains values UriValue.
 //   - _text and _content values are TextValue (full_text.h: words, "phrases", OR); they
 //     take no modifier and cannot sort.
 Result<ParsedSearch> ParseSearch(std::string_view type, std::string_view query, const ParseOptions& options);

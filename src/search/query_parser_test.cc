@@ -270,11 +270,38 @@ TEST(QueryParser, InvalidModifierIsAlwaysAnError) {
 }
 
 TEST(QueryParser, DefinedButUnimplementedModifiersAreNotSupportedErrors) {
-  for (std::string_view q : {"code:above=x", "code:below=x", "code:in=http://vs", "code:not-in=http://vs",
-                             "identifier:of-type=a|b|c", "subject:identifier=a|b"}) {
+  for (std::string_view q : {"code:above=x", "code:below=x", "code:in=http://vs", "code:not-in=http://vs"}) {
     ExpectError("Observation", q, std::string(q.substr(0, q.find('='))), "not supported", "not-supported");
   }
-  ExpectError("ValueSet", "url:contains=x", "url:contains", "not supported", "not-supported");
+  ExpectError("Patient", "_id:of-type=a|b|c", "_id:of-type", "not supported", "not-supported");
+}
+
+TEST(QueryParser, OfTypeIdentifierAndUriContains) {
+  Clause c = OnlyClause("Patient", "identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|446053,"
+                                   "s|c|a\\|b");
+  EXPECT_EQ(c.modifier, Modifier::kOfType);
+  ASSERT_EQ(c.values.size(), 2u);
+  const auto& mr = std::get<store::OfTypeValue>(c.values[0]);
+  EXPECT_EQ(mr.type_system, "http://terminology.hl7.org/CodeSystem/v2-0203");
+  EXPECT_EQ(mr.type_code, "MR");
+  EXPECT_EQ(mr.value, "446053");
+  EXPECT_EQ(std::get<store::OfTypeValue>(c.values[1]).value, "a|b");
+  for (std::string_view bad : {"identifier:of-type=MR|446053", "identifier:of-type=|MR|1", "identifier:of-type=s||1",
+                               "identifier:of-type=s|MR|", "identifier:of-type=a|b|c|d"}) {
+    ExpectError("Patient", bad, "identifier:of-type", "all three present");
+  }
+
+  c = OnlyClause("PractitionerRole", "practitioner:identifier=http://hl7.org/fhir/sid/us-npi|9999");
+  EXPECT_EQ(c.kind, ParamKind::kReference);
+  EXPECT_EQ(c.modifier, Modifier::kIdentifier);
+  EXPECT_EQ(Tok(c).system, "http://hl7.org/fhir/sid/us-npi");
+  EXPECT_EQ(Tok(c).code, "9999");
+  EXPECT_EQ(Tok(OnlyClause("Observation", "subject:identifier=9999")).code, "9999");
+  ExpectError("Observation", "subject:identifier=a|b|c", "subject:identifier", "more than one '|'");
+
+  c = OnlyClause("ValueSet", "url:contains=acme.org/fhir");
+  EXPECT_EQ(c.modifier, Modifier::kContains);
+  EXPECT_EQ(std::get<store::UriValue>(c.values[0]).uri, "acme.org/fhir");
 }
 
 // ---- Strings, tokens, uris, ids ------------------------------------------------------------

@@ -36,13 +36,13 @@ enum class Modifier : uint8_t {
   kNone,
   kMissing,     // any kind: `missing` says true/false
   kExact,       // string
-  kContains,    // string (and uri: not supported)
+  kContains,    // string, uri: the value anywhere in the row
   kText,        // token: matches TokenRow::text (normalised starts-with)
   kNot,         // token: resources with no row equal to any value (including no row at all)
   kAbove,       // uri (prefix of the value), token (not supported yet: 400)
   kBelow,       // uri (value is a prefix of the row)
-  kOfType,      // token on Identifier: value is type-system|type-code|value (not supported yet: 400)
-  kIdentifier,  // reference: matched through the target's identifier (not supported yet: 400)
+  kOfType,      // token on Identifier: values are OfTypeValue (type system|type code|value)
+  kIdentifier,  // reference: values are TokenValue, matched against Reference.identifier
   kType,        // reference `:Patient`: `type` holds the resource type
 };
 
@@ -98,6 +98,14 @@ struct ReferenceValue {
 struct UriValue {
   std::string uri;
 };
+// Token `:of-type` (`identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|446053`):
+// an Identifier with a type coding of this system and code, and this value. All three are
+// required (R4 search 3.1.1.4.7).
+struct OfTypeValue {
+  std::string type_system;
+  std::string type_code;
+  std::string value;
+};
 // One component of a composite value (no composite nests in another).
 using ComponentValue =
     std::variant<TokenValue, StringValue, DateValue, NumberValue, QuantityValue, ReferenceValue, UriValue>;
@@ -115,7 +123,7 @@ struct TextValue {
 };
 // _id values and _lastUpdated values reuse TokenValue::code and DateValue.
 using SearchValue = std::variant<TokenValue, StringValue, DateValue, NumberValue, QuantityValue, ReferenceValue,
-                                 UriValue, CompositeValue, TextValue>;
+                                 UriValue, CompositeValue, TextValue, OfTypeValue>;
 
 struct Clause {
   std::string param;  // the code as in the index rows ("birthdate", "subject", "_id")

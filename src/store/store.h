@@ -137,6 +137,15 @@ inline std::optional<CompositeToken> ParseCompositeParam(std::string_view param)
   return std::nullopt;
 }
 
+// Modifiers that search values other than the parameter's own have token rows of their own,
+// under the name ModifierParam(param, modifier):
+//   "<token param>:of-type"        an Identifier's type codings: system and code of the
+//                                  coding, `text` the identifier's value (as written);
+//   "<reference param>:identifier" Reference.identifier: system, and value as `code`.
+inline std::string ModifierParam(std::string_view param, std::string_view modifier) {
+  return std::string(param).append(":").append(modifier);
+}
+
 struct IndexRows {
   std::vector<StringRow> strings;
   std::vector<TokenRow> tokens;

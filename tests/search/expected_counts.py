@@ -22,6 +22,7 @@ import unicodedata
 
 SAMPLE_PATIENT_FILES = 20  # plus the two 0-* files (hospitals, practitioners) loaded first
 SYNTHEA_ID_SYSTEM = "https://github.com/synthetichealth/synthea"
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
 
 
 def load(folder):
@@ -218,6 +219,9 @@ def main():
     diastolic = ("http://loinc.org", "8462-4")
     weight = ("http://loinc.org", "29463-7")
     smoking = ("http://loinc.org", "72166-2")
+    ssn = next(i["value"] for i in subject["identifier"] if has_code(i.get("type"), V2_0203, "SS"))
+    roles = of_type(resources, "PractitionerRole")
+    npi = (roles[0]["practitioner"]["identifier"]["system"], roles[0]["practitioner"]["identifier"]["value"])
     assert not any(has_code(o["code"], *height) and o["valueQuantity"]["value"] == 160 for o in observations)
 
     definitions = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "node_modules",
@@ -313,6 +317,21 @@ def main():
         ('Encounter?_content="general examination"',
          [e for e in of_type(resources, "Encounter") if text_matches(content(e), '"general examination"')]),
         ("?_content=hypertension", [r for _, r in resources if text_matches(content(r), "hypertension")]),
+        # Modifiers: :of-type (an identifier's type and value), :identifier (a reference's
+        # identifier), uri :contains.
+        ("Patient?identifier:of-type=%s|SS|%s" % (V2_0203, ssn),
+         [p for p in patients if any(has_code(i.get("type"), V2_0203, "SS") and i.get("value") == ssn
+                                     for i in p.get("identifier", []))]),
+        ("Patient?identifier:of-type=%s|MR|%s" % (V2_0203, ssn), []),  # the SSN is no MR
+        ("PractitionerRole?practitioner:identifier=%s|%s" % npi,
+         [r for r in roles if (r["practitioner"].get("identifier", {}).get("system"),
+                               r["practitioner"].get("identifier", {}).get("value")) == npi]),
+        ("PractitionerRole?practitioner:identifier=%s|" % npi[0],
+         [r for r in roles if r["practitioner"].get("identifier", {}).get("system") == npi[0]]),
+        ("Observation?_profile:contains=vitalsigns",
+         [o for o in observations if any("vitalsigns" in p for p in o.get("meta", {}).get("profile", []))]),
+        ("?_profile:contains=us-core-diagnosticreport",
+         [r for _, r in resources if any("us-core-diagnosticreport" in p for p in r.get("meta", {}).get("profile", []))]),
         ("Condition?code:text=covid",
          [c for c in of_type(resources, "Condition")
           if norm(c["code"].get("text", "")).startswith("covid")

@@ -356,6 +356,7 @@ class SqlSearch {
   Result<Compiled> CompileHas(const Clause& cl, const std::vector<std::string>& types, int depth);
   Result<Compiled> MatchSet(const Clause& cl, const std::vector<std::string>& types, int depth);
   Result<std::vector<std::string>> ValueConditions(const Clause& cl, const SearchValue& v, const std::string& x);
+  std::string TokenCondition(const TokenValue& t, const std::string& x);
   std::string DateCondition(Prefix p, const std::string& low, const std::string& high, Micros vl, Micros vh);
   std::string NumberCondition(Prefix p, const std::string& col, double value, double low, double high);
   Result<KeyPlan> KeyOf(const store::SortKey& k, const std::vector<std::string>& types);
@@ -495,6 +496,14 @@ std::string SqlSearch::NumberCondition(Prefix p, const std::string& col, double 
   return "0";
 }
 
+// A token row of alias `x` with the value's code and/or system.
+std::string SqlSearch::TokenCondition(const TokenValue& t, const std::string& x) {
+  std::string cond;
+  if (t.code) cond = x + ".code = " + sql_.Bind(*t.code);
+  if (t.system) cond += (cond.empty() ? "" : " AND ") + x + ".system = " + sql_.Bind(*t.system);
+  return cond;
+}
+
 // The alternatives (OR-ed) by which one row of table alias `x` matches value `v`.
 Result<std::vector<std::string>> SqlSearch::ValueConditions(const Clause& cl, const SearchValue& v,
                                                             const std::string& x) {
@@ -531,13 +540,18 @@ Result<std::vector<std::string>> SqlSearch::ValueConditions(const Clause& cl, co
         return std::vector<std::string>{x + ".text >= " + sql_.Bind(text) + " AND " + x + ".text < " +
                                         sql_.Bind(PrefixEnd(text))};
       }
+      if (cl.modifier == Modifier::kOfType) {
+        // Rows of <param>:of-type: the type coding's system and code, the value in `text`.
+        const auto* o = std::get_if<OfTypeValue>(&v);
+        if (o == nullptr) return mismatch();
+        return std::vector<std::string>{x + ".code = " + sql_.Bind(o->type_code) + " AND " + x +
+                                        ".system = " + sql_.Bind(o->type_system) + " AND " + x +
+                                        ".text = " + sql_.Bind(o->value)};
+      }
       if (cl.modifier != Modifier::kNone && cl.modifier != Modifier::kNot) break;
       const auto* t = std::get_if<TokenValue>(&v);
       if (t == nullptr || (!t->code && !t->system)) return mismatch();
-      std::string cond;
-      if (t->code) cond = x + ".code = " + sql_.Bind(*t->code);
-      if (t->system) cond += (cond.empty() ? "" : " AND ") + x + ".system = " + sql_.Bind(*t->system);
-      return std::vector<std::string>{cond};
+      return std::vector<std::string>{TokenCondition(*t, x)};
     }
     case ParamKind::kDate: {
       const auto* d = std::get_if<DateValue>(&v);
@@ -575,9 +589,14 @@ Result<std::vector<std::string>> SqlSearch::ValueConditions(const Clause& cl, co
       return std::vector<std::string>{cond + NumberCondition(n->prefix, x + ".value", n->value, n->low, n->high)};
     }
     case ParamKind::kReference: {
+      if (cl.modifier == Modifier::kIdentifier) {
+        // Rows of <param>:identifier: Reference.identifier as a token.
+        const auto* t = std::get_if<TokenValue>(&v);
+        if (t == nullptr || (!t->code && !t->system)) return mismatch();
+        return std::vector<std::string>{TokenCondition(*t, x)};
+      }
       const auto* r = std::get_if<ReferenceValue>(&v);
       if (r == nullptr) return mismatch();
-      if (cl.modifier == Modifier::kIdentifier) return Unsupported("the :identifier modifier is not supported");
       if (cl.modifier != Modifier::kNone && cl.modifier != Modifier::kType) break;
       std::string type = r->type;
       if (cl.modifier == Modifier::kType) {
@@ -609,6 +628,10 @@ Result<std::vector<std::string>> SqlSearch::ValueConditions(const Clause& cl, co
       if (cl.modifier == Modifier::kBelow) {
         return std::vector<std::string>{x + ".uri >= " + uri + " AND " + x + ".uri < " + sql_.Bind(PrefixEnd(u->uri))};
       }
+      if (cl.modifier == Modifier::kContains) {
+        // A plain substring test (instr: no LIKE wildcards), as written: URIs are case-sensitive.
+        return std::vector<std::string>{"instr(" + x + ".uri, " + uri + ") > 0"};
+      }
       if (cl.modifier == Modifier::kAbove) {
         // The row is a prefix of the value: within [first character, value], then checked.
         return std::vector<std::string>{x + ".uri <= " + uri + " AND " + x + ".uri >= substr(" + uri + ", 1, 1) AND " +
@@ -632,10 +655,16 @@ Compiled Constant(bool matches) {
 }
 
 Result<Compiled> SqlSearch::CompileIndexed(const Clause& cl, const std::vector<std::string>& types) {
-  const char* table = TableOf(cl.kind);
+  // :of-type and :identifier read token rows of their own (store::ModifierParam).
+  const bool of_type = cl.kind == ParamKind::kToken && cl.modifier == Modifier::kOfType;
+  const bool identifier = cl.kind == ParamKind::kReference && cl.modifier == Modifier::kIdentifier;
+  const char* table = of_type || identifier ? "token_index" : TableOf(cl.kind);
   if (table == nullptr) return Invalid("parameter '" + cl.param + "' has no index");
   if (cl.modifier != Modifier::kMissing && cl.values.empty()) return Invalid("parameter '" + cl.param + "' has no value");
-  EHR_ASSIGN_OR_RETURN(std::vector<int64_t> keys, ParamKeys(types, cl.param));
+  const std::string key_param = of_type      ? ModifierParam(cl.param, "of-type")
+                                : identifier ? ModifierParam(cl.param, "identifier")
+                                             : cl.param;
+  EHR_ASSIGN_OR_RETURN(std::vector<int64_t> keys, ParamKeys(types, key_param));
   const std::string x = sql_.Alias("x");
   const std::string head = std::string("FROM ") + table + " " + x + " WHERE " + x + ".pk " +
                            (keys.empty() ? std::string("IN ()") : sql_.KeyIs(keys));

@@ -629,6 +629,50 @@ TEST_F(SearchSqlTest, FullTextWordsPhrasesAndOr) {
   EXPECT_EQ(Run(Query({"CarePlan"}, {Text("_text", {{}})})).status().code(), Code::kInvalid);
 }
 
+TEST_F(SearchSqlTest, OfTypeIdentifierAndUriContains) {
+  const std::string v2 = "http://terminology.hl7.org/CodeSystem/v2-0203";
+  IndexRows a;
+  a.tokens = {{"identifier", "urn:mrn", "446053", ""}, {ModifierParam("identifier", "of-type"), v2, "MR", "446053"},
+              {ModifierParam("identifier", "of-type"), v2, "SS", "999-12"}};
+  Put("Patient", "a", a);
+  IndexRows b;
+  b.tokens = {{ModifierParam("identifier", "of-type"), v2, "DL", "446053"}};
+  Put("Patient", "b", b);
+  auto of_type = [](std::string system, std::string code, std::string value, Modifier m = Modifier::kOfType) {
+    Clause c = Make("identifier", ParamKind::kToken, m);
+    c.values.push_back(OfTypeValue{std::move(system), std::move(code), std::move(value)});
+    return c;
+  };
+  EXPECT_EQ(Find({"Patient"}, {of_type(v2, "MR", "446053")}), (V{"a"}));
+  EXPECT_EQ(Find({"Patient"}, {of_type(v2, "DL", "446053")}), (V{"b"}));
+  EXPECT_EQ(Find({"Patient"}, {of_type(v2, "MR", "999-12")}), V{}) << "the value of the same identifier";
+  EXPECT_EQ(Find({"Patient"}, {of_type("other", "MR", "446053")}), V{});
+  EXPECT_EQ(Run(Query({"Patient"}, {of_type(v2, "MR", "1", Modifier::kNone)})).status().code(), Code::kInvalid)
+      << "an of-type value without the modifier";
+  EXPECT_EQ(Find({"Patient"}, {Tok("identifier", {{"urn:mrn", "446053"}})}), (V{"a"})) << "the plain rows apart";
+
+  IndexRows role;
+  role.tokens = {{ModifierParam("practitioner", "identifier"), "http://hl7.org/fhir/sid/us-npi", "9999", ""}};
+  role.references = {{"practitioner", "", "", "urn:uuid:1"}};
+  Put("PractitionerRole", "r", role);
+  auto by_identifier = [](std::optional<std::string> system, std::string value) {
+    Clause c = Make("practitioner", ParamKind::kReference, Modifier::kIdentifier);
+    c.values.push_back(TokenValue{std::move(system), std::move(value)});
+    return c;
+  };
+  EXPECT_EQ(Find({"PractitionerRole"}, {by_identifier("http://hl7.org/fhir/sid/us-npi", "9999")}), (V{"r"}));
+  EXPECT_EQ(Find({"PractitionerRole"}, {by_identifier(std::nullopt, "9999")}), (V{"r"}));
+  EXPECT_EQ(Find({"PractitionerRole"}, {by_identifier("other", "9999")}), V{});
+  EXPECT_EQ(Find({"PractitionerRole"}, {Ref("practitioner", "", "9999")}), V{}) << "not a reference by id";
+
+  IndexRows vs;
+  vs.uris = {{"url", "http://acme.org/fhir/ValueSet/123"}};
+  Put("ValueSet", "vs", vs);
+  EXPECT_EQ(Find({"ValueSet"}, {UriIs("url", "acme.org/fhir", Modifier::kContains)}), (V{"vs"}));
+  EXPECT_EQ(Find({"ValueSet"}, {UriIs("url", "ACME", Modifier::kContains)}), V{}) << "case-sensitive";
+  EXPECT_EQ(Find({"ValueSet"}, {UriIs("url", "%", Modifier::kContains)}), V{}) << "no LIKE wildcards";
+}
+
 TEST_F(SearchSqlTest, MissingTrueAndFalse) {
   Put("Patient", "named", Strings("name", {"x"}));
   Put("Patient", "other", Strings("family", {"y"}));
