@@ -1,4 +1,4 @@
-// store::SearchQuery as SQL over the index tables of schema.cc (migration 3).
+// store::SearchQuery as SQL over the index tables of schema.cc (migrations 3 and 4).
 //
 // A search runs in one read transaction: one statement selects the page, one counts the
 // total, and cached point statements fetch includes and the page's rows. Candidates are
@@ -9,7 +9,10 @@
 // parameter, looked up before the SQL is written). Index rows exist only for live current
 // versions (Put keeps it so), so a set of index rows needs no join with resource_version.
 // Chains nest sets over reference_index; _has yields (type, id) pairs of referenced
-// resources instead, compared as `(r.type, r.id) IN`. Plan() picks how the candidates are
+// resources instead, compared as `(r.type, r.id) IN`. Composite values are ranges of their
+// second component's table under the keys that name their token (store::CompositeParam);
+// :of-type and :identifier read token rows of their own (store::ModifierParam); _text and
+// _content are one FTS5 MATCH of text_index each, whose rowid is the seq. Plan() picks how the candidates are
 // read (driven by the most selective set, or walked in sort order); every value is a bound
 // parameter.
 //
