@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "api/service_impl.h"
-#include "core/log.h"
 #include "fhir/model/model.h"
 
 namespace ehr::api {
@@ -118,9 +117,10 @@ net::Response FhirService::Impl::Everything(const net::Request& req, const Reque
     std::erase_if(q.types, [](const std::string& t) { return !InPatientCompartment(t); });
     if (q.types.empty()) {
       // Only types that are never in a compartment: nothing of the chart is asked for.
-      std::string empty = R"({"resourceType":"Bundle","type":"searchset","total":0,"link":[{"relation":"self","url":")";
-      log::AppendJsonEscaped(empty, base + "?" + query);
-      return JsonResponse(200, empty + R"("}],"entry":[]})", ctx);
+      std::string empty = R"({"resourceType":"Bundle","type":"searchset","total":0,"link":[)";
+      bool first = true;
+      AppendLink(empty, first, "self", base + "?" + query);
+      return JsonResponse(200, empty + R"(],"entry":[]})", ctx);
     }
   } else {
     q.types = PatientCompartmentTypes();

@@ -61,8 +61,6 @@ std::string PercentEncode(std::string_view s) {
   return out;
 }
 
-namespace {
-
 void AppendLink(std::string& out, bool& first, const char* relation, const std::string& url) {
   out += first ? "" : ",";
   first = false;
@@ -72,8 +70,6 @@ void AppendLink(std::string& out, bool& first, const char* relation, const std::
   log::AppendJsonEscaped(out, url);
   out += "\"}";
 }
-
-}  // namespace
 
 std::string HistoryMethodUrl(const store::VersionRecord& rec) {
   return rec.method == "POST" ? rec.type : rec.type + "/" + rec.id;

@@ -3,7 +3,6 @@
 // with keyset paging links, included resources (cut by _summary / _elements like the
 // matches, fhir/subset), and the ignored parameters reported in an OperationOutcome entry.
 #include "api/service_impl.h"
-#include "core/log.h"
 #include "fhir/subset/subset.h"
 #include "net/http.h"
 #include "search/query_parser.h"
@@ -25,16 +24,6 @@ std::string LinkQuery(std::string_view query) {
     out += PercentEncode(name) + "=" + PercentEncode(value);
   }
   return out;
-}
-
-void AppendLinkJson(std::string& out, bool& first, const char* relation, const std::string& url) {
-  out += first ? "" : ",";
-  first = false;
-  out += R"({"relation":")";
-  out += relation;
-  out += R"(","url":")";
-  log::AppendJsonEscaped(out, url);
-  out += "\"}";
 }
 
 store::VersionRecord RecordOf(store::SearchMatch&& m) {
@@ -89,9 +78,9 @@ net::Response FhirService::Impl::SearchResponse(const RequestContext& ctx, searc
   if (page->total) out += R"(,"total":)" + std::to_string(*page->total);
   out += R"(,"link":[)";
   bool first = true;
-  AppendLinkJson(out, first, "self", sealed.empty() ? self : self + "&_cursor=" + PercentEncode(sealed));
+  AppendLink(out, first, "self", sealed.empty() ? self : self + "&_cursor=" + PercentEncode(sealed));
   if (!page->next_cursor.empty()) {
-    AppendLinkJson(out, first, "next", self + "&_cursor=" + cursor_seal.Seal(q.tenant, page->next_cursor));
+    AppendLink(out, first, "next", self + "&_cursor=" + cursor_seal.Seal(q.tenant, page->next_cursor));
   }
   out += R"(],"entry":[)";
   bool first_entry = true;

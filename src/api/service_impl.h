@@ -109,6 +109,8 @@ void SetVersionHeaders(net::Response& r, const store::VersionRecord& rec);
 void AppendEntry(std::string& out, const RequestContext& ctx, const store::VersionRecord& rec, bool history_info,
                  const char* search_mode);
 std::string HistoryMethodUrl(const store::VersionRecord& rec);
+// One Bundle.link, appended as JSON text after a comma unless `first` (rest_read.cc).
+void AppendLink(std::string& out, bool& first, const char* relation, const std::string& url);
 // Percent-encodes a query parameter name or value for links ('|', ':' and ',' kept).
 std::string PercentEncode(std::string_view s);
 std::string ResourceUrl(const RequestContext& ctx, const store::VersionRecord& rec, bool with_version);
