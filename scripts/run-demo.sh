@@ -12,15 +12,16 @@ if [ ! -f "$DATA/.demo-loaded" ]; then
   if [ -d "$SYNTHEA" ]; then
     echo "Loading demo data from $SYNTHEA into $DATA ..."
     "$BUILD/ehr" import --data "$DATA" "$SYNTHEA"
-    touch "$DATA/.demo-loaded" "$DATA/.search-indexed"
+    touch "$DATA/.demo-loaded" "$DATA/.search-indexed-4"
   else
     echo "No demo data at $SYNTHEA; starting empty."
   fi
 fi
-# Demo data loaded by a build before the search tables existed has no index rows yet.
-if [ -f "$DATA/.demo-loaded" ] && [ ! -f "$DATA/.search-indexed" ]; then
+# Demo data loaded by an earlier build lacks index rows added since (search tables; then
+# composite, modifier and full-text rows, marker -4): reindexed once.
+if [ -f "$DATA/.demo-loaded" ] && [ ! -f "$DATA/.search-indexed-4" ]; then
   "$BUILD/ehr" reindex --data "$DATA"
-  touch "$DATA/.search-indexed"
+  touch "$DATA/.search-indexed-4"
 fi
 echo "Serving; try: curl "http://$LISTEN/fhir/Patient?gender=female&_count=5"   (Ctrl-C stops)"
 exec "$BUILD/ehr" serve --data "$DATA" --listen "$LISTEN" --auth off --region "${EHR_REGION:-uk}"
