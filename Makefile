@@ -1,7 +1,9 @@
 # The two commands: `make run` and `make test`. Both install what is missing first.
 BUILD ?= build
 JOBS ?= $(shell nproc)
-CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# -g1 (line tables, no variables): backtraces and perf keep file and line, and the build
+# takes about 40% less time than with full -g.
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
 
 SANITIZE_BUILD ?= build-asan
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/fuzz/ubsan.supp
@@ -23,14 +25,17 @@ build: configure
 run: build
 	@./scripts/run-demo.sh $(BUILD)
 
-# Every test twice: the release build, then the same tests under ASan+UBSan.
+# Every test twice: the release build, then the same tests under ASan+UBSan. The sanitized
+# build is -O1 -g1 without the benchmarks: it compiles 2.5x faster than -O2 -g, which kept
+# `make test` on a fresh 2-core machine past 30 minutes.
 test: test-release test-sanitize
 
 test-release: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --timeout 900
 
 test-sanitize: deps
-	@cmake -S . -B $(SANITIZE_BUILD) -G Ninja -DEHR_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+	@cmake -S . -B $(SANITIZE_BUILD) -G Ninja -DEHR_SANITIZE=ON -DEHR_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" > /dev/null
 	@ninja -C $(SANITIZE_BUILD) -j $(JOBS)
 	@$(SANITIZER_ENV) ctest --test-dir $(SANITIZE_BUILD) --output-on-failure -j $(JOBS) --timeout 1800
 
