@@ -31,11 +31,14 @@ Result<std::optional<VersionRecord>> ReadOneVersion(Stmt& stmt) {
 }
 
 // The search index tables, cleared together when a resource gets a new version.
+// The full-text row goes by way of the text_pending and text_dropped temp tables (see
+// FlushTextRows).
 constexpr std::string_view kClearIndexRows[] = {
-    "DELETE FROM string_index WHERE seq = ?1",   "DELETE FROM token_index WHERE seq = ?1",
-    "DELETE FROM date_index WHERE seq = ?1",     "DELETE FROM number_index WHERE seq = ?1",
-    "DELETE FROM quantity_index WHERE seq = ?1", "DELETE FROM reference_index WHERE seq = ?1",
-    "DELETE FROM uri_index WHERE seq = ?1",      "DELETE FROM text_index WHERE rowid = ?1",
+    "DELETE FROM string_index WHERE seq = ?1",         "DELETE FROM token_index WHERE seq = ?1",
+    "DELETE FROM date_index WHERE seq = ?1",           "DELETE FROM number_index WHERE seq = ?1",
+    "DELETE FROM quantity_index WHERE seq = ?1",       "DELETE FROM reference_index WHERE seq = ?1",
+    "DELETE FROM uri_index WHERE seq = ?1",            "DELETE FROM temp.text_pending WHERE seq = ?1",
+    "INSERT OR IGNORE INTO temp.text_dropped (seq) VALUES (?1)",
 };
 
 Status ClearIndexRows(Connection& c, int64_t seq) {
@@ -165,7 +168,7 @@ Status InsertIndexRows(Connection& c, std::string_view tenant, std::string_view 
   if (!ix.narrative.empty() || !ix.content.empty()) {
     EHR_ASSIGN_OR_RETURN(int64_t pk, keys.Of(std::string(kTextScopeParam)));
     const std::string scope = TextScope(pk);
-    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT INTO text_index (rowid, scope, narrative, content) "
+    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT INTO temp.text_pending (seq, scope, narrative, content) "
                                              "VALUES (?1, ?2, ?3, ?4)",
                                              "insert text row"));
     add.BindInt(1, seq).BindText(2, scope).BindText(3, ix.narrative).BindText(4, ix.content);
@@ -393,6 +396,26 @@ Result<std::vector<std::pair<std::string, VersionRecord>>> ScanCurrent(Connectio
     out.emplace_back(stmt.ColumnText(8), ReadVersionRow(stmt));
   }
   return out;
+}
+
+Status OpenWriteSession(Connection& c) {
+  return c.ExecScript(
+      "CREATE TEMP TABLE IF NOT EXISTS text_pending (seq INTEGER PRIMARY KEY, scope TEXT NOT NULL, "
+      "narrative TEXT NOT NULL, content TEXT NOT NULL);"
+      "CREATE TEMP TABLE IF NOT EXISTS text_dropped (seq INTEGER PRIMARY KEY);",
+      "create write session tables");
+}
+
+Status FlushTextRows(Connection& c) {
+  static constexpr std::string_view kSteps[] = {
+      "DELETE FROM text_index WHERE rowid IN (SELECT seq FROM temp.text_dropped)",
+      "INSERT INTO text_index (rowid, scope, narrative, content) "
+      "SELECT seq, scope, narrative, content FROM temp.text_pending ORDER BY seq",
+      "DELETE FROM temp.text_dropped",
+      "DELETE FROM temp.text_pending",
+  };
+  for (std::string_view sql : kSteps) EHR_RETURN_IF_ERROR(c.Run(sql, "write full-text rows"));
+  return Status::Ok();
 }
 
 Status PutIdempotency(Connection& c, std::string_view tenant, std::string_view key, const IdempotencyRecord& r) {

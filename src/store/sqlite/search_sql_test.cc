@@ -629,6 +629,47 @@ TEST_F(SearchSqlTest, FullTextWordsPhrasesAndOr) {
   EXPECT_EQ(Run(Query({"CarePlan"}, {Text("_text", {{}})})).status().code(), Code::kInvalid);
 }
 
+// Full-text rows wait in temp tables until the job ends (queries.h): a search inside the
+// job, a second version in the same job and a job that fails must all still be right.
+TEST_F(SearchSqlTest, FullTextRowsOfOneJob) {
+  auto version = [&](const std::string& id, int64_t n, std::string content) {
+    NewVersion v = store::testing::Version("t", "CarePlan", id, n, "{}", clock_.Now());
+    v.index.content = std::move(content);
+    return v;
+  };
+  auto content = [&](std::string word) { return Find({"CarePlan"}, {Text("_content", {{{std::move(word)}}})}); };
+  Status st = store_->Write([&](WriteTxn& txn) -> Status {
+    EHR_RETURN_IF_ERROR(txn.Put(version("a", 1, "alpha")));
+    EHR_RETURN_IF_ERROR(txn.Put(version("b", 1, "alpha beta")));
+    auto inside = txn.Search(Query({"CarePlan"}, {Text("_content", {{{"alpha"}}})}));
+    EHR_RETURN_IF_ERROR(inside.status());
+    if (inside->matches.size() != 2) return Status::Internal("the job's own rows are not searchable");
+    EHR_RETURN_IF_ERROR(txn.Put(version("a", 2, "gamma")));  // replaces a row written by this job
+    return txn.Put(version("b", 2, "delta"));                 // replaces a row flushed by the search
+  });
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(content("alpha"), V{});
+  EXPECT_EQ(content("beta"), V{});
+  EXPECT_EQ(content("gamma"), (V{"a"}));
+  EXPECT_EQ(content("delta"), (V{"b"}));
+  // A failed job leaves no text behind, and does not leak it into the next job.
+  st = store_->Write([&](WriteTxn& txn) -> Status {
+    EHR_RETURN_IF_ERROR(txn.Put(version("c", 1, "epsilon")));
+    EHR_RETURN_IF_ERROR(txn.Put(store::testing::Deletion("t", "CarePlan", "a", 3)));
+    return Status::Conflict("rolled back on purpose");
+  });
+  EXPECT_EQ(st.code(), Code::kConflict);
+  st = store_->Write([&](WriteTxn& txn) -> Status { return txn.Put(version("d", 1, "zeta")); });
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(content("epsilon"), V{});
+  EXPECT_EQ(content("gamma"), (V{"a"})) << "the failed job's deletion of a is undone";
+  EXPECT_EQ(content("zeta"), (V{"d"}));
+  // A deletion in its own job removes the text.
+  st = store_->Write([&](WriteTxn& txn) -> Status { return txn.Put(store::testing::Deletion("t", "CarePlan", "b", 3)); });
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(content("delta"), V{});
+}
+
 TEST_F(SearchSqlTest, OfTypeIdentifierAndUriContains) {
   const std::string v2 = "http://terminology.hl7.org/CodeSystem/v2-0203";
   IndexRows a;

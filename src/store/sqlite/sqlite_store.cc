@@ -113,6 +113,7 @@ class SqliteWriteTxn final : public WriteTxn {
     return sqlite::FindIdsByToken(conn_, q);
   }
   Result<SearchPage> Search(const SearchQuery& q) override {
+    EHR_RETURN_IF_ERROR(sqlite::FlushTextRows(conn_));  // the search sees this job's own writes
     sqlite::SearchOptions options;
     options.now = Now();
     return sqlite::Search(conn_, q, options);
@@ -334,6 +335,7 @@ class SqliteStore final : public Store {
     } catch (...) {
       job.result = Status::Internal("storage: the write function threw an exception");
     }
+    if (job.result.ok()) job.result = sqlite::FlushTextRows(c);
     // Some errors (full disk, I/O) make SQLite roll the whole transaction back itself.
     if (c.InAutocommit()) return Status::Unavailable("storage: the write transaction was rolled back");
     if (!job.result.ok()) EHR_RETURN_IF_ERROR(c.Run("ROLLBACK TO job", "roll back write"));
@@ -368,6 +370,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
   EHR_ASSIGN_OR_RETURN(std::string mode, writer->QueryText("PRAGMA journal_mode = WAL", "enable WAL"));
   if (mode != "wal") return Status::Unavailable("storage: the database cannot use WAL mode");
   EHR_RETURN_IF_ERROR(sqlite::Migrate(*writer, sqlite::Migrations(), clock.Now()));
+  EHR_RETURN_IF_ERROR(sqlite::OpenWriteSession(*writer));
   EHR_ASSIGN_OR_RETURN(Micros last_write, sqlite::LastWriteTime(*writer));
 
   auto store = std::make_unique<SqliteStore>(options, std::move(writer), last_write);
