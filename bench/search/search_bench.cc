@@ -219,7 +219,7 @@ int Run(int argc, char** argv) {
   const int64_t count = *counted.Find("total")->as_int64();
   b.requests_ = 20;  // the rest are slower: fewer requests each
   const Stats count_ms = b.Time([&](int) { return "/fhir/Observation?category=" + Encode(category) + "&_summary=count"; });
-  auto [sql_count_ms, sql_rows] = b.Sql("SELECT count(DISTINCT seq) FROM token_index WHERE pk = " +
+  auto [sql_count_ms, sql_rows] = b.Sql("SELECT count(*) FROM token_index WHERE pk = " +
                                             Key("Observation", "category") +
                                             " AND code = 'vital-signs' AND system = "
                                             "'http://terminology.hl7.org/CodeSystem/observation-category'",

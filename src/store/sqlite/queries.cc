@@ -108,12 +108,24 @@ Status InsertIndexRows(Connection& c, std::string_view tenant, std::string_view 
     add.BindInt(1, pk).BindText(2, r.normalized).BindText(3, r.exact).BindInt(4, seq);
     EHR_RETURN_IF_ERROR(add.Run());
   }
+  std::string code, text;
   for (const TokenRow& r : ix.tokens) {
     EHR_ASSIGN_OR_RETURN(int64_t pk, keys.Of(r.param));
-    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT OR IGNORE INTO token_index (pk, code, system, text, seq) "
-                                             "VALUES (?1, ?2, ?3, ?4, ?5)",
+    // One row per code (schema.cc, migration 5): a second text of the same code joins the
+    // first unless it is there already.
+    code = r.code;
+    text.clear();
+    if (IsOfTypeParam(r.param)) {
+      code.append(kTokenTextMark).append(r.text);
+    } else if (!r.text.empty()) {
+      text.append(kTokenTextMark).append(r.text);
+    }
+    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT INTO token_index (pk, code, system, seq, text) "
+                                             "VALUES (?1, ?2, ?3, ?4, ?5) "
+                                             "ON CONFLICT (pk, code, system, seq) DO UPDATE SET text = text || excluded.text "
+                                             "WHERE instr(text || char(31), excluded.text || char(31)) = 0",
                                              "insert token row"));
-    add.BindInt(1, pk).BindText(2, r.code).BindText(3, r.system).BindText(4, r.text).BindInt(5, seq);
+    add.BindInt(1, pk).BindText(2, code).BindText(3, r.system).BindInt(4, seq).BindText(5, text);
     EHR_RETURN_IF_ERROR(add.Run());
   }
   for (const DateRow& r : ix.dates) {

@@ -18,6 +18,14 @@ namespace ehr::store::sqlite {
 inline constexpr std::string_view kTextScopeParam = "_content";
 inline std::string TextScope(int64_t pk) { return "k" + std::to_string(pk); }
 
+// token_index (schema.cc, migration 5) keeps each text of a code after this mark, and an
+// :of-type row's identifier value in its code, after the type code and this mark.
+inline constexpr std::string_view kTokenTextMark = "\x1f";
+inline bool IsOfTypeParam(std::string_view param) {
+  constexpr std::string_view kSuffix = ":of-type";
+  return param.size() > kSuffix.size() && param.substr(param.size() - kSuffix.size()) == kSuffix;
+}
+
 Result<std::optional<VersionRecord>> ReadCurrent(Connection& c, std::string_view tenant, std::string_view type,
                                                  std::string_view id);
 Result<std::optional<VersionRecord>> ReadVersion(Connection& c, std::string_view tenant, std::string_view type,

@@ -352,6 +352,33 @@ CREATE INDEX uri_seq ON uri_index(seq);
 CREATE VIRTUAL TABLE text_index USING fts5(scope, narrative, content,
   tokenize = 'unicode61 remove_diacritics 2', columnsize = 0);
 )sql"},
+    // Token rows unique per (pk, code, system, seq), so that a system|code set counts with
+    // count(*) over its range instead of count(DISTINCT seq) and a temporary B-tree (3.6x
+    // on the Synthea sample). `text` leaves the key: the texts of one code in one version
+    // (display, CodeableConcept.text) are kept together, each preceded by char(31), which
+    // :text matches as a word start. An :of-type row (store.h: type system and code, the
+    // identifier's value as text) keeps its value in the key, after the type code and
+    // char(31), so that it stays one seek.
+    {5, R"sql(
+CREATE TABLE token_index_v5 (
+  pk     INTEGER NOT NULL,
+  code   TEXT    NOT NULL,
+  system TEXT    NOT NULL,
+  seq    INTEGER NOT NULL,
+  text   TEXT    NOT NULL,
+  PRIMARY KEY (pk, code, system, seq)
+) WITHOUT ROWID;
+INSERT INTO token_index_v5
+  SELECT x.pk, x.code || char(31) || x.text, x.system, x.seq, '' FROM token_index x
+  JOIN search_param p ON p.pk = x.pk WHERE p.param LIKE '%:of-type';
+INSERT INTO token_index_v5
+  SELECT x.pk, x.code, x.system, x.seq, coalesce(group_concat(char(31) || nullif(x.text, ''), ''), '')
+  FROM token_index x JOIN search_param p ON p.pk = x.pk WHERE p.param NOT LIKE '%:of-type'
+  GROUP BY x.pk, x.code, x.system, x.seq;
+DROP TABLE token_index;
+ALTER TABLE token_index_v5 RENAME TO token_index;
+CREATE INDEX token_seq ON token_index(seq);
+)sql"},
 };
 
 Result<bool> TableExists(Connection& conn, std::string_view name) {

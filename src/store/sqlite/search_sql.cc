@@ -230,6 +230,7 @@ struct Compiled {
   bool by_seq = true;  // a set of versions (index rows); else of (type, id) pairs
   bool live = true;    // every member of the set is a live current resource
   bool by_id = false;  // `_id=` (a condition naming the ids): drives the search
+  bool unique = false; // one row per version (one exact token): counted without DISTINCT
   int rank = 1;        // the order in which sets are estimated: likely selective ones first
 };
 
@@ -540,16 +541,17 @@ Result<std::vector<std::string>> SqlSearch::ValueConditions(const Clause& cl, co
         } else {
           return mismatch();
         }
-        return std::vector<std::string>{x + ".text >= " + sql_.Bind(text) + " AND " + x + ".text < " +
-                                        sql_.Bind(PrefixEnd(text))};
+        // Some text of the code starts with the value (each text follows the mark).
+        return std::vector<std::string>{"instr(" + x + ".text, " + sql_.Bind(std::string(kTokenTextMark) + text) +
+                                        ") > 0"};
       }
       if (cl.modifier == Modifier::kOfType) {
-        // Rows of <param>:of-type: the type coding's system and code, the value in `text`.
+        // Rows of <param>:of-type: the type coding's system, and its code with the value.
         const auto* o = std::get_if<OfTypeValue>(&v);
         if (o == nullptr) return mismatch();
-        return std::vector<std::string>{x + ".code = " + sql_.Bind(o->type_code) + " AND " + x +
-                                        ".system = " + sql_.Bind(o->type_system) + " AND " + x +
-                                        ".text = " + sql_.Bind(o->value)};
+        return std::vector<std::string>{
+            x + ".code = " + sql_.Bind(o->type_code + std::string(kTokenTextMark) + o->value) + " AND " + x +
+            ".system = " + sql_.Bind(o->type_system)};
       }
       if (cl.modifier != Modifier::kNone && cl.modifier != Modifier::kNot) break;
       const auto* t = std::get_if<TokenValue>(&v);
@@ -685,6 +687,14 @@ Result<Compiled> SqlSearch::CompileIndexed(const Clause& cl, const std::vector<s
     for (std::string& cond : alternatives) out.arms.push_back({"", x + ".seq", head + " AND " + cond});
   }
   out.negated = cl.modifier == Modifier::kNot;
+  // Token rows are unique per (pk, code, system, seq) (schema.cc, migration 5), and a
+  // version has one type, so one system|code arm holds each version once.
+  if (out.arms.size() == 1 && (cl.kind == ParamKind::kToken || identifier)) {
+    const SearchValue& v = cl.values.front();
+    const auto* t = std::get_if<TokenValue>(&v);
+    out.unique = of_type || (t != nullptr && t->code && t->system &&
+                             (cl.modifier == Modifier::kNone || cl.modifier == Modifier::kIdentifier));
+  }
   if (keys.empty()) return Constant(out.negated);
   return out;
 }
@@ -1110,7 +1120,8 @@ Result<bool> SqlSearch::Plan() {
     // A resource may have several rows in a set (two names that start alike, two OR-ed
     // codes), so versions are counted once: INTERSECT is distinct, one set needs DISTINCT.
     if (clauses.size() == 1) {
-      count_sets_ = "SELECT count(DISTINCT seq) FROM (" + RenderSet(clauses[0].arms, true) + ")";
+      count_sets_ = std::string("SELECT count(") + (clauses[0].unique ? "*" : "DISTINCT seq") + ") FROM (" +
+                    RenderSet(clauses[0].arms, true) + ")";
     } else {
       count_sets_ = "SELECT count(*) FROM (";
       for (size_t i = 0; i < clauses.size(); ++i) {

@@ -269,6 +269,21 @@ TEST_F(SearchSqlTest, TokenForms) {
   EXPECT_EQ(Find({"Observation"}, {Tok("code", {{std::nullopt, "1234-5"}}), Code("status", "final")}), V{})
       << "clauses are AND-ed";
   EXPECT_EQ(Find({"Observation"}, {Tok("code", {{loinc, std::nullopt}}), Code("status", "final")}), (V{"c"}));
+  // One code with two texts is one row (schema.cc, migration 5): either text finds it, and
+  // the count of system|code (no DISTINCT) is of resources.
+  IndexRows e;
+  e.tokens = {{"code", loinc, "999", "hemoglobin"}, {"code", loinc, "999", "hb blood"},
+              {"code", loinc, "999", "hemoglobin"}, {"code", loinc, "999", ""}};
+  Put("Observation", "e", e);
+  EXPECT_EQ(Find({"Observation"}, {Tok("code", {{std::nullopt, "hb"}}, Modifier::kText)}), (V{"e"}));
+  EXPECT_EQ(Find({"Observation"}, {Tok("code", {{std::nullopt, "blood"}}, Modifier::kText)}), V{})
+      << "a text is matched from its start";
+  EXPECT_EQ(Find({"Observation"}, {Tok("code", {{std::nullopt, "hemo"}}, Modifier::kText)}), (V{"e"}))
+      << "c's text was not normalised (the indexer's job)";
+  EXPECT_EQ(*conn_->QueryText("SELECT count(*) FROM token_index WHERE code = '999'", "test"), "2");
+  auto counted = Run(Query({"Observation"}, {Tok("code", {{loinc, "999"}})}));
+  ASSERT_TRUE(counted.ok());
+  EXPECT_EQ(counted->total, 2);
   auto above = Run(Query({"Observation"}, {Tok("code", {{loinc, "1"}}, Modifier::kAbove)}));
   ASSERT_FALSE(above.ok());
   EXPECT_EQ(above.status().code(), Code::kInvalid);
@@ -1139,6 +1154,10 @@ TEST_F(SearchSqlTest, MainQueriesUseIndexes) {
                "-- total\n" + by_seq});
   expect_plan(Query({"Patient"}, {Tok("identifier", {{"urn:mrn", "7"}})}),
               {by_seq, "USING PRIMARY KEY (pk=? AND code=? AND system=?)"});
+  // system|code alone: counted over the primary key's range, each row a version.
+  SearchQuery active = Query({"Patient"}, {Tok("active", {{"", "true"}})});
+  expect_plan(active, {"-- total\nSEARCH x1 USING PRIMARY KEY (pk=? AND code=? AND system=?)"});
+  EXPECT_EQ(PlanText(active).find("TEMP B-TREE"), std::string::npos);
   // The selective clause drives, the other is probed; the count does the same.
   expect_plan(Query({"Patient"}, {Code("active", "true"), Code("identifier", "7")}),
               {by_seq, "USING PRIMARY KEY (pk=? AND code=?)"});
@@ -1219,6 +1238,25 @@ TEST_F(SearchSqlTest, MainQueriesUseIndexes) {
   EXPECT_EQ(page->total, n);
   EXPECT_EQ(page->matches.size(), 100u);
   EXPECT_EQ(page->matches[0].id, "p" + std::to_string(n - 1));
+}
+
+TEST(SearchSqlMigration, TokenTextsOfOneCodeAreMerged) {
+  TempDir dir;
+  auto conn = Connection::Open(dir.File("ehr.db"), OpenMode::kReadWriteCreate);
+  ASSERT_TRUE(conn.ok());
+  ASSERT_TRUE(Migrate(**conn, Migrations().first(4), 0).ok());
+  const char* v4 =
+      "INSERT INTO search_param (pk, tenant, type, param) VALUES (1, 't', 'Observation', 'code'), "
+      "(2, 't', 'Patient', 'identifier:of-type');"
+      "INSERT INTO token_index (pk, code, system, text, seq) VALUES (1, 'c', 's', 'blood', 7), "
+      "(1, 'c', 's', 'glucose', 7), (1, 'c', 's', '', 8), (1, 'd', 's', 'x', 7), "
+      "(2, 'MR', 'v2', '123', 7), (2, 'MR', 'v2', '456', 7);";
+  ASSERT_TRUE((*conn)->ExecScript(v4, "test").ok());
+  ASSERT_TRUE(Migrate(**conn, Migrations(), 0).ok());
+  EXPECT_EQ(*(*conn)->QueryText("SELECT group_concat(pk || ':' || replace(code, char(31), '~') || ':' || seq || ':' || "
+                                "replace(text, char(31), '~'), ' ') FROM (SELECT * FROM token_index ORDER BY pk, code, seq)",
+                                "test"),
+            "1:c:7:~blood~glucose 1:c:8: 1:d:7:~x 2:MR~123:7: 2:MR~456:7:");
 }
 
 TEST(SearchSqlMigration, IndexRowsOfEarlierVersionsAreKept) {
