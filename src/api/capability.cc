@@ -77,7 +77,9 @@ net::Response FhirService::Impl::Capabilities(const RequestContext& ctx) {
                        "_include, _revinclude, _sort, _count (keyset paging), _total, _summary (true, text, data, "
                        "count, false) and _elements; read and vread take _summary and _elements too. _text and "
                        "_content search words, \"phrases\" and OR in the narrative and in every string of a "
-                       "resource. Special parameters are not supported yet. Idempotency-Key is honoured on POST "
+                       "resource. _list takes the id of a List (functional lists such as $current-problems are "
+                       "not supported); the other special parameters (near, _query, _filter) are not supported "
+                       "yet. Idempotency-Key is honoured on POST "
                        "for 24 hours."));
   json::Value security = json::Value::MakeObject();
   security.Set("description", json::Value("Authentication is not enabled on this instance (development mode)."));
@@ -106,6 +108,7 @@ net::Response FhirService::Impl::Capabilities(const RequestContext& ctx) {
       params.push_back(SearchParam(p->code, TypeName(p->type), p->url));
       if (p->type == fhir::SearchParamType::kReference) includes.emplace_back(std::string(type) + ":" + std::string(p->code));
     }
+    params.push_back(SearchParam("_list", "special", "http://hl7.org/fhir/SearchParameter/Resource-list"));
     r.Set("searchParam", json::Value(std::move(params)));
     if (!includes.empty()) r.Set("searchInclude", json::Value(std::move(includes)));
     if (type == "Patient") {

@@ -89,7 +89,7 @@ enum class Match { kAll, kAny };
 
 // Parameters the model defines (or the spec names) that need machinery not built yet.
 bool IsUnsupportedName(std::string_view code) {
-  static constexpr std::string_view kNames[] = {"_list", "_query", "_filter", "near"};
+  static constexpr std::string_view kNames[] = {"_query", "_filter", "near"};
   return std::find(std::begin(kNames), std::end(kNames), code) != std::end(kNames);
 }
 
@@ -511,6 +511,14 @@ Status Parser::Resolve(std::string_view code, const TypeList& types, Match match
     if (place == Place::kSort) return Invalid("_sort cannot order by " + Quote(code));
     return Ignorable("The search parameter " + Quote(code) + " is not supported");
   }
+  // _list (R4 search 3.1.1.5.9) applies to every type and is in no SearchParameter.
+  if (code == "_list") {
+    if (place == Place::kSort) return Invalid("_sort cannot order by " + Quote(code));
+    out->code = "_list";
+    out->type = SearchParamType::kSpecial;
+    out->kind = ParamKind::kList;
+    return Status::Ok();
+  }
   const fhir::SearchParamDef* first = nullptr;
   std::string_view first_type;
   bool mixed = false;
@@ -661,6 +669,7 @@ Status Parser::ParseModifier(const Resolved& r, std::string_view modifier, Claus
   if (r.kind == ParamKind::kText) {
     return Invalid("The full-text parameter " + Quote(r.code) + " takes no modifier (" + Quote(modifier) + ")");
   }
+  if (r.kind == ParamKind::kList) return Invalid("_list takes no modifier (" + Quote(modifier) + ")");
   if (modifier == "missing") {
     m = Modifier::kMissing;
   } else if (r.kind == ParamKind::kString) {
@@ -741,6 +750,14 @@ Result<store::SearchValue> Parser::ParseValue(const Resolved& r, const Clause& c
     case ParamKind::kId: {
       std::string id = Unescape(raw);
       if (!IsValidId(id)) return Invalid(Quote(id) + " is not a resource id (1-64 of A-Z a-z 0-9 - .)");
+      return store::SearchValue(store::TokenValue{std::nullopt, std::move(id)});
+    }
+    case ParamKind::kList: {
+      std::string id = Unescape(raw);
+      if (id.starts_with("$")) {
+        return NotSupported("The functional list " + Quote(id) + " is not supported; give the id of a List");
+      }
+      if (!IsValidId(id)) return Invalid(Quote(id) + " is not the id of a List (1-64 of A-Z a-z 0-9 - .)");
       return store::SearchValue(store::TokenValue{std::nullopt, std::move(id)});
     }
     case ParamKind::kDate:

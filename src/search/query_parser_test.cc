@@ -152,7 +152,7 @@ TEST(QueryParser, UnknownParameterIsAWarningWhenLenientAndAnErrorWhenStrict) {
 }
 
 TEST(QueryParser, SpecialParametersAreNotSupported) {
-  for (std::string_view q : {"_list=42", "_query=x", "_filter=name eq x"}) {
+  for (std::string_view q : {"_query=x", "_filter=name eq x"}) {
     ParsedSearch p = Parse("Patient", q);
     EXPECT_TRUE(p.query.clauses.empty()) << q;
     ASSERT_EQ(p.warnings.size(), 1u) << q;
@@ -165,6 +165,19 @@ TEST(QueryParser, SpecialParametersAreNotSupported) {
   EXPECT_EQ(p.warnings[0].expression, "near");
   p = Parse("Patient", "_contained=true");
   EXPECT_EQ(p.warnings.size(), 1u);
+}
+
+TEST(QueryParser, ListTakesListIds) {
+  Clause c = OnlyClause("Observation", "_list=42,a-b.c");
+  EXPECT_EQ(c.kind, ParamKind::kList);
+  EXPECT_EQ(c.param, "_list");
+  ASSERT_EQ(c.values.size(), 2u);
+  EXPECT_EQ(Tok(c, 1).code, "a-b.c");
+  EXPECT_EQ(OnlyClause("Observation", "subject:Patient._list=7").chain.at(0).kind, ParamKind::kList) << "in a chain too";
+  ExpectError("Observation", "_list=List/42", "_list", "not the id of a List");
+  ExpectError("Observation", "_list=$current-problems", "_list", "functional list", "not-supported");
+  ExpectError("Observation", "_list:missing=true", "_list:missing", "takes no modifier");
+  ExpectError("Observation", "_sort=_list", "_sort", "cannot order by");
 }
 
 TEST(QueryParser, FullText) {

@@ -28,6 +28,7 @@ enum class ParamKind : uint8_t {
   kText,         // _text (the narrative) and _content (every string): values are TextValue
   kId,           // _id
   kLastUpdated,  // _lastUpdated
+  kList,         // _list: values are TokenValue, the List's id as code
 };
 
 enum class Prefix : uint8_t { kEq, kNe, kGt, kLt, kGe, kLe, kSa, kEb, kAp };

@@ -154,6 +154,24 @@ TEST_F(RestTest, ConditionalCreateUpdateDelete) {
   EXPECT_EQ(Post("Patient", smith, by_name).status, 200);
 }
 
+// _list end to end: the List is indexed like any resource, and its items are found.
+TEST_F(RestTest, SearchByList) {
+  const std::string a = CreatePatient("Ames");
+  const std::string b = CreatePatient("Bell");
+  CreatePatient("Cole");
+  auto list = Put("List/visit", R"({"resourceType":"List","id":"visit","status":"current","mode":"working","entry":[)"
+                                R"({"item":{"reference":"Patient/)" + a + R"("}},{"item":{"reference":"Patient/)" + b +
+                                    R"("}}]})");
+  ASSERT_EQ(list.status, 201) << list.body;
+  auto found = J(c_.Get("/fhir/Patient?_list=visit&name=bell").body);
+  EXPECT_EQ(found.Find("total")->number_text(), "1");
+  EXPECT_EQ(J(c_.Get("/fhir/Patient?_list=visit").body).Find("total")->number_text(), "2");
+  EXPECT_EQ(J(c_.Get("/fhir/Patient?_list=other").body).Find("total")->number_text(), "0");
+  auto functional = c_.Get("/fhir/Patient?_list=$current-problems");
+  EXPECT_EQ(functional.status, 400);
+  EXPECT_EQ(FirstExpression(functional), "_list");
+}
+
 TEST_F(RestTest, PreferReturn) {
   std::string body = R"({"resourceType":"Patient"})";
   auto minimal = Post("Patient", body, {{"Content-Type", "application/fhir+json"}, {"Prefer", "return=minimal"}});

@@ -358,6 +358,7 @@ class SqlSearch {
                                              const TokenValue& token);
   Result<Compiled> CompileChain(const Clause& cl, const std::vector<std::string>& types, int depth);
   Result<Compiled> CompileHas(const Clause& cl, const std::vector<std::string>& types, int depth);
+  Result<Compiled> CompileList(const Clause& cl, const std::vector<std::string>& types);
   Result<Compiled> MatchSet(const Clause& cl, const std::vector<std::string>& types, int depth);
   Result<std::vector<std::string>> ValueConditions(const Clause& cl, const SearchValue& v, const std::string& x);
   std::string TokenCondition(const TokenValue& t, const std::string& x);
@@ -893,6 +894,33 @@ Result<Compiled> SqlSearch::CompileHas(const Clause& cl, const std::vector<std::
   return out;
 }
 
+// _list: the resources the current version of a List (one of the values) names in
+// List.entry.item, through that List's own `item` reference rows. A deleted or missing
+// List names nothing; an item may name a resource that does not exist (not live).
+Result<Compiled> SqlSearch::CompileList(const Clause& cl, const std::vector<std::string>& types) {
+  if (cl.modifier != Modifier::kNone) return Invalid("_list takes no modifier");
+  if (cl.values.empty()) return Invalid("_list has no value");
+  std::string ids;
+  for (const SearchValue& v : cl.values) {
+    const auto* t = std::get_if<TokenValue>(&v);
+    if (t == nullptr || !t->code) return Invalid("a value of _list is not the id of a List");
+    ids += (ids.empty() ? "" : ", ") + sql_.Bind(*t->code);
+  }
+  EHR_ASSIGN_OR_RETURN(std::vector<int64_t> keys, ParamKeys({"List"}, "item"));
+  if (keys.empty()) return Constant(false);
+  const std::string x = sql_.Alias("x");
+  const std::string l = sql_.Alias("l");
+  Compiled out;
+  out.arms.push_back({x + ".target_type", x + ".target_id",
+                      "FROM resource_version " + l + " JOIN reference_index " + x + " ON " + x + ".seq = " + l +
+                          ".seq AND " + x + ".pk " + sql_.KeyIs(keys) + " AND " + x + ".target_type " +
+                          sql_.TypeIs(types) + " WHERE " + l + ".tenant = ?1 AND " + l + ".type = 'List' AND " + l +
+                          ".id IN (" + ids + ") AND " + l + ".is_current = 1 AND " + l + ".deleted = 0"});
+  out.by_seq = false;
+  out.live = false;
+  return out;
+}
+
 Result<Compiled> SqlSearch::CompileCompartment(const CompartmentFilter& f, const std::vector<std::string>& types) {
   std::vector<int64_t> keys;
   for (const auto& [type, param] : f.links) {
@@ -958,6 +986,7 @@ Result<Compiled> SqlSearch::Compile(const Clause& cl, const std::vector<std::str
   }
   if (cl.kind == ParamKind::kComposite) return CompileComposite(cl, types);
   if (cl.kind == ParamKind::kText) return CompileText(cl, types);
+  if (cl.kind == ParamKind::kList) return CompileList(cl, types);
   return CompileIndexed(cl, types);
 }
 
@@ -1058,7 +1087,7 @@ Result<bool> SqlSearch::Plan() {
     // References to one resource are the usual selective clause; ranges the usual wide one.
     const bool chained = !cl.chain.empty() || !cl.has_type.empty();
     c.rank = chained                                   ? 2
-             : cl.kind == ParamKind::kReference        ? 0
+             : cl.kind == ParamKind::kReference || cl.kind == ParamKind::kList ? 0
              : cl.kind == ParamKind::kDate || cl.kind == ParamKind::kNumber ||
                      cl.kind == ParamKind::kQuantity ? 3
                                                        : 1;
