@@ -70,6 +70,11 @@ class Stmt {
 enum class OpenMode { kReadWriteCreate, kReadWrite };
 
 class Connection {
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
  public:
   // Opens `path` in multi-thread mode (no per-connection mutex: one thread at a time) with
   // extended result codes enabled.
@@ -93,15 +98,18 @@ class Connection {
   bool InAutocommit() const { return sqlite3_get_autocommit(db_) != 0; }
   sqlite3* raw() const { return db_; }
 
+  // Integer keys read from the database that a caller may remember between statements
+  // (search_param keys: queries.cc). Whoever rolls a transaction back clears it, since a
+  // key created in that transaction is gone and its number may be given out again.
+  using KeyMemo = std::unordered_map<std::string, int64_t, SqlHash, std::equal_to<>>;
+  KeyMemo& key_memo() { return key_memo_; }
+
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
 
-  struct SqlHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   sqlite3* db_;
   std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache_;
+  KeyMemo key_memo_;
 };
 
 }  // namespace ehr::store::sqlite

@@ -50,13 +50,19 @@ Status ClearIndexRows(Connection& c, int64_t seq) {
   return Status::Ok();
 }
 
-// The key of (tenant, type, param) in search_param, created on first use. Not cached
-// across calls: a key created in a transaction that rolls back must not outlive it.
+// The key of (tenant, type, param) in search_param, created on first use and remembered in
+// the connection's key memo (cleared by whoever rolls back: db.h).
 class ParamKeys {
  public:
   ParamKeys(Connection& c, std::string_view tenant, std::string_view type) : c_(c), tenant_(tenant), type_(type) {}
   Result<int64_t> Of(const std::string& param) {
     if (param == last_param_) return last_pk_;
+    memo_key_.assign(tenant_).append(1, '\0').append(type_).append(1, '\0').append(param);
+    if (auto it = c_.key_memo().find(memo_key_); it != c_.key_memo().end()) {
+      last_param_ = param;
+      last_pk_ = it->second;
+      return last_pk_;
+    }
     EHR_ASSIGN_OR_RETURN(Stmt find, c_.Prepare("SELECT pk FROM search_param WHERE tenant = ?1 AND type = ?2 AND param = ?3",
                                                "read search parameter key"));
     find.BindText(1, tenant_).BindText(2, type_).BindText(3, param);
@@ -71,6 +77,7 @@ class ParamKeys {
       EHR_RETURN_IF_ERROR(add.Run());
       pk = sqlite3_last_insert_rowid(c_.raw());
     }
+    c_.key_memo().emplace(memo_key_, pk);
     last_param_ = param;
     last_pk_ = pk;
     return pk;
@@ -79,6 +86,7 @@ class ParamKeys {
  private:
   Connection& c_;
   std::string_view tenant_, type_;
+  std::string memo_key_;
   std::string last_param_;
   int64_t last_pk_ = 0;
 };

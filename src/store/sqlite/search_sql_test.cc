@@ -644,6 +644,67 @@ TEST_F(SearchSqlTest, FullTextWordsPhrasesAndOr) {
   EXPECT_EQ(Run(Query({"CarePlan"}, {Text("_text", {{}})})).status().code(), Code::kInvalid);
 }
 
+// Parameter keys are remembered by the writer's connection (queries.cc): a key made by a
+// job that rolls back must be forgotten, or its number, given out again, would mix two
+// parameters' rows.
+TEST_F(SearchSqlTest, ParameterKeysOfAFailedJobAreForgotten) {
+  auto version = [&](const std::string& id, const std::string& param) {
+    NewVersion v = store::testing::Version("t", "Basic", id, 1, "{}", clock_.Now());
+    v.index.tokens.push_back({param, "", "x", ""});
+    return v;
+  };
+  Status st = store_->Write([&](WriteTxn& txn) -> Status {
+    EHR_RETURN_IF_ERROR(txn.Put(version("a", "alpha")));
+    return Status::Conflict("rolled back on purpose");
+  });
+  ASSERT_EQ(st.code(), Code::kConflict);
+  ASSERT_TRUE(store_->Write([&](WriteTxn& txn) { return txn.Put(version("b", "beta")); }).ok());
+  ASSERT_TRUE(store_->Write([&](WriteTxn& txn) { return txn.Put(version("c", "alpha")); }).ok());
+  EXPECT_EQ(Find({"Basic"}, {Code("beta", "x")}), (V{"b"}));
+  EXPECT_EQ(Find({"Basic"}, {Code("alpha", "x")}), (V{"c"}));
+}
+
+Clause List(std::vector<std::string> ids) {
+  Clause c = Make("_list", ParamKind::kList);
+  for (auto& id : ids) c.values.push_back(TokenValue{std::nullopt, std::move(id)});
+  return c;
+}
+
+TEST_F(SearchSqlTest, ListNamesItsItems) {
+  IndexRows l;
+  l.references = {{"item", "Observation", "a", ""}, {"item", "Observation", "b", ""}, {"item", "Patient", "p", ""},
+                  {"item", "Observation", "gone", ""}, {"subject", "Patient", "p", ""}};
+  Put("List", "42", l);
+  IndexRows other;
+  other.references = {{"item", "Observation", "c", ""}};
+  Put("List", "43", other);
+  for (std::string id : {"a", "b", "c", "d"}) {
+    IndexRows o;
+    o.tokens = {{"status", "", id == "b" ? "amended" : "final", ""}};
+    Put("Observation", id, o);
+  }
+  Put("Patient", "p", {});
+  EXPECT_EQ(Find({"Observation"}, {List({"42"})}), (V{"a", "b"})) << "a deleted or missing item is no match";
+  EXPECT_EQ(Find({"Observation"}, {List({"42", "43"})}), (V{"a", "b", "c"})) << "values are OR-ed";
+  EXPECT_EQ(Find({"Observation"}, {List({"42"}), Code("status", "final")}), (V{"a"}));
+  EXPECT_EQ(Find({"Patient"}, {List({"42"})}), (V{"p"}));
+  EXPECT_EQ(Find(Query({}, {List({"43"})}), true), (V{"Observation/c"}));
+  EXPECT_EQ(Find({"Observation"}, {List({"none"})}), V{});
+  auto page = Run(Query({"Observation"}, {List({"42"})}));
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->total, 2);
+  // The list's current version counts; a deleted list names nothing; other tenants' lists are
+  // not seen.
+  IndexRows changed;
+  changed.references = {{"item", "Observation", "d", ""}};
+  Put("List", "42", changed);
+  EXPECT_EQ(Find({"Observation"}, {List({"42"})}), (V{"d"}));
+  Delete("List", "42");
+  EXPECT_EQ(Find({"Observation"}, {List({"42"})}), V{});
+  Put("List", "43", other, "u");
+  EXPECT_EQ(Find(Query({"Observation"}, {List({"43"})}, "u")), V{}) << "u has no Observation c";
+}
+
 // Full-text rows wait in temp tables until the job ends (queries.h): a search inside the
 // job, a second version in the same job and a job that fails must all still be right.
 TEST_F(SearchSqlTest, FullTextRowsOfOneJob) {

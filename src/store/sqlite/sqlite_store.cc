@@ -267,6 +267,7 @@ class SqliteStore final : public Store {
       try {
         RunBatch(batch);
       } catch (...) {  // our own code failing (e.g. bad_alloc): fail the batch, keep serving
+        writer_conn_->key_memo().clear();  // keys made in the transaction are gone
         if (!writer_conn_->InAutocommit()) (void)writer_conn_->Run("ROLLBACK", "roll back batch");
         for (Job* job : batch) {
           if (job->result.ok()) job->result = Status::Internal("storage: write batch failed");
@@ -300,6 +301,7 @@ class SqliteStore final : public Store {
         // The shared transaction is unusable: abandon it; earlier successes are not durable
         // and later jobs never ran.
         log::Error("store.batch_aborted", {{"jobs", static_cast<int64_t>(batch.size())}});
+        c.key_memo().clear();
         if (!c.InAutocommit()) (void)c.Run("ROLLBACK", "roll back batch");
         if (txn_failure.code() != Code::kUnavailable) {
           txn_failure = Status::Unavailable("storage: write transaction abandoned");
@@ -313,6 +315,7 @@ class SqliteStore final : public Store {
     Status committed = c.Run("COMMIT", "commit write transaction");
     if (!committed.ok()) {
       log::Error("store.commit_failed", {{"jobs", static_cast<int64_t>(batch.size())}});
+      c.key_memo().clear();
       if (!c.InAutocommit()) (void)c.Run("ROLLBACK", "roll back batch");
       Status unavailable = committed.code() == Code::kUnavailable
                                ? committed
@@ -337,8 +340,14 @@ class SqliteStore final : public Store {
     }
     if (job.result.ok()) job.result = sqlite::FlushTextRows(c);
     // Some errors (full disk, I/O) make SQLite roll the whole transaction back itself.
-    if (c.InAutocommit()) return Status::Unavailable("storage: the write transaction was rolled back");
-    if (!job.result.ok()) EHR_RETURN_IF_ERROR(c.Run("ROLLBACK TO job", "roll back write"));
+    if (c.InAutocommit()) {
+      c.key_memo().clear();
+      return Status::Unavailable("storage: the write transaction was rolled back");
+    }
+    if (!job.result.ok()) {
+      c.key_memo().clear();  // keys the job made are rolled back with it
+      EHR_RETURN_IF_ERROR(c.Run("ROLLBACK TO job", "roll back write"));
+    }
     return c.Run("RELEASE job", "end write");
   }
 
