@@ -221,8 +221,8 @@ int Run(int argc, char** argv) {
   const Stats count_ms = b.Time([&](int) { return "/fhir/Observation?category=" + Encode(category) + "&_summary=count"; });
   auto [sql_count_ms, sql_rows] = b.Sql("SELECT count(*) FROM token_index WHERE pk = " +
                                             Key("Observation", "category") +
-                                            " AND code = 'vital-signs' AND system = "
-                                            "'http://terminology.hl7.org/CodeSystem/observation-category'",
+                                            " AND code = 'vital-signs' AND system = (SELECT id FROM token_system WHERE system = "
+                                            "'http://terminology.hl7.org/CodeSystem/observation-category')",
                                         20);
   (void)sql_rows;
   std::printf("| Observation?category=vital-signs&_summary=count (%lld) | %.1f M resources counted/s (%.1f ms) | "
@@ -250,7 +250,7 @@ int Run(int argc, char** argv) {
   auto [sql_include_ms, include_rows] = b.Sql(
       "WITH m AS (SELECT o.seq, o.body FROM resource_version o WHERE o.seq IN (SELECT seq FROM token_index WHERE pk = " +
           Key("Observation", "code") +
-          " AND code = '8302-2' AND system = 'http://loinc.org') ORDER BY o.seq DESC LIMIT 1000) "
+          " AND code = '8302-2' AND system = (SELECT id FROM token_system WHERE system = 'http://loinc.org')) ORDER BY o.seq DESC LIMIT 1000) "
           "SELECT seq, body FROM m UNION SELECT p.seq, p.body FROM m JOIN reference_index x ON x.seq = m.seq "
           "AND x.pk = " +
           Key("Observation", "subject") +

@@ -57,7 +57,7 @@ class ParamKeys {
   ParamKeys(Connection& c, std::string_view tenant, std::string_view type) : c_(c), tenant_(tenant), type_(type) {}
   Result<int64_t> Of(const std::string& param) {
     if (param == last_param_) return last_pk_;
-    memo_key_.assign(tenant_).append(1, '\0').append(type_).append(1, '\0').append(param);
+    memo_key_.assign("p").append(1, '\0').append(tenant_).append(1, '\0').append(type_).append(1, '\0').append(param);
     if (auto it = c_.key_memo().find(memo_key_); it != c_.key_memo().end()) {
       last_param_ = param;
       last_pk_ = it->second;
@@ -91,6 +91,27 @@ class ParamKeys {
   int64_t last_pk_ = 0;
 };
 
+// The number of a token system in token_system (schema.cc, migration 6), made on first use
+// and remembered like the parameter keys.
+Result<int64_t> SystemKey(Connection& c, const std::string& system, std::string& memo_key) {
+  memo_key.assign("s").append(1, '\0').append(system);
+  if (auto it = c.key_memo().find(memo_key); it != c.key_memo().end()) return it->second;
+  EHR_ASSIGN_OR_RETURN(Stmt find, c.Prepare("SELECT id FROM token_system WHERE system = ?1", "read token system"));
+  find.BindText(1, system);
+  EHR_ASSIGN_OR_RETURN(bool row, find.Step());
+  int64_t id = 0;
+  if (row) {
+    id = find.ColumnInt(0);
+  } else {
+    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT INTO token_system (system) VALUES (?1)", "add token system"));
+    add.BindText(1, system);
+    EHR_RETURN_IF_ERROR(add.Run());
+    id = sqlite3_last_insert_rowid(c.raw());
+  }
+  c.key_memo().emplace(memo_key, id);
+  return id;
+}
+
 // Stmt binds no doubles: numbers travel as their shortest round-trip text and the SQL casts
 // them (SQLite parses that text back to the same double).
 std::string DoubleText(double d) {
@@ -116,9 +137,10 @@ Status InsertIndexRows(Connection& c, std::string_view tenant, std::string_view 
     add.BindInt(1, pk).BindText(2, r.normalized).BindText(3, r.exact).BindInt(4, seq);
     EHR_RETURN_IF_ERROR(add.Run());
   }
-  std::string code, text;
+  std::string code, text, memo_key;
   for (const TokenRow& r : ix.tokens) {
     EHR_ASSIGN_OR_RETURN(int64_t pk, keys.Of(r.param));
+    EHR_ASSIGN_OR_RETURN(int64_t system, SystemKey(c, r.system, memo_key));
     // One row per code (schema.cc, migration 5): a second text of the same code joins the
     // first unless it is there already.
     code = r.code;
@@ -133,7 +155,7 @@ Status InsertIndexRows(Connection& c, std::string_view tenant, std::string_view 
                                              "ON CONFLICT (pk, code, system, seq) DO UPDATE SET text = text || excluded.text "
                                              "WHERE instr(text || char(31), excluded.text || char(31)) = 0",
                                              "insert token row"));
-    add.BindInt(1, pk).BindText(2, code).BindText(3, r.system).BindInt(4, seq).BindText(5, text);
+    add.BindInt(1, pk).BindText(2, code).BindInt(3, system).BindInt(4, seq).BindText(5, text);
     EHR_RETURN_IF_ERROR(add.Run());
   }
   for (const DateRow& r : ix.dates) {
@@ -326,7 +348,7 @@ Result<std::vector<std::string>> FindIdsByToken(Connection& c, const TokenQuery&
   if (q.limit <= 0) return ids;  // LIMIT with a negative value would mean "no limit" in SQLite
   EHR_ASSIGN_OR_RETURN(Stmt stmt, c.Prepare("SELECT DISTINCT r.id FROM search_param p "
                                             "JOIN token_index x ON x.pk = p.pk AND x.code = ?4 "
-                                            "AND (?5 IS NULL OR x.system = ?5) "
+                                            "AND (?5 IS NULL OR x.system = (SELECT id FROM token_system WHERE system = ?5)) "
                                             "JOIN resource_version r ON r.seq = x.seq "
                                             "WHERE p.tenant = ?1 AND p.type = ?2 AND p.param = ?3 LIMIT ?6",
                                             "find by token"));

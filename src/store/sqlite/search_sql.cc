@@ -362,6 +362,11 @@ class SqlSearch {
   Result<Compiled> MatchSet(const Clause& cl, const std::vector<std::string>& types, int depth);
   Result<std::vector<std::string>> ValueConditions(const Clause& cl, const SearchValue& v, const std::string& x);
   std::string TokenCondition(const TokenValue& t, const std::string& x);
+  // The number of a token system (token_system, schema.cc migration 6) as an SQL constant:
+  // NULL, matching nothing, when no row has that system.
+  std::string SystemNumber(const std::string& system) {
+    return "(SELECT id FROM token_system WHERE system = " + sql_.Bind(system) + ")";
+  }
   std::string DateCondition(Prefix p, const std::string& low, const std::string& high, Micros vl, Micros vh);
   std::string NumberCondition(Prefix p, const std::string& col, double value, double low, double high);
   Result<KeyPlan> KeyOf(const store::SortKey& k, const std::vector<std::string>& types);
@@ -505,7 +510,7 @@ std::string SqlSearch::NumberCondition(Prefix p, const std::string& col, double 
 std::string SqlSearch::TokenCondition(const TokenValue& t, const std::string& x) {
   std::string cond;
   if (t.code) cond = x + ".code = " + sql_.Bind(*t.code);
-  if (t.system) cond += (cond.empty() ? "" : " AND ") + x + ".system = " + sql_.Bind(*t.system);
+  if (t.system) cond += (cond.empty() ? "" : " AND ") + x + ".system = " + SystemNumber(*t.system);
   return cond;
 }
 
@@ -552,7 +557,7 @@ Result<std::vector<std::string>> SqlSearch::ValueConditions(const Clause& cl, co
         if (o == nullptr) return mismatch();
         return std::vector<std::string>{
             x + ".code = " + sql_.Bind(o->type_code + std::string(kTokenTextMark) + o->value) + " AND " + x +
-            ".system = " + sql_.Bind(o->type_system)};
+            ".system = " + SystemNumber(o->type_system)};
       }
       if (cl.modifier != Modifier::kNone && cl.modifier != Modifier::kNot) break;
       const auto* t = std::get_if<TokenValue>(&v);

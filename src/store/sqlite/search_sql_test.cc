@@ -1318,6 +1318,11 @@ TEST(SearchSqlMigration, TokenTextsOfOneCodeAreMerged) {
                                 "replace(text, char(31), '~'), ' ') FROM (SELECT * FROM token_index ORDER BY pk, code, seq)",
                                 "test"),
             "1:c:7:~blood~glucose 1:c:8: 1:d:7:~x 2:MR~123:7: 2:MR~456:7:");
+  EXPECT_EQ(*(*conn)->QueryText("SELECT group_concat(DISTINCT s.system) FROM token_index x "
+                                "JOIN token_system s ON s.id = x.system WHERE x.pk = 2",
+                                "test"),
+            "v2")
+      << "systems by number (migration 6)";
 }
 
 TEST(SearchSqlMigration, IndexRowsOfEarlierVersionsAreKept) {
@@ -1340,9 +1345,10 @@ TEST(SearchSqlMigration, IndexRowsOfEarlierVersionsAreKept) {
   ASSERT_TRUE(Migrate(**conn, Migrations(), 0).ok());
   // Each row now names the current version (seq 2 for t's p, 3 for u's) and its tenant's
   // parameter key.
-  EXPECT_EQ(*(*conn)->QueryText("SELECT group_concat(p.tenant || ':' || x.seq || ':' || x.system || '|' || x.code "
+  EXPECT_EQ(*(*conn)->QueryText("SELECT group_concat(p.tenant || ':' || x.seq || ':' || s.system || '|' || x.code "
                                 "|| '|' || x.text, ' ') FROM (SELECT * FROM token_index ORDER BY seq) x "
-                                "JOIN search_param p ON p.pk = x.pk AND p.param = 'identifier'",
+                                "JOIN search_param p ON p.pk = x.pk AND p.param = 'identifier' "
+                                "JOIN token_system s ON s.id = x.system",
                                 "test"),
             "t:2:s|1| u:3:s|2|");
   EXPECT_EQ(*(*conn)->QueryText("SELECT p.tenant || ':' || x.seq || ':' || x.target_type || '/' || x.target_id "
