@@ -54,12 +54,13 @@ Result<SearchPlan> ExplainSearch(Connection& c, const SearchQuery& q, const Sear
 // Writes; the caller holds a write transaction on `c`, opened with OpenWriteSession once.
 // Put is atomic on its own (a failed Put leaves nothing behind even if the caller carries
 // on). Full-text rows wait in temp tables until FlushTextRows, which must run before the
-// transaction commits and before a search in it.
+// transaction commits and before a search in it (a job's rows leave the temp tables with
+// its savepoint when it fails).
 //
 // Why: FTS5 (SQLite 3.40) writes its pending terms out as a new segment at every statement
 // savepoint, and every later statement of the transaction that may abort opens one. Rows
 // inserted one per resource, between the other inserts, made one segment (and merge work)
-// per resource; one INSERT ... SELECT per job makes one.
+// per resource; one INSERT ... SELECT per transaction makes one.
 Status OpenWriteSession(Connection& c);
 Status FlushTextRows(Connection& c);
 Status Put(Connection& c, const NewVersion& v);

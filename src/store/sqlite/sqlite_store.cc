@@ -312,7 +312,10 @@ class SqliteStore final : public Store {
         return;
       }
     }
-    Status committed = c.Run("COMMIT", "commit write transaction");
+    // The batch's full-text rows in one statement (queries.h); those of failed jobs went
+    // with their savepoints.
+    Status committed = sqlite::FlushTextRows(c);
+    if (committed.ok()) committed = c.Run("COMMIT", "commit write transaction");
     if (!committed.ok()) {
       log::Error("store.commit_failed", {{"jobs", static_cast<int64_t>(batch.size())}});
       c.key_memo().clear();
@@ -338,7 +341,6 @@ class SqliteStore final : public Store {
     } catch (...) {
       job.result = Status::Internal("storage: the write function threw an exception");
     }
-    if (job.result.ok()) job.result = sqlite::FlushTextRows(c);
     // Some errors (full disk, I/O) make SQLite roll the whole transaction back itself.
     if (c.InAutocommit()) {
       c.key_memo().clear();
