@@ -321,22 +321,22 @@ Result<json::Value> FhirService::Impl::ExecuteBundle(PreparedBundle& b, TxnOps& 
         e.response = ResponseEntry(read_ctx, 200, &*rec, false);
         return Status::Ok();
       }
-      EHR_ASSIGN_OR_RETURN(auto ids, ops.Match(type, e.query, e.path + ".request.url", 1000));
-      json::Value set = json::Value::MakeObject();
-      set.Set("resourceType", json::Value("Bundle"));
-      set.Set("type", json::Value("searchset"));
-      set.Set("total", json::Value::MakeInt(static_cast<int64_t>(ids.size())));
-      json::Array items;
-      for (const auto& id : ids) {
-        EHR_ASSIGN_OR_RETURN(auto rec, ops.txn().ReadCurrent(ops.tenant(), type, id));
-        if (!rec) continue;
-        json::Value item = json::Value::MakeObject();
-        item.Set("fullUrl", json::Value(ResourceUrl(ctx, *rec, false)));
-        auto parsed = json::Parse(rec->body);
-        if (parsed.ok()) item.Set("resource", std::move(*parsed));
-        items.push_back(std::move(item));
+      // The search of GET /fhir/{type}?... (paging, _total, _include, _summary, _elements),
+      // inside the transaction; strictly, as for conditional operations.
+      search::ParseOptions parse;
+      parse.strict = true;
+      parse.default_count = options.default_page_size;
+      parse.max_count = options.max_page_size;
+      Result<search::ParsedSearch> parsed = search::ParseSearch(type, e.query, parse);
+      if (!parsed.ok()) {
+        Status st = parsed.take_status();
+        for (Issue& issue : st.mutable_issues()) issue.diagnostics = e.path + ".request.url: " + issue.diagnostics;
+        return st;
       }
-      set.Set("entry", json::Value(std::move(items)));
+      EHR_ASSIGN_OR_RETURN(std::string text,
+                           SearchBundle(ctx, *parsed, ctx.base_url + "/" + type, e.query,
+                                        [&](const store::SearchQuery& q) { return ops.txn().Search(q); }));
+      EHR_ASSIGN_OR_RETURN(json::Value set, json::Parse(text));
       e.response = json::Value::MakeObject();
       e.response.Set("resource", std::move(set));
       json::Value response = json::Value::MakeObject();

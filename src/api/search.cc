@@ -59,6 +59,16 @@ search::ParseOptions FhirService::Impl::SearchParseOptions(const net::Request& r
 net::Response FhirService::Impl::SearchResponse(const RequestContext& ctx, search::ParsedSearch& parsed,
                                                 const std::string& link_base, std::string_view query,
                                                 const std::function<bool(const store::SearchMatch&)>& keep_included) {
+  Result<std::string> bundle = SearchBundle(
+      ctx, parsed, link_base, query, [this](const store::SearchQuery& q) { return store.Search(q); }, keep_included);
+  if (!bundle.ok()) return ErrorResponse(bundle.status(), ctx);
+  return JsonResponse(200, std::move(*bundle), ctx);
+}
+
+Result<std::string> FhirService::Impl::SearchBundle(const RequestContext& ctx, search::ParsedSearch& parsed,
+                                                    const std::string& link_base, std::string_view query,
+                                                    const SearchFn& search,
+                                                    const std::function<bool(const store::SearchMatch&)>& keep_included) {
   store::SearchQuery& q = parsed.query;
   q.tenant = ctx.principal.tenant;
   const std::string sealed = q.cursor;  // as the client holds it
@@ -66,21 +76,20 @@ net::Response FhirService::Impl::SearchResponse(const RequestContext& ctx, searc
     Result<std::string> cursor = cursor_seal.Open(q.tenant, sealed);
     if (!cursor.ok()) {
       Status st = cursor.status();
-      return ErrorResponse(Status(Code::kInvalid, Issue{"error", "invalid", st.message(), "_cursor"}), ctx);
+      return Status(Code::kInvalid, Issue{"error", "invalid", st.message(), "_cursor"});
     }
     q.cursor = std::move(*cursor);
   }
-  Result<store::SearchPage> page = store.Search(q);
-  if (!page.ok()) return ErrorResponse(page.status(), ctx);
+  EHR_ASSIGN_OR_RETURN(store::SearchPage page, search(q));
 
   const std::string self = link_base + "?" + LinkQuery(query);
   std::string out = R"({"resourceType":"Bundle","type":"searchset")";
-  if (page->total) out += R"(,"total":)" + std::to_string(*page->total);
+  if (page.total) out += R"(,"total":)" + std::to_string(*page.total);
   out += R"(,"link":[)";
   bool first = true;
   AppendLink(out, first, "self", sealed.empty() ? self : self + "&_cursor=" + PercentEncode(sealed));
-  if (!page->next_cursor.empty()) {
-    AppendLink(out, first, "next", self + "&_cursor=" + cursor_seal.Seal(q.tenant, page->next_cursor));
+  if (!page.next_cursor.empty()) {
+    AppendLink(out, first, "next", self + "&_cursor=" + cursor_seal.Seal(q.tenant, page.next_cursor));
   }
   out += R"(],"entry":[)";
   bool first_entry = true;
@@ -91,8 +100,8 @@ net::Response FhirService::Impl::SearchResponse(const RequestContext& ctx, searc
     rec.body = fhir::SubsetJson(std::move(rec.body), parsed.subset);
     AppendEntry(out, ctx, rec, false, mode);
   };
-  for (store::SearchMatch& m : page->matches) append(std::move(m), "match");
-  for (store::SearchMatch& m : page->included) {
+  for (store::SearchMatch& m : page.matches) append(std::move(m), "match");
+  for (store::SearchMatch& m : page.included) {
     if (!keep_included || keep_included(m)) append(std::move(m), "include");
   }
   if (!parsed.warnings.empty()) {
@@ -102,7 +111,7 @@ net::Response FhirService::Impl::SearchResponse(const RequestContext& ctx, searc
     out += R"(,"search":{"mode":"outcome"}})";
   }
   out += "]}";
-  return JsonResponse(200, std::move(out), ctx);
+  return out;
 }
 
 }  // namespace ehr::api

@@ -69,6 +69,11 @@ struct FhirService::Impl {
   net::Response SearchResponse(const RequestContext& ctx, search::ParsedSearch& parsed, const std::string& link_base,
                                std::string_view query,
                                const std::function<bool(const store::SearchMatch&)>& keep_included = nullptr);
+  // The same searchset Bundle as JSON text, searching with `search`: the store, or a write
+  // transaction (the GET entries of a Bundle see the transaction's own writes).
+  Result<std::string> SearchBundle(const RequestContext& ctx, search::ParsedSearch& parsed, const std::string& link_base,
+                                   std::string_view query, const SearchFn& search,
+                                   const std::function<bool(const store::SearchMatch&)>& keep_included = nullptr);
 
   // compartment.cc: /Patient/{id}/{type} and /Patient/{id}/*; Patient/{id}/$everything and
   // Patient/$everything.

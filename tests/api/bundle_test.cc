@@ -134,6 +134,54 @@ TEST(Bundle, BatchReportsEachEntry) {
   EXPECT_EQ(c.Get("/fhir/Patient/b1").status, 200);
 }
 
+// A search GET entry answers what GET /fhir/{type}?... would: exact total, paging links,
+// _summary and _elements, and in a transaction the transaction's own writes.
+TEST(Bundle, SearchEntriesAreFullSearches) {
+  TestServer server;
+  HttpClient c = server.Client();
+  auto r = c.Send("POST", "/fhir", R"({"resourceType":"Bundle","type":"transaction","entry":[
+      {"resource":{"resourceType":"Patient","name":[{"family":"Quill"}],"gender":"female"},
+       "request":{"method":"POST","url":"Patient"}},
+      {"resource":{"resourceType":"Patient","name":[{"family":"Quill"}],"gender":"male"},
+       "request":{"method":"POST","url":"Patient"}},
+      {"resource":{"resourceType":"Patient","name":[{"family":"Quill"}]},"request":{"method":"POST","url":"Patient"}},
+      {"request":{"method":"GET","url":"Patient?name=quill&_count=2"}},
+      {"request":{"method":"GET","url":"Patient?name=quill&_summary=count"}},
+      {"request":{"method":"GET","url":"Patient?name=quill&gender=male&_elements=gender"}}]})",
+                  kJson);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::Value out = J(r.body);
+  const auto& e = out.Find("entry")->as_array();
+  ASSERT_EQ(e.size(), 6u);
+  const json::Value& page = *e[3].Find("resource");
+  EXPECT_EQ(page.GetString("type"), "searchset");
+  EXPECT_EQ(page.Find("total")->number_text(), "3");
+  EXPECT_EQ(page.Find("entry")->as_array().size(), 2u);
+  std::string next;
+  for (const json::Value& l : page.Find("link")->as_array()) {
+    if (l.GetString("relation") == "next") next = std::string(l.GetString("url"));
+  }
+  ASSERT_FALSE(next.empty()) << "a next link, usable as a plain GET";
+  json::Value second = J(c.Get(next.substr(next.find("/fhir/"))).body);
+  EXPECT_EQ(second.Find("entry")->as_array().size(), 1u);
+  const json::Value& count = *e[4].Find("resource");
+  EXPECT_EQ(count.Find("total")->number_text(), "3");
+  EXPECT_EQ(count.Find("entry")->as_array().size(), 0u);
+  const auto& men = e[5].Find("resource")->Find("entry")->as_array();
+  ASSERT_EQ(men.size(), 1u);
+  EXPECT_EQ(men[0].Find("resource")->Find("name"), nullptr) << "_elements=gender";
+  EXPECT_EQ(men[0].Find("resource")->GetString("gender"), "male");
+  // An unknown parameter is an error in a Bundle, naming the entry.
+  auto bad = c.Send("POST", "/fhir", R"({"resourceType":"Bundle","type":"batch","entry":[
+      {"request":{"method":"GET","url":"Patient?nosuch=1"}}]})",
+                    kJson);
+  ASSERT_EQ(bad.status, 200) << bad.body;
+  const json::Value bad_out = J(bad.body);
+  const json::Value& outcome = *bad_out.Find("entry")->as_array()[0].Find("response");
+  EXPECT_EQ(outcome.GetString("status"), "400 Bad Request");
+  EXPECT_NE(json::Write(*outcome.Find("outcome")).find("Bundle.entry[0].request.url"), std::string::npos);
+}
+
 TEST(Bundle, RejectsWhatIsNotABatchOrTransaction) {
   TestServer server;
   HttpClient c = server.Client();
