@@ -162,7 +162,7 @@ TEST_F(SqliteStoreTest, PutRejectsMalformedVersions) {
 TEST_F(SqliteStoreTest, TransactionSeesItsOwnEarlierPuts) {
   Status st = store_->Write([](WriteTxn& txn) -> Status {
     NewVersion v = Version("t", "Patient", "p1", 1, R"({"v":1})");
-    v.index.tokens = {{"identifier", "urn:mrn", "42"}};
+    v.index.tokens = {{"identifier", "urn:mrn", "42", ""}};
     EHR_RETURN_IF_ERROR(txn.Put(v));
     EHR_ASSIGN_OR_RETURN(auto current, txn.ReadCurrent("t", "Patient", "p1"));
     if (!current || current->version != 1) return Status::Internal("first put not visible");
@@ -293,10 +293,10 @@ TEST_F(SqliteStoreTest, HistoryKeysetPagingIsStableUnderNewWrites) {
 
 TEST_F(SqliteStoreTest, TokenLookupsWithAndWithoutSystem) {
   NewVersion a = Version("t", "Patient", "a", 1, "{}");
-  a.index.tokens = {{"identifier", "urn:mrn", "1"}, {"identifier", "urn:ssn", "9"}, {"gender", "", "female"},
-              {"identifier", "urn:mrn", "1"}};  // a repeated token is stored once
+  a.index.tokens = {{"identifier", "urn:mrn", "1", ""}, {"identifier", "urn:ssn", "9", ""}, {"gender", "", "female", ""},
+              {"identifier", "urn:mrn", "1", ""}};  // a repeated token is stored once
   NewVersion b = Version("t", "Patient", "b", 1, "{}");
-  b.index.tokens = {{"identifier", "urn:other", "1"}, {"gender", "http://hl7.org/fhir/administrative-gender", "female"}};
+  b.index.tokens = {{"identifier", "urn:other", "1", ""}, {"gender", "http://hl7.org/fhir/administrative-gender", "female", ""}};
   ASSERT_TRUE(PutOne(*store_, a).ok());
   ASSERT_TRUE(PutOne(*store_, b).ok());
 
@@ -314,21 +314,21 @@ TEST_F(SqliteStoreTest, TokenLookupsWithAndWithoutSystem) {
 
 TEST_F(SqliteStoreTest, TokenRowsFollowTheCurrentVersion) {
   NewVersion v1 = Version("t", "Patient", "a", 1, "{}");
-  v1.index.tokens = {{"identifier", "urn:mrn", "old"}};
+  v1.index.tokens = {{"identifier", "urn:mrn", "old", ""}};
   ASSERT_TRUE(PutOne(*store_, v1).ok());
   NewVersion v2 = Version("t", "Patient", "a", 2, "{}");
-  v2.index.tokens = {{"identifier", "urn:mrn", "new"}};
+  v2.index.tokens = {{"identifier", "urn:mrn", "new", ""}};
   ASSERT_TRUE(PutOne(*store_, v2).ok());
   EXPECT_EQ(Ids(Token("t", "Patient", "identifier", "urn:mrn", "old")), std::vector<std::string>{});
   EXPECT_EQ(Ids(Token("t", "Patient", "identifier", "urn:mrn", "new")), std::vector<std::string>{"a"});
 
   NewVersion deletion = Deletion("t", "Patient", "a", 3);
-  deletion.index.tokens = {{"identifier", "urn:mrn", "new"}};  // ignored: a deleted version has no index rows
+  deletion.index.tokens = {{"identifier", "urn:mrn", "new", ""}};  // ignored: a deleted version has no index rows
   ASSERT_TRUE(PutOne(*store_, deletion).ok());
   EXPECT_EQ(Ids(Token("t", "Patient", "identifier", "urn:mrn", "new")), std::vector<std::string>{});
 
   NewVersion back = Version("t", "Patient", "a", 4, "{}");
-  back.index.tokens = {{"identifier", "urn:mrn", "back"}};
+  back.index.tokens = {{"identifier", "urn:mrn", "back", ""}};
   ASSERT_TRUE(PutOne(*store_, back).ok());
   EXPECT_EQ(Ids(Token("t", "Patient", "identifier", "urn:mrn", "back")), std::vector<std::string>{"a"});
 }
@@ -373,11 +373,11 @@ TEST_F(SqliteStoreTest, IdempotencyRecords) {
 TEST_F(SqliteStoreTest, TenantsNeverSeeEachOther) {
   for (std::string tenant : {"A", "B"}) {
     NewVersion v = Version(tenant, "Patient", "same", 1, R"({"tenant":")" + tenant + R"("})");
-    v.index.tokens = {{"identifier", "urn:mrn", "1"}};
+    v.index.tokens = {{"identifier", "urn:mrn", "1", ""}};
     ASSERT_TRUE(PutOne(*store_, v).ok()) << "versions are per tenant";
   }
   NewVersion only_b = Version("B", "Patient", "only-b", 1, "{}");
-  only_b.index.tokens = {{"identifier", "urn:mrn", "1"}};
+  only_b.index.tokens = {{"identifier", "urn:mrn", "1", ""}};
   ASSERT_TRUE(PutOne(*store_, only_b).ok());
   ASSERT_TRUE(PutOne(*store_, Version("B", "Patient", "same", 2, R"({"tenant":"B"})")).ok());
   ASSERT_TRUE(store_->Write([](WriteTxn& txn) {
@@ -470,7 +470,7 @@ TEST_F(SqliteStoreTest, FailingJobsInABatchDoNotAffectOthers) {
       results[i] = store_->Write([i](WriteTxn& txn) -> Status {
         std::string id = "r" + std::to_string(i);
         NewVersion v = Version("t", "Patient", id, 1, "{}");
-        v.index.tokens = {{"identifier", "urn:job", id}};
+        v.index.tokens = {{"identifier", "urn:job", id, ""}};
         EHR_RETURN_IF_ERROR(txn.Put(v));
         EHR_RETURN_IF_ERROR(txn.PutIdempotency("t", id, IdempotencyRecord{"h", 201, "{}", "", 0}));
         // An earlier failed job's rows must not be visible to a later job of the batch.
@@ -606,7 +606,7 @@ TEST_F(SqliteStoreTest, ConcurrentWritersAndReaders) {
           EHR_ASSIGN_OR_RETURN(auto current, txn.ReadCurrent("t", "Patient", id));
           const int64_t next = current ? current->version + 1 : 1;
           NewVersion v = Version("t", "Patient", id, next, R"({"version":)" + std::to_string(next) + "}", txn.Now());
-          v.index.tokens = {{"version", "", std::to_string(next)}};
+          v.index.tokens = {{"version", "", std::to_string(next), ""}};
           return txn.Put(v);
         });
         EXPECT_TRUE(st.ok()) << st.message();
