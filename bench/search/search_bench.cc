@@ -232,13 +232,15 @@ int Run(int argc, char** argv) {
 
   // A chained search, first page of 50, and the same in SQL (bodies read).
   const Stats chain = b.Time([&](int) { return "/fhir/Observation?subject:Patient.gender=male&_count=50&_total=none"; });
+  // The best plan by hand: walk the live Observations newest first and test each subject
+  // (a plain join of the four tables, sorted, takes over a second: it builds every match).
   auto [sql_chain_ms, chain_rows] = b.Sql(
-      "SELECT o.seq, o.body FROM resource_version o JOIN reference_index x ON x.seq = o.seq AND x.pk = " +
-          Key("Observation", "subject") +
-          " JOIN resource_version p ON p.tenant = 'default' AND p.type = 'Patient' AND p.id = x.target_id "
-          "AND p.is_current = 1 AND p.deleted = 0 JOIN token_index g ON g.seq = p.seq AND g.pk = " +
-          Key("Patient", "gender") +
-          " AND g.code = 'male' WHERE x.target_type = 'Patient' ORDER BY o.seq DESC LIMIT 50",
+      "SELECT o.seq, o.body FROM resource_version o WHERE o.tenant = 'default' AND o.type = 'Observation' "
+      "AND o.deleted = 0 AND o.is_current = 1 AND EXISTS (SELECT 1 FROM reference_index x "
+      "JOIN resource_version p ON p.tenant = 'default' AND p.type = 'Patient' AND p.id = x.target_id "
+      "AND p.is_current = 1 AND p.deleted = 0 JOIN token_index g ON g.seq = p.seq AND g.pk = " +
+          Key("Patient", "gender") + " AND g.code = 'male' WHERE x.seq = o.seq AND x.pk = " +
+          Key("Observation", "subject") + " AND x.target_type = 'Patient') ORDER BY o.seq DESC LIMIT 50",
       20);
   std::printf("| Observation?subject:Patient.gender=male, page of 50 | p50 %.2f ms, p95 %.2f ms | hand-written SQL "
               "%.2f ms (%lld rows) | %.1f |\n",

@@ -1301,6 +1301,40 @@ TEST_F(SearchSqlTest, MainQueriesUseIndexes) {
   EXPECT_EQ(page->matches[0].id, "p" + std::to_string(n - 1));
 }
 
+// A chain too wide to drive (more than 5,000 rows) is probed per candidate: each
+// candidate's target looked up by id and tested on its own seq.
+TEST_F(SearchSqlTest, WideChainIsProbedPerCandidate) {
+  const int n = 7600;
+  Status st = store_->Write([&](WriteTxn& txn) -> Status {
+    for (const char* id : {"m1", "m2", "f1"}) {
+      NewVersion p = store::testing::Version("t", "Patient", id, 1, "{}", clock_.Now());
+      p.index.tokens.push_back({"gender", "", id[0] == 'm' ? "male" : "female", ""});
+      EHR_RETURN_IF_ERROR(txn.Put(p));
+    }
+    for (int i = 0; i < n; ++i) {
+      const char* subject = i % 3 == 0 ? "m1" : i % 3 == 1 ? "m2" : "f1";
+      NewVersion o = store::testing::Version("t", "Observation", std::string(subject) + "-" + std::to_string(i), 1,
+                                             "{}", clock_.Now());
+      o.index.references.push_back({"subject", "Patient", subject, ""});
+      EHR_RETURN_IF_ERROR(txn.Put(o));
+    }
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.message();
+  SearchQuery q = Query({"Observation"}, {Chain("subject", "Patient", Code("gender", "male"))});
+  q.count = 50;
+  auto page = Run(q);
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  ASSERT_EQ(page->matches.size(), 50u);
+  for (const auto& m : page->matches) EXPECT_EQ(m.id[0], 'm') << m.id;
+  EXPECT_EQ(page->total, (n + 2) / 3 + (n + 1) / 3) << "i % 3 == 0 (m1) and i % 3 == 1 (m2)";
+  EXPECT_NE(PlanText(q).find("resource_live_id (tenant=? AND type=? AND deleted=? AND is_current=? AND id=?)"),
+            std::string::npos)
+      << PlanText(q);
+  EXPECT_EQ(Walk(Query({"Observation"}, {Chain("subject", "Patient", Code("gender", "female"))}), 1000).size(),
+            static_cast<size_t>(n / 3));
+}
+
 TEST(SearchSqlMigration, TokenTextsOfOneCodeAreMerged) {
   TempDir dir;
   auto conn = Connection::Open(dir.File("ehr.db"), OpenMode::kReadWriteCreate);
