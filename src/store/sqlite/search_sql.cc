@@ -294,9 +294,14 @@ Result<KeyPlan> SqlSearch::KeyOf(const store::SortKey& k, const std::vector<std:
 }
 
 Result<int64_t> SqlSearch::Estimate(const Compiled& set, int64_t limit) {
+  std::string rows;
+  for (const Arm& a : set.arms) {
+    rows += (rows.empty() ? "SELECT " : " UNION ALL SELECT ") + a.id_col + " " +
+            (a.estimate_where.empty() ? a.from_where : a.estimate_where);
+  }
   EHR_ASSIGN_OR_RETURN(OneShot count, OneShot::Prepare(c_,
-                                                       "SELECT count(*) FROM (" + RenderSet(set.arms, true) +
-                                                           " LIMIT " + std::to_string(limit) + ")",
+                                                       "SELECT count(*) FROM (" + rows + " LIMIT " +
+                                                           std::to_string(limit) + ")",
                                                        sql_.params()));
   EHR_ASSIGN_OR_RETURN(bool row, count.Step());
   return row ? count.Int(0) : 0;

@@ -96,6 +96,9 @@ struct Arm {
   // The same set for a probe of one candidate (InSet's EXISTS form), when it must differ:
   // empty means from_where.
   std::string probe_where = {};
+  // The same rows for counting the first few (Estimate), when another join order finds
+  // them sooner: empty means from_where.
+  std::string estimate_where = {};
 };
 
 // What a clause compiles to: a set (arms, UNION ALL-ed) of versions (seq) or of (type, id)
