@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <initializer_list>
 
 namespace ehr::store::sqlite {
 namespace {
@@ -50,37 +51,44 @@ Status ClearIndexRows(Connection& c, int64_t seq) {
   return Status::Ok();
 }
 
-// The key of (tenant, type, param) in search_param, created on first use and remembered in
-// the connection's key memo (cleared by whoever rolls back: db.h).
+// The integer key of a row of a dictionary table (search_param, token_system) whose text
+// columns are `values`: read with `find`, else inserted with `add` (its rowid), and
+// remembered in the connection's key memo under `memo_key` (cleared by whoever rolls back:
+// db.h).
+Result<int64_t> DictionaryKey(Connection& c, const std::string& memo_key, std::string_view find, std::string_view add,
+                              std::initializer_list<std::string_view> values) {
+  if (auto it = c.key_memo().find(memo_key); it != c.key_memo().end()) return it->second;
+  EHR_ASSIGN_OR_RETURN(Stmt read, c.Prepare(find, "read dictionary key"));
+  int i = 0;
+  for (std::string_view v : values) read.BindText(++i, v);
+  EHR_ASSIGN_OR_RETURN(bool row, read.Step());
+  int64_t key = 0;
+  if (row) {
+    key = read.ColumnInt(0);
+  } else {
+    EHR_ASSIGN_OR_RETURN(Stmt insert, c.Prepare(add, "add dictionary key"));
+    i = 0;
+    for (std::string_view v : values) insert.BindText(++i, v);
+    EHR_RETURN_IF_ERROR(insert.Run());
+    key = sqlite3_last_insert_rowid(c.raw());
+  }
+  c.key_memo().emplace(memo_key, key);
+  return key;
+}
+
+// The key of (tenant, type, param) in search_param, created on first use.
 class ParamKeys {
  public:
   ParamKeys(Connection& c, std::string_view tenant, std::string_view type) : c_(c), tenant_(tenant), type_(type) {}
   Result<int64_t> Of(const std::string& param) {
     if (param == last_param_) return last_pk_;
     memo_key_.assign("p").append(1, '\0').append(tenant_).append(1, '\0').append(type_).append(1, '\0').append(param);
-    if (auto it = c_.key_memo().find(memo_key_); it != c_.key_memo().end()) {
-      last_param_ = param;
-      last_pk_ = it->second;
-      return last_pk_;
-    }
-    EHR_ASSIGN_OR_RETURN(Stmt find, c_.Prepare("SELECT pk FROM search_param WHERE tenant = ?1 AND type = ?2 AND param = ?3",
-                                               "read search parameter key"));
-    find.BindText(1, tenant_).BindText(2, type_).BindText(3, param);
-    EHR_ASSIGN_OR_RETURN(bool row, find.Step());
-    int64_t pk = 0;
-    if (row) {
-      pk = find.ColumnInt(0);
-    } else {
-      EHR_ASSIGN_OR_RETURN(Stmt add, c_.Prepare("INSERT INTO search_param (tenant, type, param) VALUES (?1, ?2, ?3)",
-                                                "add search parameter key"));
-      add.BindText(1, tenant_).BindText(2, type_).BindText(3, param);
-      EHR_RETURN_IF_ERROR(add.Run());
-      pk = sqlite3_last_insert_rowid(c_.raw());
-    }
-    c_.key_memo().emplace(memo_key_, pk);
+    EHR_ASSIGN_OR_RETURN(last_pk_,
+                         DictionaryKey(c_, memo_key_, "SELECT pk FROM search_param WHERE tenant = ?1 AND type = ?2 AND param = ?3",
+                                       "INSERT INTO search_param (tenant, type, param) VALUES (?1, ?2, ?3)",
+                                       {tenant_, type_, param}));
     last_param_ = param;
-    last_pk_ = pk;
-    return pk;
+    return last_pk_;
   }
 
  private:
@@ -91,25 +99,11 @@ class ParamKeys {
   int64_t last_pk_ = 0;
 };
 
-// The number of a token system in token_system (schema.cc, migration 6), made on first use
-// and remembered like the parameter keys.
+// The number of a token system in token_system (schema.cc, migration 6), made on first use.
 Result<int64_t> SystemKey(Connection& c, const std::string& system, std::string& memo_key) {
   memo_key.assign("s").append(1, '\0').append(system);
-  if (auto it = c.key_memo().find(memo_key); it != c.key_memo().end()) return it->second;
-  EHR_ASSIGN_OR_RETURN(Stmt find, c.Prepare("SELECT id FROM token_system WHERE system = ?1", "read token system"));
-  find.BindText(1, system);
-  EHR_ASSIGN_OR_RETURN(bool row, find.Step());
-  int64_t id = 0;
-  if (row) {
-    id = find.ColumnInt(0);
-  } else {
-    EHR_ASSIGN_OR_RETURN(Stmt add, c.Prepare("INSERT INTO token_system (system) VALUES (?1)", "add token system"));
-    add.BindText(1, system);
-    EHR_RETURN_IF_ERROR(add.Run());
-    id = sqlite3_last_insert_rowid(c.raw());
-  }
-  c.key_memo().emplace(memo_key, id);
-  return id;
+  return DictionaryKey(c, memo_key, "SELECT id FROM token_system WHERE system = ?1",
+                       "INSERT INTO token_system (system) VALUES (?1)", {system});
 }
 
 // Stmt binds no doubles: numbers travel as their shortest round-trip text and the SQL casts

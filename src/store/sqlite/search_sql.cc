@@ -192,13 +192,13 @@ Result<std::vector<std::string>> PlanOf(Connection& c, const std::string& sql, c
 Status Invalid(std::string msg) { return Status::Invalid("search: " + std::move(msg)); }
 Status Unsupported(std::string msg) { return Status::NotSupported(Code::kInvalid, "search: " + std::move(msg)); }
 
-std::string RenderSet(const std::vector<Arm>& arms, bool ids_only) {
+std::string RenderSet(const std::vector<Arm>& arms, bool ids_only, bool for_estimate) {
   std::string sql;
   for (const Arm& a : arms) {
     if (!sql.empty()) sql += " UNION ALL ";
     sql += "SELECT ";
     if (!ids_only && !a.type_col.empty()) sql += a.type_col + ", ";
-    sql += a.id_col + " " + a.from_where;
+    sql += a.id_col + " " + (for_estimate && !a.estimate_where.empty() ? a.estimate_where : a.from_where);
   }
   return sql;
 }
@@ -294,14 +294,9 @@ Result<KeyPlan> SqlSearch::KeyOf(const store::SortKey& k, const std::vector<std:
 }
 
 Result<int64_t> SqlSearch::Estimate(const Compiled& set, int64_t limit) {
-  std::string rows;
-  for (const Arm& a : set.arms) {
-    rows += (rows.empty() ? "SELECT " : " UNION ALL SELECT ") + a.id_col + " " +
-            (a.estimate_where.empty() ? a.from_where : a.estimate_where);
-  }
   EHR_ASSIGN_OR_RETURN(OneShot count, OneShot::Prepare(c_,
-                                                       "SELECT count(*) FROM (" + rows + " LIMIT " +
-                                                           std::to_string(limit) + ")",
+                                                       "SELECT count(*) FROM (" + RenderSet(set.arms, true, true) +
+                                                           " LIMIT " + std::to_string(limit) + ")",
                                                        sql_.params()));
   EHR_ASSIGN_OR_RETURN(bool row, count.Step());
   return row ? count.Int(0) : 0;

@@ -118,8 +118,9 @@ struct Compiled {
 // The condition of a constant set (a clause that matches every resource, or none).
 constexpr std::string_view kAlways = "1", kNever = "0";
 
-// The arms of `arms` as one UNION ALL; `ids_only` leaves out the type column of a set of pairs.
-std::string RenderSet(const std::vector<Arm>& arms, bool ids_only);
+// The arms of `arms` as one UNION ALL; `ids_only` leaves out the type column of a set of pairs;
+// `for_estimate` takes each arm's estimate_where when it has one.
+std::string RenderSet(const std::vector<Arm>& arms, bool ids_only, bool for_estimate = false);
 // The resource row `alias` is (not) in `set`. `single_type`: both sides are restricted to
 // the same one type, so ids alone decide a set of pairs. `probe`: the `+` keeps SQLite
 // from using the set to look the rows up.
