@@ -16,7 +16,8 @@ void Usage() {
                "  import  --data DIR [--threads N] [--durable on|off] FILE_OR_DIR...\n"
                "          (.json, .json.bz2, .ndjson, .ndjson.bz2)\n"
                "  fhirpath 'EXPRESSION' [FILE.json]   (resource from standard input without FILE)\n"
-               "  reindex --data DIR                  (recompute the search index of every resource)\n");
+               "  reindex --data DIR                  (recompute the search index of every resource)\n"
+               "  synth   --region uk|de|fr|us --patients N --out DIR [--seed S] [--format ndjson|bundle]\n");
 }
 
 }  // namespace
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   if (std::strcmp(argv[1], "import") == 0) return ehr::cli::Import(argc, argv);
   if (std::strcmp(argv[1], "fhirpath") == 0) return ehr::cli::FhirPath(argc, argv);
   if (std::strcmp(argv[1], "reindex") == 0) return ehr::cli::Reindex(argc, argv);
+  if (std::strcmp(argv[1], "synth") == 0) return ehr::cli::Synth(argc, argv);
   if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
     Usage();
     return 0;

@@ -7,5 +7,6 @@ int Serve(int argc, char** argv);   // ehr serve ...
 int Import(int argc, char** argv);  // ehr import ...
 int FhirPath(int argc, char** argv);  // ehr fhirpath EXPRESSION [FILE]
 int Reindex(int argc, char** argv);   // ehr reindex --data DIR
+int Synth(int argc, char** argv);     // ehr synth --region R --patients N --out DIR
 
 }  // namespace ehr::cli
