@@ -8,7 +8,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBIN
 SANITIZE_BUILD ?= build-asan
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/fuzz/ubsan.supp
 
-.PHONY: all deps configure build run test test-release test-sanitize bench bench-search bench-fhirpath gen fuzz clean
+.PHONY: all deps configure build run test test-release test-sanitize bench bench-search bench-synth bench-fhirpath gen fuzz clean
 
 all: build
 
@@ -46,6 +46,11 @@ bench: build
 # read by id and hand-written SQL on the same database (bench/search/run.sh).
 bench-search: build
 	@./bench/search/run.sh $(BUILD)
+
+# ehr synth at 100,000 patients: generation, import, database size, peak memory, then the
+# search benchmark over that population (bench/synth/run.sh).
+bench-synth: build
+	@./bench/synth/run.sh $(BUILD)
 
 # The FHIRPath engine against fhirpath.js on the same workload (bench/fhirpath/README.md).
 bench-fhirpath: configure
