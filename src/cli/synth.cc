@@ -17,7 +17,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: ehr synth --region uk|de|fr|us --patients N --out DIR [--seed S] [--format ndjson|bundle]\n"
-    "                 [--years Y] [--end YYYY-MM-DD] [--travellers SHARE] [--duplicates SHARE] [--threads T]\n";
+    "                 [--years Y] [--end YYYY-MM-DD] [--travellers SHARE] [--duplicates SHARE] [--threads T]\n"
+    "                 [--part K/N]   (only the K-th of N equal parts of the population, K from 0)\n";
 
 Result<double> ParseShare(const std::string& flag, const std::string& value) {
   char* end = nullptr;
@@ -33,7 +34,7 @@ Result<double> ParseShare(const std::string& flag, const std::string& value) {
 int Synth(int argc, char** argv) {
   Result<Args> args = ParseArgs(argc, argv, 2,
                                 {"region", "patients", "seed", "out", "format", "years", "end", "travellers",
-                                 "duplicates", "threads"});
+                                 "duplicates", "threads", "part"});
   if (!args.ok() || !args->positional.empty() || !args->Has("out") || !args->Has("region") ||
       !args->Has("patients")) {
     std::fprintf(stderr, "%s%s\n", kUsage, args.ok() ? "" : args.status().message().c_str());
@@ -59,6 +60,16 @@ int Synth(int argc, char** argv) {
   // The data set's "today" is fixed, not the clock's, so a seed always gives the same bytes.
   if (problem.empty() && !synth::ParseDate(args->Get("end", "2026-01-01"), options.end_day)) {
     problem = "--end must be a date YYYY-MM-DD";
+  }
+  if (problem.empty() && args->Has("part")) {
+    unsigned k = 0, n = 0;
+    char tail = 0;
+    if (std::sscanf(args->Get("part").c_str(), "%u/%u%c", &k, &n, &tail) != 2 || n == 0 || k >= n ||
+        n > static_cast<unsigned>(*patients)) {
+      problem = "--part must be K/N with 0 <= K < N <= --patients";
+    }
+    options.part = k;
+    options.parts = n;
   }
   if (!problem.empty()) {
     std::fprintf(stderr, "%sehr synth: %s\n", kUsage, problem.c_str());

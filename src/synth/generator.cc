@@ -106,10 +106,11 @@ class Writer {
   std::array<OutputFile, static_cast<size_t>(Truth::kCount)> truth_;
 };
 
-std::unique_ptr<Sink> MakeChunk(const Options& options, const World& world, uint32_t chunk) {
+std::unique_ptr<Sink> MakeChunk(const Options& options, const World& world, uint32_t begin, uint32_t end,
+                                uint32_t chunk) {
   auto sink = std::make_unique<Sink>(options.bundles);
-  const uint32_t first = chunk * kChunk;
-  const uint32_t last = std::min(options.patients, first + kChunk);
+  const uint32_t first = begin + chunk * kChunk;
+  const uint32_t last = std::min(end, first + kChunk);
   for (uint32_t i = first; i < last; ++i) {
     if (options.bundles) sink->BeginBundle(PatientId(options.seed, options.region, i) + ".json");
     WriteRecord(options, world, i, *sink);
@@ -126,7 +127,10 @@ Result<GenerateStats> Generate(const Options& options, const std::string& out_di
   Writer writer(options, out_dir);
   if (Status st = writer.Start(); !st.ok()) return st;
   const World world = MakeWorld(options.seed, options.region, options.patients);
-  {
+  if (options.parts == 0 || options.part >= options.parts) return Status::Invalid("no such part");
+  const uint32_t begin = static_cast<uint32_t>(uint64_t{options.patients} * options.part / options.parts);
+  const uint32_t end = static_cast<uint32_t>(uint64_t{options.patients} * (options.part + 1) / options.parts);
+  if (options.part == 0) {
     Sink providers(options.bundles);
     if (options.bundles) providers.BeginBundle("0-providers.json");
     WriteWorld(world, providers);
@@ -134,7 +138,7 @@ Result<GenerateStats> Generate(const Options& options, const std::string& out_di
     if (Status st = writer.Append(providers, stats); !st.ok()) return st;
   }
 
-  const uint32_t chunks = (options.patients + kChunk - 1) / kChunk;
+  const uint32_t chunks = (end - begin + kChunk - 1) / kChunk;
   const uint32_t window = static_cast<uint32_t>(std::max(threads, 1)) * 4;  // chunks in memory at most
   std::mutex mu;
   std::condition_variable changed;
@@ -152,7 +156,7 @@ Result<GenerateStats> Generate(const Options& options, const std::string& out_di
         if (failed || next_claim >= chunks) return;
         chunk = next_claim++;
       }
-      std::unique_ptr<Sink> sink = MakeChunk(options, world, chunk);
+      std::unique_ptr<Sink> sink = MakeChunk(options, world, begin, end, chunk);
       std::lock_guard<std::mutex> lock(mu);
       done.emplace(chunk, std::move(sink));
       changed.notify_all();
@@ -171,7 +175,7 @@ Result<GenerateStats> Generate(const Options& options, const std::string& out_di
       done.erase(next_write);
     }
     status = writer.Append(*sink, stats);
-    stats.patients = std::min<uint64_t>(options.patients, (uint64_t{next_write} + 1) * kChunk);
+    stats.patients = std::min<uint64_t>(end - begin, (uint64_t{next_write} + 1) * kChunk);
     std::lock_guard<std::mutex> lock(mu);
     ++next_write;
     if (!status.ok()) {

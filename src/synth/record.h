@@ -20,6 +20,11 @@ struct Options {
   double travellers = 0.02;  // share of slots holding a visitor from another region
   double duplicates = 0.03;  // share of home patients registered twice (with typos)
   bool bundles = false;
+  // Write only part `part` (0-based) of `parts` equal ranges of slots: the same bytes as the
+  // corresponding share of a whole run, so a large population can be made and loaded in
+  // pieces. Organisations and practitioners come with part 0.
+  uint32_t part = 0;
+  uint32_t parts = 1;
 };
 
 // Slot `index` of `region` holds either a resident or a visitor from `home` (a resident

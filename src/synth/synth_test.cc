@@ -230,6 +230,36 @@ TEST(Generate, SameSeedSameBytesWhateverTheThreads) {
   EXPECT_NE(ReadFile(a.path() + "/Patient.ndjson"), ReadFile(c.path() + "/Patient.ndjson"));
 }
 
+TEST(Generate, PartsAddUpToTheWhole) {
+  TempDir whole, parts;
+  Options options = Small(Region::kFr, 200);
+  ASSERT_TRUE(Generate(options, whole.path(), 2).ok());
+  std::map<std::string, std::string> joined;
+  options.parts = 3;
+  for (uint32_t k = 0; k < 3; ++k) {
+    options.part = k;
+    const std::string dir = parts.path() + "/" + std::to_string(k);
+    ASSERT_TRUE(Generate(options, dir, 2).ok());
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+      if (!entry.is_regular_file()) continue;
+      std::string text = ReadFile(entry.path());
+      const std::string rel = fs::relative(entry.path(), dir).string();
+      // Ground-truth files repeat their header in each part.
+      if (k > 0 && rel.rfind("ground-truth/", 0) == 0) text.erase(0, text.find('\n') + 1);
+      joined[rel] += text;
+    }
+  }
+  EXPECT_FALSE(fs::exists(parts.path() + "/1/Organization.ndjson"));
+  size_t files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(whole.path())) {
+    if (!entry.is_regular_file()) continue;
+    const std::string rel = fs::relative(entry.path(), whole.path()).string();
+    EXPECT_EQ(ReadFile(entry.path()), joined[rel]) << rel;
+    ++files;
+  }
+  EXPECT_EQ(files, joined.size());
+}
+
 class EachRegion : public ::testing::TestWithParam<Region> {};
 
 TEST_P(EachRegion, ResourcesValidateAndReferencesResolve) {
