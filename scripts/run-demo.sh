@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Starts the server with demo data: the Synthea set of ../shared/data is imported into
-# data/demo the first time (about 92,000 resources), then `ehr serve` runs in the foreground.
+# Starts the server with demo data: the Synthea set of ../shared/data (about 92,000
+# resources) and a generated population of EHR_DEMO_PATIENTS (300) patients of the served
+# region (`ehr synth`, with its ground truth in data/demo/synth/ground-truth) are imported
+# into data/demo the first time, then `ehr serve` runs in the foreground.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 DATA=${EHR_DATA:-data/demo}
 LISTEN=${EHR_LISTEN:-127.0.0.1:8080}
 SYNTHEA=${EHR_DEMO_DATA:-../shared/data/synthea}
+REGION=${EHR_REGION:-uk}
 mkdir -p "$DATA"
 if [ ! -f "$DATA/.demo-loaded" ]; then
   if [ -d "$SYNTHEA" ]; then
@@ -17,6 +20,14 @@ if [ ! -f "$DATA/.demo-loaded" ]; then
     echo "No demo data at $SYNTHEA; starting empty."
   fi
 fi
+if [ ! -f "$DATA/.synth-loaded" ]; then
+  case "$REGION" in uk|de|fr|us) SYNTH_REGION=$REGION ;; *) SYNTH_REGION=uk ;; esac
+  echo "Generating ${EHR_DEMO_PATIENTS:-300} patients ($SYNTH_REGION) into $DATA/synth and loading them ..."
+  rm -rf "$DATA/synth"
+  "$BUILD/ehr" synth --region "$SYNTH_REGION" --patients "${EHR_DEMO_PATIENTS:-300}" --seed 1 --out "$DATA/synth" > /dev/null
+  "$BUILD/ehr" import --data "$DATA" "$DATA/synth"
+  touch "$DATA/.synth-loaded"
+fi
 # Demo data loaded by an earlier build lacks index rows added since (search tables; then
 # composite, modifier and full-text rows, marker -4): reindexed once.
 if [ -f "$DATA/.demo-loaded" ] && [ ! -f "$DATA/.search-indexed-4" ]; then
@@ -24,4 +35,4 @@ if [ -f "$DATA/.demo-loaded" ] && [ ! -f "$DATA/.search-indexed-4" ]; then
   touch "$DATA/.search-indexed-4"
 fi
 echo "Serving; try: curl "http://$LISTEN/fhir/Patient?gender=female&_count=5"   (Ctrl-C stops)"
-exec "$BUILD/ehr" serve --data "$DATA" --listen "$LISTEN" --auth off --region "${EHR_REGION:-uk}"
+exec "$BUILD/ehr" serve --data "$DATA" --listen "$LISTEN" --auth off --region "$REGION"
