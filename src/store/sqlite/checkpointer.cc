@@ -4,8 +4,12 @@
 
 namespace ehr::store::sqlite {
 
-Checkpointer::Checkpointer(sqlite3* writer, std::unique_ptr<Connection> checkpoint_conn, int threshold_pages)
-    : writer_(writer), conn_(std::move(checkpoint_conn)), threshold_pages_(threshold_pages) {
+Checkpointer::Checkpointer(sqlite3* writer, std::unique_ptr<Connection> checkpoint_conn, int threshold_pages,
+                           int restart_pages)
+    : writer_(writer),
+      conn_(std::move(checkpoint_conn)),
+      threshold_pages_(threshold_pages),
+      restart_pages_(restart_pages) {
   sqlite3_wal_hook(writer_, &Checkpointer::OnCommit, this);
   thread_ = std::thread([this] { Loop(); });
 }
@@ -25,8 +29,21 @@ int Checkpointer::completed() const {
   return completed_;
 }
 
-int Checkpointer::OnCommit(void* self, sqlite3*, const char*, int wal_pages) {
+int Checkpointer::restarts() const { return restarts_.load(); }
+
+int Checkpointer::OnCommit(void* self, sqlite3* db, const char* schema, int wal_pages) {
   auto* c = static_cast<Checkpointer*>(self);
+  if (wal_pages >= c->restart_pages_) {
+    // On the writer, between its transactions (as SQLite's own auto-checkpoint runs). BUSY
+    // (a background checkpoint is running, or a reader kept an old snapshot past the busy
+    // timeout) leaves it to the next commit.
+    const int rc = sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+    if (rc == SQLITE_OK) {
+      c->restarts_.fetch_add(1);
+      return SQLITE_OK;
+    }
+    if (rc != SQLITE_BUSY) log::Warn("store.checkpoint_failed", {{"code", rc}});
+  }
   if (wal_pages >= c->threshold_pages_) {
     {
       std::lock_guard<std::mutex> lock(c->mu_);

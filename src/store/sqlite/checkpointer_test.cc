@@ -54,5 +54,47 @@ TEST(Checkpointer, MovesWalPagesIntoTheDatabaseWhileOpen) {
   std::filesystem::remove_all(dir);
 }
 
+// A writer that never pauses (a bulk import) outruns background checkpoints, which then
+// never let the WAL restart. Here background checkpoints are off altogether: only the
+// writer's restarts keep the WAL from holding every page ever written.
+TEST(Checkpointer, WriterRestartsTheWalPastItsLimit) {
+  char dir[] = "/tmp/ehr-ckpt-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string path = std::string(dir) + "/ehr.db";
+  {
+    SqliteOptions o;
+    o.path = path;
+    o.durable = false;
+    o.checkpoint_pages = 1 << 30;  // never
+    o.wal_restart_pages = 1000;    // ~4 MB
+    auto store = OpenSqliteStore(o);
+    ASSERT_TRUE(store.ok());
+    std::string body(3000, 'x');
+    uintmax_t largest = 0;
+    for (int batch = 0; batch < 60; ++batch) {
+      Status st = (*store)->Write([&](WriteTxn& txn) -> Status {
+        for (int i = 0; i < 100; ++i) {
+          NewVersion v;
+          v.tenant = "t";
+          v.type = "Basic";
+          v.id = std::to_string(batch) + "-" + std::to_string(i);
+          v.last_updated = txn.Now();
+          v.method = "POST";
+          v.body = "{\"n\":\"" + body + "\"}";
+          EHR_RETURN_IF_ERROR(txn.Put(v));
+        }
+        return Status::Ok();
+      });
+      ASSERT_TRUE(st.ok()) << st.message();
+      largest = std::max(largest, std::filesystem::file_size(path + "-wal"));
+    }
+    // 6,000 rows of 3 KB: 18 MB of pages and more of index pages, in a WAL restarted at
+    // ~4 MB and truncated to journal_size_limit (64 MB) at most.
+    EXPECT_LT(largest, 12u * 1024 * 1024);
+    EXPECT_EQ(*(*store)->CountCurrent("t", "Basic"), 6000);
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace ehr::store

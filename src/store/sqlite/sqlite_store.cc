@@ -391,7 +391,8 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
     EHR_RETURN_IF_ERROR(Configure(*reader, options, /*writer=*/false));
     store->readers().Add(std::move(reader));
   }
-  // WAL checkpoints run beside the writer once the WAL holds ~8 MB of new pages.
+  // WAL checkpoints run beside the writer once the WAL holds ~8 MB of new pages; past
+  // ~256 MB the writer restarts it.
   EHR_ASSIGN_OR_RETURN(std::unique_ptr<Connection> checkpoint_conn,
                        Connection::Open(options.path, sqlite::OpenMode::kReadWrite));
   EHR_RETURN_IF_ERROR(checkpoint_conn->ExecScript(
@@ -399,7 +400,8 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
           "; PRAGMA journal_mode = WAL;",  // also makes this connection open the WAL it checkpoints
       "configure checkpointer"));
   store->SetCheckpointer(
-      std::make_unique<sqlite::Checkpointer>(store->writer_handle(), std::move(checkpoint_conn), 2000));
+      std::make_unique<sqlite::Checkpointer>(store->writer_handle(), std::move(checkpoint_conn),
+                                            options.checkpoint_pages, options.wal_restart_pages));
   store->Start();
   log::Info("store.opened", {{"backend", "sqlite"}, {"readers", std::max(options.readers, 1)},
                              {"durable", options.durable ? "true" : "false"}});

@@ -24,6 +24,10 @@ struct SqliteOptions {
   Clock* clock = nullptr;  // transaction timestamps; nullptr: Clock::System(). Not owned.
   int max_batch = 256;     // most Write() calls committed together in one transaction
   int busy_timeout_ms = 5000;  // wait for a lock held by another process before kUnavailable
+  // WAL pages (of 4 KB) after which a background checkpoint starts, and after which the
+  // writer itself checkpoints and restarts the WAL (see sqlite/checkpointer.h).
+  int checkpoint_pages = 2000;
+  int wal_restart_pages = 65536;
 };
 
 // Opens (creating or migrating) the database. Fails with kInternal for a file that is not
