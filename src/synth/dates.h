@@ -1,20 +1,14 @@
-// Calendar arithmetic for the generator: days since 1970-01-01 to and from civil dates
-// (Howard Hinnant's public-domain algorithms), and FHIR date / dateTime text.
+// Calendar text for the generator: FHIR date and dateTime from days or minutes since
+// 1970-01-01 (core/civil_date.h converts to and from civil dates).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "core/civil_date.h"
+
 namespace ehr::synth {
 
-struct Civil {
-  int year;
-  int month;  // 1-12
-  int day;    // 1-31
-};
-
-int64_t DaysFromCivil(Civil c);
-Civil CivilFromDays(int64_t days);
 // Parses YYYY-MM-DD; false if malformed or not a real date.
 bool ParseDate(const std::string& text, int64_t& days);
 

@@ -38,10 +38,10 @@ std::string MakeNationalId(Rng& rng, Region region, bool female, int64_t birth, 
       return std::string(1, letter) + buf + static_cast<char>('0' + mpi::KvnrCheckDigit(letter, buf));
     }
     case Region::kFr: {
-      const Civil b = CivilFromDays(birth);
+      const CivilDate b = CivilFromDays(birth);
       std::string dept = postcode.size() >= 2 ? postcode.substr(0, 2) : "75";
       if (dept == "20") dept = rng.Chance(0.5) ? "2A" : "2B";
-      std::snprintf(buf, sizeof buf, "%d%02d%02d%s%03u%03u", female ? 2 : 1, b.year % 100, b.month, dept.c_str(),
+      std::snprintf(buf, sizeof buf, "%d%02d%02d%s%03u%03u", female ? 2 : 1, static_cast<int>(b.year % 100), b.month, dept.c_str(),
                     1 + rng.Below(900), 1 + rng.Below(999));
       std::snprintf(buf + 13, sizeof buf - 13, "%02d", mpi::NirKey(std::string_view(buf, 13)));
       return buf;

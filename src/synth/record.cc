@@ -512,7 +512,7 @@ void RecordBuilder::WriteDuplicate() {
         note("given:" + kind);
         break;
       case 2: {
-        const Civil b = CivilFromDays(dup.birth);
+        const CivilDate b = CivilFromDays(dup.birth);
         if (b.day <= 12 && b.day != b.month) {
           dup.birth = DaysFromCivil({b.year, b.day, b.month});
           note("birthDate:day-month-swap");

@@ -172,7 +172,7 @@ const json::Value* NationalIdentifier(const json::Value& patient) {
 
 TEST(Dates, RoundTripAndAge) {
   for (int64_t d = -40000; d < 40000; d += 17) {
-    const Civil c = CivilFromDays(d);
+    const CivilDate c = CivilFromDays(d);
     EXPECT_EQ(DaysFromCivil(c), d);
   }
   EXPECT_EQ(DateText(DaysFromCivil({2024, 2, 29})), "2024-02-29");

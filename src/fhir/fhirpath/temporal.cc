@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "core/civil_date.h"
+
 namespace ehr::fhirpath {
 namespace {
 
@@ -21,34 +23,6 @@ bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 int DaysInMonth(int64_t y, int m) {
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithms).
-int64_t DaysFromCivil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-struct Civil {
-  int64_t year;
-  int month;
-  int day;
-};
-
-Civil CivilFromDays(int64_t z) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  const int m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  return {yoe + era * 400 + (m <= 2), m, d};
 }
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
@@ -72,7 +46,7 @@ bool SetEpochMillis(Temporal& t, __int128 ms) {
   if (ms > kLimit || ms < -kLimit) return false;
   const int64_t m = static_cast<int64_t>(ms);
   const int64_t days = FloorDiv(m, kMillisPerDay);
-  const Civil c = CivilFromDays(days);
+  const CivilDate c = CivilFromDays(days);
   if (c.year < 1 || c.year > 9999) return false;
   t.year = static_cast<int32_t>(c.year);
   t.month = static_cast<uint8_t>(c.month);
@@ -259,7 +233,7 @@ Temporal ToUtc(const Temporal& t) {
   // Year 1 or 9999 may move to year 0 or 10000 here; only the ordering matters.
   const int64_t ms = EpochMillis(t) - t.offset_minutes * kMillisPerMinute;
   const int64_t days = FloorDiv(ms, kMillisPerDay);
-  const Civil c = CivilFromDays(days);
+  const CivilDate c = CivilFromDays(days);
   u.year = static_cast<int32_t>(c.year);
   u.month = static_cast<uint8_t>(c.month);
   u.day = static_cast<uint8_t>(c.day);

@@ -11,6 +11,24 @@
 namespace ehr::store {
 namespace {
 
+// One transaction of `rows` Basic resources of about 3 KB each.
+Status WriteBatch(Store& store, int batch, int rows) {
+  const std::string body = "{\"n\":\"" + std::string(3000, 'x') + "\"}";
+  return store.Write([&](WriteTxn& txn) -> Status {
+    for (int i = 0; i < rows; ++i) {
+      NewVersion v;
+      v.tenant = "t";
+      v.type = "Basic";
+      v.id = std::to_string(batch) + "-" + std::to_string(i);
+      v.last_updated = txn.Now();
+      v.method = "POST";
+      v.body = body;
+      EHR_RETURN_IF_ERROR(txn.Put(v));
+    }
+    return Status::Ok();
+  });
+}
+
 // Writes go to the WAL; only a checkpoint moves them into the database file. With the
 // background checkpointer the database file grows while the store is open.
 TEST(Checkpointer, MovesWalPagesIntoTheDatabaseWhileOpen) {
@@ -24,21 +42,8 @@ TEST(Checkpointer, MovesWalPagesIntoTheDatabaseWhileOpen) {
     auto store = OpenSqliteStore(o);
     ASSERT_TRUE(store.ok());
     auto size_before = std::filesystem::file_size(path);
-    std::string body(3000, 'x');
     for (int batch = 0; batch < 20; ++batch) {
-      Status st = (*store)->Write([&](WriteTxn& txn) -> Status {
-        for (int i = 0; i < 200; ++i) {
-          NewVersion v;
-          v.tenant = "t";
-          v.type = "Basic";
-          v.id = std::to_string(batch) + "-" + std::to_string(i);
-          v.last_updated = txn.Now();
-          v.method = "POST";
-          v.body = "{\"n\":\"" + body + "\"}";
-          EHR_RETURN_IF_ERROR(txn.Put(v));
-        }
-        return Status::Ok();
-      });
+      Status st = WriteBatch(**store, batch, 200);
       ASSERT_TRUE(st.ok()) << st.message();
     }
     // 4,000 rows of 3 KB: about 12 MB, far past the 1,000-page threshold.
@@ -69,22 +74,9 @@ TEST(Checkpointer, WriterRestartsTheWalPastItsLimit) {
     o.wal_restart_pages = 1000;    // ~4 MB
     auto store = OpenSqliteStore(o);
     ASSERT_TRUE(store.ok());
-    std::string body(3000, 'x');
     uintmax_t largest = 0;
     for (int batch = 0; batch < 60; ++batch) {
-      Status st = (*store)->Write([&](WriteTxn& txn) -> Status {
-        for (int i = 0; i < 100; ++i) {
-          NewVersion v;
-          v.tenant = "t";
-          v.type = "Basic";
-          v.id = std::to_string(batch) + "-" + std::to_string(i);
-          v.last_updated = txn.Now();
-          v.method = "POST";
-          v.body = "{\"n\":\"" + body + "\"}";
-          EHR_RETURN_IF_ERROR(txn.Put(v));
-        }
-        return Status::Ok();
-      });
+      Status st = WriteBatch(**store, batch, 100);
       ASSERT_TRUE(st.ok()) << st.message();
       largest = std::max(largest, std::filesystem::file_size(path + "-wal"));
     }
