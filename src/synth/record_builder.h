@@ -107,7 +107,6 @@ class RecordBuilder {
   bool allergies_written_ = false;
   std::vector<int64_t> last_immunization_;  // per ImmunizationDef: day, or INT64_MIN
   std::vector<int64_t> last_procedure_;     // per ProcedureDef
-  std::string json_;
 };
 
 }  // namespace ehr::synth

@@ -124,8 +124,7 @@ void RecordBuilder::WritePatient(const Person& p, const std::string& id, const s
                                  const std::vector<std::string>& mrns, bool with_national_id) {
   const Locale& locale = LocaleOf(region_);
   const Locale& home = LocaleOf(p.home);
-  json_.clear();
-  JsonWriter w(json_);
+  JsonWriter w(sink_.Begin(Kind::kPatient));
   w.Object().Field("resourceType", "Patient").Field("id", id);
   w.Array("identifier");
   if (with_national_id) {
@@ -171,7 +170,7 @@ void RecordBuilder::WritePatient(const Person& p, const std::string& id, const s
   }
   (void)locale;
   w.End();
-  sink_.Add(Kind::kPatient, id, json_);
+  sink_.Finish(Kind::kPatient, id);
 }
 
 void RecordBuilder::WriteCoverage(bool visitor) {
@@ -198,8 +197,7 @@ void RecordBuilder::WriteCoverage(bool visitor) {
     }
   }
   coverage_id_ = NextId();
-  json_.clear();
-  JsonWriter w(json_);
+  JsonWriter w(sink_.Begin(Kind::kCoverage));
   w.Object().Field("resourceType", "Coverage").Field("id", coverage_id_).Field("status", "active");
   if (visitor) {
     w.Object("type").Field("text", "European Health Insurance Card").End();
@@ -211,13 +209,12 @@ void RecordBuilder::WriteCoverage(bool visitor) {
   w.Array("payor").Object().Field("display", visitor ? std::string("Health insurance of ") + LocaleOf(person_.home).country
                                                      : std::string(payor)).End().End();
   w.End();
-  sink_.Add(Kind::kCoverage, coverage_id_, json_);
+  sink_.Finish(Kind::kCoverage, coverage_id_);
 }
 
 void RecordBuilder::WriteAppointment(const std::string& id, const Visit& visit, const char* status) {
   const Practitioner& doctor = world_.practitioners[visit.practitioner];
-  json_.clear();
-  JsonWriter w(json_);
+  JsonWriter w(sink_.Begin(Kind::kAppointment));
   w.Object().Field("resourceType", "Appointment").Field("id", id).Field("status", status);
   const bool checkup = visit.kind == VisitKind::kWellness;
   w.Concept("appointmentType", "http://terminology.hl7.org/CodeSystem/v2-0276", checkup ? "CHECKUP" : "FOLLOWUP",
@@ -230,7 +227,7 @@ void RecordBuilder::WriteAppointment(const std::string& id, const Visit& visit, 
   w.Object().Reference("actor", "Practitioner/" + doctor.id).Field("required", "required");
   w.Field("status", "accepted").End();
   w.End().End();
-  sink_.Add(Kind::kAppointment, id, json_);
+  sink_.Finish(Kind::kAppointment, id);
 }
 
 void RecordBuilder::WriteEncounter(const Visit& visit, const std::string& appointment_id) {
@@ -238,8 +235,7 @@ void RecordBuilder::WriteEncounter(const Visit& visit, const std::string& appoin
   const Practitioner& doctor = world_.practitioners[visit.practitioner];
   const bool inpatient = visit.kind == VisitKind::kInpatient || visit.kind == VisitKind::kReadmission;
   const bool emergency = visit.kind == VisitKind::kEmergency;
-  json_.clear();
-  JsonWriter w(json_);
+  JsonWriter w(sink_.Begin(Kind::kEncounter));
   w.Object().Field("resourceType", "Encounter").Field("id", visit.id).Field("status", "finished");
   w.Key("class").Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", inpatient ? "IMP" : emergency ? "EMER" : "AMB",
                         inpatient ? "inpatient encounter" : emergency ? "emergency" : "ambulatory");
@@ -279,14 +275,13 @@ void RecordBuilder::WriteEncounter(const Visit& visit, const std::string& appoin
   }
   w.Reference("serviceProvider", "Organization/" + org.id);
   w.End();
-  sink_.Add(Kind::kEncounter, visit.id, json_);
+  sink_.Finish(Kind::kEncounter, visit.id);
 }
 
 void RecordBuilder::WriteCondition(Diagnosis& d, const Visit* visit, bool problem_list) {
   d.id = NextId();
   const ConditionDef& c = *d.def;
-  json_.clear();
-  JsonWriter w(json_);
+  JsonWriter w(sink_.Begin(Kind::kCondition));
   w.Object().Field("resourceType", "Condition").Field("id", d.id);
   const bool resolved = d.abatement != 0;
   w.Concept("clinicalStatus", "http://terminology.hl7.org/CodeSystem/condition-clinical", resolved ? "resolved" : "active",
@@ -303,13 +298,12 @@ void RecordBuilder::WriteCondition(Diagnosis& d, const Visit* visit, bool proble
   if (resolved) w.Field("abatementDateTime", DateText(d.abatement));
   w.Field("recordedDate", DateText(visit ? visit->start / kMinutesPerDay : std::max(d.onset, window_start_)));
   w.End();
-  sink_.Add(Kind::kCondition, d.id, json_);
+  sink_.Finish(Kind::kCondition, d.id);
 }
 
 void RecordBuilder::WriteAllergy(const AllergyDef& a, int64_t day) {
   const std::string id = NextId();
-  json_.clear();
-  JsonWriter w(json_);
+  JsonWriter w(sink_.Begin(Kind::kAllergyIntolerance));
   w.Object().Field("resourceType", "AllergyIntolerance").Field("id", id);
   w.Concept("clinicalStatus", "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical", "active", "Active");
   w.Concept("verificationStatus", "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification", "confirmed",
@@ -321,13 +315,12 @@ void RecordBuilder::WriteAllergy(const AllergyDef& a, int64_t day) {
   w.Array("reaction").Object().Array("manifestation").Concept(kSnomed, a.reaction_snomed, a.reaction_display).End();
   w.Field("severity", rng_.Chance(0.7) ? "mild" : "moderate").End().End();
   w.End();
-  sink_.Add(Kind::kAllergyIntolerance, id, json_);
+  sink_.Finish(Kind::kAllergyIntolerance, id);
 }
 
 std::string RecordBuilder::WriteVital(const Visit& visit, const VitalDef& def, double value) {
   const std::string id = NextId();
-  json_.clear();
-  JsonWriter w(json_);
+  JsonWriter w(sink_.Begin(Kind::kObservation));
   w.Object().Field("resourceType", "Observation").Field("id", id).Field("status", "final");
   w.Array("category").Concept(kObservationCategory, "vital-signs", "Vital Signs").End();
   w.Concept("code", kLoinc, def.loinc, def.display);
@@ -335,7 +328,7 @@ std::string RecordBuilder::WriteVital(const Visit& visit, const VitalDef& def, d
   w.Field("effectiveDateTime", DateTime(visit.start + 5)).Field("issued", DateTime(visit.start + 6));
   Quantity(w, "valueQuantity", value, def.decimals, def.unit);
   w.End();
-  sink_.Add(Kind::kObservation, id, json_);
+  sink_.Finish(Kind::kObservation, id);
   return id;
 }
 
@@ -358,8 +351,7 @@ void RecordBuilder::WriteBloodPressure(const Visit& visit) {
   }
   dia = std::min(dia, sys - 20);
   const std::string id = NextId();
-  json_.clear();
-  JsonWriter w(json_);
+  JsonWriter w(sink_.Begin(Kind::kObservation));
   w.Object().Field("resourceType", "Observation").Field("id", id).Field("status", "final");
   w.Array("category").Concept(kObservationCategory, "vital-signs", "Vital Signs").End();
   w.Concept("code", kLoinc, "85354-9", "Blood pressure panel with all children optional");
@@ -373,7 +365,7 @@ void RecordBuilder::WriteBloodPressure(const Visit& visit) {
   Quantity(w, "valueQuantity", dia, 0, "mm[Hg]");
   w.End();
   w.End().End();
-  sink_.Add(Kind::kObservation, id, json_);
+  sink_.Finish(Kind::kObservation, id);
 }
 
 void RecordBuilder::WriteVitals(const Visit& visit, bool full) {
@@ -415,8 +407,7 @@ void RecordBuilder::WritePanel(const Visit& visit, const char* panel_code, std::
   const int64_t drawn = visit.start + 10;
   const int64_t resulted = drawn + 120 + rng_.Below(600);
 
-  json_.clear();
-  JsonWriter o(json_);
+  JsonWriter o(sink_.Begin(Kind::kServiceRequest));
   o.Object().Field("resourceType", "ServiceRequest").Field("id", order_id).Field("status", "completed");
   o.Field("intent", "order");
   o.Array("category").Concept(kSnomed, "108252007", "Laboratory procedure").End();
@@ -425,7 +416,7 @@ void RecordBuilder::WritePanel(const Visit& visit, const char* panel_code, std::
   o.Field("occurrenceDateTime", DateTime(drawn)).Field("authoredOn", DateTime(visit.start + 5));
   o.Reference("requester", "Practitioner/" + doctor.id);
   o.End();
-  sink_.Add(Kind::kServiceRequest, order_id, json_);
+  sink_.Finish(Kind::kServiceRequest, order_id);
 
   std::vector<std::string> results;
   for (const LabDef* lab : members->second) {
@@ -454,8 +445,7 @@ void RecordBuilder::WritePanel(const Visit& visit, const char* panel_code, std::
       flag = "L", flag_display = "Low";
     }
     const std::string id = NextId();
-    json_.clear();
-    JsonWriter w(json_);
+    JsonWriter w(sink_.Begin(Kind::kObservation));
     w.Object().Field("resourceType", "Observation").Field("id", id);
     w.Array("basedOn").Reference("ServiceRequest/" + order_id).End();
     w.Field("status", "final");
@@ -470,12 +460,11 @@ void RecordBuilder::WritePanel(const Visit& visit, const char* panel_code, std::
     Quantity(w, "high", lab->high, lab->decimals, lab->unit);
     w.End().End();
     w.End();
-    sink_.Add(Kind::kObservation, id, json_);
+    sink_.Finish(Kind::kObservation, id);
     results.push_back(id);
   }
 
-  json_.clear();
-  JsonWriter r(json_);
+  JsonWriter r(sink_.Begin(Kind::kDiagnosticReport));
   r.Object().Field("resourceType", "DiagnosticReport").Field("id", report_id);
   r.Array("basedOn").Reference("ServiceRequest/" + order_id).End();
   r.Field("status", "final");
@@ -487,15 +476,14 @@ void RecordBuilder::WritePanel(const Visit& visit, const char* panel_code, std::
   r.Array("result");
   for (const std::string& id : results) r.Reference("Observation/" + id);
   r.End().End();
-  sink_.Add(Kind::kDiagnosticReport, report_id, json_);
+  sink_.Finish(Kind::kDiagnosticReport, report_id);
   if (*p.cpt) lines.push_back({kCpt, p.cpt, p.display, 20.0 + 5 * results.size()});
 }
 
 void RecordBuilder::WriteMedication(const Visit& visit, Diagnosis& d, const MedicationDef& m, bool chronic) {
   d.meds.push_back(&m);
   const std::string id = NextId();
-  json_.clear();
-  JsonWriter w(json_);
+  JsonWriter w(sink_.Begin(Kind::kMedicationRequest));
   w.Object().Field("resourceType", "MedicationRequest").Field("id", id);
   w.Field("status", chronic && d.abatement == 0 ? "active" : "completed").Field("intent", "order");
   w.Object("medicationCodeableConcept").Array("coding").Coding(kRxNorm, m.rxnorm, m.display).Coding(kAtc, m.atc, "");
@@ -506,15 +494,14 @@ void RecordBuilder::WriteMedication(const Visit& visit, Diagnosis& d, const Medi
   w.Array("reasonReference").Reference("Condition/" + d.id).End();
   w.Array("dosageInstruction").Object().Field("sequence", 1).Field("text", m.dose).End().End();
   w.End();
-  sink_.Add(Kind::kMedicationRequest, id, json_);
+  sink_.Finish(Kind::kMedicationRequest, id);
 }
 
 void RecordBuilder::WriteProcedure(const Visit& visit, const ProcedureDef& p, int diagnosis,
                                    std::vector<ClaimLine>& lines) {
   const std::string id = NextId();
   const int64_t start = visit.start + 30;
-  json_.clear();
-  JsonWriter w(json_);
+  JsonWriter w(sink_.Begin(Kind::kProcedure));
   w.Object().Field("resourceType", "Procedure").Field("id", id).Field("status", "completed");
   w.Concept("code", kSnomed, p.snomed, p.display);
   w.Reference("subject", patient_ref_).Reference("encounter", "Encounter/" + visit.id);
@@ -525,7 +512,7 @@ void RecordBuilder::WriteProcedure(const Visit& visit, const ProcedureDef& p, in
     w.Array("reasonReference").Reference("Condition/" + diagnoses_[diagnosis].id).End();
   }
   w.End();
-  sink_.Add(Kind::kProcedure, id, json_);
+  sink_.Finish(Kind::kProcedure, id);
   if (region_ == Region::kDe && *p.ops) {
     lines.push_back({kOps, p.ops, p.display, p.inpatient ? 2400.0 : 180.0});
   } else if (*p.cpt) {
@@ -535,15 +522,14 @@ void RecordBuilder::WriteProcedure(const Visit& visit, const ProcedureDef& p, in
 
 void RecordBuilder::WriteImmunization(const Visit& visit, const ImmunizationDef& v) {
   const std::string id = NextId();
-  json_.clear();
-  JsonWriter w(json_);
+  JsonWriter w(sink_.Begin(Kind::kImmunization));
   w.Object().Field("resourceType", "Immunization").Field("id", id).Field("status", "completed");
   w.Concept("vaccineCode", kCvx, v.cvx, v.display);
   w.Reference("patient", patient_ref_).Reference("encounter", "Encounter/" + visit.id);
   w.Field("occurrenceDateTime", DateTime(visit.start + 20)).Field("primarySource", true);
   w.Field("lotNumber", FillPattern(rng_, "@@####"));
   w.End();
-  sink_.Add(Kind::kImmunization, id, json_);
+  sink_.Finish(Kind::kImmunization, id);
 }
 
 void RecordBuilder::WriteNote(const Visit& visit, const Note& note) {
@@ -557,8 +543,7 @@ void RecordBuilder::WriteNote(const Visit& visit, const Note& note) {
     case VisitKind::kWellness: type_code = "34117-2"; type_display = "History and physical note"; break;
     default: break;
   }
-  json_.clear();
-  JsonWriter w(json_);
+  JsonWriter w(sink_.Begin(Kind::kDocumentReference));
   w.Object().Field("resourceType", "DocumentReference").Field("id", id).Field("status", "current");
   w.Field("docStatus", "final").Concept("type", kLoinc, type_code, type_display);
   w.Array("category").Concept("http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category",
@@ -571,7 +556,7 @@ void RecordBuilder::WriteNote(const Visit& visit, const Note& note) {
   w.Object("context").Array("encounter").Reference("Encounter/" + visit.id).End();
   Period(w, "period", visit.start, visit.end);
   w.End().End();
-  sink_.Add(Kind::kDocumentReference, id, json_);
+  sink_.Finish(Kind::kDocumentReference, id);
   for (const NoteEntity& e : note.entities) {
     sink_.AddTruth(Truth::kNoteEntities,
                    id + "," + patient_id_ + "," + e.type + "," + e.system + "," + e.code + "," +
@@ -586,8 +571,7 @@ void RecordBuilder::WriteClaim(const Visit& visit, const std::vector<ClaimLine>&
   const bool inpatient = visit.kind == VisitKind::kInpatient || visit.kind == VisitKind::kReadmission;
   const double visit_price = inpatient ? 1800.0 * std::max<int64_t>(1, (visit.end - visit.start) / kMinutesPerDay)
                              : visit.kind == VisitKind::kEmergency ? 350.0 : 90.0;
-  json_.clear();
-  JsonWriter w(json_);
+  JsonWriter w(sink_.Begin(Kind::kClaim));
   w.Object().Field("resourceType", "Claim").Field("id", id).Field("status", "active");
   w.Concept("type", "http://terminology.hl7.org/CodeSystem/claim-type", inpatient ? "institutional" : "professional",
             inpatient ? "Institutional" : "Professional");
@@ -624,14 +608,13 @@ void RecordBuilder::WriteClaim(const Visit& visit, const std::vector<ClaimLine>&
   w.End();
   w.Object("total").Key("value").Decimal(total, 2).Field("currency", Currency()).End();
   w.End();
-  sink_.Add(Kind::kClaim, id, json_);
+  sink_.Finish(Kind::kClaim, id);
 }
 
 void RecordBuilder::WriteCareTeam() {
   const Organization& clinic = world_.organizations[clinic_];
   const std::string id = NextId();
-  json_.clear();
-  JsonWriter w(json_);
+  JsonWriter w(sink_.Begin(Kind::kCareTeam));
   w.Object().Field("resourceType", "CareTeam").Field("id", id).Field("status", "active");
   w.Array("category").Concept(kLoinc, "LA28865-6", "Longitudinal care-coordination focused care team").End();
   w.Field("name", "Primary care team").Reference("subject", patient_ref_);
@@ -644,7 +627,7 @@ void RecordBuilder::WriteCareTeam() {
   w.End();
   w.Array("managingOrganization").Reference("Organization/" + clinic.id).End();
   w.End();
-  sink_.Add(Kind::kCareTeam, id, json_);
+  sink_.Finish(Kind::kCareTeam, id);
 }
 
 }  // namespace ehr::synth

@@ -26,20 +26,23 @@ std::string_view TruthHeader(Truth truth) {
   return kHeaders[static_cast<size_t>(truth)];
 }
 
-void Sink::Add(Kind kind, std::string_view id, std::string_view json) {
-  ++resources_;
-  ++counts[static_cast<size_t>(kind)];
-  if (!bundles_) {
-    std::string& out = ndjson[static_cast<size_t>(kind)];
-    out.append(json);
-    out.push_back('\n');
-    return;
-  }
+std::string& Sink::Begin(Kind kind) {
+  if (!bundles_) return ndjson[static_cast<size_t>(kind)];
   std::string& out = files.back().second;
   if (!first_entry_) out.push_back(',');
   first_entry_ = false;
   out.append("\n{\"resource\":");
-  out.append(json);
+  return out;
+}
+
+void Sink::Finish(Kind kind, std::string_view id) {
+  ++resources_;
+  ++counts[static_cast<size_t>(kind)];
+  if (!bundles_) {
+    ndjson[static_cast<size_t>(kind)].push_back('\n');
+    return;
+  }
+  std::string& out = files.back().second;
   out.append(",\"request\":{\"method\":\"PUT\",\"url\":\"");
   out.append(KindName(kind));
   out.push_back('/');

@@ -44,8 +44,10 @@ class Sink {
   // bundles: each patient's resources become one transaction Bundle (PUT by id).
   explicit Sink(bool bundles) : bundles_(bundles) {}
 
-  // Adds one resource (its JSON text, with "id"), of `kind` with `id`.
-  void Add(Kind kind, std::string_view id, std::string_view json);
+  // Adds one resource of `kind` with `id`: its JSON text is written to the string Begin
+  // returns (no copy), then Finish is called. Nothing else is added in between.
+  std::string& Begin(Kind kind);
+  void Finish(Kind kind, std::string_view id);
   void AddTruth(Truth truth, std::string_view csv_row);  // row without "\n"
 
   // Bundle mode: starts and ends the Bundle of one file (named by `name`).

@@ -136,10 +136,8 @@ World MakeWorld(uint64_t seed, Region region, uint32_t patients) {
 
 void WriteWorld(const World& world, Sink& sink) {
   const Locale& locale = LocaleOf(world.region);
-  std::string json;
   for (const Organization& org : world.organizations) {
-    json.clear();
-    JsonWriter w(json);
+    JsonWriter w(sink.Begin(Kind::kOrganization));
     w.Object().Field("resourceType", "Organization").Field("id", org.id).Field("active", true);
     w.Array("type").Concept("http://terminology.hl7.org/CodeSystem/organization-type", "prov",
                             "Healthcare Provider").End();
@@ -148,12 +146,11 @@ void WriteWorld(const World& world, Sink& sink) {
     w.Array("address").Object().Field("use", "work").Array("line").String(org.line).End();
     w.Field("city", org.city).Field("postalCode", org.postcode).Field("country", locale.country).End().End();
     w.End();
-    sink.Add(Kind::kOrganization, org.id, json);
+    sink.Finish(Kind::kOrganization, org.id);
   }
   for (const Practitioner& p : world.practitioners) {
     const Organization& org = world.organizations[p.organization];
-    json.clear();
-    JsonWriter w(json);
+    JsonWriter w(sink.Begin(Kind::kPractitioner));
     w.Object().Field("resourceType", "Practitioner").Field("id", p.id).Field("active", true);
     w.Array("identifier").Object().Field("system", LicenceSystem(world.region)).Field("value", p.licence).End().End();
     w.Array("name").Object().Field("use", "official").Field("family", p.family).Array("given").String(p.given).End();
@@ -162,17 +159,16 @@ void WriteWorld(const World& world, Sink& sink) {
     w.Array("telecom").Object().Field("system", "phone").Field("value", org.phone).Field("use", "work").End().End();
     w.Field("gender", p.female ? "female" : "male");
     w.End();
-    sink.Add(Kind::kPractitioner, p.id, json);
+    sink.Finish(Kind::kPractitioner, p.id);
 
-    json.clear();
-    JsonWriter r(json);
+    JsonWriter r(sink.Begin(Kind::kPractitionerRole));
     r.Object().Field("resourceType", "PractitionerRole").Field("id", p.role_id).Field("active", true);
     r.Reference("practitioner", "Practitioner/" + p.id).Reference("organization", "Organization/" + org.id);
     r.Array("code").Concept("http://terminology.hl7.org/CodeSystem/practitioner-role", p.doctor ? "doctor" : "nurse",
                             p.doctor ? "Doctor" : "Nurse").End();
     r.Array("specialty").Concept("http://snomed.info/sct", p.specialty_code, p.specialty_display).End();
     r.End();
-    sink.Add(Kind::kPractitionerRole, p.role_id, json);
+    sink.Finish(Kind::kPractitionerRole, p.role_id);
   }
 }
 
