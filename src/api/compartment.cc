@@ -120,7 +120,7 @@ net::Response FhirService::Impl::Everything(const net::Request& req, const Reque
       std::string empty = R"({"resourceType":"Bundle","type":"searchset","total":0,"link":[)";
       bool first = true;
       AppendLink(empty, first, "self", base + "?" + query);
-      return JsonResponse(200, empty + R"(],"entry":[]})", ctx);
+      return JsonResponse(200, empty + "]}", ctx);
     }
   } else {
     q.types = PatientCompartmentTypes();

@@ -189,14 +189,15 @@ net::Response FhirService::Impl::History(const net::Request& req, const RequestC
   if (page->more && !page->entries.empty()) {
     AppendLink(out, first, "next", self + params + "&_cursor=" + std::to_string(page->entries.back().seq));
   }
-  out += R"(],"entry":[)";
+  out += ']';
+  if (!page->entries.empty()) out += R"(,"entry":[)";  // FHIR JSON has no empty arrays
   for (size_t i = 0; i < page->entries.size(); ++i) {
     if (i) out += ',';
     store::VersionRecord& rec = page->entries[i];
     if (!rec.deleted) rec.body = fhir::SubsetJson(std::move(rec.body), *subset);
     AppendEntry(out, ctx, rec, true, nullptr);
   }
-  out += "]}";
+  out += page->entries.empty() ? "}" : "]}";
   return JsonResponse(200, std::move(out), ctx);
 }
 

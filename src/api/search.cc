@@ -91,26 +91,31 @@ Result<std::string> FhirService::Impl::SearchBundle(const RequestContext& ctx, s
   if (!page.next_cursor.empty()) {
     AppendLink(out, first, "next", self + "&_cursor=" + cursor_seal.Seal(q.tenant, page.next_cursor));
   }
-  out += R"(],"entry":[)";
-  bool first_entry = true;
+  out += ']';
+  // FHIR JSON has no empty arrays: a page without entries has no "entry".
+  std::string entries;
   auto append = [&](store::SearchMatch&& m, const char* mode) {
-    if (!first_entry) out += ',';
-    first_entry = false;
+    if (!entries.empty()) entries += ',';
     store::VersionRecord rec = RecordOf(std::move(m));
     rec.body = fhir::SubsetJson(std::move(rec.body), parsed.subset);
-    AppendEntry(out, ctx, rec, false, mode);
+    AppendEntry(entries, ctx, rec, false, mode);
   };
   for (store::SearchMatch& m : page.matches) append(std::move(m), "match");
   for (store::SearchMatch& m : page.included) {
     if (!keep_included || keep_included(m)) append(std::move(m), "include");
   }
   if (!parsed.warnings.empty()) {
-    if (!first_entry) out += ',';
-    out += R"({"resource":)";
-    out += json::Write(OutcomeOf(Status(Code::kOk, parsed.warnings)));
-    out += R"(,"search":{"mode":"outcome"}})";
+    if (!entries.empty()) entries += ',';
+    entries += R"({"resource":)";
+    entries += json::Write(OutcomeOf(Status(Code::kOk, parsed.warnings)));
+    entries += R"(,"search":{"mode":"outcome"}})";
   }
-  out += "]}";
+  if (!entries.empty()) {
+    out += R"(,"entry":[)";
+    out += entries;
+    out += ']';
+  }
+  out += '}';
   return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include "fhir/json/value.h"
 #include "fhir/model/model.h"
+#include "fhir/validate/validate.h"
 #include "support/test_server.h"
 
 namespace ehr::testing {
@@ -233,7 +234,8 @@ TEST_F(RestTest, BadInputIsA4xxWithLocationAndChangesNothing) {
     }
   }
   auto history = J(c_.Get("/fhir/_history").body);
-  EXPECT_TRUE(history.Find("entry")->as_array().empty());  // nothing was stored
+  EXPECT_EQ(history.Find("entry"), nullptr);  // nothing was stored, and FHIR JSON has no empty arrays
+  EXPECT_TRUE(fhir::ValidateResource(history).ok());
   EXPECT_EQ(c_.Get("/fhir/Patient/abc?_format=xml").status, 406);
   EXPECT_EQ(c_.Get("/fhir/metadata", {{"Accept", "application/fhir+xml"}}).status, 406);
   EXPECT_EQ(c_.Get("/fhir/NotAType/1").status, 404);
@@ -259,7 +261,7 @@ TEST_F(RestTest, HistoryPagingIsStableWhileDataChanges) {
   EXPECT_EQ(e1[1].Find("resource")->Find("name")->as_array()[0].GetString("family"), "P3");
   // _since filters; a malformed _since is a 400.
   EXPECT_EQ(c_.Get("/fhir/_history?_since=2999-01-01T00:00:00Z").status, 200);
-  EXPECT_TRUE(J(c_.Get("/fhir/_history?_since=2999-01-01T00:00:00Z").body).Find("entry")->as_array().empty());
+  EXPECT_EQ(J(c_.Get("/fhir/_history?_since=2999-01-01T00:00:00Z").body).Find("entry"), nullptr);
   EXPECT_EQ(c_.Get("/fhir/_history?_since=yesterday").status, 400);
   EXPECT_EQ(J(c_.Get("/fhir/_history?_count=100").body).Find("entry")->as_array().size(), 6u);
 }
