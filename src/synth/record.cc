@@ -113,8 +113,11 @@ void RecordBuilder::DrawDiagnoses() {
     if (onset_age > age_now) continue;
     Diagnosis d;
     d.def = &c;
+    // A day in the year of life `onset_age`, and before the data set's end.
     d.onset = person_.birth + onset_age * 36525 / 100 + rng_.Below(365);
-    if (d.onset >= options_.end_day) d.onset = options_.end_day - 1 - rng_.Below(30);
+    while (AgeOn(person_.birth, d.onset) > onset_age) --d.onset;
+    while (AgeOn(person_.birth, d.onset) < onset_age) ++d.onset;
+    if (d.onset >= options_.end_day) d.onset = options_.end_day - 1;
     if (!c.chronic) {
       if (d.onset < window_start_) continue;  // acute episodes before the window left no record here
       d.abatement = d.onset + std::max(1, c.resolve_days / 2 + rng_.Between(0, std::max(1, c.resolve_days)));

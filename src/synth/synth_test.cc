@@ -481,6 +481,56 @@ TEST(Statistics, AgeSexAndAbnormalLabsWithinBounds) {
   EXPECT_LT(static_cast<double>(critical) / labs, 0.02);
 }
 
+// Histories fit the person: conditions start within their table's age band and only in
+// the sex they belong to; vaccines are given within their age band.
+TEST(Statistics, HistoriesAreConsistentWithAgeAndSex) {
+  TempDir dir;
+  ASSERT_TRUE(Generate(Small(Region::kDe, 400), dir.path(), 2).ok());
+  const Dataset data = Load(dir.path());
+  std::map<std::string, const ConditionDef*> conditions;
+  for (const ConditionDef& c : Conditions()) conditions[c.snomed] = &c;
+  auto person = [&](const json::Value& r, const char* key, bool& female, int64_t& birth) {
+    const std::string ref(r.Find(key)->GetString("reference"));
+    const json::Value* p = data.Get("Patient", ref.substr(8));
+    ASSERT_NE(p, nullptr) << ref;
+    female = p->GetString("gender") == "female";
+    ASSERT_TRUE(ParseDate(std::string(p->GetString("birthDate")), birth));
+  };
+  size_t checked = 0, sex_specific = 0;
+  for (const auto& [id, c] : data.resources.at("Condition")) {
+    bool female;
+    int64_t birth;
+    person(c, "subject", female, birth);
+    const std::string code(c.Find("code")->Find("coding")->as_array()[0].GetString("code"));
+    ASSERT_TRUE(conditions.count(code)) << code;
+    const ConditionDef& def = *conditions[code];
+    int64_t onset;
+    ASSERT_TRUE(ParseDate(std::string(c.GetString("onsetDateTime")), onset));
+    const int age = AgeOn(birth, onset);
+    EXPECT_GE(age, def.onset_min) << def.display;
+    EXPECT_LE(age, def.onset_max) << def.display;
+    if (def.sex != Sex::kAny) {
+      ++sex_specific;
+      EXPECT_EQ(female, def.sex == Sex::kFemale) << def.display;
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 500u);
+  EXPECT_GT(sex_specific, 10u);
+  std::map<std::string, const ImmunizationDef*> vaccines;
+  for (const ImmunizationDef& v : Immunizations()) vaccines[v.cvx] = &v;
+  for (const auto& [id, imm] : data.resources.at("Immunization")) {
+    bool female;
+    int64_t birth;
+    person(imm, "patient", female, birth);
+    const ImmunizationDef& v = *vaccines.at(std::string(imm.Find("vaccineCode")->Find("coding")->as_array()[0].GetString("code")));
+    int64_t given;
+    ASSERT_TRUE(ParseDate(std::string(imm.GetString("occurrenceDateTime")).substr(0, 10), given));
+    EXPECT_GE(AgeOn(birth, given), v.min_age) << v.display;
+    EXPECT_LE(AgeOn(birth, given), v.max_age) << v.display;
+  }
+}
+
 TEST(Generate, BundlesAreTransactionsOfValidResources) {
   TempDir dir;
   Options options = Small(Region::kUk, 40);
