@@ -129,15 +129,15 @@ void RecordBuilder::DrawDiagnoses() {
             [](const Diagnosis& a, const Diagnosis& b) { return a.onset < b.onset; });
 }
 
-// The chance of a readmission within 30 days after a discharge on `day`: about 8% for
-// someone without chronic problems, rising with their number and with age (US and UK
-// all-cause 30-day readmission rates are 12-15%).
+// The chance of a readmission within 30 days after a discharge on `day`: 6% for someone
+// without chronic problems, rising with their number and with age (US and UK all-cause
+// 30-day readmission rates are 12-15%; those admitted are mostly the multimorbid).
 double RecordBuilder::ReadmissionRisk(int64_t day) const {
   int chronic = 0;
   for (const Diagnosis& d : diagnoses_) {
     if (d.def->chronic && d.onset < day) ++chronic;
   }
-  return std::min(0.4, 0.08 + 0.025 * chronic + (Age(day) >= 75 ? 0.05 : 0.0));
+  return std::min(0.3, 0.06 + 0.015 * chronic + (Age(day) >= 75 ? 0.04 : 0.0));
 }
 
 std::vector<Visit> RecordBuilder::PlanVisits() {
@@ -463,17 +463,19 @@ void RecordBuilder::WriteEmergencyEpisode(size_t hospital, int64_t day) {
     if ((c.sex == Sex::kFemale && !person_.female) || (c.sex == Sex::kMale && person_.female)) continue;
     acute.push_back(&c);
   }
-  if (acute.empty()) return;
-  Diagnosis d;
-  d.def = acute[rng_.Below(static_cast<uint32_t>(acute.size()))];
-  d.onset = day;
-  d.abatement = day + std::max(1, d.def->resolve_days);
-  if (d.abatement >= options_.end_day) d.abatement = 0;
-  diagnoses_.push_back(std::move(d));
   std::vector<Visit> visits(1);
   Visit& v = visits[0];
   v.kind = VisitKind::kEmergency;
-  v.diagnosis = static_cast<int>(diagnoses_.size() - 1);
+  // No acute problem of the table fits (the very old): a visit without a diagnosis.
+  if (!acute.empty()) {
+    Diagnosis d;
+    d.def = acute[rng_.Below(static_cast<uint32_t>(acute.size()))];
+    d.onset = day;
+    d.abatement = day + std::max(1, d.def->resolve_days);
+    if (d.abatement >= options_.end_day) d.abatement = 0;
+    diagnoses_.push_back(std::move(d));
+    v.diagnosis = static_cast<int>(diagnoses_.size() - 1);
+  }
   v.start = day * kMinutesPerDay + rng_.Below(24 * 60);
   v.end = v.start + 90 + rng_.Below(300);
   v.organization = hospital;
@@ -503,9 +505,12 @@ void RecordBuilder::WriteDuplicate() {
   std::string differences;
   auto note = [&](const std::string& what) { differences += (differences.empty() ? "" : ";") + what; };
   std::string kind;
+  // One or two changes of different kinds (two of one kind could undo each other).
+  const uint32_t first = rng_.Below(4);
+  const uint32_t kinds[2] = {first, (first + 1 + rng_.Below(3)) % 4};
   const int changes = 1 + (rng_.Chance(0.4) ? 1 : 0);
   for (int k = 0; k < changes; ++k) {
-    switch (rng_.Below(4)) {
+    switch (kinds[k]) {
       case 0:
         dup.family = Typo(rng_, dup.family, kind);
         note("family:" + kind);

@@ -431,7 +431,8 @@ void RecordBuilder::WritePanel(const Visit& visit, const char* panel_code, std::
     } else {
       value = rng_.Normal((lab->low + lab->high) / 2, range / 4);
     }
-    const double scale = std::pow(10.0, lab->decimals);
+    static constexpr double kScale[] = {1, 10, 100, 1000, 10000};
+    const double scale = kScale[std::clamp(lab->decimals, 0, 4)];
     value = std::max(0.0, std::round(value * scale) / scale);
     const char* flag = "N";
     const char* flag_display = "Normal";
