@@ -203,6 +203,7 @@ TEST(Rng, NormalAndRankedHaveTheirShapes) {
   EXPECT_GT(counts[0], counts[9]);
   EXPECT_GT(counts[9], counts[99]);
   EXPECT_GT(counts[99], 0);  // the rarest still drawn
+  EXPECT_NEAR(counts[0] / static_cast<double>(n), (std::sqrt(2.0) - 1) / (std::sqrt(101.0) - 1), 0.005);
   // Same key, same stream.
   Rng a(Mix(1, 2, 3, Tag("x"))), b(Mix(1, 2, 3, Tag("x"))), c(Mix(1, 2, 4, Tag("x")));
   const uint64_t first = a.Next();
