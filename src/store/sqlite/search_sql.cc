@@ -383,9 +383,15 @@ Result<bool> SqlSearch::Plan() {
   }
   // Index rows belong to live current versions of the query's types (their parameter keys
   // say which), so when every clause is such a set the total is the size of their
-  // intersection, counted in the index alone. With a driver, counting its candidates that
-  // pass the probes is cheaper than building the other (large) sets.
-  if (sets_only && driver < 0) {
+  // intersection, counted in the index alone. With a driver and other clauses, counting
+  // its candidates that pass the probes is cheaper than building the other (large) sets;
+  // a driver alone is counted in the index too (`name=smith`, 4,819 of 62,000 patients:
+  // 2 ms, where a version lookup per candidate took 16-20 ms).
+  const bool alone_in_index =
+      clauses.size() == 1 && std::all_of(clauses[0].arms.begin(), clauses[0].arms.end(), [](const Arm& a) {
+        return a.id_col.size() >= 4 && a.id_col.compare(a.id_col.size() - 4, 4, ".seq") == 0;  // not FTS rowids
+      });
+  if (sets_only && (driver < 0 || alone_in_index)) {
     // A resource may have several rows in a set (two names that start alike, two OR-ed
     // codes), so versions are counted once: INTERSECT is distinct, one set needs DISTINCT.
     if (clauses.size() == 1) {
