@@ -198,7 +198,9 @@ std::string RenderSet(const std::vector<Arm>& arms, bool ids_only, bool for_esti
     if (!sql.empty()) sql += " UNION ALL ";
     sql += "SELECT ";
     if (!ids_only && !a.type_col.empty()) sql += a.type_col + ", ";
-    sql += a.id_col + " " + (for_estimate && !a.estimate_where.empty() ? a.estimate_where : a.from_where);
+    // Named seq whatever the arm's column (an FTS arm's is its rowid): counts read it by name.
+    sql += a.id_col + (ids_only ? " AS seq " : " ") +
+           (for_estimate && !a.estimate_where.empty() ? a.estimate_where : a.from_where);
   }
   return sql;
 }
@@ -387,11 +389,7 @@ Result<bool> SqlSearch::Plan() {
   // its candidates that pass the probes is cheaper than building the other (large) sets;
   // a driver alone is counted in the index too (`name=smith`, 4,819 of 62,000 patients:
   // 2 ms, where a version lookup per candidate took 16-20 ms).
-  const bool alone_in_index =
-      clauses.size() == 1 && std::all_of(clauses[0].arms.begin(), clauses[0].arms.end(), [](const Arm& a) {
-        return a.id_col.size() >= 4 && a.id_col.compare(a.id_col.size() - 4, 4, ".seq") == 0;  // not FTS rowids
-      });
-  if (sets_only && (driver < 0 || alone_in_index)) {
+  if (sets_only && (driver < 0 || clauses.size() == 1)) {
     // A resource may have several rows in a set (two names that start alike, two OR-ed
     // codes), so versions are counted once: INTERSECT is distinct, one set needs DISTINCT.
     if (clauses.size() == 1) {
