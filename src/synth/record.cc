@@ -46,6 +46,24 @@ void WriteRecord(const Options& options, const World& world, uint32_t index, Sin
   RecordBuilder(options, world, index, sink).Write();
 }
 
+bool Urgent(VisitKind kind) {
+  return kind == VisitKind::kEmergency || kind == VisitKind::kInpatient || kind == VisitKind::kReadmission;
+}
+
+const VisitTypeDef* VisitTypeOf(VisitKind kind, int age) {
+  const char* code = "185347001";  // encounter for problem
+  switch (kind) {
+    case VisitKind::kWellness: code = age < 18 ? "410620009" : "162673000"; break;
+    case VisitKind::kEmergency: code = "50849002"; break;
+    case VisitKind::kInpatient:
+    case VisitKind::kReadmission: code = "32485007"; break;
+    default: break;
+  }
+  const Catalog& catalog = GetCatalog();
+  auto it = catalog.visit_types.find(code);
+  return it != catalog.visit_types.end() ? it->second : &VisitTypes()[0];
+}
+
 RecordBuilder::RecordBuilder(const Options& options, const World& world, uint32_t index, Sink& sink)
     : options_(options),
       world_(world),
@@ -106,8 +124,7 @@ void RecordBuilder::WriteResident() {
 void RecordBuilder::DrawDiagnoses() {
   const int age_now = Age(options_.end_day);
   for (const ConditionDef& c : Conditions()) {
-    if (c.sex == Sex::kFemale && !person_.female) continue;
-    if (c.sex == Sex::kMale && person_.female) continue;
+    if (!Applies(c.sex, person_.female)) continue;
     if (!rng_.Chance(c.prevalence)) continue;
     const int onset_age = rng_.Between(c.onset_min, c.onset_max);
     if (onset_age > age_now) continue;
@@ -149,9 +166,7 @@ std::vector<Visit> RecordBuilder::PlanVisits() {
     v.kind = kind;
     v.diagnosis = diagnosis;
     // Office hours for planned visits, any time for emergencies.
-    const bool urgent = kind == VisitKind::kEmergency || kind == VisitKind::kInpatient ||
-                        kind == VisitKind::kReadmission;
-    const int64_t minute = urgent ? rng_.Below(24 * 60) : 8 * 60 + rng_.Below(9 * 4) * 15;
+    const int64_t minute = Urgent(kind) ? rng_.Below(24 * 60) : 8 * 60 + rng_.Below(9 * 4) * 15;
     v.start = day * kMinutesPerDay + minute;
     visits.push_back(v);
   };
@@ -212,8 +227,7 @@ std::vector<Visit> RecordBuilder::PlanVisits() {
       case VisitKind::kReadmission: v.end = v.start + (2 + rng_.Below(7)) * kMinutesPerDay + rng_.Below(600); break;
     }
     if (v.end >= end * kMinutesPerDay) v.end = end * kMinutesPerDay - 1;
-    const bool hospital = v.kind == VisitKind::kEmergency || v.kind == VisitKind::kInpatient ||
-                          v.kind == VisitKind::kReadmission;
+    const bool hospital = Urgent(v.kind);
     v.organization = hospital ? hospital_ : clinic_;
     const std::vector<size_t>& staff = world_.organizations[v.organization].staff;
     v.practitioner = hospital ? staff[rng_.Below(static_cast<uint32_t>(staff.size() - 2))] : gp_;
@@ -244,24 +258,6 @@ std::vector<Visit> RecordBuilder::PlanVisits() {
 namespace ehr::synth {
 
 namespace {
-
-bool Urgent(VisitKind kind) {
-  return kind == VisitKind::kEmergency || kind == VisitKind::kInpatient || kind == VisitKind::kReadmission;
-}
-
-const VisitTypeDef* VisitTypeOf(VisitKind kind, int age) {
-  const char* code = "185347001";  // encounter for problem
-  switch (kind) {
-    case VisitKind::kWellness: code = age < 18 ? "410620009" : "162673000"; break;
-    case VisitKind::kEmergency: code = "50849002"; break;
-    case VisitKind::kInpatient:
-    case VisitKind::kReadmission: code = "32485007"; break;
-    default: break;
-  }
-  const Catalog& catalog = GetCatalog();
-  auto it = catalog.visit_types.find(code);
-  return it != catalog.visit_types.end() ? it->second : &VisitTypes()[0];
-}
 
 // The share of people offered a vaccine who take it: near complete for the childhood
 // schedule; for the yearly influenza and COVID-19 vaccines (CVX 140, 208) as in UK and
@@ -392,7 +388,7 @@ void RecordBuilder::WriteVisit(Visit& visit, std::vector<Visit>& visits, size_t 
     for (size_t i = 0; i < procedures.size(); ++i) {
       const ProcedureDef& p = procedures[i];
       if (*p.reason || p.every_years == 0 || age < p.min_age || age > p.max_age) continue;
-      if ((p.sex == Sex::kFemale && !person_.female) || (p.sex == Sex::kMale && person_.female)) continue;
+      if (!Applies(p.sex, person_.female)) continue;
       if (day - last_procedure_[i] < p.every_years * 365) continue;
       if (!rng_.Chance(0.7)) continue;
       last_procedure_[i] = day;
@@ -460,7 +456,7 @@ void RecordBuilder::WriteEmergencyEpisode(size_t hospital, int64_t day) {
   const int age = Age(day);
   for (const ConditionDef& c : Conditions()) {
     if (c.chronic || c.inpatient || age < c.onset_min || age > c.onset_max) continue;
-    if ((c.sex == Sex::kFemale && !person_.female) || (c.sex == Sex::kMale && person_.female)) continue;
+    if (!Applies(c.sex, person_.female)) continue;
     acute.push_back(&c);
   }
   std::vector<Visit> visits(1);

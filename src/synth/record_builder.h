@@ -14,6 +14,11 @@ namespace ehr::synth {
 
 enum class VisitKind { kWellness, kFollowUp, kOnset, kEmergency, kInpatient, kReadmission };
 
+// Emergencies and admissions, which happen at a hospital at any hour.
+bool Urgent(VisitKind kind);
+// The encounter type of a visit (SNOMED CT, from VisitTypes()), also billed on its claim.
+const VisitTypeDef* VisitTypeOf(VisitKind kind, int age);
+
 struct Diagnosis {
   const ConditionDef* def = nullptr;
   int64_t onset = 0;      // day

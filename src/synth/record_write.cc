@@ -122,7 +122,6 @@ bool RecordBuilder::Abnormal(const char* loinc, bool& high) const {
 
 void RecordBuilder::WritePatient(const Person& p, const std::string& id, const std::vector<size_t>& mrn_orgs,
                                  const std::vector<std::string>& mrns, bool with_national_id) {
-  const Locale& locale = LocaleOf(region_);
   const Locale& home = LocaleOf(p.home);
   JsonWriter w(sink_.Begin(Kind::kPatient));
   w.Object().Field("resourceType", "Patient").Field("id", id);
@@ -168,7 +167,6 @@ void RecordBuilder::WritePatient(const Person& p, const std::string& id, const s
     w.Array("generalPractitioner").Reference("Practitioner/" + gp.id).End();
     w.Reference("managingOrganization", "Organization/" + world_.organizations[clinic_].id);
   }
-  (void)locale;
   w.End();
   sink_.Finish(Kind::kPatient, id);
 }
@@ -239,20 +237,8 @@ void RecordBuilder::WriteEncounter(const Visit& visit, const std::string& appoin
   w.Object().Field("resourceType", "Encounter").Field("id", visit.id).Field("status", "finished");
   w.Key("class").Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", inpatient ? "IMP" : emergency ? "EMER" : "AMB",
                         inpatient ? "inpatient encounter" : emergency ? "emergency" : "ambulatory");
-  const int age = Age(visit.start / kMinutesPerDay);
-  const char* type_code = "185347001";
-  const char* type_display = "Encounter for problem";
-  switch (visit.kind) {
-    case VisitKind::kWellness:
-      type_code = age < 18 ? "410620009" : "162673000";
-      type_display = age < 18 ? "Well child visit" : "General examination of patient";
-      break;
-    case VisitKind::kEmergency: type_code = "50849002"; type_display = "Emergency room admission"; break;
-    case VisitKind::kInpatient:
-    case VisitKind::kReadmission: type_code = "32485007"; type_display = "Hospital admission"; break;
-    default: break;
-  }
-  w.Array("type").Concept(kSnomed, type_code, type_display).End();
+  const VisitTypeDef* type = VisitTypeOf(visit.kind, Age(visit.start / kMinutesPerDay));
+  w.Array("type").Concept(kSnomed, type->snomed, type->display).End();
   w.Reference("subject", patient_ref_);
   w.Array("participant").Object();
   w.Array("type").Concept("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "ATND", "attender").End();

@@ -15,6 +15,7 @@ namespace ehr::synth {
 
 // Who a row applies to.
 enum class Sex : char { kAny = 'a', kFemale = 'f', kMale = 'm' };
+inline bool Applies(Sex sex, bool female) { return sex == Sex::kAny || (sex == Sex::kFemale) == female; }
 
 struct ConditionDef {
   const char* snomed;   // SNOMED CT concept id, e.g. "44054006"
