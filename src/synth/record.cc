@@ -71,7 +71,9 @@ RecordBuilder::RecordBuilder(const Options& options, const World& world, uint32_
       sink_(sink),
       region_(options.region),
       rng_(Mix(options.seed, RegionKey(options.region), index, Tag("record"))),
-      id_key_(Mix(options.seed, RegionKey(options.region), index, Tag("ids"))) {}
+      id_key_(Mix(options.seed, RegionKey(options.region), index, Tag("ids"))),
+      last_immunization_(Immunizations().size(), INT64_MIN / 2),
+      last_procedure_(Procedures().size(), INT64_MIN / 2) {}
 
 void RecordBuilder::Write() {
   const Slot slot = SlotOf(options_, region_, index_);
@@ -103,8 +105,6 @@ void RecordBuilder::WriteResident() {
   for (const AllergyDef& a : Allergies()) {
     if (rng_.Chance(a.prevalence)) allergies_.push_back(&a);
   }
-  last_immunization_.assign(Immunizations().size(), INT64_MIN / 2);
-  last_procedure_.assign(Procedures().size(), INT64_MIN / 2);
 
   std::vector<Visit> visits = PlanVisits();
   for (size_t i = 0; i < visits.size(); ++i) WriteVisit(visits[i], visits, i);
@@ -485,8 +485,6 @@ void RecordBuilder::WriteVisitor(const Slot& slot) {
   const std::vector<std::string> mrns = {FillPattern(rng_, "#########")};
   WritePatient(person_, patient_id_, {hospital_}, mrns, true);
   WriteCoverage(true);
-  last_immunization_.assign(Immunizations().size(), INT64_MIN / 2);
-  last_procedure_.assign(Procedures().size(), INT64_MIN / 2);
   allergies_written_ = true;
   sink_.AddTruth(Truth::kTravellers, std::string(LocaleOf(region_).code) + "," + patient_id_ + "," +
                                          LocaleOf(slot.home).code + "," +
