@@ -299,7 +299,7 @@ void FhirService::Impl::PrepareTransactionEarly(PreparedBundle& b, const Request
       return std::optional<std::string>(resolved);
     });
     if (!st.ok() || !resolvable) continue;
-    e.prestamped = PreStamp(*e.resource, e.assigned_id, 1);
+    e.prestamped = PreStamp(*e.resource, e.assigned_id);
   }
 }
 
@@ -351,7 +351,7 @@ Result<json::Value> FhirService::Impl::ExecuteBundle(PreparedBundle& b, TxnOps& 
         e.response = ResponseEntry(ctx, 200, &*rec, true);
         return Status::Ok();
       }
-      w = e.prestamped ? ops.CreatePreStamped(type, e.assigned_id, *e.prestamped)
+      w = e.prestamped ? ops.Create(type, *e.prestamped, "", e.assigned_id)
                        : ops.Create(type, std::move(*e.resource), b.transaction ? "" : e.if_none_exist, e.assigned_id);
     } else if (e.method == "PUT") {
       if (!e.assigned_id.empty()) {

@@ -82,17 +82,29 @@ std::string StampResource(json::Value& resource, const std::string& id, int64_t 
   return json::Write(resource);
 }
 
-PreStamped PreStamp(json::Value& resource, const std::string& id, int64_t version) {
+// The text between the versionId and the lastUpdated values (PlaceMeta writes them together).
+constexpr std::string_view kBetweenStamps = "\",\"lastUpdated\":\"";
+
+PreStamped PreStamp(json::Value& resource, const std::string& id) {
   PreStamped out;
   out.index = IndexRowsOf(resource);
-  PlaceMeta(resource, id, version, std::string(kInstantPlaceholder));
+  PlaceMeta(resource, id, 0, std::string(kInstantPlaceholder));
   std::string text = json::Write(resource);
   // resourceType and id cannot contain this key, so its first occurrence is meta's.
-  constexpr std::string_view kKey = "\"lastUpdated\":\"";
+  constexpr std::string_view kKey = "\"versionId\":\"";
   size_t at = text.find(kKey) + kKey.size();
   out.head = text.substr(0, at);
-  out.tail = text.substr(at + kInstantPlaceholder.size());
+  out.tail = text.substr(at + 1 + kBetweenStamps.size() + kInstantPlaceholder.size());
   return out;
+}
+
+std::string PreStamped::Body(int64_t version, Micros last_updated) const {
+  std::string version_text = std::to_string(version);
+  std::string instant = FormatInstant(last_updated);
+  std::string body;
+  body.reserve(head.size() + version_text.size() + kBetweenStamps.size() + instant.size() + tail.size());
+  body.append(head).append(version_text).append(kBetweenStamps).append(instant).append(tail);
+  return body;
 }
 
 store::NewVersion TxnOps::VersionOf(const std::string& type, const std::string& id, int64_t version,
@@ -117,15 +129,6 @@ Result<WriteResult> TxnOps::PutVersion(store::NewVersion v, int status) {
   return r;
 }
 
-Result<WriteResult> TxnOps::CreatePreStamped(const std::string& type, const std::string& id, const PreStamped& body) {
-  store::NewVersion v = VersionOf(type, id, 1, "POST");
-  v.index = body.index;
-  std::string instant = FormatInstant(v.last_updated);
-  v.body.reserve(body.head.size() + instant.size() + body.tail.size());
-  v.body.append(body.head).append(instant).append(body.tail);
-  return PutVersion(std::move(v), 201);
-}
-
 Result<WriteResult> TxnOps::Store(const std::string& type, const std::string& id, json::Value resource,
                                   int64_t version, const char* method, int status) {
   store::NewVersion v = VersionOf(type, id, version, method);
@@ -140,29 +143,39 @@ Result<std::vector<std::string>> TxnOps::Match(const std::string& type, const st
                      limit);
 }
 
+Result<std::optional<WriteResult>> TxnOps::MatchExisting(const std::string& type, const std::string& if_none_exist) {
+  if (if_none_exist.empty()) return std::optional<WriteResult>();
+  EHR_ASSIGN_OR_RETURN(auto ids, Match(type, if_none_exist, "If-None-Exist"));
+  if (ids.size() > 1) return Status::PreconditionFailed("If-None-Exist criteria match more than one resource");
+  if (ids.empty()) return std::optional<WriteResult>();
+  EHR_ASSIGN_OR_RETURN(auto current, txn_.ReadCurrent(tenant_, type, ids[0]));
+  if (!current) return Status::Internal("Matched resource vanished");
+  WriteResult r;
+  r.status = 200;
+  r.matched_existing = true;
+  r.record = std::move(*current);
+  return std::optional<WriteResult>(std::move(r));
+}
+
 Result<WriteResult> TxnOps::Create(const std::string& type, json::Value resource, const std::string& if_none_exist,
                                    std::string id) {
-  if (!if_none_exist.empty()) {
-    EHR_ASSIGN_OR_RETURN(auto ids, Match(type, if_none_exist, "If-None-Exist"));
-    if (ids.size() > 1) {
-      return Status::PreconditionFailed("If-None-Exist criteria match more than one resource");
-    }
-    if (ids.size() == 1) {
-      EHR_ASSIGN_OR_RETURN(auto current, txn_.ReadCurrent(tenant_, type, ids[0]));
-      if (!current) return Status::Internal("Matched resource vanished");
-      WriteResult r;
-      r.status = 200;
-      r.matched_existing = true;
-      r.record = std::move(*current);
-      return r;
-    }
-  }
+  EHR_ASSIGN_OR_RETURN(auto existing, MatchExisting(type, if_none_exist));
+  if (existing) return std::move(*existing);
   if (id.empty()) id = NewUuid();
   return Store(type, id, std::move(resource), 1, "POST", 201);
 }
 
-Result<WriteResult> TxnOps::Update(const std::string& type, const std::string& id, json::Value resource,
-                                   std::optional<int64_t> if_match, const char* method) {
+Result<WriteResult> TxnOps::Create(const std::string& type, const PreStamped& body, const std::string& if_none_exist,
+                                   const std::string& id) {
+  EHR_ASSIGN_OR_RETURN(auto existing, MatchExisting(type, if_none_exist));
+  if (existing) return std::move(*existing);
+  store::NewVersion v = VersionOf(type, id, 1, "POST");
+  v.index = body.index;
+  v.body = body.Body(1, v.last_updated);
+  return PutVersion(std::move(v), 201);
+}
+
+Status CheckUpdateId(const std::string& type, const std::string& id, const json::Value& resource) {
   std::string_view body_id = resource.GetString("id");
   if (body_id.empty()) {
     return Status::Invalid("The resource must have an id equal to the id in the URL", type + ".id", "required");
@@ -171,6 +184,11 @@ Result<WriteResult> TxnOps::Update(const std::string& type, const std::string& i
     return Status::Invalid("The id in the resource ('" + std::string(body_id) + "') does not match the URL", type + ".id");
   }
   if (!IsValidFhirId(id)) return Status::Invalid("Invalid resource id in the URL", type + ".id");
+  return Status::Ok();
+}
+
+Result<std::pair<int64_t, int>> TxnOps::NextVersion(const std::string& type, const std::string& id,
+                                                    std::optional<int64_t> if_match) {
   EHR_ASSIGN_OR_RETURN(auto current, txn_.ReadCurrent(tenant_, type, id));
   if (if_match) {
     if (!current || current->deleted) {
@@ -183,7 +201,23 @@ Result<WriteResult> TxnOps::Update(const std::string& type, const std::string& i
   }
   int64_t version = current ? current->version + 1 : 1;
   int status = (!current || current->deleted) ? 201 : 200;
-  return Store(type, id, std::move(resource), version, method, status);
+  return std::make_pair(version, status);
+}
+
+Result<WriteResult> TxnOps::Update(const std::string& type, const std::string& id, json::Value resource,
+                                   std::optional<int64_t> if_match, const char* method) {
+  EHR_RETURN_IF_ERROR(CheckUpdateId(type, id, resource));
+  EHR_ASSIGN_OR_RETURN(auto next, NextVersion(type, id, if_match));
+  return Store(type, id, std::move(resource), next.first, method, next.second);
+}
+
+Result<WriteResult> TxnOps::Update(const std::string& type, const std::string& id, const PreStamped& body,
+                                   std::optional<int64_t> if_match) {
+  EHR_ASSIGN_OR_RETURN(auto next, NextVersion(type, id, if_match));
+  store::NewVersion v = VersionOf(type, id, next.first, "PUT");
+  v.index = body.index;
+  v.body = body.Body(next.first, v.last_updated);
+  return PutVersion(std::move(v), next.second);
 }
 
 Result<WriteResult> TxnOps::ConditionalUpdate(const std::string& type, const std::string& criteria,

@@ -28,18 +28,23 @@ Status CheckResource(const json::Value& resource, std::string_view expected_type
 // locates it in issues). Bundle entries use this: the Bundle is validated as a whole.
 Status CheckResourceType(const json::Value& resource, std::string_view expected_type, const std::string& path);
 
+// An update's body id must equal the id in the URL, itself a valid id.
+Status CheckUpdateId(const std::string& type, const std::string& id, const json::Value& resource);
+
 // Parses an ETag / If-Match value: W/"3" or "3". nullopt when malformed.
 std::optional<int64_t> ParseVersionTag(std::string_view etag);
 std::string VersionTag(int64_t version);  // W/"3"
 
-// A resource serialised ahead of its transaction, all but meta.lastUpdated, which only the
-// commit knows: the stored body is head + instant + tail.
+// A resource serialised and indexed ahead of its transaction (on the thread that parsed it,
+// not the single writer), all but meta.versionId and meta.lastUpdated, which only the commit
+// knows: Body() fills them in.
 struct PreStamped {
-  std::string head;
-  std::string tail;
+  std::string head;  // ... "meta":{"versionId":"
+  std::string tail;  // after the lastUpdated instant: "...
   store::IndexRows index;
+  std::string Body(int64_t version, Micros last_updated) const;
 };
-PreStamped PreStamp(json::Value& resource, const std::string& id, int64_t version);
+PreStamped PreStamp(json::Value& resource, const std::string& id);
 
 class TxnOps {
  public:
@@ -49,16 +54,20 @@ class TxnOps {
   // UUID when empty).
   Result<WriteResult> Create(const std::string& type, json::Value resource, const std::string& if_none_exist,
                              std::string id = {});
+  // POST of a resource prepared with PreStamp, under the id it was stamped with.
+  Result<WriteResult> Create(const std::string& type, const PreStamped& body, const std::string& if_none_exist,
+                             const std::string& id);
   // PUT Type/id (update or update-as-create). The body's id must equal `id`.
   Result<WriteResult> Update(const std::string& type, const std::string& id, json::Value resource,
                              std::optional<int64_t> if_match, const char* method = "PUT");
+  // The same for a resource prepared with PreStamp (whose id CheckUpdateId accepted).
+  Result<WriteResult> Update(const std::string& type, const std::string& id, const PreStamped& body,
+                             std::optional<int64_t> if_match);
   // PUT Type?criteria.
   Result<WriteResult> ConditionalUpdate(const std::string& type, const std::string& criteria, json::Value resource,
                                         std::optional<int64_t> if_match);
   Result<WriteResult> Delete(const std::string& type, const std::string& id, std::optional<int64_t> if_match);
   Result<WriteResult> ConditionalDelete(const std::string& type, const std::string& criteria);
-  // POST of a resource prepared with PreStamp under the new id `id` (version 1).
-  Result<WriteResult> CreatePreStamped(const std::string& type, const std::string& id, const PreStamped& body);
   // PATCH Type/id with a JSON Patch document.
   Result<WriteResult> Patch(const std::string& type, const std::string& id, const json::Value& patch,
                             std::optional<int64_t> if_match);
@@ -73,6 +82,12 @@ class TxnOps {
                             const char* method, int status);
   // A new version of type/id stamped with this transaction's time; body and tokens unset.
   store::NewVersion VersionOf(const std::string& type, const std::string& id, int64_t version, const char* method);
+  // If-None-Exist: the existing match, if any (an error if several).
+  Result<std::optional<WriteResult>> MatchExisting(const std::string& type, const std::string& if_none_exist);
+  // The current version's number checked against If-Match: the version to write (1 when new)
+  // and the status (201 when created).
+  Result<std::pair<int64_t, int>> NextVersion(const std::string& type, const std::string& id,
+                                              std::optional<int64_t> if_match);
   // Puts `v` and describes the result with HTTP status `status`.
   Result<WriteResult> PutVersion(store::NewVersion v, int status);
 

@@ -88,8 +88,11 @@ net::Response FhirService::Impl::Create(net::Request& req, const RequestContext&
   std::string if_none_exist(req.GetHeader("If-None-Exist"));
   if (if_none_exist.rfind(p.type + "?", 0) == 0) if_none_exist.erase(0, p.type.size() + 1);
   else if (!if_none_exist.empty() && if_none_exist[0] == '?') if_none_exist.erase(0, 1);
+  // Serialised and indexed here, so that the single writer only stores it.
+  const std::string id = NewUuid();
+  const PreStamped body = PreStamp(*resource, id);
   return RunWrite(req, ctx, [&](TxnOps& ops) -> Result<net::Response> {
-    EHR_ASSIGN_OR_RETURN(auto w, ops.Create(p.type, std::move(*resource), if_none_exist));
+    EHR_ASSIGN_OR_RETURN(auto w, ops.Create(p.type, body, if_none_exist, id));
     return ResourceResponse(w.status, w.record, ctx, true);
   });
 }
@@ -103,9 +106,14 @@ net::Response FhirService::Impl::Update(net::Request& req, const RequestContext&
   if (p.id.empty() && req.query.empty()) {
     return ErrorResponse(Status::Invalid("PUT needs an id in the URL or search criteria"), ctx);
   }
+  std::optional<PreStamped> body;  // an update by id is serialised and indexed here, as a create
+  if (!p.id.empty()) {
+    if (Status st = CheckUpdateId(p.type, p.id, *resource); !st.ok()) return ErrorResponse(st, ctx);
+    body = PreStamp(*resource, p.id);
+  }
   return RunWrite(req, ctx, [&](TxnOps& ops) -> Result<net::Response> {
     Result<WriteResult> w = p.id.empty() ? ops.ConditionalUpdate(p.type, req.query, std::move(*resource), *if_match)
-                                         : ops.Update(p.type, p.id, std::move(*resource), *if_match);
+                                         : ops.Update(p.type, p.id, *body, *if_match);
     if (!w.ok()) return w.take_status();
     return ResourceResponse(w->status, w->record, ctx, true);
   });
