@@ -14,6 +14,7 @@
 #include "store/sqlite/queries.h"
 #include "store/sqlite/checkpointer.h"
 #include "store/sqlite/schema.h"
+#include "store/sqlite/wal_sync.h"
 
 namespace ehr::store {
 namespace {
@@ -27,8 +28,9 @@ Status Configure(Connection& c, const SqliteOptions& o, bool writer) {
   pragmas += "PRAGMA temp_store = MEMORY;";
   pragmas += writer ? "PRAGMA cache_size = -65536;" : "PRAGMA cache_size = -16384;";  // KiB
   if (writer) {
-    // FULL: the WAL is fsynced on every commit. NORMAL: only at checkpoints.
-    pragmas += o.durable ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;";
+    // NORMAL: COMMIT writes the WAL without syncing it (SQLite syncs it at checkpoints).
+    // Durable stores sync it themselves before acknowledging, off the writer (wal_sync.h).
+    pragmas += "PRAGMA synchronous = NORMAL;";
     // Keep the WAL from staying large after a burst.
     pragmas += "PRAGMA journal_size_limit = 67108864;";
   } else {
@@ -146,7 +148,8 @@ class SqliteStore final : public Store {
   SqliteStore(const SqliteOptions& options, std::unique_ptr<Connection> writer, Micros last_write)
       : options_(options),
         writer_conn_(std::move(writer)),
-        txn_clock_(options.clock != nullptr ? *options.clock : Clock::System(), last_write) {}
+        txn_clock_(options.clock != nullptr ? *options.clock : Clock::System(), last_write),
+        wal_sync_(options.path) {}
 
   ~SqliteStore() override {
     {
@@ -157,6 +160,12 @@ class SqliteStore final : public Store {
       idle_.wait(lock, [&] { return active_writes_ == 0; });
     }
     if (writer_thread_.joinable()) writer_thread_.join();
+    {
+      std::lock_guard lock(mu_);
+      sync_stop_ = true;
+    }
+    sync_work_.notify_one();
+    if (syncer_thread_.joinable()) syncer_thread_.join();
     checkpointer_.reset();  // before the writer connection it hooks into
     // Lets SQLite refresh planner statistics for tables that changed a lot.
     if (writer_conn_) (void)writer_conn_->ExecScript("PRAGMA optimize;", "optimize");
@@ -167,6 +176,11 @@ class SqliteStore final : public Store {
   sqlite3* writer_handle() { return writer_conn_->raw(); }
   void Start() {
     writer_thread_ = std::thread([this] { WriterLoop(); });
+    if (options_.durable) syncer_thread_ = std::thread([this] { SyncLoop(); });
+  }
+  SqliteDurability Durability() {
+    std::lock_guard lock(mu_);
+    return SqliteDurability{commits_, synced_};
   }
 
   Result<std::optional<VersionRecord>> ReadCurrent(std::string_view tenant, std::string_view type,
@@ -236,6 +250,10 @@ class SqliteStore final : public Store {
 
   Status Ready() override {
     {
+      std::lock_guard lock(mu_);
+      if (sync_failed_) return SyncFailure();
+    }
+    {
       auto conn = readers_.Acquire();
       EHR_RETURN_IF_ERROR(conn->Run("SELECT 1", "readiness read"));
     }
@@ -264,8 +282,9 @@ class SqliteStore final : public Store {
         batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
         queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
       }
+      bool committed = false;
       try {
-        RunBatch(batch);
+        committed = RunBatch(batch);
       } catch (...) {  // our own code failing (e.g. bad_alloc): fail the batch, keep serving
         writer_conn_->key_memo().clear();  // keys made in the transaction are gone
         if (!writer_conn_->InAutocommit()) (void)writer_conn_->Run("ROLLBACK", "roll back batch");
@@ -275,24 +294,78 @@ class SqliteStore final : public Store {
       }
       {
         std::lock_guard lock(mu_);
-        for (Job* job : batch) {
-          job->done = true;
-          job->finished.notify_one();
+        if (committed) ++commits_;
+        if (committed && options_.durable) {  // answered once the syncer has synced the WAL
+          unsynced_.insert(unsynced_.end(), batch.begin(), batch.end());
+          sync_work_.notify_one();
+        } else {
+          for (Job* job : batch) Finish(*job);
         }
       }
     }
   }
 
+  void Finish(Job& job) {  // under mu_
+    job.done = true;
+    job.finished.notify_one();
+  }
+
+  static Status SyncFailure() {
+    return Status::Unavailable("storage: the write-ahead log could not be synced to disk; restart the server");
+  }
+
+  // Syncs the WAL for the batches the writer committed, then answers their Write() calls.
+  // After a failed sync nothing is acknowledged again until a restart: Linux may have
+  // dropped the unwritten pages, so a later successful fsync would prove nothing.
+  void SyncLoop() {
+    std::vector<Job*> jobs;
+    while (true) {
+      int64_t through = 0;
+      bool failed = false;
+      {
+        std::unique_lock lock(mu_);
+        sync_work_.wait(lock, [&] { return sync_stop_ || !unsynced_.empty(); });
+        if (unsynced_.empty()) return;  // stopping, and every committed write is answered
+        jobs.swap(unsynced_);
+        through = commits_;  // every one of them committed before this point
+        failed = sync_failed_;
+      }
+      Status synced = failed ? SyncFailure() : wal_sync_.Sync();
+      if (!synced.ok() && !failed) log::Error("store.sync_failed", {{"error", synced.message()}});
+      {
+        std::lock_guard lock(mu_);
+        if (synced.ok()) {
+          synced_ = through;
+        } else {
+          sync_failed_ = true;
+        }
+        for (Job* job : jobs) {
+          if (!synced.ok() && job->result.ok()) job->result = SyncFailure();
+          Finish(*job);
+        }
+      }
+      jobs.clear();
+    }
+  }
+
   // Runs every job of the batch in one transaction, each inside its own savepoint, and
-  // commits once. Each job's result is its own status, or kUnavailable when the shared
-  // transaction could not be committed (jobs that failed on their own keep their error).
-  void RunBatch(const std::vector<Job*>& batch) {
+  // commits once; true when it committed. Each job's result is its own status, or
+  // kUnavailable when the shared transaction could not be committed (jobs that failed on
+  // their own keep their error).
+  bool RunBatch(const std::vector<Job*>& batch) {
     Connection& c = *writer_conn_;
+    {
+      std::lock_guard lock(mu_);
+      if (sync_failed_) {
+        for (Job* job : batch) job->result = SyncFailure();
+        return false;
+      }
+    }
     Status begun = c.Run("BEGIN IMMEDIATE", "begin write transaction");
     if (!begun.ok()) {
       log::Warn("store.begin_failed", {{"jobs", static_cast<int64_t>(batch.size())}});
       for (Job* job : batch) job->result = begun;
-      return;
+      return false;
     }
     for (size_t i = 0; i < batch.size(); ++i) {
       Job* job = batch[i];
@@ -309,7 +382,7 @@ class SqliteStore final : public Store {
         for (size_t j = 0; j < batch.size(); ++j) {
           if (j > i || batch[j]->result.ok()) batch[j]->result = txn_failure;
         }
-        return;
+        return false;
       }
     }
     // The batch's full-text rows in one statement (queries.h); those of failed jobs went
@@ -326,7 +399,9 @@ class SqliteStore final : public Store {
       for (Job* job : batch) {
         if (job->result.ok()) job->result = unavailable;
       }
+      return false;
     }
+    return true;
   }
 
   // Runs one job inside a savepoint, leaving its status in job.result. Returns an error
@@ -366,9 +441,24 @@ class SqliteStore final : public Store {
   int active_writes_ = 0;         // guarded by mu_; callers inside Write()
   std::condition_variable idle_;  // active_writes_ dropped to 0 while stopping_
   std::thread writer_thread_;
+
+  // Durable mode (wal_sync.h): committed batches wait in unsynced_ for the syncer thread.
+  std::condition_variable sync_work_;  // unsynced_ gained jobs, or sync_stop_ was set
+  std::vector<Job*> unsynced_;          // guarded by mu_
+  bool sync_stop_ = false;              // guarded by mu_
+  bool sync_failed_ = false;            // guarded by mu_; sticky
+  int64_t commits_ = 0;                 // guarded by mu_; batches committed
+  int64_t synced_ = 0;                  // guarded by mu_; of those, how many are known durable
+  sqlite::WalSync wal_sync_;            // syncer thread only
+  std::thread syncer_thread_;
 };
 
 }  // namespace
+
+SqliteDurability DurabilityOf(Store& store) {
+  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
+  return sqlite != nullptr ? sqlite->Durability() : SqliteDurability{};
+}
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
   if (options.path.empty()) return Status::Internal("storage: no database path configured");

@@ -18,8 +18,9 @@ namespace ehr::store {
 struct SqliteOptions {
   std::string path;  // database file; created when missing
   int readers = 8;   // reader connections (concurrent reads beyond this wait for one)
-  // true: synchronous=FULL, an acknowledged write survives power loss. false: NORMAL, it
-  // survives a process crash but the last commits may be lost on power loss.
+  // true: a Write() returns only once the WAL holding it is synced, so an acknowledged
+  // write survives power loss (sqlite/wal_sync.h). false: it survives a process crash, but
+  // the last commits may be lost on power loss.
   bool durable = true;
   Clock* clock = nullptr;  // transaction timestamps; nullptr: Clock::System(). Not owned.
   int max_batch = 256;     // most Write() calls committed together in one transaction
@@ -29,6 +30,15 @@ struct SqliteOptions {
   int checkpoint_pages = 2000;
   int wal_restart_pages = 65536;
 };
+
+// Batches of writes the store committed, and how many of them are known to be on disk
+// (durable stores only; a Write() returns after its batch is). For tests and metrics.
+struct SqliteDurability {
+  int64_t commits = 0;
+  int64_t synced = 0;
+};
+// Zeros for a store not opened by OpenSqliteStore.
+SqliteDurability DurabilityOf(Store& store);
 
 // Opens (creating or migrating) the database. Fails with kInternal for a file that is not
 // an ehr database or has a newer schema than this build, kUnavailable when it cannot be

@@ -678,6 +678,48 @@ TEST_F(SqliteStoreTest, ConcurrentWritersAndReaders) {
   EXPECT_EQ(*store_->CountCurrent("t", "Patient"), kResources);
 }
 
+// A durable store syncs the WAL off the writer thread (wal_sync.h); a Write() may return
+// only after the batch that committed it is synced. Each job notes how many batches were
+// committed before its own; once its Write() returns, at least one more must be synced.
+TEST_F(SqliteStoreTest, DurableWritesReturnOnlyOnceTheirBatchIsSynced) {
+  ASSERT_TRUE(options_.durable);
+  constexpr int kThreads = 8;
+  constexpr int kWrites = 40;
+  std::atomic<int> early{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int n = 0; n < kWrites; ++n) {
+        int64_t committed_before = -1;
+        Status st = store_->Write([&](WriteTxn& txn) -> Status {
+          committed_before = DurabilityOf(*store_).commits;
+          return txn.Put(Version("t", "Patient", "p" + std::to_string(t) + "-" + std::to_string(n), 1, "{}",
+                                 txn.Now()));
+        });
+        ASSERT_TRUE(st.ok()) << st.message();
+        if (DurabilityOf(*store_).synced < committed_before + 1) ++early;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(early.load(), 0);
+  SqliteDurability d = DurabilityOf(*store_);
+  EXPECT_EQ(d.synced, d.commits);
+  EXPECT_GE(d.commits, 1);
+  EXPECT_LE(d.commits, kThreads * kWrites);
+  EXPECT_EQ(*store_->CountCurrent("t", "Patient"), kThreads * kWrites);
+}
+
+// Without durability nothing waits for a sync, and none is claimed.
+TEST_F(SqliteStoreTest, NonDurableStoreCommitsWithoutSyncing) {
+  options_.durable = false;
+  Reopen();
+  for (int n = 0; n < 5; ++n) ASSERT_TRUE(PutOne(*store_, Version("t", "Patient", "p" + std::to_string(n), 1, "{}")).ok());
+  SqliteDurability d = DurabilityOf(*store_);
+  EXPECT_EQ(d.commits, 5);
+  EXPECT_EQ(d.synced, 0);
+}
+
 TEST(SqliteStoreOpen, RejectsEmptyPathAndUnopenableFile) {
   SqliteOptions options;
   EXPECT_FALSE(OpenSqliteStore(options).ok());
