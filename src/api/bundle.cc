@@ -351,7 +351,7 @@ Result<json::Value> FhirService::Impl::ExecuteBundle(PreparedBundle& b, TxnOps& 
         e.response = ResponseEntry(ctx, 200, &*rec, true);
         return Status::Ok();
       }
-      w = e.prestamped ? ops.Create(type, *e.prestamped, "", e.assigned_id)
+      w = e.prestamped ? ops.Create(type, std::move(*e.prestamped), "", e.assigned_id)
                        : ops.Create(type, std::move(*e.resource), b.transaction ? "" : e.if_none_exist, e.assigned_id);
     } else if (e.method == "PUT") {
       if (!e.assigned_id.empty()) {

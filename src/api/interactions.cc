@@ -165,12 +165,12 @@ Result<WriteResult> TxnOps::Create(const std::string& type, json::Value resource
   return Store(type, id, std::move(resource), 1, "POST", 201);
 }
 
-Result<WriteResult> TxnOps::Create(const std::string& type, const PreStamped& body, const std::string& if_none_exist,
+Result<WriteResult> TxnOps::Create(const std::string& type, PreStamped body, const std::string& if_none_exist,
                                    const std::string& id) {
   EHR_ASSIGN_OR_RETURN(auto existing, MatchExisting(type, if_none_exist));
   if (existing) return std::move(*existing);
   store::NewVersion v = VersionOf(type, id, 1, "POST");
-  v.index = body.index;
+  v.index = std::move(body.index);
   v.body = body.Body(1, v.last_updated);
   return PutVersion(std::move(v), 201);
 }
@@ -211,11 +211,11 @@ Result<WriteResult> TxnOps::Update(const std::string& type, const std::string& i
   return Store(type, id, std::move(resource), next.first, method, next.second);
 }
 
-Result<WriteResult> TxnOps::Update(const std::string& type, const std::string& id, const PreStamped& body,
+Result<WriteResult> TxnOps::Update(const std::string& type, const std::string& id, PreStamped body,
                                    std::optional<int64_t> if_match) {
   EHR_ASSIGN_OR_RETURN(auto next, NextVersion(type, id, if_match));
   store::NewVersion v = VersionOf(type, id, next.first, "PUT");
-  v.index = body.index;
+  v.index = std::move(body.index);
   v.body = body.Body(next.first, v.last_updated);
   return PutVersion(std::move(v), next.second);
 }

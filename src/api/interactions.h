@@ -55,13 +55,13 @@ class TxnOps {
   Result<WriteResult> Create(const std::string& type, json::Value resource, const std::string& if_none_exist,
                              std::string id = {});
   // POST of a resource prepared with PreStamp, under the id it was stamped with.
-  Result<WriteResult> Create(const std::string& type, const PreStamped& body, const std::string& if_none_exist,
+  Result<WriteResult> Create(const std::string& type, PreStamped body, const std::string& if_none_exist,
                              const std::string& id);
   // PUT Type/id (update or update-as-create). The body's id must equal `id`.
   Result<WriteResult> Update(const std::string& type, const std::string& id, json::Value resource,
                              std::optional<int64_t> if_match, const char* method = "PUT");
   // The same for a resource prepared with PreStamp (whose id CheckUpdateId accepted).
-  Result<WriteResult> Update(const std::string& type, const std::string& id, const PreStamped& body,
+  Result<WriteResult> Update(const std::string& type, const std::string& id, PreStamped body,
                              std::optional<int64_t> if_match);
   // PUT Type?criteria.
   Result<WriteResult> ConditionalUpdate(const std::string& type, const std::string& criteria, json::Value resource,

@@ -90,9 +90,9 @@ net::Response FhirService::Impl::Create(net::Request& req, const RequestContext&
   else if (!if_none_exist.empty() && if_none_exist[0] == '?') if_none_exist.erase(0, 1);
   // Serialised and indexed here, so that the single writer only stores it.
   const std::string id = NewUuid();
-  const PreStamped body = PreStamp(*resource, id);
+  PreStamped body = PreStamp(*resource, id);
   return RunWrite(req, ctx, [&](TxnOps& ops) -> Result<net::Response> {
-    EHR_ASSIGN_OR_RETURN(auto w, ops.Create(p.type, body, if_none_exist, id));
+    EHR_ASSIGN_OR_RETURN(auto w, ops.Create(p.type, std::move(body), if_none_exist, id));
     return ResourceResponse(w.status, w.record, ctx, true);
   });
 }
@@ -113,7 +113,7 @@ net::Response FhirService::Impl::Update(net::Request& req, const RequestContext&
   }
   return RunWrite(req, ctx, [&](TxnOps& ops) -> Result<net::Response> {
     Result<WriteResult> w = p.id.empty() ? ops.ConditionalUpdate(p.type, req.query, std::move(*resource), *if_match)
-                                         : ops.Update(p.type, p.id, *body, *if_match);
+                                         : ops.Update(p.type, p.id, std::move(*body), *if_match);
     if (!w.ok()) return w.take_status();
     return ResourceResponse(w->status, w->record, ctx, true);
   });

@@ -217,8 +217,10 @@ Status PutSteps(Connection& c, const NewVersion& v) {
   std::optional<int64_t> current_seq;
   bool current_live = false;
   {
+    // The current version is the newest (schema.cc, migration 7).
     EHR_ASSIGN_OR_RETURN(Stmt cur, c.Prepare("SELECT seq, version, deleted FROM resource_version "
-                                             "WHERE tenant = ?1 AND type = ?2 AND id = ?3 AND is_current = 1",
+                                             "INDEXED BY resource_version_key WHERE tenant = ?1 AND type = ?2 AND id = ?3 "
+                                             "ORDER BY version DESC LIMIT 1",
                                              "read current version"));
     cur.BindText(1, v.tenant).BindText(2, v.type).BindText(3, v.id);
     EHR_ASSIGN_OR_RETURN(bool row, cur.Step());
@@ -277,8 +279,8 @@ Status PutSteps(Connection& c, const NewVersion& v) {
 Result<std::optional<VersionRecord>> ReadCurrent(Connection& c, std::string_view tenant, std::string_view type,
                                                  std::string_view id) {
   EHR_ASSIGN_OR_RETURN(Stmt stmt, c.Prepare("SELECT seq, type, id, version, last_updated, deleted, method, body "
-                                            "FROM resource_version "
-                                            "WHERE tenant = ?1 AND type = ?2 AND id = ?3 AND is_current = 1",
+                                            "FROM resource_version INDEXED BY resource_version_key "
+                                            "WHERE tenant = ?1 AND type = ?2 AND id = ?3 ORDER BY version DESC LIMIT 1",
                                             "read current version"));
   stmt.BindText(1, tenant).BindText(2, type).BindText(3, id);
   return ReadOneVersion(stmt);
