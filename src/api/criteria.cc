@@ -1,5 +1,7 @@
 #include "api/criteria.h"
 
+#include "api/value_sets.h"
+
 #include <algorithm>
 
 #include "fhir/model/model.h"
@@ -31,6 +33,7 @@ Result<std::vector<std::string>> FindMatches(const std::string& tenant, const st
   q.count = limit;
   q.total = store::TotalMode::kNone;
   q.includes.clear();
+  EHR_RETURN_IF_ERROR(ExpandValueSets(q, search));
   std::vector<std::string> ids;
   while (static_cast<int>(ids.size()) < limit) {
     EHR_ASSIGN_OR_RETURN(store::SearchPage page, search(q));

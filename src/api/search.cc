@@ -3,6 +3,7 @@
 // with keyset paging links, included resources (cut by _summary / _elements like the
 // matches, fhir/subset), and the ignored parameters reported in an OperationOutcome entry.
 #include "api/service_impl.h"
+#include "api/value_sets.h"
 #include "fhir/subset/subset.h"
 #include "net/http.h"
 #include "search/query_parser.h"
@@ -80,6 +81,7 @@ Result<std::string> FhirService::Impl::SearchBundle(const RequestContext& ctx, s
     }
     q.cursor = std::move(*cursor);
   }
+  EHR_RETURN_IF_ERROR(ExpandValueSets(q, search));
   EHR_ASSIGN_OR_RETURN(store::SearchPage page, search(q));
 
   const std::string self = link_base + "?" + LinkQuery(query);

@@ -684,6 +684,10 @@ Status Parser::ParseModifier(const Resolved& r, std::string_view modifier, Claus
       m = Modifier::kText;
     else if (modifier == "of-type" && r.kind == ParamKind::kToken)
       m = Modifier::kOfType;
+    else if (modifier == "in" && r.kind == ParamKind::kToken)
+      m = Modifier::kIn;
+    else if (modifier == "not-in" && r.kind == ParamKind::kToken)
+      m = Modifier::kNotIn;
     else if (modifier == "text" || modifier == "above" || modifier == "below" || modifier == "in" ||
              modifier == "not-in" || modifier == "of-type")
       unsupported = true;
@@ -746,6 +750,13 @@ Result<store::SearchValue> Parser::ParseValue(const Resolved& r, const Clause& c
         return store::SearchValue(store::StringValue{NormalizeString(exact), exact});
       }
       if (clause.modifier == Modifier::kOfType) return Lift(ParseOfType(raw));
+      if (clause.modifier == Modifier::kIn || clause.modifier == Modifier::kNotIn) {
+        std::string url = Unescape(raw);  // a ValueSet's canonical URL, `url|version` allowed
+        if (url.empty() || url.find_first_of(" \t\r\n") != std::string::npos) {
+          return Invalid(Quote(raw) + " is not the canonical URL of a value set");
+        }
+        return store::SearchValue(store::UriValue{std::move(url)});
+      }
       return Lift(ParseToken(raw));
     case ParamKind::kId: {
       std::string id = Unescape(raw);

@@ -8,12 +8,12 @@
 // "subject:Patient.name") and whose diagnostics say what is wrong; nothing throws.
 //
 // What is not supported yet is told apart from what is wrong:
-//   - unknown parameter names, the special parameters (_list, _query, _filter, near) and
+//   - unknown parameter names, the special parameters (_query, _filter, near) and
 //     the result parameters _contained and _containedType: ignored with a warning
 //     (severity "warning", code "not-supported") by default; kInvalid with code
 //     "not-supported" under `strict` (Prefer: handling=strict);
 //   - modifiers the spec defines for the type but the server does not implement yet (token
-//     :above/:below/:in/:not-in, and :text on _id): always kInvalid with code
+//     :above/:below, and :text on _id): always kInvalid with code
 //     "not-supported", since ignoring them would widen the result;
 //   - anything malformed, and modifiers the spec does not define for the type: kInvalid
 //     with code "invalid".

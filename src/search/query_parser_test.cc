@@ -283,10 +283,25 @@ TEST(QueryParser, InvalidModifierIsAlwaysAnError) {
 }
 
 TEST(QueryParser, DefinedButUnimplementedModifiersAreNotSupportedErrors) {
-  for (std::string_view q : {"code:above=x", "code:below=x", "code:in=http://vs", "code:not-in=http://vs"}) {
+  for (std::string_view q : {"code:above=x", "code:below=x"}) {
     ExpectError("Observation", q, std::string(q.substr(0, q.find('='))), "not supported", "not-supported");
   }
   ExpectError("Patient", "_id:of-type=a|b|c", "_id:of-type", "not supported", "not-supported");
+  ExpectError("Patient", "_id:in=http://vs", "_id:in", "not supported", "not-supported");
+}
+
+// :in and :not-in keep the value sets' canonical URLs for the API layer to expand.
+TEST(QueryParser, InAndNotInNameValueSets) {
+  Clause in = OnlyClause("Observation", "code:in=http://example.org/vs/a,http://example.org/vs/b|2");
+  EXPECT_EQ(in.modifier, Modifier::kIn);
+  ASSERT_EQ(in.values.size(), 2u);
+  EXPECT_EQ(std::get<store::UriValue>(in.values[0]).uri, "http://example.org/vs/a");
+  EXPECT_EQ(std::get<store::UriValue>(in.values[1]).uri, "http://example.org/vs/b|2");
+  Clause not_in = OnlyClause("Condition", "clinical-status:not-in=http://hl7.org/fhir/ValueSet/condition-clinical");
+  EXPECT_EQ(not_in.modifier, Modifier::kNotIn);
+  ExpectError("Observation", "code:in=", "code:in", "has no value", "invalid");
+  ExpectError("Observation", "code:in=a%20b", "code:in", "not the canonical URL", "invalid");
+  ExpectError("Patient", "name:in=http://vs", "name:in", "not valid", "invalid");
 }
 
 TEST(QueryParser, OfTypeIdentifierAndUriContains) {

@@ -45,6 +45,8 @@ enum class Modifier : uint8_t {
   kOfType,      // token on Identifier: values are OfTypeValue (type system|type code|value)
   kIdentifier,  // reference: values are TokenValue, matched against Reference.identifier
   kType,        // reference `:Patient`: `type` holds the resource type
+  kIn,          // token: values are UriValue, ValueSet canonical URLs; the API layer expands
+  kNotIn,       // them into kNone / kNot token values before a store sees the query (api/value_sets.h)
 };
 
 // Token: `system|code`, `|code` (no system), `system|` (any code of system), `code`.

@@ -37,6 +37,35 @@ def load(folder):
     return [os.path.basename(f) for f in info + patients], resources
 
 
+V3_ACTCODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+BODY_SIZE_VS = "http://example.org/fhir/ValueSet/body-size"
+VITALS_VS = "http://example.org/fhir/ValueSet/vitals"
+AMBULATORY_VS = "http://example.org/fhir/ValueSet/ambulatory"
+STOPPED_VS = "http://example.org/fhir/ValueSet/stopped"
+# ValueSets the search test POSTs before asking the :in / :not-in queries.
+VALUE_SETS = [
+    {"resourceType": "ValueSet", "url": BODY_SIZE_VS, "status": "active",
+     "compose": {"include": [{"system": "http://loinc.org",
+                              "concept": [{"code": "8302-2"}, {"code": "29463-7"}, {"code": "39156-5"}]}]}},
+    # Version 1 is a decoy: the query names version 2, the set above with blood glucose and
+    # without body weight (an exclude applies to what included value sets bring too).
+    {"resourceType": "ValueSet", "url": VITALS_VS, "version": "1", "status": "retired",
+     "compose": {"include": [{"system": "http://loinc.org", "concept": [{"code": "72166-2"}]}]}},
+    {"resourceType": "ValueSet", "url": VITALS_VS, "version": "2", "status": "active",
+     "compose": {"include": [{"valueSet": [BODY_SIZE_VS]},
+                             {"system": "http://loinc.org", "concept": [{"code": "2339-0"}]}],
+                 "exclude": [{"system": "http://loinc.org", "concept": [{"code": "29463-7"}]}]}},
+    {"resourceType": "ValueSet", "url": AMBULATORY_VS, "status": "active",
+     "compose": {"include": [{"system": V3_ACTCODE, "concept": [{"code": "AMB"}]}]}},
+    # Pre-expanded: the expansion is used as it stands.
+    {"resourceType": "ValueSet", "url": STOPPED_VS, "status": "active",
+     "expansion": {"timestamp": "2026-01-01T00:00:00Z", "contains": [
+         {"system": "http://hl7.org/fhir/CodeSystem/medicationrequest-status", "code": "stopped"},
+         {"system": "http://hl7.org/fhir/CodeSystem/medicationrequest-status", "code": "completed"}]}},
+]
+
+
 def norm(s):
     s = unicodedata.normalize("NFKD", s.casefold())
     s = "".join(c for c in s if not unicodedata.combining(c))
@@ -336,8 +365,28 @@ def main():
          [c for c in of_type(resources, "Condition")
           if norm(c["code"].get("text", "")).startswith("covid")
           or any(norm(x.get("display", "")).startswith("covid") for x in codings(c["code"]))]),
+        # Token :in / :not-in: value sets the test POSTs first (VALUE_SETS), and one of the
+        # specification's (a required binding, expanded from the definitions).
+        ("Observation?code:in=" + BODY_SIZE_VS,
+         [o for o in observations if any(has_code(o["code"], *c) for c in (height, weight, bmi))]),
+        ("Observation?code:in=%s|2" % VITALS_VS,
+         [o for o in observations if any(has_code(o["code"], *c) for c in (height, bmi, ("http://loinc.org", "2339-0")))]),
+        ("Encounter?class:not-in=" + AMBULATORY_VS,
+         [e for e in of_type(resources, "Encounter")
+          if not (e["class"].get("system") == V3_ACTCODE and e["class"].get("code") == "AMB")]),
+        ("Condition?clinical-status:in=http://hl7.org/fhir/ValueSet/condition-clinical",
+         [c for c in of_type(resources, "Condition")
+          if any(has_code(c.get("clinicalStatus"), CONDITION_CLINICAL, x)
+                 for x in ("active", "recurrence", "relapse", "inactive", "remission", "resolved"))]),
+        ("MedicationRequest?status:in=" + STOPPED_VS,
+         [m for m in of_type(resources, "MedicationRequest") if m["status"] in ("stopped", "completed")]),
+        ("Patient?_has:Observation:patient:code:in=" + BODY_SIZE_VS,
+         [p for p in patients if any(
+             any(has_code(o["code"], *c) for c in (height, weight, bmi))
+             and o["subject"]["reference"] == "urn:uuid:" + p["id"] for o in observations)]),
     ]
     out = {
+        "value_sets": VALUE_SETS,
         "files": files,
         "resources": len(resources),
         "patients": len(patients),

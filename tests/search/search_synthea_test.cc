@@ -40,6 +40,11 @@ class SearchSynthea : public ::testing::Test {
       });
       ASSERT_TRUE(st.ok()) << st.message();
     }
+    // The value sets the :in / :not-in queries name.
+    for (const json::Value& vs : expected_->Find("value_sets")->as_array()) {
+      HttpResult r = client.Send("POST", "/fhir/ValueSet", json::Write(vs), kFhirJson);
+      ASSERT_EQ(r.status, 201) << r.body.substr(0, 300);
+    }
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -200,6 +205,15 @@ TEST_F(SearchSynthea, PatientCompartmentAndEverything) {
 
 TEST_F(SearchSynthea, MalformedSearchesAreClearErrors) {
   HttpClient client = server_->Client();
+  for (const char* vs : {R"({"resourceType":"ValueSet","url":"http://example.org/fhir/ValueSet/by-filter","status":"active",
+                             "compose":{"include":[{"system":"http://snomed.info/sct",
+                               "filter":[{"property":"concept","op":"is-a","value":"73211009"}]}]}})",
+                         R"({"resourceType":"ValueSet","url":"http://example.org/fhir/ValueSet/loop-a","status":"active",
+                             "compose":{"include":[{"valueSet":["http://example.org/fhir/ValueSet/loop-b"]}]}})",
+                         R"({"resourceType":"ValueSet","url":"http://example.org/fhir/ValueSet/loop-b","status":"active",
+                             "compose":{"include":[{"valueSet":["http://example.org/fhir/ValueSet/loop-a"]}]}})"}) {
+    ASSERT_EQ(client.Send("POST", "/fhir/ValueSet", vs, kFhirJson).status, 201);
+  }
   struct Case {
     const char* target;
     const char* expression;
@@ -209,7 +223,12 @@ TEST_F(SearchSynthea, MalformedSearchesAreClearErrors) {
                         Case{"/fhir/Patient?_sort=birthdate,-", "_sort"},
                         Case{"/fhir/Patient?gender:exact=male", "gender:exact"},  // the parameter as written
                         Case{"/fhir/Observation?value-quantity=abc", "value-quantity"},
-                        Case{"/fhir/Patient?_count=abc", "_count"}}) {
+                        Case{"/fhir/Patient?_count=abc", "_count"},
+                        // Value sets: unknown, or not expandable without a terminology server.
+                        Case{"/fhir/Observation?code:in=http://example.org/fhir/ValueSet/nosuch", "code:in"},
+                        Case{"/fhir/Observation?code:in=http://example.org/fhir/ValueSet/by-filter", "code:in"},
+                        Case{"/fhir/Observation?code:not-in=http://example.org/fhir/ValueSet/loop-a", "code:not-in"},
+                        Case{"/fhir/Observation?code:in=http://hl7.org/fhir/ValueSet/ucum-units", "code:in"}}) {
     HttpResult r = client.Get(c.target);
     EXPECT_EQ(r.status, 400) << c.target << " " << r.body;
     json::Value outcome = ParseBody(r.body);
