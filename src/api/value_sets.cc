@@ -24,6 +24,30 @@ class Expander {
   // Adds the codes of the value set `canonical` (the clause's values OR-ed).
   Status Add(const std::string& canonical, int depth) { return Collect(canonical, depth, codes_); }
 
+  // Adds `code` and its descendants (`below`) or its ancestors, from the nesting of the
+  // concepts of the code system `system` as stored on this server (is-a, the default
+  // hierarchy meaning).
+  Status AddHierarchy(const std::string& system, const std::string& code, bool below) {
+    EHR_ASSIGN_OR_RETURN(std::optional<json::Value> cs, Find(system, "CodeSystem"));
+    if (!cs) {
+      return Status(ehr::Code::kInvalid, Issue{"error", "not-supported",
+                                               "The hierarchy of the code system " + system +
+                                                   " is not known to this server (no CodeSystem with this url)",
+                                               param_});
+    }
+    std::string_view meaning = cs->GetString("hierarchyMeaning");
+    if (!meaning.empty() && meaning != "is-a") {
+      return NotExpandable(system, "its hierarchy means " + std::string(meaning) + ", not is-a", param_);
+    }
+    std::vector<std::string> path;  // ancestors of the concept being visited
+    EHR_ASSIGN_OR_RETURN(bool found, Walk(system, cs->Find("concept"), code, below, path, false));
+    if (!found) {
+      return Status(ehr::Code::kInvalid,
+                    Issue{"error", "invalid", "The code " + code + " is not in the code system " + system, param_});
+    }
+    return Status::Ok();
+  }
+
  private:
   Status Collect(const std::string& canonical, int depth, std::set<Code>& into) {
     if (depth > kMaxValueSetDepth) return NotExpandable(canonical, "value sets nest too deeply", param_);
@@ -88,6 +112,28 @@ class Expander {
   }
 
  private:
+  // Depth-first over `concepts`: adds the target and, `below`, everything under it, or,
+  // above, the concepts on the path to it. True once the target was found.
+  Result<bool> Walk(const std::string& system, const json::Value* concepts, const std::string& code, bool below,
+                    std::vector<std::string>& path, bool inside) {
+    if (concepts == nullptr || !concepts->is_array()) return false;
+    if (path.size() > kMaxHierarchyDepth) return NotExpandable(system, "its hierarchy is too deep", param_);
+    bool found = false;
+    for (const json::Value& c : concepts->as_array()) {
+      const std::string this_code(c.GetString("code"));
+      const bool target = this_code == code;
+      if (target && !below) {
+        for (const std::string& ancestor : path) EHR_RETURN_IF_ERROR(Put(system, system, ancestor, codes_));
+      }
+      if (target || (below && inside)) EHR_RETURN_IF_ERROR(Put(system, system, this_code, codes_));
+      path.push_back(this_code);
+      EHR_ASSIGN_OR_RETURN(bool under, Walk(system, c.Find("concept"), code, below, path, inside || target));
+      path.pop_back();
+      found = found || target || under;
+    }
+    return found;
+  }
+
   Status Put(const std::string& canonical, std::string system, std::string code, std::set<Code>& into) {
     if (system.empty() && code.empty()) return Status::Ok();
     into.emplace(std::move(system), std::move(code));
@@ -151,12 +197,13 @@ class Expander {
     return nullptr;
   }
 
-  // The tenant's ValueSet with this canonical URL (`url|version`), the newest when several.
-  Result<std::optional<json::Value>> Find(const std::string& canonical) {
+  // The tenant's ValueSet (or CodeSystem) with this canonical URL (`url|version`), the newest
+  // when several.
+  Result<std::optional<json::Value>> Find(const std::string& canonical, const char* type = "ValueSet") {
     const size_t bar = canonical.find('|');
     store::SearchQuery q;
     q.tenant = tenant_;
-    q.types = {"ValueSet"};
+    q.types = {type};
     q.count = 1;
     q.total = store::TotalMode::kNone;
     store::Clause url;
@@ -188,10 +235,21 @@ class Expander {
 
 Status ExpandClause(store::Clause& c, const std::string& tenant, const SearchFn& search) {
   for (store::Clause& inner : c.chain) EHR_RETURN_IF_ERROR(ExpandClause(inner, tenant, search));
-  if (c.modifier != store::Modifier::kIn && c.modifier != store::Modifier::kNotIn) return Status::Ok();
-  Expander expander(tenant, search, c.param + (c.modifier == store::Modifier::kIn ? ":in" : ":not-in"));
+  const bool hierarchy =
+      c.kind == store::ParamKind::kToken && (c.modifier == store::Modifier::kAbove || c.modifier == store::Modifier::kBelow);
+  if (c.modifier != store::Modifier::kIn && c.modifier != store::Modifier::kNotIn && !hierarchy) return Status::Ok();
+  const char* suffix = c.modifier == store::Modifier::kIn      ? ":in"
+                       : c.modifier == store::Modifier::kNotIn ? ":not-in"
+                       : c.modifier == store::Modifier::kBelow ? ":below"
+                                                               : ":above";
+  Expander expander(tenant, search, c.param + suffix);
   for (const store::SearchValue& v : c.values) {
-    EHR_RETURN_IF_ERROR(expander.Add(std::get<store::UriValue>(v).uri, 0));
+    if (hierarchy) {
+      const auto& token = std::get<store::TokenValue>(v);
+      EHR_RETURN_IF_ERROR(expander.AddHierarchy(*token.system, *token.code, c.modifier == store::Modifier::kBelow));
+    } else {
+      EHR_RETURN_IF_ERROR(expander.Add(std::get<store::UriValue>(v).uri, 0));
+    }
   }
   c.values = expander.Values();
   if (c.values.empty()) {
@@ -199,7 +257,7 @@ Status ExpandClause(store::Clause& c, const std::string& tenant, const SearchFn&
     return Status(ehr::Code::kInvalid, Issue{"error", "invalid", "The value set(s) of " + c.param +
                                                                      " hold no codes to match", c.param});
   }
-  c.modifier = c.modifier == store::Modifier::kIn ? store::Modifier::kNone : store::Modifier::kNot;
+  c.modifier = c.modifier == store::Modifier::kNotIn ? store::Modifier::kNot : store::Modifier::kNone;
   return Status::Ok();
 }
 

@@ -1,5 +1,6 @@
 // Token `:in` and `:not-in` (R4 search 3.1.1.4.9): membership of a ValueSet, named by its
-// canonical URL (`url` or `url|version`).
+// canonical URL (`url` or `url|version`); and token `:below` / `:above` (`system|code`):
+// the code with its descendants / ancestors.
 //
 // The parser leaves such a clause with the ValueSet URLs as values; ExpandValueSets turns it,
 // before the store sees the query, into the codes the value sets hold: `:in` becomes a plain
@@ -27,11 +28,17 @@
 namespace ehr::api {
 
 inline constexpr int kMaxValueSetDepth = 4;
+inline constexpr size_t kMaxHierarchyDepth = 32;
 // The store ORs at most 100 values in one clause (store/sqlite/search_sql_internal.h), and
 // each code takes two (ExpandValueSets: with its system, and without for `code` elements).
 inline constexpr size_t kMaxExpandedCodes = 50;
 
-// Rewrites every `:in`/`:not-in` clause of `q` (chains and `_has` included) in place;
+// Token `:below` / `:above` follow the nesting of `concept` in the CodeSystem resource of that
+// url stored on this server (hierarchyMeaning is-a, the default); without one, the hierarchy
+// is not known (SNOMED CT, LOINC... need a terminology service) and the answer is 400
+// not-supported, as is a code that is not in it 400 invalid. The same 50-code limit applies.
+//
+// Rewrites every `:in`/`:not-in`/token `:below`/`:above` clause of `q` (chains and `_has` included) in place;
 // `search` finds ValueSet resources of `q.tenant`.
 Status ExpandValueSets(store::SearchQuery& q, const SearchFn& search);
 

@@ -688,6 +688,10 @@ Status Parser::ParseModifier(const Resolved& r, std::string_view modifier, Claus
       m = Modifier::kIn;
     else if (modifier == "not-in" && r.kind == ParamKind::kToken)
       m = Modifier::kNotIn;
+    else if (modifier == "below" && r.kind == ParamKind::kToken)
+      m = Modifier::kBelow;
+    else if (modifier == "above" && r.kind == ParamKind::kToken)
+      m = Modifier::kAbove;
     else if (modifier == "text" || modifier == "above" || modifier == "below" || modifier == "in" ||
              modifier == "not-in" || modifier == "of-type")
       unsupported = true;
@@ -756,6 +760,13 @@ Result<store::SearchValue> Parser::ParseValue(const Resolved& r, const Clause& c
           return Invalid(Quote(raw) + " is not the canonical URL of a value set");
         }
         return store::SearchValue(store::UriValue{std::move(url)});
+      }
+      if (clause.modifier == Modifier::kBelow || clause.modifier == Modifier::kAbove) {
+        EHR_ASSIGN_OR_RETURN(store::TokenValue t, ParseToken(raw));
+        if (!t.system || t.system->empty() || !t.code) {
+          return Invalid(":above and :below take system|code (the code system's hierarchy decides), not " + Quote(raw));
+        }
+        return store::SearchValue(std::move(t));
       }
       return Lift(ParseToken(raw));
     case ParamKind::kId: {

@@ -12,8 +12,8 @@
 //     the result parameters _contained and _containedType: ignored with a warning
 //     (severity "warning", code "not-supported") by default; kInvalid with code
 //     "not-supported" under `strict` (Prefer: handling=strict);
-//   - modifiers the spec defines for the type but the server does not implement yet (token
-//     :above/:below, and :text on _id): always kInvalid with code
+//   - modifiers the spec defines for the type but the server does not implement yet (:text,
+//     :above, :below, :in, :not-in on _id): always kInvalid with code
 //     "not-supported", since ignoring them would widen the result;
 //   - anything malformed, and modifiers the spec does not define for the type: kInvalid
 //     with code "invalid".

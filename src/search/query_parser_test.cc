@@ -283,9 +283,13 @@ TEST(QueryParser, InvalidModifierIsAlwaysAnError) {
 }
 
 TEST(QueryParser, DefinedButUnimplementedModifiersAreNotSupportedErrors) {
-  for (std::string_view q : {"code:above=x", "code:below=x"}) {
-    ExpectError("Observation", q, std::string(q.substr(0, q.find('='))), "not supported", "not-supported");
+  for (std::string_view q : {"_id:above=x", "_id:below=x"}) {
+    ExpectError("Patient", q, std::string(q.substr(0, q.find('='))), "not supported", "not-supported");
   }
+  ExpectError("Observation", "code:below=x", "code:below", "take system|code", "invalid");
+  ExpectError("Observation", "code:above=|x", "code:above", "take system|code", "invalid");
+  Clause below = OnlyClause("Condition", "code:below=http://snomed.info/sct|73211009");
+  EXPECT_EQ(below.modifier, Modifier::kBelow);
   ExpectError("Patient", "_id:of-type=a|b|c", "_id:of-type", "not supported", "not-supported");
   ExpectError("Patient", "_id:in=http://vs", "_id:in", "not supported", "not-supported");
 }

@@ -40,8 +40,9 @@ enum class Modifier : uint8_t {
   kContains,    // string, uri: the value anywhere in the row
   kText,        // token: matches TokenRow::text (normalised starts-with)
   kNot,         // token: resources with no row equal to any value (including no row at all)
-  kAbove,       // uri (prefix of the value), token (not supported yet: 400)
-  kBelow,       // uri (value is a prefix of the row)
+  kAbove,       // uri (prefix of the value); token: the code and its ancestors, which the API
+  kBelow,       // uri (value is a prefix of the row); token: the code and its descendants
+                // layer expands (api/value_sets.h) before a store sees the query
   kOfType,      // token on Identifier: values are OfTypeValue (type system|type code|value)
   kIdentifier,  // reference: values are TokenValue, matched against Reference.identifier
   kType,        // reference `:Patient`: `type` holds the resource type

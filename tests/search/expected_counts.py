@@ -43,8 +43,38 @@ BODY_SIZE_VS = "http://example.org/fhir/ValueSet/body-size"
 VITALS_VS = "http://example.org/fhir/ValueSet/vitals"
 AMBULATORY_VS = "http://example.org/fhir/ValueSet/ambulatory"
 STOPPED_VS = "http://example.org/fhir/ValueSet/stopped"
-# ValueSets the search test POSTs before asking the :in / :not-in queries.
-VALUE_SETS = [
+SNOMED = "http://snomed.info/sct"
+# A fragment of SNOMED CT's is-a hierarchy for token :below / :above.
+SNOMED_FRAGMENT = [("64572001", [("73211009", [("44054006", [])]), ("38341003", []), ("444814009", [])])]
+
+
+def fragment_concepts(nodes):
+    return [dict({"code": code}, **({"concept": fragment_concepts(kids)} if kids else {})) for code, kids in nodes]
+
+
+def below(nodes, code, inside=False):
+    out = set()
+    for c, kids in nodes:
+        if inside or c == code:
+            out.add(c)
+        out |= below(kids, code, inside or c == code)
+    return out
+
+
+def above(nodes, code, path=()):
+    out = set()
+    for c, kids in nodes:
+        if c == code:
+            out |= set(path) | {c}
+        out |= above(kids, code, path + (c,))
+    return out
+
+
+# ValueSets (and a CodeSystem) the search test POSTs before asking the :in / :not-in /
+# :below / :above queries.
+TERMINOLOGY = [
+    {"resourceType": "CodeSystem", "url": SNOMED, "status": "active", "content": "fragment",
+     "hierarchyMeaning": "is-a", "concept": fragment_concepts(SNOMED_FRAGMENT)},
     {"resourceType": "ValueSet", "url": BODY_SIZE_VS, "status": "active",
      "compose": {"include": [{"system": "http://loinc.org",
                               "concept": [{"code": "8302-2"}, {"code": "29463-7"}, {"code": "39156-5"}]}]}},
@@ -380,13 +410,22 @@ def main():
                  for x in ("active", "recurrence", "relapse", "inactive", "remission", "resolved"))]),
         ("MedicationRequest?status:in=" + STOPPED_VS,
          [m for m in of_type(resources, "MedicationRequest") if m["status"] in ("stopped", "completed")]),
+        ("Condition?code:below=%s|73211009" % SNOMED,
+         [c for c in of_type(resources, "Condition")
+          if any(has_code(c["code"], SNOMED, x) for x in below(SNOMED_FRAGMENT, "73211009"))]),
+        ("Condition?code:above=%s|44054006" % SNOMED,
+         [c for c in of_type(resources, "Condition")
+          if any(has_code(c["code"], SNOMED, x) for x in above(SNOMED_FRAGMENT, "44054006"))]),
+        ("Condition?code:below=%s|64572001" % SNOMED,
+         [c for c in of_type(resources, "Condition")
+          if any(has_code(c["code"], SNOMED, x) for x in below(SNOMED_FRAGMENT, "64572001"))]),
         ("Patient?_has:Observation:patient:code:in=" + BODY_SIZE_VS,
          [p for p in patients if any(
              any(has_code(o["code"], *c) for c in (height, weight, bmi))
              and o["subject"]["reference"] == "urn:uuid:" + p["id"] for o in observations)]),
     ]
     out = {
-        "value_sets": VALUE_SETS,
+        "terminology": TERMINOLOGY,
         "files": files,
         "resources": len(resources),
         "patients": len(patients),

@@ -40,10 +40,10 @@ class SearchSynthea : public ::testing::Test {
       });
       ASSERT_TRUE(st.ok()) << st.message();
     }
-    // The value sets the :in / :not-in queries name.
-    for (const json::Value& vs : expected_->Find("value_sets")->as_array()) {
-      HttpResult r = client.Send("POST", "/fhir/ValueSet", json::Write(vs), kFhirJson);
-      ASSERT_EQ(r.status, 201) << r.body.substr(0, 300);
+    // The value sets and code system the :in / :not-in / :below / :above queries name.
+    for (const json::Value& r : expected_->Find("terminology")->as_array()) {
+      HttpResult posted = client.Send("POST", "/fhir/" + std::string(r.GetString("resourceType")), json::Write(r), kFhirJson);
+      ASSERT_EQ(posted.status, 201) << posted.body.substr(0, 300);
     }
   }
   static void TearDownTestSuite() {
@@ -228,7 +228,10 @@ TEST_F(SearchSynthea, MalformedSearchesAreClearErrors) {
                         Case{"/fhir/Observation?code:in=http://example.org/fhir/ValueSet/nosuch", "code:in"},
                         Case{"/fhir/Observation?code:in=http://example.org/fhir/ValueSet/by-filter", "code:in"},
                         Case{"/fhir/Observation?code:not-in=http://example.org/fhir/ValueSet/loop-a", "code:not-in"},
-                        Case{"/fhir/Observation?code:in=http://hl7.org/fhir/ValueSet/ucum-units", "code:in"}}) {
+                        Case{"/fhir/Observation?code:in=http://hl7.org/fhir/ValueSet/ucum-units", "code:in"},
+                        // Hierarchies: a code system this server does not hold, a code not in it.
+                        Case{"/fhir/Observation?code:below=http://loinc.org|8302-2", "code:below"},
+                        Case{"/fhir/Condition?code:above=http://snomed.info/sct|999999", "code:above"}}) {
     HttpResult r = client.Get(c.target);
     EXPECT_EQ(r.status, 400) << c.target << " " << r.body;
     json::Value outcome = ParseBody(r.body);

@@ -595,8 +595,9 @@ Result<Compiled> SqlSearch::Compile(const Clause& cl, const std::vector<std::str
   if (depth > kMaxChainDepth)
     return Invalid("chains and _has are limited to " + std::to_string(kMaxChainDepth) + " levels");
   if (++clauses_ > kMaxClauses) return Invalid("too many parameters (at most " + std::to_string(kMaxClauses) + ")");
-  if (cl.modifier == Modifier::kIn || cl.modifier == Modifier::kNotIn) {
-    return Status::Internal("search: a value set was not expanded before the query reached the store");
+  if (cl.modifier == Modifier::kIn || cl.modifier == Modifier::kNotIn ||
+      (cl.kind == ParamKind::kToken && (cl.modifier == Modifier::kAbove || cl.modifier == Modifier::kBelow))) {
+    return Status::Internal("search: a value set or code hierarchy was not expanded before the query reached the store");
   }
   if (cl.values.size() > kMaxValues) {
     return Invalid("too many values for '" + cl.param + "' (at most " + std::to_string(kMaxValues) + ")");
