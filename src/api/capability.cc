@@ -79,8 +79,10 @@ net::Response FhirService::Impl::Capabilities(const RequestContext& ctx) {
                        "_include, _revinclude, _sort, _count (keyset paging), _total, _summary (true, text, data, "
                        "count, false) and _elements; read and vread take _summary and _elements too. _text and "
                        "_content search words, \"phrases\" and OR in the narrative and in every string of a "
-                       "resource. _list takes the id of a List (functional lists such as $current-problems are "
-                       "not supported); the other special parameters (near, _query, _filter) are not supported "
+                       "resource. _list takes the id of a List, or one of the functional lists $current-problems "
+                       "(Condition), $current-medications (MedicationRequest, MedicationStatement), "
+                       "$current-allergies and $current-drug-allergies (AllergyIntolerance), which stand for "
+                       "their clinical or order status; the other special parameters (near, _query, _filter) are not supported "
                        "yet. Idempotency-Key is honoured on POST "
                        "for 24 hours."));
   json::Value security = json::Value::MakeObject();

@@ -223,6 +223,7 @@ class Parser {
   Status ParsePair(const Pair& pair);
   Status ParseResultParameter(std::string_view base, std::string_view modifier, bool has_modifier,
                               const std::string& value);
+  Status ParseFunctionalList(std::string_view name);
   Status ParseParameter(std::string_view name, std::string_view value, const TypeList& types, Match match, int depth,
                         Clause* clause);
   Status ParseChain(const Resolved& r, std::string_view modifier, bool has_modifier, std::string_view tail,
@@ -337,10 +338,56 @@ Status Parser::ParsePair(const Pair& pair) {
     return ParseResultParameter(base, has_modifier ? name.substr(colon + 1) : std::string_view(), has_modifier,
                                 pair.value);
   }
+  if (base == "_list" && colon == std::string_view::npos && pair.value.starts_with("$")) {
+    return ParseFunctionalList(pair.value);
+  }
   Clause clause;
   EHR_RETURN_IF_ERROR(ParseParameter(name, pair.value, types_, Match::kAll, 0, &clause));
   out_.query.clauses.push_back(std::move(clause));
   return Status::Ok();
+}
+
+// The functional lists of R4 (List, "Current Resource Lists"), kept by no List resource: the
+// resources a clinician would call current, as the clauses they stand for.
+Status Parser::ParseFunctionalList(std::string_view name) {
+  struct Criterion {
+    std::string_view param, value;
+  };
+  struct FunctionalList {
+    std::string_view name, type;
+    std::vector<Criterion> criteria;
+  };
+  static const FunctionalList kLists[] = {
+      {"$current-problems", "Condition",
+       {{"clinical-status", "http://terminology.hl7.org/CodeSystem/condition-clinical|active,"
+                            "http://terminology.hl7.org/CodeSystem/condition-clinical|recurrence,"
+                            "http://terminology.hl7.org/CodeSystem/condition-clinical|relapse"}}},
+      {"$current-medications", "MedicationRequest", {{"status", "active"}}},
+      {"$current-medications", "MedicationStatement", {{"status", "active"}}},
+      {"$current-allergies", "AllergyIntolerance",
+       {{"clinical-status", "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical|active"}}},
+      {"$current-drug-allergies", "AllergyIntolerance",
+       {{"clinical-status", "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical|active"},
+        {"category", "medication"}}},
+  };
+  bool known = false;
+  for (const FunctionalList& list : kLists) {
+    if (list.name != name) continue;
+    known = true;
+    if (types_.size() != 1 || types_[0] != list.type) continue;
+    for (const Criterion& c : list.criteria) {
+      Clause clause;
+      EHR_RETURN_IF_ERROR(ParseParameter(c.param, c.value, types_, Match::kAll, 0, &clause));
+      out_.query.clauses.push_back(std::move(clause));
+    }
+    return Status::Ok();
+  }
+  if (!known) return NotSupported("The functional list " + Quote(name) + " is not supported; give the id of a List");
+  std::string types;
+  for (const FunctionalList& list : kLists) {
+    if (list.name == name) types += (types.empty() ? "" : " or ") + std::string(list.type);
+  }
+  return Invalid("The functional list " + Quote(name) + " holds " + types + " resources; search that type");
 }
 
 Status Parser::ParseResultParameter(std::string_view base, std::string_view modifier, bool has_modifier,

@@ -175,9 +175,24 @@ TEST(QueryParser, ListTakesListIds) {
   EXPECT_EQ(Tok(c, 1).code, "a-b.c");
   EXPECT_EQ(OnlyClause("Observation", "subject:Patient._list=7").chain.at(0).kind, ParamKind::kList) << "in a chain too";
   ExpectError("Observation", "_list=List/42", "_list", "not the id of a List");
-  ExpectError("Observation", "_list=$current-problems", "_list", "functional list", "not-supported");
+  ExpectError("Observation", "_list=$current-problems", "_list", "holds Condition resources", "invalid");
+  ExpectError("Condition", "_list=$nosuch", "_list", "functional list", "not-supported");
   ExpectError("Observation", "_list:missing=true", "_list:missing", "takes no modifier");
   ExpectError("Observation", "_sort=_list", "_sort", "cannot order by");
+}
+
+// Functional lists are the clauses they stand for.
+TEST(QueryParser, FunctionalListsBecomeTheirCriteria) {
+  Clause problems = OnlyClause("Condition", "_list=$current-problems");
+  EXPECT_EQ(problems.param, "clinical-status");
+  ASSERT_EQ(problems.values.size(), 3u);
+  EXPECT_EQ(Tok(problems, 2).code, "relapse");
+  ParsedSearch drug = Parse("AllergyIntolerance", "patient=p1&_list=$current-drug-allergies");
+  ASSERT_EQ(drug.query.clauses.size(), 3u);
+  EXPECT_EQ(drug.query.clauses[1].param, "clinical-status");
+  EXPECT_EQ(drug.query.clauses[2].param, "category");
+  EXPECT_EQ(OnlyClause("MedicationStatement", "_list=$current-medications").param, "status");
+  ExpectError("Patient", "_list=$current-medications", "_list", "MedicationRequest or MedicationStatement", "invalid");
 }
 
 TEST(QueryParser, FullText) {

@@ -39,6 +39,7 @@ def load(folder):
 
 V3_ACTCODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
 BODY_SIZE_VS = "http://example.org/fhir/ValueSet/body-size"
 VITALS_VS = "http://example.org/fhir/ValueSet/vitals"
 AMBULATORY_VS = "http://example.org/fhir/ValueSet/ambulatory"
@@ -419,6 +420,21 @@ def main():
         ("Condition?code:below=%s|64572001" % SNOMED,
          [c for c in of_type(resources, "Condition")
           if any(has_code(c["code"], SNOMED, x) for x in below(SNOMED_FRAGMENT, "64572001"))]),
+        # Functional lists: what is current, by the clinical status.
+        ("Condition?_list=$current-problems",
+         [c for c in of_type(resources, "Condition")
+          if any(has_code(c.get("clinicalStatus"), CONDITION_CLINICAL, x) for x in ("active", "recurrence", "relapse"))]),
+        ("Condition?patient.identifier=%s&_list=$current-problems" % subject_ident,
+         [c for c in subject_resources if c["resourceType"] == "Condition"
+          and any(has_code(c.get("clinicalStatus"), CONDITION_CLINICAL, x) for x in ("active", "recurrence", "relapse"))]),
+        ("MedicationRequest?_list=$current-medications",
+         [m for m in of_type(resources, "MedicationRequest") if m["status"] == "active"]),
+        ("AllergyIntolerance?_list=$current-allergies",
+         [a for a in of_type(resources, "AllergyIntolerance")
+          if has_code(a.get("clinicalStatus"), ALLERGY_CLINICAL, "active")]),
+        ("AllergyIntolerance?_list=$current-drug-allergies",
+         [a for a in of_type(resources, "AllergyIntolerance")
+          if has_code(a.get("clinicalStatus"), ALLERGY_CLINICAL, "active") and "medication" in a.get("category", [])]),
         ("Patient?_has:Observation:patient:code:in=" + BODY_SIZE_VS,
          [p for p in patients if any(
              any(has_code(o["code"], *c) for c in (height, weight, bmi))
