@@ -35,9 +35,10 @@ const char* TypeName(fhir::SearchParamType type) {
   return "special";
 }
 
-// The parameters the search engine answers: all but the special ones (near, _query, _list).
+// The parameters the search engine answers: all but _query and the special ones other than
+// Location near (_list, a result-shaping parameter, is described in the documentation).
 bool Supported(const fhir::SearchParamDef& p) {
-  if (p.type == fhir::SearchParamType::kSpecial) return false;
+  if (p.type == fhir::SearchParamType::kSpecial) return p.code == "near";
   return p.code != "_query" && p.code != "_list";
 }
 
@@ -82,7 +83,8 @@ net::Response FhirService::Impl::Capabilities(const RequestContext& ctx) {
                        "resource. _list takes the id of a List, or one of the functional lists $current-problems "
                        "(Condition), $current-medications (MedicationRequest, MedicationStatement), "
                        "$current-allergies and $current-drug-allergies (AllergyIntolerance), which stand for "
-                       "their clinical or order status; the other special parameters (near, _query, _filter) are not supported "
+                       "their clinical or order status. Location near takes latitude|longitude|distance|units (km, m, "
+                       "[mi_i], [nmi_i]; 10 km without a distance). _query and _filter are not supported "
                        "yet. Idempotency-Key is honoured on POST "
                        "for 24 hours."));
   json::Value security = json::Value::MakeObject();

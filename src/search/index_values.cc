@@ -527,6 +527,17 @@ std::optional<std::pair<Micros, Micros>> TemporalRange(const Temporal& value) {
   return std::make_pair(low, low + span - 1);
 }
 
+// Location.position: its latitude and longitude, when both are there and in range.
+void AppendPosition(const Item& item, store::IndexRows& rows) {
+  if (!item.is_element() || !IsObject(item.element())) return;
+  const json::Value& position = *item.element().value;
+  std::optional<long double> latitude = NumberMember(position, "latitude");
+  std::optional<long double> longitude = NumberMember(position, "longitude");
+  if (!latitude || !longitude || *latitude < -90 || *latitude > 90 || *longitude < -180 || *longitude > 180) return;
+  rows.numbers.push_back({std::string(store::kNearLatitude), static_cast<double>(*latitude)});
+  rows.numbers.push_back({std::string(store::kNearLongitude), static_cast<double>(*longitude)});
+}
+
 void AppendRows(fhir::SearchParamType type, std::string_view code, const fhirpath::Item& item,
                 store::IndexRows& rows) {
   switch (type) {
@@ -551,8 +562,10 @@ void AppendRows(fhir::SearchParamType type, std::string_view code, const fhirpat
     case SearchParamType::kUri:
       AppendUri(code, item, rows);
       break;
-    case SearchParamType::kComposite:
     case SearchParamType::kSpecial:
+      if (code == "near") AppendPosition(item, rows);
+      break;
+    case SearchParamType::kComposite:
       break;
   }
 }

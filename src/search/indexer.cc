@@ -28,8 +28,9 @@ constexpr std::string_view kNotIndexed[] = {"_id", "_lastUpdated", "_text", "_co
 bool IsIndexed(const SearchParamDef& def) {
   if (def.expression.empty()) return false;
   // Composite parameters are indexed apart (their components together); the one special
-  // parameter of R4 (Location near) needs a geographic index.
-  if (def.type == SearchParamType::kComposite || def.type == SearchParamType::kSpecial) return false;
+  // parameter of R4, Location near, as the two number rows of a position (store.h).
+  if (def.type == SearchParamType::kComposite) return false;
+  if (def.type == SearchParamType::kSpecial && def.code != "near") return false;
   return std::find(std::begin(kNotIndexed), std::end(kNotIndexed), def.code) == std::end(kNotIndexed);
 }
 

@@ -136,6 +136,19 @@ constexpr std::string_view kPatient = R"({
   "managingOrganization": {"reference": "Organization/org-1/_history/3"}
 })";
 
+// Location near: a position is two number rows, latitude and longitude; one out of range,
+// or half of one, is none.
+TEST(IndexerTest, LocationPositionForNear) {
+  store::IndexRows rows = IndexJson(R"({"resourceType": "Location", "position": {"latitude": 42.375967, "longitude": -71.118275}})");
+  EXPECT_THAT(Numbers(rows, store::kNearLatitude), ElementsAre(42.375967));
+  EXPECT_THAT(Numbers(rows, store::kNearLongitude), ElementsAre(-71.118275));
+  EXPECT_THAT(Numbers(IndexJson(R"({"resourceType": "Location", "position": {"latitude": 95, "longitude": 1}})"),
+                      store::kNearLatitude),
+              IsEmpty());
+  EXPECT_THAT(Numbers(IndexJson(R"({"resourceType": "Location", "position": {"longitude": 1}})"), store::kNearLongitude),
+              IsEmpty());
+}
+
 TEST(IndexerTest, PatientStrings) {
   store::IndexRows rows = IndexJson(kPatient);
   EXPECT_THAT(Strings(rows, "family"), UnorderedElementsAre(StringTuple{"muller", "Müller"},

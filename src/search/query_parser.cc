@@ -89,7 +89,7 @@ enum class Match { kAll, kAny };
 
 // Parameters the model defines (or the spec names) that need machinery not built yet.
 bool IsUnsupportedName(std::string_view code) {
-  static constexpr std::string_view kNames[] = {"_query", "_filter", "near"};
+  static constexpr std::string_view kNames[] = {"_query", "_filter"};
   return std::find(std::begin(kNames), std::end(kNames), code) != std::end(kNames);
 }
 
@@ -157,8 +157,8 @@ store::ComponentValue ToComponent(store::SearchValue v) {
       [](auto&& value) -> store::ComponentValue {
         using T = std::decay_t<decltype(value)>;
         if constexpr (std::is_same_v<T, store::CompositeValue> || std::is_same_v<T, store::TextValue> ||
-                      std::is_same_v<T, store::OfTypeValue>) {
-          return store::TokenValue{};  // unreachable: no component is a composite or full text
+                      std::is_same_v<T, store::OfTypeValue> || std::is_same_v<T, store::NearValue>) {
+          return store::TokenValue{};  // unreachable: no component is a composite, full text or near
         } else {
           return std::move(value);
         }
@@ -236,6 +236,7 @@ class Parser {
   Result<store::DateValue> ParseDate(std::string_view raw);
   Result<store::NumberValue> ParseNumberValue(std::string_view raw);
   Result<store::QuantityValue> ParseQuantity(std::string_view raw);
+  Result<store::NearValue> ParseNear(std::string_view raw);
   Result<store::TokenValue> ParseToken(std::string_view raw);
   Result<store::CompositeValue> ParseComposite(const Resolved& r, std::string_view raw);
   Result<store::OfTypeValue> ParseOfType(std::string_view raw);
@@ -599,6 +600,13 @@ Status Parser::Resolve(std::string_view code, const TypeList& types, Match match
     return Invalid("The search parameter " + Quote(code) + " has different types on " + Join(types) +
                    "; name one type (a :Type modifier on the reference, or _type)");
   }
+  if (first->type == SearchParamType::kSpecial && code == "near") {
+    if (place == Place::kSort) return Invalid("_sort cannot order by " + Quote(code));
+    out->code = std::string(code);
+    out->type = first->type;
+    out->kind = ParamKind::kNear;
+    return Status::Ok();
+  }
   if (first->type == SearchParamType::kComposite || first->type == SearchParamType::kSpecial) {
     if (place == Place::kSort) return Invalid("_sort cannot order by " + Quote(code));
     if (first->type == SearchParamType::kComposite) {
@@ -717,6 +725,7 @@ Status Parser::ParseModifier(const Resolved& r, std::string_view modifier, Claus
     return Invalid("The full-text parameter " + Quote(r.code) + " takes no modifier (" + Quote(modifier) + ")");
   }
   if (r.kind == ParamKind::kList) return Invalid("_list takes no modifier (" + Quote(modifier) + ")");
+  if (r.kind == ParamKind::kNear) return Invalid("near takes no modifier (" + Quote(modifier) + ")");
   if (modifier == "missing") {
     m = Modifier::kMissing;
   } else if (r.kind == ParamKind::kString) {
@@ -843,6 +852,8 @@ Result<store::SearchValue> Parser::ParseValue(const Resolved& r, const Clause& c
       return store::SearchValue(store::UriValue{Unescape(raw)});
     case ParamKind::kComposite:
       return Lift(ParseComposite(r, raw));
+    case ParamKind::kNear:
+      return Lift(ParseNear(raw));
     case ParamKind::kText: {
       std::optional<store::TextValue> text = ParseTextQuery(Unescape(raw));
       if (!text) {
@@ -912,6 +923,42 @@ Result<store::NumberValue> Parser::ParseNumberValue(std::string_view raw) {
   n.low = parsed->low;
   n.high = parsed->high;
   return n;
+}
+
+// `latitude|longitude[|distance[|units]]`: decimal degrees (WGS84), a distance in km (the
+// default), m, [mi_i] or [nmi_i] (UCUM); without a distance, within 10 km.
+Result<store::NearValue> Parser::ParseNear(std::string_view raw) {
+  constexpr double kDefaultKm = 10;
+  const std::vector<std::string_view> parts = SplitUnescaped(raw, '|');
+  auto usage = [&] {
+    return Invalid(Quote(raw) + " is not latitude|longitude|distance|units (for example 51.5|-0.12|5|km)");
+  };
+  if (parts.size() < 2 || parts.size() > 4) return usage();
+  auto number = [](std::string_view text) -> std::optional<double> {
+    std::optional<SearchNumber> n = ParseSearchNumber(text);
+    if (!n) return std::nullopt;
+    return static_cast<double>(n->value);
+  };
+  std::optional<double> latitude = number(parts[0]), longitude = number(parts[1]);
+  if (!latitude || !longitude) return usage();
+  if (*latitude < -90 || *latitude > 90) return Invalid("The latitude " + Quote(parts[0]) + " is not within -90..90");
+  if (*longitude < -180 || *longitude > 180) {
+    return Invalid("The longitude " + Quote(parts[1]) + " is not within -180..180");
+  }
+  store::NearValue near{*latitude, *longitude, kDefaultKm};
+  if (parts.size() >= 3 && !parts[2].empty()) {
+    std::optional<double> distance = number(parts[2]);
+    if (!distance || *distance <= 0) return Invalid("The distance " + Quote(parts[2]) + " is not a positive number");
+    const std::string_view units = parts.size() == 4 ? parts[3] : std::string_view("km");
+    double per_km = 0;
+    if (units == "km" || units.empty()) per_km = 1;
+    else if (units == "m") per_km = 1000;
+    else if (units == "[mi_i]") per_km = 1 / 1.609344;
+    else if (units == "[nmi_i]") per_km = 1 / 1.852;
+    else return Invalid("The distance unit " + Quote(units) + " is not km, m, [mi_i] or [nmi_i]");
+    near.distance_km = *distance / per_km;
+  }
+  return near;
 }
 
 Result<store::QuantityValue> Parser::ParseQuantity(std::string_view raw) {

@@ -8,7 +8,7 @@
 // "subject:Patient.name") and whose diagnostics say what is wrong; nothing throws.
 //
 // What is not supported yet is told apart from what is wrong:
-//   - unknown parameter names, the special parameters (_query, _filter, near) and
+//   - unknown parameter names, the special parameters _query and _filter, and
 //     the result parameters _contained and _containedType: ignored with a warning
 //     (severity "warning", code "not-supported") by default; kInvalid with code
 //     "not-supported" under `strict` (Prefer: handling=strict);

@@ -160,10 +160,7 @@ TEST(QueryParser, SpecialParametersAreNotSupported) {
     ExpectError("Patient", q, std::string(q.substr(0, q.find('='))), "not supported", "not-supported",
                 {.strict = true});
   }
-  ParsedSearch p = Parse("Location", "near=42|-83|10|km");
-  ASSERT_EQ(p.warnings.size(), 1u);
-  EXPECT_EQ(p.warnings[0].expression, "near");
-  p = Parse("Patient", "_contained=true");
+  ParsedSearch p = Parse("Patient", "_contained=true");
   EXPECT_EQ(p.warnings.size(), 1u);
 }
 
@@ -179,6 +176,27 @@ TEST(QueryParser, ListTakesListIds) {
   ExpectError("Condition", "_list=$nosuch", "_list", "functional list", "not-supported");
   ExpectError("Observation", "_list:missing=true", "_list:missing", "takes no modifier");
   ExpectError("Observation", "_sort=_list", "_sort", "cannot order by");
+}
+
+// Location near: latitude|longitude|distance|units, the distance in km.
+TEST(QueryParser, NearTakesAPointAndADistance) {
+  Clause c = OnlyClause("Location", "near=51.5|-0.12|5|km,48.85|2.35|2|[mi_i],40|-74");
+  EXPECT_EQ(c.kind, ParamKind::kNear);
+  ASSERT_EQ(c.values.size(), 3u);
+  const auto& london = std::get<store::NearValue>(c.values[0]);
+  EXPECT_DOUBLE_EQ(london.latitude, 51.5);
+  EXPECT_DOUBLE_EQ(london.longitude, -0.12);
+  EXPECT_DOUBLE_EQ(london.distance_km, 5);
+  EXPECT_NEAR(std::get<store::NearValue>(c.values[1]).distance_km, 3.218688, 1e-9);
+  EXPECT_DOUBLE_EQ(std::get<store::NearValue>(c.values[2]).distance_km, 10) << "the default";
+  EXPECT_DOUBLE_EQ(std::get<store::NearValue>(OnlyClause("Location", "near=1|2|500|m").values[0]).distance_km, 0.5);
+  ExpectError("Location", "near=91|0|1|km", "near", "latitude");
+  ExpectError("Location", "near=0|181", "near", "longitude");
+  ExpectError("Location", "near=0|0|-1|km", "near", "distance");
+  ExpectError("Location", "near=0|0|1|parsec", "near", "unit");
+  ExpectError("Location", "near=0", "near", "latitude|longitude");
+  ExpectError("Location", "near:missing=true", "near:missing", "no modifier");
+  ExpectError("Location", "_sort=near", "_sort", "cannot order by");
 }
 
 // Functional lists are the clauses they stand for.

@@ -29,6 +29,7 @@ enum class ParamKind : uint8_t {
   kId,           // _id
   kLastUpdated,  // _lastUpdated
   kList,         // _list: values are TokenValue, the List's id as code
+  kNear,         // Location near: values are NearValue (rows: store.h kNearLatitude, kNearLongitude)
 };
 
 enum class Prefix : uint8_t { kEq, kNe, kGt, kLt, kGe, kLe, kSa, kEb, kAp };
@@ -125,9 +126,16 @@ struct CompositeValue {
 struct TextValue {
   std::vector<std::vector<std::string>> groups;
 };
+// Location `near=latitude|longitude|distance|units`: positions within `distance_km` of the
+// point (great-circle distance on a sphere of the Earth's mean radius).
+struct NearValue {
+  double latitude = 0;
+  double longitude = 0;
+  double distance_km = 0;
+};
 // _id values and _lastUpdated values reuse TokenValue::code and DateValue.
 using SearchValue = std::variant<TokenValue, StringValue, DateValue, NumberValue, QuantityValue, ReferenceValue,
-                                 UriValue, CompositeValue, TextValue, OfTypeValue>;
+                                 UriValue, CompositeValue, TextValue, OfTypeValue, NearValue>;
 
 struct Clause {
   std::string param;  // the code as in the index rows ("birthdate", "subject", "_id")

@@ -146,6 +146,11 @@ inline std::string ModifierParam(std::string_view param, std::string_view modifi
   return std::string(param).append(":").append(modifier);
 }
 
+// Location `near` (the one special parameter of R4) has two number rows per position, the
+// latitude and the longitude in decimal degrees (WGS84), under these names.
+inline constexpr std::string_view kNearLatitude = "near:latitude";
+inline constexpr std::string_view kNearLongitude = "near:longitude";
+
 struct IndexRows {
   std::vector<StringRow> strings;
   std::vector<TokenRow> tokens;

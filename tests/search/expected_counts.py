@@ -97,6 +97,19 @@ TERMINOLOGY = [
 ]
 
 
+def km_between(lat1, lon1, lat2, lon2):
+    """Great-circle distance (haversine) on a sphere of the Earth's mean radius."""
+    import math
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1, math.sqrt(a)))
+
+
+def near(locations, lat, lon, km):
+    return [l for l in locations if "position" in l
+            and km_between(lat, lon, l["position"]["latitude"], l["position"]["longitude"]) <= km]
+
+
 def norm(s):
     s = unicodedata.normalize("NFKD", s.casefold())
     s = "".join(c for c in s if not unicodedata.combining(c))
@@ -420,6 +433,14 @@ def main():
         ("Condition?code:below=%s|64572001" % SNOMED,
          [c for c in of_type(resources, "Condition")
           if any(has_code(c["code"], SNOMED, x) for x in below(SNOMED_FRAGMENT, "64572001"))]),
+        # Location near: within a distance of a point (Boston), in km, miles, and by default 10 km.
+        ("Location?near=42.3601|-71.0589|15|km", near(of_type(resources, "Location"), 42.3601, -71.0589, 15)),
+        ("Location?near=42.3601|-71.0589|40|[mi_i]",
+         near(of_type(resources, "Location"), 42.3601, -71.0589, 40 * 1.609344)),
+        ("Location?near=42.3601|-71.0589", near(of_type(resources, "Location"), 42.3601, -71.0589, 10)),
+        ("Location?near=42.3601|-71.0589|5000|m,41.7|-70.7|20|km",
+         [l for l in of_type(resources, "Location")
+          if l in near([l], 42.3601, -71.0589, 5) or l in near([l], 41.7, -70.7, 20)]),
         # Functional lists: what is current, by the clinical status.
         ("Condition?_list=$current-problems",
          [c for c in of_type(resources, "Condition")

@@ -5,6 +5,7 @@
 // search_sql.cc combines the sets into a plan and runs it.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <optional>
 #include <string>
@@ -567,6 +568,54 @@ Result<Compiled> SqlSearch::CompileList(const Clause& cl, const std::vector<std:
   return out;
 }
 
+namespace {
+
+// A literal number for SQL (the value is a parsed double, never text from the query).
+std::string Real(double d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", d);
+  return buf;
+}
+
+}  // namespace
+
+// Location near (store.h kNearLatitude, kNearLongitude): positions whose great-circle
+// distance from the point is at most the value's. A latitude band, and away from the poles
+// and the antimeridian a longitude band, narrows on the number rows before the exact
+// distance (haversine, on a sphere of the Earth's mean radius) decides.
+Result<Compiled> SqlSearch::CompileNear(const Clause& cl, const std::vector<std::string>& types) {
+  constexpr double kEarthKm = 6371.0088;
+  constexpr double kKmPerDegree = kEarthKm * 3.14159265358979323846 / 180;
+  EHR_ASSIGN_OR_RETURN(std::vector<int64_t> lat_keys, ParamKeys(types, std::string(kNearLatitude)));
+  EHR_ASSIGN_OR_RETURN(std::vector<int64_t> lon_keys, ParamKeys(types, std::string(kNearLongitude)));
+  Compiled out;
+  for (const SearchValue& v : cl.values) {
+    const auto* n = std::get_if<NearValue>(&v);
+    if (n == nullptr) return Invalid("a value of 'near' is not a position");
+    if (lat_keys.empty() || lon_keys.empty()) continue;
+    const std::string x = sql_.Alias("x"), y = sql_.Alias("y");
+    const double dlat = n->distance_km / kKmPerDegree;
+    std::string where = x + ".pk " + sql_.KeyIs(lat_keys) + " AND " + x + ".value BETWEEN " +
+                        Real(n->latitude - dlat) + " AND " + Real(n->latitude + dlat);
+    const double widest = std::max(std::abs(n->latitude - dlat), std::abs(n->latitude + dlat));
+    if (widest < 89) {
+      const double dlon = dlat / std::cos(widest * 3.14159265358979323846 / 180);
+      if (n->longitude - dlon >= -180 && n->longitude + dlon <= 180) {
+        where += " AND " + y + ".value BETWEEN " + Real(n->longitude - dlon) + " AND " + Real(n->longitude + dlon);
+      }
+    }
+    where += " AND 2 * " + Real(kEarthKm) + " * asin(min(1, sqrt(power(sin(radians(" + x + ".value - " +
+             Real(n->latitude) + ") / 2), 2) + cos(radians(" + Real(n->latitude) + ")) * cos(radians(" + x +
+             ".value)) * power(sin(radians(" + y + ".value - " + Real(n->longitude) + ") / 2), 2)))) <= " +
+             Real(n->distance_km);
+    out.arms.push_back({"", x + ".seq",
+                        "FROM number_index " + x + " JOIN number_index " + y + " ON " + y + ".seq = " + x +
+                            ".seq AND " + y + ".pk " + sql_.KeyIs(lon_keys) + " WHERE " + where});
+  }
+  if (out.arms.empty()) return Constant(false);
+  return out;
+}
+
 Result<Compiled> SqlSearch::CompileCompartment(const CompartmentFilter& f, const std::vector<std::string>& types) {
   std::vector<int64_t> keys;
   for (const auto& [type, param] : f.links) {
@@ -637,6 +686,7 @@ Result<Compiled> SqlSearch::Compile(const Clause& cl, const std::vector<std::str
   if (cl.kind == ParamKind::kComposite) return CompileComposite(cl, types);
   if (cl.kind == ParamKind::kText) return CompileText(cl, types);
   if (cl.kind == ParamKind::kList) return CompileList(cl, types);
+  if (cl.kind == ParamKind::kNear) return CompileNear(cl, types);
   return CompileIndexed(cl, types);
 }
 

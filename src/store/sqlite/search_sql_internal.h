@@ -170,6 +170,7 @@ class SqlSearch {
   Result<Compiled> CompileChain(const Clause& cl, const std::vector<std::string>& types, int depth);
   Result<Compiled> CompileHas(const Clause& cl, const std::vector<std::string>& types, int depth);
   Result<Compiled> CompileList(const Clause& cl, const std::vector<std::string>& types);
+  Result<Compiled> CompileNear(const Clause& cl, const std::vector<std::string>& types);
   Result<Compiled> MatchSet(const Clause& cl, const std::vector<std::string>& types, int depth);
   Result<std::vector<std::string>> ValueConditions(const Clause& cl, const SearchValue& v, const std::string& x);
   std::string TokenCondition(const TokenValue& t, const std::string& x);
