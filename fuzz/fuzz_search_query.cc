@@ -39,6 +39,12 @@ void CheckValue(const store::SearchValue& value) {
   if (const auto* t = std::get_if<store::TokenValue>(&value)) {
     Check(t->system.has_value() || t->code.has_value(), "a token matches anything");
   }
+  if (const auto* n = std::get_if<store::NearValue>(&value)) {
+    Check(n->latitude >= -90 && n->latitude <= 90 && n->longitude >= -180 && n->longitude <= 180,
+          "a near point outside the globe");
+    Check(std::isfinite(n->distance_km) && n->distance_km > 0, "a near distance that is not positive");
+  }
+  if (const auto* u = std::get_if<store::UriValue>(&value)) Check(!u->uri.empty(), "an empty uri or value set");
 }
 
 void CheckComposite(const store::Clause& c) {
@@ -72,6 +78,15 @@ void CheckClause(const store::Clause& c, int depth) {
     Check(!c.values.empty(), "a clause without values");
   }
   for (const store::SearchValue& v : c.values) CheckValue(v);
+  if (c.modifier == store::Modifier::kIn || c.modifier == store::Modifier::kNotIn) {
+    Check(c.kind == store::ParamKind::kToken, ":in or :not-in on a parameter that is not a token");
+    for (const store::SearchValue& v : c.values) {
+      Check(std::holds_alternative<store::UriValue>(v), "a value set that is not a URL");
+    }
+  }
+  if (c.kind == store::ParamKind::kNear) {
+    for (const store::SearchValue& v : c.values) Check(std::holds_alternative<store::NearValue>(v), "near without a point");
+  }
   if (c.kind == store::ParamKind::kComposite) {
     CheckComposite(c);
   } else {

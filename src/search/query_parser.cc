@@ -936,7 +936,7 @@ Result<store::NearValue> Parser::ParseNear(std::string_view raw) {
   if (parts.size() < 2 || parts.size() > 4) return usage();
   auto number = [](std::string_view text) -> std::optional<double> {
     std::optional<SearchNumber> n = ParseSearchNumber(text);
-    if (!n) return std::nullopt;
+    if (!n || !std::isfinite(n->value)) return std::nullopt;
     return static_cast<double>(n->value);
   };
   std::optional<double> latitude = number(parts[0]), longitude = number(parts[1]);

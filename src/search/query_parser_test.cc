@@ -193,6 +193,7 @@ TEST(QueryParser, NearTakesAPointAndADistance) {
   ExpectError("Location", "near=91|0|1|km", "near", "latitude");
   ExpectError("Location", "near=0|181", "near", "longitude");
   ExpectError("Location", "near=0|0|-1|km", "near", "distance");
+  ExpectError("Location", "near=0|0|1e999|km", "near", "distance");
   ExpectError("Location", "near=0|0|1|parsec", "near", "unit");
   ExpectError("Location", "near=0", "near", "latitude|longitude");
   ExpectError("Location", "near:missing=true", "near:missing", "no modifier");
