@@ -75,7 +75,7 @@ net::Response FhirService::Impl::Capabilities(const RequestContext& ctx) {
            json::Value("Search supports every R4 search parameter of types string, token, date, number, "
                        "quantity, reference, uri and composite, with all of R4's modifiers (token :in and :not-in "
                        "expand stored ValueSets and the specification's required-binding ones, without filters, "
-                       "up to 50 codes; token :below and :above follow the concept hierarchy of a stored "
+                       "up to 500 codes; token :below and :above follow the concept hierarchy of a stored "
                        "CodeSystem) and prefixes, chains, _has, "
                        "_include, _revinclude, _sort, _count (keyset paging), _total, _summary (true, text, data, "
                        "count, false) and _elements; read and vread take _summary and _elements too. _text and "

@@ -29,14 +29,15 @@ namespace ehr::api {
 
 inline constexpr int kMaxValueSetDepth = 4;
 inline constexpr size_t kMaxHierarchyDepth = 32;
-// The store ORs at most 100 values in one clause (store/sqlite/search_sql_internal.h), and
-// each code takes two (ExpandValueSets: with its system, and without for `code` elements).
-inline constexpr size_t kMaxExpandedCodes = 50;
+// The store takes at most 1,000 system|code values in one token clause
+// (store/sqlite/search_sql_internal.h), and each code takes two (ExpandValueSets: with its
+// system, and without for `code` elements).
+inline constexpr size_t kMaxExpandedCodes = 500;
 
 // Token `:below` / `:above` follow the nesting of `concept` in the CodeSystem resource of that
 // url stored on this server (hierarchyMeaning is-a, the default); without one, the hierarchy
 // is not known (SNOMED CT, LOINC... need a terminology service) and the answer is 400
-// not-supported, as is a code that is not in it 400 invalid. The same 50-code limit applies.
+// not-supported, as is a code that is not in it 400 invalid. The same 500-code limit applies.
 //
 // Rewrites every `:in`/`:not-in`/token `:below`/`:above` clause of `q` (chains and `_has` included) in place;
 // `search` finds ValueSet resources of `q.tenant`.

@@ -44,6 +44,7 @@ BODY_SIZE_VS = "http://example.org/fhir/ValueSet/body-size"
 VITALS_VS = "http://example.org/fhir/ValueSet/vitals"
 AMBULATORY_VS = "http://example.org/fhir/ValueSet/ambulatory"
 STOPPED_VS = "http://example.org/fhir/ValueSet/stopped"
+MANY_VS = "http://example.org/fhir/ValueSet/many-loinc"  # large enough for the store's listed form
 SNOMED = "http://snomed.info/sct"
 # A fragment of SNOMED CT's is-a hierarchy for token :below / :above.
 SNOMED_FRAGMENT = [("64572001", [("73211009", [("44054006", [])]), ("38341003", []), ("444814009", [])])]
@@ -89,6 +90,9 @@ TERMINOLOGY = [
                  "exclude": [{"system": "http://loinc.org", "concept": [{"code": "29463-7"}]}]}},
     {"resourceType": "ValueSet", "url": AMBULATORY_VS, "status": "active",
      "compose": {"include": [{"system": V3_ACTCODE, "concept": [{"code": "AMB"}]}]}},
+    {"resourceType": "ValueSet", "url": MANY_VS, "status": "active",
+     "compose": {"include": [{"system": "http://loinc.org", "concept": [{"code": c} for c in
+                              ["8302-2", "29463-7", "39156-5"] + ["99999-%d" % i for i in range(200)]]}]}},
     # Pre-expanded: the expansion is used as it stands.
     {"resourceType": "ValueSet", "url": STOPPED_VS, "status": "active",
      "expansion": {"timestamp": "2026-01-01T00:00:00Z", "contains": [
@@ -415,6 +419,11 @@ def main():
          [o for o in observations if any(has_code(o["code"], *c) for c in (height, weight, bmi))]),
         ("Observation?code:in=%s|2" % VITALS_VS,
          [o for o in observations if any(has_code(o["code"], *c) for c in (height, bmi, ("http://loinc.org", "2339-0")))]),
+        ("Observation?code:in=" + MANY_VS,
+         [o for o in observations if any(has_code(o["code"], *c) for c in (height, weight, bmi))]),
+        ("Observation?code:not-in=%s&category=vital-signs" % MANY_VS,
+         [o for o in observations if any(has_code(c, None, "vital-signs") for c in o.get("category", []))
+          and not any(has_code(o["code"], *c) for c in (height, weight, bmi))]),
         ("Encounter?class:not-in=" + AMBULATORY_VS,
          [e for e in of_type(resources, "Encounter")
           if not (e["class"].get("system") == V3_ACTCODE and e["class"].get("code") == "AMB")]),

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <limits>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -343,16 +344,40 @@ Result<Compiled> SqlSearch::CompileIndexed(const Clause& cl, const std::vector<s
     out.negated = cl.missing;
     return out;
   }
-  for (const SearchValue& v : cl.values) {
+  // A long list of system|code values (a value-set expansion, api/value_sets.h) is one arm
+  // whose rows match any of the pairs, not an arm per value: SQLite joins at most 500 arms
+  // in one compound SELECT, and the index (pk, code, system, seq) serves the pairs alike.
+  // The codes are also listed on their own: with `code IN (...)` SQLite seeks the index per
+  // code and checks the pair; with the pairs alone it reads every row of the parameter.
+  std::vector<bool> listed(cl.values.size(), false);
+  std::string pairs, codes;
+  if (cl.kind == ParamKind::kToken && (cl.modifier == Modifier::kNone || cl.modifier == Modifier::kNot) &&
+      cl.values.size() > kArmsBeforeList) {
+    std::set<std::string_view> seen;
+    for (size_t i = 0; i < cl.values.size(); ++i) {
+      const auto* t = std::get_if<TokenValue>(&cl.values[i]);
+      if (t == nullptr || !t->code || !t->system) continue;
+      listed[i] = true;
+      pairs += (pairs.empty() ? "(" : ", (") + sql_.Bind(*t->code) + ", " + SystemNumber(*t->system) + ")";
+      if (seen.insert(*t->code).second) codes += (codes.empty() ? "" : ", ") + sql_.Bind(*t->code);
+    }
+  }
+  for (size_t i = 0; i < cl.values.size(); ++i) {
+    if (listed[i]) continue;
     // Values are checked (and bound) even when nothing is indexed, so that a bad value is
     // an error whatever the data.
-    EHR_ASSIGN_OR_RETURN(std::vector<std::string> alternatives, ValueConditions(cl, v, x));
+    EHR_ASSIGN_OR_RETURN(std::vector<std::string> alternatives, ValueConditions(cl, cl.values[i], x));
     for (std::string& cond : alternatives) out.arms.push_back({"", x + ".seq", head + " AND " + cond});
+  }
+  if (!pairs.empty()) {
+    out.arms.push_back({"", x + ".seq",
+                        head + " AND " + x + ".code IN (" + codes + ") AND (" + x + ".code, " + x + ".system) IN (VALUES " +
+                            pairs + ")"});
   }
   out.negated = cl.modifier == Modifier::kNot;
   // Token rows are unique per (pk, code, system, seq) (schema.cc, migration 5), and a
   // version has one type, so one system|code arm holds each version once.
-  if (out.arms.size() == 1 && (cl.kind == ParamKind::kToken || identifier)) {
+  if (out.arms.size() == 1 && cl.values.size() == 1 && (cl.kind == ParamKind::kToken || identifier)) {
     const SearchValue& v = cl.values.front();
     const auto* t = std::get_if<TokenValue>(&v);
     out.unique = of_type || (t != nullptr && t->code && t->system &&
@@ -648,10 +673,21 @@ Result<Compiled> SqlSearch::Compile(const Clause& cl, const std::vector<std::str
       (cl.kind == ParamKind::kToken && (cl.modifier == Modifier::kAbove || cl.modifier == Modifier::kBelow))) {
     return Status::Internal("search: a value set or code hierarchy was not expanded before the query reached the store");
   }
-  if (cl.values.size() > kMaxValues) {
-    return Invalid("too many values for '" + cl.param + "' (at most " + std::to_string(kMaxValues) + ")");
+  const bool listable = cl.kind == ParamKind::kToken && (cl.modifier == Modifier::kNone || cl.modifier == Modifier::kNot);
+  if (cl.values.size() > (listable ? kMaxListedValues : kMaxValues)) {
+    return Invalid("too many values for '" + cl.param + "' (at most " +
+                   std::to_string(listable ? kMaxListedValues : kMaxValues) + ")");
   }
-  values_ += cl.values.size();
+  // What the limit guards is the number of arms: listed system|code pairs are one.
+  size_t arms = cl.values.size();
+  if (listable && cl.values.size() > kArmsBeforeList) {
+    arms = 1;
+    for (const SearchValue& v : cl.values) {
+      const auto* t = std::get_if<TokenValue>(&v);
+      if (t == nullptr || !t->code || !t->system) ++arms;
+    }
+  }
+  values_ += arms;
   if (values_ > kMaxTotalValues) return Invalid("too many values (at most " + std::to_string(kMaxTotalValues) + ")");
   if (!cl.has_type.empty() || cl.param == "_has") return CompileHas(cl, types, depth);
   if (!cl.chain.empty()) return CompileChain(cl, types, depth);

@@ -21,7 +21,11 @@ namespace ehr::store::sqlite::internal {
 // compound terms, 32766 variables) and a search's work bounded.
 constexpr size_t kMaxClauses = 40;       // all clauses, nested chain and _has clauses included
 constexpr size_t kMaxValues = 100;       // OR-ed values of one clause
-constexpr size_t kMaxTotalValues = 400;  // values of all clauses together
+// Token clauses (value-set expansions) may list more system|code pairs: past
+// kArmsBeforeList of them they are one arm (CompileIndexed).
+constexpr size_t kMaxListedValues = 1000;
+constexpr size_t kArmsBeforeList = 16;
+constexpr size_t kMaxTotalValues = 400;  // values of all clauses together (listed pairs count as one)
 constexpr int kMaxChainDepth = 4;        // nested chain / _has levels
 constexpr size_t kMaxSortKeys = 5;
 constexpr size_t kMaxTypes = 256;

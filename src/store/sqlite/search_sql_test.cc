@@ -291,6 +291,38 @@ TEST_F(SearchSqlTest, TokenForms) {
   EXPECT_EQ(above.status().code(), Code::kInternal);
 }
 
+// A value set's expansion: hundreds of system|code values are one arm of pairs (past
+// kArmsBeforeList), which matches as the values one by one would, also under :not, and
+// mixed with values that are not pairs.
+TEST_F(SearchSqlTest, LongTokenListsMatchLikeShortOnes) {
+  const std::string loinc = "http://loinc.org";
+  IndexRows a, b, c, d;
+  a.tokens = {{"code", loinc, "code-7", ""}};
+  b.tokens = {{"code", "http://snomed.info/sct", "code-7", ""}};  // same code, another system
+  c.tokens = {{"code", "", "code-299", ""}};                     // no system
+  d.tokens = {{"code", loinc, "other", ""}};
+  Put("Observation", "a", a);
+  Put("Observation", "b", b);
+  Put("Observation", "c", c);
+  Put("Observation", "d", d);
+  std::vector<TokenValue> values;
+  for (int i = 0; i < 300; ++i) {
+    values.push_back({loinc, "code-" + std::to_string(i)});
+    values.push_back({"", "code-" + std::to_string(i)});
+  }
+  EXPECT_EQ(Find({"Observation"}, {Tok("code", values)}), (V{"a", "c"}));
+  EXPECT_EQ(Find({"Observation"}, {Tok("code", values, Modifier::kNot)}), (V{"b", "d"}));
+  values.push_back({std::nullopt, "other"});  // any system: an arm of its own
+  EXPECT_EQ(Find({"Observation"}, {Tok("code", values)}), (V{"a", "c", "d"}));
+  auto counted = Run(Query({"Observation"}, {Tok("code", values)}));
+  ASSERT_TRUE(counted.ok()) << counted.status().message();
+  EXPECT_EQ(counted->total, 3);
+  values.resize(1001, TokenValue{loinc, "x"});
+  auto too_many = Run(Query({"Observation"}, {Tok("code", values)}));
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_EQ(too_many.status().code(), Code::kInvalid);
+}
+
 TEST_F(SearchSqlTest, DatePrefixes) {
   // Search value: all of day 10. Rows named by where they lie relative to it.
   const Micros vl = Day(10), vh = Day(11) - 1;
