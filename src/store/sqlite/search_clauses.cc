@@ -5,7 +5,6 @@
 // search_sql.cc combines the sets into a plan and runs it.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 #include <optional>
 #include <set>
@@ -593,17 +592,6 @@ Result<Compiled> SqlSearch::CompileList(const Clause& cl, const std::vector<std:
   return out;
 }
 
-namespace {
-
-// A literal number for SQL (the value is a parsed double, never text from the query).
-std::string Real(double d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", d);
-  return buf;
-}
-
-}  // namespace
-
 // Location near (store.h kNearLatitude, kNearLongitude): positions whose great-circle
 // distance from the point is at most the value's. A latitude band, and away from the poles
 // and the antimeridian a longitude band, narrows on the number rows before the exact
@@ -621,18 +609,18 @@ Result<Compiled> SqlSearch::CompileNear(const Clause& cl, const std::vector<std:
     const std::string x = sql_.Alias("x"), y = sql_.Alias("y");
     const double dlat = n->distance_km / kKmPerDegree;
     std::string where = x + ".pk " + sql_.KeyIs(lat_keys) + " AND " + x + ".value BETWEEN " +
-                        Real(n->latitude - dlat) + " AND " + Real(n->latitude + dlat);
+                        sql_.Bind(n->latitude - dlat) + " AND " + sql_.Bind(n->latitude + dlat);
     const double widest = std::max(std::abs(n->latitude - dlat), std::abs(n->latitude + dlat));
     if (widest < 89) {
       const double dlon = dlat / std::cos(widest * 3.14159265358979323846 / 180);
       if (n->longitude - dlon >= -180 && n->longitude + dlon <= 180) {
-        where += " AND " + y + ".value BETWEEN " + Real(n->longitude - dlon) + " AND " + Real(n->longitude + dlon);
+        where += " AND " + y + ".value BETWEEN " + sql_.Bind(n->longitude - dlon) + " AND " + sql_.Bind(n->longitude + dlon);
       }
     }
-    where += " AND 2 * " + Real(kEarthKm) + " * asin(min(1, sqrt(power(sin(radians(" + x + ".value - " +
-             Real(n->latitude) + ") / 2), 2) + cos(radians(" + Real(n->latitude) + ")) * cos(radians(" + x +
-             ".value)) * power(sin(radians(" + y + ".value - " + Real(n->longitude) + ") / 2), 2)))) <= " +
-             Real(n->distance_km);
+    where += " AND 2 * " + sql_.Bind(kEarthKm) + " * asin(min(1, sqrt(power(sin(radians(" + x + ".value - " +
+             sql_.Bind(n->latitude) + ") / 2), 2) + cos(radians(" + sql_.Bind(n->latitude) + ")) * cos(radians(" + x +
+             ".value)) * power(sin(radians(" + y + ".value - " + sql_.Bind(n->longitude) + ") / 2), 2)))) <= " +
+             sql_.Bind(n->distance_km);
     out.arms.push_back({"", x + ".seq",
                         "FROM number_index " + x + " JOIN number_index " + y + " ON " + y + ".seq = " + x +
                             ".seq AND " + y + ".pk " + sql_.KeyIs(lon_keys) + " WHERE " + where});
