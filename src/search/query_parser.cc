@@ -734,23 +734,22 @@ Status Parser::ParseModifier(const Resolved& r, std::string_view modifier, Claus
     else if (modifier == "contains")
       m = Modifier::kContains;
   } else if (r.kind == ParamKind::kToken || r.kind == ParamKind::kId) {
-    if (modifier == "not")
+    // :not applies to _id too; the others the spec defines for tokens, which _id is not here.
+    static constexpr std::pair<std::string_view, Modifier> kTokenModifiers[] = {
+        {"text", Modifier::kText}, {"of-type", Modifier::kOfType}, {"in", Modifier::kIn},
+        {"not-in", Modifier::kNotIn}, {"below", Modifier::kBelow}, {"above", Modifier::kAbove}};
+    if (modifier == "not") {
       m = Modifier::kNot;
-    else if (modifier == "text" && r.kind == ParamKind::kToken)
-      m = Modifier::kText;
-    else if (modifier == "of-type" && r.kind == ParamKind::kToken)
-      m = Modifier::kOfType;
-    else if (modifier == "in" && r.kind == ParamKind::kToken)
-      m = Modifier::kIn;
-    else if (modifier == "not-in" && r.kind == ParamKind::kToken)
-      m = Modifier::kNotIn;
-    else if (modifier == "below" && r.kind == ParamKind::kToken)
-      m = Modifier::kBelow;
-    else if (modifier == "above" && r.kind == ParamKind::kToken)
-      m = Modifier::kAbove;
-    else if (modifier == "text" || modifier == "above" || modifier == "below" || modifier == "in" ||
-             modifier == "not-in" || modifier == "of-type")
-      unsupported = true;
+    } else {
+      for (const auto& [name, token_modifier] : kTokenModifiers) {
+        if (modifier != name) continue;
+        if (r.kind == ParamKind::kToken) {
+          m = token_modifier;
+        } else {
+          unsupported = true;
+        }
+      }
+    }
   } else if (r.kind == ParamKind::kReference) {
     if (modifier == "identifier") {
       m = Modifier::kIdentifier;
