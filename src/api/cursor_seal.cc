@@ -1,15 +1,13 @@
 #include "api/cursor_seal.h"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <memory>
+#include <optional>
 #include <stdexcept>
+
+#include "core/base64.h"
+#include "core/secrets.h"
 
 namespace ehr::api {
 namespace {
@@ -21,53 +19,11 @@ constexpr std::string_view kContext = "ehr search cursor v1";
 
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 
-std::string RandomBytes(size_t n) {
-  std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
-    throw std::runtime_error("RAND_bytes failed");
-  }
-  return out;
-}
-
 std::string Aad(std::string_view tenant) {
   std::string aad(kContext);
   aad.push_back('\0');
   aad.append(tenant);
   return aad;
-}
-
-constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string Base64Url(std::string_view bytes) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : bytes) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kB64[(acc >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(kB64[(acc << (6 - bits)) & 63]);
-  return out;
-}
-
-bool FromBase64Url(std::string_view text, std::string& out) {
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    const char* p = std::strchr(kB64, c);
-    if (c == '\0' || p == nullptr) return false;
-    acc = (acc << 6) | static_cast<uint32_t>(p - kB64);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return true;
 }
 
 }  // namespace
@@ -95,15 +51,15 @@ std::string CursorSeal::Seal(std::string_view tenant, std::string_view cursor) c
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagBytes), cipher + cursor.size()) != 1) {
     throw std::runtime_error("AES-GCM encryption failed");
   }
-  return Base64Url(out);
+  return Base64UrlEncode(out);
 }
 
 Result<std::string> CursorSeal::Open(std::string_view tenant, std::string_view sealed) const {
   const Status bad = Status::Invalid("the paging cursor is invalid or belongs to another search");
-  std::string bytes;
-  if (sealed.size() > kMaxSealedBytes || !FromBase64Url(sealed, bytes) || bytes.size() < kNonceBytes + kTagBytes) {
-    return bad;
-  }
+  if (sealed.size() > kMaxSealedBytes) return bad;
+  std::optional<std::string> decoded = Base64UrlDecode(sealed);
+  if (!decoded || decoded->size() < kNonceBytes + kTagBytes) return bad;
+  const std::string& bytes = *decoded;
   const std::string aad = Aad(tenant);
   const size_t n = bytes.size() - kNonceBytes - kTagBytes;
   const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
@@ -126,28 +82,7 @@ Result<std::string> CursorSeal::Open(std::string_view tenant, std::string_view s
 }
 
 Result<std::string> LoadOrCreateCursorKey(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) {
-    const std::string key = RandomBytes(CursorSeal::kKeyBytes);
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      const bool written = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
-      ::close(fd);
-      if (!written) return Status::Internal("cannot write the cursor key " + path);
-      return key;
-    }
-    if (errno != EEXIST) return Status::Internal("cannot create the cursor key " + path + ": " + std::strerror(errno));
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);  // another process created it first
-  }
-  if (fd < 0) return Status::Internal("cannot read the cursor key " + path + ": " + std::strerror(errno));
-  std::string key(CursorSeal::kKeyBytes + 1, '\0');
-  const ssize_t got = ::read(fd, key.data(), key.size());
-  ::close(fd);
-  if (got != static_cast<ssize_t>(CursorSeal::kKeyBytes)) {
-    return Status::Internal("the cursor key " + path + " is not " + std::to_string(CursorSeal::kKeyBytes) + " bytes");
-  }
-  key.resize(CursorSeal::kKeyBytes);
-  return key;
+  return LoadOrCreateSecretFile(path, CursorSeal::kKeyBytes);
 }
 
 }  // namespace ehr::api
