@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -18,6 +19,20 @@ struct Principal {
   std::vector<std::string> roles;  // ADMIN, DOCTOR, ...
   std::string tenant;              // the tenant this request acts in
   bool authenticated = false;
+  std::string session_id;          // the login this request belongs to (revocable)
+  std::string username;
+  std::string fhir_user;           // "Practitioner/1", "Patient/9"; empty when none
+  std::string scope;               // granted scopes, space-separated
+  // Logged in with a password but a required second factor is not enrolled yet: the only
+  // thing this principal may do is enrol one.
+  bool mfa_enrollment_only = false;
+
+  bool HasRole(std::string_view role) const {
+    for (const auto& r : roles) {
+      if (r == role) return true;
+    }
+    return false;
+  }
 };
 
 // What a request wants to do; `interaction` uses the FHIR restful interaction codes
@@ -46,7 +61,10 @@ class NoAuthentication final : public Authenticator {
  public:
   explicit NoAuthentication(std::string tenant) : tenant_(std::move(tenant)) {}
   Result<Principal> Authenticate(const net::Request&) override {
-    return Principal{"anonymous", {}, tenant_, false};
+    Principal p;
+    p.subject = "anonymous";
+    p.tenant = tenant_;
+    return p;
   }
 
  private:

@@ -1,0 +1,224 @@
+// Identity over a real SQLite account database in a temporary directory, with a manual
+// clock: logins, lockout, refresh rotation and reuse detection, revocation, idle timeout,
+// TOTP enrolment, key rotation.
+#include "security/identity.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "security/totp.h"
+
+namespace ehr::security {
+namespace {
+
+constexpr int64_t kSecond = 1000000;
+constexpr char kPassword[] = "Tulip-Harbour-42";
+
+class IdentityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("identity_test_" + std::to_string(::getpid()) + "_" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    Reopen();
+  }
+  void TearDown() override {
+    identity_.reset();
+    accounts_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    identity_.reset();
+    accounts_ = std::move(*store::OpenSqliteAccountStore((dir_ / "accounts.db").string()));
+    options_.clock = &clock_;
+    options_.password_cost = PasswordCost{1, 8 * 1024 * 1024};
+    options_.audience = "https://ehr.example/fhir";
+    identity_ = std::move(*Identity::Open(*accounts_, options_));
+  }
+  void AddDoctor(std::string name = "dr.who") {
+    auto u = identity_->AddUser({name, kPassword, {"DOCTOR"}, {"uk", "de"}, "Practitioner/7"});
+    ASSERT_TRUE(u.ok()) << u.status().message();
+  }
+  Result<Tokens> Login(std::string user = "dr.who", std::string password = kPassword, std::string code = "") {
+    return identity_->Login({std::move(user), std::move(password), std::move(code), ""});
+  }
+
+  std::filesystem::path dir_;
+  ManualClock clock_{1800000000 * kSecond};
+  IdentityOptions options_;
+  std::unique_ptr<store::AccountStore> accounts_;
+  std::unique_ptr<Identity> identity_;
+};
+
+TEST_F(IdentityTest, LoginIssuesATokenThatAuthenticates) {
+  AddDoctor();
+  auto t = Login("DR.WHO");  // usernames are case-insensitive
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->expires_in, 900);
+  auto p = identity_->Authenticate(t->access_token);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_TRUE(p->authenticated);
+  EXPECT_EQ(p->username, "dr.who");
+  EXPECT_EQ(p->tenant, "uk");  // the first tenant is the default
+  EXPECT_EQ(p->roles, std::vector<std::string>{"DOCTOR"});
+  EXPECT_EQ(p->fhir_user, "Practitioner/7");
+  EXPECT_FALSE(p->mfa_enrollment_only);
+  auto de = identity_->Login({"dr.who", kPassword, "", "de"});
+  ASSERT_TRUE(de.ok());
+  EXPECT_EQ(identity_->Authenticate(de->access_token)->tenant, "de");
+  EXPECT_EQ(identity_->Login({"dr.who", kPassword, "", "fr"}).status().code(), Code::kForbidden);
+  // The JWKS verifies what the server signed, and the token does not outlive 15 minutes.
+  EXPECT_EQ(identity_->Jwks().Find("keys")->as_array().size(), 1u);
+  clock_.Advance(931 * kSecond);  // 15 minutes and the 30 s of allowed clock skew
+  EXPECT_EQ(identity_->Authenticate(t->access_token).status().code(), Code::kUnauthorized);
+}
+
+TEST_F(IdentityTest, WrongPasswordsLockTheAccountWithBackOff) {
+  AddDoctor();
+  EXPECT_EQ(Login("nobody").status().code(), Code::kUnauthorized);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Login("dr.who", "Wrong-Password-1").status().code(), Code::kUnauthorized);
+  // Locked: even the right password fails, with the same message as a wrong one.
+  auto locked = Login();
+  EXPECT_EQ(locked.status().code(), Code::kUnauthorized);
+  EXPECT_EQ(locked.status().message(), Login("dr.who", "Wrong-Password-1").status().message());
+  // Attempts while locked do not count (else anyone could keep an account locked).
+  clock_.Advance(61 * kSecond);
+  EXPECT_FALSE(Login("dr.who", "Wrong-Password-1").ok());  // the sixth failure: 120 s
+  EXPECT_FALSE(Login().ok());
+  clock_.Advance(119 * kSecond);
+  EXPECT_FALSE(Login().ok());
+  clock_.Advance(2 * kSecond);
+  EXPECT_TRUE(Login().ok());
+  // Success resets the count.
+  EXPECT_FALSE(Login("dr.who", "Wrong-Password-1").ok());
+  EXPECT_TRUE(Login().ok());
+}
+
+TEST_F(IdentityTest, RefreshRotatesAndReuseRevokesTheFamily) {
+  AddDoctor();
+  auto first = *Login();
+  clock_.Advance(60 * kSecond);
+  auto second = identity_->Refresh(first.refresh_token);
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  EXPECT_NE(second->refresh_token, first.refresh_token);
+  EXPECT_TRUE(identity_->Authenticate(second->access_token).ok());
+  // The spent token is presented again (stolen, or a client bug): everything ends.
+  EXPECT_EQ(identity_->Refresh(first.refresh_token).status().code(), Code::kUnauthorized);
+  EXPECT_FALSE(identity_->Refresh(second->refresh_token).ok());
+  EXPECT_FALSE(identity_->Authenticate(second->access_token).ok());
+  EXPECT_FALSE(identity_->Authenticate(first.access_token).ok());
+  EXPECT_FALSE(identity_->Refresh("made-up").ok());
+  // Another login is unaffected.
+  EXPECT_TRUE(Login().ok());
+}
+
+TEST_F(IdentityTest, LogoutDisableAndRoleChangesEndSessionsAtOnce) {
+  AddDoctor();
+  auto a = *Login();
+  auto b = *Login();
+  ASSERT_TRUE(identity_->Logout(*identity_->Authenticate(a.access_token)).ok());
+  EXPECT_FALSE(identity_->Authenticate(a.access_token).ok());
+  EXPECT_FALSE(identity_->Refresh(a.refresh_token).ok());
+  EXPECT_TRUE(identity_->Authenticate(b.access_token).ok());
+  ASSERT_TRUE(identity_->SetRoles("dr.who", {"NURSE"}).ok());
+  EXPECT_FALSE(identity_->Authenticate(b.access_token).ok());
+  auto c = *Login();
+  EXPECT_EQ(identity_->Authenticate(c.access_token)->roles, std::vector<std::string>{"NURSE"});
+  ASSERT_TRUE(identity_->SetDisabled("dr.who", true).ok());
+  EXPECT_FALSE(identity_->Authenticate(c.access_token).ok());
+  EXPECT_FALSE(Login().ok());
+  ASSERT_TRUE(identity_->SetDisabled("dr.who", false).ok());
+  EXPECT_TRUE(Login().ok());
+}
+
+TEST_F(IdentityTest, IdleSessionsEnd) {
+  AddDoctor();
+  auto t = *Login();
+  clock_.Advance(600 * kSecond);
+  EXPECT_TRUE(identity_->Authenticate(t.access_token).ok());  // activity at 10 min
+  clock_.Advance(600 * kSecond);
+  auto r = identity_->Refresh(t.refresh_token);  // at 20 min: 10 min idle, fine
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  clock_.Advance(31 * 60 * kSecond);
+  EXPECT_FALSE(identity_->Refresh(r->refresh_token).ok());
+}
+
+TEST_F(IdentityTest, SessionsAndRevocationsSurviveARestart) {
+  AddDoctor();
+  auto a = *Login();
+  auto b = *Login();
+  ASSERT_TRUE(identity_->Logout(*identity_->Authenticate(a.access_token)).ok());
+  Reopen();
+  EXPECT_FALSE(identity_->Authenticate(a.access_token).ok());
+  EXPECT_TRUE(identity_->Authenticate(b.access_token).ok());  // the signing key persisted
+  EXPECT_TRUE(identity_->Refresh(b.refresh_token).ok());
+}
+
+TEST_F(IdentityTest, SigningKeysRotateAndOldTokensStayValidUntilTheyExpire) {
+  AddDoctor();
+  auto old_token = *Login();
+  clock_.Advance(30LL * 86400 * kSecond + kSecond);
+  auto fresh = *identity_->MintTokens("dr.who", "", "");  // a new session for the new key
+  (void)fresh;
+  Reopen();  // rotation happens when the keys are loaded
+  EXPECT_EQ(identity_->Jwks().Find("keys")->as_array().size(), 2u);
+  auto now_token = *identity_->MintTokens("dr.who", "", "");
+  EXPECT_TRUE(identity_->Authenticate(now_token.access_token).ok());
+  clock_.Advance(3600 * kSecond);
+  Reopen();
+  EXPECT_EQ(identity_->Jwks().Find("keys")->as_array().size(), 1u);
+  EXPECT_FALSE(identity_->Authenticate(old_token.access_token).ok());
+}
+
+TEST_F(IdentityTest, AdminsMustEnrolASecondFactor) {
+  auto password = identity_->Bootstrap("");
+  ASSERT_TRUE(password.ok() && password->has_value());
+  EXPECT_TRUE(CheckPasswordPolicy(**password, "admin").ok());
+  EXPECT_FALSE(identity_->Bootstrap("")->has_value());  // only once
+  auto t = Login("admin", **password);
+  ASSERT_TRUE(t.ok());
+  auto p = *identity_->Authenticate(t->access_token);
+  EXPECT_TRUE(p.mfa_enrollment_only);
+  EXPECT_EQ(t->scope, "mfa-enroll");
+  auto enrol = identity_->BeginTotp(p);
+  ASSERT_TRUE(enrol.ok());
+  EXPECT_EQ(enrol->uri.rfind("otpauth://totp/EHR:admin?secret=" + enrol->secret_base32, 0), 0u);
+  EXPECT_FALSE(identity_->ConfirmTotp(p, "000000").ok());
+  auto user = **accounts_->UserByName("admin");
+  const std::string code = Hotp(user.totp_secret, static_cast<uint64_t>(clock_.Now() / kSecond / kTotpStepSeconds));
+  auto recovery = identity_->ConfirmTotp(p, code);
+  ASSERT_TRUE(recovery.ok()) << recovery.status().message();
+  EXPECT_EQ(recovery->size(), 10u);
+  EXPECT_FALSE(identity_->Authenticate(t->access_token).ok());  // the enrolment session ended
+  // From now on a code is required, each code works once, and recovery codes work once.
+  EXPECT_EQ(Login("admin", **password).status().code(), Code::kUnauthorized);
+  EXPECT_FALSE(Login("admin", **password, code).ok());  // already used for the enrolment
+  clock_.Advance(30 * kSecond);
+  const std::string next = Hotp(user.totp_secret, static_cast<uint64_t>(clock_.Now() / kSecond / kTotpStepSeconds));
+  auto full = Login("admin", **password, next);
+  ASSERT_TRUE(full.ok()) << full.status().message();
+  EXPECT_FALSE(identity_->Authenticate(full->access_token)->mfa_enrollment_only);
+  EXPECT_TRUE(Login("admin", **password, (*recovery)[3]).ok());
+  EXPECT_FALSE(Login("admin", **password, (*recovery)[3]).ok());
+}
+
+TEST_F(IdentityTest, AccountChecks) {
+  EXPECT_FALSE(identity_->AddUser({"x", kPassword, {"DOCTOR"}, {}, ""}).ok());
+  EXPECT_FALSE(identity_->AddUser({"dr.who", "short", {"DOCTOR"}, {}, ""}).ok());
+  EXPECT_FALSE(identity_->AddUser({"dr.who", kPassword, {"WIZARD"}, {}, ""}).ok());
+  EXPECT_FALSE(identity_->AddUser({"dr.who", kPassword, {}, {}, ""}).ok());
+  EXPECT_FALSE(identity_->AddUser({"dr.who", kPassword, {"DOCTOR"}, {"a b"}, ""}).ok());
+  AddDoctor();
+  EXPECT_EQ(identity_->AddUser({"Dr.Who", kPassword, {"DOCTOR"}, {}, ""}).status().code(), Code::kConflict);
+  EXPECT_EQ(identity_->Users()->size(), 1u);
+  EXPECT_EQ(identity_->Users()->front().password_hash.rfind("$argon2id$", 0), 0u);
+  ASSERT_TRUE(identity_->SetPassword("dr.who", "Another-Tulip-43").ok());
+  EXPECT_FALSE(Login().ok());
+  EXPECT_TRUE(Login("dr.who", "Another-Tulip-43").ok());
+}
+
+}  // namespace
+}  // namespace ehr::security
