@@ -11,13 +11,19 @@ void Usage() {
                "usage: ehr COMMAND [OPTIONS]\n\n"
                "commands:\n"
                "  serve   --data DIR --listen HOST:PORT [--auth on|off] [--region CODE] [--base-url URL]\n"
+               "          [--token-ttl-seconds N]\n"
                "          [--workers N] [--io-threads N] [--readers N] [--durable on|off]\n"
                "          [--access-log on|off] [--max-body-mb N]\n"
                "  import  --data DIR [--threads N] [--durable on|off] FILE_OR_DIR...\n"
                "          (.json, .json.bz2, .ndjson, .ndjson.bz2)\n"
                "  fhirpath 'EXPRESSION' [FILE.json]   (resource from standard input without FILE)\n"
                "  reindex --data DIR                  (recompute the search index of every resource)\n"
-               "  synth   --region uk|de|fr|us --patients N --out DIR [--seed S] [--format ndjson|bundle]\n");
+               "  synth   --region uk|de|fr|us --patients N --out DIR [--seed S] [--format ndjson|bundle]\n"
+               "  user    add|disable|enable|reset-password|set-roles --data DIR --user NAME\n"
+               "          [--roles R1,R2] [--tenants T1,T2] [--fhir-user Patient/ID]\n"
+               "          (password from EHR_USER_PASSWORD or the first line of standard input)\n"
+               "  user    list --data DIR\n"
+               "  token   --data DIR --user NAME [--scope S] [--tenant T] [--base-url URL] [--ttl-seconds N]\n");
 }
 
 }  // namespace
@@ -32,6 +38,8 @@ int main(int argc, char** argv) {
   if (std::strcmp(argv[1], "fhirpath") == 0) return ehr::cli::FhirPath(argc, argv);
   if (std::strcmp(argv[1], "reindex") == 0) return ehr::cli::Reindex(argc, argv);
   if (std::strcmp(argv[1], "synth") == 0) return ehr::cli::Synth(argc, argv);
+  if (std::strcmp(argv[1], "user") == 0) return ehr::cli::User(argc, argv);
+  if (std::strcmp(argv[1], "token") == 0) return ehr::cli::Token(argc, argv);
   if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
     Usage();
     return 0;

@@ -289,7 +289,7 @@ void FhirService::Impl::PrepareTransactionEarly(PreparedBundle& b, const Request
       if (!conditional) return std::optional<std::string>();
       const auto& [type, query] = *conditional;
       auto ids = FindMatches(tenant, type, query, "conditional reference",
-                             [this](const store::SearchQuery& q) { return store.Search(q); }, 2);
+                             Guarded(ctx, [this](const store::SearchQuery& q) { return store.Search(q); }), 2);
       if (!ids.ok() || ids->size() != 1) {  // the transaction reports it
         resolvable = false;
         return std::optional<std::string>();

@@ -88,7 +88,15 @@ net::Response FhirService::Impl::Capabilities(const RequestContext& ctx) {
                        "yet. Idempotency-Key is honoured on POST "
                        "for 24 hours."));
   json::Value security = json::Value::MakeObject();
-  security.Set("description", json::Value("Authentication is not enabled on this instance (development mode)."));
+  if (options.identity == nullptr) {
+    security.Set("description", json::Value("Authentication is not enabled on this instance (development mode)."));
+  } else {
+    security.Set("cors", json::Value(true));
+    security.Set("description",
+                 json::Value("Every request except this CapabilityStatement needs \"Authorization: Bearer\" with an "
+                             "access token from POST /auth/login (ES256 JWT, keys at /.well-known/jwks.json). "
+                             "Access is decided by role and tenant; see the README's role matrix."));
+  }
   rest.Set("security", std::move(security));
   json::Array resources;
   for (std::string_view type : fhir::ResourceTypes()) {

@@ -64,7 +64,7 @@ net::Response FhirService::Impl::CompartmentSearch(const net::Request& req, cons
       return ErrorResponse(Status::Invalid("Resources of type " + type + " are never in a Patient compartment"), ctx);
     }
   }
-  if (Status st = Authorize(ctx, type.empty() ? "search-system" : "search-type", type, ""); !st.ok()) {
+  if (Status st = Authorize(ctx, type.empty() ? "search-system" : "search-type", type, "", p.id); !st.ok()) {
     return ErrorResponse(st, ctx);
   }
   Result<search::ParsedSearch> parsed = search::ParseSearch(type, req.query, SearchParseOptions(req));
@@ -80,7 +80,7 @@ net::Response FhirService::Impl::CompartmentSearch(const net::Request& req, cons
 // parameter's is; the page's resources bring the resources they refer to that are in no
 // patient's compartment (practitioners, organizations, locations, medications...).
 net::Response FhirService::Impl::Everything(const net::Request& req, const RequestContext& ctx, const FhirPath& p) {
-  if (Status st = Authorize(ctx, "operation", std::string(kPatient), p.id); !st.ok()) return ErrorResponse(st, ctx);
+  if (Status st = Authorize(ctx, "operation", std::string(kPatient), p.id, p.id); !st.ok()) return ErrorResponse(st, ctx);
   if (!p.id.empty()) {
     Result<std::optional<store::VersionRecord>> patient = store.ReadCurrent(ctx.principal.tenant, kPatient, p.id);
     if (!patient.ok()) return ErrorResponse(patient.status(), ctx);
@@ -124,6 +124,11 @@ net::Response FhirService::Impl::Everything(const net::Request& req, const Reque
     }
   } else {
     q.types = PatientCompartmentTypes();
+  }
+  // Everything the caller may read: types their role does not allow are left out.
+  std::erase_if(q.types, [&](const std::string& t) { return !Authorize(ctx, "search-type", t, "", p.id).ok(); });
+  if (q.types.empty()) {  // (an empty list would mean every type to the store)
+    return ErrorResponse(Status::Forbidden("the account's roles allow reading none of the chart's resource types"), ctx);
   }
   if (!p.id.empty()) q.compartment = PatientCompartment(p.id);
   store::Include referenced;

@@ -139,8 +139,14 @@ Result<WriteResult> TxnOps::Store(const std::string& type, const std::string& id
 
 Result<std::vector<std::string>> TxnOps::Match(const std::string& type, const std::string& criteria,
                                                std::string_view context, int limit) {
-  return FindMatches(tenant_, type, criteria, context, [this](const store::SearchQuery& q) { return txn_.Search(q); },
-                     limit);
+  return FindMatches(tenant_, type, criteria, context, Search(), limit);
+}
+
+SearchFn TxnOps::Search() {
+  return [this](const store::SearchQuery& q) -> Result<store::SearchPage> {
+    if (guard_) EHR_RETURN_IF_ERROR(guard_(q));
+    return txn_.Search(q);
+  };
 }
 
 Result<std::optional<WriteResult>> TxnOps::MatchExisting(const std::string& type, const std::string& if_none_exist) {

@@ -8,6 +8,7 @@
 
 #include "core/status.h"
 #include "fhir/json/value.h"
+#include "api/criteria.h"
 #include "store/store.h"
 
 namespace ehr::api {
@@ -48,7 +49,11 @@ PreStamped PreStamp(json::Value& resource, const std::string& id);
 
 class TxnOps {
  public:
-  TxnOps(store::WriteTxn& txn, std::string tenant) : txn_(txn), tenant_(std::move(tenant)) {}
+  // `guard` (when set) must allow each query before the transaction runs it.
+  TxnOps(store::WriteTxn& txn, std::string tenant, SearchGuard guard = nullptr)
+      : txn_(txn), tenant_(std::move(tenant)), guard_(std::move(guard)) {}
+  // The transaction's own search, through the guard.
+  SearchFn Search();
 
   // POST. `if_none_exist` is a query string (may be empty). `id` is the id to use (a new
   // UUID when empty).
@@ -93,6 +98,7 @@ class TxnOps {
 
   store::WriteTxn& txn_;
   std::string tenant_;
+  SearchGuard guard_;
 };
 
 // Sets id and meta.versionId/meta.lastUpdated (keeping the client's other meta) and returns

@@ -69,7 +69,7 @@ net::Response FhirService::Impl::RunWrite(const net::Request& req, const Request
         return Status::Ok();
       }
     }
-    TxnOps ops(txn, ctx.principal.tenant);
+    TxnOps ops(txn, ctx.principal.tenant, GuardFor(ctx));
     EHR_ASSIGN_OR_RETURN(response, fn(ops));
     if (!key.empty()) {
       store::IdempotencyRecord rec{hash, response.status, HeadersJson(response), response.body, txn.Now()};

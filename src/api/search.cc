@@ -2,6 +2,7 @@
 // parsed by search::ParseSearch, executed by Store::Search, answered as a searchset Bundle
 // with keyset paging links, included resources (cut by _summary / _elements like the
 // matches, fhir/subset), and the ignored parameters reported in an OperationOutcome entry.
+#include "api/search_access.h"
 #include "api/service_impl.h"
 #include "api/value_sets.h"
 #include "fhir/subset/subset.h"
@@ -81,6 +82,7 @@ Result<std::string> FhirService::Impl::SearchBundle(const RequestContext& ctx, s
     }
     q.cursor = std::move(*cursor);
   }
+  EHR_RETURN_IF_ERROR(authz.Authorize(ctx.principal, SearchAction(q)));
   EHR_RETURN_IF_ERROR(ExpandValueSets(q, search));
   EHR_ASSIGN_OR_RETURN(store::SearchPage page, search(q));
 
@@ -104,7 +106,11 @@ Result<std::string> FhirService::Impl::SearchBundle(const RequestContext& ctx, s
   };
   for (store::SearchMatch& m : page.matches) append(std::move(m), "match");
   for (store::SearchMatch& m : page.included) {
-    if (!keep_included || keep_included(m)) append(std::move(m), "include");
+    if (keep_included && !keep_included(m)) continue;
+    // An included resource the caller may not read is left out (the matches and the total
+    // do not depend on includes, so nothing else tells of it).
+    if (!Authorize(ctx, "read", m.type, m.id, q.compartment ? q.compartment->id : std::string()).ok()) continue;
+    append(std::move(m), "include");
   }
   if (!parsed.warnings.empty()) {
     if (!entries.empty()) entries += ',';

@@ -1,4 +1,5 @@
 #include "api/service.h"
+#include "api/search_access.h"
 
 #include "api/service_impl.h"
 #include "core/log.h"
@@ -222,7 +223,7 @@ Result<std::shared_ptr<PreparedBundle>> FhirService::PrepareBundle(json::Value b
 Result<json::Value> FhirService::CommitBundle(PreparedBundle& bundle, const RequestContext& ctx) {
   Result<json::Value> out = Status::Internal("bundle not executed");
   Status st = impl_->store.Write([&](store::WriteTxn& txn) -> Status {
-    TxnOps ops(txn, ctx.principal.tenant);
+    TxnOps ops(txn, ctx.principal.tenant, impl_->GuardFor(ctx));
     out = impl_->ExecuteBundle(bundle, ops, ctx);
     return out.ok() ? Status::Ok() : out.status();
   });
@@ -236,8 +237,20 @@ Result<json::Value> FhirService::ProcessBundle(json::Value bundle, const Request
 }
 
 Status FhirService::Impl::Authorize(const RequestContext& ctx, std::string interaction, const std::string& type,
-                                    const std::string& id) {
-  return authz.Authorize(ctx.principal, security::Action{std::move(interaction), type, id});
+                                    const std::string& id, std::string compartment_patient) {
+  security::Action action{std::move(interaction), type, id, std::move(compartment_patient), {}};
+  return authz.Authorize(ctx.principal, action);
+}
+
+SearchGuard FhirService::Impl::GuardFor(const RequestContext& ctx) {
+  return [this, &ctx](const store::SearchQuery& q) { return authz.Authorize(ctx.principal, SearchAction(q)); };
+}
+
+SearchFn FhirService::Impl::Guarded(const RequestContext& ctx, SearchFn search) {
+  return [guard = GuardFor(ctx), search = std::move(search)](const store::SearchQuery& q) -> Result<store::SearchPage> {
+    EHR_RETURN_IF_ERROR(guard(q));
+    return search(q);
+  };
 }
 
 net::Response FhirService::Impl::Handle(net::Request& req) {
@@ -256,18 +269,27 @@ net::Response FhirService::Impl::Handle(net::Request& req) {
     r.route = "/readyz";
     return r;
   }
+  if (req.path.rfind("/auth/", 0) == 0 || req.path == "/.well-known/jwks.json") {
+    net::Response r = Auth(req, ctx);
+    r.route = req.path.rfind("/auth/users/", 0) == 0 ? "/auth/users/{username}/{action}" : req.path.substr(0, 64);
+    return r;
+  }
   if (req.path != "/fhir" && req.path.rfind("/fhir/", 0) != 0) {
     net::Response r = ErrorResponse(Status::NotFound("Not found; the FHIR API is under /fhir"), ctx);
     r.route = "(not-found)";
     return r;
   }
+  // The CapabilityStatement is public: clients read it to learn how to authenticate.
+  const bool metadata = (req.path == "/fhir/metadata") && (req.method == "GET" || req.method == "HEAD");
   auto principal = authn.Authenticate(req);
-  if (!principal.ok()) {
+  if (!principal.ok() && !metadata) {
     net::Response r = ErrorResponse(principal.status(), ctx);
+    r.SetHeader("WWW-Authenticate", req.HasHeader("Authorization") ? R"(Bearer realm="ehr", error="invalid_token")"
+                                                                    : R"(Bearer realm="ehr")");
     r.route = "/fhir(unauthenticated)";
     return r;
   }
-  ctx.principal = std::move(*principal);
+  if (principal.ok()) ctx.principal = std::move(*principal);
   ctx.base_url = DeriveBaseUrl(req, options);
   return Route(req, ctx);
 }

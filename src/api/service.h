@@ -12,6 +12,10 @@
 #include "security/pipeline.h"
 #include "store/store.h"
 
+namespace ehr::security {
+class Identity;
+}
+
 namespace ehr::api {
 
 struct ServiceOptions {
@@ -25,6 +29,8 @@ struct ServiceOptions {
   // 32 secret bytes sealing search paging cursors (api/cursor_seal.h); empty: a random key
   // for the life of the process.
   std::string cursor_key;
+  // Accounts and tokens behind /auth/* and /.well-known/jwks.json; nullptr with --auth off.
+  security::Identity* identity = nullptr;
 };
 
 enum class ReturnPref { kRepresentation, kMinimal, kOutcome };

@@ -52,8 +52,14 @@ struct FhirService::Impl {
   // service.cc
   net::Response Handle(net::Request& req);
   net::Response Route(net::Request& req, RequestContext& ctx);
+  // auth_endpoints.cc
+  net::Response Auth(net::Request& req, RequestContext& ctx);
   Status Authorize(const RequestContext& ctx, std::string interaction, const std::string& type,
-                   const std::string& id);
+                   const std::string& id, std::string compartment_patient = {});
+  // `search` behind the authorize step: each query it runs must be allowed to the caller
+  // (api/search_access.h), so that no conditional criteria or search entry is an oracle.
+  SearchGuard GuardFor(const RequestContext& ctx);
+  SearchFn Guarded(const RequestContext& ctx, SearchFn search);
 
   // rest_read.cc
   net::Response Read(const net::Request& req, const RequestContext& ctx, const FhirPath& p);

@@ -8,5 +8,7 @@ int Import(int argc, char** argv);  // ehr import ...
 int FhirPath(int argc, char** argv);  // ehr fhirpath EXPRESSION [FILE]
 int Reindex(int argc, char** argv);   // ehr reindex --data DIR
 int Synth(int argc, char** argv);     // ehr synth --region R --patients N --out DIR
+int User(int argc, char** argv);      // ehr user add|list|disable|enable|reset-password|set-roles
+int Token(int argc, char** argv);     // ehr token --data DIR --user NAME
 
 }  // namespace ehr::cli

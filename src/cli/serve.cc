@@ -2,6 +2,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -11,7 +12,9 @@
 #include "cli/commands.h"
 #include "core/log.h"
 #include "net/server.h"
+#include "cli/identity_setup.h"
 #include "security/pipeline.h"
+#include "security/role_policy.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace ehr::cli {
@@ -32,7 +35,7 @@ int Fail(const std::string& message) {
 int Serve(int argc, char** argv) {
   auto args = ParseArgs(argc, argv, 2,
                         {"data", "listen", "auth", "region", "base-url", "workers", "io-threads", "durable",
-                         "access-log", "max-body-mb", "readers"});
+                         "access-log", "max-body-mb", "readers", "token-ttl-seconds"});
   if (!args.ok()) return Fail(args.status().message());
   std::string data = args->Get("data", "data");
   std::string listen = args->Get("listen", "127.0.0.1:8080");
@@ -43,14 +46,14 @@ int Serve(int argc, char** argv) {
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   auto port = ParseInt("listen", listen.substr(colon + 1), 0, 65535);
   if (!port.ok()) return Fail(port.status().message());
-  if (auth == "on") {
-    return Fail("authentication is not available yet (it arrives with the identity issue); "
-                "run with --auth off on a loopback address for development");
+  if (auth != "on" && auth != "off") return Fail("--auth must be on or off");
+  if (auth == "off") {
+    if (!IsLoopback(host)) return Fail("--auth off refuses to listen on a non-loopback address (" + host + ")");
+    std::fprintf(stderr, "ehr serve: WARNING: authentication is OFF (development only); anyone on this machine "
+                         "can read and write all data\n");
   }
-  if (auth != "off") return Fail("--auth must be on or off");
-  if (!IsLoopback(host)) return Fail("--auth off refuses to listen on a non-loopback address (" + host + ")");
-  std::fprintf(stderr, "ehr serve: WARNING: authentication is OFF (development only); anyone on this machine "
-                       "can read and write all data\n");
+  auto token_ttl = ParseInt("token-ttl-seconds", args->Get("token-ttl-seconds", "900"), 60, 3600);
+  if (!token_ttl.ok()) return Fail(token_ttl.status().message());
 
   auto workers = ParseInt("workers", args->Get("workers", "64"), 1, 1024);
   auto io_threads = ParseInt("io-threads", args->Get("io-threads", "0"), 0, 256);
@@ -78,15 +81,34 @@ int Serve(int argc, char** argv) {
   auto store = store::OpenSqliteStore(so);
   if (!store.ok()) return Fail("cannot open the database: " + store.status().message());
 
-  security::NoAuthentication authn("default");
-  security::AllowAll authz;
   api::ServiceOptions options;
+  options.base_url = args->Get("base-url");
+  IdentityHandle identity;
+  std::unique_ptr<security::Authenticator> authn;
+  std::unique_ptr<security::Authorizer> authz;
+  if (auth == "on") {
+    auto opened = OpenIdentity(data, options.base_url, *token_ttl);
+    if (!opened.ok()) return Fail("cannot open the account database: " + opened.status().message());
+    identity = std::move(*opened);
+    const char* env_password = std::getenv("EHR_ADMIN_PASSWORD");
+    auto bootstrap = identity.identity->Bootstrap(env_password ? env_password : "");
+    if (!bootstrap.ok()) return Fail("cannot create the first administrator: " + bootstrap.status().message());
+    if (bootstrap->has_value() && env_password == nullptr) {
+      std::fprintf(stderr, "ehr serve: created the administrator 'admin' with the password %s (shown once; "
+                           "log in and enrol a one-time password device)\n", (*bootstrap)->c_str());
+    }
+    options.identity = identity.identity.get();
+    authn = std::make_unique<security::BearerAuthenticator>(*identity.identity);
+    authz = std::make_unique<security::RolePolicy>();
+  } else {
+    authn = std::make_unique<security::NoAuthentication>("default");
+    authz = std::make_unique<security::AllowAll>();
+  }
   auto cursor_key = api::LoadOrCreateCursorKey(data + "/cursor.key");
   if (!cursor_key.ok()) return Fail(cursor_key.status().message());
   options.cursor_key = std::move(*cursor_key);
-  options.base_url = args->Get("base-url");
   options.region = args->Get("region");
-  api::FhirService service(**store, authn, authz, options);
+  api::FhirService service(**store, *authn, *authz, options);
 
   net::ServerOptions so_net;
   so_net.host = host;

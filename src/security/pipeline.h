@@ -42,6 +42,11 @@ struct Action {
   std::string interaction;
   std::string resource_type;  // empty for system-level interactions
   std::string id;             // empty when not about one resource
+  // The patient whose compartment bounds the action (`/Patient/{id}/...`, $everything).
+  std::string compartment_patient;
+  // Other types whose data the action reads or tests: _include and _revinclude targets,
+  // chained and _has types. "*" stands for every type.
+  std::vector<std::string> also_reads;
 };
 
 class Authenticator {

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "core/log.h"
+#include "security/role_policy.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace ehr::testing {
@@ -39,7 +40,22 @@ TestServer::TestServer(TestServerOptions options) {
   store_ = std::move(*store);
   api::ServiceOptions service_options;
   service_options.clock = options.clock;
-  service_ = std::make_unique<api::FhirService>(*store_, authn_, authz_, service_options);
+  if (options.auth) {
+    accounts_ = std::move(*store::OpenSqliteAccountStore(dir_.path() + "/accounts.db"));
+    security::IdentityOptions io;
+    io.clock = options.clock;
+    io.password_cost = security::PasswordCost{1, 8 * 1024 * 1024};
+    auto identity = security::Identity::Open(*accounts_, io);
+    if (!identity.ok()) throw std::runtime_error("cannot open identity: " + identity.status().message());
+    identity_ = std::move(*identity);
+    service_options.identity = identity_.get();
+    authn_ = std::make_unique<security::BearerAuthenticator>(*identity_);
+    authz_ = std::make_unique<security::RolePolicy>();
+  } else {
+    authn_ = std::make_unique<security::NoAuthentication>("default");
+    authz_ = std::make_unique<security::AllowAll>();
+  }
+  service_ = std::make_unique<api::FhirService>(*store_, *authn_, *authz_, service_options);
   net::ServerOptions no;
   no.port = 0;
   no.io_threads = 2;
@@ -57,6 +73,8 @@ TestServer::~TestServer() {
   thread_.join();
   http_.reset();
   service_.reset();
+  identity_.reset();
+  accounts_.reset();
   store_.reset();
 }
 

@@ -9,6 +9,7 @@
 #include "api/service.h"
 #include "fhir/json/value.h"
 #include "net/server.h"
+#include "security/identity.h"
 #include "security/pipeline.h"
 #include "store/store.h"
 #include "support/http_client.h"
@@ -30,6 +31,8 @@ struct TestServerOptions {
   int log_fd = -1;  // where access logs go; -1: discarded
   size_t max_body_bytes = 16 * 1024 * 1024;
   Clock* clock = nullptr;  // store and service clock; nullptr: the system clock
+  // --auth on: accounts in the temporary directory, bearer tokens, the role policy.
+  bool auth = false;
 };
 
 class TestServer {
@@ -41,13 +44,17 @@ class TestServer {
   HttpClient Client() const { return HttpClient("127.0.0.1", port()); }
   api::FhirService& service() { return *service_; }
   store::Store& store() { return *store_; }
+  // With auth: the accounts and tokens (nullptr without).
+  security::Identity* identity() { return identity_.get(); }
   const std::string& dir() const { return dir_.path(); }
 
  private:
   TempDir dir_;
   std::unique_ptr<store::Store> store_;
-  security::NoAuthentication authn_{"default"};
-  security::AllowAll authz_;
+  std::unique_ptr<store::AccountStore> accounts_;
+  std::unique_ptr<security::Identity> identity_;
+  std::unique_ptr<security::Authenticator> authn_;
+  std::unique_ptr<security::Authorizer> authz_;
   std::unique_ptr<api::FhirService> service_;
   std::unique_ptr<net::HttpServer> http_;
   std::thread thread_;

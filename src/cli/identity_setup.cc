@@ -1,0 +1,20 @@
+#include "cli/identity_setup.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace ehr::cli {
+
+Result<IdentityHandle> OpenIdentity(const std::string& data, const std::string& audience, int64_t access_ttl_seconds) {
+  IdentityHandle h;
+  EHR_ASSIGN_OR_RETURN(h.accounts, store::OpenSqliteAccountStore(data + "/accounts.db"));
+  security::IdentityOptions options;
+  options.audience = audience;
+  if (access_ttl_seconds > 0) options.access_ttl_seconds = access_ttl_seconds;
+  const char* cost = std::getenv("EHR_PASSWORD_COST");
+  if (cost != nullptr && std::strcmp(cost, "low") == 0) options.password_cost = security::PasswordCost{1, 8 * 1024 * 1024};
+  EHR_ASSIGN_OR_RETURN(h.identity, security::Identity::Open(*h.accounts, options));
+  return h;
+}
+
+}  // namespace ehr::cli

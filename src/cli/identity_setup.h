@@ -1,0 +1,22 @@
+// The account database of a data directory and the Identity over it, as `ehr serve`,
+// `ehr user` and `ehr token` open them.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "security/identity.h"
+#include "store/accounts.h"
+
+namespace ehr::cli {
+
+struct IdentityHandle {
+  std::unique_ptr<store::AccountStore> accounts;
+  std::unique_ptr<security::Identity> identity;
+};
+
+// `data`/accounts.db. `audience`: the FHIR base URL tokens are meant for (may be empty).
+// EHR_PASSWORD_COST=low selects libsodium's minimum Argon2id cost (tests only).
+Result<IdentityHandle> OpenIdentity(const std::string& data, const std::string& audience, int64_t access_ttl_seconds);
+
+}  // namespace ehr::cli
