@@ -34,5 +34,29 @@ if [ -f "$DATA/.demo-loaded" ] && [ ! -f "$DATA/.search-indexed-4" ]; then
   "$BUILD/ehr" reindex --data "$DATA"
   touch "$DATA/.search-indexed-4"
 fi
-echo "Serving; try: curl "http://$LISTEN/fhir/Patient?gender=female&_count=5"   (Ctrl-C stops)"
-exec "$BUILD/ehr" serve --data "$DATA" --listen "$LISTEN" --auth off --region "$REGION"
+AUTH=${EHR_AUTH:-on}
+if [ "$AUTH" = off ]; then
+  echo "Serving without authentication; try: curl \"http://$LISTEN/fhir/Patient?gender=female&_count=5\"   (Ctrl-C stops)"
+  exec "$BUILD/ehr" serve --data "$DATA" --listen "$LISTEN" --auth off --region "$REGION"
+fi
+# Demo accounts, once: a doctor and a clerk with the password in $DATA/demo-password
+# (random, mode 0600). The first start of `ehr serve` also creates the administrator
+# 'admin' and prints its password once.
+if [ ! -f "$DATA/demo-password" ]; then
+  ( umask 077; printf 'Demo-%s-7!\n' "$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$DATA/demo-password" )
+  for account in demo.doctor:DOCTOR demo.clerk:CLERK; do
+    EHR_USER_PASSWORD=$(cat "$DATA/demo-password") "$BUILD/ehr" user add --data "$DATA" \
+      --user "${account%%:*}" --roles "${account##*:}" --tenants default
+  done
+fi
+TOKEN=$("$BUILD/ehr" token --data "$DATA" --user demo.doctor --ttl-seconds 900)
+cat <<EOT
+Demo accounts demo.doctor (DOCTOR) and demo.clerk (CLERK), password in $DATA/demo-password.
+A doctor's token for the next 15 minutes:
+  TOKEN=$TOKEN
+  curl -H "Authorization: Bearer \$TOKEN" "http://$LISTEN/fhir/Patient?gender=female&_count=5"
+Log in for a fresh one: curl -X POST -H 'Content-Type: application/json' \\
+  -d '{"username":"demo.doctor","password":"'\$(cat $DATA/demo-password)'"}' http://$LISTEN/auth/login
+Serving (Ctrl-C stops); EHR_AUTH=off make run serves without authentication.
+EOT
+exec "$BUILD/ehr" serve --data "$DATA" --listen "$LISTEN" --auth on --region "$REGION"
