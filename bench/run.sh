@@ -4,6 +4,7 @@
 #   import       vs. decompressing the same files alone (bzcat), and from plain JSON too
 #   read by id   vs. GET /healthz (the server's no-op endpoint), wrk, 64 connections
 #   create/update (durable commits) vs. the same no-op endpoint
+#   read by id with a bearer token (--auth on) vs. read by id without authentication
 # Results are printed and appended to bench/RESULTS.md with the machine and date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,9 +86,20 @@ read -r H_RPS H_P99 _ <<< "$(run_wrk healthz "http://127.0.0.1:$PORT/healthz")"
 read -r R_RPS R_P99 R_ERR <<< "$(run_wrk read -s bench/read.lua "http://127.0.0.1:$PORT")"
 read -r C_RPS C_P99 C_ERR <<< "$(run_wrk create -s bench/create.lua "http://127.0.0.1:$PORT/fhir/Patient")"
 read -r U_RPS U_P99 U_ERR <<< "$(run_wrk update -s bench/update.lua "http://127.0.0.1:$PORT")"
+# The same reads with authentication on: a bearer token checked per request (signature,
+# claims, session), against the unauthenticated reads just measured.
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+EHR_USER_PASSWORD="Bench-Reader-$RANDOM-7!" "$EHR" user add --data "$WORK/import-json" --user bench.doctor --roles DOCTOR 2> /dev/null
+TOKEN=$("$EHR" token --data "$WORK/import-json" --user bench.doctor --ttl-seconds 3600)
+EHR_ADMIN_PASSWORD="Bench-Keeper-$RANDOM-7!" "$EHR" serve --data "$WORK/import-json" --listen "127.0.0.1:$PORT" --auth on > "$WORK/server-auth.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" > /dev/null && break; sleep 0.1; done
+read -r A_RPS A_P99 A_ERR <<< "$(run_wrk read-auth -s bench/read.lua -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT")"
+A_RATIO=$(echo "$A_RPS / $R_RPS" | bc -l)
 R_RATIO=$(echo "$R_RPS / $H_RPS" | bc -l)
 printf "healthz %.0f req/s (p99 %s ms)\n" "$H_RPS" "$(to_ms "$H_P99")"
 printf "read    %.0f req/s (p99 %s ms) = %.2f x healthz, non-2xx %s\n" "$R_RPS" "$(to_ms "$R_P99")" "$R_RATIO" "$R_ERR"
+printf "read with a bearer token %.0f req/s (p99 %s ms) = %.2f x read without, non-2xx %s\n" "$A_RPS" "$(to_ms "$A_P99")" "$A_RATIO" "$A_ERR"
 printf "create  %.0f req/s (p99 %s ms) = %.2f x healthz, non-2xx %s\n" "$C_RPS" "$(to_ms "$C_P99")" "$(echo "$C_RPS / $H_RPS" | bc -l)" "$C_ERR"
 printf "update  %.0f req/s (p99 %s ms) = %.2f x healthz, non-2xx %s\n" "$U_RPS" "$(to_ms "$U_P99")" "$(echo "$U_RPS / $H_RPS" | bc -l)" "$U_ERR"
 
@@ -102,6 +114,7 @@ printf "update  %.0f req/s (p99 %s ms) = %.2f x healthz, non-2xx %s\n" "$U_RPS" 
   printf "| import Synthea .json | %.0f resources/s (%.1f s) | | |\n" "$IMPORT_JSON_RATE" "$IMPORT_JSON_S"
   printf "| GET /healthz, %d conns | %.0f req/s, p99 %s ms | — | 1.00 |\n" "$CONNS" "$H_RPS" "$(to_ms "$H_P99")"
   printf "| read Patient by id, %d conns | %.0f req/s, p99 %s ms | healthz %.0f req/s | %.2f |\n" "$CONNS" "$R_RPS" "$(to_ms "$R_P99")" "$H_RPS" "$R_RATIO"
+  printf "| read Patient by id with a bearer token (--auth on), %d conns | %.0f req/s, p99 %s ms | read without auth %.0f req/s | %.2f |\n" "$CONNS" "$A_RPS" "$(to_ms "$A_P99")" "$R_RPS" "$A_RATIO"
   printf "| create Patient (durable), %d conns | %.0f req/s, p99 %s ms | healthz | %.2f |\n" "$CONNS" "$C_RPS" "$(to_ms "$C_P99")" "$(echo "$C_RPS / $H_RPS" | bc -l)"
   printf "| update Patient (durable), %d conns | %.0f req/s, p99 %s ms | healthz | %.2f |\n" "$CONNS" "$U_RPS" "$(to_ms "$U_P99")" "$(echo "$U_RPS / $H_RPS" | bc -l)"
 } | tee -a bench/RESULTS.md
