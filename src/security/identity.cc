@@ -14,6 +14,7 @@
 #include "core/secrets.h"
 #include "security/ec_key.h"
 #include "security/jwt.h"
+#include "security/scopes.h"
 #include "security/totp.h"
 
 namespace ehr::security {
@@ -91,6 +92,15 @@ json::Value StringArray(const std::vector<std::string>& items) {
   json::Value a = json::Value::MakeArray();
   for (const auto& s : items) a.as_array().push_back(json::Value(s));
   return a;
+}
+
+// The scopes a login grants: everything the roles allow (the role policy still decides),
+// in the SMART context that fits the account.
+std::string DefaultScope(const std::vector<std::string>& roles) {
+  auto has = [&roles](std::string_view r) { return std::find(roles.begin(), roles.end(), r) != roles.end(); };
+  if (has("SERVICE")) return "system/*.cruds";
+  if (roles.size() == 1 && has("PATIENT")) return "openid fhirUser patient/*.rs";
+  return "openid fhirUser user/*.cruds";
 }
 
 struct SigningKey {
@@ -440,7 +450,7 @@ Result<Tokens> Identity::Login(const LoginRequest& request) {
   EHR_RETURN_IF_ERROR(m.accounts.UpdateUser(user));
   const bool needs_enrollment =
       !user.totp_confirmed && std::find(user.roles.begin(), user.roles.end(), "ADMIN") != user.roles.end();
-  return m.OpenSession(user, request.tenant, "openid fhirUser user/*.cruds", needs_enrollment);
+  return m.OpenSession(user, request.tenant, DefaultScope(user.roles), needs_enrollment);
 }
 
 Result<Tokens> Identity::Refresh(std::string_view refresh_token) {
@@ -483,7 +493,11 @@ Status Identity::RevokeRefreshToken(std::string_view refresh_token) {
 Result<Tokens> Identity::MintTokens(std::string_view username, std::string_view scope, std::string_view tenant) {
   EHR_ASSIGN_OR_RETURN(auto user, impl_->FindUser(username));
   if (user.disabled) return Status::Forbidden("the user is disabled");
-  return impl_->OpenSession(user, std::string(tenant), scope.empty() ? "user/*.cruds" : std::string(scope), false);
+  // A requested scope narrows the account's; it never widens it.
+  const std::string granted = scope.empty() ? DefaultScope(user.roles)
+                                            : ParseScopes(DefaultScope(user.roles)).Intersect(ParseScopes(scope));
+  if (granted.empty()) return Status::Invalid("none of the requested scopes can be granted to this account", "scope");
+  return impl_->OpenSession(user, std::string(tenant), granted, false);
 }
 
 Result<TotpEnrollment> Identity::BeginTotp(const Principal& who) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "security/scopes.h"
+
 namespace ehr::security {
 namespace {
 
@@ -25,7 +27,7 @@ bool In(const std::string_view (&list)[N], std::string_view type) {
   return std::find(std::begin(list), std::end(list), type) != std::end(list);
 }
 
-enum Access : uint8_t { kNone = 0, kRead = 1, kWrite = 2, kReadWrite = 3 };
+enum Access : uint8_t { kNoAccess = 0, kReads = 1, kWrites = 2, kReadsWrites = 3 };
 
 struct RoleRow {
   std::string_view role;
@@ -35,13 +37,13 @@ struct RoleRow {
 
 // The role-to-permission matrix (mirrored in the README).
 constexpr RoleRow kMatrix[] = {
-    {"ADMIN", {kNone, kReadWrite, kNone, kRead, kReadWrite}},
-    {"DOCTOR", {kReadWrite, kReadWrite, kNone, kNone, kRead}},
-    {"NURSE", {kReadWrite, kReadWrite, kNone, kNone, kRead}},
-    {"CLERK", {kNone, kReadWrite, kNone, kNone, kRead}},
-    {"BILLING", {kNone, kRead, kReadWrite, kNone, kRead}},
-    {"RESEARCHER", {kNone, kNone, kNone, kNone, kRead}},
-    {"SERVICE", {kReadWrite, kReadWrite, kReadWrite, kRead, kReadWrite}},
+    {"ADMIN", {kNoAccess, kReadsWrites, kNoAccess, kReads, kReadsWrites}},
+    {"DOCTOR", {kReadsWrites, kReadsWrites, kNoAccess, kNoAccess, kReads}},
+    {"NURSE", {kReadsWrites, kReadsWrites, kNoAccess, kNoAccess, kReads}},
+    {"CLERK", {kNoAccess, kReadsWrites, kNoAccess, kNoAccess, kReads}},
+    {"BILLING", {kNoAccess, kReads, kReadsWrites, kNoAccess, kReads}},
+    {"RESEARCHER", {kNoAccess, kNoAccess, kNoAccess, kNoAccess, kReads}},
+    {"SERVICE", {kReadsWrites, kReadsWrites, kReadsWrites, kReads, kReadsWrites}},
 };
 
 bool IsRead(std::string_view interaction) {
@@ -50,7 +52,7 @@ bool IsRead(std::string_view interaction) {
          interaction == "search-system" || interaction == "operation";
 }
 
-Access Needed(std::string_view interaction) { return IsRead(interaction) ? kRead : kWrite; }
+Access Needed(std::string_view interaction) { return IsRead(interaction) ? kReads : kWrites; }
 
 bool Allows(const RoleRow& row, std::string_view type, Access need) {
   if (type == "*") {
@@ -61,11 +63,47 @@ bool Allows(const RoleRow& row, std::string_view type, Access need) {
 
 Status Denied(std::string message) { return Status::Forbidden(std::move(message)); }
 
+uint8_t PermissionFor(std::string_view interaction) {
+  if (interaction == "create") return kCreate;
+  if (interaction == "update" || interaction == "patch") return kUpdate;
+  if (interaction == "delete") return kDelete;
+  if (interaction == "search-type" || interaction == "search-system") return kSearch;
+  if (interaction == "operation") return kRead | kSearch;
+  return kRead;  // read, vread, history-*
+}
+
+std::string OwnPatient(const Principal& who) {
+  return who.fhir_user.rfind("Patient/", 0) == 0 ? who.fhir_user.substr(8) : std::string();
+}
+
+// The token's scopes narrow what the roles allow; they never widen it. patient/ scopes
+// count only inside the principal's own compartment; user/ and system/ ones anywhere.
+Status CheckScopes(const Principal& who, const Action& a) {
+  const Scopes scopes = ParseScopes(who.scope);
+  const std::string own = OwnPatient(who);
+  const bool own_record = !own.empty() && (a.compartment_patient == own ||
+                                           (a.compartment_patient.empty() && a.resource_type == "Patient" && a.id == own));
+  auto granted = [&](std::string_view type, uint8_t need) {
+    return scopes.Grants(ScopeContext::kUser, type, need) || scopes.Grants(ScopeContext::kSystem, type, need) ||
+           (own_record && scopes.Grants(ScopeContext::kPatient, type, need));
+  };
+  const std::string_view type = a.resource_type.empty() ? std::string_view("*") : std::string_view(a.resource_type);
+  if (!granted(type, PermissionFor(a.interaction))) {
+    return Denied("the token's scopes (" + who.scope + ") do not allow " + a.interaction + " of " + std::string(type));
+  }
+  for (const std::string& t : a.also_reads) {
+    if (!granted(t, kSearch)) return Denied("the token's scopes do not allow searching " + t);
+  }
+  return Status::Ok();
+}
+
+Status AuthorizeByRole(const Principal& who, const Action& a);
+
 // A PATIENT reads their own compartment, through the paths that name it.
 Status AuthorizePatient(const Principal& who, const Action& a) {
   const std::string own = who.fhir_user.rfind("Patient/", 0) == 0 ? who.fhir_user.substr(8) : std::string();
   if (own.empty()) return Denied("this patient account is not linked to a Patient record");
-  if (Needed(a.interaction) != kRead) return Denied("patients cannot change records through this API");
+  if (Needed(a.interaction) != kReads) return Denied("patients cannot change records through this API");
   if (!a.compartment_patient.empty()) {
     if (a.compartment_patient == own) return Status::Ok();
     return Denied("patients can read only their own record");
@@ -92,6 +130,23 @@ Category CategoryOf(std::string_view type) {
 
 Status RolePolicy::Authorize(const Principal& who, const Action& a) {
   if (!who.authenticated) return {Code::kUnauthorized, Issue{"error", "login", "authentication is required", {}}};
+  EHR_RETURN_IF_ERROR(AuthorizeByRole(who, a));
+  if (a.interaction == "capabilities" || a.interaction == "batch" || a.interaction == "transaction") {
+    return Status::Ok();
+  }
+  // Definitional resources (value sets, code systems, questionnaires) hold no personal
+  // data: reading them needs no scope, as an app in a patient context needs them too.
+  if (!a.resource_type.empty() && CategoryOf(a.resource_type) == Category::kDefinitional && a.also_reads.empty() &&
+      Needed(a.interaction) == kReads) {
+    return Status::Ok();
+  }
+  return CheckScopes(who, a);
+}
+
+namespace {
+
+Status AuthorizeByRole(const Principal& who, const Action& a) {
+  if (!who.authenticated) return {Code::kUnauthorized, Issue{"error", "login", "authentication is required", {}}};
   if (who.mfa_enrollment_only) {
     return Denied("enrol a second factor first (POST /auth/mfa/enroll): it is required for this account");
   }
@@ -112,7 +167,7 @@ Status RolePolicy::Authorize(const Principal& who, const Action& a) {
       bool ok = Allows(row, a.resource_type.empty() ? "*" : a.resource_type, need);
       // Whatever else the action reads must be readable too: an include, a chain or a _has
       // over forbidden types would otherwise leak them (or answer yes/no about them).
-      for (const std::string& t : a.also_reads) ok = ok && Allows(row, t, kRead);
+      for (const std::string& t : a.also_reads) ok = ok && Allows(row, t, kReads);
       if (ok) return Status::Ok();
     }
   }
@@ -125,4 +180,5 @@ Status RolePolicy::Authorize(const Principal& who, const Action& a) {
                 (a.also_reads.empty() ? "" : " (or of the types it includes, chains or tests)"));
 }
 
+}  // namespace
 }  // namespace ehr::security

@@ -38,8 +38,8 @@ class AuthTest : public ::testing::Test {
     auto u = server_.identity()->AddUser({name, kPassword, std::move(roles), std::move(tenants), std::move(fhir_user)});
     ASSERT_TRUE(u.ok()) << u.status().message();
   }
-  std::string Token(const std::string& name, const std::string& tenant = "") {
-    auto t = server_.identity()->MintTokens(name, "", tenant);
+  std::string Token(const std::string& name, const std::string& tenant = "", const std::string& scope = "") {
+    auto t = server_.identity()->MintTokens(name, scope, tenant);
     EXPECT_TRUE(t.ok()) << t.status().message();
     return t.ok() ? t->access_token : "";
   }
@@ -298,6 +298,26 @@ TEST_F(AuthTest, APatientReadsOnlyTheirOwnRecord) {
             403);
   EXPECT_EQ(As(me, "GET", "/fhir/ValueSet/" + valueset_).status, 200);
   EXPECT_EQ(As(Token("unlinked"), "GET", "/fhir/Patient/" + patient_).status, 403);
+}
+
+TEST_F(AuthTest, ScopesNarrowWhatRolesAllow) {
+  Add("doc", {"DOCTOR"});
+  const std::string patients_only = Token("doc", "", "user/Patient.rs");
+  EXPECT_EQ(As(patients_only, "GET", "/fhir/Patient/" + patient_).status, 200) << As(patients_only, "GET", "/fhir/Patient/" + patient_).body;
+  EXPECT_EQ(As(patients_only, "GET", "/fhir/Patient?name=Smith").status, 200);
+  EXPECT_EQ(As(patients_only, "GET", "/fhir/Observation/" + observation_).status, 403);
+  EXPECT_EQ(As(patients_only, "POST", "/fhir/Patient", R"({"resourceType":"Patient"})").status, 403);
+  EXPECT_EQ(As(patients_only, "GET", "/fhir/Patient?_has:Observation:subject:code=8867-4").status, 403);
+  EXPECT_EQ(Entries(As(patients_only, "GET", "/fhir/Patient?_revinclude=Observation:subject"), "Observation"), 0);
+  const std::string read_no_search = Token("doc", "", "user/Patient.r");
+  EXPECT_EQ(As(read_no_search, "GET", "/fhir/Patient/" + patient_).status, 200);
+  EXPECT_EQ(As(read_no_search, "GET", "/fhir/Patient?name=Smith").status, 403);
+  // A scope beyond the account's is not granted; one that is malformed grants nothing.
+  EXPECT_FALSE(server_.identity()->MintTokens("doc", "system/*.cruds", "").ok());
+  EXPECT_FALSE(server_.identity()->MintTokens("doc", "user/Patient.rrs user/Patient.read.write", "").ok());
+  // The role still decides: a scope cannot give a doctor financial records.
+  const std::string wide = Token("doc", "", "user/*.cruds");
+  EXPECT_EQ(As(wide, "GET", "/fhir/Coverage/" + coverage_).status, 403);
 }
 
 }  // namespace
