@@ -209,7 +209,11 @@ bool FhirService::RunsOnIoThread(const net::Request& request) {
 
 RequestContext FhirService::SystemContext() const {
   RequestContext ctx;
-  ctx.principal = security::Principal{"system", {"SERVICE"}, "default", true};
+  ctx.principal.subject = "system";
+  ctx.principal.roles = {"SERVICE"};
+  ctx.principal.tenant = "default";
+  ctx.principal.authenticated = true;
+  ctx.principal.scope = "system/*.cruds";
   ctx.base_url = impl_->options.base_url;
   ctx.request_id = "import";
   ctx.prefer = ReturnPref::kMinimal;

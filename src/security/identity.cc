@@ -94,9 +94,7 @@ json::Value StringArray(const std::vector<std::string>& items) {
   return a;
 }
 
-// The scopes a login grants: everything the roles allow (the role policy still decides),
-// in the SMART context that fits the account.
-std::string DefaultScope(const std::vector<std::string>& roles) {
+std::string RoleScope(const std::vector<std::string>& roles) {
   auto has = [&roles](std::string_view r) { return std::find(roles.begin(), roles.end(), r) != roles.end(); };
   if (has("SERVICE")) return "system/*.cruds";
   if (roles.size() == 1 && has("PATIENT")) return "openid fhirUser patient/*.rs";
@@ -117,6 +115,8 @@ struct CachedSession {
 };
 
 }  // namespace
+
+std::string DefaultScope(const std::vector<std::string>& roles) { return RoleScope(roles); }
 
 bool IsRole(std::string_view role) { return std::find(std::begin(kRoles), std::end(kRoles), role) != std::end(kRoles); }
 
@@ -223,6 +223,9 @@ struct Identity::Impl {
     claims.Set("roles", StringArray(user.roles));
     claims.Set("scope", json::Value(session.scope));
     if (!user.fhir_user.empty()) claims.Set("fhirUser", json::Value(user.fhir_user));
+    if (!session.client_id.empty()) claims.Set("client_id", json::Value(session.client_id));
+    if (!session.patient.empty()) claims.Set("patient", json::Value(session.patient));
+    if (!session.encounter.empty()) claims.Set("encounter", json::Value(session.encounter));
     if (enrollment_only) claims.Set("mfa_enrollment_only", json::Value(true));
     std::shared_lock lock(keys_mu);
     const SigningKey& active = keys.back();
@@ -245,6 +248,9 @@ struct Identity::Impl {
     p.tenant = std::string(claims.GetString("tenant"));
     p.scope = std::string(claims.GetString("scope"));
     p.fhir_user = std::string(claims.GetString("fhirUser"));
+    p.client_id = std::string(claims.GetString("client_id"));
+    p.patient = std::string(claims.GetString("patient"));
+    p.encounter = std::string(claims.GetString("encounter"));
     if (const json::Value* roles = claims.Find("roles"); roles && roles->is_array()) {
       for (const auto& r : roles->as_array()) {
         if (r.is_string()) p.roles.push_back(r.as_string());
@@ -256,7 +262,8 @@ struct Identity::Impl {
     return p;
   }
 
-  Result<Tokens> OpenSession(store::UserRecord& user, std::string tenant, std::string scope, bool enrollment_only) {
+  Result<Tokens> OpenSession(store::UserRecord& user, const SessionSpec& spec, bool enrollment_only) {
+    std::string tenant = spec.tenant;
     if (tenant.empty()) tenant = user.tenants.empty() ? "default" : user.tenants.front();
     if (std::find(user.tenants.begin(), user.tenants.end(), tenant) == user.tenants.end()) {
       return Status::Forbidden("the user is not a member of this tenant");
@@ -266,7 +273,10 @@ struct Identity::Impl {
     s.id = RandomToken(16);
     s.user_id = user.id;
     s.tenant = std::move(tenant);
-    s.scope = enrollment_only ? "mfa-enroll" : std::move(scope);
+    s.scope = enrollment_only ? "mfa-enroll" : spec.scope.empty() ? RoleScope(user.roles) : spec.scope;
+    s.client_id = spec.client_id;
+    s.patient = spec.patient;
+    s.encounter = spec.encounter;
     s.created = now;
     s.last_seen = now;
     s.expires = now + options.session_max_seconds * kSecond;
@@ -286,14 +296,21 @@ struct Identity::Impl {
     }
     EHR_ASSIGN_OR_RETURN(auto session, accounts.Session(sid));
     if (!session) return Unauthorized("the session has ended");
-    EHR_ASSIGN_OR_RETURN(auto user, accounts.UserById(session->user_id));
+    bool active = false;
+    if (session->user_id.rfind("client:", 0) == 0) {
+      EHR_ASSIGN_OR_RETURN(auto client, accounts.Client(std::string_view(session->user_id).substr(7)));
+      active = client && !client->disabled;
+    } else {
+      EHR_ASSIGN_OR_RETURN(auto user, accounts.UserById(session->user_id));
+      active = user && !user->disabled;
+    }
     std::lock_guard lock(sessions_mu);
     CachedSession& c = sessions[std::string(sid)];
     c.session.last_seen = std::max(c.session.last_seen, session->last_seen);
     const Micros seen = c.session.last_seen;
     c.session = *session;
     c.session.last_seen = seen;
-    c.user_active = user && !user->disabled;
+    c.user_active = active;
     c.checked_at = now;
     return Live(c, now);
   }
@@ -416,6 +433,13 @@ Result<std::optional<std::string>> Identity::Bootstrap(std::string_view password
 }
 
 Result<Tokens> Identity::Login(const LoginRequest& request) {
+  EHR_ASSIGN_OR_RETURN(store::UserRecord user, CheckCredentials(request));
+  const bool needs_enrollment =
+      !user.totp_confirmed && std::find(user.roles.begin(), user.roles.end(), "ADMIN") != user.roles.end();
+  return impl_->OpenSession(user, SessionSpec{request.tenant, "", "", "", ""}, needs_enrollment);
+}
+
+Result<store::UserRecord> Identity::CheckCredentials(const LoginRequest& request) {
   Impl& m = *impl_;
   auto found = m.accounts.UserByName(Lower(request.username));
   if (!found.ok()) return found.status();
@@ -448,9 +472,52 @@ Result<Tokens> Identity::Login(const LoginRequest& request) {
     if (auto rehashed = m.hasher.Hash(request.password); rehashed.ok()) user.password_hash = *rehashed;
   }
   EHR_RETURN_IF_ERROR(m.accounts.UpdateUser(user));
-  const bool needs_enrollment =
-      !user.totp_confirmed && std::find(user.roles.begin(), user.roles.end(), "ADMIN") != user.roles.end();
-  return m.OpenSession(user, request.tenant, DefaultScope(user.roles), needs_enrollment);
+  return std::move(user);
+}
+
+Result<Tokens> Identity::OpenSession(store::UserRecord& user, const SessionSpec& spec) {
+  if (user.disabled) return Status::Forbidden("the user is disabled");
+  if (!user.totp_confirmed && std::find(user.roles.begin(), user.roles.end(), "ADMIN") != user.roles.end()) {
+    return Status::Forbidden("enrol a second factor first: it is required for this account");
+  }
+  return impl_->OpenSession(user, spec, false);
+}
+
+Result<Tokens> Identity::OpenClientSession(const store::ClientRecord& client, std::string_view scope) {
+  Impl& m = *impl_;
+  if (client.disabled) return Status::Forbidden("the client is disabled");
+  const Micros now = m.clock.Now();
+  store::SessionRecord s;
+  s.id = RandomToken(16);
+  s.user_id = "client:" + client.id;
+  s.tenant = client.tenant.empty() ? "default" : client.tenant;
+  s.scope = std::string(scope);
+  s.client_id = client.id;
+  s.created = now;
+  s.last_seen = now;
+  s.expires = now + std::min<int64_t>(m.options.access_ttl_seconds, 300) * kSecond;
+  EHR_RETURN_IF_ERROR(m.accounts.InsertSession(s, Sha256Hex(RandomToken(32))));
+  store::UserRecord as_user;  // the token's subject is the client
+  as_user.id = client.id;
+  as_user.username = client.id;
+  as_user.roles = client.roles;
+  return m.Issue(as_user, s, "", false);
+}
+
+Result<std::string> Identity::IdToken(const Principal& who, std::string_view client_id) {
+  Impl& m = *impl_;
+  const int64_t iat = m.clock.Now() / kSecond;
+  json::Value claims = json::Value::MakeObject();
+  claims.Set("iss", json::Value(m.options.issuer));
+  claims.Set("sub", json::Value(who.subject));
+  claims.Set("aud", json::Value(std::string(client_id)));
+  claims.Set("iat", json::Value::MakeInt(iat));
+  claims.Set("exp", json::Value::MakeInt(iat + m.options.access_ttl_seconds));
+  if (!who.fhir_user.empty()) claims.Set("fhirUser", json::Value(who.fhir_user));
+  claims.Set("preferred_username", json::Value(who.username));
+  std::shared_lock lock(m.keys_mu);
+  const SigningKey& active = m.keys.back();
+  return SignJwt(claims, active.key, active.kid, "JWT");
 }
 
 Result<Tokens> Identity::Refresh(std::string_view refresh_token) {
@@ -494,10 +561,10 @@ Result<Tokens> Identity::MintTokens(std::string_view username, std::string_view 
   EHR_ASSIGN_OR_RETURN(auto user, impl_->FindUser(username));
   if (user.disabled) return Status::Forbidden("the user is disabled");
   // A requested scope narrows the account's; it never widens it.
-  const std::string granted = scope.empty() ? DefaultScope(user.roles)
-                                            : ParseScopes(DefaultScope(user.roles)).Intersect(ParseScopes(scope));
+  const std::string granted = scope.empty() ? RoleScope(user.roles)
+                                            : ParseScopes(RoleScope(user.roles)).Intersect(ParseScopes(scope));
   if (granted.empty()) return Status::Invalid("none of the requested scopes can be granted to this account", "scope");
-  return impl_->OpenSession(user, std::string(tenant), granted, false);
+  return impl_->OpenSession(user, SessionSpec{std::string(tenant), granted, "", "", ""}, false);
 }
 
 Result<TotpEnrollment> Identity::BeginTotp(const Principal& who) {

@@ -74,6 +74,19 @@ struct TotpEnrollment {
   std::string uri;  // otpauth:// for a QR code
 };
 
+// What a new session is for (a direct login, or a SMART app the user authorised).
+struct SessionSpec {
+  std::string tenant;  // empty: the user's default
+  std::string scope;   // empty: what the account's roles fit (DefaultScope)
+  std::string client_id;
+  std::string patient;
+  std::string encounter;
+};
+
+// The scopes a login grants by default: everything the roles allow (the role policy still
+// decides), in the SMART context that fits the account.
+std::string DefaultScope(const std::vector<std::string>& roles);
+
 class Identity {
  public:
   static Result<std::unique_ptr<Identity>> Open(store::AccountStore& accounts, IdentityOptions options);
@@ -91,6 +104,15 @@ class Identity {
 
   // Sessions.
   Result<Tokens> Login(const LoginRequest& request);
+  // The checks of a login (password, lockout, second factor) without opening a session:
+  // the account, or kUnauthorized. `allow_enrollment`: an ADMIN without a second factor
+  // passes (Login then limits the session to enrolment); otherwise kForbidden.
+  Result<store::UserRecord> CheckCredentials(const LoginRequest& request);
+  Result<Tokens> OpenSession(store::UserRecord& user, const SessionSpec& spec);
+  // A backend service's token (SMART client credentials): no refresh token, no user.
+  Result<Tokens> OpenClientSession(const store::ClientRecord& client, std::string_view scope);
+  // An OpenID Connect ID token for `who`, meant for `client_id`.
+  Result<std::string> IdToken(const Principal& who, std::string_view client_id);
   Result<Tokens> Refresh(std::string_view refresh_token);
   Status Logout(const Principal& who);
   Status RevokeRefreshToken(std::string_view refresh_token);

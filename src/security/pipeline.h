@@ -23,6 +23,9 @@ struct Principal {
   std::string username;
   std::string fhir_user;           // "Practitioner/1", "Patient/9"; empty when none
   std::string scope;               // granted scopes, space-separated
+  std::string client_id;           // the SMART app or backend service acting; empty: none
+  std::string patient;             // SMART launch context: the patient in context
+  std::string encounter;
   // Logged in with a password but a required second factor is not enrolled yet: the only
   // thing this principal may do is enrol one.
   bool mfa_enrollment_only = false;

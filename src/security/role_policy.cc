@@ -72,7 +72,10 @@ uint8_t PermissionFor(std::string_view interaction) {
   return kRead;  // read, vread, history-*
 }
 
+// The patient whose compartment patient/ scopes reach: the SMART launch context, else the
+// patient the account is.
 std::string OwnPatient(const Principal& who) {
+  if (!who.patient.empty()) return who.patient;
   return who.fhir_user.rfind("Patient/", 0) == 0 ? who.fhir_user.substr(8) : std::string();
 }
 

@@ -39,13 +39,30 @@ struct UserRecord {
 // A login: the refresh tokens it hands out form one family, revoked together.
 struct SessionRecord {
   std::string id;
-  std::string user_id;
+  std::string user_id;  // a user's id, or "client:" + client id for a backend service
   std::string tenant;
   std::string scope;
   Micros created = 0;
   Micros last_seen = 0;
   Micros expires = 0;  // absolute end, whatever the activity
   bool revoked = false;
+  std::string client_id;  // the SMART app the session was granted to; empty: a direct login
+  std::string patient;    // SMART launch context: the patient id in context
+  std::string encounter;
+};
+
+// A registered SMART app or backend service.
+struct ClientRecord {
+  std::string id;
+  std::string name;
+  std::vector<std::string> redirect_uris;  // exact matches only
+  std::string secret_hash;  // SHA-256 hex of the client secret; empty: public or key-based
+  std::string jwks;         // JSON Web Key Set for private_key_jwt (backend services); empty: none
+  std::string scope;        // the most it may be granted
+  std::vector<std::string> roles;  // for a backend service: the roles its tokens act with
+  std::string tenant;              // for a backend service: its tenant
+  bool disabled = false;
+  Micros created = 0;
 };
 
 struct SigningKeyRecord {
@@ -83,6 +100,10 @@ class AccountStore {
   // before, somebody replayed it: the session is revoked (kReused). Otherwise kUnknown.
   // The session's last_seen is left alone: the caller judges idleness from it first.
   virtual Result<Rotation> RotateRefresh(std::string_view old_hash, std::string_view new_hash) = 0;
+
+  virtual Status InsertClient(const ClientRecord& client) = 0;  // kConflict when the id is taken
+  virtual Result<std::optional<ClientRecord>> Client(std::string_view id) = 0;
+  virtual Result<std::vector<ClientRecord>> Clients() = 0;
 
   virtual Result<std::vector<SigningKeyRecord>> SigningKeys() = 0;
   virtual Status InsertSigningKey(const SigningKeyRecord& key) = 0;

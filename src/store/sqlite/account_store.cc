@@ -55,6 +55,47 @@ CREATE TABLE signing_key (
   retired INTEGER NOT NULL
 ) STRICT;
 )sql"},
+    // SMART: sessions of apps and of backend services (no user row: the foreign key goes),
+    // with their launch context; registered clients.
+    {2, R"sql(
+CREATE TABLE session_v2 (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  expires INTEGER NOT NULL,
+  revoked INTEGER NOT NULL,
+  client_id TEXT NOT NULL,
+  patient TEXT NOT NULL,
+  encounter TEXT NOT NULL
+) STRICT;
+INSERT INTO session_v2 SELECT *, '', '', '' FROM session;
+CREATE TABLE refresh_token_v2 (
+  hash TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL,
+  spent INTEGER NOT NULL
+) STRICT;
+INSERT INTO refresh_token_v2 SELECT * FROM refresh_token;
+DROP TABLE refresh_token;
+DROP TABLE session;
+ALTER TABLE session_v2 RENAME TO session;
+ALTER TABLE refresh_token_v2 RENAME TO refresh_token;
+CREATE INDEX session_by_user ON session(user_id);
+CREATE TABLE client (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  redirect_uris TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  jwks TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  roles TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  disabled INTEGER NOT NULL,
+  created INTEGER NOT NULL
+) STRICT;
+)sql"},
 };
 
 std::string Join(const std::vector<std::string>& items) {
@@ -123,7 +164,47 @@ SessionRecord ReadSession(const Stmt& s) {
   r.last_seen = s.ColumnInt(5);
   r.expires = s.ColumnInt(6);
   r.revoked = s.ColumnInt(7) != 0;
+  r.client_id = s.ColumnText(8);
+  r.patient = s.ColumnText(9);
+  r.encounter = s.ColumnText(10);
   return r;
+}
+
+// Redirect URIs may hold commas; they are kept one per line.
+std::string JoinLines(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) {
+    if (!out.empty()) out.push_back('\n');
+    out += s;
+  }
+  return out;
+}
+
+std::vector<std::string> SplitLines(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) nl = text.size();
+    out.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return out;
+}
+
+ClientRecord ReadClient(const Stmt& s) {
+  ClientRecord c;
+  c.id = s.ColumnText(0);
+  c.name = s.ColumnText(1);
+  c.redirect_uris = SplitLines(s.ColumnText(2));
+  c.secret_hash = s.ColumnText(3);
+  c.jwks = s.ColumnText(4);
+  c.scope = s.ColumnText(5);
+  c.roles = Split(s.ColumnText(6));
+  c.tenant = s.ColumnText(7);
+  c.disabled = s.ColumnInt(8) != 0;
+  c.created = s.ColumnInt(9);
+  return c;
 }
 
 class SqliteAccountStore final : public AccountStore {
@@ -181,10 +262,11 @@ class SqliteAccountStore final : public AccountStore {
   Status InsertSession(const SessionRecord& r, std::string_view refresh_hash) override {
     std::lock_guard lock(mu_);
     return InTransaction([&]() -> Status {
-      EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("INSERT INTO session VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+      EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("INSERT INTO session VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
                                                   "insert session"));
       s.BindText(1, r.id).BindText(2, r.user_id).BindText(3, r.tenant).BindText(4, r.scope);
       s.BindInt(5, r.created).BindInt(6, r.last_seen).BindInt(7, r.expires).BindInt(8, r.revoked);
+      s.BindText(9, r.client_id).BindText(10, r.patient).BindText(11, r.encounter);
       EHR_RETURN_IF_ERROR(s.Run());
       EHR_ASSIGN_OR_RETURN(Stmt t, conn_->Prepare("INSERT INTO refresh_token VALUES (?1, ?2, 0)", "insert refresh"));
       t.BindText(1, refresh_hash).BindText(2, r.id);
@@ -245,6 +327,40 @@ class SqliteAccountStore final : public AccountStore {
     return out;
   }
 
+  Status InsertClient(const ClientRecord& c) override {
+    std::lock_guard lock(mu_);
+    EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("INSERT INTO client VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+                                                "insert client"));
+    const std::string uris = JoinLines(c.redirect_uris);
+    const std::string roles = Join(c.roles);
+    s.BindText(1, c.id).BindText(2, c.name).BindText(3, uris).BindText(4, c.secret_hash).BindText(5, c.jwks);
+    s.BindText(6, c.scope).BindText(7, roles).BindText(8, c.tenant).BindInt(9, c.disabled).BindInt(10, c.created);
+    Status st = s.Run();
+    if (st.code() == Code::kConflict) return Status::Conflict("a client with this id exists");
+    return st;
+  }
+
+  Result<std::optional<ClientRecord>> Client(std::string_view id) override {
+    std::lock_guard lock(mu_);
+    EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("SELECT * FROM client WHERE id = ?1", "find client"));
+    s.BindText(1, id);
+    EHR_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return std::optional<ClientRecord>();
+    return std::optional<ClientRecord>(ReadClient(s));
+  }
+
+  Result<std::vector<ClientRecord>> Clients() override {
+    std::lock_guard lock(mu_);
+    EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("SELECT * FROM client ORDER BY id", "list clients"));
+    std::vector<ClientRecord> out;
+    while (true) {
+      EHR_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadClient(s));
+    }
+    return out;
+  }
+
   Result<std::vector<SigningKeyRecord>> SigningKeys() override {
     std::lock_guard lock(mu_);
     EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("SELECT kid, private_pem, created, retired FROM signing_key "
@@ -290,7 +406,7 @@ class SqliteAccountStore final : public AccountStore {
 
   Result<std::optional<SessionRecord>> SessionLocked(std::string_view id) {
     EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("SELECT id, user_id, tenant, scope, created, last_seen, expires, "
-                                                "revoked FROM session WHERE id = ?1",
+                                                "revoked, client_id, patient, encounter FROM session WHERE id = ?1",
                                                 "find session"));
     s.BindText(1, id);
     EHR_ASSIGN_OR_RETURN(bool row, s.Step());
