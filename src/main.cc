@@ -23,7 +23,10 @@ void Usage() {
                "          [--roles R1,R2] [--tenants T1,T2] [--fhir-user Patient/ID]\n"
                "          (password from EHR_USER_PASSWORD or the first line of standard input)\n"
                "  user    list --data DIR\n"
-               "  token   --data DIR --user NAME [--scope S] [--tenant T] [--base-url URL] [--ttl-seconds N]\n");
+               "  token   --data DIR --user NAME [--scope S] [--tenant T] [--base-url URL] [--ttl-seconds N]\n"
+               "  client  add --data DIR --id ID --scope S [--name N] [--redirect-uri U1,U2] [--confidential yes]\n"
+               "          [--jwks FILE --roles R --tenant T]   (a backend service)\n"
+               "  client  list --data DIR\n");
 }
 
 }  // namespace
@@ -40,6 +43,7 @@ int main(int argc, char** argv) {
   if (std::strcmp(argv[1], "synth") == 0) return ehr::cli::Synth(argc, argv);
   if (std::strcmp(argv[1], "user") == 0) return ehr::cli::User(argc, argv);
   if (std::strcmp(argv[1], "token") == 0) return ehr::cli::Token(argc, argv);
+  if (std::strcmp(argv[1], "client") == 0) return ehr::cli::Client(argc, argv);
   if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
     Usage();
     return 0;

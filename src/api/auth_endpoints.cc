@@ -6,6 +6,7 @@
 #include "api/service_impl.h"
 #include "core/log.h"
 #include "security/identity.h"
+#include "security/smart.h"
 
 namespace ehr::api {
 namespace {
@@ -70,6 +71,97 @@ json::Value UserBody(const store::UserRecord& u) {
   return out;
 }
 
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+using Form = std::vector<std::pair<std::string, std::string>>;
+
+std::string_view FormField(const Form& form, std::string_view name) {
+  for (const auto& [k, v] : form) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+security::AuthorizeRequest AuthorizeRequestOf(const Form& f) {
+  security::AuthorizeRequest r;
+  r.response_type = FormField(f, "response_type");
+  r.client_id = FormField(f, "client_id");
+  r.redirect_uri = FormField(f, "redirect_uri");
+  r.scope = FormField(f, "scope");
+  r.state = FormField(f, "state");
+  r.aud = FormField(f, "aud");
+  r.code_challenge = FormField(f, "code_challenge");
+  r.code_challenge_method = FormField(f, "code_challenge_method");
+  r.launch = FormField(f, "launch");
+  return r;
+}
+
+// The login and consent page of /auth/authorize: the request travels in hidden fields.
+net::Response LoginPage(const security::AuthorizeRequest& r, const security::AuthorizeOutcome& o,
+                        std::string_view problem, int status) {
+  std::string html = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Sign in</title></head><body>";
+  html += "<h1>Sign in to authorise " + HtmlEscape(o.client_name) + "</h1>";
+  html += "<p>It asks for: <code>" + HtmlEscape(o.scope) + "</code></p>";
+  if (!problem.empty()) html += "<p role=\"alert\">" + HtmlEscape(problem) + "</p>";
+  html += "<form method=\"post\" action=\"/auth/authorize\">";
+  const std::pair<const char*, const std::string*> hidden[] = {
+      {"response_type", &r.response_type}, {"client_id", &r.client_id}, {"redirect_uri", &r.redirect_uri},
+      {"scope", &r.scope}, {"state", &r.state}, {"aud", &r.aud}, {"code_challenge", &r.code_challenge},
+      {"code_challenge_method", &r.code_challenge_method}, {"launch", &r.launch}};
+  for (const auto& [name, value] : hidden) {
+    html += "<input type=\"hidden\" name=\"" + std::string(name) + "\" value=\"" + HtmlEscape(*value) + "\">";
+  }
+  html += "<label>Username <input name=\"username\" autocomplete=\"username\"></label>"
+          "<label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\"></label>"
+          "<label>One-time code <input name=\"totp\" autocomplete=\"one-time-code\"></label>"
+          "<label>Patient (clinicians launching for a patient) <input name=\"patient\"></label>"
+          "<button type=\"submit\">Approve</button></form></body></html>";
+  net::Response resp;
+  resp.status = status;
+  resp.body = std::move(html);
+  resp.SetHeader("Content-Type", "text/html; charset=utf-8");
+  resp.SetHeader("X-Frame-Options", "DENY");
+  resp.SetHeader("Content-Security-Policy", "default-src 'none'; form-action 'self'; frame-ancestors 'none'");
+  resp.SetHeader("Cache-Control", "no-store");
+  return resp;
+}
+
+net::Response Redirect(const std::string& location) {
+  net::Response r;
+  r.status = 302;
+  r.SetHeader("Location", location);
+  r.SetHeader("Cache-Control", "no-store");
+  return r;
+}
+
+// RFC 6749 5.2: {"error","error_description"}; 401 for invalid_client.
+net::Response OAuthErrorResponse(const Status& st) {
+  net::Response r;
+  r.status = st.code() == Code::kUnauthorized ? 401 : st.code() == Code::kInternal ? 500 : 400;
+  json::Value body = json::Value::MakeObject();
+  const std::string code = st.issues().empty() ? "invalid_request" : st.issues().front().code;
+  const bool oauth = code.find('_') != std::string::npos;  // OAuth codes have one; FHIR issue codes do not
+  body.Set("error", json::Value(oauth ? code : std::string("invalid_request")));
+  body.Set("error_description", json::Value(st.message()));
+  r.body = json::Write(body);
+  r.SetHeader("Content-Type", "application/json");
+  r.SetHeader("Cache-Control", "no-store");
+  return r;
+}
+
 net::Response NoStore(net::Response r) {
   r.SetHeader("Cache-Control", "no-store");
   r.SetHeader("Pragma", "no-cache");
@@ -89,6 +181,12 @@ net::Response FhirService::Impl::Auth(net::Request& req, RequestContext& ctx) {
     r.SetHeader("Content-Type", "application/jwk-set+json");
     r.SetHeader("Cache-Control", "max-age=300");
     return r;
+  }
+  if (path == "/.well-known/smart-configuration" || path == "/fhir/.well-known/smart-configuration" ||
+      path.rfind("/auth/authorize", 0) == 0 || path == "/auth/token" || path == "/auth/introspect" ||
+      path == "/auth/revoke") {
+    if (options.smart == nullptr) return fail(Status::NotFound("SMART is not enabled on this server"));
+    return Smart(req, ctx);
   }
   if (req.method != "POST" && !(req.method == "GET" && path == "/auth/users")) {
     return fail(Status::NotSupported(Code::kMethodNotAllowed, "use POST"));
@@ -123,6 +221,23 @@ net::Response FhirService::Impl::Auth(net::Request& req, RequestContext& ctx) {
   if (!principal.ok()) return fail(principal.status());
   ctx.principal = std::move(*principal);
   const security::Principal& who = ctx.principal;
+  if (path == "/auth/launch" && options.smart != nullptr) {
+    // An EHR registers the context of an app it launches (SMART EHR launch).
+    if (!who.HasRole("DOCTOR") && !who.HasRole("NURSE") && !who.HasRole("SERVICE")) {
+      return fail(Status::Forbidden("only clinicians and services launch apps"));
+    }
+    auto body = JsonBody(req);
+    if (!body.ok()) return fail(body.status());
+    auto patient = StringField(*body, "patient");
+    auto encounter = StringField(*body, "encounter", false);
+    if (!patient.ok()) return fail(patient.status());
+    if (!encounter.ok()) return fail(encounter.status());
+    auto launch = options.smart->RegisterLaunch(who, *patient, *encounter);
+    if (!launch.ok()) return fail(launch.status());
+    json::Value out = json::Value::MakeObject();
+    out.Set("launch", json::Value(*launch));
+    return NoStore(JsonResponse(200, out, ctx));
+  }
   if (path == "/auth/logout") {
     if (Status st = identity->Logout(who); !st.ok()) return fail(st);
     return NoStore(JsonResponse(200, std::string(R"({"status":"logged out"})"), ctx));
@@ -199,6 +314,83 @@ net::Response FhirService::Impl::Auth(net::Request& req, RequestContext& ctx) {
     return NoStore(JsonResponse(200, std::string(R"({"status":"ok"})"), ctx));
   }
   return fail(Status::NotFound("unknown authentication endpoint"));
+}
+
+net::Response FhirService::Impl::Smart(net::Request& req, RequestContext& ctx) {
+  security::Smart& smart = *options.smart;
+  const std::string fhir_base = DeriveBaseUrl(req, options);
+  const std::string root = fhir_base.size() > 5 ? fhir_base.substr(0, fhir_base.size() - 5) : fhir_base;
+  const std::string& path = req.path;
+  if (path.find("smart-configuration") != std::string::npos) {
+    if (req.method != "GET" && req.method != "HEAD") {
+      return ErrorResponse(Status::NotSupported(Code::kMethodNotAllowed, "use GET"), ctx);
+    }
+    net::Response r = JsonResponse(200, smart.Configuration(root + "/auth"), ctx);
+    r.SetHeader("Content-Type", "application/json");
+    return r;
+  }
+  if (path == "/auth/authorize") {
+    if (req.method == "GET") {
+      const Form query = net::ParseQuery(req.query);
+      security::AuthorizeRequest ar = AuthorizeRequestOf(query);
+      security::AuthorizeOutcome o = smart.CheckAuthorize(ar, fhir_base);
+      if (!o.error.ok()) return LoginPage(ar, o, o.error.message(), 400);
+      if (!o.redirect.empty()) return Redirect(o.redirect);
+      return LoginPage(ar, o, "", 200);
+    }
+    if (req.method != "POST") return ErrorResponse(Status::NotSupported(Code::kMethodNotAllowed, "use GET or POST"), ctx);
+    const Form form = net::ParseQuery(req.body);
+    security::AuthorizeRequest ar = AuthorizeRequestOf(form);
+    security::LoginRequest login;
+    login.username = FormField(form, "username");
+    login.password = FormField(form, "password");
+    login.totp_code = FormField(form, "totp");
+    login.tenant = FormField(form, "tenant");
+    const std::string patient(FormField(form, "patient"));
+    if (!patient.empty()) {
+      // A clinician's choice must name a patient of the tenant (it becomes the app's context).
+      auto found = store.ReadCurrent(login.tenant.empty() ? "default" : login.tenant, "Patient", patient);
+      if (!found.ok() || !found->has_value() || (*found)->deleted) {
+        security::AuthorizeOutcome o = smart.CheckAuthorize(ar, fhir_base);
+        return LoginPage(ar, o, "no such patient", 400);
+      }
+    }
+    security::AuthorizeOutcome o = smart.Approve(ar, fhir_base, login, patient);
+    if (!o.redirect.empty()) return Redirect(o.redirect);
+    security::AuthorizeOutcome shown = smart.CheckAuthorize(ar, fhir_base);
+    return LoginPage(ar, shown, o.error.message(), o.error.code() == Code::kUnauthorized ? 401 : 400);
+  }
+  if (req.method != "POST") return OAuthErrorResponse(Status::NotSupported(Code::kMethodNotAllowed, "use POST"));
+  const Form form = net::ParseQuery(req.body);
+  const std::string token_url = root + "/auth/token";
+  const std::string_view authorization = req.GetHeader("Authorization");
+  if (path == "/auth/token") {
+    auto tokens = smart.Token(form, authorization, token_url);
+    if (!tokens.ok()) return OAuthErrorResponse(tokens.status());
+    net::Response r = JsonResponse(200, *tokens, ctx);
+    r.SetHeader("Content-Type", "application/json");
+    return NoStore(std::move(r));
+  }
+  // Introspection and revocation: a client authenticates as at the token endpoint; a
+  // bearer token of a SERVICE may introspect too.
+  bool allowed = smart.AuthenticateClient(form, authorization, token_url).ok();
+  if (!allowed && authorization.rfind("Bearer ", 0) == 0) {
+    auto p = authn.Authenticate(req);
+    allowed = p.ok() && p->HasRole("SERVICE");
+  }
+  if (!allowed) return OAuthErrorResponse(Status(Code::kUnauthorized, Issue{"error", "invalid_client", "authenticate as a client", {}}));
+  const std::string token(FormField(form, "token"));
+  if (path == "/auth/introspect") {
+    auto out = smart.Introspect(token);
+    if (!out.ok()) return OAuthErrorResponse(out.status());
+    net::Response r = JsonResponse(200, *out, ctx);
+    r.SetHeader("Content-Type", "application/json");
+    return NoStore(std::move(r));
+  }
+  if (Status st = smart.Revoke(token); !st.ok()) return OAuthErrorResponse(st);
+  net::Response r = JsonResponse(200, std::string("{}"), ctx);
+  r.SetHeader("Content-Type", "application/json");
+  return NoStore(std::move(r));
 }
 
 }  // namespace ehr::api

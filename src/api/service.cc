@@ -46,14 +46,14 @@ Status CheckContentType(const net::Request& req, bool patch) {
                               "Unsupported Content-Type '" + std::string(media) + "'; use application/fhir+json");
 }
 
+}  // namespace
+
 std::string DeriveBaseUrl(const net::Request& req, const ServiceOptions& o) {
   if (!o.base_url.empty()) return o.base_url;
   std::string_view host = req.GetHeader("Host");
   if (host.empty()) host = "localhost";
   return "http://" + std::string(host) + "/fhir";
 }
-
-}  // namespace
 
 Result<FhirPath> ParseFhirPath(std::string_view path) {
   FhirPath p;
@@ -273,7 +273,8 @@ net::Response FhirService::Impl::Handle(net::Request& req) {
     r.route = "/readyz";
     return r;
   }
-  if (req.path.rfind("/auth/", 0) == 0 || req.path == "/.well-known/jwks.json") {
+  if (req.path.rfind("/auth/", 0) == 0 || req.path == "/.well-known/jwks.json" ||
+      req.path == "/fhir/.well-known/smart-configuration" || req.path == "/.well-known/smart-configuration") {
     net::Response r = Auth(req, ctx);
     r.route = req.path.rfind("/auth/users/", 0) == 0 ? "/auth/users/{username}/{action}" : req.path.substr(0, 64);
     return r;

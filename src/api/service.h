@@ -14,6 +14,7 @@
 
 namespace ehr::security {
 class Identity;
+class Smart;
 }
 
 namespace ehr::api {
@@ -31,6 +32,8 @@ struct ServiceOptions {
   std::string cursor_key;
   // Accounts and tokens behind /auth/* and /.well-known/jwks.json; nullptr with --auth off.
   security::Identity* identity = nullptr;
+  // SMART App Launch and backend services (/auth/authorize, /auth/token, ...); nullptr: none.
+  security::Smart* smart = nullptr;
 };
 
 enum class ReturnPref { kRepresentation, kMinimal, kOutcome };

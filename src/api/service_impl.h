@@ -54,6 +54,7 @@ struct FhirService::Impl {
   net::Response Route(net::Request& req, RequestContext& ctx);
   // auth_endpoints.cc
   net::Response Auth(net::Request& req, RequestContext& ctx);
+  net::Response Smart(net::Request& req, RequestContext& ctx);
   Status Authorize(const RequestContext& ctx, std::string interaction, const std::string& type,
                    const std::string& id, std::string compartment_patient = {});
   // `search` behind the authorize step: each query it runs must be allowed to the caller
@@ -108,6 +109,8 @@ struct FhirService::Impl {
 
 // Response helpers (service.cc).
 net::Response ErrorResponse(const Status& status, const RequestContext& ctx);
+// The FHIR base URL: --base-url, else from the Host header.
+std::string DeriveBaseUrl(const net::Request& req, const ServiceOptions& o);
 net::Response JsonResponse(int status, std::string body, const RequestContext& ctx);
 net::Response JsonResponse(int status, const json::Value& body, const RequestContext& ctx);
 // A resource version as the response: ETag, Last-Modified, Location when asked, body per Prefer.

@@ -14,6 +14,7 @@ Result<IdentityHandle> OpenIdentity(const std::string& data, const std::string& 
   const char* cost = std::getenv("EHR_PASSWORD_COST");
   if (cost != nullptr && std::strcmp(cost, "low") == 0) options.password_cost = security::PasswordCost{1, 8 * 1024 * 1024};
   EHR_ASSIGN_OR_RETURN(h.identity, security::Identity::Open(*h.accounts, options));
+  h.smart = std::make_unique<security::Smart>(*h.accounts, *h.identity);
   return h;
 }
 

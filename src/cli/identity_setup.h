@@ -6,6 +6,7 @@
 #include <string>
 
 #include "security/identity.h"
+#include "security/smart.h"
 #include "store/accounts.h"
 
 namespace ehr::cli {
@@ -13,6 +14,7 @@ namespace ehr::cli {
 struct IdentityHandle {
   std::unique_ptr<store::AccountStore> accounts;
   std::unique_ptr<security::Identity> identity;
+  std::unique_ptr<security::Smart> smart;
 };
 
 // `data`/accounts.db. `audience`: the FHIR base URL tokens are meant for (may be empty).

@@ -98,6 +98,7 @@ int Serve(int argc, char** argv) {
                            "log in and enrol a one-time password device)\n", (*bootstrap)->c_str());
     }
     options.identity = identity.identity.get();
+    options.smart = identity.smart.get();
     authn = std::make_unique<security::BearerAuthenticator>(*identity.identity);
     authz = std::make_unique<security::RolePolicy>();
   } else {

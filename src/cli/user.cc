@@ -88,6 +88,49 @@ int User(int argc, char** argv) {
   return 0;
 }
 
+int Client(int argc, char** argv) {
+  const std::string action = argc > 2 ? argv[2] : "";
+  auto args = ParseArgs(argc, argv, 3, {"data", "id", "name", "redirect-uri", "scope", "confidential", "jwks",
+                                        "roles", "tenant"});
+  if (!args.ok()) return Fail("client", args.status());
+  auto h = OpenIdentity(args->Get("data", "data"), "", 0);
+  if (!h.ok()) return Fail("client", h.status());
+  if (action == "list") {
+    auto clients = h->smart->Clients();
+    if (!clients.ok()) return Fail("client", clients.status());
+    for (const auto& c : *clients) {
+      std::printf("%s\t%s\tscope=%s%s%s\n", c.id.c_str(), c.name.c_str(), c.scope.c_str(),
+                  c.secret_hash.empty() ? "" : "\tconfidential", c.jwks.empty() ? "" : "\tjwks");
+    }
+    return 0;
+  }
+  if (action != "add") {
+    std::fprintf(stderr, "usage: ehr client add|list --data DIR ...\n");
+    return 2;
+  }
+  security::NewClient c;
+  c.id = args->Get("id");
+  c.name = args->Get("name");
+  c.redirect_uris = SplitList(args->Get("redirect-uri"));
+  c.scope = args->Get("scope");
+  c.confidential = args->Get("confidential", "no") == "yes";
+  c.roles = SplitList(args->Get("roles"));
+  c.tenant = args->Get("tenant");
+  if (args->Has("jwks")) {
+    std::FILE* f = std::fopen(args->Get("jwks").c_str(), "rb");
+    if (f == nullptr) return Fail("client", Status::Invalid("cannot read " + args->Get("jwks")));
+    char buf[4096];
+    size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) c.jwks.append(buf, n);
+    std::fclose(f);
+  }
+  auto secret = h->smart->AddClient(c);
+  if (!secret.ok()) return Fail("client", secret.status());
+  if (!secret->empty()) std::printf("client_secret %s\n", secret->c_str());
+  std::fprintf(stderr, "ehr client: added %s\n", c.id.c_str());
+  return 0;
+}
+
 int Token(int argc, char** argv) {
   auto args = ParseArgs(argc, argv, 2, {"data", "user", "scope", "tenant", "base-url", "ttl-seconds"});
   if (!args.ok()) return Fail("token", args.status());

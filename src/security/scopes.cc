@@ -118,6 +118,12 @@ std::string Scopes::Intersect(const Scopes& requested) const {
       else grants.push_back({want.context, type, common});
     }
   }
+  // A grant that a wildcard grant of the same context covers adds nothing.
+  std::erase_if(grants, [&](const ResourceScope& g) {
+    return g.type != "*" && std::any_of(grants.begin(), grants.end(), [&](const ResourceScope& w) {
+             return w.type == "*" && w.context == g.context && (w.permissions & g.permissions) == g.permissions;
+           });
+  });
   for (const ResourceScope& g : grants) {
     const char* context = g.context == ScopeContext::kPatient ? "patient/"
                           : g.context == ScopeContext::kUser  ? "user/"

@@ -49,6 +49,8 @@ TestServer::TestServer(TestServerOptions options) {
     if (!identity.ok()) throw std::runtime_error("cannot open identity: " + identity.status().message());
     identity_ = std::move(*identity);
     service_options.identity = identity_.get();
+    smart_ = std::make_unique<security::Smart>(*accounts_, *identity_, options.clock);
+    service_options.smart = smart_.get();
     authn_ = std::make_unique<security::BearerAuthenticator>(*identity_);
     authz_ = std::make_unique<security::RolePolicy>();
   } else {
@@ -73,6 +75,7 @@ TestServer::~TestServer() {
   thread_.join();
   http_.reset();
   service_.reset();
+  smart_.reset();
   identity_.reset();
   accounts_.reset();
   store_.reset();

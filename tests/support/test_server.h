@@ -10,6 +10,7 @@
 #include "fhir/json/value.h"
 #include "net/server.h"
 #include "security/identity.h"
+#include "security/smart.h"
 #include "security/pipeline.h"
 #include "store/store.h"
 #include "support/http_client.h"
@@ -46,6 +47,7 @@ class TestServer {
   store::Store& store() { return *store_; }
   // With auth: the accounts and tokens (nullptr without).
   security::Identity* identity() { return identity_.get(); }
+  security::Smart* smart() { return smart_.get(); }
   const std::string& dir() const { return dir_.path(); }
 
  private:
@@ -53,6 +55,7 @@ class TestServer {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::AccountStore> accounts_;
   std::unique_ptr<security::Identity> identity_;
+  std::unique_ptr<security::Smart> smart_;
   std::unique_ptr<security::Authenticator> authn_;
   std::unique_ptr<security::Authorizer> authz_;
   std::unique_ptr<api::FhirService> service_;
