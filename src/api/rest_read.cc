@@ -45,21 +45,7 @@ Result<int> PageSize(const std::string& value, const ServiceOptions& o) {
 
 }  // namespace
 
-std::string PercentEncode(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~' || c == '|' || c == ':' || c == ',') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string PercentEncode(std::string_view s) { return net::PercentEncode(s, "-._~|:,"); }
 
 void AppendLink(std::string& out, bool& first, const char* relation, const std::string& url) {
   out += first ? "" : ",";

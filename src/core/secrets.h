@@ -18,6 +18,10 @@ std::string RandomToken(size_t n);
 // with `size` random bytes, mode 0600, synced. Safe against a concurrent creator.
 Result<std::string> LoadOrCreateSecretFile(const std::string& path, size_t size);
 
+// SHA-256 of `data` (32 bytes), and bytes as lower-case hex.
+std::string Sha256(std::string_view data);
+std::string HexEncode(std::string_view bytes);
+
 // Comparison whose time depends only on the lengths, for secrets and their hashes.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

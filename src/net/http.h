@@ -42,6 +42,10 @@ struct Response {
   std::string_view GetHeader(std::string_view name) const;
 };
 
+// Percent-encodes every byte but ASCII letters, digits and the characters of `keep`
+// (default: RFC 3986's other unreserved characters), for a URL component.
+std::string PercentEncode(std::string_view s, std::string_view keep = "-._~");
+
 // Decodes %XX escapes (and '+' as space when `plus_as_space`). Invalid escapes are kept.
 std::string PercentDecode(std::string_view s, bool plus_as_space);
 

@@ -28,18 +28,7 @@ Status Unauthorized(std::string message) {
 }
 const char kBadLogin[] = "invalid username or password, or the account is locked or disabled";
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 15]);
-  }
-  return out;
-}
+std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
 
 std::string Lower(std::string_view s) {
   std::string out;

@@ -8,6 +8,7 @@
 
 #include "core/base64.h"
 #include "core/secrets.h"
+#include "net/http.h"
 #include "security/jwk.h"
 #include "security/jwt.h"
 #include "security/scopes.h"
@@ -27,37 +28,7 @@ Status OAuthError(std::string code, std::string description) {
   return {http, Issue{"error", std::move(code), std::move(description), {}}};
 }
 
-std::string Sha256(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<char*>(digest), len);
-}
-
-std::string Hex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
-
-std::string UrlEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
+std::string UrlEncode(std::string_view text) { return net::PercentEncode(text); }
 
 std::string_view Field(const std::vector<std::pair<std::string, std::string>>& form, std::string_view name) {
   for (const auto& [k, v] : form) {
@@ -149,7 +120,7 @@ struct Smart::Impl {
       if (colon == std::string::npos) return OAuthError("invalid_client", "malformed Basic credentials");
       EHR_ASSIGN_OR_RETURN(auto client, accounts.Client(decoded->substr(0, colon)));
       if (!client || client->disabled || client->secret_hash.empty() ||
-          !ConstantTimeEquals(Hex(Sha256(decoded->substr(colon + 1))), client->secret_hash)) {
+          !ConstantTimeEquals(HexEncode(Sha256(decoded->substr(colon + 1))), client->secret_hash)) {
         return OAuthError("invalid_client", "client authentication failed");
       }
       return std::move(*client);
@@ -265,7 +236,7 @@ Result<std::string> Smart::AddClient(const NewClient& n) {
   std::string secret;
   if (n.confidential) {
     secret = RandomToken(32);
-    c.secret_hash = Hex(Sha256(secret));
+    c.secret_hash = HexEncode(Sha256(secret));
   }
   if (c.redirect_uris.empty() && c.jwks.empty()) {
     return Status::Invalid("a client needs redirect URIs (an app) or a JWKS (a backend service)");

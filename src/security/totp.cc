@@ -4,24 +4,12 @@
 #include <openssl/hmac.h>
 
 #include "core/secrets.h"
+#include "net/http.h"
 
 namespace ehr::security {
 namespace {
 
-std::string UriEscape(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
+std::string UriEscape(std::string_view text) { return net::PercentEncode(text); }
 
 }  // namespace
 
