@@ -219,17 +219,8 @@ class SqliteAccountStore final : public AccountStore {
   }
 
   Result<std::vector<UserRecord>> Users() override {
-    std::lock_guard lock(mu_);
-    EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("SELECT " + std::string(kUserColumns) +
-                                                    " FROM user_account ORDER BY username",
-                                                "list users"));
-    std::vector<UserRecord> out;
-    while (true) {
-      EHR_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      out.push_back(ReadUser(s));
-    }
-    return out;
+    return All<UserRecord>("SELECT " + std::string(kUserColumns) + " FROM user_account ORDER BY username",
+                           "list users", ReadUser);
   }
 
   Status InsertUser(const UserRecord& user) override {
@@ -350,29 +341,15 @@ class SqliteAccountStore final : public AccountStore {
   }
 
   Result<std::vector<ClientRecord>> Clients() override {
-    std::lock_guard lock(mu_);
-    EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("SELECT * FROM client ORDER BY id", "list clients"));
-    std::vector<ClientRecord> out;
-    while (true) {
-      EHR_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      out.push_back(ReadClient(s));
-    }
-    return out;
+    return All<ClientRecord>("SELECT * FROM client ORDER BY id", "list clients", ReadClient);
   }
 
   Result<std::vector<SigningKeyRecord>> SigningKeys() override {
-    std::lock_guard lock(mu_);
-    EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("SELECT kid, private_pem, created, retired FROM signing_key "
-                                                "ORDER BY created",
-                                                "list signing keys"));
-    std::vector<SigningKeyRecord> out;
-    while (true) {
-      EHR_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      out.push_back({s.ColumnText(0), s.ColumnText(1), s.ColumnInt(2), s.ColumnInt(3)});
-    }
-    return out;
+    return All<SigningKeyRecord>("SELECT kid, private_pem, created, retired FROM signing_key ORDER BY created",
+                                 "list signing keys", [](const Stmt& s) {
+                                   return SigningKeyRecord{s.ColumnText(0), s.ColumnText(1), s.ColumnInt(2),
+                                                           s.ColumnInt(3)};
+                                 });
   }
 
   Status InsertSigningKey(const SigningKeyRecord& key) override {
@@ -395,6 +372,20 @@ class SqliteAccountStore final : public AccountStore {
   }
 
  private:
+  // Every row of `sql`, each made into a T by `read`.
+  template <typename T, typename Read>
+  Result<std::vector<T>> All(const std::string& sql, std::string_view operation, Read read) {
+    std::lock_guard lock(mu_);
+    EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare(sql, operation));
+    std::vector<T> out;
+    while (true) {
+      EHR_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(read(s));
+    }
+    return out;
+  }
+
   Result<std::optional<UserRecord>> OneUser(const std::string& sql, std::string_view key) {
     std::lock_guard lock(mu_);
     EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare(sql, "find user"));
