@@ -88,24 +88,18 @@ std::string HtmlEscape(std::string_view text) {
 
 using Form = std::vector<std::pair<std::string, std::string>>;
 
-std::string_view FormField(const Form& form, std::string_view name) {
-  for (const auto& [k, v] : form) {
-    if (k == name) return v;
-  }
-  return {};
-}
 
 security::AuthorizeRequest AuthorizeRequestOf(const Form& f) {
   security::AuthorizeRequest r;
-  r.response_type = FormField(f, "response_type");
-  r.client_id = FormField(f, "client_id");
-  r.redirect_uri = FormField(f, "redirect_uri");
-  r.scope = FormField(f, "scope");
-  r.state = FormField(f, "state");
-  r.aud = FormField(f, "aud");
-  r.code_challenge = FormField(f, "code_challenge");
-  r.code_challenge_method = FormField(f, "code_challenge_method");
-  r.launch = FormField(f, "launch");
+  r.response_type = net::FindParam(f, "response_type");
+  r.client_id = net::FindParam(f, "client_id");
+  r.redirect_uri = net::FindParam(f, "redirect_uri");
+  r.scope = net::FindParam(f, "scope");
+  r.state = net::FindParam(f, "state");
+  r.aud = net::FindParam(f, "aud");
+  r.code_challenge = net::FindParam(f, "code_challenge");
+  r.code_challenge_method = net::FindParam(f, "code_challenge_method");
+  r.launch = net::FindParam(f, "launch");
   return r;
 }
 
@@ -342,11 +336,11 @@ net::Response FhirService::Impl::Smart(net::Request& req, RequestContext& ctx) {
     const Form form = net::ParseQuery(req.body);
     security::AuthorizeRequest ar = AuthorizeRequestOf(form);
     security::LoginRequest login;
-    login.username = FormField(form, "username");
-    login.password = FormField(form, "password");
-    login.totp_code = FormField(form, "totp");
-    login.tenant = FormField(form, "tenant");
-    const std::string patient(FormField(form, "patient"));
+    login.username = net::FindParam(form, "username");
+    login.password = net::FindParam(form, "password");
+    login.totp_code = net::FindParam(form, "totp");
+    login.tenant = net::FindParam(form, "tenant");
+    const std::string patient(net::FindParam(form, "patient"));
     if (!patient.empty()) {
       // A clinician's choice must name a patient of the tenant (it becomes the app's context).
       auto found = store.ReadCurrent(login.tenant.empty() ? "default" : login.tenant, "Patient", patient);
@@ -379,7 +373,7 @@ net::Response FhirService::Impl::Smart(net::Request& req, RequestContext& ctx) {
     allowed = p.ok() && p->HasRole("SERVICE");
   }
   if (!allowed) return OAuthErrorResponse(Status(Code::kUnauthorized, Issue{"error", "invalid_client", "authenticate as a client", {}}));
-  const std::string token(FormField(form, "token"));
+  const std::string token(net::FindParam(form, "token"));
   if (path == "/auth/introspect") {
     auto out = smart.Introspect(token);
     if (!out.ok()) return OAuthErrorResponse(out.status());

@@ -53,6 +53,13 @@ int HexValue(char c) {
 }
 }  // namespace
 
+std::string_view FindParam(const std::vector<std::pair<std::string, std::string>>& params, std::string_view name) {
+  for (const auto& [k, v] : params) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
 std::string PercentEncode(std::string_view s, std::string_view keep) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;

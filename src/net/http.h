@@ -51,5 +51,7 @@ std::string PercentDecode(std::string_view s, bool plus_as_space);
 
 // Splits an application/x-www-form-urlencoded string into decoded name/value pairs.
 std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
+// The value of the first pair named `name` of ParseQuery's result; empty when absent.
+std::string_view FindParam(const std::vector<std::pair<std::string, std::string>>& params, std::string_view name);
 
 }  // namespace ehr::net

@@ -7,19 +7,12 @@
 #include <openssl/rsa.h>
 
 #include "core/base64.h"
+#include "security/openssl_ptr.h"
 
 namespace ehr::security {
 namespace {
 
-template <typename T, void (*F)(T*)>
-struct Deleter {
-  void operator()(T* p) const { F(p); }
-};
-using Bn = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
-using ParamBld = std::unique_ptr<OSSL_PARAM_BLD, Deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>>;
-using Params = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM, OSSL_PARAM_free>>;
-using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
-using MdCtx = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
+using namespace ossl;
 
 Result<std::shared_ptr<EVP_PKEY>> RsaFromJwk(const json::Value& jwk) {
   auto n = Base64UrlDecode(jwk.GetString("n"));

@@ -30,12 +30,6 @@ Status OAuthError(std::string code, std::string description) {
 
 std::string UrlEncode(std::string_view text) { return net::PercentEncode(text); }
 
-std::string_view Field(const std::vector<std::pair<std::string, std::string>>& form, std::string_view name) {
-  for (const auto& [k, v] : form) {
-    if (k == name) return v;
-  }
-  return {};
-}
 
 std::string TrimSlash(std::string_view url) {
   while (!url.empty() && url.back() == '/') url.remove_suffix(1);
@@ -125,9 +119,9 @@ struct Smart::Impl {
       }
       return std::move(*client);
     }
-    if (!Field(form, "client_assertion").empty()) return VerifyAssertion(form, token_url);
+    if (!net::FindParam(form, "client_assertion").empty()) return VerifyAssertion(form, token_url);
     // A public client names itself; it has no secret and no keys to prove anything with.
-    EHR_ASSIGN_OR_RETURN(auto client, accounts.Client(Field(form, "client_id")));
+    EHR_ASSIGN_OR_RETURN(auto client, accounts.Client(net::FindParam(form, "client_id")));
     if (!client || client->disabled) return OAuthError("invalid_client", "unknown client");
     if (!client->secret_hash.empty() || !client->jwks.empty()) {
       return OAuthError("invalid_client", "this client must authenticate");
@@ -137,10 +131,10 @@ struct Smart::Impl {
 
   Result<store::ClientRecord> VerifyAssertion(const std::vector<std::pair<std::string, std::string>>& form,
                                               std::string_view token_url) {
-    if (Field(form, "client_assertion_type") != kAssertionType) {
+    if (net::FindParam(form, "client_assertion_type") != kAssertionType) {
       return OAuthError("invalid_client", "client_assertion_type must be " + std::string(kAssertionType));
     }
-    auto jwt = DecodeJwt(Field(form, "client_assertion"));
+    auto jwt = DecodeJwt(net::FindParam(form, "client_assertion"));
     if (!jwt.ok()) return OAuthError("invalid_client", "the client assertion is malformed");
     if (jwt->header.Find("jku") != nullptr || jwt->header.Find("x5u") != nullptr || jwt->header.Find("jwk") != nullptr) {
       return OAuthError("invalid_client", "keys are taken only from the client's registered set (no jku, x5u or jwk)");
@@ -149,7 +143,7 @@ struct Smart::Impl {
     if (iss.empty() || jwt->claims.GetString("sub") != iss) {
       return OAuthError("invalid_client", "the assertion's iss and sub must both be the client id");
     }
-    if (std::string_view id = Field(form, "client_id"); !id.empty() && id != iss) {
+    if (std::string_view id = net::FindParam(form, "client_id"); !id.empty() && id != iss) {
       return OAuthError("invalid_client", "client_id does not match the assertion");
     }
     EHR_ASSIGN_OR_RETURN(auto client, accounts.Client(iss));
@@ -363,20 +357,20 @@ Status Smart::AuthenticateClient(const std::vector<std::pair<std::string, std::s
 Result<json::Value> Smart::Token(const std::vector<std::pair<std::string, std::string>>& form,
                                  std::string_view authorization, std::string_view token_url) {
   Impl& m = *impl_;
-  const std::string_view grant = Field(form, "grant_type");
+  const std::string_view grant = net::FindParam(form, "grant_type");
   if (grant != "authorization_code" && grant != "refresh_token" && grant != "client_credentials") {
     return OAuthError("unsupported_grant_type", "grant_type must be authorization_code, refresh_token or client_credentials");
   }
   EHR_ASSIGN_OR_RETURN(store::ClientRecord client, m.AuthenticateClient(form, authorization, token_url));
   if (grant == "client_credentials") {
     if (client.jwks.empty()) return OAuthError("unauthorized_client", "client credentials need a registered JWKS");
-    const std::string granted = ParseScopes(client.scope).Intersect(ParseScopes(Field(form, "scope")));
+    const std::string granted = ParseScopes(client.scope).Intersect(ParseScopes(net::FindParam(form, "scope")));
     if (granted.empty()) return OAuthError("invalid_scope", "none of the requested scopes is allowed to this client");
     EHR_ASSIGN_OR_RETURN(Tokens t, m.identity.OpenClientSession(client, granted));
     return m.TokenResponse(t, client.id, false);
   }
   if (grant == "refresh_token") {
-    auto t = m.identity.Refresh(Field(form, "refresh_token"));
+    auto t = m.identity.Refresh(net::FindParam(form, "refresh_token"));
     if (!t.ok()) return OAuthError("invalid_grant", t.status().message());
     if (t->principal.client_id != client.id) {
       (void)m.identity.Logout(t->principal);  // another client's token: nobody should hold it
@@ -385,8 +379,8 @@ Result<json::Value> Smart::Token(const std::vector<std::pair<std::string, std::s
     return m.TokenResponse(*t, client.id, true);
   }
   // authorization_code
-  const std::string verifier(Field(form, "code_verifier"));
-  const std::string key = Sha256(Field(form, "code"));
+  const std::string verifier(net::FindParam(form, "code_verifier"));
+  const std::string key = Sha256(net::FindParam(form, "code"));
   Impl::AuthCode code;
   {
     std::lock_guard lock(m.mu);
@@ -404,7 +398,7 @@ Result<json::Value> Smart::Token(const std::vector<std::pair<std::string, std::s
   }
   if (code.expires <= m.clock.Now()) return OAuthError("invalid_grant", "the code has expired");
   if (code.client_id != client.id) return OAuthError("invalid_grant", "the code was issued to another client");
-  if (Field(form, "redirect_uri") != code.redirect_uri) return OAuthError("invalid_grant", "redirect_uri does not match");
+  if (net::FindParam(form, "redirect_uri") != code.redirect_uri) return OAuthError("invalid_grant", "redirect_uri does not match");
   if (!PkceText(verifier) || !ConstantTimeEquals(Base64UrlEncode(Sha256(verifier)), code.challenge)) {
     return OAuthError("invalid_grant", "code_verifier does not match the code_challenge");
   }
