@@ -5,6 +5,7 @@
 
 #include "api/service_impl.h"
 #include "core/log.h"
+#include "security/break_glass.h"
 #include "security/identity.h"
 #include "security/smart.h"
 
@@ -182,7 +183,7 @@ net::Response FhirService::Impl::Auth(net::Request& req, RequestContext& ctx) {
     if (options.smart == nullptr) return fail(Status::NotFound("SMART is not enabled on this server"));
     return Smart(req, ctx);
   }
-  if (req.method != "POST" && !(req.method == "GET" && path == "/auth/users")) {
+  if (req.method != "POST" && !(req.method == "GET" && (path == "/auth/users" || path == "/auth/break-glass"))) {
     return fail(Status::NotSupported(Code::kMethodNotAllowed, "use POST"));
   }
   if (path == "/auth/login") {
@@ -231,6 +232,45 @@ net::Response FhirService::Impl::Auth(net::Request& req, RequestContext& ctx) {
     json::Value out = json::Value::MakeObject();
     out.Set("launch", json::Value(*launch));
     return NoStore(JsonResponse(200, out, ctx));
+  }
+  if (path == "/auth/break-glass") {
+    if (options.break_glass == nullptr) return fail(Status::NotFound("break-glass is not enabled on this server"));
+    if (req.method == "POST") {
+      auto body = JsonBody(req);
+      if (!body.ok()) return fail(body.status());
+      auto reason = StringField(*body, "reason");
+      if (!reason.ok()) return fail(reason.status());
+      auto declared = options.break_glass->Declare(who, *reason);
+      if (!declared.ok()) return fail(declared.status());
+      json::Value out = json::Value::MakeObject();
+      out.Set("expires", json::Value(FormatInstant(declared->expires)));
+      return NoStore(JsonResponse(200, out, ctx));
+    }
+    // The privacy officers' review: ADMIN, in their tenant.
+    if (who.mfa_enrollment_only || !who.HasRole("ADMIN")) {
+      return fail(Status::Forbidden("only administrators review break-glass declarations"));
+    }
+    Micros since = clock.Now() - 30LL * 24 * 3600 * 1000000;
+    if (std::string_view given = net::FindParam(net::ParseQuery(req.query), "since"); !given.empty()) {
+      auto parsed = ParseInstant(given);
+      if (!parsed) return fail(Status::Invalid("since must be an instant such as 2024-01-01T00:00:00Z", "since"));
+      since = *parsed;
+    }
+    auto records = options.break_glass->Recent(who.tenant, since, 1000);
+    if (!records.ok()) return fail(records.status());
+    json::Value list = json::Value::MakeArray();
+    for (const store::BreakGlassRecord& r : *records) {
+      json::Value item = json::Value::MakeObject();
+      item.Set("id", json::Value(r.id));
+      item.Set("user", json::Value(r.username));
+      item.Set("user_id", json::Value(r.user_id));
+      item.Set("session", json::Value(r.session_id));
+      item.Set("reason", json::Value(r.reason));
+      item.Set("started", json::Value(FormatInstant(r.started)));
+      item.Set("expires", json::Value(FormatInstant(r.expires)));
+      list.as_array().push_back(std::move(item));
+    }
+    return NoStore(JsonResponse(200, list, ctx));
   }
   if (path == "/auth/logout") {
     if (Status st = identity->Logout(who); !st.ok()) return fail(st);

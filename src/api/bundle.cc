@@ -314,6 +314,7 @@ Result<json::Value> FhirService::Impl::ExecuteBundle(PreparedBundle& b, TxnOps& 
         EHR_ASSIGN_OR_RETURN(fhir::Subset subset, search::ParseReadParameters(e.query));
         EHR_ASSIGN_OR_RETURN(auto rec, ops.txn().ReadCurrent(ops.tenant(), type, e.target.id));
         if (!rec) return Status::NotFound("Resource " + type + "/" + e.target.id + " is not known");
+        EHR_RETURN_IF_ERROR(CheckReach(ctx, "read", *rec));
         if (rec->deleted) return Status::Gone("Resource " + type + "/" + e.target.id + " was deleted");
         rec->body = fhir::SubsetJson(std::move(rec->body), subset);
         RequestContext read_ctx = ctx;

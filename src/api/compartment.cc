@@ -45,7 +45,7 @@ std::vector<std::string> PatientCompartmentTypes() {
 }
 
 store::CompartmentFilter PatientCompartment(const std::string& id) {
-  return store::CompartmentFilter{std::string(kPatient), id, PatientLinks()};
+  return store::CompartmentFilter{std::string(kPatient), {id}, PatientLinks()};
 }
 
 Status NotPatientCompartment() {

@@ -18,8 +18,9 @@
 namespace ehr::api {
 
 using SearchFn = std::function<Result<store::SearchPage>(const store::SearchQuery&)>;
-// The authorize step of a query (FhirService: api/search_access.h).
-using SearchGuard = std::function<Status(const store::SearchQuery&)>;
+// The authorize step of a query (FhirService: api/search_access.h): refuses it, or bounds
+// it to the caller's reach (SearchQuery::access).
+using SearchGuard = std::function<Status(store::SearchQuery&)>;
 
 // Ids of current, non-deleted resources of `type` matching `criteria` (a query string), at
 // most `limit`. Errors name `context` ("If-None-Exist", "Bundle.entry[2].request.url") as

@@ -1,5 +1,7 @@
 #include "api/interactions.h"
 
+#include <algorithm>
+
 #include "api/criteria.h"
 #include "core/ids.h"
 #include "fhir/model/model.h"
@@ -120,7 +122,13 @@ store::NewVersion TxnOps::VersionOf(const std::string& type, const std::string& 
 }
 
 Result<WriteResult> TxnOps::PutVersion(store::NewVersion v, int status) {
+  if (write_guard_) {
+    EHR_RETURN_IF_ERROR(write_guard_(v, [&] { return txn_.ReadCurrent(tenant_, v.type, v.id); }));
+  }
   EHR_RETURN_IF_ERROR(txn_.Put(v));
+  if (std::find(written_types_.begin(), written_types_.end(), v.type) == written_types_.end()) {
+    written_types_.push_back(v.type);
+  }
   WriteResult r;
   r.status = status;
   r.created = status == 201;
@@ -144,8 +152,10 @@ Result<std::vector<std::string>> TxnOps::Match(const std::string& type, const st
 
 SearchFn TxnOps::Search() {
   return [this](const store::SearchQuery& q) -> Result<store::SearchPage> {
-    if (guard_) EHR_RETURN_IF_ERROR(guard_(q));
-    return txn_.Search(q);
+    if (!guard_) return txn_.Search(q);
+    store::SearchQuery guarded = q;
+    EHR_RETURN_IF_ERROR(guard_(guarded));
+    return txn_.Search(guarded);
   };
 }
 

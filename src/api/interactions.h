@@ -4,7 +4,9 @@
 #pragma once
 
 #include <optional>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "fhir/json/value.h"
@@ -47,11 +49,17 @@ struct PreStamped {
 };
 PreStamped PreStamp(json::Value& resource, const std::string& id);
 
+// The current version a write replaces (nullopt: none), read only when asked for.
+using OldVersionFn = std::function<Result<std::optional<store::VersionRecord>>()>;
+// The authorize step of each version written (FhirService: api/reach.cc).
+using WriteGuard = std::function<Status(const store::NewVersion&, const OldVersionFn&)>;
+
 class TxnOps {
  public:
-  // `guard` (when set) must allow each query before the transaction runs it.
-  TxnOps(store::WriteTxn& txn, std::string tenant, SearchGuard guard = nullptr)
-      : txn_(txn), tenant_(std::move(tenant)), guard_(std::move(guard)) {}
+  // `guard` (when set) must allow each query before the transaction runs it, and
+  // `write_guard` each version before it is written.
+  TxnOps(store::WriteTxn& txn, std::string tenant, SearchGuard guard = nullptr, WriteGuard write_guard = nullptr)
+      : txn_(txn), tenant_(std::move(tenant)), guard_(std::move(guard)), write_guard_(std::move(write_guard)) {}
   // The transaction's own search, through the guard.
   SearchFn Search();
 
@@ -81,6 +89,8 @@ class TxnOps {
                                          std::string_view context, int limit = 2);
   store::WriteTxn& txn() { return txn_; }
   const std::string& tenant() const { return tenant_; }
+  // The types of the versions written so far (once each).
+  const std::vector<std::string>& written_types() const { return written_types_; }
 
  private:
   Result<WriteResult> Store(const std::string& type, const std::string& id, json::Value resource, int64_t version,
@@ -99,6 +109,8 @@ class TxnOps {
   store::WriteTxn& txn_;
   std::string tenant_;
   SearchGuard guard_;
+  WriteGuard write_guard_;
+  std::vector<std::string> written_types_;
 };
 
 // Sets id and meta.versionId/meta.lastUpdated (keeping the client's other meta) and returns

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "fhir/subset/subset.h"
 #include "search/query_parser.h"
+#include "security/role_policy.h"
 
 namespace ehr::api {
 
@@ -97,6 +98,7 @@ net::Response FhirService::Impl::Read(const net::Request& req, const RequestCont
   if (!rec.ok()) return ErrorResponse(rec.status(), ctx);
   if (!*rec) return ErrorResponse(Status::NotFound("Resource " + p.type + "/" + p.id + " is not known"), ctx);
   const store::VersionRecord& r = **rec;
+  if (Status st = CheckReach(ctx, "read", r); !st.ok()) return ErrorResponse(st, ctx);
   if (r.deleted) return GoneResponse(r, ctx);
   std::string_view inm = req.GetHeader("If-None-Match");
   if (!inm.empty()) {
@@ -122,6 +124,7 @@ net::Response FhirService::Impl::VRead(const net::Request& req, const RequestCon
   if (!*rec) {
     return ErrorResponse(Status::NotFound("Version " + p.version + " of " + p.type + "/" + p.id + " is not known"), ctx);
   }
+  if (Status st = CheckReach(ctx, "vread", **rec); !st.ok()) return ErrorResponse(st, ctx);
   if ((*rec)->deleted) return GoneResponse(**rec, ctx);
   return RepresentationOf(**rec, *subset, ctx);
 }
@@ -158,13 +161,27 @@ net::Response FhirService::Impl::History(const net::Request& req, const RequestC
   q.count = *count;
   Result<fhir::Subset> subset = search::ParseReadParameters(subset_query.empty() ? "" : subset_query.substr(1));
   if (!subset.ok()) return ErrorResponse(subset.status(), ctx);
+  Result<PatientSet> reached = ReachFor(ctx, {interaction, p.type, p.id, "", {}});
+  if (!reached.ok()) return ErrorResponse(reached.status(), ctx);
+  if (!reached->all && p.id.empty() && (p.type.empty() || security::InPatientCompartment(p.type))) {
+    return ErrorResponse(Status::Forbidden("the history of many resources needs a role that reaches every patient; "
+                                           "read the history of one resource"),
+                         ctx);
+  }
   if (!p.id.empty()) {
     auto current = store.ReadCurrent(q.tenant, p.type, p.id);
     if (!current.ok()) return ErrorResponse(current.status(), ctx);
     if (!*current) return ErrorResponse(Status::NotFound("Resource " + p.type + "/" + p.id + " is not known"), ctx);
+    if (Status st = CheckReach(ctx, interaction, **current); !st.ok()) return ErrorResponse(st, ctx);
   }
   auto page = store.History(q);
   if (!page.ok()) return ErrorResponse(page.status(), ctx);
+  if (!reached->all && !p.id.empty()) {
+    // Only the versions in a reached record (a resource may have moved between records).
+    std::erase_if(page->entries, [&](const store::VersionRecord& v) {
+      return !v.deleted && !reached->MayRead(v.type, PatientsOf(v));
+    });
+  }
 
   std::string self = ctx.base_url + (p.type.empty() ? "" : "/" + p.type) + (p.id.empty() ? "" : "/" + p.id) + "/_history";
   std::string params = "?_count=" + std::to_string(q.count) + (since_text.empty() ? "" : "&_since=" + PercentEncode(since_text)) +

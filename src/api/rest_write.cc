@@ -54,10 +54,11 @@ net::Response FhirService::Impl::RunWrite(const net::Request& req, const Request
   }
   std::string hash;
   if (!key.empty()) {
-    hash = Sha256Hex(req.method + " " + req.target + "\n" + std::string(req.GetHeader("If-None-Exist")) + "\n" +
+    hash = Sha256Hex(ctx.principal.subject + "\n" + req.method + " " + req.target + "\n" + std::string(req.GetHeader("If-None-Exist")) + "\n" +
                      std::string(req.GetHeader("Prefer")) + "\n" + req.body);
   }
   net::Response response;
+  std::vector<std::string> written;
   Status st = store.Write([&](store::WriteTxn& txn) -> Status {
     if (!key.empty()) {
       EHR_ASSIGN_OR_RETURN(auto previous, txn.GetIdempotency(ctx.principal.tenant, key));
@@ -69,8 +70,9 @@ net::Response FhirService::Impl::RunWrite(const net::Request& req, const Request
         return Status::Ok();
       }
     }
-    TxnOps ops(txn, ctx.principal.tenant, GuardFor(ctx));
+    TxnOps ops(txn, ctx.principal.tenant, GuardFor(ctx), WriteGuardFor(ctx));
     EHR_ASSIGN_OR_RETURN(response, fn(ops));
+    written = ops.written_types();
     if (!key.empty()) {
       store::IdempotencyRecord rec{hash, response.status, HeadersJson(response), response.body, txn.Now()};
       EHR_RETURN_IF_ERROR(txn.PutIdempotency(ctx.principal.tenant, key, rec));
@@ -78,6 +80,7 @@ net::Response FhirService::Impl::RunWrite(const net::Request& req, const Request
     return Status::Ok();
   });
   if (!st.ok()) return ErrorResponse(st, ctx);
+  for (const std::string& type : written) reach.Changed(type);
   return response;
 }
 

@@ -4,6 +4,7 @@
 // matches, fhir/subset), and the ignored parameters reported in an OperationOutcome entry.
 #include "api/search_access.h"
 #include "api/service_impl.h"
+#include "security/role_policy.h"
 #include "api/value_sets.h"
 #include "fhir/subset/subset.h"
 #include "net/http.h"
@@ -83,6 +84,7 @@ Result<std::string> FhirService::Impl::SearchBundle(const RequestContext& ctx, s
     q.cursor = std::move(*cursor);
   }
   EHR_RETURN_IF_ERROR(authz.Authorize(ctx.principal, SearchAction(q)));
+  EHR_ASSIGN_OR_RETURN(const PatientSet reached, ApplyReach(ctx, q));
   EHR_RETURN_IF_ERROR(ExpandValueSets(q, search));
   EHR_ASSIGN_OR_RETURN(store::SearchPage page, search(q));
 
@@ -109,7 +111,12 @@ Result<std::string> FhirService::Impl::SearchBundle(const RequestContext& ctx, s
     if (keep_included && !keep_included(m)) continue;
     // An included resource the caller may not read is left out (the matches and the total
     // do not depend on includes, so nothing else tells of it).
-    if (!Authorize(ctx, "read", m.type, m.id, q.compartment ? q.compartment->id : std::string()).ok()) continue;
+    const security::Action read{"read", m.type, m.id, q.compartment ? q.compartment->ids.at(0) : std::string(), {}};
+    if (!authz.Authorize(ctx.principal, read).ok()) continue;
+    if (security::InPatientCompartment(m.type)) {
+      Result<PatientSet> set = reached.all ? reached : ReachFor(ctx, read);
+      if (!set.ok() || !set->MayRead(m.type, PatientsOf(RecordOf(store::SearchMatch(m))))) continue;
+    }
     append(std::move(m), "include");
   }
   if (!parsed.warnings.empty()) {

@@ -49,7 +49,7 @@ security::Action SearchAction(const store::SearchQuery& q) {
   a.interaction = q.types.size() == 1 ? "search-type" : "search-system";
   if (!q.types.empty()) a.resource_type = q.types.front();
   for (size_t i = 1; i < q.types.size(); ++i) a.also_reads.push_back(q.types[i]);
-  if (q.compartment && q.compartment->type == "Patient") a.compartment_patient = q.compartment->id;
+  if (q.compartment && q.compartment->type == "Patient") a.compartment_patient = q.compartment->ids.at(0);
   for (std::string& t : TypesTestedBy(q)) AddType(a.also_reads, std::move(t));
   return a;
 }

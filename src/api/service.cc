@@ -3,6 +3,7 @@
 
 #include "api/service_impl.h"
 #include "core/log.h"
+#include "security/break_glass.h"
 #include "fhir/model/model.h"
 
 namespace ehr::api {
@@ -226,12 +227,15 @@ Result<std::shared_ptr<PreparedBundle>> FhirService::PrepareBundle(json::Value b
 
 Result<json::Value> FhirService::CommitBundle(PreparedBundle& bundle, const RequestContext& ctx) {
   Result<json::Value> out = Status::Internal("bundle not executed");
+  std::vector<std::string> written;
   Status st = impl_->store.Write([&](store::WriteTxn& txn) -> Status {
-    TxnOps ops(txn, ctx.principal.tenant, impl_->GuardFor(ctx));
+    TxnOps ops(txn, ctx.principal.tenant, impl_->GuardFor(ctx), impl_->WriteGuardFor(ctx));
     out = impl_->ExecuteBundle(bundle, ops, ctx);
+    written = ops.written_types();
     return out.ok() ? Status::Ok() : out.status();
   });
   if (!st.ok()) return st;
+  for (const std::string& type : written) impl_->reach.Changed(type);
   return out;
 }
 
@@ -244,17 +248,6 @@ Status FhirService::Impl::Authorize(const RequestContext& ctx, std::string inter
                                     const std::string& id, std::string compartment_patient) {
   security::Action action{std::move(interaction), type, id, std::move(compartment_patient), {}};
   return authz.Authorize(ctx.principal, action);
-}
-
-SearchGuard FhirService::Impl::GuardFor(const RequestContext& ctx) {
-  return [this, &ctx](const store::SearchQuery& q) { return authz.Authorize(ctx.principal, SearchAction(q)); };
-}
-
-SearchFn FhirService::Impl::Guarded(const RequestContext& ctx, SearchFn search) {
-  return [guard = GuardFor(ctx), search = std::move(search)](const store::SearchQuery& q) -> Result<store::SearchPage> {
-    EHR_RETURN_IF_ERROR(guard(q));
-    return search(q);
-  };
 }
 
 net::Response FhirService::Impl::Handle(net::Request& req) {
@@ -296,6 +289,15 @@ net::Response FhirService::Impl::Handle(net::Request& req) {
   }
   if (principal.ok()) ctx.principal = std::move(*principal);
   ctx.base_url = DeriveBaseUrl(req, options);
+  if (std::string_view reason = req.GetHeader("X-Break-Glass"); !reason.empty() && !metadata) {
+    Status st = options.break_glass ? options.break_glass->Declare(ctx.principal, reason).status()
+                                    : Status::Invalid("break-glass needs the server's access control (--auth on)");
+    if (!st.ok()) {
+      net::Response r = ErrorResponse(st, ctx);
+      r.route = "/fhir(break-glass)";
+      return r;
+    }
+  }
   return Route(req, ctx);
 }
 

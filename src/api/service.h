@@ -13,6 +13,7 @@
 #include "store/store.h"
 
 namespace ehr::security {
+class BreakGlass;
 class Identity;
 class Smart;
 }
@@ -34,6 +35,8 @@ struct ServiceOptions {
   security::Identity* identity = nullptr;
   // SMART App Launch and backend services (/auth/authorize, /auth/token, ...); nullptr: none.
   security::Smart* smart = nullptr;
+  // Emergency overrides (the X-Break-Glass header, /auth/break-glass); nullptr: none.
+  security::BreakGlass* break_glass = nullptr;
 };
 
 enum class ReturnPref { kRepresentation, kMinimal, kOutcome };

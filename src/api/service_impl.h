@@ -11,6 +11,7 @@
 #include "api/cursor_seal.h"
 #include "api/interactions.h"
 #include "api/outcome.h"
+#include "api/patient_reach.h"
 #include "api/service.h"
 #include "net/http.h"
 #include "search/query_parser.h"
@@ -40,7 +41,8 @@ struct FhirService::Impl {
         authz(z),
         options(std::move(o)),
         clock(options.clock ? *options.clock : Clock::System()),
-        cursor_seal(options.cursor_key) {}
+        cursor_seal(options.cursor_key),
+        reach(s, clock) {}
 
   store::Store& store;
   security::Authenticator& authn;
@@ -48,6 +50,7 @@ struct FhirService::Impl {
   ServiceOptions options;
   Clock& clock;
   CursorSeal cursor_seal;
+  PatientReach reach;
 
   // service.cc
   net::Response Handle(net::Request& req);
@@ -58,9 +61,22 @@ struct FhirService::Impl {
   Status Authorize(const RequestContext& ctx, std::string interaction, const std::string& type,
                    const std::string& id, std::string compartment_patient = {});
   // `search` behind the authorize step: each query it runs must be allowed to the caller
-  // (api/search_access.h), so that no conditional criteria or search entry is an oracle.
+  // (api/search_access.h) and is bounded to their reach, so that no conditional criteria
+  // or search entry is an oracle.
   SearchGuard GuardFor(const RequestContext& ctx);
   SearchFn Guarded(const RequestContext& ctx, SearchFn search);
+
+  // reach.cc: whose records the caller reaches (api/patient_reach.h), break-glass applied.
+  Result<PatientSet> ReachFor(const RequestContext& ctx, const security::Action& action);
+  // The denial of a resource outside the caller's reach: 404 to a patient or guardian (the
+  // resource's existence is not theirs to know), 403 to staff.
+  Status Unreached(const RequestContext& ctx, const std::string& type, const std::string& id);
+  // OK when the caller reaches `rec`, read by `interaction`.
+  Status CheckReach(const RequestContext& ctx, const std::string& interaction, const store::VersionRecord& rec);
+  // Bounds `q` to the caller's reach (SearchQuery::access); refuses a compartment outside it.
+  Result<PatientSet> ApplyReach(const RequestContext& ctx, store::SearchQuery& q);
+  // Each version a write transaction writes must stay within the caller's reach.
+  WriteGuard WriteGuardFor(const RequestContext& ctx);
 
   // rest_read.cc
   net::Response Read(const net::Request& req, const RequestContext& ctx, const FhirPath& p);
@@ -106,6 +122,10 @@ struct FhirService::Impl {
   // capability.cc
   net::Response Capabilities(const RequestContext& ctx);
 };
+
+// The patients whose compartments a stored version is in (none when deleted or of a type
+// outside the compartment).
+std::vector<std::string> PatientsOf(const store::VersionRecord& rec);
 
 // Response helpers (service.cc).
 net::Response ErrorResponse(const Status& status, const RequestContext& ctx);

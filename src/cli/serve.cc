@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "net/server.h"
 #include "cli/identity_setup.h"
+#include "security/break_glass.h"
 #include "security/pipeline.h"
 #include "security/role_policy.h"
 #include "store/sqlite/sqlite_store.h"
@@ -35,7 +36,8 @@ int Fail(const std::string& message) {
 int Serve(int argc, char** argv) {
   auto args = ParseArgs(argc, argv, 2,
                         {"data", "listen", "auth", "region", "base-url", "workers", "io-threads", "durable",
-                         "access-log", "max-body-mb", "readers", "token-ttl-seconds"});
+                         "access-log", "max-body-mb", "readers", "token-ttl-seconds", "clinician-reach",
+                         "break-glass-minutes"});
   if (!args.ok()) return Fail(args.status().message());
   std::string data = args->Get("data", "data");
   std::string listen = args->Get("listen", "127.0.0.1:8080");
@@ -53,6 +55,10 @@ int Serve(int argc, char** argv) {
                          "can read and write all data\n");
   }
   auto token_ttl = ParseInt("token-ttl-seconds", args->Get("token-ttl-seconds", "900"), 60, 3600);
+  auto break_glass_minutes = ParseInt("break-glass-minutes", args->Get("break-glass-minutes", "60"), 1, 24 * 60);
+  if (!break_glass_minutes.ok()) return Fail(break_glass_minutes.status().message());
+  const std::string clinician_reach = args->Get("clinician-reach", "assigned");
+  if (clinician_reach != "assigned" && clinician_reach != "all") return Fail("--clinician-reach must be assigned or all");
   if (!token_ttl.ok()) return Fail(token_ttl.status().message());
 
   auto workers = ParseInt("workers", args->Get("workers", "64"), 1, 1024);
@@ -86,6 +92,7 @@ int Serve(int argc, char** argv) {
   IdentityHandle identity;
   std::unique_ptr<security::Authenticator> authn;
   std::unique_ptr<security::Authorizer> authz;
+  std::unique_ptr<security::BreakGlass> break_glass;
   if (auth == "on") {
     auto opened = OpenIdentity(data, options.base_url, *token_ttl);
     if (!opened.ok()) return Fail("cannot open the account database: " + opened.status().message());
@@ -100,7 +107,11 @@ int Serve(int argc, char** argv) {
     options.identity = identity.identity.get();
     options.smart = identity.smart.get();
     authn = std::make_unique<security::BearerAuthenticator>(*identity.identity);
-    authz = std::make_unique<security::RolePolicy>();
+    authz = std::make_unique<security::RolePolicy>(
+        security::RolePolicyOptions{.clinicians_reach_all = clinician_reach == "all"});
+    break_glass = std::make_unique<security::BreakGlass>(*identity.accounts, Clock::System(),
+                                                         static_cast<Micros>(*break_glass_minutes) * 60 * 1000000);
+    options.break_glass = break_glass.get();
   } else {
     authn = std::make_unique<security::NoAuthentication>("default");
     authz = std::make_unique<security::AllowAll>();

@@ -52,6 +52,18 @@ struct Action {
   std::vector<std::string> also_reads;
 };
 
+// Whose records an allowed action may reach: every patient's, or the union of the sets
+// named here, which the API layer resolves against the data (api/patient_reach.h) and
+// applies to every read, search, include and write of resources in a patient compartment.
+struct Reach {
+  bool all = true;
+  bool assigned = false;  // patients the practitioner (fhir_user) is assigned to: CareTeam, GP, active Encounter
+  bool own = false;       // the principal's own Patient record (fhir_user "Patient/...")
+  bool wards = false;     // the patient of the principal's RelatedPerson record (fhir_user)
+  std::string only;       // when set: at most this one patient (SMART patient/ scopes)
+  bool Restricted() const { return !all || !only.empty(); }
+};
+
 class Authenticator {
  public:
   virtual ~Authenticator() = default;
@@ -62,6 +74,8 @@ class Authorizer {
  public:
   virtual ~Authorizer() = default;
   virtual Status Authorize(const Principal& who, const Action& action) = 0;
+  // Whose records `action`, which Authorize allowed, may reach. Everyone's by default.
+  virtual Reach ReachOf(const Principal&, const Action&) { return Reach{}; }
 };
 
 // Development only (`--auth off`): everyone is an anonymous principal of `tenant`.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "fhir/model/model.h"
 #include "security/scopes.h"
 
 namespace ehr::security {
@@ -79,49 +80,55 @@ std::string OwnPatient(const Principal& who) {
   return who.fhir_user.rfind("Patient/", 0) == 0 ? who.fhir_user.substr(8) : std::string();
 }
 
-// The token's scopes narrow what the roles allow; they never widen it. patient/ scopes
-// count only inside the principal's own compartment; user/ and system/ ones anywhere.
-Status CheckScopes(const Principal& who, const Action& a) {
-  const Scopes scopes = ParseScopes(who.scope);
-  const std::string own = OwnPatient(who);
-  const bool own_record = !own.empty() && (a.compartment_patient == own ||
-                                           (a.compartment_patient.empty() && a.resource_type == "Patient" && a.id == own));
-  auto granted = [&](std::string_view type, uint8_t need) {
-    return scopes.Grants(ScopeContext::kUser, type, need) || scopes.Grants(ScopeContext::kSystem, type, need) ||
-           (own_record && scopes.Grants(ScopeContext::kPatient, type, need));
-  };
-  const std::string_view type = a.resource_type.empty() ? std::string_view("*") : std::string_view(a.resource_type);
-  if (!granted(type, PermissionFor(a.interaction))) {
-    return Denied("the token's scopes (" + who.scope + ") do not allow " + a.interaction + " of " + std::string(type));
+// The id of the account's FHIR record when it is of `type` ("Patient", "RelatedPerson").
+std::string LinkedId(const Principal& who, std::string_view type) {
+  const std::string prefix = std::string(type) + "/";
+  return who.fhir_user.rfind(prefix, 0) == 0 ? who.fhir_user.substr(prefix.size()) : std::string();
+}
+
+// Types in no patient compartment that a patient or guardian may read: the people and
+// places of their care, and what their medications are.
+constexpr std::string_view kDirectory[] = {"Practitioner", "PractitionerRole", "Organization", "Location",
+                                           "HealthcareService", "Endpoint", "Medication", "Substance"};
+
+bool PersonallyReadable(std::string_view type) {
+  if (type.empty() || type == "*" || CategoryOf(type) == Category::kAudit) return false;
+  return InPatientCompartment(type) || In(kDirectory, type) || CategoryOf(type) == Category::kDefinitional;
+}
+
+// A PATIENT (their own record) or GUARDIAN (their ward's): reads of the types of a record;
+// which patient's resources they reach is the Reach the caller applies.
+Status AuthorizePersonal(const Principal& who, const Action& a, bool guardian) {
+  const std::string linked = LinkedId(who, guardian ? "RelatedPerson" : "Patient");
+  if (linked.empty()) {
+    return Denied(guardian ? "this guardian account is not linked to a RelatedPerson record"
+                           : "this patient account is not linked to a Patient record");
   }
-  for (const std::string& t : a.also_reads) {
-    if (!granted(t, kSearch)) return Denied("the token's scopes do not allow searching " + t);
+  if (Needed(a.interaction) != kReads) return Denied("patients and guardians cannot change records through this API");
+  if (a.interaction == "history-type" || a.interaction == "history-system") {
+    return Denied("history across resources is not available to patients and guardians");
+  }
+  bool ok = PersonallyReadable(a.resource_type);
+  for (const std::string& t : a.also_reads) ok = ok && PersonallyReadable(t);
+  if (!ok) {
+    return Denied("patients and guardians read the resources of a health record (name the types to search), "
+                  "not " + (a.resource_type.empty() ? std::string("every type") : a.resource_type));
+  }
+  // What names another patient is refused here, before anything is read.
+  if (!guardian && ((!a.compartment_patient.empty() && a.compartment_patient != linked) ||
+                    (a.resource_type == "Patient" && !a.id.empty() && a.id != linked))) {
+    return Denied("patients can read only their own record");
   }
   return Status::Ok();
 }
 
-Status AuthorizeByRole(const Principal& who, const Action& a);
-
-// A PATIENT reads their own compartment, through the paths that name it.
-Status AuthorizePatient(const Principal& who, const Action& a) {
-  const std::string own = who.fhir_user.rfind("Patient/", 0) == 0 ? who.fhir_user.substr(8) : std::string();
-  if (own.empty()) return Denied("this patient account is not linked to a Patient record");
-  if (Needed(a.interaction) != kReads) return Denied("patients cannot change records through this API");
-  if (!a.compartment_patient.empty()) {
-    if (a.compartment_patient == own) return Status::Ok();
-    return Denied("patients can read only their own record");
-  }
-  if (a.resource_type == "Patient" && a.id == own &&
-      (a.interaction == "read" || a.interaction == "vread" || a.interaction == "history-instance")) {
-    return Status::Ok();
-  }
-  if (!a.resource_type.empty() && CategoryOf(a.resource_type) == Category::kDefinitional && a.also_reads.empty()) {
-    return Status::Ok();
-  }
-  return Denied("patients read their record through /Patient/" + own + "/... and /Patient/" + own + "/$everything");
-}
+bool IsClinician(std::string_view role) { return role == "DOCTOR" || role == "NURSE"; }
 
 }  // namespace
+
+bool InPatientCompartment(std::string_view type) {
+  return type == "Patient" || !fhir::PatientCompartmentParams(type).empty();
+}
 
 Category CategoryOf(std::string_view type) {
   if (In(kDemographic, type)) return Category::kDemographic;
@@ -131,37 +138,73 @@ Category CategoryOf(std::string_view type) {
   return Category::kClinical;
 }
 
-Status RolePolicy::Authorize(const Principal& who, const Action& a) {
-  if (!who.authenticated) return {Code::kUnauthorized, Issue{"error", "login", "authentication is required", {}}};
-  EHR_RETURN_IF_ERROR(AuthorizeByRole(who, a));
-  if (a.interaction == "capabilities" || a.interaction == "batch" || a.interaction == "transaction") {
-    return Status::Ok();
+Status RolePolicy::Authorize(const Principal& who, const Action& a) { return Decide(who, a).status; }
+
+Reach RolePolicy::ReachOf(const Principal& who, const Action& a) { return Decide(who, a).reach; }
+
+RolePolicy::Decision RolePolicy::Decide(const Principal& who, const Action& a) const {
+  if (!who.authenticated) return {{Code::kUnauthorized, Issue{"error", "login", "authentication is required", {}}}, {}};
+  if (who.mfa_enrollment_only) {
+    return {Denied("enrol a second factor first (POST /auth/mfa/enroll): it is required for this account"), {}};
   }
+  if (a.interaction == "capabilities" || a.interaction == "batch" || a.interaction == "transaction") {
+    return {};  // a Bundle's entries are authorized one by one
+  }
+  Decision d = DecideByRole(who, a);
+  if (!d.status.ok()) return d;
   // Definitional resources (value sets, code systems, questionnaires) hold no personal
   // data: reading them needs no scope, as an app in a patient context needs them too.
   if (!a.resource_type.empty() && CategoryOf(a.resource_type) == Category::kDefinitional && a.also_reads.empty() &&
       Needed(a.interaction) == kReads) {
-    return Status::Ok();
+    return d;
   }
-  return CheckScopes(who, a);
+  // The token's scopes narrow what the roles allow; they never widen it. user/ and system/
+  // scopes count everywhere; patient/ ones bound the action to the patient in context.
+  const Scopes scopes = ParseScopes(who.scope);
+  const std::string own = OwnPatient(who);
+  auto wide = [&](std::string_view type, uint8_t need) {
+    return scopes.Grants(ScopeContext::kUser, type, need) || scopes.Grants(ScopeContext::kSystem, type, need);
+  };
+  auto granted = [&](std::string_view type, uint8_t need) {
+    return wide(type, need) || (!own.empty() && scopes.Grants(ScopeContext::kPatient, type, need));
+  };
+  const std::string_view type = a.resource_type.empty() ? std::string_view("*") : std::string_view(a.resource_type);
+  const uint8_t need = PermissionFor(a.interaction);
+  bool all_wide = wide(type, need);
+  for (const std::string& t : a.also_reads) all_wide = all_wide && wide(t, kSearch);
+  if (all_wide) return d;
+  if (!granted(type, need)) {
+    return {Denied("the token's scopes (" + who.scope + ") do not allow " + a.interaction + " of " + std::string(type)),
+            {}};
+  }
+  for (const std::string& t : a.also_reads) {
+    if (!granted(t, kSearch)) return {Denied("the token's scopes do not allow searching " + t), {}};
+  }
+  if ((!a.compartment_patient.empty() && a.compartment_patient != own) ||
+      (a.resource_type == "Patient" && !a.id.empty() && a.id != own)) {
+    return {Denied("the token's patient/ scopes reach only the patient in context"), {}};
+  }
+  d.reach.only = own;
+  return d;
 }
 
-namespace {
-
-Status AuthorizeByRole(const Principal& who, const Action& a) {
-  if (!who.authenticated) return {Code::kUnauthorized, Issue{"error", "login", "authentication is required", {}}};
-  if (who.mfa_enrollment_only) {
-    return Denied("enrol a second factor first (POST /auth/mfa/enroll): it is required for this account");
-  }
-  if (a.interaction == "capabilities" || a.interaction == "batch" || a.interaction == "transaction") {
-    return Status::Ok();  // a Bundle's entries are authorized one by one
-  }
+RolePolicy::Decision RolePolicy::DecideByRole(const Principal& who, const Action& a) const {
+  Decision d;
+  d.reach.all = false;
   const Access need = Needed(a.interaction);
+  bool allowed = false;
   bool any_role = false;
+  Status personal = Status::Ok();  // why the PATIENT or GUARDIAN role refused, if it did
   for (const std::string& role : who.roles) {
-    if (role == "PATIENT") {
+    if (role == "PATIENT" || role == "GUARDIAN") {
       any_role = true;
-      if (AuthorizePatient(who, a).ok()) return Status::Ok();
+      Status st = AuthorizePersonal(who, a, role == "GUARDIAN");
+      if (st.ok()) {
+        allowed = true;
+        (role == "GUARDIAN" ? d.reach.wards : d.reach.own) = true;
+      } else if (personal.ok()) {
+        personal = std::move(st);
+      }
       continue;
     }
     for (const RoleRow& row : kMatrix) {
@@ -171,17 +214,22 @@ Status AuthorizeByRole(const Principal& who, const Action& a) {
       // Whatever else the action reads must be readable too: an include, a chain or a _has
       // over forbidden types would otherwise leak them (or answer yes/no about them).
       for (const std::string& t : a.also_reads) ok = ok && Allows(row, t, kReads);
-      if (ok) return Status::Ok();
+      if (!ok) continue;
+      allowed = true;
+      if (IsClinician(role) && !options_.clinicians_reach_all) {
+        d.reach.assigned = true;
+      } else {
+        d.reach.all = true;
+      }
     }
   }
-  for (const std::string& role : who.roles) {
-    if (role == "PATIENT") return AuthorizePatient(who, a);
-  }
-  if (!any_role) return Denied("the account has no role that grants access to FHIR data");
-  return Denied("the account's roles do not allow " + a.interaction +
-                (a.resource_type.empty() ? std::string(" across all types") : " of " + a.resource_type) +
-                (a.also_reads.empty() ? "" : " (or of the types it includes, chains or tests)"));
+  if (allowed) return d;
+  if (!personal.ok()) return {personal, {}};
+  if (!any_role) return {Denied("the account has no role that grants access to FHIR data"), {}};
+  return {Denied("the account's roles do not allow " + a.interaction +
+                 (a.resource_type.empty() ? std::string(" across all types") : " of " + a.resource_type) +
+                 (a.also_reads.empty() ? "" : " (or of the types it includes, chains or tests)")),
+          {}};
 }
 
-}  // namespace
 }  // namespace ehr::security

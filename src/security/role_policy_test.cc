@@ -74,6 +74,61 @@ TEST(RolePolicy, ScopesNarrowRoles) {
   EXPECT_FALSE(policy.Authorize(doctor, {"search-type", "Observation", "", "9", {}}).ok());
 }
 
+TEST(RolePolicy, ReachFollowsTheRolesThatAllow) {
+  RolePolicy policy;
+  const Action read_obs{"read", "Observation", "1", "", {}};
+  const Action read_patient{"read", "Patient", "1", "", {}};
+  const Reach doctor = policy.ReachOf(As("DOCTOR"), read_obs);
+  EXPECT_TRUE(!doctor.all && doctor.assigned && !doctor.own && !doctor.wards);
+  EXPECT_TRUE(policy.ReachOf(As("NURSE"), read_obs).assigned);
+  EXPECT_FALSE(policy.ReachOf(As("SERVICE"), read_obs).Restricted());
+  EXPECT_FALSE(policy.ReachOf(As("CLERK"), read_patient).Restricted());
+  EXPECT_FALSE(RolePolicy({.clinicians_reach_all = true}).ReachOf(As("DOCTOR"), read_obs).Restricted());
+  // Several roles: the union of those that allow the action.
+  Principal both = As("DOCTOR");
+  both.roles.push_back("CLERK");
+  EXPECT_FALSE(policy.ReachOf(both, read_patient).Restricted()) << "the clerk role reaches every demographic record";
+  EXPECT_TRUE(policy.ReachOf(both, read_obs).Restricted()) << "only the doctor role allows clinical reads";
+}
+
+TEST(RolePolicy, PatientsAndGuardiansReadTheTypesOfARecord) {
+  RolePolicy policy;
+  Principal me = As("PATIENT");
+  me.fhir_user = "Patient/9";
+  EXPECT_TRUE(policy.Authorize(me, {"search-type", "Observation", "", "", {}}).ok());
+  const Reach own = policy.ReachOf(me, {"read", "Observation", "1", "", {}});
+  EXPECT_TRUE(!own.all && own.own && !own.assigned);
+  EXPECT_TRUE(policy.Authorize(me, {"read", "Practitioner", "d", "", {}}).ok());
+  EXPECT_TRUE(policy.Authorize(me, {"search-type", "Observation", "", "", {"Patient"}}).ok());
+  EXPECT_FALSE(policy.Authorize(me, {"search-type", "AuditEvent", "", "", {}}).ok());
+  EXPECT_FALSE(policy.Authorize(me, {"read", "Bundle", "b", "", {}}).ok()) << "in no compartment, not a directory";
+  EXPECT_FALSE(policy.Authorize(me, {"search-system", "", "", "", {}}).ok());
+  EXPECT_FALSE(policy.Authorize(me, {"history-type", "Observation", "", "", {}}).ok());
+  EXPECT_FALSE(policy.Authorize(me, {"create", "Observation", "", "", {}}).ok());
+  EXPECT_FALSE(policy.Authorize(me, {"read", "Patient", "8", "", {}}).ok());
+  EXPECT_FALSE(policy.Authorize(me, {"search-type", "Observation", "", "8", {}}).ok());
+  Principal guardian = As("GUARDIAN");
+  EXPECT_FALSE(policy.Authorize(guardian, {"read", "Observation", "1", "", {}}).ok()) << "not linked";
+  guardian.fhir_user = "RelatedPerson/r";
+  EXPECT_TRUE(policy.Authorize(guardian, {"read", "Observation", "1", "", {}}).ok());
+  EXPECT_TRUE(policy.ReachOf(guardian, {"read", "Observation", "1", "", {}}).wards);
+  EXPECT_FALSE(policy.Authorize(guardian, {"update", "Observation", "1", "", {}}).ok());
+}
+
+TEST(RolePolicy, PatientScopesReachOnlyThePatientInContext) {
+  RolePolicy policy;
+  Principal app = As("DOCTOR", "patient/Observation.rs user/Practitioner.rs");
+  app.patient = "9";
+  EXPECT_EQ(policy.ReachOf(app, {"search-type", "Observation", "", "", {}}).only, "9");
+  EXPECT_TRUE(policy.ReachOf(app, {"search-type", "Observation", "", "", {}}).assigned);
+  EXPECT_FALSE(policy.Authorize(app, {"search-type", "Observation", "", "8", {}}).ok());
+  EXPECT_TRUE(policy.ReachOf(app, {"read", "Practitioner", "d", "", {}}).only.empty()) << "a user/ scope grants it";
+  Principal wide = As("SERVICE", "patient/*.rs");
+  wide.patient = "9";
+  const Reach r = policy.ReachOf(wide, {"read", "Encounter", "e", "", {}});
+  EXPECT_TRUE(r.all && r.only == "9" && r.Restricted());
+}
+
 TEST(RolePolicy, UnauthenticatedAndEnrolmentOnlyPrincipals) {
   RolePolicy policy;
   Principal anonymous;

@@ -72,6 +72,20 @@ struct SigningKeyRecord {
   Micros retired = 0;  // 0: the active key; else still published until its tokens expire
 };
 
+// An emergency override ("break the glass"): a clinician declared, with a reason, that
+// they must reach patients they are not assigned to. It lasts until `expires` for the
+// session it was declared in. Kept for the privacy officers' review.
+struct BreakGlassRecord {
+  std::string id;
+  std::string tenant;
+  std::string user_id;
+  std::string username;
+  std::string session_id;
+  std::string reason;
+  Micros started = 0;
+  Micros expires = 0;
+};
+
 enum class RefreshOutcome { kRotated, kReused, kUnknown };
 
 struct Rotation {
@@ -104,6 +118,13 @@ class AccountStore {
   virtual Status InsertClient(const ClientRecord& client) = 0;  // kConflict when the id is taken
   virtual Result<std::optional<ClientRecord>> Client(std::string_view id) = 0;
   virtual Result<std::vector<ClientRecord>> Clients() = 0;
+
+  virtual Status InsertBreakGlass(const BreakGlassRecord& record) = 0;
+  // The newest first, at most `limit`: of `tenant` (every tenant when empty), started at
+  // or after `since`.
+  virtual Result<std::vector<BreakGlassRecord>> BreakGlassSince(std::string_view tenant, Micros since, int limit) = 0;
+  // The declarations of `session_id` still in force at `now`.
+  virtual Result<std::vector<BreakGlassRecord>> ActiveBreakGlass(std::string_view session_id, Micros now) = 0;
 
   virtual Result<std::vector<SigningKeyRecord>> SigningKeys() = 0;
   virtual Status InsertSigningKey(const SigningKeyRecord& key) = 0;

@@ -181,11 +181,14 @@ enum class TotalMode : uint8_t { kNone, kEstimate, kAccurate };
 // Membership of a compartment (`/fhir/Patient/123/Observation`, `$everything`): resources
 // that refer to `type/id` through one of `links` (a resource type and one of its reference
 // parameters, from the CompartmentDefinition), and the compartment's own resource when
-// `type` is among the searched types.
+// `type` is among the searched types. Several ids: the union of their compartments.
+// `other_types_pass`: resources of types that are never in such a compartment (no link,
+// not `type`) pass the filter instead of failing it.
 struct CompartmentFilter {
   std::string type;
-  std::string id;
+  std::vector<std::string> ids;
   std::vector<std::pair<std::string, std::string>> links;
+  bool other_types_pass = false;
 };
 
 struct SearchQuery {
@@ -193,6 +196,10 @@ struct SearchQuery {
   std::vector<std::string> types;  // one type for /fhir/{type}; several or none (all) for /fhir?_type=
   std::vector<Clause> clauses;     // AND-ed
   std::optional<CompartmentFilter> compartment;  // AND-ed with the clauses
+  // The caller's reach (the patients whose records they may see), with other_types_pass:
+  // it bounds the matches, and also what chains and _has test (their targets and sources),
+  // so that neither answers questions about records outside it.
+  std::optional<CompartmentFilter> access;
   std::vector<SortKey> sort;       // empty: newest change first
   std::vector<Include> includes;
   int count = 50;

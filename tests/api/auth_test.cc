@@ -26,7 +26,9 @@ class AuthTest : public ::testing::Test {
     // A service account seeds the data every role is then tried against.
     Add("seed", {"SERVICE"});
     service_ = Token("seed");
-    patient_ = Create("Patient", R"({"resourceType":"Patient","name":[{"family":"Smith"}]})");
+    // Doctors and nurses of these tests are this practitioner, the first patient's GP.
+    gp_ = Create("Practitioner", R"({"resourceType":"Practitioner","name":[{"family":"Grey"}]})");
+    patient_ = Create("Patient", R"({"resourceType":"Patient","name":[{"family":"Smith"}],"generalPractitioner":[{"reference":"Practitioner/)" + gp_ + R"("}]})");
     other_patient_ = Create("Patient", R"({"resourceType":"Patient","name":[{"family":"Jones"}]})");
     observation_ = Create("Observation", R"({"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8867-4"}]},"subject":{"reference":"Patient/)" + patient_ + R"("}})");
     Create("Observation", R"({"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8867-4"}]},"subject":{"reference":"Patient/)" + other_patient_ + R"("}})");
@@ -35,6 +37,9 @@ class AuthTest : public ::testing::Test {
   }
   void Add(const std::string& name, std::vector<std::string> roles, std::vector<std::string> tenants = {},
            std::string fhir_user = "") {
+    for (const auto& role : roles) {
+      if (fhir_user.empty() && (role == "DOCTOR" || role == "NURSE")) fhir_user = "Practitioner/" + gp_;
+    }
     auto u = server_.identity()->AddUser({name, kPassword, std::move(roles), std::move(tenants), std::move(fhir_user)});
     ASSERT_TRUE(u.ok()) << u.status().message();
   }
@@ -76,7 +81,7 @@ class AuthTest : public ::testing::Test {
 
   TestServer server_;
   HttpClient c_ = server_.Client();
-  std::string service_, patient_, other_patient_, observation_, coverage_, valueset_;
+  std::string service_, gp_, patient_, other_patient_, observation_, coverage_, valueset_;
 };
 
 TEST_F(AuthTest, EveryFhirRequestNeedsAValidToken) {
@@ -196,7 +201,8 @@ TEST_F(AuthTest, RoleMatrix) {
       {"BILLING", 403, 200, 200, 200, 403, 403, 201}, {"RESEARCHER", 403, 403, 403, 200, 403, 403, 403},
       {"GUARDIAN", 403, 403, 403, 403, 403, 403, 403}, {"SERVICE", 200, 200, 200, 200, 201, 201, 201},
   };
-  const std::string obs_body = R"({"resourceType":"Observation","status":"final","code":{"text":"x"}})";
+  const std::string obs_body = R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/)" +
+                               patient_ + R"("}})";
   const std::string pat_body = R"({"resourceType":"Patient"})";
   const std::string cov_body = R"({"resourceType":"Coverage","status":"active","beneficiary":{"reference":"Patient/)" +
                                patient_ + R"("},"payor":[{"display":"NHS"}]})";
@@ -243,7 +249,10 @@ TEST_F(AuthTest, SearchesAreNoOracleForForbiddenTypes) {
   EXPECT_EQ(Entries(rev), Entries(plain));
   EXPECT_EQ(Entries(rev, "Observation"), 0);
   const std::string doctor_token = (Add("doc", {"DOCTOR"}), Token("doc"));
-  EXPECT_EQ(Entries(As(doctor_token, "GET", "/fhir/Patient?_revinclude=Observation:subject"), "Observation"), 2);
+  // The doctor reaches only the patient in their care, and that patient's observation.
+  auto reached = As(doctor_token, "GET", "/fhir/Patient?_total=accurate&_revinclude=Observation:subject");
+  EXPECT_EQ(Total(reached), 1);
+  EXPECT_EQ(Entries(reached, "Observation"), 1);
   // Conditional writes search too: their criteria are authorized like a search.
   auto conditional = c_.Send("POST", "/fhir/Patient", R"({"resourceType":"Patient"})",
                              {{"Content-Type", "application/fhir+json"},
@@ -258,9 +267,10 @@ TEST_F(AuthTest, SearchesAreNoOracleForForbiddenTypes) {
 }
 
 TEST_F(AuthTest, TenantsAreIsolated) {
-  Add("uk.doctor", {"DOCTOR"}, {"uk"});
-  Add("de.doctor", {"DOCTOR"}, {"de"});
-  Add("both", {"DOCTOR"}, {"uk", "de"});
+  // Clerks reach every patient of their tenant, and none of another's.
+  Add("uk.doctor", {"CLERK"}, {"uk"});
+  Add("de.doctor", {"CLERK"}, {"de"});
+  Add("both", {"CLERK"}, {"uk", "de"});
   const std::string uk = Token("uk.doctor");
   const std::string de = Token("de.doctor");
   auto created = As(uk, "POST", "/fhir/Patient", R"({"resourceType":"Patient","name":[{"family":"Windsor"}]})");
@@ -291,9 +301,23 @@ TEST_F(AuthTest, APatientReadsOnlyTheirOwnRecord) {
   EXPECT_EQ(As(me, "GET", "/fhir/Patient/" + other_patient_ + "/Observation").status, 403);
   EXPECT_EQ(As(me, "GET", "/fhir/Patient/" + patient_ + "/$everything").status, 200);
   EXPECT_EQ(As(me, "GET", "/fhir/Patient/" + other_patient_ + "/$everything").status, 403);
-  EXPECT_EQ(As(me, "GET", "/fhir/Patient/$everything").status, 403);
-  EXPECT_EQ(As(me, "GET", "/fhir/Observation?subject=Patient/" + patient_).status, 403);
-  EXPECT_EQ(As(me, "GET", "/fhir/Observation/" + observation_).status, 403);
+  // Type-level searches and reads by id reach the patient's own record and nothing else.
+  auto chart = As(me, "GET", "/fhir/Patient/$everything");
+  ASSERT_EQ(chart.status, 200) << chart.body;
+  EXPECT_EQ(Entries(chart, "Patient"), 1);
+  EXPECT_EQ(Entries(chart, "Observation"), 1);
+  auto own = As(me, "GET", "/fhir/Observation?code=8867-4&_total=accurate");
+  EXPECT_EQ(Total(own), 1);
+  EXPECT_EQ(Total(As(me, "GET", "/fhir/Observation?subject=Patient/" + other_patient_ + "&_total=accurate")), 0);
+  EXPECT_EQ(Total(As(me, "GET", "/fhir/Patient?_total=accurate")), 1);
+  EXPECT_EQ(As(me, "GET", "/fhir/Observation/" + observation_).status, 200);
+  const std::string others = ParseBody(As(service_, "GET", "/fhir/Observation?subject=" + other_patient_).body)
+                                 .Find("entry")->as_array().at(0).Find("resource")->GetString("id").data();  // NOLINT
+  auto theirs = As(me, "GET", "/fhir/Observation/" + others);
+  EXPECT_EQ(theirs.status, 404) << "as if it did not exist";
+  EXPECT_EQ(As(me, "GET", "/fhir/Observation/" + others + "/_history").status, 404);
+  EXPECT_EQ(As(me, "GET", "/fhir/Observation/_history").status, 403);
+  EXPECT_EQ(As(me, "GET", "/fhir/AuditEvent").status, 403);
   EXPECT_EQ(As(me, "PUT", "/fhir/Patient/" + patient_, R"({"resourceType":"Patient","id":")" + patient_ + R"("})").status,
             403);
   EXPECT_EQ(As(me, "GET", "/fhir/ValueSet/" + valueset_).status, 200);

@@ -48,14 +48,21 @@ class SmartTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(server_.identity()->AddUser({"seed", kPassword, {"SERVICE"}, {}, ""}).ok());
     const std::string seed = server_.identity()->MintTokens("seed", "", "")->access_token;
+    // dr.who is this practitioner, both patients' GP.
+    auto gp = c_.Send("POST", "/fhir/Practitioner", R"({"resourceType":"Practitioner"})",
+                      {{"Content-Type", "application/fhir+json"}, {"Authorization", "Bearer " + seed}});
+    ASSERT_EQ(gp.status, 201);
+    const std::string gp_ref = "Practitioner/" + std::string(ParseBody(gp.body).GetString("id"));
     for (const char* family : {"Smith", "Jones"}) {
-      auto r = c_.Send("POST", "/fhir/Patient", std::string(R"({"resourceType":"Patient","name":[{"family":")") + family + "\"}]}",
+      auto r = c_.Send("POST", "/fhir/Patient",
+                       std::string(R"({"resourceType":"Patient","name":[{"family":")") + family +
+                           R"("}],"generalPractitioner":[{"reference":")" + gp_ref + "\"}]}",
                        {{"Content-Type", "application/fhir+json"}, {"Authorization", "Bearer " + seed}});
       ASSERT_EQ(r.status, 201);
       patients_.push_back(std::string(ParseBody(r.body).GetString("id")));
     }
     ASSERT_TRUE(server_.identity()->AddUser({"smith", kPassword, {"PATIENT"}, {}, "Patient/" + patients_[0]}).ok());
-    ASSERT_TRUE(server_.identity()->AddUser({"dr.who", kPassword, {"DOCTOR"}, {}, ""}).ok());
+    ASSERT_TRUE(server_.identity()->AddUser({"dr.who", kPassword, {"DOCTOR"}, {}, gp_ref}).ok());
     security::NewClient app;
     app.id = "app";
     app.name = "Growth Charts";

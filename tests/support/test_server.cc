@@ -52,7 +52,10 @@ TestServer::TestServer(TestServerOptions options) {
     smart_ = std::make_unique<security::Smart>(*accounts_, *identity_, options.clock);
     service_options.smart = smart_.get();
     authn_ = std::make_unique<security::BearerAuthenticator>(*identity_);
-    authz_ = std::make_unique<security::RolePolicy>();
+    authz_ = std::make_unique<security::RolePolicy>(
+        security::RolePolicyOptions{.clinicians_reach_all = options.clinicians_reach_all});
+    break_glass_ = std::make_unique<security::BreakGlass>(*accounts_, options.clock ? *options.clock : Clock::System());
+    service_options.break_glass = break_glass_.get();
   } else {
     authn_ = std::make_unique<security::NoAuthentication>("default");
     authz_ = std::make_unique<security::AllowAll>();
@@ -76,6 +79,7 @@ TestServer::~TestServer() {
   http_.reset();
   service_.reset();
   smart_.reset();
+  break_glass_.reset();
   identity_.reset();
   accounts_.reset();
   store_.reset();

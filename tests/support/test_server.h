@@ -9,6 +9,7 @@
 #include "api/service.h"
 #include "fhir/json/value.h"
 #include "net/server.h"
+#include "security/break_glass.h"
 #include "security/identity.h"
 #include "security/smart.h"
 #include "security/pipeline.h"
@@ -34,6 +35,7 @@ struct TestServerOptions {
   Clock* clock = nullptr;  // store and service clock; nullptr: the system clock
   // --auth on: accounts in the temporary directory, bearer tokens, the role policy.
   bool auth = false;
+  bool clinicians_reach_all = false;  // RolePolicyOptions
 };
 
 class TestServer {
@@ -56,6 +58,7 @@ class TestServer {
   std::unique_ptr<store::AccountStore> accounts_;
   std::unique_ptr<security::Identity> identity_;
   std::unique_ptr<security::Smart> smart_;
+  std::unique_ptr<security::BreakGlass> break_glass_;
   std::unique_ptr<security::Authenticator> authn_;
   std::unique_ptr<security::Authorizer> authz_;
   std::unique_ptr<api::FhirService> service_;

@@ -1,6 +1,7 @@
 // AccountStore on SQLite (store/accounts.h): one connection behind a mutex. Account changes
 // are rare and a login costs an Argon2id hash (tens of milliseconds), so one connection is
 // never the bottleneck; the per-request session check is cached by the identity module.
+#include <functional>
 #include <mutex>
 
 #include "store/accounts.h"
@@ -96,6 +97,20 @@ CREATE TABLE client (
   created INTEGER NOT NULL
 ) STRICT;
 )sql"},
+    {3, R"sql(
+CREATE TABLE break_glass (
+  id TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  username TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  started INTEGER NOT NULL,
+  expires INTEGER NOT NULL
+) STRICT;
+CREATE INDEX break_glass_by_session ON break_glass(session_id, expires);
+CREATE INDEX break_glass_by_start ON break_glass(started);
+)sql"},
 };
 
 std::string Join(const std::vector<std::string>& items) {
@@ -190,6 +205,11 @@ std::vector<std::string> SplitLines(const std::string& text) {
     start = nl + 1;
   }
   return out;
+}
+
+BreakGlassRecord ReadBreakGlass(const Stmt& s) {
+  return BreakGlassRecord{s.ColumnText(0), s.ColumnText(1), s.ColumnText(2), s.ColumnText(3),
+                          s.ColumnText(4), s.ColumnText(5), s.ColumnInt(6), s.ColumnInt(7)};
 }
 
 ClientRecord ReadClient(const Stmt& s) {
@@ -344,6 +364,30 @@ class SqliteAccountStore final : public AccountStore {
     return All<ClientRecord>("SELECT * FROM client ORDER BY id", "list clients", ReadClient);
   }
 
+  Status InsertBreakGlass(const BreakGlassRecord& r) override {
+    std::lock_guard lock(mu_);
+    EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("INSERT INTO break_glass VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+                                                "insert break-glass"));
+    s.BindText(1, r.id).BindText(2, r.tenant).BindText(3, r.user_id).BindText(4, r.username);
+    s.BindText(5, r.session_id).BindText(6, r.reason).BindInt(7, r.started).BindInt(8, r.expires);
+    return s.Run();
+  }
+
+  Result<std::vector<BreakGlassRecord>> BreakGlassSince(std::string_view tenant, Micros since, int limit) override {
+    return All<BreakGlassRecord>(
+        "SELECT * FROM break_glass WHERE (?1 = '' OR tenant = ?1) AND started >= ?2 ORDER BY started DESC LIMIT ?3",
+        "list break-glass", ReadBreakGlass, [&](Stmt& s) {
+          s.BindText(1, tenant).BindInt(2, since).BindInt(3, limit);
+        });
+  }
+
+  Result<std::vector<BreakGlassRecord>> ActiveBreakGlass(std::string_view session_id, Micros now) override {
+    return All<BreakGlassRecord>("SELECT * FROM break_glass WHERE session_id = ?1 AND expires > ?2",
+                                 "active break-glass", ReadBreakGlass, [&](Stmt& s) {
+                                   s.BindText(1, session_id).BindInt(2, now);
+                                 });
+  }
+
   Result<std::vector<SigningKeyRecord>> SigningKeys() override {
     return All<SigningKeyRecord>("SELECT kid, private_pem, created, retired FROM signing_key ORDER BY created",
                                  "list signing keys", [](const Stmt& s) {
@@ -373,10 +417,13 @@ class SqliteAccountStore final : public AccountStore {
 
  private:
   // Every row of `sql`, each made into a T by `read`.
+  // `bind` sets its parameters.
   template <typename T, typename Read>
-  Result<std::vector<T>> All(const std::string& sql, std::string_view operation, Read read) {
+  Result<std::vector<T>> All(const std::string& sql, std::string_view operation, Read read,
+                             const std::function<void(Stmt&)>& bind = nullptr) {
     std::lock_guard lock(mu_);
     EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare(sql, operation));
+    if (bind) bind(s);
     std::vector<T> out;
     while (true) {
       EHR_ASSIGN_OR_RETURN(bool row, s.Step());

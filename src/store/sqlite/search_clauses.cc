@@ -526,7 +526,8 @@ Result<Compiled> SqlSearch::CompileChain(const Clause& cl, const std::vector<std
   } else {
     targets = {cl.type};
   }
-  EHR_ASSIGN_OR_RETURN(Compiled inner, MatchSet(cl.chain[0], targets, depth + 1));
+  EHR_ASSIGN_OR_RETURN(Compiled matched, MatchSet(cl.chain[0], targets, depth + 1));
+  EHR_ASSIGN_OR_RETURN(Compiled inner, WithinAccess(std::move(matched), targets));
   EHR_ASSIGN_OR_RETURN(std::vector<int64_t> keys, ParamKeys(types, cl.param));
   if (keys.empty() || targets.empty()) return Constant(false);
   const std::string x = sql_.Alias("x");
@@ -551,7 +552,8 @@ Result<Compiled> SqlSearch::CompileHas(const Clause& cl, const std::vector<std::
     return Invalid("_has needs a resource type, a reference parameter and one clause");
   }
   const std::vector<std::string> sources = {cl.has_type};
-  EHR_ASSIGN_OR_RETURN(Compiled inner, MatchSet(cl.chain[0], sources, depth + 1));
+  EHR_ASSIGN_OR_RETURN(Compiled matched, MatchSet(cl.chain[0], sources, depth + 1));
+  EHR_ASSIGN_OR_RETURN(Compiled inner, WithinAccess(std::move(matched), sources));
   EHR_ASSIGN_OR_RETURN(std::vector<int64_t> keys, ParamKeys(sources, cl.has_param));
   if (keys.empty()) return Constant(false);
   const std::string x = sql_.Alias("x");
@@ -629,26 +631,55 @@ Result<Compiled> SqlSearch::CompileNear(const Clause& cl, const std::vector<std:
   return out;
 }
 
-Result<Compiled> SqlSearch::CompileCompartment(const CompartmentFilter& f, const std::vector<std::string>& types) {
+Result<Compiled> SqlSearch::CompileCompartment(const CompartmentFilter& f, const std::vector<std::string>& types,
+                                               const std::string& alias) {
   std::vector<int64_t> keys;
-  for (const auto& [type, param] : f.links) {
-    if (std::find(types.begin(), types.end(), type) == types.end()) continue;
-    EHR_ASSIGN_OR_RETURN(std::vector<int64_t> k, ParamKeys({type}, param));
-    keys.insert(keys.end(), k.begin(), k.end());
+  std::vector<std::string> others;  // types never in such a compartment
+  for (const std::string& t : types) {
+    bool linked = t == f.type;
+    for (const auto& [type, param] : f.links) {
+      if (type != t) continue;
+      linked = true;
+      EHR_ASSIGN_OR_RETURN(std::vector<int64_t> k, ParamKeys({type}, param));
+      keys.insert(keys.end(), k.begin(), k.end());
+    }
+    if (!linked) others.push_back(t);
   }
-  const bool self = std::find(types.begin(), types.end(), f.type) != types.end();
+  if (f.other_types_pass && others.size() == types.size()) return Constant(true);
+  std::string ids;
+  for (const std::string& id : f.ids) ids += (ids.empty() ? "" : ", ") + sql_.Bind(id);
+  const std::string id_is = f.ids.size() == 1 ? " = " + ids : " IN (" + ids + ")";
+  Compiled set;
+  if (!keys.empty() && !f.ids.empty()) {
+    const std::string x = sql_.Alias("x");
+    set.arms.push_back({"", x + ".seq",
+                        "FROM reference_index " + x + " WHERE " + x + ".pk " + sql_.KeyIs(keys) + " AND " + x +
+                            ".target_type = " + sql_.Bind(f.type) + " AND " + x + ".target_id" + id_is});
+  }
+  if (std::find(types.begin(), types.end(), f.type) != types.end() && !f.ids.empty()) {
+    const std::string a = sql_.Alias("a");
+    set.arms.push_back({"", a + ".seq",
+                        "FROM resource_version " + a + " WHERE " + a + ".tenant = ?1 AND " + a + ".type = " +
+                            sql_.Bind(f.type) + " AND " + a + ".id" + id_is + " AND " + a + ".is_current = 1 AND " +
+                            a + ".deleted = 0"});
+  }
+  if (!f.other_types_pass || others.empty()) return set.arms.empty() ? Constant(false) : set;
   Compiled out;
-  if (!keys.empty()) {
-    out.arms.push_back({"", "x.seq",
-                        "FROM reference_index x WHERE x.pk " + sql_.KeyIs(keys) + " AND x.target_type = " +
-                            sql_.Bind(f.type) + " AND x.target_id = " + sql_.Bind(f.id)});
-  }
-  if (self) {
-    out.arms.push_back({"", "a.seq",
-                        "FROM resource_version a WHERE a.tenant = ?1 AND a.type = " + sql_.Bind(f.type) +
-                            " AND a.id = " + sql_.Bind(f.id) + " AND a.is_current = 1 AND a.deleted = 0"});
-  }
-  if (out.arms.empty()) return Constant(false);
+  out.condition = "(" + alias + ".type " + sql_.TypeIs(others) +
+                  (set.arms.empty() ? "" : " OR " + InSet(alias, set, false)) + ")";
+  return out;
+}
+
+Result<Compiled> SqlSearch::WithinAccess(Compiled set, const std::vector<std::string>& types) {
+  if (!q_.access || set.arms.empty()) return set;
+  const std::string a = sql_.Alias("a");
+  EHR_ASSIGN_OR_RETURN(Compiled access, CompileCompartment(*q_.access, types, a));
+  if (access.arms.empty() && access.condition == kAlways) return set;
+  if (access.arms.empty() && access.condition == kNever) return Constant(false);
+  Compiled out;
+  out.arms.push_back({"", a + ".seq",
+                      "FROM resource_version " + a + " WHERE " + a + ".seq IN (" + RenderSet(set.arms, true) +
+                          ") AND " + (access.arms.empty() ? access.condition : InSet(a, access, false))});
   return out;
 }
 

@@ -336,7 +336,12 @@ Result<bool> SqlSearch::Plan() {
     clauses.push_back(std::move(c));
   }
   if (q_.compartment) {
-    EHR_ASSIGN_OR_RETURN(Compiled c, CompileCompartment(*q_.compartment, *types));
+    EHR_ASSIGN_OR_RETURN(Compiled c, CompileCompartment(*q_.compartment, *types, "r"));
+    c.rank = 0;
+    clauses.push_back(std::move(c));
+  }
+  if (q_.access) {
+    EHR_ASSIGN_OR_RETURN(Compiled c, CompileCompartment(*q_.access, *types, "r"));
     c.rank = 0;
     clauses.push_back(std::move(c));
   }

@@ -163,7 +163,11 @@ class SqlSearch {
   // Clauses as sets (search_clauses.cc).
   Result<const std::vector<std::string>*> TenantTypes();
   Result<std::vector<int64_t>> ParamKeys(const std::vector<std::string>& types, const std::string& param);
-  Result<Compiled> CompileCompartment(const CompartmentFilter& f, const std::vector<std::string>& types);
+  // `alias` names the resource row a condition is on (when other types pass the filter).
+  Result<Compiled> CompileCompartment(const CompartmentFilter& f, const std::vector<std::string>& types,
+                                      const std::string& alias);
+  // `set` (of versions of `types`) without what lies outside the query's access filter.
+  Result<Compiled> WithinAccess(Compiled set, const std::vector<std::string>& types);
   Result<Compiled> Compile(const Clause& cl, const std::vector<std::string>& types, const std::string& alias,
                            int depth);
   Result<Compiled> CompileIndexed(const Clause& cl, const std::vector<std::string>& types);

@@ -1122,7 +1122,7 @@ TEST_F(SearchSqlTest, CompartmentMembershipThroughItsLinks) {
   Put("Encounter", "e1", refs({{"patient", "p"}}));
   Put("Encounter", "e2", refs({{"patient", "q"}}));
   Put("Observation", "o4", refs({{"subject", "p"}}), "u");
-  CompartmentFilter p{"Patient", "p",
+  CompartmentFilter p{"Patient", {"p"},
                       {{"Observation", "subject"}, {"Observation", "performer"}, {"Encounter", "patient"},
                        {"Patient", "link"}}};
   auto in = [&](std::vector<std::string> types, const CompartmentFilter& f, std::vector<Clause> clauses = {},
@@ -1139,13 +1139,54 @@ TEST_F(SearchSqlTest, CompartmentMembershipThroughItsLinks) {
   EXPECT_EQ(in({"Observation"}, p, {Ids({"o2"})}), (V{"Observation/o2"})) << "AND-ed with the clauses";
   EXPECT_EQ(in({}, p, {}, "u"), (V{"Observation/o4", "Patient/p"})) << "another tenant's compartment";
   CompartmentFilter nobody = p;
-  nobody.id = "z";
+  nobody.ids = {"z"};
   EXPECT_EQ(in({}, nobody), V{});
   EXPECT_EQ(in({"Condition"}, p), V{}) << "no link for the type";
   // Total agrees with the page.
   SearchQuery q = Query({}, {}, "t");
   q.compartment = p;
   EXPECT_EQ(Run(q)->total, 4);
+}
+
+// The caller's reach (SearchQuery::access): matches, chain targets and _has sources of
+// compartment types must be in one of the reachable compartments; other types pass.
+TEST_F(SearchSqlTest, AccessBoundsMatchesChainsAndHas) {
+  Put("Patient", "p", Strings("name", {"peter"}));
+  Put("Patient", "q", Strings("name", {"quinn"}));
+  Put("Patient", "r", Strings("name", {"quinn"}));
+  Put("Practitioner", "d", Strings("name", {"doctor"}));
+  auto rows = [](std::string patient, std::string code) {
+    IndexRows r;
+    r.references = {{"subject", "Patient", patient, ""}, {"performer", "Practitioner", "d", ""}};
+    r.tokens = {{"code", "", code, ""}};
+    return r;
+  };
+  Put("Observation", "op", rows("p", "bp"));
+  Put("Observation", "oq", rows("q", "hiv"));
+  Put("Observation", "or", rows("r", "bp"));
+  CompartmentFilter reach{"Patient", {"p", "r"}, {{"Observation", "subject"}, {"Patient", "link"}}, true};
+  auto find = [&](std::vector<std::string> types, std::vector<Clause> clauses, bool with_access = true) {
+    SearchQuery q = Query(std::move(types), std::move(clauses), "t");
+    if (with_access) q.access = reach;
+    V found = Find(q, true);
+    auto page = Run(q);
+    EXPECT_EQ(page->total, static_cast<int64_t>(found.size())) << "the total counts what the page shows";
+    return found;
+  };
+  EXPECT_EQ(find({"Observation"}, {}), (V{"Observation/op", "Observation/or"}));
+  EXPECT_EQ(find({"Patient"}, {Str("name", "quinn")}), (V{"Patient/r"}));
+  EXPECT_EQ(find({"Practitioner"}, {}), (V{"Practitioner/d"})) << "a type in no compartment passes";
+  EXPECT_EQ(find({}, {}), (V{"Observation/op", "Observation/or", "Patient/p", "Patient/r", "Practitioner/d"}));
+  // A chain answers only about reachable targets: q's name is not tested.
+  EXPECT_EQ(find({"Observation"}, {Chain("subject", "Patient", Str("name", "quinn"))}), (V{"Observation/or"}));
+  // _has tests only reachable sources: q's hiv observation does not make d match.
+  EXPECT_EQ(find({"Practitioner"}, {Has("Observation", "performer", Code("code", "hiv"))}), V{});
+  EXPECT_EQ(find({"Practitioner"}, {Has("Observation", "performer", Code("code", "hiv"))}, false),
+            (V{"Practitioner/d"}));
+  EXPECT_EQ(find({"Practitioner"}, {Has("Observation", "performer", Code("code", "bp"))}), (V{"Practitioner/d"}));
+  reach.ids.clear();  // reaches no patient: only types in no compartment
+  EXPECT_EQ(find({}, {}), (V{"Practitioner/d"}));
+  EXPECT_EQ(find({"Observation"}, {}), V{});
 }
 
 TEST_F(SearchSqlTest, DeletedAndSupersededVersionsNeverMatch) {
