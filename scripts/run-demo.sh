@@ -42,16 +42,29 @@ fi
 # Demo accounts, once: a doctor and a clerk with the password in $DATA/demo-password
 # (random, mode 0600). The first start of `ehr serve` also creates the administrator
 # 'admin' and prints its password once.
+# The doctor is the generated practitioner who is GP to the most patients: a doctor reaches
+# the patients in their care (and others only by breaking the glass).
 if [ ! -f "$DATA/demo-password" ]; then
   ( umask 077; printf 'Demo-%s-7!\n' "$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$DATA/demo-password" )
-  for account in demo.doctor:DOCTOR demo.clerk:CLERK; do
-    EHR_USER_PASSWORD=$(cat "$DATA/demo-password") "$BUILD/ehr" user add --data "$DATA" \
-      --user "${account%%:*}" --roles "${account##*:}" --tenants default
-  done
+  GP=$(python3 - "$DATA/synth/Patient.ndjson" <<'PY'
+import collections, json, sys
+counts = collections.Counter()
+for line in open(sys.argv[1]):
+    for ref in json.loads(line).get("generalPractitioner", []):
+        if ref.get("reference", "").startswith("Practitioner/"):
+            counts[ref["reference"]] += 1
+print(counts.most_common(1)[0][0] if counts else "")
+PY
+)
+  EHR_USER_PASSWORD=$(cat "$DATA/demo-password") "$BUILD/ehr" user add --data "$DATA" \
+    --user demo.doctor --roles DOCTOR --tenants default ${GP:+--fhir-user "$GP"}
+  EHR_USER_PASSWORD=$(cat "$DATA/demo-password") "$BUILD/ehr" user add --data "$DATA" \
+    --user demo.clerk --roles CLERK --tenants default
 fi
 TOKEN=$("$BUILD/ehr" token --data "$DATA" --user demo.doctor --ttl-seconds 900)
 cat <<EOT
-Demo accounts demo.doctor (DOCTOR) and demo.clerk (CLERK), password in $DATA/demo-password.
+Demo accounts demo.doctor (DOCTOR, GP of some of the generated patients: others need the
+X-Break-Glass header with a reason) and demo.clerk (CLERK), password in $DATA/demo-password.
 A doctor's token for the next 15 minutes:
   TOKEN=$TOKEN
   curl -H "Authorization: Bearer \$TOKEN" "http://$LISTEN/fhir/Patient?gender=female&_count=5"

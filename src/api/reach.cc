@@ -6,6 +6,8 @@
 #include "api/patient_reach.h"
 #include "api/search_access.h"
 #include "api/service_impl.h"
+#include "fhir/model/model.h"
+#include "search/indexer.h"
 #include "security/break_glass.h"
 #include "security/role_policy.h"
 
@@ -24,7 +26,9 @@ std::vector<std::string> PatientsOf(const store::VersionRecord& rec) {
   if (rec.deleted || !security::InPatientCompartment(rec.type)) return {};
   Result<json::Value> resource = json::Parse(rec.body);
   if (!resource.ok()) return {};
-  return CompartmentPatients(rec.type, rec.id, IndexRowsOf(*resource));
+  store::IndexRows rows;
+  rows.references = search::Indexer::Default().References(*resource, fhir::PatientCompartmentParams(rec.type));
+  return CompartmentPatients(rec.type, rec.id, rows);
 }
 
 Result<PatientSet> FhirService::Impl::ReachFor(const RequestContext& ctx, const security::Action& action) {

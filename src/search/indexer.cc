@@ -377,4 +377,22 @@ store::IndexRows Indexer::Index(const json::Value& resource, int* skipped) const
   return rows;
 }
 
+std::vector<store::ReferenceRow> Indexer::References(const json::Value& resource,
+                                                    std::span<const std::string_view> params) const {
+  store::IndexRows rows;
+  if (!resource.is_object() || params.empty()) return {};
+  auto it = plan_->by_type.find(resource.GetString("resourceType"));
+  if (it == plan_->by_type.end()) return {};
+  for (const ParamPlan& param : it->second) {
+    if (param.def->type != SearchParamType::kReference ||
+        std::find(params.begin(), params.end(), param.def->code) == params.end()) {
+      continue;
+    }
+    Result<fhirpath::EvalResult> result = param.expression->Evaluate(resource, plan_->options);
+    if (!result.ok()) continue;
+    for (const fhirpath::Item& item : result->items) internal::AppendRows(param.def->type, param.def->code, item, rows);
+  }
+  return std::move(rows.references);
+}
+
 }  // namespace ehr::search

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "security/break_glass.h"
 #include "security/totp.h"
 
 namespace ehr::security {
@@ -218,6 +219,56 @@ TEST_F(IdentityTest, AccountChecks) {
   ASSERT_TRUE(identity_->SetPassword("dr.who", "Another-Tulip-43").ok());
   EXPECT_FALSE(Login().ok());
   EXPECT_TRUE(Login("dr.who", "Another-Tulip-43").ok());
+}
+
+}  // namespace
+}  // namespace ehr::security
+
+namespace ehr::security {
+namespace {
+
+class BreakGlassTest : public IdentityTest {};
+
+TEST_F(BreakGlassTest, DeclaredWithAReasonForOneSessionUntilItExpires) {
+  AddDoctor();
+  ASSERT_TRUE(identity_->AddUser({"clerk", kPassword, {"CLERK"}, {}, ""}).ok());
+  auto tokens = Login();
+  ASSERT_TRUE(tokens.ok());
+  auto doctor = identity_->Authenticate(tokens->access_token);
+  ASSERT_TRUE(doctor.ok());
+  BreakGlass glass(*accounts_, clock_, 60 * 60 * kSecond);
+  EXPECT_FALSE(glass.Active(*doctor));
+  EXPECT_EQ(glass.Declare(*doctor, "  ").status().code(), Code::kInvalid);
+  EXPECT_EQ(glass.Declare(*doctor, "bad\nreason").status().code(), Code::kInvalid);
+  EXPECT_EQ(glass.Declare(*doctor, std::string(501, 'x')).status().code(), Code::kInvalid);
+  auto clerk_tokens = Login("clerk");
+  ASSERT_TRUE(clerk_tokens.ok());
+  auto clerk = identity_->Authenticate(clerk_tokens->access_token);
+  ASSERT_TRUE(clerk.ok());
+  EXPECT_EQ(glass.Declare(*clerk, "curious").status().code(), Code::kForbidden);
+
+  auto declared = glass.Declare(*doctor, "unconscious patient in the emergency department");
+  ASSERT_TRUE(declared.ok()) << declared.status().message();
+  EXPECT_EQ(declared->expires, clock_.Now() + 60 * 60 * kSecond);
+  EXPECT_TRUE(glass.Active(*doctor));
+  // Declaring again while one is in force records nothing new.
+  EXPECT_TRUE(glass.Declare(*doctor, "again").ok());
+  auto recent = glass.Recent("", 0, 10);
+  ASSERT_TRUE(recent.ok());
+  ASSERT_EQ(recent->size(), 1u);
+  EXPECT_EQ((*recent)[0].username, "dr.who");
+  EXPECT_EQ((*recent)[0].reason, "unconscious patient in the emergency department");
+  // Another login of the same doctor has not broken the glass.
+  auto second = identity_->Authenticate(Login()->access_token);
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(glass.Active(*second));
+  // It survives a restart of the server (a new BreakGlass over the same store)...
+  BreakGlass restarted(*accounts_, clock_, 60 * 60 * kSecond);
+  EXPECT_TRUE(restarted.Active(*doctor));
+  // ...and ends on time.
+  clock_.Advance(60 * 60 * kSecond + 1);
+  EXPECT_FALSE(glass.Active(*doctor));
+  EXPECT_FALSE(restarted.Active(*doctor));
 }
 
 }  // namespace
