@@ -87,8 +87,14 @@ std::string StampResource(json::Value& resource, const std::string& id, int64_t 
 // The text between the versionId and the lastUpdated values (PlaceMeta writes them together).
 constexpr std::string_view kBetweenStamps = "\",\"lastUpdated\":\"";
 
+std::string BodyVersion(const json::Value& resource) {
+  const json::Value* meta = resource.Find("meta");
+  return meta ? std::string(meta->GetString("versionId")) : std::string();
+}
+
 PreStamped PreStamp(json::Value& resource, const std::string& id) {
   PreStamped out;
+  out.body_version = BodyVersion(resource);
   out.index = IndexRowsOf(resource);
   PlaceMeta(resource, id, 0, std::string(kInstantPlaceholder));
   std::string text = json::Write(resource);
@@ -204,8 +210,17 @@ Status CheckUpdateId(const std::string& type, const std::string& id, const json:
 }
 
 Result<std::pair<int64_t, int>> TxnOps::NextVersion(const std::string& type, const std::string& id,
-                                                    std::optional<int64_t> if_match) {
+                                                    std::optional<int64_t> if_match, std::string_view body_version) {
   EHR_ASSIGN_OR_RETURN(auto current, txn_.ReadCurrent(tenant_, type, id));
+  // The version is the server's to assign: a body that names another than the current one
+  // was read before someone else's change (a lost update if it were accepted).
+  if (!body_version.empty() && current && !current->deleted && body_version != std::to_string(current->version)) {
+    return Status(Code::kConflict, Issue{"error", "conflict",
+                                         "meta.versionId " + std::string(body_version) +
+                                             " is not the current version (" + std::to_string(current->version) +
+                                             "): read the resource again and apply the change to it",
+                                         type + ".meta.versionId"});
+  }
   if (if_match) {
     if (!current || current->deleted) {
       return Status::PreconditionFailed("If-Match given but the resource does not exist");
@@ -223,13 +238,13 @@ Result<std::pair<int64_t, int>> TxnOps::NextVersion(const std::string& type, con
 Result<WriteResult> TxnOps::Update(const std::string& type, const std::string& id, json::Value resource,
                                    std::optional<int64_t> if_match, const char* method) {
   EHR_RETURN_IF_ERROR(CheckUpdateId(type, id, resource));
-  EHR_ASSIGN_OR_RETURN(auto next, NextVersion(type, id, if_match));
+  EHR_ASSIGN_OR_RETURN(auto next, NextVersion(type, id, if_match, BodyVersion(resource)));
   return Store(type, id, std::move(resource), next.first, method, next.second);
 }
 
 Result<WriteResult> TxnOps::Update(const std::string& type, const std::string& id, PreStamped body,
                                    std::optional<int64_t> if_match) {
-  EHR_ASSIGN_OR_RETURN(auto next, NextVersion(type, id, if_match));
+  EHR_ASSIGN_OR_RETURN(auto next, NextVersion(type, id, if_match, body.body_version));
   store::NewVersion v = VersionOf(type, id, next.first, "PUT");
   v.index = std::move(body.index);
   v.body = body.Body(next.first, v.last_updated);

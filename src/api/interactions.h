@@ -45,6 +45,7 @@ struct PreStamped {
   std::string head;  // ... "meta":{"versionId":"
   std::string tail;  // after the lastUpdated instant: "...
   store::IndexRows index;
+  std::string body_version;  // meta.versionId as the client sent it (empty: none)
   std::string Body(int64_t version, Micros last_updated) const;
 };
 PreStamped PreStamp(json::Value& resource, const std::string& id);
@@ -101,8 +102,10 @@ class TxnOps {
   Result<std::optional<WriteResult>> MatchExisting(const std::string& type, const std::string& if_none_exist);
   // The current version's number checked against If-Match: the version to write (1 when new)
   // and the status (201 when created).
+  // `body_version`: meta.versionId of the body, which must be the current version's when
+  // there is one (409 otherwise).
   Result<std::pair<int64_t, int>> NextVersion(const std::string& type, const std::string& id,
-                                              std::optional<int64_t> if_match);
+                                              std::optional<int64_t> if_match, std::string_view body_version = {});
   // Puts `v` and describes the result with HTTP status `status`.
   Result<WriteResult> PutVersion(store::NewVersion v, int status);
 

@@ -5,6 +5,7 @@
 
 #include "api/patient_reach.h"
 #include "api/search_access.h"
+#include "api/security_labels.h"
 #include "api/service_impl.h"
 #include "fhir/model/model.h"
 #include "search/indexer.h"
@@ -89,12 +90,18 @@ SearchFn FhirService::Impl::Guarded(const RequestContext& ctx, SearchFn search) 
 
 WriteGuard FhirService::Impl::WriteGuardFor(const RequestContext& ctx) {
   return [this, &ctx](const store::NewVersion& v, const OldVersionFn& old_version) -> Status {
-    if (!security::InPatientCompartment(v.type)) return Status::Ok();
+    const bool checks_labels = ctx.principal.authenticated && !ctx.principal.HasRole("SERVICE");
+    PatientSet set;  // every patient
+    if (security::InPatientCompartment(v.type)) {
+      // Creating, updating and deleting reach the same patients (the role policy tells
+      // reads from writes, not one write from another).
+      EHR_ASSIGN_OR_RETURN(set, ReachFor(ctx, {v.deleted ? "delete" : "update", v.type, v.id, "", {}}));
+    }
+    if (set.all && !checks_labels) return Status::Ok();
     EHR_ASSIGN_OR_RETURN(std::optional<store::VersionRecord> old, old_version());
-    const bool replaces = old && !old->deleted;
-    const char* interaction = v.deleted ? "delete" : replaces ? "update" : "create";
-    EHR_ASSIGN_OR_RETURN(PatientSet set, ReachFor(ctx, {interaction, v.type, v.id, "", {}}));
+    EHR_RETURN_IF_ERROR(CheckSecurityLabels(ctx.principal, v, old));
     if (set.all) return Status::Ok();
+    const bool replaces = old && !old->deleted;
     if (replaces && !set.MayWrite(v.type, PatientsOf(*old))) return Unreached(ctx, v.type, v.id);
     if (v.deleted) return Status::Ok();
     std::vector<std::string> patients = CompartmentPatients(v.type, v.id, v.index);

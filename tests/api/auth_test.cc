@@ -344,5 +344,48 @@ TEST_F(AuthTest, ScopesNarrowWhatRolesAllow) {
   EXPECT_EQ(As(wide, "GET", "/fhir/Coverage/" + coverage_).status, 403);
 }
 
+TEST_F(AuthTest, SecurityLabelsAndVersionsAreNotTheClientsToAssign) {
+  Add("doc", {"DOCTOR"});
+  Add("clerk", {"CLERK"});
+  const std::string doctor = Token("doc");
+  const std::string clerk = Token("clerk");
+  const std::string label = R"("meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"R"}]})";
+  auto obs = [&](const std::string& id, const std::string& meta) {
+    return R"({"resourceType":"Observation",)" + (id.empty() ? "" : R"("id":")" + id + R"(",)") + (meta.empty() ? "" : meta + ",") +
+           R"("status":"final","code":{"text":"x"},"subject":{"reference":"Patient/)" + patient_ + R"("}})";
+  };
+  // A clinician may add a label (it only tightens access)...
+  auto labelled = As(doctor, "POST", "/fhir/Observation", obs("", label));
+  ASSERT_EQ(labelled.status, 201) << labelled.body;
+  const std::string id(ParseBody(labelled.body).GetString("id"));
+  // ...but not remove it, not even by leaving meta out, in a transaction neither.
+  auto removed = As(doctor, "PUT", "/fhir/Observation/" + id, obs(id, ""));
+  EXPECT_EQ(removed.status, 403) << removed.body;
+  EXPECT_NE(removed.body.find("meta.security"), std::string::npos);
+  auto in_txn = As(doctor, "POST", "/fhir",
+                   R"({"resourceType":"Bundle","type":"transaction","entry":[{"resource":)" + obs(id, "") +
+                       R"(,"request":{"method":"PUT","url":"Observation/)" + id + R"("}}]})");
+  EXPECT_EQ(in_txn.status, 403) << in_txn.body;
+  EXPECT_EQ(As(doctor, "PUT", "/fhir/Observation/" + id, obs(id, label)).status, 200) << "sent back as read";
+  // Other roles leave labels alone; a service may change them.
+  EXPECT_EQ(As(clerk, "POST", "/fhir/Patient", R"({"resourceType":"Patient",)" + label + "}").status, 403);
+  EXPECT_EQ(As(clerk, "PUT", "/fhir/Patient/" + patient_,
+               R"({"resourceType":"Patient","id":")" + patient_ + R"(","name":[{"family":"Smith"}]})")
+                .status,
+            200);
+  EXPECT_EQ(As(service_, "PUT", "/fhir/Observation/" + id, obs(id, "")).status, 200);
+  // meta.versionId is the server's: a body that names a stale version is a conflict.
+  auto stale = As(service_, "PUT", "/fhir/Observation/" + id, obs(id, R"("meta":{"versionId":"1"})"));
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  EXPECT_NE(stale.body.find("Observation.meta.versionId"), std::string::npos);
+  EXPECT_EQ(As(service_, "PUT", "/fhir/Observation/" + id, obs(id, R"("meta":{"versionId":"3"})")).status, 200);
+  // A created resource's id and version are the server's whatever the body says.
+  auto created = As(service_, "POST", "/fhir/Observation", obs("chosen-id", R"("meta":{"versionId":"7"})"));
+  ASSERT_EQ(created.status, 201);
+  const json::Value made = ParseBody(created.body);
+  EXPECT_NE(made.GetString("id"), "chosen-id");
+  EXPECT_EQ(made.Find("meta")->GetString("versionId"), "1");
+}
+
 }  // namespace
 }  // namespace ehr::testing
