@@ -109,7 +109,8 @@ kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 EHR_USER_PASSWORD="Bench-Reader-$RANDOM-7!" "$EHR" user add --data "$WORK/import-json" --user bench.doctor --roles DOCTOR \
   --fhir-user Practitioner/bench-gp 2> /dev/null
 TOKEN=$("$EHR" token --data "$WORK/import-json" --user bench.doctor --ttl-seconds 3600)
-EHR_ADMIN_PASSWORD="Bench-Keeper-$RANDOM-7!" "$EHR" serve --data "$WORK/import-json" --listen "127.0.0.1:$PORT" --auth on > "$WORK/server-auth.log" 2>&1 &
+EHR_ADMIN_PASSWORD="Bench-Keeper-$RANDOM-7!" "$EHR" serve --data "$WORK/import-json" --listen "127.0.0.1:$PORT" --auth on \
+  --rate-limit-user 10000000 --rate-limit-tenant 10000000 > "$WORK/server-auth.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" > /dev/null && break; sleep 0.1; done
 read -r A_RPS A_P99 A_ERR <<< "$(run_wrk read-auth -s bench/read.lua -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT")"

@@ -1,10 +1,13 @@
 #include "api/service.h"
-#include "api/search_access.h"
 
+#include <algorithm>
+
+#include "api/search_access.h"
 #include "api/service_impl.h"
 #include "core/log.h"
-#include "security/break_glass.h"
 #include "fhir/model/model.h"
+#include "security/break_glass.h"
+#include "security/rate_limit.h"
 
 namespace ehr::api {
 
@@ -45,6 +48,19 @@ Status CheckContentType(const net::Request& req, bool patch) {
   if (media.empty() || media == "application/fhir+json" || media == "application/json") return Status::Ok();
   return Status::NotSupported(Code::kUnsupportedMediaType,
                               "Unsupported Content-Type '" + std::string(media) + "'; use application/fhir+json");
+}
+
+// 429 with Retry-After (whole seconds, rounded up).
+net::Response Throttled(Micros wait, const char* whose, const RequestContext& ctx) {
+  const int64_t seconds = std::max<int64_t>(1, (wait + 999999) / 1000000);
+  net::Response r = ErrorResponse(Status(Code::kTooManyRequests,
+                                         Issue{"error", "throttled",
+                                               std::string("too many requests ") + whose + "; retry after " +
+                                                   std::to_string(seconds) + " s",
+                                               {}}),
+                                  ctx);
+  r.SetHeader("Retry-After", std::to_string(seconds));
+  return r;
 }
 
 }  // namespace
@@ -266,6 +282,15 @@ net::Response FhirService::Impl::Handle(net::Request& req) {
     r.route = "/readyz";
     return r;
   }
+  if (options.limiter && (req.path == "/auth/login" || req.path == "/auth/token" || req.path == "/auth/refresh" ||
+                          (req.path == "/auth/authorize" && req.method == "POST"))) {
+    // Password and token guessing from one address, across accounts (lockout is per account).
+    if (Micros wait = options.limiter->Take("addr:" + req.peer, options.address_limit); wait > 0) {
+      net::Response r = Throttled(wait, "from this address", ctx);
+      r.route = req.path;
+      return r;
+    }
+  }
   if (req.path.rfind("/auth/", 0) == 0 || req.path == "/.well-known/jwks.json" ||
       req.path == "/fhir/.well-known/smart-configuration" || req.path == "/.well-known/smart-configuration") {
     net::Response r = Auth(req, ctx);
@@ -288,6 +313,21 @@ net::Response FhirService::Impl::Handle(net::Request& req) {
     return r;
   }
   if (principal.ok()) ctx.principal = std::move(*principal);
+  if (options.limiter && ctx.principal.authenticated) {
+    const bool service = ctx.principal.HasRole("SERVICE");
+    Micros wait = options.limiter->Take("user:" + ctx.principal.subject,
+                                        service ? options.service_limit : options.user_limit);
+    const char* whose = "for this account";
+    if (wait == 0) {
+      wait = options.limiter->Take("tenant:" + ctx.principal.tenant, options.tenant_limit);
+      whose = "for this organisation (tenant)";
+    }
+    if (wait > 0) {
+      net::Response r = Throttled(wait, whose, ctx);
+      r.route = "/fhir(throttled)";
+      return r;
+    }
+  }
   ctx.base_url = DeriveBaseUrl(req, options);
   if (std::string_view reason = req.GetHeader("X-Break-Glass"); !reason.empty() && !metadata) {
     Status st = options.break_glass ? options.break_glass->Declare(ctx.principal, reason).status()

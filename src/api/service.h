@@ -10,11 +10,13 @@
 #include "fhir/json/value.h"
 #include "net/http.h"
 #include "security/pipeline.h"
+#include "security/rate_limit.h"
 #include "store/store.h"
 
 namespace ehr::security {
 class BreakGlass;
 class Identity;
+class RateLimiter;
 class Smart;
 }
 
@@ -37,6 +39,14 @@ struct ServiceOptions {
   security::Smart* smart = nullptr;
   // Emergency overrides (the X-Break-Glass header, /auth/break-glass); nullptr: none.
   security::BreakGlass* break_glass = nullptr;
+  // Rate limits (429 with Retry-After) when `limiter` is set: FHIR requests per user (per
+  // backend client for SERVICE accounts, `service`) and per tenant; the login and token
+  // endpoints per client address.
+  security::RateLimiter* limiter = nullptr;
+  security::RateLimit user_limit{50, 100};
+  security::RateLimit service_limit{1000, 2000};
+  security::RateLimit tenant_limit{2000, 4000};
+  security::RateLimit address_limit{5, 20};
 };
 
 enum class ReturnPref { kRepresentation, kMinimal, kOutcome };

@@ -15,6 +15,7 @@
 #include "cli/identity_setup.h"
 #include "security/break_glass.h"
 #include "security/pipeline.h"
+#include "security/rate_limit.h"
 #include "security/role_policy.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -37,7 +38,8 @@ int Serve(int argc, char** argv) {
   auto args = ParseArgs(argc, argv, 2,
                         {"data", "listen", "auth", "region", "base-url", "workers", "io-threads", "durable",
                          "access-log", "max-body-mb", "readers", "token-ttl-seconds", "clinician-reach",
-                         "break-glass-minutes"});
+                         "break-glass-minutes", "rate-limit-user", "rate-limit-service", "rate-limit-tenant",
+                         "rate-limit-address"});
   if (!args.ok()) return Fail(args.status().message());
   std::string data = args->Get("data", "data");
   std::string listen = args->Get("listen", "127.0.0.1:8080");
@@ -57,6 +59,15 @@ int Serve(int argc, char** argv) {
   auto token_ttl = ParseInt("token-ttl-seconds", args->Get("token-ttl-seconds", "900"), 60, 3600);
   auto break_glass_minutes = ParseInt("break-glass-minutes", args->Get("break-glass-minutes", "60"), 1, 24 * 60);
   if (!break_glass_minutes.ok()) return Fail(break_glass_minutes.status().message());
+  // Rate limits, requests per second (bursts of twice as many); 0 turns one off.
+  security::RateLimit limits[4];
+  const char* limit_flags[4][2] = {{"rate-limit-user", "50"}, {"rate-limit-service", "1000"},
+                                   {"rate-limit-tenant", "2000"}, {"rate-limit-address", "5"}};
+  for (int i = 0; i < 4; ++i) {
+    auto rate = ParseInt(limit_flags[i][0], args->Get(limit_flags[i][0], limit_flags[i][1]), 0, 10000000);
+    if (!rate.ok()) return Fail(rate.status().message());
+    limits[i] = security::RateLimit{static_cast<double>(*rate), 0};
+  }
   const std::string clinician_reach = args->Get("clinician-reach", "assigned");
   if (clinician_reach != "assigned" && clinician_reach != "all") return Fail("--clinician-reach must be assigned or all");
   if (!token_ttl.ok()) return Fail(token_ttl.status().message());
@@ -93,6 +104,7 @@ int Serve(int argc, char** argv) {
   std::unique_ptr<security::Authenticator> authn;
   std::unique_ptr<security::Authorizer> authz;
   std::unique_ptr<security::BreakGlass> break_glass;
+  std::unique_ptr<security::RateLimiter> limiter;
   if (auth == "on") {
     auto opened = OpenIdentity(data, options.base_url, *token_ttl);
     if (!opened.ok()) return Fail("cannot open the account database: " + opened.status().message());
@@ -112,6 +124,12 @@ int Serve(int argc, char** argv) {
     break_glass = std::make_unique<security::BreakGlass>(*identity.accounts, Clock::System(),
                                                          static_cast<Micros>(*break_glass_minutes) * 60 * 1000000);
     options.break_glass = break_glass.get();
+    limiter = std::make_unique<security::RateLimiter>(Clock::System());
+    options.limiter = limiter.get();
+    options.user_limit = limits[0];
+    options.service_limit = limits[1];
+    options.tenant_limit = limits[2];
+    options.address_limit = limits[3];
   } else {
     authn = std::make_unique<security::NoAuthentication>("default");
     authz = std::make_unique<security::AllowAll>();

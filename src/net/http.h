@@ -25,6 +25,7 @@ struct Request {
   std::vector<Header> headers;
   std::string body;
   std::string request_id;  // X-Request-Id (validated) or generated
+  std::string peer;        // the client's IP address (of the TCP connection); empty when unknown
 
   // Case-insensitive lookup; empty when absent.
   std::string_view GetHeader(std::string_view name) const;

@@ -22,8 +22,13 @@ using tcp = asio::ip::tcp;
 namespace {
 
 struct Conn {
-  explicit Conn(tcp::socket s) : stream(std::move(s)) {}
+  explicit Conn(tcp::socket s) : stream(std::move(s)) {
+    beast::error_code ec;
+    tcp::endpoint remote = stream.socket().remote_endpoint(ec);
+    if (!ec) peer = remote.address().to_string();
+  }
   beast::tcp_stream stream;
+  std::string peer;  // the client's IP address
   bool idle = true;  // only touched on the connection's strand
 };
 
@@ -250,6 +255,7 @@ struct HttpServer::Impl {
       auto msg = parser.release();
       bool keep_alive = msg.keep_alive();
       req.method = std::string(msg.method_string());
+      req.peer = conn->peer;
       req.target = std::string(msg.target());
       size_t q = req.target.find('?');
       req.path = req.target.substr(0, q);

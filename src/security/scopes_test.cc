@@ -64,3 +64,28 @@ TEST(Scopes, IntersectionNeverWidens) {
 
 }  // namespace
 }  // namespace ehr::security
+
+#include "security/rate_limit.h"
+
+namespace ehr::security {
+namespace {
+
+TEST(RateLimiter, BucketsRefillAtTheRateUpToTheBurst) {
+  ManualClock clock(1000000);
+  RateLimiter limiter(clock);
+  const RateLimit limit{2, 4};  // 2 per second, bursts of 4
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(limiter.Take("a", limit), 0) << i;
+  EXPECT_EQ(limiter.Take("a", limit), 500000) << "half a second until the next token";
+  EXPECT_EQ(limiter.Take("b", limit), 0) << "keys are apart";
+  clock.Advance(250000);
+  EXPECT_EQ(limiter.Take("a", limit), 250000);
+  clock.Advance(250000);
+  EXPECT_EQ(limiter.Take("a", limit), 0);
+  clock.Advance(60 * 1000000);  // long idle: no more than the burst
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(limiter.Take("a", limit), 0) << i;
+  EXPECT_GT(limiter.Take("a", limit), 0);
+  EXPECT_EQ(limiter.Take("a", RateLimit{}), 0) << "no rate: unlimited";
+}
+
+}  // namespace
+}  // namespace ehr::security

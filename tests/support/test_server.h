@@ -36,6 +36,7 @@ struct TestServerOptions {
   // --auth on: accounts in the temporary directory, bearer tokens, the role policy.
   bool auth = false;
   bool clinicians_reach_all = false;  // RolePolicyOptions
+  bool rate_limits = false;           // ServiceOptions' default limits (off: none)
 };
 
 class TestServer {
@@ -59,6 +60,7 @@ class TestServer {
   std::unique_ptr<security::Identity> identity_;
   std::unique_ptr<security::Smart> smart_;
   std::unique_ptr<security::BreakGlass> break_glass_;
+  std::unique_ptr<security::RateLimiter> limiter_;
   std::unique_ptr<security::Authenticator> authn_;
   std::unique_ptr<security::Authorizer> authz_;
   std::unique_ptr<api::FhirService> service_;
