@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "api/service_impl.h"
+#include "core/ids.h"
 #include "core/log.h"
 #include "security/break_glass.h"
 #include "security/identity.h"
@@ -211,6 +212,7 @@ net::Response FhirService::Impl::Auth(net::Request& req, RequestContext& ctx) {
     if (!tokens.ok()) return fail(tokens.status());
     return NoStore(JsonResponse(200, TokenBody(*tokens), ctx));
   }
+  if (path == "/auth/register") return Register(req, ctx);
   // Everything below acts for a signed-in user.
   auto principal = authn.Authenticate(req);
   if (!principal.ok()) return fail(principal.status());
@@ -348,6 +350,65 @@ net::Response FhirService::Impl::Auth(net::Request& req, RequestContext& ctx) {
     return NoStore(JsonResponse(200, std::string(R"({"status":"ok"})"), ctx));
   }
   return fail(Status::NotFound("unknown authentication endpoint"));
+}
+
+// Self-registration: a PATIENT account and a new Patient record of the name and birth date
+// given, which staff may later link to the hospital's own record of the person.
+net::Response FhirService::Impl::Register(const net::Request& req, RequestContext& ctx) {
+  auto fail = [&](const Status& st) { return NoStore(ErrorResponse(st, ctx)); };
+  security::Identity* identity = options.identity;
+  if (!options.self_registration || identity == nullptr) {
+    return fail(Status::NotFound("self-registration is not enabled on this server"));
+  }
+  auto body = JsonBody(req);
+  if (!body.ok()) return fail(body.status());
+  if (body->Find("roles") || body->Find("fhir_user") || body->Find("tenants")) {
+    return fail(Status::Invalid("self-registration opens a PATIENT account of its own record only", "roles"));
+  }
+  auto username = StringField(*body, "username");
+  auto password = StringField(*body, "password");
+  auto family = StringField(*body, "family");
+  auto given = StringField(*body, "given", false);
+  auto birth_date = StringField(*body, "birthDate");
+  for (const Status& st : {username.status(), password.status(), family.status(), given.status(), birth_date.status()}) {
+    if (!st.ok()) return fail(st);
+  }
+  json::Value name = json::Value::MakeObject();
+  name.Set("family", json::Value(*family));
+  if (!given->empty()) {
+    json::Value givens = json::Value::MakeArray();
+    givens.as_array().push_back(json::Value(*given));
+    name.Set("given", std::move(givens));
+  }
+  json::Value names = json::Value::MakeArray();
+  names.as_array().push_back(std::move(name));
+  const std::string id = NewUuid();
+  json::Value patient = json::Value::MakeObject();
+  patient.Set("resourceType", json::Value("Patient"));
+  patient.Set("id", json::Value(id));
+  patient.Set("name", std::move(names));
+  patient.Set("birthDate", json::Value(*birth_date));
+  if (Status st = CheckResource(patient, "Patient"); !st.ok()) return fail(st);
+  if (*birth_date > FormatInstant(clock.Now()).substr(0, 10)) {
+    return fail(Status::Invalid("birthDate lies in the future", "Patient.birthDate"));
+  }
+  // The account first (its checks: name taken, password policy), then its record.
+  auto user = identity->AddUser({*username, *password, {"PATIENT"}, {}, "Patient/" + id});
+  if (!user.ok()) return fail(user.status());
+  const std::string tenant = user->tenants.empty() ? std::string("default") : user->tenants.front();
+  Status written = store.Write([&](store::WriteTxn& txn) -> Status {
+    TxnOps ops(txn, tenant);
+    return ops.Update("Patient", id, std::move(patient), std::nullopt).status();
+  });
+  if (!written.ok()) {
+    (void)identity->SetDisabled(user->username, true);
+    return fail(written);
+  }
+  reach.Changed("Patient");
+  log::Info("patient_registered", {{"user", user->id}});
+  auto tokens = identity->Login({*username, *password, "", tenant});
+  if (!tokens.ok()) return fail(tokens.status());
+  return NoStore(JsonResponse(201, TokenBody(*tokens), ctx));
 }
 
 net::Response FhirService::Impl::Smart(net::Request& req, RequestContext& ctx) {

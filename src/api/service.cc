@@ -283,6 +283,7 @@ net::Response FhirService::Impl::Handle(net::Request& req) {
     return r;
   }
   if (options.limiter && (req.path == "/auth/login" || req.path == "/auth/token" || req.path == "/auth/refresh" ||
+                          req.path == "/auth/register" ||
                           (req.path == "/auth/authorize" && req.method == "POST"))) {
     // Password and token guessing from one address, across accounts (lockout is per account).
     if (Micros wait = options.limiter->Take("addr:" + req.peer, options.address_limit); wait > 0) {

@@ -39,6 +39,8 @@ struct ServiceOptions {
   security::Smart* smart = nullptr;
   // Emergency overrides (the X-Break-Glass header, /auth/break-glass); nullptr: none.
   security::BreakGlass* break_glass = nullptr;
+  // POST /auth/register: anyone may open a PATIENT account (with a new Patient record).
+  bool self_registration = false;
   // Rate limits (429 with Retry-After) when `limiter` is set: FHIR requests per user (per
   // backend client for SERVICE accounts, `service`) and per tenant; the login and token
   // endpoints per client address.

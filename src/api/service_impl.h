@@ -58,6 +58,7 @@ struct FhirService::Impl {
   // auth_endpoints.cc
   net::Response Auth(net::Request& req, RequestContext& ctx);
   net::Response Smart(net::Request& req, RequestContext& ctx);
+  net::Response Register(const net::Request& req, RequestContext& ctx);
   Status Authorize(const RequestContext& ctx, std::string interaction, const std::string& type,
                    const std::string& id, std::string compartment_patient = {});
   // `search` behind the authorize step: each query it runs must be allowed to the caller

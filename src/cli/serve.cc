@@ -39,7 +39,7 @@ int Serve(int argc, char** argv) {
                         {"data", "listen", "auth", "region", "base-url", "workers", "io-threads", "durable",
                          "access-log", "max-body-mb", "readers", "token-ttl-seconds", "clinician-reach",
                          "break-glass-minutes", "rate-limit-user", "rate-limit-service", "rate-limit-tenant",
-                         "rate-limit-address"});
+                         "rate-limit-address", "self-registration"});
   if (!args.ok()) return Fail(args.status().message());
   std::string data = args->Get("data", "data");
   std::string listen = args->Get("listen", "127.0.0.1:8080");
@@ -124,6 +124,7 @@ int Serve(int argc, char** argv) {
     break_glass = std::make_unique<security::BreakGlass>(*identity.accounts, Clock::System(),
                                                          static_cast<Micros>(*break_glass_minutes) * 60 * 1000000);
     options.break_glass = break_glass.get();
+    options.self_registration = args->Get("self-registration", "off") == "on";
     limiter = std::make_unique<security::RateLimiter>(Clock::System());
     options.limiter = limiter.get();
     options.user_limit = limits[0];

@@ -56,6 +56,7 @@ TestServer::TestServer(TestServerOptions options) {
         security::RolePolicyOptions{.clinicians_reach_all = options.clinicians_reach_all});
     break_glass_ = std::make_unique<security::BreakGlass>(*accounts_, options.clock ? *options.clock : Clock::System());
     service_options.break_glass = break_glass_.get();
+    service_options.self_registration = options.self_registration;
     if (options.rate_limits) {
       limiter_ = std::make_unique<security::RateLimiter>(options.clock ? *options.clock : Clock::System());
       service_options.limiter = limiter_.get();

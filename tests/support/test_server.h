@@ -37,6 +37,7 @@ struct TestServerOptions {
   bool auth = false;
   bool clinicians_reach_all = false;  // RolePolicyOptions
   bool rate_limits = false;           // ServiceOptions' default limits (off: none)
+  bool self_registration = false;     // POST /auth/register
 };
 
 class TestServer {
