@@ -339,7 +339,13 @@ net::Response FhirService::Impl::Handle(net::Request& req) {
       return r;
     }
   }
-  return Route(req, ctx);
+  net::Response r = Route(req, ctx);
+  if (r.status == 403 && ctx.principal.authenticated) {
+    // For the security team until the audit log records denials: who and which route (a
+    // template, no ids), never what was asked for.
+    log::Warn("access_denied", {{"user", ctx.principal.subject}, {"route", r.route}, {"method", req.method}});
+  }
+  return r;
 }
 
 net::Response FhirService::Impl::Route(net::Request& req, RequestContext& ctx) {
