@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "api/service_impl.h"
+#include "security/role_policy.h"
 #include "fhir/model/model.h"
 
 namespace ehr::api {
@@ -18,23 +19,7 @@ namespace {
 
 constexpr std::string_view kPatient = "Patient";
 
-// (type, parameter) of every link of the patient compartment.
-const std::vector<std::pair<std::string, std::string>>& PatientLinks() {
-  static const auto* links = [] {
-    auto* out = new std::vector<std::pair<std::string, std::string>>();
-    for (std::string_view type : fhir::ResourceTypes()) {
-      for (std::string_view param : fhir::PatientCompartmentParams(type)) out->emplace_back(type, param);
-    }
-    return out;
-  }();
-  return *links;
-}
-
-// The types whose resources can be in a patient's compartment: the patient's own and every
-// type with a link.
-bool InPatientCompartment(std::string_view type) {
-  return type == kPatient || !fhir::PatientCompartmentParams(type).empty();
-}
+using security::InPatientCompartment;
 
 std::vector<std::string> PatientCompartmentTypes() {
   std::vector<std::string> types;
@@ -42,10 +27,6 @@ std::vector<std::string> PatientCompartmentTypes() {
     if (InPatientCompartment(type)) types.emplace_back(type);
   }
   return types;
-}
-
-store::CompartmentFilter PatientCompartment(const std::string& id) {
-  return store::CompartmentFilter{std::string(kPatient), {id}, PatientLinks()};
 }
 
 Status NotPatientCompartment() {
@@ -69,7 +50,7 @@ net::Response FhirService::Impl::CompartmentSearch(const net::Request& req, cons
   }
   Result<search::ParsedSearch> parsed = search::ParseSearch(type, req.query, SearchParseOptions(req));
   if (!parsed.ok()) return ErrorResponse(parsed.status(), ctx);
-  parsed->query.compartment = PatientCompartment(p.id);
+  parsed->query.compartment = PatientCompartment({p.id});
   return SearchResponse(ctx, *parsed, ctx.base_url + "/Patient/" + PercentEncode(p.id) + "/" + p.compartment,
                         req.query);
 }
@@ -130,7 +111,7 @@ net::Response FhirService::Impl::Everything(const net::Request& req, const Reque
   if (q.types.empty()) {  // (an empty list would mean every type to the store)
     return ErrorResponse(Status::Forbidden("the account's roles allow reading none of the chart's resource types"), ctx);
   }
-  if (!p.id.empty()) q.compartment = PatientCompartment(p.id);
+  if (!p.id.empty()) q.compartment = PatientCompartment({p.id});
   store::Include referenced;
   referenced.source_type = "*";
   referenced.param = "*";
