@@ -253,7 +253,8 @@ net::Response FhirService::Impl::Auth(net::Request& req, RequestContext& ctx) {
       return fail(Status::Forbidden("only administrators review break-glass declarations"));
     }
     Micros since = clock.Now() - 30LL * 24 * 3600 * 1000000;
-    if (std::string_view given = net::FindParam(net::ParseQuery(req.query), "since"); !given.empty()) {
+    const auto query = net::ParseQuery(req.query);
+    if (std::string_view given = net::FindParam(query, "since"); !given.empty()) {
       auto parsed = ParseInstant(given);
       if (!parsed) return fail(Status::Invalid("since must be an instant such as 2024-01-01T00:00:00Z", "since"));
       since = *parsed;
