@@ -191,6 +191,20 @@ struct CompartmentFilter {
   bool other_types_pass = false;
 };
 
+// Resources hidden from the caller although within its reach (what a patient's Consent
+// denies them): those in the compartment of one of `compartment.ids`, of one of `types`
+// (empty: any type), carrying one of the `labels` (meta.security; empty: regardless) and
+// none of `except_labels`, and, when `resources` is not empty, one of those (type, id),
+// and none of `except_resources`.
+struct Exclusion {
+  CompartmentFilter compartment;
+  std::vector<std::string> types;
+  std::vector<TokenValue> labels;
+  std::vector<TokenValue> except_labels;
+  std::vector<std::pair<std::string, std::string>> resources;
+  std::vector<std::pair<std::string, std::string>> except_resources;
+};
+
 struct SearchQuery {
   std::string tenant;
   std::vector<std::string> types;  // one type for /fhir/{type}; several or none (all) for /fhir?_type=
@@ -200,6 +214,9 @@ struct SearchQuery {
   // it bounds the matches, and also what chains and _has test (their targets and sources),
   // so that neither answers questions about records outside it.
   std::optional<CompartmentFilter> access;
+  // Hidden within the reach: left out of the matches and the total, and out of what chains
+  // and _has test, like what lies outside `access`.
+  std::vector<Exclusion> hidden;
   std::vector<SortKey> sort;       // empty: newest change first
   std::vector<Include> includes;
   int count = 50;

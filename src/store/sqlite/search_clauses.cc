@@ -670,16 +670,64 @@ Result<Compiled> SqlSearch::CompileCompartment(const CompartmentFilter& f, const
   return out;
 }
 
-Result<Compiled> SqlSearch::WithinAccess(Compiled set, const std::vector<std::string>& types) {
-  if (!q_.access || set.arms.empty()) return set;
-  const std::string a = sql_.Alias("a");
-  EHR_ASSIGN_OR_RETURN(Compiled access, CompileCompartment(*q_.access, types, a));
-  if (access.arms.empty() && access.condition == kAlways) return set;
-  if (access.arms.empty() && access.condition == kNever) return Constant(false);
+Result<Compiled> SqlSearch::CompileExclusion(const Exclusion& e, const std::vector<std::string>& types) {
+  std::vector<std::string> of;
+  for (const std::string& t : types) {
+    if (e.types.empty() || std::find(e.types.begin(), e.types.end(), t) != e.types.end()) of.push_back(t);
+  }
+  if (of.empty() || e.compartment.ids.empty()) return Constant(false);
+  CompartmentFilter within = e.compartment;
+  within.other_types_pass = false;
+  const std::string h = sql_.Alias("h");
+  EHR_ASSIGN_OR_RETURN(Compiled in, CompileCompartment(within, of, h));
+  if (in.arms.empty()) return Constant(false);
+  std::string where = h + ".seq IN (" + RenderSet(in.arms, true) + ")";
+  auto labels = [&](const std::vector<TokenValue>& tokens, bool carried) -> Result<bool> {
+    Clause cl;
+    cl.param = "_security";
+    cl.kind = ParamKind::kToken;
+    for (const TokenValue& t : tokens) cl.values.push_back(t);
+    EHR_ASSIGN_OR_RETURN(Compiled set, CompileIndexed(cl, of));
+    if (set.arms.empty()) return !carried;  // nothing carries them: none carried, none to except
+    where += " AND " + h + ".seq " + (carried ? "IN (" : "NOT IN (") + RenderSet(set.arms, true) + ")";
+    return true;
+  };
+  if (!e.labels.empty()) {
+    EHR_ASSIGN_OR_RETURN(bool any, labels(e.labels, true));
+    if (!any) return Constant(false);
+  }
+  if (!e.except_labels.empty()) EHR_RETURN_IF_ERROR(labels(e.except_labels, false).status());
+  auto named = [&](const std::vector<std::pair<std::string, std::string>>& resources) {
+    std::string any;
+    for (const auto& [type, id] : resources) {
+      any += (any.empty() ? "(" : " OR (") + h + ".type = " + sql_.Bind(type) + " AND " + h + ".id = " + sql_.Bind(id) + ")";
+    }
+    return "(" + any + ")";
+  };
+  if (!e.resources.empty()) where += " AND " + named(e.resources);
+  if (!e.except_resources.empty()) where += " AND NOT " + named(e.except_resources);
   Compiled out;
-  out.arms.push_back({"", a + ".seq",
-                      "FROM resource_version " + a + " WHERE " + a + ".seq IN (" + RenderSet(set.arms, true) +
-                          ") AND " + (access.arms.empty() ? access.condition : InSet(a, access, false))});
+  out.arms.push_back({"", h + ".seq", "FROM resource_version " + h + " WHERE " + where});
+  return out;
+}
+
+Result<Compiled> SqlSearch::WithinAccess(Compiled set, const std::vector<std::string>& types) {
+  if (set.arms.empty() || (!q_.access && q_.hidden.empty())) return set;
+  const std::string a = sql_.Alias("a");
+  std::string where = a + ".seq IN (" + RenderSet(set.arms, true) + ")";
+  if (q_.access) {
+    EHR_ASSIGN_OR_RETURN(Compiled access, CompileCompartment(*q_.access, types, a));
+    if (access.arms.empty() && access.condition == kNever) return Constant(false);
+    if (!access.arms.empty() || access.condition != kAlways) {
+      where += " AND " + (access.arms.empty() ? access.condition : InSet(a, access, false));
+    }
+  }
+  for (const Exclusion& e : q_.hidden) {
+    EHR_ASSIGN_OR_RETURN(Compiled hidden, CompileExclusion(e, types));
+    if (!hidden.arms.empty()) where += " AND " + a + ".seq NOT IN (" + RenderSet(hidden.arms, true) + ")";
+  }
+  Compiled out;
+  out.arms.push_back({"", a + ".seq", "FROM resource_version " + a + " WHERE " + where});
   return out;
 }
 

@@ -345,6 +345,14 @@ Result<bool> SqlSearch::Plan() {
     c.rank = 0;
     clauses.push_back(std::move(c));
   }
+  for (const Exclusion& e : q_.hidden) {
+    EHR_ASSIGN_OR_RETURN(Compiled c, CompileExclusion(e, *types));
+    if (c.arms.empty()) continue;  // hides nothing of these types
+    c.negated = true;
+    c.live = false;
+    c.rank = 4;
+    clauses.push_back(std::move(c));
+  }
   // A clause that nothing indexed can match ends the search here (SQLite finds no plan
   // for a constant false WHERE with INDEXED BY); one that everything matches is dropped.
   for (const Compiled& c : clauses) {

@@ -166,7 +166,10 @@ class SqlSearch {
   // `alias` names the resource row a condition is on (when other types pass the filter).
   Result<Compiled> CompileCompartment(const CompartmentFilter& f, const std::vector<std::string>& types,
                                       const std::string& alias);
-  // `set` (of versions of `types`) without what lies outside the query's access filter.
+  // The versions of `types` that `e` hides, as a positive set (Constant(false): none).
+  Result<Compiled> CompileExclusion(const Exclusion& e, const std::vector<std::string>& types);
+  // `set` (of versions of `types`) without what lies outside the query's access filter or
+  // is hidden.
   Result<Compiled> WithinAccess(Compiled set, const std::vector<std::string>& types);
   Result<Compiled> Compile(const Clause& cl, const std::vector<std::string>& types, const std::string& alias,
                            int depth);
