@@ -405,7 +405,7 @@ net::Response FhirService::Impl::Register(const net::Request& req, RequestContex
     (void)identity->SetDisabled(user->username, true);
     return fail(written);
   }
-  reach.Changed("Patient");
+  Changed("Patient");
   log::Info("patient_registered", {{"user", user->id}});
   auto tokens = identity->Login({*username, *password, "", tenant});
   if (!tokens.ok()) return fail(tokens.status());

@@ -15,15 +15,6 @@ void SortUnique(std::vector<std::string>& ids) {
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
 }
 
-// "Patient/123" (or an absolute URL ending so) -> "123"; else empty.
-std::string PatientIdOf(std::string_view reference) {
-  size_t at = reference.rfind("Patient/");
-  if (at == std::string_view::npos || (at > 0 && reference[at - 1] != '/')) return {};
-  std::string_view id = reference.substr(at + 8);
-  if (id.empty() || id.find('/') != std::string_view::npos) return {};
-  return std::string(id);
-}
-
 std::string ReferenceAt(const json::Value& resource, std::string_view element) {
   const json::Value* ref = resource.Find(element);
   return ref ? std::string(ref->GetString("reference")) : std::string();
@@ -34,6 +25,45 @@ constexpr std::string_view kAssignmentTypes[] = {"Patient", "CareTeam", "Encount
                                                  "RelatedPerson"};
 
 }  // namespace
+
+std::string PatientIdOf(std::string_view reference) {
+  size_t at = reference.rfind("Patient/");
+  if (at == std::string_view::npos || (at > 0 && reference[at - 1] != '/')) return {};
+  std::string_view id = reference.substr(at + 8);
+  if (id.empty() || id.find('/') != std::string_view::npos) return {};
+  return std::string(id);
+}
+
+bool WithinPeriod(std::string_view start, std::string_view end, std::string_view now) {
+  // Dates and dateTimes compare as text with the instant's prefix of the same length.
+  auto prefix = [&](std::string_view bound) { return now.substr(0, std::min<size_t>(bound.size(), 19)); };
+  if (!start.empty() && start.substr(0, 19) > prefix(start)) return false;
+  if (!end.empty() && end.substr(0, 19) < prefix(end)) return false;
+  return true;
+}
+
+Status ForEachMatch(store::Store& store, const std::string& tenant, const std::string& type, const std::string& query,
+                    size_t limit, const std::function<Status(const store::SearchMatch&)>& fn) {
+  search::ParseOptions options;
+  options.strict = true;
+  EHR_ASSIGN_OR_RETURN(search::ParsedSearch parsed, search::ParseSearch(type, query + "&_count=1000", options));
+  store::SearchQuery& q = parsed.query;
+  q.tenant = tenant;
+  q.total = store::TotalMode::kNone;
+  size_t seen = 0;
+  while (true) {
+    EHR_ASSIGN_OR_RETURN(store::SearchPage page, store.Search(q));
+    for (const store::SearchMatch& m : page.matches) {
+      if (++seen > limit) {
+        return Status::Unavailable("more than " + std::to_string(limit) + " " + type +
+                                   " resources to resolve for an access decision");
+      }
+      EHR_RETURN_IF_ERROR(fn(m));
+    }
+    if (page.next_cursor.empty()) return Status::Ok();
+    q.cursor = page.next_cursor;
+  }
+}
 
 const std::vector<std::pair<std::string, std::string>>& PatientLinks() {
   static const auto* links = [] {
@@ -134,29 +164,6 @@ Result<std::vector<std::string>> PatientReach::Cached(const std::string& key,
   return ids;
 }
 
-Status PatientReach::ForEachMatch(const std::string& tenant, const std::string& type, const std::string& query,
-                                  const std::function<Status(const store::SearchMatch&)>& fn) {
-  search::ParseOptions options;
-  options.strict = true;
-  EHR_ASSIGN_OR_RETURN(search::ParsedSearch parsed, search::ParseSearch(type, query + "&_count=1000", options));
-  store::SearchQuery& q = parsed.query;
-  q.tenant = tenant;
-  q.total = store::TotalMode::kNone;
-  size_t seen = 0;
-  while (true) {
-    EHR_ASSIGN_OR_RETURN(store::SearchPage page, store_.Search(q));
-    for (const store::SearchMatch& m : page.matches) {
-      if (++seen > kMaxPatients) {
-        return Status::Unavailable("more than " + std::to_string(kMaxPatients) +
-                                   " care assignments for one clinician: the reach cannot be resolved");
-      }
-      EHR_RETURN_IF_ERROR(fn(m));
-    }
-    if (page.next_cursor.empty()) return Status::Ok();
-    q.cursor = page.next_cursor;
-  }
-}
-
 Result<std::vector<std::string>> PatientReach::Assigned(const std::string& tenant, const std::string& practitioner) {
   std::string refs = "Practitioner/" + practitioner;
   EHR_RETURN_IF_ERROR(ForEachMatch(tenant, "PractitionerRole", "practitioner=Practitioner/" + practitioner,
@@ -182,6 +189,28 @@ Result<std::vector<std::string>> PatientReach::Assigned(const std::string& tenan
   return out;
 }
 
+Result<std::vector<std::string>> PatientReach::Actors(const security::Principal& who) {
+  if (who.fhir_user.rfind("Practitioner/", 0) != 0) {
+    return who.fhir_user.empty() ? std::vector<std::string>() : std::vector<std::string>{who.fhir_user};
+  }
+  return Cached(who.tenant + "\nactors\n" + who.fhir_user, [&]() -> Result<std::vector<std::string>> {
+    std::vector<std::string> out{who.fhir_user};
+    EHR_RETURN_IF_ERROR(ForEachMatch(who.tenant, "PractitionerRole", "practitioner=" + who.fhir_user,
+                                     [&](const store::SearchMatch& m) -> Status {
+                                       out.push_back("PractitionerRole/" + m.id);
+                                       EHR_ASSIGN_OR_RETURN(json::Value role, json::Parse(m.body));
+                                       const std::string org = ReferenceAt(role, "organization");
+                                       const size_t at = org.rfind("Organization/");
+                                       if (at != std::string::npos && (at == 0 || org[at - 1] == '/')) {
+                                         out.push_back(org.substr(at));
+                                       }
+                                       return Status::Ok();
+                                     }));
+    SortUnique(out);
+    return out;
+  });
+}
+
 Result<std::vector<std::string>> PatientReach::Wards(const std::string& tenant, const std::string& related_person) {
   EHR_ASSIGN_OR_RETURN(std::optional<store::VersionRecord> rec, store_.ReadCurrent(tenant, "RelatedPerson", related_person));
   if (!rec || rec->deleted) return std::vector<std::string>();
@@ -189,11 +218,9 @@ Result<std::vector<std::string>> PatientReach::Wards(const std::string& tenant, 
   const json::Value* active = resource.Find("active");
   if (active && active->is_bool() && !active->as_bool()) return std::vector<std::string>();
   if (const json::Value* period = resource.Find("period")) {
-    // Dates and dateTimes compare as text with the instant's prefix of the same length.
-    const std::string now = FormatInstant(clock_.Now());
-    const std::string start(period->GetString("start")), end(period->GetString("end"));
-    if (!start.empty() && start.substr(0, 19) > now.substr(0, std::min<size_t>(start.size(), 19))) return std::vector<std::string>();
-    if (!end.empty() && end.substr(0, 19) < now.substr(0, std::min<size_t>(end.size(), 19))) return std::vector<std::string>();
+    if (!WithinPeriod(period->GetString("start"), period->GetString("end"), FormatInstant(clock_.Now()))) {
+      return std::vector<std::string>();
+    }
   }
   std::string id = PatientIdOf(ReferenceAt(resource, "patient"));
   if (id.empty()) return std::vector<std::string>();

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -43,10 +44,24 @@ store::CompartmentFilter PatientCompartment(std::vector<std::string> ids, bool o
 // (sorted, unique), a Patient's own id included.
 std::vector<std::string> CompartmentPatients(std::string_view type, std::string_view id, const store::IndexRows& rows);
 
+// "Patient/123" (or an absolute URL ending so) -> "123"; else empty.
+std::string PatientIdOf(std::string_view reference);
+// Whether the instant `now` (FHIR text) lies within a period whose start and end (dates or
+// dateTimes, either empty when open) are as written.
+bool WithinPeriod(std::string_view start, std::string_view end, std::string_view now);
+// Every current match of `query` on `type` in `tenant` (all pages), to `fn`; more than
+// `limit` fails (503) rather than silently cutting the list.
+Status ForEachMatch(store::Store& store, const std::string& tenant, const std::string& type, const std::string& query,
+                    size_t limit, const std::function<Status(const store::SearchMatch&)>& fn);
+
 struct PatientSet {
   bool all = true;
   std::vector<std::string> ids;  // sorted and unique; meaningful when !all
+  // Within the reach, what patients' consents hide (api/consent.h).
+  std::vector<store::Exclusion> hidden;
 
+  // Every resource of every patient: nothing to check.
+  bool Unbounded() const { return all && hidden.empty(); }
   bool Contains(std::string_view id) const;
   // A resource of `type` whose compartment patients are `patients`: it is in no patient
   // compartment, or in a reached patient's.
@@ -69,6 +84,9 @@ class PatientReach {
   Result<PatientSet> Resolve(const security::Principal& who, const security::Reach& reach);
   // A committed write of a resource of `type`.
   void Changed(std::string_view type);
+  // The references consents may name the principal by: their FHIR record, and for a
+  // practitioner their PractitionerRoles and those roles' organizations.
+  Result<std::vector<std::string>> Actors(const security::Principal& who);
 
  private:
   struct Entry {
@@ -79,9 +97,10 @@ class PatientReach {
   Result<std::vector<std::string>> Cached(const std::string& key, const std::function<Result<std::vector<std::string>>()>& fn);
   Result<std::vector<std::string>> Assigned(const std::string& tenant, const std::string& practitioner);
   Result<std::vector<std::string>> Wards(const std::string& tenant, const std::string& related_person);
-  // Every current match of `query` on `type` (all pages), to `fn`.
   Status ForEachMatch(const std::string& tenant, const std::string& type, const std::string& query,
-                      const std::function<Status(const store::SearchMatch&)>& fn);
+                      const std::function<Status(const store::SearchMatch&)>& fn) {
+    return api::ForEachMatch(store_, tenant, type, query, kMaxPatients, fn);
+  }
 
   store::Store& store_;
   Clock& clock_;

@@ -21,22 +21,84 @@ bool Personal(const security::Principal& who) {
   return (who.HasRole("PATIENT") || who.HasRole("GUARDIAN")) && !who.HasRole("DOCTOR") && !who.HasRole("NURSE");
 }
 
-}  // namespace
+bool IsWrite(std::string_view interaction) {
+  return interaction == "create" || interaction == "update" || interaction == "patch" || interaction == "delete";
+}
 
-std::vector<std::string> PatientsOf(const store::VersionRecord& rec) {
-  if (rec.deleted || !security::InPatientCompartment(rec.type)) return {};
+// What a record tells the checks: the patients whose compartments it is in, and its
+// security labels.
+struct Facts {
+  std::vector<std::string> patients;
+  std::vector<store::TokenValue> labels;
+};
+
+Facts FactsOf(const store::VersionRecord& rec) {
+  Facts out;
+  if (rec.deleted || !security::InPatientCompartment(rec.type)) return out;
   Result<json::Value> resource = json::Parse(rec.body);
-  if (!resource.ok()) return {};
+  if (!resource.ok()) return out;
   store::IndexRows rows;
   rows.references = search::Indexer::Default().References(*resource, fhir::PatientCompartmentParams(rec.type));
-  return CompartmentPatients(rec.type, rec.id, rows);
+  out.patients = CompartmentPatients(rec.type, rec.id, rows);
+  const json::Value* meta = resource->Find("meta");
+  const json::Value* security = meta ? meta->Find("security") : nullptr;
+  if (security && security->is_array()) {
+    for (const json::Value& c : security->as_array()) {
+      out.labels.push_back({std::string(c.GetString("system")), std::string(c.GetString("code"))});
+    }
+  }
+  return out;
+}
+
+bool HiddenFrom(const PatientSet& set, const store::VersionRecord& rec, const Facts& facts) {
+  return std::any_of(set.hidden.begin(), set.hidden.end(),
+                     [&](const store::Exclusion& e) { return Hides(e, rec.type, rec.id, facts.patients, facts.labels); });
+}
+
+}  // namespace
+
+std::vector<std::string> PatientsOf(const store::VersionRecord& rec) { return FactsOf(rec).patients; }
+
+bool Shows(const PatientSet& set, const store::VersionRecord& rec) {
+  if (set.Unbounded() || rec.deleted || !security::InPatientCompartment(rec.type)) return true;
+  const Facts facts = FactsOf(rec);
+  return set.MayRead(rec.type, facts.patients) && !HiddenFrom(set, rec, facts);
+}
+
+Result<Requester> FhirService::Impl::RequesterOf(const RequestContext& ctx) {
+  Requester out;
+  EHR_ASSIGN_OR_RETURN(out.actors, reach.Actors(ctx.principal));
+  // The purpose of use each role acts for (HL7 v3 ActReason).
+  for (const std::string& role : ctx.principal.roles) {
+    const char* purpose = role == "DOCTOR" || role == "NURSE" ? "TREAT"
+                          : role == "BILLING"                 ? "HPAYMT"
+                          : role == "RESEARCHER"              ? "HRESCH"
+                          : role == "PATIENT" || role == "GUARDIAN" ? "PATRQT"
+                                                              : "HOPERAT";
+    if (std::find(out.purposes.begin(), out.purposes.end(), purpose) == out.purposes.end()) out.purposes.push_back(purpose);
+  }
+  return out;
 }
 
 Result<PatientSet> FhirService::Impl::ReachFor(const RequestContext& ctx, const security::Action& action) {
   security::Reach r = authz.ReachOf(ctx.principal, action);
-  if (!r.Restricted()) return PatientSet{};
-  if (!r.all && r.assigned && options.break_glass && options.break_glass->Active(ctx.principal)) r.all = true;
-  return reach.Resolve(ctx.principal, r);
+  std::optional<bool> glass;  // asked once, when it matters
+  auto broke_glass = [&] {
+    if (!glass) glass = options.break_glass && options.break_glass->Active(ctx.principal);
+    return *glass;
+  };
+  PatientSet set;
+  if (r.Restricted()) {
+    if (!r.all && r.assigned && broke_glass()) r.all = true;
+    EHR_ASSIGN_OR_RETURN(set, reach.Resolve(ctx.principal, r));
+  }
+  // Consents govern what is disclosed (reads); the patient and their guardian are exempt.
+  if (!ctx.principal.authenticated || IsWrite(action.interaction) || Personal(ctx.principal)) return set;
+  if (!set.all && set.ids.empty()) return set;
+  EHR_ASSIGN_OR_RETURN(Requester who, RequesterOf(ctx));
+  EHR_ASSIGN_OR_RETURN(set.hidden, consents.Hidden(ctx.principal.tenant, who, set.all, set.ids));
+  if (!set.hidden.empty() && broke_glass()) set.hidden.clear();
+  return set;
 }
 
 Status FhirService::Impl::Unreached(const RequestContext& ctx, const std::string& type, const std::string& id) {
@@ -50,16 +112,21 @@ Status FhirService::Impl::CheckReach(const RequestContext& ctx, const std::strin
                                      const store::VersionRecord& rec) {
   if (!security::InPatientCompartment(rec.type)) return Status::Ok();
   EHR_ASSIGN_OR_RETURN(PatientSet set, ReachFor(ctx, {interaction, rec.type, rec.id, "", {}}));
-  if (set.all) return Status::Ok();
+  if (set.Unbounded()) return Status::Ok();
   if (rec.deleted) return Personal(ctx.principal) ? Unreached(ctx, rec.type, rec.id) : Status::Ok();
   // A Patient is in its own compartment: reached by id without parsing it.
-  if (rec.type == "Patient" && set.Contains(rec.id)) return Status::Ok();
-  if (set.MayRead(rec.type, PatientsOf(rec))) return Status::Ok();
-  return Unreached(ctx, rec.type, rec.id);
+  if (rec.type == "Patient" && set.Contains(rec.id) && set.hidden.empty()) return Status::Ok();
+  const Facts facts = FactsOf(rec);
+  if (!set.MayRead(rec.type, facts.patients)) return Unreached(ctx, rec.type, rec.id);
+  if (!HiddenFrom(set, rec, facts)) return Status::Ok();
+  return Status::Forbidden(rec.type + "/" + rec.id +
+                           " is withheld by the patient's consent; in an emergency, declare one with the "
+                           "X-Break-Glass header");
 }
 
 Result<PatientSet> FhirService::Impl::ApplyReach(const RequestContext& ctx, store::SearchQuery& q) {
   EHR_ASSIGN_OR_RETURN(PatientSet set, ReachFor(ctx, SearchAction(q)));
+  q.hidden = set.hidden;
   if (set.all) return set;
   if (q.compartment && q.compartment->type == "Patient") {
     for (const std::string& id : q.compartment->ids) {

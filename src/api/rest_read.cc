@@ -163,9 +163,10 @@ net::Response FhirService::Impl::History(const net::Request& req, const RequestC
   if (!subset.ok()) return ErrorResponse(subset.status(), ctx);
   Result<PatientSet> reached = ReachFor(ctx, {interaction, p.type, p.id, "", {}});
   if (!reached.ok()) return ErrorResponse(reached.status(), ctx);
-  if (!reached->all && p.id.empty() && (p.type.empty() || security::InPatientCompartment(p.type))) {
-    return ErrorResponse(Status::Forbidden("the history of many resources needs a role that reaches every patient; "
-                                           "read the history of one resource"),
+  if (!reached->Unbounded() && p.id.empty() && (p.type.empty() || security::InPatientCompartment(p.type))) {
+    return ErrorResponse(Status::Forbidden("the history of many resources needs a role that reaches every record "
+                                           "(none outside your care or withheld by consent); read the history of "
+                                           "one resource"),
                          ctx);
   }
   if (!p.id.empty()) {
@@ -176,11 +177,10 @@ net::Response FhirService::Impl::History(const net::Request& req, const RequestC
   }
   auto page = store.History(q);
   if (!page.ok()) return ErrorResponse(page.status(), ctx);
-  if (!reached->all && !p.id.empty()) {
-    // Only the versions in a reached record (a resource may have moved between records).
-    std::erase_if(page->entries, [&](const store::VersionRecord& v) {
-      return !v.deleted && !reached->MayRead(v.type, PatientsOf(v));
-    });
+  if (!reached->Unbounded() && !p.id.empty()) {
+    // Only the versions in a reached record (a resource may have moved between records, or
+    // been labelled so that a consent hides it).
+    std::erase_if(page->entries, [&](const store::VersionRecord& v) { return !Shows(*reached, v); });
   }
 
   std::string self = ctx.base_url + (p.type.empty() ? "" : "/" + p.type) + (p.id.empty() ? "" : "/" + p.id) + "/_history";

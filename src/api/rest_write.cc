@@ -80,7 +80,7 @@ net::Response FhirService::Impl::RunWrite(const net::Request& req, const Request
     return Status::Ok();
   });
   if (!st.ok()) return ErrorResponse(st, ctx);
-  for (const std::string& type : written) reach.Changed(type);
+  for (const std::string& type : written) Changed(type);
   return response;
 }
 

@@ -115,7 +115,7 @@ Result<std::string> FhirService::Impl::SearchBundle(const RequestContext& ctx, s
     if (!authz.Authorize(ctx.principal, read).ok()) continue;
     if (security::InPatientCompartment(m.type)) {
       Result<PatientSet> set = reached.all ? reached : ReachFor(ctx, read);
-      if (!set.ok() || !set->MayRead(m.type, PatientsOf(RecordOf(store::SearchMatch(m))))) continue;
+      if (!set.ok() || !Shows(*set, RecordOf(store::SearchMatch(m)))) continue;
     }
     append(std::move(m), "include");
   }

@@ -251,7 +251,7 @@ Result<json::Value> FhirService::CommitBundle(PreparedBundle& bundle, const Requ
     return out.ok() ? Status::Ok() : out.status();
   });
   if (!st.ok()) return st;
-  for (const std::string& type : written) impl_->reach.Changed(type);
+  for (const std::string& type : written) impl_->Changed(type);
   return out;
 }
 

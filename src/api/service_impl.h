@@ -11,6 +11,7 @@
 #include "api/cursor_seal.h"
 #include "api/interactions.h"
 #include "api/outcome.h"
+#include "api/consent.h"
 #include "api/patient_reach.h"
 #include "api/service.h"
 #include "net/http.h"
@@ -42,7 +43,8 @@ struct FhirService::Impl {
         options(std::move(o)),
         clock(options.clock ? *options.clock : Clock::System()),
         cursor_seal(options.cursor_key),
-        reach(s, clock) {}
+        reach(s, clock),
+        consents(s, clock) {}
 
   store::Store& store;
   security::Authenticator& authn;
@@ -51,6 +53,13 @@ struct FhirService::Impl {
   Clock& clock;
   CursorSeal cursor_seal;
   PatientReach reach;
+  ConsentDirectory consents;
+
+  // A committed write of a resource of `type`: what access decisions cache from it is stale.
+  void Changed(std::string_view type) {
+    reach.Changed(type);
+    consents.Changed(type);
+  }
 
   // service.cc
   net::Response Handle(net::Request& req);
@@ -67,12 +76,15 @@ struct FhirService::Impl {
   SearchGuard GuardFor(const RequestContext& ctx);
   SearchFn Guarded(const RequestContext& ctx, SearchFn search);
 
-  // reach.cc: whose records the caller reaches (api/patient_reach.h), break-glass applied.
+  // reach.cc: whose records the caller reaches (api/patient_reach.h), and what patients'
+  // consents hide from them within it (api/consent.h), break-glass applied.
   Result<PatientSet> ReachFor(const RequestContext& ctx, const security::Action& action);
+  // The caller as consents name them.
+  Result<Requester> RequesterOf(const RequestContext& ctx);
   // The denial of a resource outside the caller's reach: 404 to a patient or guardian (the
   // resource's existence is not theirs to know), 403 to staff.
   Status Unreached(const RequestContext& ctx, const std::string& type, const std::string& id);
-  // OK when the caller reaches `rec`, read by `interaction`.
+  // OK when the caller reaches `rec`, read by `interaction`, and no consent hides it.
   Status CheckReach(const RequestContext& ctx, const std::string& interaction, const store::VersionRecord& rec);
   // Bounds `q` to the caller's reach (SearchQuery::access); refuses a compartment outside it.
   Result<PatientSet> ApplyReach(const RequestContext& ctx, store::SearchQuery& q);
@@ -127,6 +139,8 @@ struct FhirService::Impl {
 // The patients whose compartments a stored version is in (none when deleted or of a type
 // outside the compartment).
 std::vector<std::string> PatientsOf(const store::VersionRecord& rec);
+// Whether `set` shows `rec`: it is in a reached record and no consent hides it.
+bool Shows(const PatientSet& set, const store::VersionRecord& rec);
 
 // Response helpers (service.cc).
 net::Response ErrorResponse(const Status& status, const RequestContext& ctx);

@@ -1,13 +1,15 @@
-// A differential test of the reach (api/patient_reach.h): for a random population of
-// patients, clinicians, care teams, encounters, guardians and observations, and for every
+// A differential test of the reach (api/patient_reach.h) and of consent (api/consent.h):
+// for a random population of patients, clinicians, care teams, encounters, guardians,
+// observations (some labelled restricted) and privacy consents, and for every
 // caller and query, the filtered search returns exactly the matches of the unrestricted
-// search that the caller may read one by one (GET by id answers 200), its total counts
+// search (a doctor who broke the glass) that the caller may read one by one (GET by id answers 200), its total counts
 // them, and nothing it includes is unreadable. Searches with chains or _has are bounded
 // more tightly (they test no record out of reach), so there only "nothing unreadable" holds.
 // The seed is fixed (EHR_REACH_SEED overrides it) and printed on failure.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -92,7 +94,7 @@ TEST_F(ReachDifferential, FilteredSearchEqualsPerResourceChecks) {
 
   ASSERT_TRUE(server_.identity()->AddUser({"seed", kPassword, {"SERVICE"}, {}, ""}).ok());
   service_ = server_.identity()->MintTokens("seed", "", "")->access_token;
-  std::vector<std::string> practitioners, patients;
+  std::vector<std::string> practitioners, patients, observations;
   for (int i = 0; i < 3; ++i) practitioners.push_back(Create("Practitioner", R"({"resourceType":"Practitioner"})"));
   const char* families[] = {"Ash", "Birch", "Cedar"};
   const char* genders[] = {"female", "male"};
@@ -121,14 +123,46 @@ TEST_F(ReachDifferential, FilteredSearchEqualsPerResourceChecks) {
     if (!performers.empty()) extra += R"(,"performer":[)" + performers + "]";
     if (chance(25)) extra += R"(,"focus":[)" + ref("Patient", patients[pick(12)]) + "]";  // not a compartment link
     const std::string subject = chance(90) ? R"(,"subject":)" + ref("Patient", patients[pick(12)]) : "";
-    Create("Observation", R"({"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"c)" +
-                              std::to_string(pick(3)) + "\"}]}" + subject + extra + "}");
+    if (chance(30)) extra += R"(,"meta":{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"R"}]})";
+    observations.push_back(Create("Observation", R"({"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"c)" +
+                              std::to_string(pick(3)) + "\"}]}" + subject + extra + "}"));
   }
-  // Callers: each practitioner as a doctor, three patients, two guardians.
+  // Privacy consents of random shapes on random patients.
+  auto actor = [&](const std::string& practitioner) { return R"(,"actor":[{"role":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ParticipationType","code":"PRCP"}]},"reference":)" +
+           ref("Practitioner", practitioner) + "}]";
+  };
+  const std::string label = R"(,"securityLabel":[{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"R"}])";
+  const std::string observation_class = R"(,"class":[{"system":"http://hl7.org/fhir/resource-types","code":"Observation"}])";
+  const std::vector<std::function<std::string()>> shapes = {
+      [&] { return std::string(R"({"type":"deny"})"); },
+      [&] { return R"({"type":"deny")" + actor(practitioners[pick(3)]) + "}"; },
+      [&] { return R"({"type":"permit","provision":[{"type":"deny")" + label + "}]}"; },
+      [&] { return R"({"type":"deny","provision":[{"type":"permit")" + observation_class + "}]}"; },
+      [&] {
+        return R"({"type":"permit","provision":[{"type":"deny")" + observation_class + R"(,"provision":[{"type":"permit")" +
+               actor(practitioners[pick(3)]) + "}]}]}";
+      },
+      [&] { return std::string(R"({"type":"deny","purpose":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActReason","code":"TREAT"}]})"); },
+      [&] {
+        return R"({"type":"deny","data":[{"meaning":"instance","reference":)" + ref("Observation", observations[pick(observations.size())]) + "}]}";
+      },
+      [&] { return std::string(R"({"type":"deny","period":{"end":"2001-01-01"}})"); },
+      [&] { return R"({"type":"deny","provision":[{"type":"permit")" + actor(practitioners[pick(3)]) + label + "}]}"; },
+  };
+  for (int i = 0; i < 6; ++i) {
+    Create("Consent", R"({"resourceType":"Consent","status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},"category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],"patient":)" +
+                          ref("Patient", patients[pick(12)]) + R"(,"policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTIN"}]},"provision":)" +
+                          shapes[pick(shapes.size())]() + "}");
+  }
+  // The unrestricted view: a doctor who broke the glass reaches every record, consents lifted.
+  const std::string er = Add("emergency", "DOCTOR", "Practitioner/" + practitioners[0]);
+  ASSERT_EQ(As(er, "POST", "/auth/break-glass", R"({"reason":"differential reference view"})").status, 200);
+  // Callers: each practitioner as a doctor, the service, three patients, two guardians.
   std::vector<std::pair<std::string, std::string>> callers;
   for (size_t i = 0; i < practitioners.size(); ++i) {
     callers.emplace_back("doctor" + std::to_string(i), Add("doc" + std::to_string(i), "DOCTOR", "Practitioner/" + practitioners[i]));
   }
+  callers.emplace_back("service", service_);
   for (int i = 0; i < 3; ++i) {
     callers.emplace_back("patient" + std::to_string(i), Add("pat" + std::to_string(i), "PATIENT", "Patient/" + patients[pick(12)]));
   }
@@ -142,13 +176,15 @@ TEST_F(ReachDifferential, FilteredSearchEqualsPerResourceChecks) {
       "Observation?focus=Patient/" + patients[pick(12)], "Observation?code=c0,c2&_sort=-_lastUpdated",
       "Patient?_id=" + patients[0] + "," + patients[1] + "," + patients[2],
       "Observation?_include=Observation:subject&_include=Observation:focus",
-      "Patient?_revinclude=Observation:subject&_revinclude=Observation:focus", "Practitioner"};
+      "Patient?_revinclude=Observation:subject&_revinclude=Observation:focus", "Practitioner",
+      "Observation?_security=http://terminology.hl7.org/CodeSystem/v3-Confidentiality|R"};
   const std::vector<std::string> chained = {
       "Observation?subject:Patient.gender=female", "Observation?focus:Patient.family=Ash",
       "Patient?_has:Observation:subject:code=c2", "Patient?_has:Observation:focus:code=c1",
       "Practitioner?_has:CareTeam:participant:status=active"};
   std::map<std::string, int> readable_cache;
   int compared = 0;
+  size_t withheld = 0;  // from the service (which reaches everyone): what consents hide
   for (const auto& [who, token] : callers) {
     SCOPED_TRACE(who);
     auto readable = [&, &token = token](const std::string& r) {
@@ -158,7 +194,7 @@ TEST_F(ReachDifferential, FilteredSearchEqualsPerResourceChecks) {
     };
     for (const std::string& q : plain) {
       SCOPED_TRACE(q);
-      const Found all = Search(service_, q);
+      const Found all = Search(er, q);
       ASSERT_EQ(all.status, 200);
       const Found mine = Search(token, q);
       ASSERT_EQ(mine.status, 200);
@@ -167,6 +203,7 @@ TEST_F(ReachDifferential, FilteredSearchEqualsPerResourceChecks) {
         if (readable(r)) expected.insert(r);
       }
       EXPECT_EQ(mine.matches, expected);
+      if (who == "service") withheld += all.matches.size() - mine.matches.size();
       EXPECT_EQ(mine.total, static_cast<int64_t>(mine.matches.size()));
       for (const std::string& r : mine.included) EXPECT_TRUE(readable(r)) << "included " << r;
       ++compared;
@@ -176,7 +213,7 @@ TEST_F(ReachDifferential, FilteredSearchEqualsPerResourceChecks) {
       const Found mine = Search(token, q);
       if (mine.status == 403) continue;  // a type the role may not test
       ASSERT_EQ(mine.status, 200);
-      const Found all = Search(service_, q);
+      const Found all = Search(er, q);
       for (const std::string& r : mine.matches) {
         EXPECT_TRUE(readable(r)) << r;
         EXPECT_TRUE(all.matches.count(r)) << r;
@@ -185,6 +222,7 @@ TEST_F(ReachDifferential, FilteredSearchEqualsPerResourceChecks) {
     }
   }
   EXPECT_EQ(compared, static_cast<int>(callers.size() * plain.size()));
+  EXPECT_GT(withheld, 0u) << "the consents of this population hide nothing: the test compares nothing of consent";
 }
 
 }  // namespace
