@@ -14,8 +14,10 @@ constexpr std::string_view kResourceTypes = "http://hl7.org/fhir/resource-types"
 // Actors matched against the requester; any other type fails closed.
 constexpr std::string_view kActorTypes[] = {"Practitioner", "PractitionerRole", "Organization",
                                             "Patient",      "RelatedPerson",    "Device"};
-// More terms than this for one consent: its covered data is hidden whole (fail closed).
+// More terms than this for one provision: its covered data is hidden whole (fail closed).
 constexpr size_t kMaxTerms = 64;
+// More exclusions than this for one patient: the whole record is hidden (fail closed).
+constexpr size_t kMaxExclusions = 256;
 
 const json::Array& ArrayAt(const json::Value& v, std::string_view key) {
   static const json::Array empty;
@@ -300,6 +302,7 @@ std::vector<store::Exclusion> HiddenBy(const std::vector<Provision>& consents, c
       out.push_back(std::move(e));
     }
   }
+  if (out.size() > kMaxExclusions) return {store::Exclusion{}};
   return out;
 }
 

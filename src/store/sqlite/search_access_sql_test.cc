@@ -41,6 +41,14 @@ TEST_F(SearchSqlTest, AccessBoundsMatchesChainsAndHas) {
   EXPECT_EQ(find({"Practitioner"}, {Has("Observation", "performer", Code("code", "hiv"))}, false),
             (V{"Practitioner/d"}));
   EXPECT_EQ(find({"Practitioner"}, {Has("Observation", "performer", Code("code", "bp"))}), (V{"Practitioner/d"}));
+  // A long list (bound as one JSON array), with ids that need escaping in JSON.
+  CompartmentFilter few = reach;
+  for (int i = 0; i < 300; ++i) reach.ids.push_back("x" + std::to_string(i) + (i % 2 ? "\"\\" : "\n"));
+  EXPECT_EQ(find({"Observation"}, {}), (V{"Observation/op", "Observation/or"}));
+  EXPECT_EQ(find({"Observation"}, {Chain("subject", "Patient", Str("name", "quinn"))}), (V{"Observation/or"}));
+  reach.ids.push_back("q");
+  EXPECT_EQ(find({"Observation"}, {}), (V{"Observation/op", "Observation/oq", "Observation/or"}));
+  reach = few;
   reach.ids.clear();  // reaches no patient: only types in no compartment
   EXPECT_EQ(find({}, {}), (V{"Practitioner/d"}));
   EXPECT_EQ(find({"Observation"}, {}), V{});

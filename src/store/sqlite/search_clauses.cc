@@ -5,6 +5,7 @@
 // search_sql.cc combines the sets into a plan and runs it.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <optional>
 #include <set>
@@ -35,6 +36,25 @@ Micros Clamp(double d) {
 Compiled Constant(bool matches) {
   Compiled out;
   out.condition = matches ? kAlways : kNever;
+  return out;
+}
+
+// A JSON string literal of `text`.
+std::string JsonString(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
   return out;
 }
 
@@ -646,9 +666,17 @@ Result<Compiled> SqlSearch::CompileCompartment(const CompartmentFilter& f, const
     if (!linked) others.push_back(t);
   }
   if (f.other_types_pass && others.size() == types.size()) return Constant(true);
-  std::string ids;
-  for (const std::string& id : f.ids) ids += (ids.empty() ? "" : ", ") + sql_.Bind(id);
-  const std::string id_is = f.ids.size() == 1 ? " = " + ids : " IN (" + ids + ")";
+  std::string id_is;
+  if (f.ids.size() <= kMaxBoundIds) {
+    std::string ids;
+    for (const std::string& id : f.ids) ids += (ids.empty() ? "" : ", ") + sql_.Bind(id);
+    id_is = f.ids.size() == 1 ? " = " + ids : " IN (" + ids + ")";
+  } else {
+    // A long list (a clinician's many patients) is one bound JSON array, not a variable each.
+    std::string array = "[";
+    for (const std::string& id : f.ids) array += (array.size() > 1 ? "," : "") + JsonString(id);
+    id_is = " IN (SELECT value FROM json_each(" + sql_.Bind(array + "]") + "))";
+  }
   Compiled set;
   if (!keys.empty() && !f.ids.empty()) {
     const std::string x = sql_.Alias("x");

@@ -37,6 +37,8 @@ constexpr size_t kMaxParams = 8000;
 constexpr size_t kMaxCursorBytes = 16384;
 // A positive clause matching fewer index rows than this drives the search (see Plan).
 constexpr int kDriveLimit = 5000;
+// Ids of a compartment filter bound one by one; a longer list is bound as one JSON array.
+constexpr size_t kMaxBoundIds = 64;
 // Parameter keys one composite value may stand for (a code in many systems, a system's codes).
 constexpr size_t kMaxCompositeKeys = 500;
 
