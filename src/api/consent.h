@@ -84,6 +84,12 @@ class ConsentDirectory {
   // consent when `all`), grouped into exclusions with their compartments set.
   Result<std::vector<store::Exclusion>> Hidden(const std::string& tenant, const Requester& who, bool all,
                                                const std::vector<std::string>& patients);
+  // Whether any patient of the tenant has an active privacy consent (nothing to evaluate
+  // when none does).
+  Result<bool> Any(const std::string& tenant) {
+    EHR_ASSIGN_OR_RETURN(std::shared_ptr<const Loaded> loaded, Load(tenant));
+    return !loaded->by_patient.empty();
+  }
   void Changed(std::string_view type);
 
  private:

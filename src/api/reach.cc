@@ -95,6 +95,8 @@ Result<PatientSet> FhirService::Impl::ReachFor(const RequestContext& ctx, const 
   // Consents govern what is disclosed (reads); the patient and their guardian are exempt.
   if (!ctx.principal.authenticated || IsWrite(action.interaction) || Personal(ctx.principal)) return set;
   if (!set.all && set.ids.empty()) return set;
+  EHR_ASSIGN_OR_RETURN(bool any, consents.Any(ctx.principal.tenant));
+  if (!any) return set;
   EHR_ASSIGN_OR_RETURN(Requester who, RequesterOf(ctx));
   EHR_ASSIGN_OR_RETURN(set.hidden, consents.Hidden(ctx.principal.tenant, who, set.all, set.ids));
   if (!set.hidden.empty() && broke_glass()) set.hidden.clear();
