@@ -59,9 +59,17 @@ struct PatientSet {
   std::vector<std::string> ids;  // sorted and unique; meaningful when !all
   // Within the reach, what patients' consents hide (api/consent.h).
   std::vector<store::Exclusion> hidden;
+  // SMART granular scopes: of these types only what matches (security::Reach::filters).
+  std::vector<store::TypeFilter> filters;
 
   // Every resource of every patient: nothing to check.
-  bool Unbounded() const { return all && hidden.empty(); }
+  bool Unbounded() const { return all && hidden.empty() && filters.empty(); }
+  const store::TypeFilter* FilterOf(std::string_view type) const {
+    for (const store::TypeFilter& f : filters) {
+      if (f.type == type) return &f;
+    }
+    return nullptr;
+  }
   bool Contains(std::string_view id) const;
   // A resource of `type` whose compartment patients are `patients`: it is in no patient
   // compartment, or in a reached patient's.

@@ -7,8 +7,10 @@
 #include "api/search_access.h"
 #include "api/security_labels.h"
 #include "api/service_impl.h"
+#include "api/value_sets.h"
 #include "fhir/model/model.h"
 #include "search/indexer.h"
+#include "search/query_parser.h"
 #include "security/break_glass.h"
 #include "security/role_policy.h"
 
@@ -59,6 +61,8 @@ bool HiddenFrom(const PatientSet& set, const store::VersionRecord& rec, const Fa
 
 std::vector<std::string> PatientsOf(const store::VersionRecord& rec) { return FactsOf(rec).patients; }
 
+bool HasGranularScopes(const security::Principal& who) { return who.scope.find('?') != std::string::npos; }
+
 bool Shows(const PatientSet& set, const store::VersionRecord& rec) {
   if (set.Unbounded() || rec.deleted || !security::InPatientCompartment(rec.type)) return true;
   const Facts facts = FactsOf(rec);
@@ -80,6 +84,53 @@ Result<Requester> FhirService::Impl::RequesterOf(const RequestContext& ctx) {
   return out;
 }
 
+std::vector<store::TypeFilter> FhirService::Impl::FiltersOf(const std::map<std::string, std::vector<std::string>>& queries) {
+  std::vector<store::TypeFilter> out;
+  for (const auto& [type, alternatives] : queries) {
+    store::TypeFilter f{type, {}};
+    for (const std::string& query : alternatives) {
+      search::ParseOptions options;
+      options.strict = true;
+      Result<search::ParsedSearch> parsed = search::ParseSearch(type, query, options);
+      // Parameters only: a scope that sorts, includes or pages is not a filter.
+      if (!parsed.ok() || parsed->query.clauses.empty() || !parsed->query.includes.empty() ||
+          !parsed->query.sort.empty() || parsed->query.count_only) {
+        continue;
+      }
+      if (!ExpandValueSets(parsed->query, [this](const store::SearchQuery& q) { return store.Search(q); }).ok()) continue;
+      f.any_of.push_back(std::move(parsed->query.clauses));
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+Result<bool> FhirService::Impl::PassesFilter(const RequestContext& ctx, const PatientSet& set, const std::string& type,
+                                             const std::string& id) {
+  const store::TypeFilter* f = set.FilterOf(type);
+  if (f == nullptr) return true;
+  for (const std::vector<store::Clause>& clauses : f->any_of) {
+    store::SearchQuery q;
+    q.tenant = ctx.principal.tenant;
+    q.types = {type};
+    q.clauses = clauses;
+    store::Clause by_id;
+    by_id.param = "_id";
+    by_id.kind = store::ParamKind::kId;
+    by_id.values.push_back(store::TokenValue{std::nullopt, id});
+    q.clauses.push_back(std::move(by_id));
+    q.count = 1;
+    q.total = store::TotalMode::kNone;
+    // Bounded like a search: a chain in the scope's query tests nothing out of reach.
+    if (!set.all) q.access = PatientCompartment(set.ids, true);
+    q.hidden = set.hidden;
+    q.filters = set.filters;
+    EHR_ASSIGN_OR_RETURN(store::SearchPage page, store.Search(q));
+    if (!page.matches.empty()) return true;
+  }
+  return false;
+}
+
 Result<PatientSet> FhirService::Impl::ReachFor(const RequestContext& ctx, const security::Action& action) {
   security::Reach r = authz.ReachOf(ctx.principal, action);
   std::optional<bool> glass;  // asked once, when it matters
@@ -92,6 +143,7 @@ Result<PatientSet> FhirService::Impl::ReachFor(const RequestContext& ctx, const 
     if (!r.all && r.assigned && broke_glass()) r.all = true;
     EHR_ASSIGN_OR_RETURN(set, reach.Resolve(ctx.principal, r));
   }
+  if (!r.filters.empty()) set.filters = FiltersOf(r.filters);
   // Consents govern what is disclosed (reads); the patient and their guardian are exempt.
   if (!ctx.principal.authenticated || IsWrite(action.interaction) || Personal(ctx.principal)) return set;
   if (!set.all && set.ids.empty()) return set;
@@ -112,9 +164,19 @@ Status FhirService::Impl::Unreached(const RequestContext& ctx, const std::string
 
 Status FhirService::Impl::CheckReach(const RequestContext& ctx, const std::string& interaction,
                                      const store::VersionRecord& rec) {
-  if (!security::InPatientCompartment(rec.type)) return Status::Ok();
+  const bool compartment = security::InPatientCompartment(rec.type);
+  if (!compartment && !HasGranularScopes(ctx.principal)) return Status::Ok();
   EHR_ASSIGN_OR_RETURN(PatientSet set, ReachFor(ctx, {interaction, rec.type, rec.id, "", {}}));
   if (set.Unbounded()) return Status::Ok();
+  if (!rec.deleted) {
+    // Granular scopes: the resource as it is now must match (a version read too).
+    EHR_ASSIGN_OR_RETURN(bool passes, PassesFilter(ctx, set, rec.type, rec.id));
+    if (!passes) {
+      if (Personal(ctx.principal)) return Status::NotFound("Resource " + rec.type + "/" + rec.id + " is not known");
+      return Status::Forbidden("the token's granular scopes for " + rec.type + " do not cover " + rec.type + "/" + rec.id);
+    }
+  }
+  if (!compartment || (set.all && set.hidden.empty())) return Status::Ok();
   if (rec.deleted) return Personal(ctx.principal) ? Unreached(ctx, rec.type, rec.id) : Status::Ok();
   // A Patient is in its own compartment: reached by id without parsing it.
   if (rec.type == "Patient" && set.Contains(rec.id) && set.hidden.empty()) return Status::Ok();
@@ -129,6 +191,7 @@ Status FhirService::Impl::CheckReach(const RequestContext& ctx, const std::strin
 Result<PatientSet> FhirService::Impl::ApplyReach(const RequestContext& ctx, store::SearchQuery& q) {
   EHR_ASSIGN_OR_RETURN(PatientSet set, ReachFor(ctx, SearchAction(q)));
   q.hidden = set.hidden;
+  q.filters = set.filters;
   if (set.all) return set;
   if (q.compartment && q.compartment->type == "Patient") {
     for (const std::string& id : q.compartment->ids) {

@@ -113,9 +113,14 @@ Result<std::string> FhirService::Impl::SearchBundle(const RequestContext& ctx, s
     // do not depend on includes, so nothing else tells of it).
     const security::Action read{"read", m.type, m.id, q.compartment ? q.compartment->ids.at(0) : std::string(), {}};
     if (!authz.Authorize(ctx.principal, read).ok()) continue;
-    if (security::InPatientCompartment(m.type)) {
-      Result<PatientSet> set = reached.all ? reached : ReachFor(ctx, read);
+    const bool granular = HasGranularScopes(ctx.principal);
+    if (security::InPatientCompartment(m.type) || granular) {
+      Result<PatientSet> set = reached.all && !granular ? reached : ReachFor(ctx, read);
       if (!set.ok() || !Shows(*set, RecordOf(store::SearchMatch(m)))) continue;
+      if (set->FilterOf(m.type)) {
+        Result<bool> passes = PassesFilter(ctx, *set, m.type, m.id);
+        if (!passes.ok() || !*passes) continue;
+      }
     }
     append(std::move(m), "include");
   }

@@ -3,15 +3,16 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "api/consent.h"
 #include "api/criteria.h"
 #include "api/cursor_seal.h"
 #include "api/interactions.h"
 #include "api/outcome.h"
-#include "api/consent.h"
 #include "api/patient_reach.h"
 #include "api/service.h"
 #include "net/http.h"
@@ -81,6 +82,11 @@ struct FhirService::Impl {
   Result<PatientSet> ReachFor(const RequestContext& ctx, const security::Action& action);
   // The caller as consents name them.
   Result<Requester> RequesterOf(const RequestContext& ctx);
+  // Granular scope queries as store filters; a query that cannot run matches nothing.
+  std::vector<store::TypeFilter> FiltersOf(const std::map<std::string, std::vector<std::string>>& queries);
+  // Whether the current version of type/id matches `set`'s filter of its type (if any).
+  Result<bool> PassesFilter(const RequestContext& ctx, const PatientSet& set, const std::string& type,
+                            const std::string& id);
   // The denial of a resource outside the caller's reach: 404 to a patient or guardian (the
   // resource's existence is not theirs to know), 403 to staff.
   Status Unreached(const RequestContext& ctx, const std::string& type, const std::string& id);
@@ -139,6 +145,9 @@ struct FhirService::Impl {
 // The patients whose compartments a stored version is in (none when deleted or of a type
 // outside the compartment).
 std::vector<std::string> PatientsOf(const store::VersionRecord& rec);
+// A token with a granular scope: every type is checked against its filters, not only
+// the types of a patient compartment.
+bool HasGranularScopes(const security::Principal& who);
 // Whether `set` shows `rec`: it is in a reached record and no consent hides it.
 bool Shows(const PatientSet& set, const store::VersionRecord& rec);
 

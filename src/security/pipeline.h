@@ -5,6 +5,7 @@
 // must be thread-safe (called concurrently from worker threads).
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,9 @@ struct Reach {
   bool own = false;       // the principal's own Patient record (fhir_user "Patient/...")
   bool wards = false;     // the patient of the principal's RelatedPerson record (fhir_user)
   std::string only;       // when set: at most this one patient (SMART patient/ scopes)
+  // SMART granular scopes: resources of these types only when they match one of the
+  // queries (search parameters, "category=laboratory"). Apart from the patients.
+  std::map<std::string, std::vector<std::string>> filters;
   bool Restricted() const { return !all || !only.empty(); }
 };
 

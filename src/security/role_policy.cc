@@ -162,23 +162,42 @@ RolePolicy::Decision RolePolicy::Decide(const Principal& who, const Action& a) c
   // scopes count everywhere; patient/ ones bound the action to the patient in context.
   const Scopes scopes = ParseScopes(who.scope);
   const std::string own = OwnPatient(who);
+  // A granular scope grants no write: what a write would make is not there to match yet.
+  const bool writes = Needed(a.interaction) == kWrites;
+  auto grant = [&](ScopeContext c, std::string_view type, uint8_t need) -> Grant {
+    Grant g = scopes.GrantOf(c, type, need);
+    return writes && g && !g->empty() ? std::nullopt : g;
+  };
   auto wide = [&](std::string_view type, uint8_t need) {
-    return scopes.Grants(ScopeContext::kUser, type, need) || scopes.Grants(ScopeContext::kSystem, type, need);
+    return Either(grant(ScopeContext::kUser, type, need), grant(ScopeContext::kSystem, type, need));
   };
   auto granted = [&](std::string_view type, uint8_t need) {
-    return wide(type, need) || (!own.empty() && scopes.Grants(ScopeContext::kPatient, type, need));
+    return Either(wide(type, need), own.empty() ? std::nullopt : grant(ScopeContext::kPatient, type, need));
   };
-  const std::string_view type = a.resource_type.empty() ? std::string_view("*") : std::string_view(a.resource_type);
+  // Granular scopes: what they match is all the action reaches of that type (the first
+  // need of a type decides: the action's own).
+  auto filter = [&](const std::string& type, const Grant& g) {
+    if (g && !g->empty()) d.reach.filters.emplace(type, *g);
+  };
+  const std::string type = a.resource_type.empty() ? std::string("*") : a.resource_type;
   const uint8_t need = PermissionFor(a.interaction);
-  bool all_wide = wide(type, need);
-  for (const std::string& t : a.also_reads) all_wide = all_wide && wide(t, kSearch);
-  if (all_wide) return d;
-  if (!granted(type, need)) {
-    return {Denied("the token's scopes (" + who.scope + ") do not allow " + a.interaction + " of " + std::string(type)),
-            {}};
+
+  bool all_wide = wide(type, need).has_value();
+  for (const std::string& t : a.also_reads) all_wide = all_wide && wide(t, kSearch).has_value();
+  if (all_wide) {
+    filter(type, wide(type, need));
+    for (const std::string& t : a.also_reads) filter(t, wide(t, kSearch));
+    return d;
   }
+  const Grant main = granted(type, need);
+  if (!main) {
+    return {Denied("the token's scopes (" + who.scope + ") do not allow " + a.interaction + " of " + type), {}};
+  }
+  filter(type, main);
   for (const std::string& t : a.also_reads) {
-    if (!granted(t, kSearch)) return {Denied("the token's scopes do not allow searching " + t), {}};
+    const Grant g = granted(t, kSearch);
+    if (!g) return {Denied("the token's scopes do not allow searching " + t), {}};
+    filter(t, g);
   }
   if ((!a.compartment_patient.empty() && a.compartment_patient != own) ||
       (a.resource_type == "Patient" && !a.id.empty() && a.id != own)) {

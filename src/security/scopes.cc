@@ -36,7 +36,12 @@ bool ParseResourceScope(std::string_view s, ResourceScope& out) {
   else if (context == "system") out.context = ScopeContext::kSystem;
   else return false;
   std::string_view rest = s.substr(slash + 1);
-  if (rest.find('?') != std::string_view::npos) return false;  // granular: not enforced yet
+  if (const size_t q = rest.find('?'); q != std::string_view::npos) {
+    out.query = std::string(rest.substr(q + 1));
+    rest = rest.substr(0, q);
+    // One concrete type, and a query that names something.
+    if (out.query.empty() || out.query.find('=') == std::string::npos || rest.rfind("*.", 0) == 0) return false;
+  }
   const size_t dot = rest.find('.');
   if (dot == std::string_view::npos) return false;
   const std::string_view type = rest.substr(0, dot);
@@ -78,12 +83,29 @@ Scopes ParseScopes(std::string_view text) {
   return out;
 }
 
-bool Scopes::Grants(ScopeContext context, std::string_view type, uint8_t permissions) const {
-  uint8_t have = 0;
+Grant Either(Grant a, Grant b) {
+  if (!a) return b;
+  if (!b) return a;
+  if (a->empty() || b->empty()) return std::vector<std::string>{};
+  a->insert(a->end(), b->begin(), b->end());
+  return a;
+}
+
+Grant Scopes::GrantOf(ScopeContext context, std::string_view type, uint8_t permissions) const {
+  auto covers = [&](const ResourceScope& r) { return r.context == context && (r.type == "*" || r.type == type); };
+  uint8_t every = 0;
   for (const ResourceScope& r : resources) {
-    if (r.context == context && (r.type == "*" || r.type == type)) have |= r.permissions;
+    if (covers(r) && r.query.empty()) every |= r.permissions;
   }
-  return (have & permissions) == permissions;
+  if ((every & permissions) == permissions) return std::vector<std::string>{};
+  std::vector<std::string> queries;
+  for (const ResourceScope& r : resources) {
+    if (covers(r) && !r.query.empty() && ((every | r.permissions) & permissions) == permissions) {
+      queries.push_back(r.query);
+    }
+  }
+  if (queries.empty()) return std::nullopt;
+  return queries;
 }
 
 std::string Scopes::Intersect(const Scopes& requested) const {
@@ -97,7 +119,8 @@ std::string Scopes::Intersect(const Scopes& requested) const {
   if (requested.offline_access && offline_access) add("offline_access");
   if (requested.launch && launch) add("launch");
   if (requested.launch_patient && launch_patient) add("launch/patient");
-  // Each (held, asked) pair grants the narrower type with the common permissions.
+  // Each (held, asked) pair grants the narrower type with the common permissions, on the
+  // resources both queries match.
   std::vector<ResourceScope> grants;
   for (const ResourceScope& want : requested.resources) {
     for (const ResourceScope& have : resources) {
@@ -111,24 +134,31 @@ std::string Scopes::Intersect(const Scopes& requested) const {
       else continue;
       const uint8_t common = have.permissions & want.permissions;
       if (common == 0) continue;
+      std::string query = have.query.empty() ? want.query
+                          : want.query.empty() || want.query == have.query ? have.query
+                                                                            : have.query + "&" + want.query;
       auto same = std::find_if(grants.begin(), grants.end(), [&](const ResourceScope& g) {
-        return g.context == want.context && g.type == type;
+        return g.context == want.context && g.type == type && g.query == query;
       });
       if (same != grants.end()) same->permissions |= common;
-      else grants.push_back({want.context, type, common});
+      else grants.push_back({want.context, type, common, std::move(query)});
     }
   }
-  // A grant that a wildcard grant of the same context covers adds nothing.
-  std::erase_if(grants, [&](const ResourceScope& g) {
-    return g.type != "*" && std::any_of(grants.begin(), grants.end(), [&](const ResourceScope& w) {
-             return w.type == "*" && w.context == g.context && (w.permissions & g.permissions) == g.permissions;
-           });
-  });
+  // A grant that an unconditional grant of the same context covers adds nothing.
+  std::vector<const ResourceScope*> kept;
   for (const ResourceScope& g : grants) {
+    const bool covered = std::any_of(grants.begin(), grants.end(), [&](const ResourceScope& w) {
+      const bool wider = (w.type == "*" && g.type != "*") || (w.type == g.type && !g.query.empty());
+      return wider && w.query.empty() && w.context == g.context && (w.permissions & g.permissions) == g.permissions;
+    });
+    if (!covered) kept.push_back(&g);
+  }
+  for (const ResourceScope* kept_grant : kept) {
+    const ResourceScope& g = *kept_grant;
     const char* context = g.context == ScopeContext::kPatient ? "patient/"
                           : g.context == ScopeContext::kUser  ? "user/"
                                                               : "system/";
-    add(context + g.type + "." + PermissionLetters(g.permissions));
+    add(context + g.type + "." + PermissionLetters(g.permissions) + (g.query.empty() ? "" : "?" + g.query));
   }
   return out;
 }

@@ -8,11 +8,14 @@
 //   Type:        a resource type or *
 //   permissions: v1 read (= rs), write (= cud), * (= cruds); v2 a subset of c r u d s in
 //                that order
-//   query:       v2 granular scopes (patient/Observation.rs?category=laboratory). Not
-//                enforced yet, so they grant nothing (fail closed) and are ignored.
+//   query:       v2 granular scopes (patient/Observation.rs?category=laboratory): the
+//                permissions only on resources of that (one) type that match the search
+//                parameters, which the API layer evaluates (a query it cannot run
+//                matches nothing).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,7 +30,14 @@ struct ResourceScope {
   ScopeContext context = ScopeContext::kUser;
   std::string type;  // a resource type, or "*"
   uint8_t permissions = 0;
+  std::string query;  // granular: search parameters (without "?"); empty: every resource
 };
+
+// How scopes grant something: not at all (nullopt), on every resource (an empty list), or
+// on the resources that match one of the listed queries.
+using Grant = std::optional<std::vector<std::string>>;
+// a OR b.
+Grant Either(Grant a, Grant b);
 
 struct Scopes {
   std::vector<ResourceScope> resources;
@@ -38,10 +48,18 @@ struct Scopes {
   bool launch_patient = false;  // "launch/patient": ask for a patient context
   std::vector<std::string> ignored;
 
-  // Whether some scope of `context` grants all of `permissions` on `type`.
-  bool Grants(ScopeContext context, std::string_view type, uint8_t permissions) const;
+  // How the scopes of `context` grant all of `permissions` on `type`. A granular scope
+  // counts with the unconditional permissions on the type (`.r` and `.s?category=x` grant
+  // search on category x).
+  Grant GrantOf(ScopeContext context, std::string_view type, uint8_t permissions) const;
+  // Whether they grant them on every resource of `type`.
+  bool Grants(ScopeContext context, std::string_view type, uint8_t permissions) const {
+    const Grant g = GrantOf(context, type, permissions);
+    return g && g->empty();
+  }
   // The scopes of `requested` that `this` grants, as text (for narrowing a token's scope
-  // to what the client asked for: a request never widens it).
+  // to what the client asked for: a request never widens it). Two granular scopes meet in
+  // the AND of their queries.
   std::string Intersect(const Scopes& requested) const;
 };
 

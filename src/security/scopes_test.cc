@@ -1,5 +1,5 @@
 // SMART scopes: every form the specification names, and the malformed ones that must grant
-// nothing (suffix tricks, order, repetition, unknown types, granular queries not enforced).
+// nothing (suffix tricks, order, repetition, unknown types, granular queries on every type).
 #include "security/scopes.h"
 
 #include <gtest/gtest.h>
@@ -40,8 +40,10 @@ TEST(Scopes, MalformedScopesGrantNothing) {
         "admin/Patient.cruds",     // unknown context
         "user/Wizard.cruds",       // unknown type
         "user/patient.cruds",      // types are case-sensitive
-        "user/*.cruds?x=1",        // granular: not enforced yet, so not granted
-        "patient/Observation.rs?category=laboratory",
+        "user/*.cruds?x=1",        // granular: on one type only
+        "user/Patient.rs?",        // granular: an empty query
+        "user/Patient.rs?gender",  // granular: no parameter=value
+        "user/Patient.?gender=male",
         "user//Patient.r", "/Patient.r", "user/.r", "USER/Patient.r"}) {
     Scopes s = ParseScopes(bad);
     const bool valid = bad == "user/Patient.cruds ";
@@ -49,6 +51,33 @@ TEST(Scopes, MalformedScopesGrantNothing) {
     EXPECT_EQ(s.ignored.size(), valid ? 0u : 1u) << bad;
     EXPECT_EQ(s.Grants(ScopeContext::kUser, "Patient", kRead), valid) << bad;
   }
+}
+
+TEST(Scopes, GranularScopesGrantOnlyWhatTheirQueriesMatch) {
+  const Scopes s = ParseScopes("patient/Observation.rs?category=laboratory patient/Observation.s?category=vital-signs "
+                               "patient/Condition.r patient/Condition.s?clinical-status=active");
+  ASSERT_TRUE(s.ignored.empty());
+  EXPECT_FALSE(s.Grants(ScopeContext::kPatient, "Observation", kRead)) << "not on every observation";
+  EXPECT_EQ(s.GrantOf(ScopeContext::kPatient, "Observation", kRead), (Grant{{"category=laboratory"}}));
+  EXPECT_EQ(s.GrantOf(ScopeContext::kPatient, "Observation", kSearch),
+            (Grant{{"category=laboratory", "category=vital-signs"}}));
+  EXPECT_EQ(s.GrantOf(ScopeContext::kPatient, "Observation", kCreate), std::nullopt);
+  // With the read on every condition, the granular search grants search of active ones.
+  EXPECT_EQ(s.GrantOf(ScopeContext::kPatient, "Condition", kRead), (Grant{std::vector<std::string>{}}));
+  EXPECT_EQ(s.GrantOf(ScopeContext::kPatient, "Condition", kRead | kSearch), (Grant{{"clinical-status=active"}}));
+  EXPECT_EQ(s.GrantOf(ScopeContext::kUser, "Observation", kRead), std::nullopt);
+  EXPECT_EQ(Either(Grant{{"a=1"}}, Grant{{"b=2"}}), (Grant{{"a=1", "b=2"}}));
+  EXPECT_EQ(Either(Grant{{"a=1"}}, Grant{std::vector<std::string>{}}), (Grant{std::vector<std::string>{}}));
+  EXPECT_EQ(Either(std::nullopt, std::nullopt), std::nullopt);
+  // Narrowing: a granular request of a wider grant keeps its query; two queries meet.
+  EXPECT_EQ(ParseScopes("user/*.cruds").Intersect(ParseScopes("patient/Observation.rs?category=laboratory")),
+            "patient/Observation.rs?category=laboratory");
+  EXPECT_EQ(s.Intersect(ParseScopes("patient/Observation.rs")), "patient/Observation.rs?category=laboratory "
+                                                                 "patient/Observation.s?category=vital-signs");
+  EXPECT_EQ(ParseScopes("user/Observation.rs?code=1").Intersect(ParseScopes("user/Observation.r?status=final")),
+            "user/Observation.r?code=1&status=final");
+  EXPECT_EQ(ParseScopes("user/Observation.rs").Intersect(ParseScopes("user/Observation.rs user/Observation.rs?code=1")),
+            "user/Observation.rs") << "covered by the unconditional grant";
 }
 
 TEST(Scopes, IntersectionNeverWidens) {

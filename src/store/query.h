@@ -205,6 +205,14 @@ struct Exclusion {
   std::vector<std::pair<std::string, std::string>> except_resources;
 };
 
+// Resources of `type` only when they match one of `any_of` (each an AND of clauses on
+// `type`; an empty one matches every resource): what SMART granular scopes grant
+// (`patient/Observation.rs?category=laboratory`). No alternative: none of `type`.
+struct TypeFilter {
+  std::string type;
+  std::vector<std::vector<Clause>> any_of;
+};
+
 struct SearchQuery {
   std::string tenant;
   std::vector<std::string> types;  // one type for /fhir/{type}; several or none (all) for /fhir?_type=
@@ -217,6 +225,8 @@ struct SearchQuery {
   // Hidden within the reach: left out of the matches and the total, and out of what chains
   // and _has test, like what lies outside `access`.
   std::vector<Exclusion> hidden;
+  // Bound like `access`: matches, chain targets and _has sources of these types.
+  std::vector<TypeFilter> filters;
   std::vector<SortKey> sort;       // empty: newest change first
   std::vector<Include> includes;
   int count = 50;

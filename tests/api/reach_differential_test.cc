@@ -1,7 +1,7 @@
 // A differential test of the reach (api/patient_reach.h) and of consent (api/consent.h):
 // for a random population of patients, clinicians, care teams, encounters, guardians,
 // observations (some labelled restricted) and privacy consents, and for every
-// caller and query, the filtered search returns exactly the matches of the unrestricted
+// caller (one with SMART granular scopes) and query, the filtered search returns exactly the matches of the unrestricted
 // search (a doctor who broke the glass) that the caller may read one by one (GET by id answers 200), its total counts
 // them, and nothing it includes is unreadable. Searches with chains or _has are bounded
 // more tightly (they test no record out of reach), so there only "nothing unreadable" holds.
@@ -163,6 +163,15 @@ TEST_F(ReachDifferential, FilteredSearchEqualsPerResourceChecks) {
     callers.emplace_back("doctor" + std::to_string(i), Add("doc" + std::to_string(i), "DOCTOR", "Practitioner/" + practitioners[i]));
   }
   callers.emplace_back("service", service_);
+  // A doctor whose token has granular scopes (SMART v2): two alternatives for observations.
+  ASSERT_TRUE(server_.identity()->AddUser({"granular", kPassword, {"DOCTOR"}, {}, "Practitioner/" + practitioners[1]}).ok());
+  callers.emplace_back(
+      "granular", server_.identity()
+                      ->MintTokens("granular",
+                                   "user/Observation.rs?code=c1,c2 user/Observation.rs?subject:Patient.gender=female "
+                                   "user/Patient.rs?gender=female user/Encounter.rs user/CareTeam.rs user/Practitioner.rs",
+                                   "")
+                      ->access_token);
   for (int i = 0; i < 3; ++i) {
     callers.emplace_back("patient" + std::to_string(i), Add("pat" + std::to_string(i), "PATIENT", "Patient/" + patients[pick(12)]));
   }

@@ -131,5 +131,50 @@ TEST_F(SearchSqlTest, HiddenRecordsAreAbsentEverywhere) {
   EXPECT_EQ(Find(both, true), (V{"Observation/op2"}));
 }
 
+// Type filters (SearchQuery::filters, from SMART granular scopes): resources of the type
+// must match one of the alternatives; other types pass; chains and _has test only those.
+TEST_F(SearchSqlTest, TypeFiltersBoundMatchesChainsAndHas) {
+  Put("Patient", "p", Strings("name", {"peter"}));
+  Put("Patient", "q", Strings("name", {"quinn"}));
+  auto obs = [](std::string patient, std::string code, std::string category) {
+    IndexRows r;
+    r.references = {{"subject", "Patient", patient, ""}};
+    r.tokens = {{"code", "", code, ""}, {"category", "", category, ""}};
+    return r;
+  };
+  Put("Observation", "lab-p", obs("p", "hb", "laboratory"));
+  Put("Observation", "vital-p", obs("p", "bp", "vital-signs"));
+  Put("Observation", "lab-q", obs("q", "hiv", "laboratory"));
+  Put("Observation", "survey-q", obs("q", "phq", "survey"));
+  auto find = [&](std::vector<std::string> types, std::vector<Clause> clauses, std::vector<TypeFilter> filters) {
+    SearchQuery q = Query(std::move(types), std::move(clauses), "t");
+    q.filters = std::move(filters);
+    V found = Find(q, true);
+    auto page = Run(q);
+    EXPECT_EQ(page->total, static_cast<int64_t>(found.size())) << "the total counts what the page shows";
+    return found;
+  };
+  const TypeFilter labs{"Observation", {{Code("category", "laboratory")}}};
+  EXPECT_EQ(find({"Observation"}, {}, {labs}), (V{"Observation/lab-p", "Observation/lab-q"}));
+  EXPECT_EQ(find({"Observation"}, {Code("code", "hiv")}, {labs}), (V{"Observation/lab-q"}));
+  EXPECT_EQ(find({"Observation"}, {Code("code", "bp")}, {labs}), V{});
+  // Alternatives are OR-ed, the clauses of one AND-ed.
+  const TypeFilter two{"Observation",
+                       {{Code("category", "vital-signs")}, {Code("category", "laboratory"), Ref("subject", "Patient", "q")}}};
+  EXPECT_EQ(find({"Observation"}, {}, {two}), (V{"Observation/lab-q", "Observation/vital-p"}));
+  EXPECT_EQ(find({"Observation"}, {}, {TypeFilter{"Observation", {{}}}}).size(), 4u) << "an empty alternative: all";
+  EXPECT_EQ(find({"Observation"}, {}, {TypeFilter{"Observation", {}}}), V{}) << "no alternative: none";
+  // Other types pass; several types at once.
+  EXPECT_EQ(find({}, {}, {labs}), (V{"Observation/lab-p", "Observation/lab-q", "Patient/p", "Patient/q"}));
+  // _has tests only observations that pass; so does a chain's target.
+  EXPECT_EQ(find({"Patient"}, {Has("Observation", "subject", Code("code", "phq"))}, {}), (V{"Patient/q"}));
+  EXPECT_EQ(find({"Patient"}, {Has("Observation", "subject", Code("code", "phq"))}, {labs}), V{});
+  EXPECT_EQ(find({"Patient"}, {Has("Observation", "subject", Code("code", "hiv"))}, {labs}), (V{"Patient/q"}));
+  const TypeFilter only_p{"Patient", {{Str("name", "peter")}}};
+  EXPECT_EQ(find({"Observation"}, {Chain("subject", "Patient", Str("name", "quinn"))}, {only_p}), V{});
+  EXPECT_EQ(find({"Observation"}, {Chain("subject", "Patient", Str("name", "peter"))}, {only_p, labs}),
+            (V{"Observation/lab-p"}));
+}
+
 }  // namespace
 }  // namespace ehr::store::sqlite

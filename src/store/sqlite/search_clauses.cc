@@ -739,8 +739,32 @@ Result<Compiled> SqlSearch::CompileExclusion(const Exclusion& e, const std::vect
   return out;
 }
 
+Result<Compiled> SqlSearch::CompileFilter(const TypeFilter& f, const std::vector<std::string>& types,
+                                          const std::string& alias) {
+  const std::vector<std::string> of = {f.type};
+  Compiled set;
+  for (const std::vector<Clause>& all : f.any_of) {
+    const std::string a = sql_.Alias("a");
+    std::string where = a + ".tenant = ?1 AND " + a + ".type " + sql_.TypeIs(of) + " AND " + a +
+                        ".is_current = 1 AND " + a + ".deleted = 0";
+    for (const Clause& cl : all) {
+      EHR_ASSIGN_OR_RETURN(Compiled c, MatchSet(cl, of, 1));
+      where += " AND " + a + ".seq IN (" + RenderSet(c.arms, true) + ")";
+    }
+    set.arms.push_back({"", a + ".seq", "FROM resource_version " + a + " WHERE " + where});
+  }
+  if (types.size() == 1 && types[0] == f.type) return set.arms.empty() ? Constant(false) : set;
+  Compiled out;
+  out.condition = "(" + alias + ".type <> " + sql_.Bind(f.type) + " OR " +
+                  (set.arms.empty() ? std::string(kNever) : InSet(alias, set, false)) + ")";
+  return out;
+}
+
 Result<Compiled> SqlSearch::WithinAccess(Compiled set, const std::vector<std::string>& types) {
-  if (set.arms.empty() || (!q_.access && q_.hidden.empty())) return set;
+  const bool filtered = std::any_of(q_.filters.begin(), q_.filters.end(), [&](const TypeFilter& f) {
+    return std::find(types.begin(), types.end(), f.type) != types.end();
+  });
+  if (set.arms.empty() || (!q_.access && q_.hidden.empty() && !filtered)) return set;
   const std::string a = sql_.Alias("a");
   std::string where = a + ".seq IN (" + RenderSet(set.arms, true) + ")";
   if (q_.access) {
@@ -753,6 +777,11 @@ Result<Compiled> SqlSearch::WithinAccess(Compiled set, const std::vector<std::st
   for (const Exclusion& e : q_.hidden) {
     EHR_ASSIGN_OR_RETURN(Compiled hidden, CompileExclusion(e, types));
     if (!hidden.arms.empty()) where += " AND " + a + ".seq NOT IN (" + RenderSet(hidden.arms, true) + ")";
+  }
+  for (const TypeFilter& f : q_.filters) {
+    if (std::find(types.begin(), types.end(), f.type) == types.end()) continue;
+    EHR_ASSIGN_OR_RETURN(Compiled passing, CompileFilter(f, types, a));
+    where += " AND " + (passing.arms.empty() ? passing.condition : InSet(a, passing, false));
   }
   Compiled out;
   out.arms.push_back({"", a + ".seq", "FROM resource_version " + a + " WHERE " + where});

@@ -345,6 +345,12 @@ Result<bool> SqlSearch::Plan() {
     c.rank = 0;
     clauses.push_back(std::move(c));
   }
+  for (const TypeFilter& f : q_.filters) {
+    if (std::find(types->begin(), types->end(), f.type) == types->end()) continue;
+    EHR_ASSIGN_OR_RETURN(Compiled c, CompileFilter(f, *types, "r"));
+    c.rank = 1;
+    clauses.push_back(std::move(c));
+  }
   for (const Exclusion& e : q_.hidden) {
     EHR_ASSIGN_OR_RETURN(Compiled c, CompileExclusion(e, *types));
     if (c.arms.empty()) continue;  // hides nothing of these types

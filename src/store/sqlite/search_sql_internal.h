@@ -170,8 +170,11 @@ class SqlSearch {
                                       const std::string& alias);
   // The versions of `types` that `e` hides, as a positive set (Constant(false): none).
   Result<Compiled> CompileExclusion(const Exclusion& e, const std::vector<std::string>& types);
-  // `set` (of versions of `types`) without what lies outside the query's access filter or
-  // is hidden.
+  // Rows of `alias` (of `types`) pass `f`: a set when `types` is f's type alone, else a
+  // condition on the row.
+  Result<Compiled> CompileFilter(const TypeFilter& f, const std::vector<std::string>& types, const std::string& alias);
+  // `set` (of versions of `types`) without what lies outside the query's access filter and
+  // type filters or is hidden.
   Result<Compiled> WithinAccess(Compiled set, const std::vector<std::string>& types);
   Result<Compiled> Compile(const Clause& cl, const std::vector<std::string>& types, const std::string& alias,
                            int depth);
