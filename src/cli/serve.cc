@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "api/cursor_seal.h"
@@ -14,6 +16,7 @@
 #include "net/server.h"
 #include "cli/identity_setup.h"
 #include "security/break_glass.h"
+#include "security/oidc.h"
 #include "security/pipeline.h"
 #include "security/rate_limit.h"
 #include "security/role_policy.h"
@@ -39,7 +42,7 @@ int Serve(int argc, char** argv) {
                         {"data", "listen", "auth", "region", "base-url", "workers", "io-threads", "durable",
                          "access-log", "max-body-mb", "readers", "token-ttl-seconds", "clinician-reach",
                          "break-glass-minutes", "rate-limit-user", "rate-limit-service", "rate-limit-tenant",
-                         "rate-limit-address", "self-registration"});
+                         "rate-limit-address", "self-registration", "oidc"});
   if (!args.ok()) return Fail(args.status().message());
   std::string data = args->Get("data", "data");
   std::string listen = args->Get("listen", "127.0.0.1:8080");
@@ -105,6 +108,7 @@ int Serve(int argc, char** argv) {
   std::unique_ptr<security::Authorizer> authz;
   std::unique_ptr<security::BreakGlass> break_glass;
   std::unique_ptr<security::RateLimiter> limiter;
+  std::unique_ptr<security::ExternalIssuers> external;
   if (auth == "on") {
     auto opened = OpenIdentity(data, options.base_url, *token_ttl);
     if (!opened.ok()) return Fail("cannot open the account database: " + opened.status().message());
@@ -118,7 +122,17 @@ int Serve(int argc, char** argv) {
     }
     options.identity = identity.identity.get();
     options.smart = identity.smart.get();
-    authn = std::make_unique<security::BearerAuthenticator>(*identity.identity);
+    const std::string oidc_file = args->Get("oidc");
+    if (!oidc_file.empty()) {
+      std::ifstream in(oidc_file, std::ios::binary);
+      if (!in) return Fail("cannot read --oidc " + oidc_file);
+      std::ostringstream text;
+      text << in.rdbuf();
+      auto issuers = security::ParseOidcConfig(text.str());
+      if (!issuers.ok()) return Fail(issuers.status().message());
+      external = std::make_unique<security::ExternalIssuers>(std::move(*issuers), Clock::System());
+    }
+    authn = std::make_unique<security::BearerAuthenticator>(*identity.identity, external.get());
     authz = std::make_unique<security::RolePolicy>(
         security::RolePolicyOptions{.clinicians_reach_all = clinician_reach == "all"});
     break_glass = std::make_unique<security::BreakGlass>(*identity.accounts, Clock::System(),

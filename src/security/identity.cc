@@ -14,6 +14,7 @@
 #include "core/secrets.h"
 #include "security/ec_key.h"
 #include "security/jwt.h"
+#include "security/oidc.h"
 #include "security/scopes.h"
 #include "security/totp.h"
 
@@ -640,7 +641,11 @@ Result<Principal> BearerAuthenticator::Authenticate(const net::Request& request)
                                                      [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
     return Unauthorized("authentication is required (Authorization: Bearer <access token>)");
   }
-  return identity_.Authenticate(header.substr(kBearer.size()));
+  const std::string_view token = header.substr(kBearer.size());
+  if (external_ != nullptr) {
+    if (std::optional<Result<Principal>> p = external_->Authenticate(token)) return std::move(*p);
+  }
+  return identity_.Authenticate(token);
 }
 
 }  // namespace ehr::security

@@ -136,14 +136,19 @@ class Identity {
   std::unique_ptr<Impl> impl_;
 };
 
-// Authenticator for `--auth on`: "Authorization: Bearer <access token>".
+class ExternalIssuers;
+
+// Authenticator for `--auth on`: "Authorization: Bearer <access token>", signed by this
+// server or by a configured OpenID Connect issuer (security/oidc.h).
 class BearerAuthenticator final : public Authenticator {
  public:
-  explicit BearerAuthenticator(Identity& identity) : identity_(identity) {}
+  explicit BearerAuthenticator(Identity& identity, ExternalIssuers* external = nullptr)
+      : identity_(identity), external_(external) {}
   Result<Principal> Authenticate(const net::Request& request) override;
 
  private:
   Identity& identity_;
+  ExternalIssuers* external_;
 };
 
 }  // namespace ehr::security

@@ -77,24 +77,28 @@ Status VerifyJwt(const Jwt& jwt, const KeyLookup& keys, const VerifyOptions& opt
   if (key == nullptr || jwt.alg() != EcAlgName(key->alg()) || !key->Verify(jwt.signing_input, jwt.signature)) {
     return Unauthorized("the token's signature is not valid");
   }
+  return CheckClaims(jwt.claims, options);
+}
+
+Status CheckClaims(const json::Value& claims, const VerifyOptions& options) {
   const int64_t now = options.now / 1000000;
-  const auto exp = SecondsClaim(jwt.claims, "exp");
+  const auto exp = SecondsClaim(claims, "exp");
   if (!exp || *exp + options.leeway_seconds <= now) return Unauthorized("the token has expired");
   if (options.max_lifetime_seconds > 0 && *exp > now + options.max_lifetime_seconds + options.leeway_seconds) {
     return Unauthorized("the token's expiry is too far ahead");
   }
-  if (jwt.claims.Find("nbf") != nullptr) {
-    auto v = SecondsClaim(jwt.claims, "nbf");
+  if (claims.Find("nbf") != nullptr) {
+    auto v = SecondsClaim(claims, "nbf");
     if (!v || *v > now + options.leeway_seconds) return Unauthorized("the token is not valid yet");
   }
-  if (jwt.claims.Find("iat") != nullptr) {
-    auto v = SecondsClaim(jwt.claims, "iat");
+  if (claims.Find("iat") != nullptr) {
+    auto v = SecondsClaim(claims, "iat");
     if (!v || *v > now + options.leeway_seconds) return Unauthorized("the token was issued in the future");
   }
-  if (!options.issuer.empty() && jwt.claims.GetString("iss") != options.issuer) {
+  if (!options.issuer.empty() && claims.GetString("iss") != options.issuer) {
     return Unauthorized("the token's issuer is not trusted");
   }
-  if (!options.audience.empty() && !AudienceMatches(jwt.claims.Find("aud"), options.audience)) {
+  if (!options.audience.empty() && !AudienceMatches(claims.Find("aud"), options.audience)) {
     return Unauthorized("the token is not meant for this server");
   }
   return Status::Ok();

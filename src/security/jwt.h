@@ -53,6 +53,10 @@ using KeyLookup = std::function<const EcKey*(std::string_view kid)>;
 // "alg"), then "exp" (required), "nbf", "iat" (not in the future), "iss" and "aud".
 Status VerifyJwt(const Jwt& jwt, const KeyLookup& keys, const VerifyOptions& options);
 
+// The time, issuer and audience checks of VerifyJwt alone (for tokens whose signature was
+// checked with another kind of key).
+Status CheckClaims(const json::Value& claims, const VerifyOptions& options);
+
 // A NumericDate claim in seconds; nullopt when absent or not an integer.
 std::optional<int64_t> SecondsClaim(const json::Value& claims, std::string_view name);
 

@@ -2,9 +2,7 @@
 // code flow with PKCE and its negative cases, EHR launch context, client credentials with
 // ES384 and RS384 assertions and their negative cases, introspection and revocation.
 #include <gtest/gtest.h>
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/rsa.h>
 
 #include <memory>
 
@@ -12,6 +10,7 @@
 #include "core/secrets.h"
 #include "security/ec_key.h"
 #include "security/jwt.h"
+#include "support/rsa_key.h"
 #include "support/test_server.h"
 
 namespace ehr::testing {
@@ -280,34 +279,9 @@ TEST_F(BackendTest, Es384ClientAssertions) {
 }
 
 TEST_F(BackendTest, Rs384ClientAssertions) {
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> rsa(EVP_RSA_gen(2048), EVP_PKEY_free);
-  ASSERT_TRUE(rsa);
-  auto bn = [&](const char* name) {
-    BIGNUM* v = nullptr;
-    EVP_PKEY_get_bn_param(rsa.get(), name, &v);
-    std::string out(static_cast<size_t>(BN_num_bytes(v)), '\0');
-    BN_bn2bin(v, reinterpret_cast<unsigned char*>(out.data()));
-    BN_free(v);
-    return Base64UrlEncode(out);
-  };
-  json::Value jwk = json::Value::MakeObject();
-  jwk.Set("kty", json::Value("RSA"));
-  jwk.Set("kid", json::Value("r1"));
-  jwk.Set("n", json::Value(bn(OSSL_PKEY_PARAM_RSA_N)));
-  jwk.Set("e", json::Value(bn(OSSL_PKEY_PARAM_RSA_E)));
-  AddService(jwk);
-  auto sign = [&](const std::string& alg) {
-    const std::string input = Base64UrlEncode(R"({"alg":")" + alg + R"(","kid":"r1","typ":"JWT"})") + "." +
-                              Base64UrlEncode(json::Write(Claims()));
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    size_t len = 0;
-    EVP_DigestSignInit(md.get(), nullptr, alg == "RS384" ? EVP_sha384() : EVP_sha256(), nullptr, rsa.get());
-    EVP_DigestSign(md.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()), input.size());
-    std::string sig(len, '\0');
-    EVP_DigestSign(md.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
-                   reinterpret_cast<const unsigned char*>(input.data()), input.size());
-    return input + "." + Base64UrlEncode(sig);
-  };
+  const RsaKey rsa;
+  AddService(rsa.Jwk("r1"));
+  auto sign = [&](const std::string& alg) { return rsa.Sign(Claims(), "r1", alg); };
   EXPECT_EQ(Request(sign("RS384")).status, 200);
   EXPECT_EQ(Request(sign("RS256")).status, 200);
   std::string tampered = sign("RS384");

@@ -51,7 +51,13 @@ TestServer::TestServer(TestServerOptions options) {
     service_options.identity = identity_.get();
     smart_ = std::make_unique<security::Smart>(*accounts_, *identity_, options.clock);
     service_options.smart = smart_.get();
-    authn_ = std::make_unique<security::BearerAuthenticator>(*identity_);
+    if (!options.oidc_config.empty()) {
+      auto issuers = security::ParseOidcConfig(options.oidc_config);
+      if (!issuers.ok()) throw std::runtime_error("oidc_config: " + issuers.status().message());
+      external_ = std::make_unique<security::ExternalIssuers>(std::move(*issuers),
+                                                              options.clock ? *options.clock : Clock::System());
+    }
+    authn_ = std::make_unique<security::BearerAuthenticator>(*identity_, external_.get());
     authz_ = std::make_unique<security::RolePolicy>(
         security::RolePolicyOptions{.clinicians_reach_all = options.clinicians_reach_all});
     break_glass_ = std::make_unique<security::BreakGlass>(*accounts_, options.clock ? *options.clock : Clock::System());

@@ -11,6 +11,7 @@
 #include "net/server.h"
 #include "security/break_glass.h"
 #include "security/identity.h"
+#include "security/oidc.h"
 #include "security/smart.h"
 #include "security/pipeline.h"
 #include "store/store.h"
@@ -38,6 +39,7 @@ struct TestServerOptions {
   bool clinicians_reach_all = false;  // RolePolicyOptions
   bool rate_limits = false;           // ServiceOptions' default limits (off: none)
   bool self_registration = false;     // POST /auth/register
+  std::string oidc_config;            // external OpenID Connect issuers (security/oidc.h); empty: none
 };
 
 class TestServer {
@@ -62,6 +64,7 @@ class TestServer {
   std::unique_ptr<security::Smart> smart_;
   std::unique_ptr<security::BreakGlass> break_glass_;
   std::unique_ptr<security::RateLimiter> limiter_;
+  std::unique_ptr<security::ExternalIssuers> external_;
   std::unique_ptr<security::Authenticator> authn_;
   std::unique_ptr<security::Authorizer> authz_;
   std::unique_ptr<api::FhirService> service_;

@@ -1,0 +1,34 @@
+// An outbound HTTP GET for the few things this server fetches itself (the key sets of
+// configured OpenID Connect issuers): HTTPS verified against the system's certificate
+// authorities (or a given CA file) with the host name checked, or plain HTTP to a loopback
+// address only. Bounded in time and size; no redirects followed. Blocking: call it from
+// worker threads or at start-up.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "core/status.h"
+
+namespace ehr::net {
+
+struct FetchOptions {
+  int timeout_ms = 5000;
+  size_t max_bytes = 1 << 20;
+  std::string ca_file;  // PEM; empty: the system's certificate authorities
+};
+
+struct Url {
+  std::string scheme;  // "http" or "https"
+  std::string host;
+  std::string port;
+  std::string target;  // path and query, "/" at least
+};
+
+// kInvalid for anything but http(s)://host[:port][/path].
+Result<Url> ParseUrl(const std::string& url);
+
+// The body of a 200 answer to GET `url`; kUnavailable when it cannot be had.
+Result<std::string> HttpGet(const std::string& url, const FetchOptions& options = {});
+
+}  // namespace ehr::net
