@@ -102,6 +102,14 @@ security::AuthorizeRequest AuthorizeRequestOf(const Form& f) {
   r.code_challenge = net::FindParam(f, "code_challenge");
   r.code_challenge_method = net::FindParam(f, "code_challenge_method");
   r.launch = net::FindParam(f, "launch");
+  // The consent page's checkboxes: every ticked "approve" field.
+  if (!net::FindParam(f, "consent_shown").empty()) {
+    std::string approved;
+    for (const auto& [name, value] : f) {
+      if (name == "approve") approved += (approved.empty() ? "" : " ") + value;
+    }
+    r.approved_scope = std::move(approved);
+  }
   return r;
 }
 
@@ -110,9 +118,21 @@ net::Response LoginPage(const security::AuthorizeRequest& r, const security::Aut
                         std::string_view problem, int status) {
   std::string html = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Sign in</title></head><body>";
   html += "<h1>Sign in to authorise " + HtmlEscape(o.client_name) + "</h1>";
-  html += "<p>It asks for: <code>" + HtmlEscape(o.scope) + "</code></p>";
   if (!problem.empty()) html += "<p role=\"alert\">" + HtmlEscape(problem) + "</p>";
   html += "<form method=\"post\" action=\"/auth/authorize\">";
+  // What the app asks for, each ticked: the user may untick what they do not grant.
+  html += "<fieldset><legend>It asks for</legend><input type=\"hidden\" name=\"consent_shown\" value=\"1\">";
+  size_t start = 0;
+  while (start < o.scope.size()) {
+    size_t end = o.scope.find(' ', start);
+    if (end == std::string::npos) end = o.scope.size();
+    const std::string scope = HtmlEscape(o.scope.substr(start, end - start));
+    start = end + 1;
+    if (scope.empty()) continue;
+    html += "<label><input type=\"checkbox\" name=\"approve\" value=\"" + scope + "\" checked> <code>" + scope +
+            "</code></label><br>";
+  }
+  html += "</fieldset>";
   const std::pair<const char*, const std::string*> hidden[] = {
       {"response_type", &r.response_type}, {"client_id", &r.client_id}, {"redirect_uri", &r.redirect_uri},
       {"scope", &r.scope}, {"state", &r.state}, {"aud", &r.aud}, {"code_challenge", &r.code_challenge},

@@ -294,6 +294,13 @@ AuthorizeOutcome Smart::Approve(const AuthorizeRequest& r, std::string_view fhir
   // the client's to ask for.
   spec.scope = ParseScopes(DefaultScope(user->roles) + " openid fhirUser launch launch/patient offline_access")
                    .Intersect(ParseScopes(out.scope));
+  if (r.approved_scope) {
+    if (r.approved_scope->empty()) {
+      out.redirect = Impl::ErrorRedirect(r.redirect_uri, "access_denied", "the user approved no scope", r.state);
+      return out;
+    }
+    spec.scope = ParseScopes(spec.scope).Intersect(ParseScopes(*r.approved_scope));
+  }
   if (spec.scope.empty()) {
     out.redirect = Impl::ErrorRedirect(r.redirect_uri, "access_denied", "the account may not grant these scopes", r.state);
     return out;

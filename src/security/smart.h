@@ -17,6 +17,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,9 @@ struct NewClient {
 // The parameters of /auth/authorize (query string of GET, form of POST).
 struct AuthorizeRequest {
   std::string response_type, client_id, redirect_uri, scope, state, aud, code_challenge, code_challenge_method, launch;
+  // The scopes the user left ticked on the consent page (nullopt: no page was shown, as
+  // for a client posting the form itself). Only narrows; none ticked denies.
+  std::optional<std::string> approved_scope;
 };
 
 // An answer to an authorization request that cannot go back to the client (unknown client,

@@ -100,6 +100,34 @@ class SmartTest : public ::testing::Test {
   std::string verifier_, challenge_;
 };
 
+TEST_F(SmartTest, TheConsentPageLetsTheUserUntickScopes) {
+  const std::string query = AuthorizeQuery("openid fhirUser launch/patient patient/*.rs offline_access");
+  auto page = c_.Get("/auth/authorize?" + query);
+  ASSERT_EQ(page.status, 200) << page.body;
+  for (const char* scope : {"openid", "fhirUser", "launch/patient", "patient/*.rs", "offline_access"}) {
+    EXPECT_NE(page.body.find(std::string(R"(name="approve" value=")") + scope + R"(" checked>)"), std::string::npos)
+        << scope << " in " << page.body;
+  }
+  // The browser posts the ticked boxes: offline access and fhirUser unticked.
+  auto approved = Approve(query, "smith", kPassword,
+                          "&consent_shown=1&approve=openid&approve=launch%2Fpatient&approve=" + UrlEncode("patient/*.rs"));
+  ASSERT_EQ(approved.status, 302) << approved.body;
+  auto tokens = Exchange(QueryParam(approved.Header("Location"), "code"), verifier_);
+  ASSERT_EQ(tokens.status, 200) << tokens.body;
+  const json::Value t = ParseBody(tokens.body);
+  EXPECT_EQ(t.GetString("scope"), "openid launch/patient patient/*.rs");
+  EXPECT_EQ(t.Find("refresh_token"), nullptr) << "offline access was not granted";
+  EXPECT_EQ(t.GetString("patient"), patients_[0]);
+  // Nothing ticked: denied, back to the app.
+  auto none = Approve(query, "smith", kPassword, "&consent_shown=1");
+  ASSERT_EQ(none.status, 302);
+  EXPECT_EQ(QueryParam(none.Header("Location"), "error"), "access_denied");
+  // A box the page did not show widens nothing.
+  auto forged = Approve(query, "smith", kPassword, "&consent_shown=1&approve=" + UrlEncode("user/*.cruds"));
+  ASSERT_EQ(forged.status, 302);
+  EXPECT_EQ(QueryParam(forged.Header("Location"), "error"), "access_denied");
+}
+
 TEST_F(SmartTest, Discovery) {
   auto r = c_.Get("/fhir/.well-known/smart-configuration");
   ASSERT_EQ(r.status, 200) << r.body;
