@@ -199,6 +199,7 @@ net::Response FhirService::Impl::Auth(net::Request& req, RequestContext& ctx) {
     return r;
   }
   if (path == "/.well-known/smart-configuration" || path == "/fhir/.well-known/smart-configuration" ||
+      path == "/.well-known/openid-configuration" || path == "/fhir/.well-known/openid-configuration" ||
       path.rfind("/auth/authorize", 0) == 0 || path == "/auth/token" || path == "/auth/introspect" ||
       path == "/auth/revoke") {
     if (options.smart == nullptr) return fail(Status::NotFound("SMART is not enabled on this server"));
@@ -437,11 +438,23 @@ net::Response FhirService::Impl::Smart(net::Request& req, RequestContext& ctx) {
   const std::string fhir_base = DeriveBaseUrl(req, options);
   const std::string root = fhir_base.size() > 5 ? fhir_base.substr(0, fhir_base.size() - 5) : fhir_base;
   const std::string& path = req.path;
-  if (path.find("smart-configuration") != std::string::npos) {
+  if (path.find("smart-configuration") != std::string::npos || path.find("openid-configuration") != std::string::npos) {
     if (req.method != "GET" && req.method != "HEAD") {
       return ErrorResponse(Status::NotSupported(Code::kMethodNotAllowed, "use GET"), ctx);
     }
-    net::Response r = JsonResponse(200, smart.Configuration(root + "/auth"), ctx);
+    json::Value c = smart.Configuration(root + "/auth");
+    if (path.find("openid-configuration") != std::string::npos) {
+      // OpenID Connect Discovery 1.0: the members SMART's document leaves out.
+      json::Value subjects = json::Value::MakeArray();
+      subjects.as_array().push_back(json::Value("public"));
+      c.Set("subject_types_supported", std::move(subjects));
+      json::Value claims = json::Value::MakeArray();
+      for (const char* claim : {"iss", "sub", "aud", "exp", "iat", "fhirUser", "preferred_username"}) {
+        claims.as_array().push_back(json::Value(claim));
+      }
+      c.Set("claims_supported", std::move(claims));
+    }
+    net::Response r = JsonResponse(200, c, ctx);
     r.SetHeader("Content-Type", "application/json");
     return r;
   }

@@ -293,7 +293,8 @@ net::Response FhirService::Impl::Handle(net::Request& req) {
     }
   }
   if (req.path.rfind("/auth/", 0) == 0 || req.path == "/.well-known/jwks.json" ||
-      req.path == "/fhir/.well-known/smart-configuration" || req.path == "/.well-known/smart-configuration") {
+      req.path == "/fhir/.well-known/smart-configuration" || req.path == "/.well-known/smart-configuration" ||
+      req.path == "/fhir/.well-known/openid-configuration" || req.path == "/.well-known/openid-configuration") {
     net::Response r = Auth(req, ctx);
     r.route = req.path.rfind("/auth/users/", 0) == 0 ? "/auth/users/{username}/{action}" : req.path.substr(0, 64);
     return r;

@@ -15,6 +15,7 @@
 #include "security/ec_key.h"
 #include "security/jwt.h"
 #include "security/oidc.h"
+#include "security/rsa_key.h"
 #include "security/scopes.h"
 #include "security/totp.h"
 
@@ -98,6 +99,14 @@ struct SigningKey {
   Micros retired;
 };
 
+// An RSA key for ID tokens; its records' kids start with kIdKeyPrefix.
+struct IdKey {
+  std::string kid;
+  RsaSigningKey key;
+  Micros retired;
+};
+constexpr std::string_view kIdKeyPrefix = "rsa-";
+
 struct CachedSession {
   store::SessionRecord session;
   bool user_active = false;
@@ -123,6 +132,7 @@ struct Identity::Impl {
 
   mutable std::shared_mutex keys_mu;
   std::vector<SigningKey> keys;  // GUARDED_BY(keys_mu); the last is the active one
+  std::vector<IdKey> id_keys;    // GUARDED_BY(keys_mu); made on first use; the last is the active one
 
   struct VerifiedToken {
     Principal principal;
@@ -156,6 +166,7 @@ struct Identity::Impl {
     const Micros now = clock.Now();
     EHR_ASSIGN_OR_RETURN(auto records, accounts.SigningKeys());
     std::vector<SigningKey> loaded;
+    std::vector<IdKey> id_loaded;
     bool has_active = false;
     for (auto& r : records) {
       // A retired key stays published until every token it signed has expired.
@@ -166,6 +177,11 @@ struct Identity::Impl {
       if (r.retired == 0 && r.created + options.key_rotation_seconds * kSecond < now) {
         EHR_RETURN_IF_ERROR(accounts.RetireSigningKey(r.kid, now));
         r.retired = now;
+      }
+      if (std::string_view(r.kid).rfind(kIdKeyPrefix, 0) == 0) {
+        EHR_ASSIGN_OR_RETURN(RsaSigningKey key, RsaSigningKey::FromPrivatePem(r.private_pem));
+        id_loaded.push_back({r.kid, std::move(key), r.retired});
+        continue;
       }
       EHR_ASSIGN_OR_RETURN(EcKey key, EcKey::FromPrivatePem(r.private_pem));
       has_active = has_active || r.retired == 0;
@@ -178,9 +194,27 @@ struct Identity::Impl {
       loaded.push_back({r.kid, std::move(key), now, 0});
     }
     std::stable_partition(loaded.begin(), loaded.end(), [](const SigningKey& k) { return k.retired != 0; });
+    std::stable_partition(id_loaded.begin(), id_loaded.end(), [](const IdKey& k) { return k.retired != 0; });
     std::unique_lock lock(keys_mu);
     keys = std::move(loaded);
+    id_keys = std::move(id_loaded);
     return Status::Ok();
+  }
+
+  // The active ID token key, made (and stored) on first use: RSA generation is slow, and
+  // most servers' clients never ask for an ID token.
+  Result<IdKey> ActiveIdKey() {
+    {
+      std::shared_lock lock(keys_mu);
+      if (!id_keys.empty() && id_keys.back().retired == 0) return id_keys.back();
+    }
+    std::unique_lock lock(keys_mu);
+    if (!id_keys.empty() && id_keys.back().retired == 0) return id_keys.back();
+    EHR_ASSIGN_OR_RETURN(RsaSigningKey key, RsaSigningKey::Generate());
+    store::SigningKeyRecord r{std::string(kIdKeyPrefix) + RandomToken(12), key.PrivatePem(), clock.Now(), 0};
+    EHR_RETURN_IF_ERROR(accounts.InsertSigningKey(r));
+    id_keys.push_back({r.kid, std::move(key), 0});
+    return id_keys.back();
   }
 
   Result<store::UserRecord> FindUser(std::string_view username) {
@@ -505,9 +539,8 @@ Result<std::string> Identity::IdToken(const Principal& who, std::string_view cli
   claims.Set("exp", json::Value::MakeInt(iat + m.options.access_ttl_seconds));
   if (!who.fhir_user.empty()) claims.Set("fhirUser", json::Value(who.fhir_user));
   claims.Set("preferred_username", json::Value(who.username));
-  std::shared_lock lock(m.keys_mu);
-  const SigningKey& active = m.keys.back();
-  return SignJwt(claims, active.key, active.kid, "JWT");
+  EHR_ASSIGN_OR_RETURN(IdKey key, m.ActiveIdKey());
+  return SignJwtRs256(claims, key.key, key.kid);
 }
 
 Result<Tokens> Identity::Refresh(std::string_view refresh_token) {
@@ -629,6 +662,7 @@ json::Value Identity::Jwks() const {
   json::Value keys = json::Value::MakeArray();
   std::shared_lock lock(impl_->keys_mu);
   for (const auto& k : impl_->keys) keys.as_array().push_back(k.key.PublicJwk(k.kid));
+  for (const auto& k : impl_->id_keys) keys.as_array().push_back(k.key.PublicJwk(k.kid));
   json::Value out = json::Value::MakeObject();
   out.Set("keys", std::move(keys));
   return out;

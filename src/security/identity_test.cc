@@ -2,6 +2,7 @@
 // clock: logins, lockout, refresh rotation and reuse detection, revocation, idle timeout,
 // TOTP enrolment, key rotation.
 #include "security/identity.h"
+#include "security/jwt.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -172,6 +173,27 @@ TEST_F(IdentityTest, SigningKeysRotateAndOldTokensStayValidUntilTheyExpire) {
   Reopen();
   EXPECT_EQ(identity_->Jwks().Find("keys")->as_array().size(), 1u);
   EXPECT_FALSE(identity_->Authenticate(old_token.access_token).ok());
+}
+
+TEST_F(IdentityTest, IdTokensAreRs256WithAKeyMadeOnceKeptAndRotated) {
+  AddDoctor();
+  EXPECT_EQ(identity_->Jwks().Find("keys")->as_array().size(), 1u) << "no RSA key until an ID token is asked for";
+  const Principal who = *identity_->Authenticate(Login()->access_token);
+  auto first = DecodeJwt(*identity_->IdToken(who, "app"));
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->alg(), "RS256");
+  EXPECT_EQ(first->claims.GetString("aud"), "app");
+  EXPECT_EQ(identity_->Jwks().Find("keys")->as_array().size(), 2u);
+  Reopen();
+  EXPECT_EQ(DecodeJwt(*identity_->IdToken(who, "app"))->kid(), first->kid()) << "kept across a restart";
+  clock_.Advance(30LL * 86400 * kSecond + kSecond);
+  Reopen();
+  const auto rotated = DecodeJwt(*identity_->IdToken(who, "app"));
+  EXPECT_NE(rotated->kid(), first->kid());
+  bool old_published = false;
+  const json::Value jwks = identity_->Jwks();
+  for (const auto& k : jwks.Find("keys")->as_array()) old_published |= k.GetString("kid") == first->kid();
+  EXPECT_TRUE(old_published) << "the retired key stays published while its tokens live";
 }
 
 TEST_F(IdentityTest, AdminsMustEnrolASecondFactor) {

@@ -473,6 +473,7 @@ json::Value Smart::Configuration(std::string_view auth_base) const {
   c.Set("code_challenge_methods_supported", list({"S256"}));
   c.Set("token_endpoint_auth_methods_supported", list({"client_secret_basic", "private_key_jwt"}));
   c.Set("token_endpoint_auth_signing_alg_values_supported", list({"RS384", "ES384", "RS256", "ES256"}));
+  c.Set("id_token_signing_alg_values_supported", list({"RS256"}));
   c.Set("scopes_supported", list({"openid", "fhirUser", "launch", "launch/patient", "offline_access", "patient/*.rs",
                                   "user/*.cruds", "system/*.cruds"}));
   c.Set("capabilities", list({"launch-ehr", "launch-standalone", "client-public", "client-confidential-symmetric",

@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "core/base64.h"
 #include "core/secrets.h"
 #include "security/ec_key.h"
+#include "security/jwk.h"
 #include "security/jwt.h"
 #include "support/rsa_key.h"
 #include "support/test_server.h"
@@ -135,6 +137,12 @@ TEST_F(SmartTest, Discovery) {
   EXPECT_EQ(c.GetString("token_endpoint"), TokenUrl());
   EXPECT_EQ(json::Write(*c.Find("code_challenge_methods_supported")), R"(["S256"])");
   EXPECT_EQ(c_.Get("/.well-known/smart-configuration").status, 200);
+  auto oidc = c_.Get("/.well-known/openid-configuration");
+  ASSERT_EQ(oidc.status, 200) << oidc.body;
+  const json::Value o = ParseBody(oidc.body);
+  EXPECT_EQ(json::Write(*o.Find("id_token_signing_alg_values_supported")), R"(["RS256"])");
+  EXPECT_EQ(json::Write(*o.Find("subject_types_supported")), R"(["public"])");
+  EXPECT_EQ(o.GetString("jwks_uri"), c.GetString("jwks_uri"));
 }
 
 TEST_F(SmartTest, StandalonePatientLaunchWithPkce) {
@@ -161,6 +169,14 @@ TEST_F(SmartTest, StandalonePatientLaunchWithPkce) {
   ASSERT_TRUE(id_token.ok());
   EXPECT_EQ(id_token->claims.GetString("fhirUser"), "Patient/" + patients_[0]);
   EXPECT_EQ(id_token->claims.GetString("aud"), "app");
+  // Signed RS256 (what OpenID clients must accept) with a key the JWKS publishes.
+  EXPECT_EQ(id_token->alg(), "RS256");
+  auto jwks = security::ParseJwks(c_.Get("/.well-known/jwks.json").body);
+  ASSERT_TRUE(jwks.ok());
+  EXPECT_TRUE(std::any_of(jwks->begin(), jwks->end(), [&](const security::PublicJwk& k) {
+    return k.kid() == id_token->kid() && k.Verify("RS256", id_token->signing_input, id_token->signature);
+  }));
+  EXPECT_EQ(Get(std::string(t.GetString("id_token")), "/fhir/Patient/" + patients_[0]), 401) << "an ID token is no access token";
   const std::string access(t.GetString("access_token"));
   EXPECT_EQ(Get(access, "/fhir/Patient/" + patients_[0]), 200);
   EXPECT_EQ(Get(access, "/fhir/Patient/" + patients_[0] + "/Observation"), 200);
