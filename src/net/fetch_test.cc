@@ -1,0 +1,139 @@
+// net::HttpGet over real sockets: HTTPS to a TLS server with a certificate made here (a
+// CA file that signs it is accepted, the system's authorities and a wrong host name are
+// not), plain HTTP to loopback only, and URLs that are refused before any connection.
+#include "net/fetch.h"
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+namespace ehr::net {
+namespace {
+
+namespace asio = boost::asio;
+
+// A self-signed certificate for DNS:localhost and its key, as PEM files in a fresh directory.
+struct TestCertificate {
+  std::filesystem::path dir;
+  std::string cert, key;
+
+  TestCertificate() {
+    dir = std::filesystem::temp_directory_path() / ("fetch_test_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    cert = (dir / "cert.pem").string();
+    key = (dir / "key.pem").string();
+    EVP_PKEY* pkey = EVP_EC_gen("P-256");
+    X509* x = X509_new();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -60);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, pkey);
+    X509_NAME* name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
+    for (auto [nid, value] : {std::pair{NID_subject_alt_name, "DNS:localhost"}, std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+      X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+      X509_add_ext(x, ext, -1);
+      X509_EXTENSION_free(ext);
+    }
+    X509_sign(x, pkey, EVP_sha256());
+    FILE* f = std::fopen(cert.c_str(), "w");
+    PEM_write_X509(f, x);
+    std::fclose(f);
+    f = std::fopen(key.c_str(), "w");
+    PEM_write_PrivateKey(f, pkey, nullptr, nullptr, 0, nullptr, nullptr);
+    std::fclose(f);
+    X509_free(x);
+    EVP_PKEY_free(pkey);
+  }
+  ~TestCertificate() { std::filesystem::remove_all(dir); }
+};
+
+// Answers each TLS connection with 200 and `body`, until stopped.
+class TlsServer {
+ public:
+  TlsServer(const TestCertificate& c, std::string body)
+      : tls_(asio::ssl::context::tls_server), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}), body_(std::move(body)) {
+    tls_.use_certificate_chain_file(c.cert);
+    tls_.use_private_key_file(c.key, asio::ssl::context::pem);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~TlsServer() {
+    stop_ = true;
+    asio::ip::tcp::socket poke(io_);
+    boost::system::error_code ec;
+    poke.connect(acceptor_.local_endpoint(), ec);  // wakes the accept
+    thread_.join();
+  }
+  int port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      asio::ssl::stream<asio::ip::tcp::socket> s(io_, tls_);
+      boost::system::error_code ec;
+      acceptor_.accept(s.lowest_layer(), ec);
+      if (ec || stop_) continue;
+      s.handshake(asio::ssl::stream_base::server, ec);
+      if (ec) continue;  // the client refused our certificate
+      asio::streambuf request;
+      asio::read_until(s, request, "\r\n\r\n", ec);
+      const std::string response =
+          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body_.size()) +
+          "\r\nConnection: close\r\n\r\n" + body_;
+      asio::write(s, asio::buffer(response), ec);
+      s.shutdown(ec);
+    }
+  }
+
+  asio::io_context io_;
+  asio::ssl::context tls_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::string body_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+TEST(Fetch, HttpsIsVerifiedAgainstTheGivenAuthorityAndHostName) {
+  const TestCertificate cert;
+  TlsServer server(cert, R"({"keys":[]})");
+  const std::string url = "https://localhost:" + std::to_string(server.port()) + "/certs";
+  FetchOptions trusted;
+  trusted.ca_file = cert.cert;
+  auto ok = HttpGet(url, trusted);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(*ok, R"({"keys":[]})");
+  auto unknown_ca = HttpGet(url);
+  EXPECT_EQ(unknown_ca.status().code(), Code::kUnavailable) << "a certificate no system authority signed";
+  auto wrong_host = HttpGet("https://127.0.0.1:" + std::to_string(server.port()) + "/certs", trusted);
+  EXPECT_EQ(wrong_host.status().code(), Code::kUnavailable) << "the certificate is for localhost only";
+}
+
+TEST(Fetch, UrlsAreCheckedBeforeAnyConnection) {
+  EXPECT_EQ(HttpGet("ftp://example.org/x").status().code(), Code::kInvalid);
+  EXPECT_EQ(HttpGet("http://example.org/certs").status().code(), Code::kInvalid) << "plain http off loopback";
+  EXPECT_EQ(HttpGet("https://user@example.org/").status().code(), Code::kInvalid);
+  EXPECT_EQ(HttpGet("https://example.org:x/").status().code(), Code::kInvalid);
+  auto url = ParseUrl("https://sso.example.org:8443/realms/h/certs?x=1");
+  ASSERT_TRUE(url.ok());
+  EXPECT_EQ(url->host, "sso.example.org");
+  EXPECT_EQ(url->port, "8443");
+  EXPECT_EQ(url->target, "/realms/h/certs?x=1");
+  EXPECT_EQ(ParseUrl("https://sso.example.org")->target, "/");
+  EXPECT_EQ(HttpGet("http://127.0.0.1:1/").status().code(), Code::kUnavailable) << "nobody listens";
+}
+
+}  // namespace
+}  // namespace ehr::net
