@@ -58,18 +58,24 @@ Result<Jwt> DecodeJwt(std::string_view token) {
   return jwt;
 }
 
-Result<std::string> SignJwt(const json::Value& claims, const EcKey& key, std::string_view kid, std::string_view typ) {
+Result<std::string> SignJwtWith(const json::Value& claims, std::string_view alg, std::string_view kid,
+                                std::string_view typ,
+                                const std::function<Result<std::string>(std::string_view)>& sign) {
   json::Value header = json::Value::MakeObject();
-  header.Set("alg", json::Value(std::string(EcAlgName(key.alg()))));
+  header.Set("alg", json::Value(std::string(alg)));
   header.Set("typ", json::Value(std::string(typ)));
   header.Set("kid", json::Value(std::string(kid)));
   std::string out = Base64UrlEncode(json::Write(header));
   out.push_back('.');
   out += Base64UrlEncode(json::Write(claims));
-  EHR_ASSIGN_OR_RETURN(std::string signature, key.Sign(out));
+  EHR_ASSIGN_OR_RETURN(std::string signature, sign(out));
   out.push_back('.');
   out += Base64UrlEncode(signature);
   return out;
+}
+
+Result<std::string> SignJwt(const json::Value& claims, const EcKey& key, std::string_view kid, std::string_view typ) {
+  return SignJwtWith(claims, EcAlgName(key.alg()), kid, typ, [&key](std::string_view input) { return key.Sign(input); });
 }
 
 Status VerifyJwt(const Jwt& jwt, const KeyLookup& keys, const VerifyOptions& options) {

@@ -34,6 +34,12 @@ struct Jwt {
 // fails help only the forger.
 Result<Jwt> DecodeJwt(std::string_view token);
 
+// A compact JWS of `claims` with the header {"alg","typ","kid"}, signed by `sign` (which
+// returns the JWS signature of the signing input).
+Result<std::string> SignJwtWith(const json::Value& claims, std::string_view alg, std::string_view kid,
+                                std::string_view typ,
+                                const std::function<Result<std::string>(std::string_view)>& sign);
+
 // A compact JWS of `claims` signed with `key`, header {"alg","typ","kid"}.
 Result<std::string> SignJwt(const json::Value& claims, const EcKey& key, std::string_view kid,
                             std::string_view typ = "JWT");

@@ -122,6 +122,20 @@ Status AuthorizePersonal(const Principal& who, const Action& a, bool guardian) {
   return Status::Ok();
 }
 
+// A token's scopes, parsed once per thread for as long as the same token keeps coming (a
+// request decides twice or more, and a client's requests come in runs).
+const Scopes& ParsedScopes(const std::string& text) {
+  thread_local std::string last_text;
+  thread_local Scopes last;
+  thread_local bool parsed = false;
+  if (!parsed || text != last_text) {
+    last = ParseScopes(text);
+    last_text = text;
+    parsed = true;
+  }
+  return last;
+}
+
 bool IsClinician(std::string_view role) { return role == "DOCTOR" || role == "NURSE"; }
 
 }  // namespace
@@ -160,7 +174,7 @@ RolePolicy::Decision RolePolicy::Decide(const Principal& who, const Action& a) c
   }
   // The token's scopes narrow what the roles allow; they never widen it. user/ and system/
   // scopes count everywhere; patient/ ones bound the action to the patient in context.
-  const Scopes scopes = ParseScopes(who.scope);
+  const Scopes& scopes = ParsedScopes(who.scope);
   const std::string own = OwnPatient(who);
   // A granular scope grants no write: what a write would make is not there to match yet.
   const bool writes = Needed(a.interaction) == kWrites;

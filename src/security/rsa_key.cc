@@ -5,6 +5,7 @@
 #include <openssl/rsa.h>
 
 #include "core/base64.h"
+#include "security/jwt.h"
 #include "security/openssl_ptr.h"
 
 namespace ehr::security {
@@ -77,17 +78,7 @@ Result<std::string> RsaSigningKey::Sign(std::string_view data) const {
 
 Result<std::string> SignJwtRs256(const json::Value& claims, const RsaSigningKey& key, std::string_view kid,
                                  std::string_view typ) {
-  json::Value header = json::Value::MakeObject();
-  header.Set("alg", json::Value("RS256"));
-  header.Set("typ", json::Value(std::string(typ)));
-  header.Set("kid", json::Value(std::string(kid)));
-  std::string out = Base64UrlEncode(json::Write(header));
-  out.push_back('.');
-  out += Base64UrlEncode(json::Write(claims));
-  EHR_ASSIGN_OR_RETURN(std::string signature, key.Sign(out));
-  out.push_back('.');
-  out += Base64UrlEncode(signature);
-  return out;
+  return SignJwtWith(claims, "RS256", kid, typ, [&key](std::string_view input) { return key.Sign(input); });
 }
 
 }  // namespace ehr::security

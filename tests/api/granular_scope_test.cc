@@ -38,7 +38,9 @@ class GranularScopeTest : public AuthFixture {
   std::string TokenWith(const std::string& scope) {
     auto t = server_.identity()->MintTokens("house", scope, "");
     EXPECT_TRUE(t.ok()) << t.status().message();
-    if (t.ok()) EXPECT_EQ(t->scope, scope) << "granted as asked";
+    if (t.ok()) {
+      EXPECT_EQ(t->scope, scope) << "granted as asked";
+    }
     return t.ok() ? t->access_token : "";
   }
 

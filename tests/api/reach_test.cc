@@ -5,24 +5,15 @@
 // a guardian reaches their ward through a RelatedPerson; assignments take effect at once.
 #include <gtest/gtest.h>
 
-#include "support/test_server.h"
+#include "support/auth_fixture.h"
 
 namespace ehr::testing {
 namespace {
 
-constexpr char kPassword[] = "Tulip-Harbour-42";
-
-class ReachTest : public ::testing::Test {
+class ReachTest : public AuthFixture {
  protected:
-  ReachTest() : server_(Options()) {}
-  static TestServerOptions Options() {
-    TestServerOptions o;
-    o.auth = true;
-    return o;
-  }
   void SetUp() override {
-    Add("seed", {"SERVICE"});
-    service_ = Token("seed");
+    SetUpService();
     dr_ = Create("Practitioner", R"({"resourceType":"Practitioner","name":[{"family":"House"}]})");
     const std::string role = Create("PractitionerRole", R"({"resourceType":"PractitionerRole","practitioner":{"reference":"Practitioner/)" + dr_ + R"("}})");
     gp_patient_ = NewPatient("Gee", R"(,"generalPractitioner":[{"reference":"PractitionerRole/)" + role + R"("}])");
@@ -54,50 +45,8 @@ class ReachTest : public ::testing::Test {
     return R"({"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8867-4"}]},"subject":{"reference":"Patient/)" +
            patient + "\"}" + extra + "}";
   }
-  void Add(const std::string& name, std::vector<std::string> roles, std::string fhir_user = "") {
-    auto u = server_.identity()->AddUser({name, kPassword, std::move(roles), {}, std::move(fhir_user)});
-    ASSERT_TRUE(u.ok()) << u.status().message();
-  }
-  std::string Token(const std::string& name) {
-    auto t = server_.identity()->MintTokens(name, "", "");
-    EXPECT_TRUE(t.ok()) << t.status().message();
-    return t.ok() ? t->access_token : "";
-  }
-  HttpResult As(const std::string& token, const std::string& method, const std::string& path,
-                const std::string& body = "", Headers extra = {}) {
-    Headers h = kFhirJson;
-    h.push_back({"Authorization", "Bearer " + token});
-    h.insert(h.end(), extra.begin(), extra.end());
-    return c_.Send(method, path, body, h);
-  }
-  std::string Create(const std::string& type, const std::string& body) {
-    auto r = As(service_, "POST", "/fhir/" + type, body);
-    EXPECT_EQ(r.status, 201) << r.body;
-    return std::string(ParseBody(r.body).GetString("id"));
-  }
-  int Total(const std::string& token, const std::string& path) {
-    auto r = As(token, "GET", path + (path.find('?') == std::string::npos ? "?" : "&") + "_total=accurate");
-    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
-    const json::Value body = ParseBody(r.body);
-    const json::Value* t = body.Find("total");
-    return t && t->as_int64() ? static_cast<int>(*t->as_int64()) : -1;
-  }
-  static std::vector<std::string> Ids(const HttpResult& r, std::string_view type) {
-    std::vector<std::string> out;
-    const json::Value body = ParseBody(r.body);
-    const json::Value* e = body.Find("entry");
-    for (const auto& entry : e ? e->as_array() : json::Array{}) {
-      const json::Value* res = entry.Find("resource");
-      if (res && res->GetString("resourceType") == type) out.emplace_back(res->GetString("id"));
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-  int Status(const std::string& token, const std::string& path) { return As(token, "GET", path).status; }
 
-  TestServer server_;
-  HttpClient c_ = server_.Client();
-  std::string service_, dr_, doctor_;
+  std::string dr_, doctor_;
   std::string gp_patient_, team_patient_, enc_patient_, finished_patient_, stranger_;
   std::vector<std::string> observations_;  // one per patient, in the order above
 };
@@ -245,7 +194,7 @@ TEST(ReachOption, ClinicianReachAllLiftsTheAssignmentRule) {
   o.auth = true;
   o.clinicians_reach_all = true;
   TestServer server(o);
-  ASSERT_TRUE(server.identity()->AddUser({"doc", kPassword, {"DOCTOR"}, {}, ""}).ok());
+  ASSERT_TRUE(server.identity()->AddUser({"doc", AuthFixture::kPassword, {"DOCTOR"}, {}, ""}).ok());
   const std::string token = server.identity()->MintTokens("doc", "", "")->access_token;
   auto created = server.Client().Send("POST", "/fhir/Patient", R"({"resourceType":"Patient"})",
                                       {{"Content-Type", "application/fhir+json"}, {"Authorization", "Bearer " + token}});

@@ -15,9 +15,10 @@
 namespace ehr::testing {
 
 class AuthFixture : public ::testing::Test {
- protected:
-  static constexpr char kPassword[] = "Tulip-Harbour-42";
+ public:
+  static constexpr char kPassword[] = "Tulip-Harbour-42";  // meets the password policy
 
+ protected:
   explicit AuthFixture(TestServerOptions options = Authenticated()) : server_(std::move(options)) {}
   static TestServerOptions Authenticated() {
     TestServerOptions o;

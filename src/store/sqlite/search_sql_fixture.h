@@ -167,6 +167,14 @@ class SearchSqlTest : public ::testing::Test {
     return Find(Query(std::move(types), std::move(clauses)));
   }
 
+  // Type-qualified ids of the first page, sorted; the page's total must count them.
+  std::vector<std::string> FindCounted(const SearchQuery& q) {
+    std::vector<std::string> found = Find(q, true);
+    auto page = Run(q);
+    EXPECT_TRUE(page.ok() && page->total == static_cast<int64_t>(found.size())) << "the total counts what the page shows";
+    return found;
+  }
+
   // Every page in order, following next_cursor; ids in the order returned.
   std::vector<std::string> Walk(SearchQuery q, int count) {
     q.count = count;
