@@ -10,6 +10,9 @@ Result<IdentityHandle> OpenIdentity(const std::string& data, const std::string& 
   EHR_ASSIGN_OR_RETURN(h.accounts, store::OpenSqliteAccountStore(data + "/accounts.db"));
   security::IdentityOptions options;
   options.audience = audience;
+  // With a public base URL, tokens name it as their issuer (OpenID Connect Discovery wants
+  // a URL, and it is where /.well-known/openid-configuration is found); else "ehr".
+  if (!audience.empty()) options.issuer = audience;
   if (access_ttl_seconds > 0) options.access_ttl_seconds = access_ttl_seconds;
   const char* cost = std::getenv("EHR_PASSWORD_COST");
   if (cost != nullptr && std::strcmp(cost, "low") == 0) options.password_cost = security::PasswordCost{1, 8 * 1024 * 1024};

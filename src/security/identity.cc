@@ -658,6 +658,8 @@ Result<Principal> Identity::Authenticate(std::string_view access_token) {
   return p;
 }
 
+const std::string& Identity::issuer() const { return impl_->options.issuer; }
+
 json::Value Identity::Jwks() const {
   json::Value keys = json::Value::MakeArray();
   std::shared_lock lock(impl_->keys_mu);

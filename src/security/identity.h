@@ -129,6 +129,8 @@ class Identity {
   Result<Principal> Authenticate(std::string_view access_token);
   // The public keys tokens may be signed with ({"keys":[...]}).
   json::Value Jwks() const;
+  // "iss" of the tokens this server signs.
+  const std::string& issuer() const;
 
  private:
   struct Impl;

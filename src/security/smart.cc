@@ -457,7 +457,7 @@ json::Value Smart::Configuration(std::string_view auth_base) const {
   const std::string base(auth_base);
   const std::string root = base.size() > 5 ? base.substr(0, base.size() - 5) : base;  // without "/auth"
   json::Value c = json::Value::MakeObject();
-  c.Set("issuer", json::Value("ehr"));
+  c.Set("issuer", json::Value(impl_->identity.issuer()));
   c.Set("jwks_uri", json::Value(root + "/.well-known/jwks.json"));
   c.Set("authorization_endpoint", json::Value(base + "/authorize"));
   c.Set("token_endpoint", json::Value(base + "/token"));

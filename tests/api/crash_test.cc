@@ -13,51 +13,17 @@
 #include <thread>
 
 #include "fhir/json/value.h"
+#include "support/ehr_process.h"
 #include "support/test_server.h"
 
 namespace ehr::testing {
 namespace {
 
-struct Child {
-  pid_t pid = -1;
-  uint16_t port = 0;
-};
-
-// Starts `ehr serve` on a free port and reads the port from its start-up line.
-Child StartServer(const std::string& data) {
-  const char* binary = std::getenv("EHR_BINARY");
-  if (!binary) throw std::runtime_error("EHR_BINARY not set");
-  int fds[2];
-  if (pipe(fds) != 0) throw std::runtime_error("pipe");
-  Child c;
-  c.pid = fork();
-  if (c.pid == 0) {
-    dup2(fds[1], 2);
-    close(fds[0]);
-    execl(binary, binary, "serve", "--data", data.c_str(), "--listen", "127.0.0.1:0", "--auth", "off",
-          "--access-log", "off", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(fds[1]);
-  FILE* err = fdopen(fds[0], "r");
-  char line[512];
-  while (fgets(line, sizeof line, err)) {
-    std::string s(line);
-    size_t at = s.find("http://127.0.0.1:");
-    if (at != std::string::npos) {
-      c.port = static_cast<uint16_t>(std::stoi(s.substr(at + 17)));
-      break;
-    }
-  }
-  // Keep draining stderr so the child never blocks on a full pipe.
-  std::thread([err] {
-    char buf[512];
-    while (fgets(buf, sizeof buf, err)) {
-    }
-    fclose(err);
-  }).detach();
-  if (c.port == 0) throw std::runtime_error("server did not start");
-  return c;
+// `ehr serve` with authentication off, on a free port.
+EhrProcess StartServer(const std::string& data) {
+  EhrProcess p = EhrProcess::Serve({"--data", data, "--auth", "off", "--access-log", "off"});
+  if (p.port == 0) throw std::runtime_error("server did not start: " + p.output);
+  return p;
 }
 
 std::string Transaction(int n) {
@@ -71,7 +37,7 @@ std::string Transaction(int n) {
 TEST(Crash, SigkillLosesNoAcknowledgedWriteAndLeavesNoPartialTransaction) {
   TempDir dir;
   for (int round = 0; round < 2; ++round) {
-    Child server = StartServer(dir.path());
+    EhrProcess server = StartServer(dir.path());
     std::atomic<int> next{round * 100000};
     std::atomic<bool> stop{false};
     std::mutex mu;
@@ -108,7 +74,7 @@ TEST(Crash, SigkillLosesNoAcknowledgedWriteAndLeavesNoPartialTransaction) {
     ASSERT_TRUE(WIFSIGNALED(status));
     ASSERT_GT(acknowledged.size(), 20u) << "the load did not get going";
 
-    Child again = StartServer(dir.path());
+    EhrProcess again = StartServer(dir.path());
     HttpClient c("127.0.0.1", again.port);
     for (int n : attempted) {
       auto r = c.Get("/fhir/Patient?identifier=urn:crash|T" + std::to_string(n));
@@ -124,8 +90,7 @@ TEST(Crash, SigkillLosesNoAcknowledgedWriteAndLeavesNoPartialTransaction) {
     }
     std::printf("round %d: %zu acknowledged of %zu attempted, all present\n", round, acknowledged.size(),
                 attempted.size());
-    kill(again.pid, SIGTERM);
-    waitpid(again.pid, &status, 0);
+    status = again.Stop(SIGTERM);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "graceful stop on SIGTERM";
   }
 }

@@ -106,7 +106,9 @@ TEST(SelfRegistration, OpensAPatientAccountOfItsOwnNewRecordOnlyWhenEnabled) {
   auto users = server.identity()->Users();
   ASSERT_TRUE(users.ok());
   for (const auto& u : *users) {
-    if (u.username == "ada") EXPECT_EQ(u.roles, std::vector<std::string>{"PATIENT"});
+    if (u.username == "ada") {
+      EXPECT_EQ(u.roles, std::vector<std::string>{"PATIENT"});
+    }
   }
 }
 

@@ -102,7 +102,9 @@ TEST_F(SearchSynthea, EveryQueryFindsWhatTheRawFilesHold) {
     Walked w = Walk(query, 100);
     EXPECT_EQ(static_cast<int64_t>(w.matches.size()), want) << query;
     EXPECT_EQ(w.duplicates, 0) << query;
-    if (w.total) EXPECT_EQ(*w.total, want) << query << " (Bundle.total)";
+    if (w.total) {
+      EXPECT_EQ(*w.total, want) << query << " (Bundle.total)";
+    }
   }
 }
 

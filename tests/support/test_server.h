@@ -39,7 +39,7 @@ struct TestServerOptions {
   bool clinicians_reach_all = false;  // RolePolicyOptions
   bool rate_limits = false;           // ServiceOptions' default limits (off: none)
   bool self_registration = false;     // POST /auth/register
-  std::string oidc_config;            // external OpenID Connect issuers (security/oidc.h); empty: none
+  std::string oidc_config = {};       // external OpenID Connect issuers (security/oidc.h); empty: none
 };
 
 class TestServer {

@@ -1,0 +1,72 @@
+#include "support/ehr_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <thread>
+
+namespace ehr::testing {
+
+EhrProcess EhrProcess::Serve(const std::vector<std::string>& args,
+                             const std::vector<std::pair<std::string, std::string>>& env) {
+  const char* binary = std::getenv("EHR_BINARY");
+  if (!binary) throw std::runtime_error("EHR_BINARY not set");
+  std::vector<std::string> argv = {binary, "serve", "--listen", "127.0.0.1:0"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error("pipe");
+  EhrProcess p;
+  p.pid = fork();
+  if (p.pid == 0) {
+    dup2(fds[1], 2);
+    close(fds[0]);
+    for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
+    std::vector<char*> raw;
+    for (std::string& a : argv) raw.push_back(a.data());
+    raw.push_back(nullptr);
+    execv(binary, raw.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  FILE* err = fdopen(fds[0], "r");
+  char line[1024];
+  while (fgets(line, sizeof line, err)) {
+    std::string s(line);
+    p.output += s;
+    size_t at = s.find("http://127.0.0.1:");
+    if (at != std::string::npos) {
+      p.port = static_cast<uint16_t>(std::stoi(s.substr(at + 17)));
+      break;
+    }
+  }
+  if (p.port == 0) {
+    fclose(err);  // it exited: everything it said is in `output`
+    return p;
+  }
+  std::thread([err] {
+    char buf[1024];
+    while (fgets(buf, sizeof buf, err)) {
+    }
+    fclose(err);
+  }).detach();
+  return p;
+}
+
+int EhrProcess::Stop(int signal) {
+  kill(pid, signal);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+int EhrProcess::Wait() {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace ehr::testing

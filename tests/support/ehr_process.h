@@ -1,0 +1,29 @@
+// The real `ehr serve` binary ($EHR_BINARY) as a child process on a free port: started
+// with the given arguments and environment, its port read from its start-up line, its
+// stderr drained so it never blocks.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ehr::testing {
+
+struct EhrProcess {
+  pid_t pid = -1;
+  uint16_t port = 0;  // 0: it did not get as far as listening
+  std::string output;  // stderr up to the listening line (or all of it, when it exited)
+
+  // `ehr serve --listen 127.0.0.1:0 ARGS...` with `env` added to the environment.
+  static EhrProcess Serve(const std::vector<std::string>& args,
+                          const std::vector<std::pair<std::string, std::string>>& env = {});
+  // Sends `signal` and waits; the exit status as waitpid gives it.
+  int Stop(int signal);
+  // Waits for an exit it makes itself (start-up failed); its exit code.
+  int Wait();
+};
+
+}  // namespace ehr::testing
