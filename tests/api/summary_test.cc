@@ -139,8 +139,8 @@ TEST_F(SummaryTest, HistoryTakesTheSameParameters) {
       const json::Value* resource = e.Find("resource");
       if (resource == nullptr) continue;  // the deletion: no resource
       EXPECT_TRUE(IsSubsetted(*resource)) << target;
-      if (resource->GetString("id") {
-        == "f201") EXPECT_EQ(Keys(*resource), kF201Summary) << target;
+      if (resource->GetString("id") == "f201") {
+        EXPECT_EQ(Keys(*resource), kF201Summary) << target;
       }
     }
     // Paging keeps the parameters.
