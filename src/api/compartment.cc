@@ -6,6 +6,7 @@
 // patient is in its own. Both are searches (store::SearchQuery::compartment) answered as
 // searchset Bundles with keyset paging.
 #include <algorithm>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,57 @@ Status NotPatientCompartment() {
   return Status::NotSupported(Code::kInvalid, "Only the Patient compartment is supported");
 }
 
+// The care date of the resources of a type, for $everything's start and end: the one named
+// here (MedicationRequest's `date` is when doses are timed, not when it was written), else
+// its `date` parameter (the common clinical date); a type with neither is not filtered.
+constexpr std::pair<std::string_view, std::string_view> kCareDates[] = {
+    {"Condition", "onset-date"},        {"MedicationRequest", "authoredon"},
+    {"MedicationAdministration", "effective-time"}, {"MedicationDispense", "whenhandedover"},
+    {"MedicationStatement", "effective"}, {"ServiceRequest", "authored"},
+    {"Media", "created"},               {"Specimen", "collected"},
+    {"ImagingStudy", "started"},        {"Claim", "created"},
+    {"ExplanationOfBenefit", "created"}};
+
+std::string CareDateOf(std::string_view type) {
+  auto is_date = [&](std::string_view param) {
+    const fhir::SearchParamDef* def = fhir::FindSearchParam(type, param);
+    return def != nullptr && def->type == fhir::SearchParamType::kDate;
+  };
+  for (const auto& [t, param] : kCareDates) {
+    if (t == type && is_date(param)) return std::string(param);
+  }
+  return is_date("date") ? "date" : "";
+}
+
+// $everything's start and end: of the types that have a care date, the resources whose
+// care date overlaps [start, end] (either open when not given); one filter per care-date
+// parameter, over every type that has it.
+Result<std::vector<store::TypeFilter>> CareDateFilters(const std::vector<std::string>& types, const std::string& start,
+                                                       const std::string& end) {
+  std::vector<store::TypeFilter> out;
+  if (start.empty() && end.empty()) return out;
+  std::map<std::string, std::vector<std::string>> by_param;
+  for (const std::string& type : types) {
+    const std::string param = CareDateOf(type);
+    if (!param.empty()) by_param[param].push_back(type);
+  }
+  search::ParseOptions options;
+  options.strict = true;
+  for (auto& [param, of] : by_param) {
+    std::string query;
+    if (!start.empty()) query = param + "=ge" + PercentEncode(start);
+    if (!end.empty()) query += (query.empty() ? "" : "&") + param + "=le" + PercentEncode(end);
+    Result<search::ParsedSearch> parsed = search::ParseSearch(of.front(), query, options);
+    if (!parsed.ok()) {
+      return Status(Code::kInvalid, Issue{"error", "invalid", "$everything: start and end must be dates (" +
+                                                                  parsed.status().message() + ")",
+                                          start.empty() ? "end" : "start"});
+    }
+    out.push_back(store::TypeFilter{std::move(of), {std::move(parsed->query.clauses)}});
+  }
+  return out;
+}
+
 }  // namespace
 
 net::Response FhirService::Impl::CompartmentSearch(const net::Request& req, const RequestContext& ctx,
@@ -56,9 +108,9 @@ net::Response FhirService::Impl::CompartmentSearch(const net::Request& req, cons
 }
 
 // $everything's parameters (R4 patient-everything): _since (resources changed since),
-// _type (only these types), _count (page size), and paging; start and end (care dates) are
-// not supported. They become a system search, so that each value is checked as a search
-// parameter's is; the page's resources bring the resources they refer to that are in no
+// _type (only these types), _count (page size), paging, and start and end (care dates:
+// resources of the types that have one only when it overlaps the range, CareDateFilters).
+// They become a system search, so that each value is checked as a search parameter's is; the page's resources bring the resources they refer to that are in no
 // patient's compartment (practitioners, organizations, locations, medications...).
 net::Response FhirService::Impl::Everything(const net::Request& req, const RequestContext& ctx, const FhirPath& p) {
   if (Status st = Authorize(ctx, "operation", std::string(kPatient), p.id, p.id); !st.ok()) return ErrorResponse(st, ctx);
@@ -72,6 +124,7 @@ net::Response FhirService::Impl::Everything(const net::Request& req, const Reque
   const std::string base = ctx.base_url + "/Patient/" + (p.id.empty() ? "" : PercentEncode(p.id) + "/") + "$everything";
   std::string query;
   std::vector<Issue> ignored;
+  std::string start, end;
   bool typed = false;
   for (auto& [name, value] : net::ParseQuery(req.query)) {
     std::string as;
@@ -83,8 +136,7 @@ net::Response FhirService::Impl::Everything(const net::Request& req, const Reque
     } else if (name == "_count" || name == "_cursor" || name == "_summary" || name == "_elements") {
       as = name + "=" + PercentEncode(value);
     } else if (name == "start" || name == "end") {
-      ignored.push_back(
-          Issue{"warning", "not-supported", "$everything: the parameter '" + name + "' is not supported; ignored", name});
+      (name == "start" ? start : end) = value;
     } else if (name != "_format" && name != "_pretty") {
       return ErrorResponse(Status::Invalid("$everything has no parameter '" + name + "'"), ctx);
     }
@@ -112,6 +164,9 @@ net::Response FhirService::Impl::Everything(const net::Request& req, const Reque
     return ErrorResponse(Status::Forbidden("the account's roles allow reading none of the chart's resource types"), ctx);
   }
   if (!p.id.empty()) q.compartment = PatientCompartment({p.id});
+  Result<std::vector<store::TypeFilter>> dated = CareDateFilters(q.types, start, end);
+  if (!dated.ok()) return ErrorResponse(dated.status(), ctx);
+  q.filters = std::move(*dated);
   store::Include referenced;
   referenced.source_type = "*";
   referenced.param = "*";

@@ -66,7 +66,7 @@ struct PatientSet {
   bool Unbounded() const { return all && hidden.empty() && filters.empty(); }
   const store::TypeFilter* FilterOf(std::string_view type) const {
     for (const store::TypeFilter& f : filters) {
-      if (f.type == type) return &f;
+      if (f.Covers(std::string(type))) return &f;
     }
     return nullptr;
   }

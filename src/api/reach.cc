@@ -87,7 +87,7 @@ Result<Requester> FhirService::Impl::RequesterOf(const RequestContext& ctx) {
 std::vector<store::TypeFilter> FhirService::Impl::FiltersOf(const std::map<std::string, std::vector<std::string>>& queries) {
   std::vector<store::TypeFilter> out;
   for (const auto& [type, alternatives] : queries) {
-    store::TypeFilter f{type, {}};
+    store::TypeFilter f{{type}, {}};
     for (const std::string& query : alternatives) {
       search::ParseOptions options;
       options.strict = true;
@@ -124,7 +124,7 @@ Result<bool> FhirService::Impl::PassesFilter(const RequestContext& ctx, const Pa
     // Bounded like a search: a chain in the scope's query tests nothing out of reach.
     if (!set.all) q.access = PatientCompartment(set.ids, true);
     q.hidden = set.hidden;
-    q.filters = set.filters;
+    q.filters.insert(q.filters.end(), set.filters.begin(), set.filters.end());  // with the query's own
     EHR_ASSIGN_OR_RETURN(store::SearchPage page, store.Search(q));
     if (!page.matches.empty()) return true;
   }
@@ -191,7 +191,7 @@ Status FhirService::Impl::CheckReach(const RequestContext& ctx, const std::strin
 Result<PatientSet> FhirService::Impl::ApplyReach(const RequestContext& ctx, store::SearchQuery& q) {
   EHR_ASSIGN_OR_RETURN(PatientSet set, ReachFor(ctx, SearchAction(q)));
   q.hidden = set.hidden;
-  q.filters = set.filters;
+  q.filters.insert(q.filters.end(), set.filters.begin(), set.filters.end());  // with the query's own
   if (set.all) return set;
   if (q.compartment && q.compartment->type == "Patient") {
     for (const std::string& id : q.compartment->ids) {

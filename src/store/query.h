@@ -205,12 +205,20 @@ struct Exclusion {
   std::vector<std::pair<std::string, std::string>> except_resources;
 };
 
-// Resources of `type` only when they match one of `any_of` (each an AND of clauses on
-// `type`; an empty one matches every resource): what SMART granular scopes grant
-// (`patient/Observation.rs?category=laboratory`). No alternative: none of `type`.
+// Resources of `types` only when they match one of `any_of` (each an AND of clauses over
+// those types' parameters; an empty one matches every resource): what SMART granular
+// scopes grant (`patient/Observation.rs?category=laboratory`), $everything's care dates.
+// No alternative: none of `types`. Other types pass.
 struct TypeFilter {
-  std::string type;
+  std::vector<std::string> types;
   std::vector<std::vector<Clause>> any_of;
+
+  bool Covers(const std::string& type) const {
+    for (const std::string& t : types) {
+      if (t == type) return true;
+    }
+    return false;
+  }
 };
 
 struct SearchQuery {

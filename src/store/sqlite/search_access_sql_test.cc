@@ -145,23 +145,26 @@ TEST_F(SearchSqlTest, TypeFiltersBoundMatchesChainsAndHas) {
     q.filters = std::move(filters);
     return FindCounted(q);
   };
-  const TypeFilter labs{"Observation", {{Code("category", "laboratory")}}};
+  const TypeFilter labs{{"Observation"}, {{Code("category", "laboratory")}}};
   EXPECT_EQ(find({"Observation"}, {}, {labs}), (V{"Observation/lab-p", "Observation/lab-q"}));
   EXPECT_EQ(find({"Observation"}, {Code("code", "hiv")}, {labs}), (V{"Observation/lab-q"}));
   EXPECT_EQ(find({"Observation"}, {Code("code", "bp")}, {labs}), V{});
   // Alternatives are OR-ed, the clauses of one AND-ed.
-  const TypeFilter two{"Observation",
+  const TypeFilter two{{"Observation"},
                        {{Code("category", "vital-signs")}, {Code("category", "laboratory"), Ref("subject", "Patient", "q")}}};
   EXPECT_EQ(find({"Observation"}, {}, {two}), (V{"Observation/lab-q", "Observation/vital-p"}));
-  EXPECT_EQ(find({"Observation"}, {}, {TypeFilter{"Observation", {{}}}}).size(), 4u) << "an empty alternative: all";
-  EXPECT_EQ(find({"Observation"}, {}, {TypeFilter{"Observation", {}}}), V{}) << "no alternative: none";
+  EXPECT_EQ(find({"Observation"}, {}, {TypeFilter{{"Observation"}, {{}}}}).size(), 4u) << "an empty alternative: all";
+  EXPECT_EQ(find({"Observation"}, {}, {TypeFilter{{"Observation"}, {}}}), V{}) << "no alternative: none";
   // Other types pass; several types at once.
   EXPECT_EQ(find({}, {}, {labs}), (V{"Observation/lab-p", "Observation/lab-q", "Patient/p", "Patient/q"}));
+  // One filter over several types: each bound by the same clauses.
+  const TypeFilter named_peter{{"Observation", "Patient"}, {{Str("name", "peter")}, {Code("category", "survey")}}};
+  EXPECT_EQ(find({}, {}, {named_peter}), (V{"Observation/survey-q", "Patient/p"}));
   // _has tests only observations that pass; so does a chain's target.
   EXPECT_EQ(find({"Patient"}, {Has("Observation", "subject", Code("code", "phq"))}, {}), (V{"Patient/q"}));
   EXPECT_EQ(find({"Patient"}, {Has("Observation", "subject", Code("code", "phq"))}, {labs}), V{});
   EXPECT_EQ(find({"Patient"}, {Has("Observation", "subject", Code("code", "hiv"))}, {labs}), (V{"Patient/q"}));
-  const TypeFilter only_p{"Patient", {{Str("name", "peter")}}};
+  const TypeFilter only_p{{"Patient"}, {{Str("name", "peter")}}};
   EXPECT_EQ(find({"Observation"}, {Chain("subject", "Patient", Str("name", "quinn"))}, {only_p}), V{});
   EXPECT_EQ(find({"Observation"}, {Chain("subject", "Patient", Str("name", "peter"))}, {only_p, labs}),
             (V{"Observation/lab-p"}));

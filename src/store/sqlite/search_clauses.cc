@@ -741,7 +741,11 @@ Result<Compiled> SqlSearch::CompileExclusion(const Exclusion& e, const std::vect
 
 Result<Compiled> SqlSearch::CompileFilter(const TypeFilter& f, const std::vector<std::string>& types,
                                           const std::string& alias) {
-  const std::vector<std::string> of = {f.type};
+  std::vector<std::string> of;  // the query's types the filter bounds
+  for (const std::string& t : types) {
+    if (f.Covers(t)) of.push_back(t);
+  }
+  if (of.empty()) return Constant(true);
   Compiled set;
   for (const std::vector<Clause>& all : f.any_of) {
     const std::string a = sql_.Alias("a");
@@ -753,16 +757,16 @@ Result<Compiled> SqlSearch::CompileFilter(const TypeFilter& f, const std::vector
     }
     set.arms.push_back({"", a + ".seq", "FROM resource_version " + a + " WHERE " + where});
   }
-  if (types.size() == 1 && types[0] == f.type) return set.arms.empty() ? Constant(false) : set;
+  if (of.size() == types.size()) return set.arms.empty() ? Constant(false) : set;
   Compiled out;
-  out.condition = "(" + alias + ".type <> " + sql_.Bind(f.type) + " OR " +
+  out.condition = "(NOT (" + alias + ".type " + sql_.TypeIs(of) + ") OR " +
                   (set.arms.empty() ? std::string(kNever) : InSet(alias, set, false)) + ")";
   return out;
 }
 
 Result<Compiled> SqlSearch::WithinAccess(Compiled set, const std::vector<std::string>& types) {
   const bool filtered = std::any_of(q_.filters.begin(), q_.filters.end(), [&](const TypeFilter& f) {
-    return std::find(types.begin(), types.end(), f.type) != types.end();
+    return std::any_of(types.begin(), types.end(), [&](const std::string& t) { return f.Covers(t); });
   });
   if (set.arms.empty() || (!q_.access && q_.hidden.empty() && !filtered)) return set;
   const std::string a = sql_.Alias("a");
@@ -779,8 +783,8 @@ Result<Compiled> SqlSearch::WithinAccess(Compiled set, const std::vector<std::st
     if (!hidden.arms.empty()) where += " AND " + a + ".seq NOT IN (" + RenderSet(hidden.arms, true) + ")";
   }
   for (const TypeFilter& f : q_.filters) {
-    if (std::find(types.begin(), types.end(), f.type) == types.end()) continue;
     EHR_ASSIGN_OR_RETURN(Compiled passing, CompileFilter(f, types, a));
+    if (passing.arms.empty() && passing.condition == kAlways) continue;
     where += " AND " + (passing.arms.empty() ? passing.condition : InSet(a, passing, false));
   }
   Compiled out;

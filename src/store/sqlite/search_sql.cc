@@ -346,7 +346,6 @@ Result<bool> SqlSearch::Plan() {
     clauses.push_back(std::move(c));
   }
   for (const TypeFilter& f : q_.filters) {
-    if (std::find(types->begin(), types->end(), f.type) == types->end()) continue;
     EHR_ASSIGN_OR_RETURN(Compiled c, CompileFilter(f, *types, "r"));
     c.rank = 1;
     clauses.push_back(std::move(c));

@@ -170,8 +170,8 @@ class SqlSearch {
                                       const std::string& alias);
   // The versions of `types` that `e` hides, as a positive set (Constant(false): none).
   Result<Compiled> CompileExclusion(const Exclusion& e, const std::vector<std::string>& types);
-  // Rows of `alias` (of `types`) pass `f`: a set when `types` is f's type alone, else a
-  // condition on the row.
+  // Rows of `alias` (of `types`) pass `f`: a set when f covers all of `types`, else a
+  // condition on the row (Constant(true) when it covers none).
   Result<Compiled> CompileFilter(const TypeFilter& f, const std::vector<std::string>& types, const std::string& alias);
   // `set` (of versions of `types`) without what lies outside the query's access filter and
   // type filters or is hidden.
