@@ -1,0 +1,45 @@
+// The Merkle tree of the audit log: RFC 6962 (RFC 9162 section 2.1) over SHA-256, with
+// leaves hashed as SHA-256(0x00 || entry) and nodes as SHA-256(0x01 || left || right), so
+// that a leaf can never pass for a node. The root of a log of n entries commits to all
+// of them in order; an inclusion proof shows that one entry is in a tree of a given root,
+// a consistency proof that a larger tree extends a smaller one (nothing removed, altered
+// or reordered). Hashes are 32 raw bytes in std::string.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace ehr::audit {
+
+inline constexpr size_t kHashBytes = 32;
+
+std::string LeafHash(std::string_view entry);
+std::string NodeHash(std::string_view left, std::string_view right);
+
+// The leaf hashes of a tree, by index (0 <= i < size).
+using LeafAt = std::function<std::string(uint64_t index)>;
+
+// The root of the tree of the first `size` leaves (of an empty tree: SHA-256 of nothing).
+std::string RootOf(uint64_t size, const LeafAt& leaf);
+// The audit path of leaf `index` in the tree of the first `size` leaves (index < size).
+std::vector<std::string> InclusionProof(uint64_t index, uint64_t size, const LeafAt& leaf);
+// The proof that the tree of the first `first` leaves is a prefix of the tree of `second`
+// (0 < first <= second).
+std::vector<std::string> ConsistencyProof(uint64_t first, uint64_t second, const LeafAt& leaf);
+
+// OK when `proof` shows leaf hash `leaf` at `index` in the tree of `size` leaves whose root
+// is `root`; kInvalid naming what does not hold otherwise (sizes, lengths, the root).
+Status VerifyInclusion(uint64_t index, uint64_t size, std::string_view leaf, const std::vector<std::string>& proof,
+                       std::string_view root);
+// OK when `proof` shows the tree of `size1` leaves with root `root1` to be a prefix of the
+// tree of `size2` leaves with root `root2` (equal sizes: an empty proof and equal roots).
+// A first tree of no leaves proves nothing and is refused.
+Status VerifyConsistency(uint64_t size1, uint64_t size2, std::string_view root1, std::string_view root2,
+                         const std::vector<std::string>& proof);
+
+}  // namespace ehr::audit
