@@ -90,6 +90,13 @@ class ConsentDirectory {
     EHR_ASSIGN_OR_RETURN(std::shared_ptr<const Loaded> loaded, Load(tenant));
     return !loaded->by_patient.empty();
   }
+  // Whether the tenant's consents are loaded and fresh (Hidden reads no store).
+  bool Warm(const std::string& tenant) {
+    std::lock_guard lock(mu_);
+    auto it = tenants_.find(tenant);
+    return it != tenants_.end() && it->second->generation == generation_.load() &&
+           clock_.Now() - it->second->at < kCacheTtl;
+  }
   void Changed(std::string_view type);
 
  private:

@@ -140,6 +140,28 @@ Result<PatientSet> PatientReach::Resolve(const security::Principal& who, const s
   return set;
 }
 
+bool PatientReach::Warm(const security::Principal& who, const security::Reach& reach) {
+  if (reach.all) return true;
+  const std::string& user = who.fhir_user;
+  if (reach.wards && user.rfind("RelatedPerson/", 0) == 0 && !Fresh(who.tenant + "\nwards\n" + user.substr(14))) {
+    return false;
+  }
+  if (reach.assigned && user.rfind("Practitioner/", 0) == 0 && !Fresh(who.tenant + "\nassigned\n" + user.substr(13))) {
+    return false;
+  }
+  return true;
+}
+
+bool PatientReach::ActorsWarm(const security::Principal& who) {
+  return who.fhir_user.rfind("Practitioner/", 0) != 0 || Fresh(who.tenant + "\nactors\n" + who.fhir_user);
+}
+
+bool PatientReach::Fresh(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = cache_.find(key);
+  return it != cache_.end() && it->second.generation == generation_.load() && clock_.Now() - it->second.resolved < kCacheTtl;
+}
+
 void PatientReach::Changed(std::string_view type) {
   if (std::find(std::begin(kAssignmentTypes), std::end(kAssignmentTypes), type) != std::end(kAssignmentTypes)) {
     generation_.fetch_add(1);

@@ -90,6 +90,9 @@ class PatientReach {
   // `reach.all` is honoured as given: the caller lifts a clinician's restriction for
   // break-glass before.
   Result<PatientSet> Resolve(const security::Principal& who, const security::Reach& reach);
+  // Whether Resolve (and Actors) would answer from the cache, without reading the store.
+  bool Warm(const security::Principal& who, const security::Reach& reach);
+  bool ActorsWarm(const security::Principal& who);
   // A committed write of a resource of `type`.
   void Changed(std::string_view type);
   // The references consents may name the principal by: their FHIR record, and for a
@@ -103,6 +106,7 @@ class PatientReach {
     std::vector<std::string> ids;
   };
   Result<std::vector<std::string>> Cached(const std::string& key, const std::function<Result<std::vector<std::string>>()>& fn);
+  bool Fresh(const std::string& key);
   Result<std::vector<std::string>> Assigned(const std::string& tenant, const std::string& practitioner);
   Result<std::vector<std::string>> Wards(const std::string& tenant, const std::string& related_person);
   Status ForEachMatch(const std::string& tenant, const std::string& type, const std::string& query,

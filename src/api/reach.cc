@@ -131,6 +131,15 @@ Result<bool> FhirService::Impl::PassesFilter(const RequestContext& ctx, const Pa
   return false;
 }
 
+bool FhirService::Impl::WouldBlock(const RequestContext& ctx, const security::Action& action) {
+  const security::Reach r = authz.ReachOf(ctx.principal, action);
+  if (r.Restricted() && !reach.Warm(ctx.principal, r)) return true;
+  if (!ctx.principal.authenticated || IsWrite(action.interaction) || Personal(ctx.principal)) return false;
+  if (!consents.Warm(ctx.principal.tenant)) return true;
+  Result<bool> any = consents.Any(ctx.principal.tenant);  // warm: no store read
+  return any.ok() && *any && !reach.ActorsWarm(ctx.principal);
+}
+
 Result<PatientSet> FhirService::Impl::ReachFor(const RequestContext& ctx, const security::Action& action) {
   security::Reach r = authz.ReachOf(ctx.principal, action);
   std::optional<bool> glass;  // asked once, when it matters

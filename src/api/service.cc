@@ -315,6 +315,16 @@ net::Response FhirService::Impl::Handle(net::Request& req) {
     return r;
   }
   if (principal.ok()) ctx.principal = std::move(*principal);
+  if (req.on_io_thread && ctx.principal.authenticated) {
+    // A read on an IO thread must not wait for the store beyond the resource itself: a
+    // reach or consents not cached yet, or a break-glass declaration, go to a worker
+    // (before the rate limit counts the request, which then runs once).
+    Result<FhirPath> p = ParseFhirPath(req.path);
+    const bool would_block =
+        req.HasHeader("X-Break-Glass") ||
+        (p.ok() && !p->id.empty() && WouldBlock(ctx, {p->version.empty() ? "read" : "vread", p->type, p->id, "", {}}));
+    if (would_block) return net::Response::Defer();
+  }
   if (options.limiter && ctx.principal.authenticated) {
     const bool service = ctx.principal.HasRole("SERVICE");
     Micros wait = options.limiter->Take("user:" + ctx.principal.subject,

@@ -80,6 +80,9 @@ struct FhirService::Impl {
   // reach.cc: whose records the caller reaches (api/patient_reach.h), and what patients'
   // consents hide from them within it (api/consent.h), break-glass applied.
   Result<PatientSet> ReachFor(const RequestContext& ctx, const security::Action& action);
+  // For a request on an IO thread: whether deciding `action` would read the store for
+  // more than the resource (a reach, actors or consents not cached yet).
+  bool WouldBlock(const RequestContext& ctx, const security::Action& action);
   // The caller as consents name them.
   Result<Requester> RequesterOf(const RequestContext& ctx);
   // Granular scope queries as store filters; a query that cannot run matches nothing.

@@ -26,6 +26,9 @@ struct Request {
   std::string body;
   std::string request_id;  // X-Request-Id (validated) or generated
   std::string peer;        // the client's IP address (of the TCP connection); empty when unknown
+  // Being handled on an IO thread (ServerOptions::run_inline): the handler must not block;
+  // when it finds it would, it answers Response::Defer() and runs again on a worker.
+  bool on_io_thread = false;
 
   // Case-insensitive lookup; empty when absent.
   std::string_view GetHeader(std::string_view name) const;
@@ -38,6 +41,15 @@ struct Response {
   std::string body;
   // Route template for the access log ("/fhir/{type}/{id}"): never the concrete path.
   std::string route;
+  bool deferred = false;  // see Defer()
+
+  // The answer of a handler running on an IO thread that would block: the server runs the
+  // request again on the worker pool (Request::on_io_thread false).
+  static Response Defer() {
+    Response r;
+    r.deferred = true;
+    return r;
+  }
 
   void SetHeader(std::string_view name, std::string value);
   std::string_view GetHeader(std::string_view name) const;

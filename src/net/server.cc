@@ -269,7 +269,12 @@ struct HttpServer::Impl {
       if (auto pre = Preflight(req)) {
         resp = std::move(*pre);
       } else if (options.run_inline && options.run_inline(req)) {
+        req.on_io_thread = true;
         resp = CallHandler(req);
+        if (resp.deferred) {
+          req.on_io_thread = false;
+          resp = co_await RunHandler(req);
+        }
       } else {
         resp = co_await RunHandler(req);
       }

@@ -1,7 +1,9 @@
 // HttpServer: HTTP/1.1 over TCP with keep-alive, built on Boost.Beast with C++20 coroutines.
 //
 // IO threads parse and write; the handler runs on a worker pool (it may block on storage)
-// unless `run_inline` says the request is trivial (e.g. /healthz). The server applies, for
+// unless `run_inline` says the request is trivial (e.g. /healthz); an inline handler that
+// finds it would block after all answers Response::Defer() and runs again on a worker. The
+// server applies, for
 // every request: body size limit (413), header and idle timeouts, X-Request-Id, CORS,
 // gzip when accepted, and one JSON access log line (route template only, never the path).
 // Thread-safe: Start/Stop may be called from any thread; Run blocks the caller.

@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <boost/asio.hpp>
+#include <map>
 #include <thread>
 
 #include "support/http_client.h"
@@ -20,7 +21,7 @@ class ServerTest : public ::testing::Test {
     options.io_threads = 2;
     options.worker_threads = 4;
     options.access_log = false;
-    options.run_inline = [](const Request& r) { return r.path == "/healthz"; };
+    options.run_inline = [](const Request& r) { return r.path == "/healthz" || r.path == "/maybe"; };
     server_ = std::make_unique<HttpServer>(options, [this](Request& req) { return Handle(req); });
     ASSERT_TRUE(server_->Start().ok());
     thread_ = std::thread([this] { server_->Run(); });
@@ -34,6 +35,12 @@ class ServerTest : public ::testing::Test {
     r.route = "/echo";
     r.SetHeader("Content-Type", "application/fhir+json");
     if (req.path == "/slow") std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    if (req.path == "/maybe") {
+      // Inline first; "defer" sends it to a worker, which answers where it ran.
+      if (req.on_io_thread && req.query == "defer") return Response::Defer();
+      r.body = std::string(req.on_io_thread ? "io" : "worker") + " " + std::to_string(calls_[req.query]++);
+      return r;
+    }
     if (req.path == "/big") {
       r.body = "{\"x\":\"" + std::string(5000, 'a') + "\"}";
       return r;
@@ -44,7 +51,17 @@ class ServerTest : public ::testing::Test {
 
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;
+  std::map<std::string, int> calls_;  // answered calls per query (one client at a time)
 };
+
+TEST_F(ServerTest, AnInlineHandlerThatWouldBlockDefersToAWorker) {
+  StartServer();
+  HttpClient c("127.0.0.1", server_->port());
+  EXPECT_EQ(c.Get("/maybe?stay").body, "io 0");
+  EXPECT_EQ(c.Get("/maybe?defer").body, "worker 0") << "run again, once, on a worker";
+  EXPECT_EQ(c.Get("/maybe?defer").body, "worker 1");
+  EXPECT_EQ(c.Get("/echo").body, "GET /echo ? body=") << "other requests as before";
+}
 
 TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   StartServer();

@@ -189,6 +189,36 @@ TEST_F(ReachTest, AGuardianReachesTheirWard) {
   EXPECT_EQ(Total(mum, "/fhir/Observation"), 0);
 }
 
+// Reads by id run on the IO thread; one whose reach or consents are not cached yet would
+// wait for the store there, so it is deferred to a worker (net::Response::Defer).
+TEST_F(ReachTest, AColdReadOnAnIoThreadGoesToAWorker) {
+  net::Request req;
+  req.method = "GET";
+  req.path = req.target = "/fhir/Observation/" + observations_[0];
+  req.request_id = "io-thread-test";
+  req.headers = {{"Authorization", "Bearer " + doctor_}};
+  auto inline_call = [&] {
+    req.on_io_thread = true;
+    return server_.service().Handle(req);
+  };
+  EXPECT_TRUE(inline_call().deferred) << "nothing cached for this doctor yet";
+  req.on_io_thread = false;
+  net::Response on_worker = server_.service().Handle(req);
+  EXPECT_FALSE(on_worker.deferred);
+  EXPECT_EQ(on_worker.status, 200);
+  net::Response warm = inline_call();
+  EXPECT_FALSE(warm.deferred) << "cached now";
+  EXPECT_EQ(warm.status, 200);
+  // Writing a care team drops the cached reach: deferred again.
+  Create("CareTeam", CareTeam(stranger_, "active"));
+  EXPECT_TRUE(inline_call().deferred);
+  // A break-glass declaration writes to the account store: never on the IO thread.
+  req.headers.push_back({"X-Break-Glass", "patient collapsed in the waiting room"});
+  req.on_io_thread = false;
+  (void)server_.service().Handle(req);  // warms the reach again
+  EXPECT_TRUE(inline_call().deferred);
+}
+
 TEST(ReachOption, ClinicianReachAllLiftsTheAssignmentRule) {
   TestServerOptions o;
   o.auth = true;
