@@ -153,7 +153,31 @@ Result<WriteResult> TxnOps::Store(const std::string& type, const std::string& id
 
 Result<std::vector<std::string>> TxnOps::Match(const std::string& type, const std::string& criteria,
                                                std::string_view context, int limit) {
-  return FindMatches(tenant_, type, criteria, context, Search(), limit);
+  bool consent_hid = false;  // whether the caller's consents hid anything of the search
+  const SearchFn search = [&](const store::SearchQuery& q) -> Result<store::SearchPage> {
+    if (!guard_) return txn_.Search(q);
+    store::SearchQuery guarded = q;
+    EHR_RETURN_IF_ERROR(guard_(guarded));
+    consent_hid = consent_hid || !guarded.hidden.empty();
+    return txn_.Search(guarded);
+  };
+  EHR_ASSIGN_OR_RETURN(std::vector<std::string> ids, FindMatches(tenant_, type, criteria, context, search, limit));
+  if (!consent_hid || static_cast<int>(ids.size()) >= limit) return ids;
+  // A match that a consent hides is not an absent one: a conditional write must not create
+  // a second resource beside it (or miss the one it updates). Refused instead.
+  const SearchFn unhidden = [&](const store::SearchQuery& q) -> Result<store::SearchPage> {
+    store::SearchQuery guarded = q;
+    EHR_RETURN_IF_ERROR(guard_(guarded));
+    guarded.hidden.clear();
+    return txn_.Search(guarded);
+  };
+  EHR_ASSIGN_OR_RETURN(std::vector<std::string> all, FindMatches(tenant_, type, criteria, context, unhidden, limit));
+  if (all.size() > ids.size()) {
+    return Status::Forbidden(std::string(context) +
+                             ": a resource matching the criteria is withheld by a patient's consent; in an emergency, "
+                             "declare one with the X-Break-Glass header");
+  }
+  return ids;
 }
 
 SearchFn TxnOps::Search() {

@@ -147,6 +147,23 @@ TEST_F(ConsentTest, ExceptionsByLabelTypeAndActor) {
   EXPECT_EQ(Status(house_token_, ObservationPath(plain_)), 403);
 }
 
+TEST_F(ConsentTest, AConditionalWriteDoesNotTakeAHiddenMatchForNone) {
+  const std::string tagged = Observation(R"(,"identifier":[{"system":"urn:lab","value":"A-1"}])");
+  ASSERT_EQ(As(service_, "POST", "/fhir/Observation", tagged).status, 201);
+  Create("Consent", Consent(R"({"type":"deny")" + Actor("Practitioner/" + wilson_) + "}"));
+  // Wilson cannot see A-1: creating it "if none exists" must not make a second one.
+  auto create = As(wilson_token_, "POST", "/fhir/Observation", tagged, {{"If-None-Exist", "identifier=urn:lab|A-1"}});
+  EXPECT_EQ(create.status, 403) << create.body;
+  EXPECT_NE(create.body.find("withheld"), std::string::npos) << create.body;
+  EXPECT_EQ(Total(service_, "/fhir/Observation?identifier=urn:lab|A-1"), 1);
+  // House sees it: the same request finds it and creates nothing.
+  auto found = As(house_token_, "POST", "/fhir/Observation", tagged, {{"If-None-Exist", "identifier=urn:lab|A-1"}});
+  EXPECT_EQ(found.status, 200) << found.body;
+  // A criterion that matches nothing at all still creates.
+  const std::string other = Observation(R"(,"identifier":[{"system":"urn:lab","value":"B-2"}])");
+  EXPECT_EQ(As(wilson_token_, "POST", "/fhir/Observation", other, {{"If-None-Exist", "identifier=urn:lab|B-2"}}).status, 201);
+}
+
 TEST_F(ConsentTest, WhatCannotBeEvaluatedFailsClosedAndOtherConsentsAreIgnored) {
   // Not privacy consents, or not in force: nothing changes.
   Create("Consent", Consent(R"({"type":"deny"})", "active", "treatment"));
