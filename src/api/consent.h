@@ -24,6 +24,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -90,12 +91,16 @@ class ConsentDirectory {
     EHR_ASSIGN_OR_RETURN(std::shared_ptr<const Loaded> loaded, Load(tenant));
     return !loaded->by_patient.empty();
   }
-  // Whether the tenant's consents are loaded and fresh (Hidden reads no store).
-  bool Warm(const std::string& tenant) {
+  // Any(tenant) when the tenant's consents are loaded and fresh; nullopt when answering
+  // would read the store.
+  std::optional<bool> AnyIfWarm(const std::string& tenant) {
     std::lock_guard lock(mu_);
     auto it = tenants_.find(tenant);
-    return it != tenants_.end() && it->second->generation == generation_.load() &&
-           clock_.Now() - it->second->at < kCacheTtl;
+    if (it == tenants_.end() || it->second->generation != generation_.load() ||
+        clock_.Now() - it->second->at >= kCacheTtl) {
+      return std::nullopt;
+    }
+    return !it->second->by_patient.empty();
   }
   void Changed(std::string_view type);
 

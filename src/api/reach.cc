@@ -132,12 +132,18 @@ Result<bool> FhirService::Impl::PassesFilter(const RequestContext& ctx, const Pa
 }
 
 bool FhirService::Impl::WouldBlock(const RequestContext& ctx, const security::Action& action) {
-  const security::Reach r = authz.ReachOf(ctx.principal, action);
-  if (r.Restricted() && !reach.Warm(ctx.principal, r)) return true;
+  // When every set this principal could reach through is cached, no policy decision is
+  // needed to know that none is cold (the usual case on the hot path).
+  security::Reach possible;
+  possible.all = false;
+  possible.assigned = possible.wards = true;
+  if (!reach.Warm(ctx.principal, possible)) {
+    const security::Reach r = authz.ReachOf(ctx.principal, action);
+    if (r.Restricted() && !reach.Warm(ctx.principal, r)) return true;
+  }
   if (!ctx.principal.authenticated || IsWrite(action.interaction) || Personal(ctx.principal)) return false;
-  if (!consents.Warm(ctx.principal.tenant)) return true;
-  Result<bool> any = consents.Any(ctx.principal.tenant);  // warm: no store read
-  return any.ok() && *any && !reach.ActorsWarm(ctx.principal);
+  const std::optional<bool> any = consents.AnyIfWarm(ctx.principal.tenant);
+  return !any || (*any && !reach.ActorsWarm(ctx.principal));
 }
 
 Result<PatientSet> FhirService::Impl::ReachFor(const RequestContext& ctx, const security::Action& action) {
