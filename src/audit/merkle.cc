@@ -14,42 +14,66 @@ uint64_t Split(uint64_t n) {
   return k;
 }
 
-// MTH(D[begin:end]).
-std::string Root(uint64_t begin, uint64_t end, const LeafAt& leaf) {
-  if (end - begin == 1) return leaf(begin);
-  const uint64_t k = Split(end - begin);
-  return NodeHash(Root(begin, begin + k, leaf), Root(begin + k, end, leaf));
+bool PowerOfTwo(uint64_t n) { return n != 0 && (n & (n - 1)) == 0; }
+
+int Log2(uint64_t n) {
+  int l = 0;
+  while ((uint64_t{1} << l) < n) ++l;
+  return l;
+}
+
+// MTH(D[begin:end]). Every range the recursion meets starts at a multiple of the largest
+// power of two not above its size, so a range of 2^l leaves is complete subtree (l, begin >> l).
+std::string Root(uint64_t begin, uint64_t end, const NodeAt& node) {
+  const uint64_t n = end - begin;
+  if (PowerOfTwo(n)) {
+    const int level = Log2(n);
+    return node(level, begin >> level);
+  }
+  const uint64_t k = Split(n);
+  return NodeHash(Root(begin, begin + k, node), Root(begin + k, end, node));
 }
 
 // PATH(m, D[begin:end]), RFC 6962 2.1.1.
-void Path(uint64_t m, uint64_t begin, uint64_t end, const LeafAt& leaf, std::vector<std::string>& out) {
+void Path(uint64_t m, uint64_t begin, uint64_t end, const NodeAt& node, std::vector<std::string>& out) {
   if (end - begin <= 1) return;
   const uint64_t k = Split(end - begin);
   if (m < k) {
-    Path(m, begin, begin + k, leaf, out);
-    out.push_back(Root(begin + k, end, leaf));
+    Path(m, begin, begin + k, node, out);
+    out.push_back(Root(begin + k, end, node));
   } else {
-    Path(m - k, begin + k, end, leaf, out);
-    out.push_back(Root(begin, begin + k, leaf));
+    Path(m - k, begin + k, end, node, out);
+    out.push_back(Root(begin, begin + k, node));
   }
 }
 
 // SUBPROOF(m, D[begin:end], complete), RFC 6962 2.1.2.
-void Subproof(uint64_t m, uint64_t begin, uint64_t end, bool complete, const LeafAt& leaf,
+void Subproof(uint64_t m, uint64_t begin, uint64_t end, bool complete, const NodeAt& node,
               std::vector<std::string>& out) {
   const uint64_t n = end - begin;
   if (m == n) {
-    if (!complete) out.push_back(Root(begin, end, leaf));
+    if (!complete) out.push_back(Root(begin, end, node));
     return;
   }
   const uint64_t k = Split(n);
   if (m <= k) {
-    Subproof(m, begin, begin + k, complete, leaf, out);
-    out.push_back(Root(begin + k, end, leaf));
+    Subproof(m, begin, begin + k, complete, node, out);
+    out.push_back(Root(begin + k, end, node));
   } else {
-    Subproof(m - k, begin + k, end, false, leaf, out);
-    out.push_back(Root(begin, begin + k, leaf));
+    Subproof(m - k, begin + k, end, false, node, out);
+    out.push_back(Root(begin, begin + k, node));
   }
+}
+
+// Complete subtrees from the leaves themselves.
+NodeAt FromLeaves(const LeafAt& leaf) {
+  return [&leaf](int level, uint64_t index) {
+    std::function<std::string(int, uint64_t)> at = [&](int l, uint64_t i) -> std::string {
+      if (l == 0) return leaf(i);
+      return NodeHash(at(l - 1, 2 * i), at(l - 1, 2 * i + 1));
+    };
+    return at(level, index);
+  };
 }
 
 bool AllHashes(const std::vector<std::string>& hashes) {
@@ -82,21 +106,52 @@ std::string NodeHash(std::string_view left, std::string_view right) {
   return Sha256(input);
 }
 
-std::string RootOf(uint64_t size, const LeafAt& leaf) {
+std::string RootOf(uint64_t size, const NodeAt& node) {
   if (size == 0) return Sha256("");
-  return Root(0, size, leaf);
+  return Root(0, size, node);
 }
 
-std::vector<std::string> InclusionProof(uint64_t index, uint64_t size, const LeafAt& leaf) {
+std::vector<std::string> InclusionProof(uint64_t index, uint64_t size, const NodeAt& node) {
   std::vector<std::string> out;
-  if (index < size) Path(index, 0, size, leaf, out);
+  if (index < size) Path(index, 0, size, node, out);
   return out;
+}
+
+std::vector<std::string> ConsistencyProof(uint64_t first, uint64_t second, const NodeAt& node) {
+  std::vector<std::string> out;
+  if (first > 0 && first < second) Subproof(first, 0, second, true, node, out);
+  return out;
+}
+
+std::string RootOf(uint64_t size, const LeafAt& leaf) { return RootOf(size, FromLeaves(leaf)); }
+
+std::vector<std::string> InclusionProof(uint64_t index, uint64_t size, const LeafAt& leaf) {
+  return InclusionProof(index, size, FromLeaves(leaf));
 }
 
 std::vector<std::string> ConsistencyProof(uint64_t first, uint64_t second, const LeafAt& leaf) {
-  std::vector<std::string> out;
-  if (first > 0 && first < second) Subproof(first, 0, second, true, leaf, out);
-  return out;
+  return ConsistencyProof(first, second, FromLeaves(leaf));
+}
+
+void Frontier::Append(std::string leaf, const std::function<void(int, uint64_t, const std::string&)>& made) {
+  const uint64_t index = size_++;
+  std::string hash = std::move(leaf);
+  // Each trailing one bit of the old size is a peak of the same level to merge with.
+  int level = 0;
+  for (uint64_t bits = index; (bits & 1) != 0; bits >>= 1) {
+    hash = NodeHash(peaks_.back(), hash);
+    peaks_.pop_back();
+    ++level;
+    if (made) made(level, index >> level, hash);
+  }
+  peaks_.push_back(std::move(hash));
+}
+
+std::string Frontier::Root() const {
+  if (peaks_.empty()) return Sha256("");
+  std::string root = peaks_.back();
+  for (size_t i = peaks_.size() - 1; i-- > 0;) root = NodeHash(peaks_[i], root);
+  return root;
 }
 
 // RFC 9162 2.1.3.2.

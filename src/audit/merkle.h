@@ -23,6 +23,11 @@ std::string NodeHash(std::string_view left, std::string_view right);
 
 // The leaf hashes of a tree, by index (0 <= i < size).
 using LeafAt = std::function<std::string(uint64_t index)>;
+// The hash of a complete subtree: of 2^level leaves, from leaf index << level (level 0:
+// the leaf hash). Every subtree RFC 6962 splits a tree into is one of these, or is split
+// further, so a log that keeps them (store/store.h, audit nodes) answers roots and proofs
+// with O(log n) of them.
+using NodeAt = std::function<std::string(int level, uint64_t index)>;
 
 // The root of the tree of the first `size` leaves (of an empty tree: SHA-256 of nothing).
 std::string RootOf(uint64_t size, const LeafAt& leaf);
@@ -31,6 +36,25 @@ std::vector<std::string> InclusionProof(uint64_t index, uint64_t size, const Lea
 // The proof that the tree of the first `first` leaves is a prefix of the tree of `second`
 // (0 < first <= second).
 std::vector<std::string> ConsistencyProof(uint64_t first, uint64_t second, const LeafAt& leaf);
+// The same from complete subtrees.
+std::string RootOf(uint64_t size, const NodeAt& node);
+std::vector<std::string> InclusionProof(uint64_t index, uint64_t size, const NodeAt& node);
+std::vector<std::string> ConsistencyProof(uint64_t first, uint64_t second, const NodeAt& node);
+
+// The complete subtrees a log gains as it grows, one leaf at a time, with the root at any
+// size, in O(log n) memory: for recomputing a whole log in one pass (ehr audit verify).
+class Frontier {
+ public:
+  // Appends a leaf hash; calls `made(level, index, hash)` for each complete subtree of
+  // level >= 1 it completes.
+  void Append(std::string leaf, const std::function<void(int, uint64_t, const std::string&)>& made = nullptr);
+  uint64_t size() const { return size_; }
+  std::string Root() const;  // of the leaves appended so far
+
+ private:
+  uint64_t size_ = 0;
+  std::vector<std::string> peaks_;  // complete subtrees, largest first (one per set bit of size_)
+};
 
 // OK when `proof` shows leaf hash `leaf` at `index` in the tree of `size` leaves whose root
 // is `root`; kInvalid naming what does not hold otherwise (sizes, lengths, the root).

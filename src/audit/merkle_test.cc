@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "core/base64.h"
@@ -124,6 +125,39 @@ TEST(Merkle, ProofsItMakesVerifyAndAnyChangeBreaksThem) {
         const std::string altered_root = RootOf(first, [&](uint64_t i) { return altered.at(i); });
         EXPECT_FALSE(VerifyConsistency(first, size, altered_root, root, ConsistencyProof(first, size, at)).ok());
       }
+    }
+  }
+}
+
+// A Frontier fed the leaves one by one makes exactly the complete subtrees, and the roots,
+// that the definition makes; proofs from those stored subtrees equal proofs from leaves.
+TEST(Merkle, FrontierAndStoredSubtreesAgreeWithTheDefinition) {
+  std::vector<std::string> leaves;
+  for (int i = 0; i < 70; ++i) leaves.push_back(LeafHash("entry " + std::to_string(i)));
+  const LeafAt at = [&](uint64_t i) { return leaves.at(i); };
+  std::map<std::pair<int, uint64_t>, std::string> stored;
+  Frontier frontier;
+  EXPECT_EQ(frontier.Root(), RootOf(0, at));
+  for (uint64_t i = 0; i < leaves.size(); ++i) {
+    frontier.Append(leaves[i], [&](int level, uint64_t index, const std::string& hash) {
+      EXPECT_TRUE(stored.emplace(std::make_pair(level, index), hash).second) << "made twice";
+    });
+    ASSERT_EQ(frontier.size(), i + 1);
+    ASSERT_EQ(frontier.Root(), RootOf(i + 1, at)) << i + 1;
+  }
+  // 70 leaves complete 35 + 17 + 8 + 4 + 2 + 1 subtrees above the leaves.
+  EXPECT_EQ(stored.size(), 67u);
+  const NodeAt node = [&](int level, uint64_t index) {
+    if (level == 0) return leaves.at(index);
+    auto it = stored.find({level, index});
+    EXPECT_NE(it, stored.end()) << "a subtree not complete yet was asked for: " << level << "/" << index;
+    return it == stored.end() ? std::string() : it->second;
+  };
+  for (uint64_t size = 1; size <= leaves.size(); ++size) {
+    ASSERT_EQ(RootOf(size, node), RootOf(size, at));
+    for (uint64_t i = 0; i < size; i += 7) EXPECT_EQ(InclusionProof(i, size, node), InclusionProof(i, size, at));
+    for (uint64_t first = 1; first <= size; first += 5) {
+      EXPECT_EQ(ConsistencyProof(first, size, node), ConsistencyProof(first, size, at));
     }
   }
 }

@@ -209,6 +209,51 @@ struct IdempotencyRecord {
   Micros created = 0;
 };
 
+// The audit log (audit/README.md): entries appended in the transaction of the action they
+// record, never updated or deleted (the database refuses it), hashed into an RFC 6962
+// Merkle tree. Entry n (from 0) is leaf n; its leaf hash is audit::LeafHash(core). `core`
+// holds what the entry says without personal data, and a digest of `detail`, which holds
+// the personal part (patient, resource, query) and is the one thing erasure may remove.
+// The other columns repeat parts of `core` and `detail` for search.
+struct AuditAppend {
+  std::string tenant;
+  Micros recorded = 0;
+  std::string action;   // FHIR AuditEvent.action: C, R, U, D, E
+  std::string agent;    // the user or client acting ('' when none)
+  std::string patient;  // the patient whose record the action touched ('' when none)
+  std::string core;
+  std::string detail;
+};
+struct AuditRow {
+  uint64_t index = 0;  // leaf index, from 0
+  std::string tenant;
+  Micros recorded = 0;
+  std::string action;
+  std::string agent;
+  std::optional<std::string> patient;  // nullopt when none, or erased
+  std::string core;
+  std::optional<std::string> detail;   // nullopt once erased
+  std::string leaf;                    // the leaf hash as stored
+};
+struct AuditQuery {
+  std::string tenant;
+  std::optional<std::string> patient;
+  std::optional<std::string> agent;
+  std::optional<std::string> action;
+  std::optional<Micros> from;  // recorded >= from
+  std::optional<Micros> to;    // recorded <= to
+  std::optional<uint64_t> before;  // keyset cursor: index < before (newest first)
+  int count = 50;
+};
+// A signed tree head as published (audit/tree_head.h).
+struct AuditHead {
+  uint64_t size = 0;
+  std::string root;
+  uint64_t timestamp_ms = 0;
+  std::string signature;
+  std::string key_id;
+};
+
 // Access to the database inside one write transaction. Only valid during the Write() call.
 class WriteTxn {
  public:
@@ -231,6 +276,8 @@ class WriteTxn {
   // Replaces the index rows of the current version of a resource (ehr reindex).
   virtual Status ReplaceIndex(std::string_view tenant, std::string_view type, std::string_view id,
                               const IndexRows& rows) = 0;
+  // Appends an entry to the audit log; returns its index.
+  virtual Result<uint64_t> AppendAudit(const AuditAppend& e) = 0;
   // Timestamp of this transaction (from the store's clock); strictly increasing across
   // transactions so that versions of one resource are ordered by lastUpdated too. Repeated
   // calls within one Write() return the same value.
@@ -258,10 +305,29 @@ class Store {
   // Stops at the first error `fn` returns.
   virtual Status ForEachCurrent(const std::function<Status(const std::string& tenant, VersionRecord&& rec)>& fn) = 0;
 
+  // The audit log (see AuditAppend). Entries matching the query, newest first.
+  virtual Result<std::vector<AuditRow>> AuditSearch(const AuditQuery& q) = 0;
+  // Entries [from, from + count) in log order, of every tenant (ehr audit verify, proofs).
+  virtual Result<std::vector<AuditRow>> AuditRange(uint64_t from, int count) = 0;
+  virtual Result<uint64_t> AuditSize() = 0;
+  // The hash of complete subtree (level, index) of the log's Merkle tree (audit::NodeAt);
+  // kNotFound when the log has not completed it.
+  virtual Result<std::string> AuditNode(int level, uint64_t index) = 0;
+  // Signed tree heads: the newest; all of them, oldest first; and a new one appended.
+  virtual Result<std::optional<AuditHead>> LatestAuditHead() = 0;
+  virtual Result<std::vector<AuditHead>> AuditHeads() = 0;
+  virtual Status PutAuditHead(const AuditHead& head) = 0;
+  // Erasure (GDPR art. 17): removes the patient and detail of every entry about `patient`;
+  // the entries stay, and the tree with them. Returns how many entries changed.
+  virtual Result<int64_t> EraseAuditDetail(std::string_view tenant, std::string_view patient) = 0;
+
   // Runs `fn` in a write transaction (see file comment). `fn` must not block on other
   // writes (a Write() from inside fn returns kInternal). Returns fn's error (kInternal if
   // fn throws), or a commit failure (kUnavailable), or OK once durable.
   virtual Status Write(std::function<Status(WriteTxn&)> fn) = 0;
+  // The same without waiting: `done` is called with what Write() would return, on a
+  // store thread, once the write is durable or has failed; it must not block.
+  virtual void WriteAsync(std::function<Status(WriteTxn&)> fn, std::function<void(Status)> done) = 0;
 
   // OK when the store can serve reads and writes (for /readyz).
   virtual Status Ready() = 0;

@@ -409,6 +409,68 @@ CREATE INDEX token_seq ON token_index(seq);
     {7, R"sql(
 DROP INDEX resource_current;
 )sql"},
+    // The audit log (store.h, AuditAppend; audit/README.md) replaces migration 1's unused
+    // `audit` table. audit_entry's rowid is the leaf index + 1, without gaps (rows are
+    // never deleted: a rolled-back append leaves no hole either). audit_node keeps every
+    // complete subtree of the Merkle tree above the leaves (about one per entry), so roots
+    // and proofs take O(log n) reads. Triggers make the log append-only through any path:
+    // the only change allowed is erasure, setting `patient` and `detail` to NULL. (INSERT OR
+    // REPLACE deletes without delete triggers: the insert triggers refuse it.)
+    {8, R"sql(
+DROP TABLE audit;
+CREATE TABLE audit_entry (
+  seq      INTEGER PRIMARY KEY,
+  tenant   TEXT    NOT NULL,
+  recorded INTEGER NOT NULL,
+  action   TEXT    NOT NULL,
+  agent    TEXT    NOT NULL,
+  patient  TEXT,
+  core     BLOB    NOT NULL,
+  detail   BLOB,
+  leaf     BLOB    NOT NULL
+);
+CREATE INDEX audit_entry_recorded ON audit_entry(tenant, recorded);
+CREATE INDEX audit_entry_patient ON audit_entry(tenant, patient) WHERE patient IS NOT NULL;
+CREATE INDEX audit_entry_agent ON audit_entry(tenant, agent);
+CREATE TABLE audit_node (
+  level INTEGER NOT NULL,
+  idx   INTEGER NOT NULL,
+  hash  BLOB    NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE audit_head (
+  size      INTEGER PRIMARY KEY,
+  timestamp INTEGER NOT NULL,
+  root      BLOB    NOT NULL,
+  signature BLOB    NOT NULL,
+  key_id    TEXT    NOT NULL
+);
+CREATE TRIGGER audit_entry_append_only BEFORE INSERT ON audit_entry
+  WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM audit_entry)
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_node_append_only BEFORE INSERT ON audit_node
+  WHEN EXISTS (SELECT 1 FROM audit_node WHERE level = NEW.level AND idx = NEW.idx)
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_head_append_only BEFORE INSERT ON audit_head
+  WHEN EXISTS (SELECT 1 FROM audit_head WHERE size = NEW.size)
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON audit_entry
+  WHEN NEW.seq IS NOT OLD.seq OR NEW.tenant IS NOT OLD.tenant OR NEW.recorded IS NOT OLD.recorded
+    OR NEW.action IS NOT OLD.action OR NEW.agent IS NOT OLD.agent OR NEW.core IS NOT OLD.core
+    OR NEW.leaf IS NOT OLD.leaf OR NEW.patient IS NOT NULL AND NEW.patient IS NOT OLD.patient
+    OR NEW.detail IS NOT NULL AND NEW.detail IS NOT OLD.detail
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_node_no_delete BEFORE DELETE ON audit_node
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_node_no_update BEFORE UPDATE ON audit_node
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_head_no_update BEFORE UPDATE ON audit_head
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+)sql"},
 };
 
 Result<bool> TableExists(Connection& conn, std::string_view name) {

@@ -4,12 +4,14 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "core/log.h"
+#include "store/sqlite/audit_log.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/queries.h"
 #include "store/sqlite/checkpointer.h"
@@ -121,6 +123,7 @@ class SqliteWriteTxn final : public WriteTxn {
     return sqlite::Search(conn_, q, options);
   }
   Status Put(const NewVersion& v) override { return sqlite::Put(conn_, v); }
+  Result<uint64_t> AppendAudit(const AuditAppend& e) override { return sqlite::AppendAudit(conn_, e); }
   Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view tenant, std::string_view key) override {
     return sqlite::GetIdempotency(conn_, tenant, key);
   }
@@ -231,6 +234,44 @@ class SqliteStore final : public Store {
     return sqlite::Search(*conn, q, search_options);
   }
 
+  Result<std::vector<AuditRow>> AuditSearch(const AuditQuery& q) override {
+    auto conn = readers_.Acquire();
+    return sqlite::AuditSearch(*conn, q);
+  }
+  Result<std::vector<AuditRow>> AuditRange(uint64_t from, int count) override {
+    auto conn = readers_.Acquire();
+    return sqlite::AuditRange(*conn, from, count);
+  }
+  Result<uint64_t> AuditSize() override {
+    auto conn = readers_.Acquire();
+    return sqlite::AuditSize(*conn);
+  }
+  Result<std::string> AuditNode(int level, uint64_t index) override {
+    auto conn = readers_.Acquire();
+    return sqlite::AuditNode(*conn, level, index);
+  }
+  Result<std::optional<AuditHead>> LatestAuditHead() override {
+    auto conn = readers_.Acquire();
+    EHR_ASSIGN_OR_RETURN(std::vector<AuditHead> heads, sqlite::AuditHeads(*conn, true));
+    if (heads.empty()) return std::optional<AuditHead>();
+    return std::optional<AuditHead>(std::move(heads.front()));
+  }
+  Result<std::vector<AuditHead>> AuditHeads() override {
+    auto conn = readers_.Acquire();
+    return sqlite::AuditHeads(*conn, false);
+  }
+  Status PutAuditHead(const AuditHead& head) override {
+    return Write([this, &head](WriteTxn&) { return sqlite::PutAuditHead(*writer_conn_, head); });
+  }
+  Result<int64_t> EraseAuditDetail(std::string_view tenant, std::string_view patient) override {
+    int64_t erased = 0;
+    EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) -> Status {
+      EHR_ASSIGN_OR_RETURN(erased, sqlite::EraseAuditDetail(*writer_conn_, tenant, patient));
+      return Status::Ok();
+    }));
+    return erased;
+  }
+
   Status Write(std::function<Status(WriteTxn&)> fn) override {
     if (std::this_thread::get_id() == writer_thread_.get_id()) {
       return Status::Internal("storage: Write() called from inside a write function");
@@ -246,6 +287,22 @@ class SqliteStore final : public Store {
     Status result = std::move(job.result);
     if (--active_writes_ == 0 && stopping_) idle_.notify_all();
     return result;
+  }
+
+  void WriteAsync(std::function<Status(WriteTxn&)> fn, std::function<void(Status)> done) override {
+    auto job = std::make_unique<Job>();
+    job->fn = std::move(fn);
+    job->done_callback = std::move(done);
+    {
+      std::lock_guard lock(mu_);
+      if (!stopping_ && std::this_thread::get_id() != writer_thread_.get_id()) {
+        queue_.push_back(job.release());  // owned by the queue until Finish()
+        ++active_writes_;
+        work_.notify_one();
+        return;
+      }
+    }
+    job->done_callback(Status::Unavailable("storage: the store is shutting down"));
   }
 
   Status Ready() override {
@@ -268,6 +325,8 @@ class SqliteStore final : public Store {
     Status result;
     bool done = false;                   // guarded by mu_
     std::condition_variable finished;  // signalled under mu_, so the waiter outlives it
+    // WriteAsync: called when done instead of waking a waiter; the job is then deleted.
+    std::function<void(Status)> done_callback;
   };
 
   void WriterLoop() {
@@ -292,6 +351,7 @@ class SqliteStore final : public Store {
           if (job->result.ok()) job->result = Status::Internal("storage: write batch failed");
         }
       }
+      std::vector<Job*> callbacks;
       {
         std::lock_guard lock(mu_);
         if (committed) ++commits_;
@@ -299,15 +359,39 @@ class SqliteStore final : public Store {
           unsynced_.insert(unsynced_.end(), batch.begin(), batch.end());
           sync_work_.notify_one();
         } else {
-          for (Job* job : batch) Finish(*job);
+          for (Job* job : batch) Finish(*job, callbacks);
         }
       }
+      RunCallbacks(callbacks);
     }
   }
 
-  void Finish(Job& job) {  // under mu_
+  // Under mu_. An asynchronous job is moved to `callbacks`, to be answered once mu_ is
+  // released (RunCallbacks).
+  void Finish(Job& job, std::vector<Job*>& callbacks) {
+    if (job.done_callback) {
+      callbacks.push_back(&job);
+      return;
+    }
     job.done = true;
     job.finished.notify_one();
+  }
+
+  // Answers asynchronous jobs (not under mu_), then lets a stopping store go on.
+  void RunCallbacks(std::vector<Job*>& callbacks) {
+    for (Job* job : callbacks) {
+      std::unique_ptr<Job> owned(job);
+      try {
+        owned->done_callback(std::move(owned->result));
+      } catch (...) {
+        log::Error("store.callback_failed", {});
+      }
+    }
+    if (callbacks.empty()) return;
+    std::lock_guard lock(mu_);
+    active_writes_ -= static_cast<int>(callbacks.size());
+    if (active_writes_ == 0 && stopping_) idle_.notify_all();
+    callbacks.clear();
   }
 
   static Status SyncFailure() {
@@ -332,6 +416,7 @@ class SqliteStore final : public Store {
       }
       Status synced = failed ? SyncFailure() : wal_sync_.Sync();
       if (!synced.ok() && !failed) log::Error("store.sync_failed", {{"error", synced.message()}});
+      std::vector<Job*> callbacks;
       {
         std::lock_guard lock(mu_);
         if (synced.ok()) {
@@ -341,9 +426,10 @@ class SqliteStore final : public Store {
         }
         for (Job* job : jobs) {
           if (!synced.ok() && job->result.ok()) job->result = SyncFailure();
-          Finish(*job);
+          Finish(*job, callbacks);
         }
       }
+      RunCallbacks(callbacks);
       jobs.clear();
     }
   }
@@ -436,9 +522,9 @@ class SqliteStore final : public Store {
 
   std::mutex mu_;
   std::condition_variable work_;  // queue_ gained a job, or stopping_ was set
-  std::deque<Job*> queue_;        // guarded by mu_; jobs live on their callers' stacks
+  std::deque<Job*> queue_;        // guarded by mu_; jobs live on their callers' stacks (or on the heap: WriteAsync)
   bool stopping_ = false;         // guarded by mu_
-  int active_writes_ = 0;         // guarded by mu_; callers inside Write()
+  int active_writes_ = 0;         // guarded by mu_; callers inside Write(), and unanswered WriteAsync jobs
   std::condition_variable idle_;  // active_writes_ dropped to 0 while stopping_
   std::thread writer_thread_;
 

@@ -1,0 +1,166 @@
+#include "store/sqlite/audit_log.h"
+
+#include "audit/merkle.h"
+
+namespace ehr::store::sqlite {
+namespace {
+
+constexpr std::string_view kColumns = "seq, tenant, recorded, action, agent, patient, core, detail, leaf";
+
+AuditRow RowOf(const Stmt& s) {
+  AuditRow r;
+  r.index = static_cast<uint64_t>(s.ColumnInt(0) - 1);
+  r.tenant = s.ColumnText(1);
+  r.recorded = s.ColumnInt(2);
+  r.action = s.ColumnText(3);
+  r.agent = s.ColumnText(4);
+  if (!s.ColumnIsNull(5)) r.patient = s.ColumnText(5);
+  r.core = s.ColumnBlob(6);
+  if (!s.ColumnIsNull(7)) r.detail = s.ColumnBlob(7);
+  r.leaf = s.ColumnBlob(8);
+  return r;
+}
+
+Result<std::vector<AuditRow>> Rows(Stmt& s) {
+  std::vector<AuditRow> out;
+  while (true) {
+    EHR_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(RowOf(s));
+  }
+}
+
+Result<std::string> Leaf(Connection& c, uint64_t index) {
+  EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare("SELECT leaf FROM audit_entry WHERE seq = ?1", "read audit leaf"));
+  s.BindInt(1, static_cast<int64_t>(index + 1));
+  EHR_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::NotFound("audit: no entry " + std::to_string(index));
+  return s.ColumnBlob(0);
+}
+
+}  // namespace
+
+Result<uint64_t> AppendAudit(Connection& c, const AuditAppend& e) {
+  EHR_ASSIGN_OR_RETURN(uint64_t index, AuditSize(c));
+  std::string hash = audit::LeafHash(e.core);
+  {
+    EHR_ASSIGN_OR_RETURN(
+        Stmt s, c.Prepare("INSERT INTO audit_entry (seq, tenant, recorded, action, agent, patient, core, detail, leaf) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                          "append audit entry"));
+    s.BindInt(1, static_cast<int64_t>(index + 1)).BindText(2, e.tenant).BindInt(3, e.recorded);
+    s.BindText(4, e.action).BindText(5, e.agent);
+    if (e.patient.empty()) {
+      s.BindNull(6);
+    } else {
+      s.BindText(6, e.patient);
+    }
+    s.BindBlob(7, e.core).BindBlob(8, e.detail).BindBlob(9, hash);
+    EHR_RETURN_IF_ERROR(s.Run());
+  }
+  // Leaf i completes one subtree per trailing one bit of i: at each level its left
+  // sibling is already stored.
+  int level = 0;
+  for (uint64_t bits = index; (bits & 1) != 0; bits >>= 1) {
+    const uint64_t left_index = (index >> level) - 1;
+    std::string left;
+    if (level == 0) {
+      EHR_ASSIGN_OR_RETURN(left, Leaf(c, left_index));
+    } else {
+      EHR_ASSIGN_OR_RETURN(left, AuditNode(c, level, left_index));
+    }
+    hash = audit::NodeHash(left, hash);
+    ++level;
+    EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare("INSERT INTO audit_node (level, idx, hash) VALUES (?1, ?2, ?3)",
+                                           "append audit node"));
+    s.BindInt(1, level).BindInt(2, static_cast<int64_t>(index >> level)).BindBlob(3, hash);
+    EHR_RETURN_IF_ERROR(s.Run());
+  }
+  return index;
+}
+
+Result<std::vector<AuditRow>> AuditSearch(Connection& c, const AuditQuery& q) {
+  std::string sql = "SELECT " + std::string(kColumns) + " FROM audit_entry WHERE tenant = ?1";
+  if (q.patient) sql += " AND patient = ?2";
+  if (q.agent) sql += " AND agent = ?3";
+  if (q.action) sql += " AND action = ?4";
+  if (q.from) sql += " AND recorded >= ?5";
+  if (q.to) sql += " AND recorded <= ?6";
+  if (q.before) sql += " AND seq <= ?7";
+  sql += " ORDER BY seq DESC LIMIT ?8";
+  EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare(sql, "search audit log"));
+  s.BindText(1, q.tenant);
+  if (q.patient) s.BindText(2, *q.patient);
+  if (q.agent) s.BindText(3, *q.agent);
+  if (q.action) s.BindText(4, *q.action);
+  if (q.from) s.BindInt(5, *q.from);
+  if (q.to) s.BindInt(6, *q.to);
+  if (q.before) s.BindInt(7, static_cast<int64_t>(*q.before));  // seq = index + 1
+  s.BindInt(8, q.count);
+  return Rows(s);
+}
+
+Result<std::vector<AuditRow>> AuditRange(Connection& c, uint64_t from, int count) {
+  EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare("SELECT " + std::string(kColumns) +
+                                             " FROM audit_entry WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                                         "read audit entries"));
+  s.BindInt(1, static_cast<int64_t>(from)).BindInt(2, count);
+  return Rows(s);
+}
+
+Result<uint64_t> AuditSize(Connection& c) {
+  EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare("SELECT coalesce(max(seq), 0) FROM audit_entry", "read audit size"));
+  EHR_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? static_cast<uint64_t>(s.ColumnInt(0)) : 0;
+}
+
+Result<std::string> AuditNode(Connection& c, int level, uint64_t index) {
+  if (level == 0) return Leaf(c, index);
+  EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare("SELECT hash FROM audit_node WHERE level = ?1 AND idx = ?2",
+                                         "read audit node"));
+  s.BindInt(1, level).BindInt(2, static_cast<int64_t>(index));
+  EHR_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::NotFound("audit: no subtree " + std::to_string(level) + "/" + std::to_string(index));
+  return s.ColumnBlob(0);
+}
+
+Result<std::vector<AuditHead>> AuditHeads(Connection& c, bool latest_only) {
+  EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare(latest_only ? "SELECT size, timestamp, root, signature, key_id FROM "
+                                                       "audit_head ORDER BY size DESC LIMIT 1"
+                                                     : "SELECT size, timestamp, root, signature, key_id FROM "
+                                                       "audit_head ORDER BY size",
+                                         "read audit tree heads"));
+  std::vector<AuditHead> out;
+  while (true) {
+    EHR_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return out;
+    out.push_back(AuditHead{static_cast<uint64_t>(s.ColumnInt(0)), s.ColumnBlob(2),
+                            static_cast<uint64_t>(s.ColumnInt(1)), s.ColumnBlob(3), s.ColumnText(4)});
+  }
+}
+
+Status PutAuditHead(Connection& c, const AuditHead& head) {
+  {
+    EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare("SELECT 1 FROM audit_head WHERE size = ?1", "find audit tree head"));
+    s.BindInt(1, static_cast<int64_t>(head.size));
+    EHR_ASSIGN_OR_RETURN(bool exists, s.Step());
+    if (exists) return Status::Ok();  // the log has not grown since: the head signed first stands
+  }
+  EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare("INSERT INTO audit_head (size, timestamp, root, signature, key_id) "
+                                         "VALUES (?1, ?2, ?3, ?4, ?5)",
+                                         "store audit tree head"));
+  s.BindInt(1, static_cast<int64_t>(head.size)).BindInt(2, static_cast<int64_t>(head.timestamp_ms));
+  s.BindBlob(3, head.root).BindBlob(4, head.signature).BindText(5, head.key_id);
+  return s.Run();
+}
+
+Result<int64_t> EraseAuditDetail(Connection& c, std::string_view tenant, std::string_view patient) {
+  EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare("UPDATE audit_entry SET patient = NULL, detail = NULL "
+                                         "WHERE tenant = ?1 AND patient = ?2",
+                                         "erase audit detail"));
+  s.BindText(1, tenant).BindText(2, patient);
+  EHR_RETURN_IF_ERROR(s.Run());
+  return s.Changes();
+}
+
+}  // namespace ehr::store::sqlite

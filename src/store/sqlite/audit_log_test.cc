@@ -1,0 +1,179 @@
+// The audit log tables of the SQLite store: appends in write transactions (with the
+// transaction or without a trace), the stored Merkle subtrees against a recomputation,
+// the triggers that keep the log append-only (erasure of the personal part excepted), and
+// WriteAsync.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include "audit/merkle.h"
+#include "store/sqlite/db.h"
+#include "store/sqlite/test_util.h"
+
+namespace ehr::store {
+namespace {
+
+using testing::OpenOrDie;
+using testing::TempDir;
+
+AuditAppend Entry(int i, std::string patient = "") {
+  AuditAppend e;
+  e.tenant = i % 3 == 0 ? "other" : "default";
+  e.recorded = 1000 + i;
+  e.action = i % 2 == 0 ? "R" : "U";
+  e.agent = "user" + std::to_string(i % 4);
+  e.patient = std::move(patient);
+  e.core = "{\"n\":" + std::to_string(i) + "}";
+  e.detail = "detail " + std::to_string(i);
+  return e;
+}
+
+Status AppendOne(Store& store, const AuditAppend& e, uint64_t* index = nullptr) {
+  return store.Write([&](WriteTxn& txn) -> Status {
+    EHR_ASSIGN_OR_RETURN(uint64_t i, txn.AppendAudit(e));
+    if (index) *index = i;
+    return Status::Ok();
+  });
+}
+
+TEST(AuditLog, EntriesGetDenseIndexesAndTheStoredTreeIsTheRecomputedOne) {
+  TempDir dir;
+  auto store = OpenOrDie({.path = dir.File("ehr.db")});
+  ASSERT_TRUE(store);
+  audit::Frontier frontier;
+  for (int i = 0; i < 37; ++i) {
+    uint64_t index = 99;
+    ASSERT_TRUE(AppendOne(*store, Entry(i, i % 5 == 0 ? "p1" : ""), &index).ok());
+    EXPECT_EQ(index, static_cast<uint64_t>(i));
+    frontier.Append(audit::LeafHash(Entry(i).core), [&](int level, uint64_t idx, const std::string& hash) {
+      auto stored = store->AuditNode(level, idx);
+      ASSERT_TRUE(stored.ok()) << level << "/" << idx;
+      EXPECT_EQ(*stored, hash);
+    });
+  }
+  // A write that fails after appending leaves no entry and no hole.
+  Status failed = store->Write([&](WriteTxn& txn) -> Status {
+    EHR_RETURN_IF_ERROR(txn.AppendAudit(Entry(100)).status());
+    return Status::Invalid("the action failed");
+  });
+  EXPECT_EQ(failed.code(), Code::kInvalid);
+  ASSERT_EQ(*store->AuditSize(), 37u);
+  uint64_t index = 0;
+  ASSERT_TRUE(AppendOne(*store, Entry(37), &index).ok());
+  EXPECT_EQ(index, 37u);
+  frontier.Append(audit::LeafHash(Entry(37).core));
+
+  const audit::NodeAt node = [&](int level, uint64_t i) {
+    auto h = store->AuditNode(level, i);
+    return h.ok() ? *h : std::string();
+  };
+  EXPECT_EQ(audit::RootOf(38, node), frontier.Root());
+  EXPECT_EQ(store->AuditNode(5, 1).status().code(), Code::kNotFound) << "leaves 32..63 are not all there";
+
+  auto all = store->AuditRange(0, 100);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 38u);
+  EXPECT_EQ((*all)[5].index, 5u);
+  EXPECT_EQ((*all)[5].leaf, audit::LeafHash(Entry(5).core));
+  EXPECT_EQ((*all)[5].patient, std::optional<std::string>("p1"));
+  EXPECT_EQ((*all)[6].patient, std::nullopt);
+  auto tail = store->AuditRange(30, 100);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(tail->front().index, 30u);
+
+  AuditQuery q;
+  q.tenant = "default";
+  q.patient = "p1";
+  auto p1 = store->AuditSearch(q);
+  ASSERT_TRUE(p1.ok());
+  ASSERT_FALSE(p1->empty());
+  for (const AuditRow& r : *p1) EXPECT_EQ(r.tenant, "default");
+  EXPECT_GT(p1->front().index, p1->back().index) << "newest first";
+  q.patient.reset();
+  q.agent = "user1";
+  q.before = 20;
+  q.count = 2;
+  auto page = store->AuditSearch(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_LT(page->front().index, 20u);
+  EXPECT_EQ(page->front().agent, "user1");
+}
+
+TEST(AuditLog, NoPathUpdatesOrDeletesTheLogButErasureOfItsPersonalPart) {
+  TempDir dir;
+  const std::string path = dir.File("ehr.db");
+  auto store = OpenOrDie({.path = path});
+  ASSERT_TRUE(store);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(AppendOne(*store, Entry(i, "p9")).ok());
+  ASSERT_TRUE(store->PutAuditHead({2, std::string(32, 'r'), 5, std::string(64, 's'), "k1"}).ok());
+
+  auto db = sqlite::Connection::Open(path, sqlite::OpenMode::kReadWrite);
+  ASSERT_TRUE(db.ok());
+  for (const char* sql : {"DELETE FROM audit_entry WHERE seq = 2", "UPDATE audit_entry SET core = 'x' WHERE seq = 1",
+                          "UPDATE audit_entry SET leaf = zeroblob(32)", "UPDATE audit_entry SET detail = 'y'",
+                          "UPDATE audit_entry SET patient = 'p10'", "UPDATE audit_entry SET seq = seq + 10",
+                          "UPDATE audit_node SET hash = zeroblob(32)", "DELETE FROM audit_node",
+                          "DELETE FROM audit_head", "UPDATE audit_head SET size = 3",
+                          "INSERT INTO audit_entry (seq, tenant, recorded, action, agent, core, leaf) "
+                          "VALUES (9, 't', 1, 'R', '', 'c', 'l')",
+                          "INSERT OR REPLACE INTO audit_node (level, idx, hash) VALUES (1, 0, zeroblob(32))",
+                          "INSERT OR REPLACE INTO audit_head (size, timestamp, root, signature, key_id) "
+                          "VALUES (2, 1, 'r', 's', 'k')",
+                          "INSERT OR REPLACE INTO audit_entry (seq, tenant, recorded, action, agent, core, leaf) "
+                          "VALUES (1, 't', 1, 'R', '', 'c', 'l')"}) {
+    Status st = (*db)->ExecScript(sql, "tamper");
+    EXPECT_FALSE(st.ok()) << sql;
+  }
+  auto rows = store->AuditRange(0, 10);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 4u);
+  EXPECT_EQ((*rows)[0].core, Entry(0).core);
+
+  auto erased = store->EraseAuditDetail("default", "p9");
+  ASSERT_TRUE(erased.ok()) << erased.status().message();
+  EXPECT_EQ(*erased, 2);  // entries 1 and 2 are of tenant default; 0 and 3 of another
+  rows = store->AuditRange(0, 10);
+  EXPECT_EQ((*rows)[1].detail, std::nullopt);
+  EXPECT_EQ((*rows)[1].patient, std::nullopt);
+  EXPECT_EQ((*rows)[1].core, Entry(1).core) << "the hashed part stays";
+  EXPECT_EQ((*rows)[0].detail, std::optional<std::string>(Entry(0).detail)) << "another tenant's entry";
+  auto heads = store->AuditHeads();
+  ASSERT_TRUE(heads.ok());
+  ASSERT_EQ(heads->size(), 1u);
+  EXPECT_EQ(heads->front().size, 2u);
+  EXPECT_EQ(heads->front().key_id, "k1");
+}
+
+TEST(AuditLog, WriteAsyncAnswersOnceDurable) {
+  TempDir dir;
+  auto store = OpenOrDie({.path = dir.File("ehr.db")});
+  ASSERT_TRUE(store);
+  std::mutex mu;
+  std::condition_variable cv;
+  int answered = 0, failed = 0;
+  constexpr int kWrites = 200;
+  for (int i = 0; i < kWrites; ++i) {
+    store->WriteAsync(
+        [i](WriteTxn& txn) -> Status {
+          if (i % 10 == 9) return Status::Invalid("refused");
+          return txn.AppendAudit(Entry(i)).status();
+        },
+        [&](Status st) {
+          std::lock_guard lock(mu);
+          ++answered;
+          if (!st.ok()) ++failed;
+          cv.notify_one();
+        });
+  }
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return answered == kWrites; });
+  EXPECT_EQ(failed, kWrites / 10);
+  EXPECT_EQ(*store->AuditSize(), static_cast<uint64_t>(kWrites - kWrites / 10));
+  EXPECT_GE(DurabilityOf(*store).synced, 1);
+}
+
+}  // namespace
+}  // namespace ehr::store
