@@ -1,0 +1,99 @@
+// Audit entries: the core commits to the detail; erasing the detail keeps the core (and so
+// the leaf) valid; the AuditEvent rendering follows BALP's shape.
+#include "audit/entry.h"
+
+#include <gtest/gtest.h>
+
+namespace ehr::audit {
+namespace {
+
+Event Read() {
+  Event e;
+  e.subtype = "read";
+  e.action = "R";
+  e.recorded = 1'700'000'000'000'000;
+  e.tenant = "default";
+  e.user = "u-42";
+  e.roles = {"DOCTOR"};
+  e.client_id = "app";
+  e.purpose = "TREAT";
+  e.address = "10.0.0.9";
+  e.request_id = "req-1";
+  e.server = "eu-north";
+  e.patient = "p-7";
+  e.entities = {"Observation/5/_history/2"};
+  e.query = "code=1234-5&name=Ada";
+  e.fhir_user = "Practitioner/9";
+  return e;
+}
+
+TEST(AuditEntry, CoreHoldsNoPersonalDataAndCommitsToTheDetail) {
+  const Encoded enc = Encode(Read());
+  for (const char* personal : {"p-7", "Observation/5", "Ada", "Practitioner/9"}) {
+    EXPECT_EQ(enc.core.find(personal), std::string::npos) << personal;
+    EXPECT_NE(enc.detail.find(personal), std::string::npos) << personal;
+  }
+  auto back = Decode(enc.core, enc.detail);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->patient, "p-7");
+  EXPECT_EQ(back->entities, Read().entities);
+  EXPECT_EQ(back->query, Read().query);
+  EXPECT_EQ(back->roles, Read().roles);
+  EXPECT_EQ(back->recorded, Read().recorded);
+  EXPECT_EQ(back->user, "u-42");
+
+  std::string altered = enc.detail;
+  altered[altered.find("p-7") + 2] = '8';
+  EXPECT_FALSE(Decode(enc.core, altered).ok()) << "a changed detail no longer matches its digest";
+  auto erased = Decode(enc.core, std::nullopt);
+  ASSERT_TRUE(erased.ok());
+  EXPECT_EQ(erased->patient, "");
+  EXPECT_EQ(erased->user, "u-42");
+  EXPECT_FALSE(Decode("{\"v\":2}", std::nullopt).ok());
+  EXPECT_FALSE(Decode("not json", std::nullopt).ok());
+
+  // Random salt: the same event encodes to another detail, so a digest says nothing of who.
+  EXPECT_NE(Encode(Read()).detail, enc.detail);
+  EXPECT_EQ(Encode(Read(), "0123456789abcdef").core, Encode(Read(), "0123456789abcdef").core);
+}
+
+TEST(AuditEntry, RendersAsBalpAuditEvent) {
+  const json::Value ae = ToAuditEvent(Read(), 12, false);
+  EXPECT_EQ(ae.GetString("resourceType"), "AuditEvent");
+  EXPECT_EQ(ae.GetString("id"), "12");
+  EXPECT_EQ(ae.GetString("action"), "R");
+  EXPECT_EQ(ae.GetString("outcome"), "0");
+  EXPECT_EQ(ae.Find("type")->GetString("code"), "rest");
+  EXPECT_EQ(ae.Find("subtype")->as_array()[0].GetString("code"), "read");
+  const auto& agents = ae.Find("agent")->as_array();
+  ASSERT_EQ(agents.size(), 3u);
+  EXPECT_TRUE(agents[0].Find("requestor")->as_bool());
+  EXPECT_EQ(agents[0].Find("who")->GetString("reference"), "Practitioner/9");
+  EXPECT_EQ(agents[0].Find("purposeOfUse")->as_array()[0].Find("coding")->as_array()[0].GetString("code"), "TREAT");
+  EXPECT_EQ(agents[1].Find("network")->GetString("address"), "10.0.0.9");
+  EXPECT_NE(ae.Find("source")->Find("observer"), nullptr);
+  const auto& entities = ae.Find("entity")->as_array();
+  ASSERT_EQ(entities.size(), 4u);
+  EXPECT_EQ(entities[0].Find("what")->GetString("reference"), "Patient/p-7");
+  EXPECT_EQ(entities[0].Find("role")->GetString("code"), "1");
+  EXPECT_EQ(entities[1].Find("what")->GetString("reference"), "Observation/5/_history/2");
+  EXPECT_EQ(entities[2].Find("role")->GetString("code"), "24");
+  EXPECT_EQ(entities[2].GetString("query"), "Y29kZT0xMjM0LTUmbmFtZT1BZGE=");
+  EXPECT_EQ(entities[3].Find("type")->GetString("code"), "XrequestId");
+
+  Event login;
+  login.type = "login";
+  login.subtype = "login";
+  login.action = "E";
+  login.outcome = 4;
+  login.outcome_text = "wrong password";
+  const json::Value failed = ToAuditEvent(login, 1, true);
+  EXPECT_EQ(failed.Find("type")->GetString("code"), "110114");
+  EXPECT_EQ(failed.Find("subtype")->as_array()[0].GetString("code"), "110122");
+  EXPECT_EQ(failed.GetString("outcome"), "4");
+  EXPECT_EQ(failed.Find("agent")->as_array()[0].Find("who")->Find("identifier")->GetString("value"), "anonymous");
+  EXPECT_NE(json::Write(failed).find("erased"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ehr::audit

@@ -1,0 +1,154 @@
+#include "audit/log.h"
+
+#include "audit/entry.h"
+#include "core/log.h"
+#include "core/secrets.h"
+
+namespace ehr::audit {
+namespace {
+
+std::string Entry(uint64_t index) { return "entry " + std::to_string(index); }
+
+}  // namespace
+
+std::string KeyIdOf(std::string_view public_key) { return HexEncode(Sha256(public_key).substr(0, 8)); }
+
+NodeAt StoredNodes(store::Store& store, Status& error) {
+  return [&store, &error](int level, uint64_t index) -> std::string {
+    auto hash = store.AuditNode(level, index);
+    if (hash.ok()) return *hash;
+    if (error.ok()) error = hash.status();
+    return std::string(kHashBytes, '\0');
+  };
+}
+
+TreeHeadPublisher::TreeHeadPublisher(store::Store& store, TreeSigner signer, Clock& clock)
+    : store_(store), signer_(std::move(signer)), key_id_(KeyIdOf(signer_.public_key())), clock_(clock) {}
+
+TreeHeadPublisher::~TreeHeadPublisher() { Stop(); }
+
+Result<store::AuditHead> TreeHeadPublisher::Publish() {
+  std::lock_guard lock(mu_);
+  EHR_ASSIGN_OR_RETURN(uint64_t size, store_.AuditSize());
+  EHR_ASSIGN_OR_RETURN(std::optional<store::AuditHead> latest, store_.LatestAuditHead());
+  if (latest && latest->size == size && latest->key_id == key_id_) return *latest;
+  Status error;
+  const std::string root = RootOf(size, StoredNodes(store_, error));
+  EHR_RETURN_IF_ERROR(error);
+  const TreeHead head = signer_.Sign(size, root, static_cast<uint64_t>(clock_.Now() / 1000));
+  store::AuditHead stored{head.size, head.root, head.timestamp_ms, head.signature, key_id_};
+  EHR_RETURN_IF_ERROR(store_.PutAuditHead(stored));
+  log::Info("audit.tree_head", {{"size", static_cast<int64_t>(size)},
+                                {"root", HexEncode(root)},
+                                {"timestamp_ms", static_cast<int64_t>(head.timestamp_ms)},
+                                {"signature", HexEncode(head.signature)},
+                                {"key_id", key_id_}});
+  return stored;
+}
+
+void TreeHeadPublisher::Start(Micros interval) {
+  Stop();
+  {
+    std::lock_guard lock(mu_);
+    stop_ = false;
+  }
+  thread_ = std::thread([this, interval] {
+    std::unique_lock lock(mu_);
+    while (!wake_.wait_for(lock, std::chrono::microseconds(interval), [&] { return stop_; })) {
+      lock.unlock();
+      auto published = Publish();
+      if (!published.ok()) log::Warn("audit.tree_head_failed", {{"error", published.status().message()}});
+      lock.lock();
+    }
+  });
+}
+
+void TreeHeadPublisher::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+Result<VerifyReport> VerifyLog(store::Store& store, std::string_view public_key, size_t max_problems) {
+  VerifyReport report;
+  auto problem = [&](std::string what) {
+    if (report.problems.size() < max_problems) report.problems.push_back(std::move(what));
+  };
+  EHR_ASSIGN_OR_RETURN(std::vector<store::AuditHead> heads, store.AuditHeads());
+  for (const store::AuditHead& h : heads) {
+    if (public_key.empty()) break;
+    Status signed_ok = VerifyTreeHead(TreeHead{h.size, h.root, h.timestamp_ms, h.signature}, public_key);
+    if (!signed_ok.ok()) {
+      problem("the tree head of " + std::to_string(h.size) + " entries (signed at " +
+              FormatInstant(static_cast<Micros>(h.timestamp_ms) * 1000) +
+              ") does not carry a valid signature of this key");
+    }
+  }
+  size_t next_head = 0;
+  auto check_heads = [&](const Frontier& f) {
+    while (next_head < heads.size() && heads[next_head].size <= f.size()) {
+      const store::AuditHead& h = heads[next_head++];
+      ++report.heads;
+      if (h.size == f.size() && f.Root() != h.root) {
+        problem("the first " + std::to_string(h.size) + " entries are not those of the tree head signed at " +
+                FormatInstant(static_cast<Micros>(h.timestamp_ms) * 1000) +
+                ": an entry among them was altered, removed or reordered");
+      }
+    }
+  };
+
+  Frontier frontier;
+  check_heads(frontier);
+  Micros last_recorded = 0;
+  constexpr int kPage = 1000;
+  while (true) {
+    EHR_ASSIGN_OR_RETURN(std::vector<store::AuditRow> rows, store.AuditRange(frontier.size(), kPage));
+    if (rows.empty()) break;
+    for (store::AuditRow& row : rows) {
+      const uint64_t index = frontier.size();
+      if (row.index != index) {
+        problem(Entry(index) + " is missing (the next entry stored is " + std::to_string(row.index) +
+                "): entries were removed");
+        return report;  // every later index is shifted: nothing more to say that is true
+      }
+      const std::string leaf = LeafHash(row.core);
+      if (leaf != row.leaf) problem(Entry(index) + " was altered: its content does not hash to its stored leaf");
+      if (!row.detail) ++report.erased;
+      Result<Event> event = Decode(row.core, row.detail);
+      if (!event.ok()) {
+        problem(Entry(index) + " was altered: " + event.status().message());
+      } else {
+        const bool columns_agree = event->tenant == row.tenant && event->recorded == row.recorded &&
+                                   event->action == row.action && event->user == row.agent &&
+                                   (!row.detail || event->patient == row.patient.value_or(""));
+        if (!columns_agree) problem(Entry(index) + " was altered: its search columns disagree with its content");
+        if (event->recorded < last_recorded) {
+          problem(Entry(index) + " is out of order: recorded before the entry preceding it (reordered)");
+        }
+        last_recorded = event->recorded;
+      }
+      frontier.Append(leaf, [&](int level, uint64_t node_index, const std::string& hash) {
+        auto stored = store.AuditNode(level, node_index);
+        if (!stored.ok() || *stored != hash) {
+          const uint64_t first = node_index << level;
+          problem("entries " + std::to_string(first) + " to " + std::to_string(first + (uint64_t{1} << level) - 1) +
+                  " do not hash to the subtree stored when they were written: one was altered or reordered");
+        }
+      });
+      check_heads(frontier);
+    }
+  }
+  report.entries = frontier.size();
+  for (; next_head < heads.size(); ++next_head) {
+    const store::AuditHead& h = heads[next_head];
+    problem("a tree head signed at " + FormatInstant(static_cast<Micros>(h.timestamp_ms) * 1000) + " covers " +
+            std::to_string(h.size) + " entries, but the log holds " + std::to_string(report.entries) +
+            ": entries from " + std::to_string(report.entries) + " on were removed (truncated)");
+  }
+  return report;
+}
+
+}  // namespace ehr::audit

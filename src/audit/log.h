@@ -1,0 +1,68 @@
+// The audit log over a store: publishing signed tree heads, proofs, and the offline check
+// `ehr audit verify` runs (store/store.h keeps the entries and their Merkle subtrees).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "audit/merkle.h"
+#include "audit/tree_head.h"
+#include "core/clock.h"
+#include "core/status.h"
+#include "store/store.h"
+
+namespace ehr::audit {
+
+// The key id of a public key: hex of the first 8 bytes of its SHA-256.
+std::string KeyIdOf(std::string_view public_key);
+
+// The store's complete subtrees as an audit::NodeAt; a missing one sets `error`.
+NodeAt StoredNodes(store::Store& store, Status& error);
+
+// Signs and stores tree heads: on demand, and every `interval` while the log grows. Each
+// head is also written to the application log (event audit.tree_head: size, root,
+// signature, no personal data), so that a copy exists outside the database.
+class TreeHeadPublisher {
+ public:
+  TreeHeadPublisher(store::Store& store, TreeSigner signer, Clock& clock);
+  ~TreeHeadPublisher();  // stops the interval thread
+
+  // A head for the log as it is now (the stored one when the log has not grown).
+  Result<store::AuditHead> Publish();
+  void Start(Micros interval);
+  void Stop();
+  const std::string& public_key() const { return signer_.public_key(); }
+  const std::string& key_id() const { return key_id_; }
+
+ private:
+  store::Store& store_;
+  TreeSigner signer_;
+  std::string key_id_;
+  Clock& clock_;
+  std::mutex mu_;  // one Publish at a time; guards stop_
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+struct VerifyReport {
+  uint64_t entries = 0;
+  uint64_t heads = 0;           // signed heads checked
+  uint64_t erased = 0;          // entries whose personal part was erased (allowed)
+  std::vector<std::string> problems;  // the first names the first entry that is wrong
+  bool ok() const { return problems.empty(); }
+};
+
+// Recomputes the whole log from its entries: each leaf from its content, each detail
+// against its digest, the search columns against the content, every stored subtree, the
+// order of times, and every signed head (signature with `public_key`; root of the
+// recomputed tree at its size). Stops collecting after `max_problems`.
+Result<VerifyReport> VerifyLog(store::Store& store, std::string_view public_key, size_t max_problems = 20);
+
+}  // namespace ehr::audit
