@@ -1,16 +1,22 @@
 #include "net/server.h"
 
+#include <openssl/ssl.h>
 #include <zlib.h>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <type_traits>
 #include <unordered_set>
 
 #include "core/ids.h"
 #include "core/log.h"
+#include "net/tls_context.h"
 
 namespace ehr::net {
 
@@ -21,16 +27,35 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
 struct Conn {
-  explicit Conn(tcp::socket s) : stream(std::move(s)) {
+  // `tls_context` null: plain HTTP.
+  Conn(tcp::socket s, asio::ssl::context* tls_context) {
     beast::error_code ec;
-    tcp::endpoint remote = stream.socket().remote_endpoint(ec);
+    tcp::endpoint remote = s.remote_endpoint(ec);
     if (!ec) peer = remote.address().to_string();
+    if (tls_context != nullptr) {
+      tls.emplace(std::move(s), *tls_context);
+    } else {
+      plain.emplace(std::move(s));
+    }
   }
-  beast::tcp_stream stream;
+  // The TCP layer, for timeouts, cancellation and closing, whichever stream is in use.
+  beast::tcp_stream& tcp_layer() { return tls ? tls->next_layer() : *plain; }
+
+  std::optional<beast::tcp_stream> plain;  // exactly one of `plain` and `tls` is set
+  std::optional<TlsStream> tls;
   std::string peer;  // the client's IP address
-  bool idle = true;  // only touched on the connection's strand
+  bool idle = true;  // only touched on the connection's strand; true during the TLS handshake too
 };
+
+// For writing the close_notify alert to a client that does not read.
+constexpr std::chrono::seconds kTlsCloseTimeout{1};
+
+void SetIfAbsent(Response& resp, std::string_view name, std::string value) {
+  if (resp.GetHeader(name).empty()) resp.SetHeader(name, std::move(value));
+}
 
 bool ValidRequestId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
@@ -116,6 +141,7 @@ struct HttpServer::Impl {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> idle_guards;  // keep contexts 1.. running
   size_t next_context = 0;  // only touched by the acceptor coroutine
   asio::thread_pool workers;
+  std::unique_ptr<asio::ssl::context> tls_context;  // null: plain HTTP; set by Start() before any accept
   tcp::acceptor acceptor;
   uint16_t bound_port = 0;
   std::atomic<bool> stopping{false};
@@ -152,8 +178,22 @@ struct HttpServer::Impl {
     }
   }
 
+  // Browser-facing defaults. Responses are FHIR JSON and an occasional HTML page whose
+  // handler sets its own policy, so the default policy allows nothing to load; and nothing
+  // is cacheable unless the handler says so (responses carry PHI and tokens).
+  void AddSecurityHeaders(Response& resp) {
+    if (tls_context) SetIfAbsent(resp, "Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+    SetIfAbsent(resp, "X-Content-Type-Options", "nosniff");
+    SetIfAbsent(resp, "X-Frame-Options", "DENY");
+    SetIfAbsent(resp, "Content-Security-Policy",
+                "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    SetIfAbsent(resp, "Referrer-Policy", "no-referrer");
+    SetIfAbsent(resp, "Cache-Control", "no-store");
+  }
+
   void Decorate(const Request& req, Response& resp) {
     resp.SetHeader("X-Request-Id", req.request_id);
+    AddSecurityHeaders(resp);
     if (!options.cors_allow_origin.empty() && req.HasHeader("Origin")) {
       resp.SetHeader("Access-Control-Allow-Origin", options.cors_allow_origin);
       resp.SetHeader("Access-Control-Expose-Headers",
@@ -187,7 +227,8 @@ struct HttpServer::Impl {
     return r;
   }
 
-  asio::awaitable<void> WriteResponse(Conn& conn, const Request& req, Response& resp, bool keep_alive,
+  template <class Stream>
+  asio::awaitable<void> WriteResponse(Conn& conn, Stream& stream, const Request& req, Response& resp, bool keep_alive,
                                       beast::error_code& ec) {
     http::response<http::string_body> out{static_cast<http::status>(resp.status), 11};
     for (auto& h : resp.headers) out.set(h.name, h.value);
@@ -201,16 +242,45 @@ struct HttpServer::Impl {
       out.content_length(boost::none);
       out.erase(http::field::content_length);
     }
-    conn.stream.expires_after(options.body_timeout);
+    conn.tcp_layer().expires_after(options.body_timeout);
     if (req.method == "HEAD") {
       http::response_serializer<http::string_body> sr{out};
-      co_await http::async_write_header(conn.stream, sr, asio::redirect_error(asio::use_awaitable, ec));
+      co_await http::async_write_header(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
     } else {
-      co_await http::async_write(conn.stream, out, asio::redirect_error(asio::use_awaitable, ec));
+      co_await http::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
     }
   }
 
   asio::awaitable<void> Session(std::shared_ptr<Conn> conn) {
+    if (conn->tls) {
+      beast::error_code ec;
+      conn->tcp_layer().expires_after(options.header_timeout);  // a handshake is the start of a request
+      co_await conn->tls->async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec) {
+        co_await Exchange(conn, *conn->tls);
+        // A close_notify alert tells the client the last response was not truncated. The
+        // client's own alert is not awaited (RFC 8446 6.1 and RFC 5246 7.2.1 let the closing
+        // side stop reading): an idle client would otherwise hold up a graceful shutdown.
+        // Marking it as received makes OpenSSL send ours and finish.
+        SSL* ssl = conn->tls->native_handle();
+        SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_RECEIVED_SHUTDOWN);
+        conn->tcp_layer().expires_after(kTlsCloseTimeout);
+        co_await conn->tls->async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+      }
+    } else {
+      co_await Exchange(conn, *conn->plain);
+    }
+    beast::error_code ignored;
+    conn->tcp_layer().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    conn->tcp_layer().socket().close(ignored);
+    std::lock_guard<std::mutex> lock(conns_mu);
+    conns.erase(conn);
+  }
+
+  // Requests and responses on one connection until it closes, times out, fails or the
+  // server stops. `stream` is the connection's plain or TLS stream.
+  template <class Stream>
+  asio::awaitable<void> Exchange(std::shared_ptr<Conn> conn, Stream& stream) {
     beast::flat_buffer buffer;
     beast::error_code ec;
     bool first = true;
@@ -220,9 +290,9 @@ struct HttpServer::Impl {
       parser.header_limit(64 * 1024);
       conn->idle = true;
       if (stopping) break;
-      conn->stream.expires_after(first || buffer.size() > 0 ? options.header_timeout : options.idle_timeout);
+      conn->tcp_layer().expires_after(first || buffer.size() > 0 ? options.header_timeout : options.idle_timeout);
       first = false;
-      co_await http::async_read_header(conn->stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       conn->idle = false;
       auto started = std::chrono::steady_clock::now();
       if (ec) {
@@ -230,25 +300,25 @@ struct HttpServer::Impl {
           Request req;
           req.method = ec == http::error::body_limit ? std::string(parser.get().method_string()) : "GET";
           req.request_id = NewRequestId();
-          co_await RejectAndClose(*conn, req, ec == http::error::body_limit ? 413 : 431, started);
+          co_await RejectAndClose(*conn, stream, req, ec == http::error::body_limit ? 413 : 431, started);
         }
         break;
       }
       auto& header = parser.get();
       if (beast::iequals(header[http::field::expect], "100-continue")) {
         http::response<http::empty_body> cont{http::status::continue_, 11};
-        co_await http::async_write(conn->stream, cont, asio::redirect_error(asio::use_awaitable, ec));
+        co_await http::async_write(stream, cont, asio::redirect_error(asio::use_awaitable, ec));
         if (ec) break;
       }
-      conn->stream.expires_after(options.body_timeout);
-      co_await http::async_read(conn->stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      conn->tcp_layer().expires_after(options.body_timeout);
+      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       Request req;
       std::string_view incoming_id = parser.get()["X-Request-Id"];
       req.request_id = ValidRequestId(incoming_id) ? std::string(incoming_id) : NewRequestId();
       if (ec) {
         if (ec == http::error::body_limit) {
           req.method = std::string(parser.get().method_string());
-          co_await RejectAndClose(*conn, req, 413, started);
+          co_await RejectAndClose(*conn, stream, req, 413, started);
         }
         break;
       }
@@ -283,35 +353,34 @@ struct HttpServer::Impl {
       int status = resp.status;
       std::string route = resp.route;
       size_t bytes = resp.body.size();
-      co_await WriteResponse(*conn, req, resp, keep_alive, ec);
+      co_await WriteResponse(*conn, stream, req, resp, keep_alive, ec);
       LogAccess(req, route, status, bytes, started);
       if (ec || !keep_alive) break;
     }
-    beast::error_code ignored;
-    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    conn->stream.socket().close(ignored);
-    std::lock_guard<std::mutex> lock(conns_mu);
-    conns.erase(conn);
   }
 
   // Answers 413/431 and closes, reading (and discarding) what the client still sends for a
-  // moment so that the answer is not lost to a TCP reset.
-  asio::awaitable<void> RejectAndClose(Conn& conn, const Request& req, int status,
+  // moment so that the answer is not lost to a TCP reset. Over TLS the TCP connection is
+  // not half-closed (the close_notify comes after): the client ends the drain by closing.
+  template <class Stream>
+  asio::awaitable<void> RejectAndClose(Conn& conn, Stream& stream, const Request& req, int status,
                                        std::chrono::steady_clock::time_point started) {
     Response r = status == 413 ? PlainError(413, "Request body exceeds the limit of " +
                                                      std::to_string(options.max_body_bytes) + " bytes")
                                : PlainError(431, "Request headers too large");
     Decorate(req, r);
     beast::error_code ec;
-    co_await WriteResponse(conn, req, r, false, ec);
+    co_await WriteResponse(conn, stream, req, r, false, ec);
     LogAccess(req, r.route, r.status, r.body.size(), started);
     if (ec) co_return;
-    conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    conn.stream.expires_after(std::chrono::seconds(1));
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      conn.tcp_layer().socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+    conn.tcp_layer().expires_after(std::chrono::seconds(1));
     std::array<char, 16384> sink;
     size_t drained = 0;
     while (!ec && drained < 8 * 1024 * 1024) {
-      drained += co_await conn.stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+      drained += co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
     }
   }
 
@@ -339,12 +408,12 @@ struct HttpServer::Impl {
         continue;  // e.g. EMFILE: keep serving existing connections
       }
       socket.set_option(tcp::no_delay(true), ec);
-      auto conn = std::make_shared<Conn>(std::move(socket));
+      auto conn = std::make_shared<Conn>(std::move(socket), tls_context.get());
       {
         std::lock_guard<std::mutex> lock(conns_mu);
         conns.insert(conn);
       }
-      auto ex = conn->stream.get_executor();
+      auto ex = conn->tcp_layer().get_executor();
       asio::co_spawn(ex, Session(conn), asio::detached);
     }
   }
@@ -359,6 +428,11 @@ HttpServer::~HttpServer() {
 }
 
 Status HttpServer::Start() {
+  if (impl_->options.tls.enabled()) {
+    auto context = MakeServerTlsContext(impl_->options.tls);
+    if (!context.ok()) return context.status();
+    impl_->tls_context = std::move(*context);
+  }
   beast::error_code ec;
   auto address = asio::ip::make_address(impl_->options.host, ec);
   if (ec) return Status::Invalid("Invalid listen address: " + impl_->options.host);
@@ -402,9 +476,9 @@ void HttpServer::Stop() {
       snapshot.assign(impl->conns.begin(), impl->conns.end());
     }
     for (auto& c : snapshot) {
-      asio::post(c->stream.get_executor(), [c] {
+      asio::post(c->tcp_layer().get_executor(), [c] {
         beast::error_code ignored;
-        if (c->idle) c->stream.socket().cancel(ignored);  // may already be closed
+        if (c->idle) c->tcp_layer().socket().cancel(ignored);  // may already be closed
       });
     }
     // In-flight requests get the grace period; then everything stops.

@@ -1,11 +1,14 @@
-// HttpServer: HTTP/1.1 over TCP with keep-alive, built on Boost.Beast with C++20 coroutines.
+// HttpServer: HTTP/1.1 over TCP, or over TLS (ServerOptions::tls), with keep-alive, built on
+// Boost.Beast with C++20 coroutines.
 //
 // IO threads parse and write; the handler runs on a worker pool (it may block on storage)
 // unless `run_inline` says the request is trivial (e.g. /healthz); an inline handler that
 // finds it would block after all answers Response::Defer() and runs again on a worker. The
 // server applies, for
 // every request: body size limit (413), header and idle timeouts, X-Request-Id, CORS,
-// gzip when accepted, and one JSON access log line (route template only, never the path).
+// security headers (HSTS over TLS; nosniff, frame and referrer denial, a Content-Security-
+// Policy and Cache-Control: no-store where the handler set none), gzip when accepted, and
+// one JSON access log line (route template only, never the path).
 // Thread-safe: Start/Stop may be called from any thread; Run blocks the caller.
 #pragma once
 
@@ -21,6 +24,13 @@
 
 namespace ehr::net {
 
+struct TlsOptions {
+  std::string cert_file;       // PEM: the server's certificate, then any intermediates
+  std::string key_file;        // PEM: its private key
+  std::string client_ca_file;  // PEM authorities; non-empty: clients must present a certificate they signed
+  bool enabled() const { return !cert_file.empty(); }
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;  // 0: pick a free port (see HttpServer::port())
@@ -35,6 +45,7 @@ struct ServerOptions {
   std::string cors_allow_origin = "*";  // empty: no CORS headers
   bool access_log = true;
   std::function<bool(const Request&)> run_inline;  // null: everything on the worker pool
+  TlsOptions tls;  // no cert_file: plain HTTP (see net/tls_context.h for the TLS settings)
 };
 
 using Handler = std::function<Response(Request&)>;
@@ -46,7 +57,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and listens. After OK, port() is the bound port.
+  // Loads the TLS files (Invalid when they are unusable), binds and listens. After OK,
+  // port() is the bound port.
   Status Start();
   uint16_t port() const;
   // Serves until Stop(); returns when in-flight requests have finished (or the grace ran out).

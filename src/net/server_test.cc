@@ -41,6 +41,10 @@ class ServerTest : public ::testing::Test {
       r.body = std::string(req.on_io_thread ? "io" : "worker") + " " + std::to_string(calls_[req.query]++);
       return r;
     }
+    if (req.path == "/page") {
+      r.SetHeader("Content-Security-Policy", "default-src 'none'; form-action 'self'");
+      r.SetHeader("Cache-Control", "private, max-age=60");
+    }
     if (req.path == "/big") {
       r.body = "{\"x\":\"" + std::string(5000, 'a') + "\"}";
       return r;
@@ -125,6 +129,25 @@ TEST_F(ServerTest, CorsPreflightAndHeaders) {
   auto r = c.Get("/x", {{"Origin", "https://app.example"}});
   EXPECT_EQ(r.Header("Access-Control-Allow-Origin"), "*");
   EXPECT_NE(r.Header("Access-Control-Expose-Headers").find("ETag"), std::string::npos);
+}
+
+TEST_F(ServerTest, SecurityHeadersOnEveryResponseAndNoHstsOverPlainHttp) {
+  StartServer();
+  HttpClient c("127.0.0.1", server_->port());
+  for (const auto& r : {c.Get("/fhir/Patient"), c.Send("POST", "/x", std::string(5000, 'x'), {}),
+                        c.Send("OPTIONS", "/fhir/Patient", "",
+                               {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "GET"}})}) {
+    EXPECT_EQ(r.Header("X-Content-Type-Options"), "nosniff");
+    EXPECT_EQ(r.Header("X-Frame-Options"), "DENY");
+    EXPECT_EQ(r.Header("Referrer-Policy"), "no-referrer");
+    EXPECT_EQ(r.Header("Content-Security-Policy"),
+              "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    EXPECT_EQ(r.Header("Cache-Control"), "no-store");
+    EXPECT_EQ(r.Header("Strict-Transport-Security"), "") << "HSTS over plain HTTP would mean nothing";
+  }
+  auto page = c.Get("/page");
+  EXPECT_EQ(page.Header("Content-Security-Policy"), "default-src 'none'; form-action 'self'") << "the handler's own";
+  EXPECT_EQ(page.Header("Cache-Control"), "private, max-age=60") << "the handler's own";
 }
 
 TEST_F(ServerTest, HeadHasNoBodyButLength) {
