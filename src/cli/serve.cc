@@ -42,7 +42,7 @@ int Serve(int argc, char** argv) {
                         {"data", "listen", "auth", "region", "base-url", "workers", "io-threads", "durable",
                          "access-log", "max-body-mb", "readers", "token-ttl-seconds", "clinician-reach",
                          "break-glass-minutes", "rate-limit-user", "rate-limit-service", "rate-limit-tenant",
-                         "rate-limit-address", "self-registration", "oidc"});
+                         "rate-limit-address", "self-registration", "oidc", "tls-cert", "tls-key", "tls-client-ca"});
   if (!args.ok()) return Fail(args.status().message());
   std::string data = args->Get("data", "data");
   std::string listen = args->Get("listen", "127.0.0.1:8080");
@@ -74,6 +74,9 @@ int Serve(int argc, char** argv) {
   const std::string clinician_reach = args->Get("clinician-reach", "assigned");
   if (clinician_reach != "assigned" && clinician_reach != "all") return Fail("--clinician-reach must be assigned or all");
   if (!token_ttl.ok()) return Fail(token_ttl.status().message());
+  net::TlsOptions tls{args->Get("tls-cert"), args->Get("tls-key"), args->Get("tls-client-ca")};
+  if (tls.cert_file.empty() != tls.key_file.empty()) return Fail("--tls-cert and --tls-key go together");
+  if (!tls.client_ca_file.empty() && !tls.enabled()) return Fail("--tls-client-ca needs --tls-cert and --tls-key");
 
   auto workers = ParseInt("workers", args->Get("workers", "64"), 1, 1024);
   auto io_threads = ParseInt("io-threads", args->Get("io-threads", "0"), 0, 256);
@@ -163,6 +166,7 @@ int Serve(int argc, char** argv) {
   so_net.max_body_bytes = static_cast<size_t>(*max_body) * 1024 * 1024;
   so_net.access_log = args->Get("access-log", "on") != "off";
   so_net.run_inline = &api::FhirService::RunsOnIoThread;
+  so_net.tls = tls;
   net::HttpServer server(so_net, [&service](net::Request& r) { return service.Handle(r); });
   if (Status st = server.Start(); !st.ok()) return Fail(st.message());
 
@@ -173,7 +177,8 @@ int Serve(int argc, char** argv) {
     log::Info("shutdown_requested", {{"signal", sig}});
     server.Stop();
   });
-  std::string url = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+  std::string url = (tls.enabled() ? "https://" : "http://") +
+                    (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                     std::to_string(server.port()) + "/fhir";
   std::fprintf(stderr, "ehr serve: FHIR R4 server at %s (data %s%s)\n", url.c_str(), data.c_str(),
                options.region.empty() ? "" : (", region " + options.region).c_str());

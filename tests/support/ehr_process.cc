@@ -37,9 +37,10 @@ EhrProcess EhrProcess::Serve(const std::vector<std::string>& args,
   while (fgets(line, sizeof line, err)) {
     std::string s(line);
     p.output += s;
-    size_t at = s.find("http://127.0.0.1:");
+    const std::string listening = "://127.0.0.1:";  // after http or https
+    size_t at = s.find(listening);
     if (at != std::string::npos) {
-      p.port = static_cast<uint16_t>(std::stoi(s.substr(at + 17)));
+      p.port = static_cast<uint16_t>(std::stoi(s.substr(at + listening.size())));
       break;
     }
   }

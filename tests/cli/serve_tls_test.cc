@@ -1,0 +1,56 @@
+// `ehr serve --tls-cert --tls-key` as a real process: it serves HTTPS (and says so in its
+// start-up line) with HSTS; either flag alone, or --tls-client-ca without them, stops the
+// start with a message.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "support/ehr_process.h"
+#include "support/tls_fixture.h"
+
+namespace ehr::testing {
+namespace {
+
+TEST(ServeTls, ServesHttpsWithHsts) {
+  ScratchDir dir;
+  TestAuthority ca(dir.path(), "demo");
+  CertFiles cert = ca.IssueServer("server");
+  EhrProcess server = EhrProcess::Serve({"--data", dir.path() + "/data", "--auth", "off", "--access-log", "off",
+                                         "--tls-cert", cert.cert, "--tls-key", cert.key});
+  ASSERT_NE(server.port, 0) << server.output;
+  EXPECT_NE(server.output.find("https://127.0.0.1:"), std::string::npos) << server.output;
+  TlsClientOptions options;
+  options.ca_file = ca.cert_file();
+  HttpsClient c(server.port, options);
+  ASSERT_TRUE(c.Connect()) << c.error();
+  auto metadata = c.Get("/fhir/metadata");
+  EXPECT_EQ(metadata.status, 200);
+  EXPECT_EQ(metadata.Header("Strict-Transport-Security"), "max-age=31536000; includeSubDomains");
+  auto search = c.Get("/fhir/Patient");
+  EXPECT_EQ(search.status, 200) << search.body;
+  EXPECT_EQ(search.Header("Cache-Control"), "no-store");
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+}
+
+TEST(ServeTls, IncompleteTlsFlagsStopTheStart) {
+  ScratchDir dir;
+  TestAuthority ca(dir.path(), "demo");
+  CertFiles cert = ca.IssueServer("server");
+  const std::vector<std::vector<std::string>> incomplete = {
+      {"--tls-cert", cert.cert}, {"--tls-key", cert.key}, {"--tls-client-ca", ca.cert_file()}};
+  for (const auto& flags : incomplete) {
+    std::vector<std::string> args = {"--data", dir.path() + "/data", "--auth", "off"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    EhrProcess server = EhrProcess::Serve(args);
+    ASSERT_EQ(server.port, 0) << flags[0] << " alone must not start";
+    EXPECT_EQ(server.Wait(), 2);
+    EXPECT_NE(server.output.find("--tls-"), std::string::npos) << server.output;
+  }
+  EhrProcess bad_key = EhrProcess::Serve(
+      {"--data", dir.path() + "/data", "--auth", "off", "--tls-cert", cert.cert, "--tls-key", ca.cert_file()});
+  ASSERT_EQ(bad_key.port, 0) << "a certificate is not a key";
+  EXPECT_EQ(bad_key.Wait(), 2);
+  EXPECT_NE(bad_key.output.find("private key"), std::string::npos) << bad_key.output;
+}
+
+}  // namespace
+}  // namespace ehr::testing
