@@ -21,7 +21,8 @@ configure: deps
 build: configure
 	@ninja -C $(BUILD) -j $(JOBS)
 
-# Builds, loads the Synthea demo data once, and serves http://127.0.0.1:8080/fhir.
+# Builds, loads the Synthea demo data once, and serves https://127.0.0.1:8080/fhir (a
+# self-signed certificate in data/demo/tls; EHR_TLS=off: http).
 run: build
 	@./scripts/run-demo.sh $(BUILD)
 

@@ -2,7 +2,8 @@
 # Starts the server with demo data: the Synthea set of ../shared/data (about 92,000
 # resources) and a generated population of EHR_DEMO_PATIENTS (300) patients of the served
 # region (`ehr synth`, with its ground truth in data/demo/synth/ground-truth) are imported
-# into data/demo the first time, then `ehr serve` runs in the foreground.
+# into data/demo the first time, then `ehr serve` runs in the foreground, over HTTPS with a
+# self-signed certificate made once in data/demo/tls (EHR_TLS=off: plain HTTP).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -34,10 +35,37 @@ if [ -f "$DATA/.demo-loaded" ] && [ ! -f "$DATA/.search-indexed-4" ]; then
   "$BUILD/ehr" reindex --data "$DATA"
   touch "$DATA/.search-indexed-4"
 fi
+# TLS: a self-signed certificate for localhost, the loopback addresses and the listen host,
+# made once (key mode 0600). Clients trust it with `curl --cacert $DATA/tls/cert.pem`.
+TLS=()
+SCHEME=http
+CURL=curl
+if [ "${EHR_TLS:-on}" != off ]; then
+  if [ ! -f "$DATA/tls/cert.pem" ] || [ ! -f "$DATA/tls/key.pem" ]; then
+    HOST=${LISTEN%:*}; HOST=${HOST#[}; HOST=${HOST%]}
+    SAN="DNS:localhost,IP:127.0.0.1,IP:::1"
+    case "$HOST" in
+      localhost|127.0.0.1|::1|0.0.0.0|::|'') ;;
+      *[!0-9.]*) case "$HOST" in *:*) SAN="$SAN,IP:$HOST" ;; *) SAN="$SAN,DNS:$HOST" ;; esac ;;
+      *) SAN="$SAN,IP:$HOST" ;;
+    esac
+    echo "Making a self-signed TLS certificate in $DATA/tls ($SAN) ..."
+    mkdir -p "$DATA/tls"
+    ( umask 077
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -sha256 -days 825 \
+        -subj "/CN=ehr demo (self-signed)" -addext "subjectAltName=$SAN" \
+        -keyout "$DATA/tls/key.pem" -out "$DATA/tls/cert.pem" 2> /dev/null )
+    chmod 600 "$DATA/tls/key.pem"
+    chmod 644 "$DATA/tls/cert.pem"
+  fi
+  TLS=(--tls-cert "$DATA/tls/cert.pem" --tls-key "$DATA/tls/key.pem")
+  SCHEME=https
+  CURL="curl --cacert $DATA/tls/cert.pem"
+fi
 AUTH=${EHR_AUTH:-on}
 if [ "$AUTH" = off ]; then
-  echo "Serving without authentication; try: curl \"http://$LISTEN/fhir/Patient?gender=female&_count=5\"   (Ctrl-C stops)"
-  exec "$BUILD/ehr" serve --data "$DATA" --listen "$LISTEN" --auth off --region "$REGION"
+  echo "Serving without authentication; try: $CURL \"$SCHEME://$LISTEN/fhir/Patient?gender=female&_count=5\"   (Ctrl-C stops)"
+  exec "$BUILD/ehr" serve --data "$DATA" --listen "$LISTEN" --auth off --region "$REGION" "${TLS[@]}"
 fi
 # Demo accounts, once: a doctor and a clerk with the password in $DATA/demo-password
 # (random, mode 0600). The first start of `ehr serve` also creates the administrator
@@ -67,9 +95,9 @@ Demo accounts demo.doctor (DOCTOR, GP of some of the generated patients: others 
 X-Break-Glass header with a reason) and demo.clerk (CLERK), password in $DATA/demo-password.
 A doctor's token for the next 15 minutes:
   TOKEN=$TOKEN
-  curl -H "Authorization: Bearer \$TOKEN" "http://$LISTEN/fhir/Patient?gender=female&_count=5"
-Log in for a fresh one: curl -X POST -H 'Content-Type: application/json' \\
-  -d '{"username":"demo.doctor","password":"'\$(cat $DATA/demo-password)'"}' http://$LISTEN/auth/login
-Serving (Ctrl-C stops); EHR_AUTH=off make run serves without authentication.
+  $CURL -H "Authorization: Bearer \$TOKEN" "$SCHEME://$LISTEN/fhir/Patient?gender=female&_count=5"
+Log in for a fresh one: $CURL -X POST -H 'Content-Type: application/json' \\
+  -d '{"username":"demo.doctor","password":"'\$(cat $DATA/demo-password)'"}' $SCHEME://$LISTEN/auth/login
+Serving (Ctrl-C stops); EHR_AUTH=off make run serves without authentication, EHR_TLS=off without TLS.
 EOT
-exec "$BUILD/ehr" serve --data "$DATA" --listen "$LISTEN" --auth on --region "$REGION"
+exec "$BUILD/ehr" serve --data "$DATA" --listen "$LISTEN" --auth on --region "$REGION" "${TLS[@]}"
