@@ -13,7 +13,7 @@ void Usage() {
                "  serve   --data DIR --listen HOST:PORT [--auth on|off] [--region CODE] [--base-url URL]\n"
                "          [--token-ttl-seconds N]\n"
                "          [--workers N] [--io-threads N] [--readers N] [--durable on|off]\n"
-               "          [--access-log on|off] [--max-body-mb N]\n"
+               "          [--access-log on|off] [--max-body-mb N] [--audit on|off] [--audit-head-seconds N]\n"
                "  import  --data DIR [--threads N] [--durable on|off] FILE_OR_DIR...\n"
                "          (.json, .json.bz2, .ndjson, .ndjson.bz2)\n"
                "  fhirpath 'EXPRESSION' [FILE.json]   (resource from standard input without FILE)\n"
@@ -26,7 +26,9 @@ void Usage() {
                "  token   --data DIR --user NAME [--scope S] [--tenant T] [--base-url URL] [--ttl-seconds N]\n"
                "  client  add --data DIR --id ID --scope S [--name N] [--redirect-uri U1,U2] [--confidential yes]\n"
                "          [--jwks FILE --roles R --tenant T]   (a backend service)\n"
-               "  client  list --data DIR\n");
+               "  client  list --data DIR\n"
+               "  audit   verify --data DIR [--public-key BASE64]   (recompute the audit log offline)\n"
+               "  audit   erase --data DIR --patient ID [--tenant T] (GDPR erasure in the audit log)\n");
 }
 
 }  // namespace
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
   if (std::strcmp(argv[1], "user") == 0) return ehr::cli::User(argc, argv);
   if (std::strcmp(argv[1], "token") == 0) return ehr::cli::Token(argc, argv);
   if (std::strcmp(argv[1], "client") == 0) return ehr::cli::Client(argc, argv);
+  if (std::strcmp(argv[1], "audit") == 0) return ehr::cli::Audit(argc, argv);
   if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
     Usage();
     return 0;

@@ -222,6 +222,7 @@ net::Response FhirService::Impl::Auth(net::Request& req, RequestContext& ctx) {
     }
     auto tokens = identity->Login(login);
     if (!tokens.ok()) return fail(tokens.status());
+    ctx.principal = tokens->principal;  // for the audit entry of the login
     return NoStore(JsonResponse(200, TokenBody(*tokens), ctx));
   }
   if (path == "/auth/refresh") {
@@ -231,6 +232,7 @@ net::Response FhirService::Impl::Auth(net::Request& req, RequestContext& ctx) {
     if (!token.ok()) return fail(token.status());
     auto tokens = identity->Refresh(*token);
     if (!tokens.ok()) return fail(tokens.status());
+    ctx.principal = tokens->principal;
     return NoStore(JsonResponse(200, TokenBody(*tokens), ctx));
   }
   if (path == "/auth/register") return Register(req, ctx);
@@ -418,8 +420,15 @@ net::Response FhirService::Impl::Register(const net::Request& req, RequestContex
   auto user = identity->AddUser({*username, *password, {"PATIENT"}, {}, "Patient/" + id});
   if (!user.ok()) return fail(user.status());
   const std::string tenant = user->tenants.empty() ? std::string("default") : user->tenants.front();
+  RequestContext as_patient = ctx;
+  as_patient.principal.subject = user->id;
+  as_patient.principal.tenant = tenant;
+  as_patient.principal.roles = {"PATIENT"};
+  as_patient.principal.fhir_user = "Patient/" + id;
+  as_patient.principal.authenticated = true;
   Status written = store.Write([&](store::WriteTxn& txn) -> Status {
     TxnOps ops(txn, tenant);
+    ops.set_audit(AuditWrites(as_patient));
     return ops.Update("Patient", id, std::move(patient), std::nullopt).status();
   });
   if (!written.ok()) {

@@ -316,6 +316,7 @@ Result<json::Value> FhirService::Impl::ExecuteBundle(PreparedBundle& b, TxnOps& 
         if (!rec) return Status::NotFound("Resource " + type + "/" + e.target.id + " is not known");
         EHR_RETURN_IF_ERROR(CheckReach(ctx, "read", *rec));
         if (rec->deleted) return Status::Gone("Resource " + type + "/" + e.target.id + " was deleted");
+        if (ctx.audit) ctx.audit->Disclosed(*rec, true);
         rec->body = fhir::SubsetJson(std::move(rec->body), subset);
         RequestContext read_ctx = ctx;
         read_ctx.prefer = ReturnPref::kRepresentation;

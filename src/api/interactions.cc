@@ -131,7 +131,12 @@ Result<WriteResult> TxnOps::PutVersion(store::NewVersion v, int status) {
   if (write_guard_) {
     EHR_RETURN_IF_ERROR(write_guard_(v, [&] { return txn_.ReadCurrent(tenant_, v.type, v.id); }));
   }
+  std::optional<store::VersionRecord> deleted;
+  if (audit_ && v.deleted) {  // whose record it was: the version it deletes says
+    EHR_ASSIGN_OR_RETURN(deleted, txn_.ReadCurrent(tenant_, v.type, v.id));
+  }
   EHR_RETURN_IF_ERROR(txn_.Put(v));
+  if (audit_) EHR_RETURN_IF_ERROR(audit_(txn_, v, deleted ? &*deleted : nullptr));
   if (std::find(written_types_.begin(), written_types_.end(), v.type) == written_types_.end()) {
     written_types_.push_back(v.type);
   }

@@ -54,6 +54,11 @@ PreStamped PreStamp(json::Value& resource, const std::string& id);
 using OldVersionFn = std::function<Result<std::optional<store::VersionRecord>>()>;
 // The authorize step of each version written (FhirService: api/reach.cc).
 using WriteGuard = std::function<Status(const store::NewVersion&, const OldVersionFn&)>;
+// Records each version written in the audit log, in the same transaction, after the put
+// (FhirService: api/audit_record.cc). `deleted`: for a deletion, the version it deletes
+// (whose record it was in); nullptr otherwise.
+using WriteAudit =
+    std::function<Status(store::WriteTxn&, const store::NewVersion&, const store::VersionRecord* deleted)>;
 
 class TxnOps {
  public:
@@ -88,6 +93,7 @@ class TxnOps {
   // Resolves criteria to ids of current resources (at most `limit`).
   Result<std::vector<std::string>> Match(const std::string& type, const std::string& criteria,
                                          std::string_view context, int limit = 2);
+  void set_audit(WriteAudit audit) { audit_ = std::move(audit); }
   store::WriteTxn& txn() { return txn_; }
   const std::string& tenant() const { return tenant_; }
   // The types of the versions written so far (once each).
@@ -113,6 +119,7 @@ class TxnOps {
   std::string tenant_;
   SearchGuard guard_;
   WriteGuard write_guard_;
+  WriteAudit audit_;
   std::vector<std::string> written_types_;
 };
 

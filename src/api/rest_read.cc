@@ -108,6 +108,7 @@ net::Response FhirService::Impl::Read(const net::Request& req, const RequestCont
     auto since = ParseHttpDate(ims);
     if (since && r.last_updated / 1000000 <= *since / 1000000) return NotModified(r);
   }
+  if (ctx.audit) ctx.audit->Disclosed(r, true);
   return RepresentationOf(r, *subset, ctx);
 }
 
@@ -126,6 +127,7 @@ net::Response FhirService::Impl::VRead(const net::Request& req, const RequestCon
   }
   if (Status st = CheckReach(ctx, "vread", **rec); !st.ok()) return ErrorResponse(st, ctx);
   if ((*rec)->deleted) return GoneResponse(**rec, ctx);
+  if (ctx.audit) ctx.audit->Disclosed(**rec, true);
   return RepresentationOf(**rec, *subset, ctx);
 }
 
@@ -197,6 +199,7 @@ net::Response FhirService::Impl::History(const net::Request& req, const RequestC
   for (size_t i = 0; i < page->entries.size(); ++i) {
     if (i) out += ',';
     store::VersionRecord& rec = page->entries[i];
+    if (ctx.audit && !rec.deleted) ctx.audit->Disclosed(rec, false);
     if (!rec.deleted) rec.body = fhir::SubsetJson(std::move(rec.body), *subset);
     AppendEntry(out, ctx, rec, true, nullptr);
   }

@@ -71,6 +71,7 @@ net::Response FhirService::Impl::RunWrite(const net::Request& req, const Request
       }
     }
     TxnOps ops(txn, ctx.principal.tenant, GuardFor(ctx), WriteGuardFor(ctx));
+    ops.set_audit(AuditWrites(ctx));
     EHR_ASSIGN_OR_RETURN(response, fn(ops));
     written = ops.written_types();
     if (!key.empty()) {

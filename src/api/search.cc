@@ -46,6 +46,7 @@ net::Response FhirService::Impl::Search(const net::Request& req, const RequestCo
   if (Status st = Authorize(ctx, p.type.empty() ? "search-system" : "search-type", p.type, ""); !st.ok()) {
     return ErrorResponse(st, ctx);
   }
+  if (ctx.audit) ctx.audit->Query(std::string(query));
   Result<search::ParsedSearch> parsed = search::ParseSearch(p.type, query, SearchParseOptions(req));
   if (!parsed.ok()) return ErrorResponse(parsed.status(), ctx);
   return SearchResponse(ctx, *parsed, ctx.base_url + (p.type.empty() ? "" : "/" + p.type), query);
@@ -103,6 +104,7 @@ Result<std::string> FhirService::Impl::SearchBundle(const RequestContext& ctx, s
   auto append = [&](store::SearchMatch&& m, const char* mode) {
     if (!entries.empty()) entries += ',';
     store::VersionRecord rec = RecordOf(std::move(m));
+    if (ctx.audit) ctx.audit->Disclosed(rec, false);
     rec.body = fhir::SubsetJson(std::move(rec.body), parsed.subset);
     AppendEntry(entries, ctx, rec, false, mode);
   };

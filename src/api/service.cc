@@ -246,6 +246,7 @@ Result<json::Value> FhirService::CommitBundle(PreparedBundle& bundle, const Requ
   std::vector<std::string> written;
   Status st = impl_->store.Write([&](store::WriteTxn& txn) -> Status {
     TxnOps ops(txn, ctx.principal.tenant, impl_->GuardFor(ctx), impl_->WriteGuardFor(ctx));
+    ops.set_audit(impl_->AuditWrites(ctx));
     out = impl_->ExecuteBundle(bundle, ops, ctx);
     written = ops.written_types();
     return out.ok() ? Status::Ok() : out.status();
@@ -269,6 +270,8 @@ Status FhirService::Impl::Authorize(const RequestContext& ctx, std::string inter
 net::Response FhirService::Impl::Handle(net::Request& req) {
   RequestContext ctx;
   ctx.request_id = req.request_id;
+  ctx.peer = req.peer;
+  AuditTrail trail;
   if (req.path == "/healthz") {
     net::Response r = JsonResponse(200, std::string(R"({"status":"ok"})"), ctx);
     r.SetHeader("Content-Type", "application/json");
@@ -295,10 +298,11 @@ net::Response FhirService::Impl::Handle(net::Request& req) {
   if (req.path.rfind("/auth/", 0) == 0 || req.path == "/.well-known/jwks.json" ||
       req.path == "/fhir/.well-known/smart-configuration" || req.path == "/.well-known/smart-configuration" ||
       req.path == "/fhir/.well-known/openid-configuration" || req.path == "/.well-known/openid-configuration") {
-    net::Response r = Auth(req, ctx);
+    net::Response r = RecordedAuth(req, ctx, Auth(req, ctx));
     r.route = req.path.rfind("/auth/users/", 0) == 0 ? "/auth/users/{username}/{action}" : req.path.substr(0, 64);
     return r;
   }
+  if (req.path.rfind("/audit/", 0) == 0) return AuditProofs(req, ctx);
   if (req.path != "/fhir" && req.path.rfind("/fhir/", 0) != 0) {
     net::Response r = ErrorResponse(Status::NotFound("Not found; the FHIR API is under /fhir"), ctx);
     r.route = "(not-found)";
@@ -306,9 +310,17 @@ net::Response FhirService::Impl::Handle(net::Request& req) {
   }
   // The CapabilityStatement is public: clients read it to learn how to authenticate.
   const bool metadata = (req.path == "/fhir/metadata") && (req.method == "GET" || req.method == "HEAD");
+  if (options.audit && req.on_io_thread && !metadata) {
+    return net::Response::Defer();  // the audit entry is written before the answer leaves
+  }
   auto principal = authn.Authenticate(req);
   if (!principal.ok() && !metadata) {
     net::Response r = ErrorResponse(principal.status(), ctx);
+    if (Result<FhirPath> p = ParseFhirPath(std::string_view(req.path).substr(5)); p.ok()) {
+      std::tie(ctx.audit_subtype, ctx.audit_action) = AuditInteractionOf(req.method, *p);
+      ctx.audit = &trail;
+      r = Recorded(ctx, std::move(r));
+    }
     r.SetHeader("WWW-Authenticate", req.HasHeader("Authorization") ? R"(Bearer realm="ehr", error="invalid_token")"
                                                                     : R"(Bearer realm="ehr")");
     r.route = "/fhir(unauthenticated)";
@@ -344,13 +356,22 @@ net::Response FhirService::Impl::Handle(net::Request& req) {
   if (std::string_view reason = req.GetHeader("X-Break-Glass"); !reason.empty() && !metadata) {
     Status st = options.break_glass ? options.break_glass->Declare(ctx.principal, reason).status()
                                     : Status::Invalid("break-glass needs the server's access control (--auth on)");
+    if (st.ok() && options.audit) {
+      ctx.audit_subtype = "break-glass";
+      audit::Event e = AuditBase(ctx, 200);
+      e.type = "security-alert";
+      e.purpose = "ETREAT";
+      st = RecordEvent(e);
+    }
     if (!st.ok()) {
       net::Response r = ErrorResponse(st, ctx);
       r.route = "/fhir(break-glass)";
       return r;
     }
   }
-  net::Response r = Route(req, ctx);
+  ctx.audit = &trail;
+  if (req.method == "GET" || req.method == "HEAD") trail.Query(req.query);
+  net::Response r = Recorded(ctx, Route(req, ctx));
   if (r.status == 403 && ctx.principal.authenticated) {
     // For the security team until the audit log records denials: who and which route (a
     // template, no ids), never what was asked for.
@@ -374,6 +395,7 @@ net::Response FhirService::Impl::Route(net::Request& req, RequestContext& ctx) {
   }
   const FhirPath& p = *parsed;
   const std::string& m = req.method;
+  std::tie(ctx.audit_subtype, ctx.audit_action) = AuditInteractionOf(m, p);
   bool head = m == "HEAD";
   bool get = m == "GET" || head;
 
@@ -409,6 +431,7 @@ net::Response FhirService::Impl::Route(net::Request& req, RequestContext& ctx) {
         Status::NotSupported(Code::kMethodNotAllowed, "Method " + m + " is not allowed on this endpoint"), ctx));
   };
 
+  if (p.type == "AuditEvent") return finish(AuditEvents(req, ctx, p));
   if (p.operation == "$everything" && p.type == "Patient") return get ? finish(Everything(req, ctx, p)) : not_allowed();
   if (!p.operation.empty()) {
     return finish(ErrorResponse(Status::NotSupported(Code::kInvalid, "Operation " + p.operation + " is not supported yet"), ctx));

@@ -20,7 +20,13 @@ class RateLimiter;
 class Smart;
 }
 
+namespace ehr::audit {
+class TreeHeadPublisher;
+}
+
 namespace ehr::api {
+
+class AuditTrail;
 
 struct ServiceOptions {
   std::string base_url;  // e.g. "https://ehr.example/fhir"; empty: from the Host header
@@ -49,6 +55,12 @@ struct ServiceOptions {
   security::RateLimit service_limit{1000, 2000};
   security::RateLimit tenant_limit{2000, 4000};
   security::RateLimit address_limit{5, 20};
+  // The audit log (api/audit_record.cc): every access to or change of health data, login,
+  // denial and break-glass is recorded before its answer leaves. Off only for benchmarks
+  // that measure its cost.
+  bool audit = true;
+  // Signs tree heads on demand (POST /audit/tree-head); nullptr: heads are not offered.
+  audit::TreeHeadPublisher* audit_heads = nullptr;
 };
 
 enum class ReturnPref { kRepresentation, kMinimal, kOutcome };
@@ -60,6 +72,12 @@ struct RequestContext {
   std::string request_id;
   bool pretty = false;
   ReturnPref prefer = ReturnPref::kRepresentation;
+  // For the audit log: the request's trail (nullptr: not recorded, e.g. ehr import, which
+  // its write transactions record), the client's address, and the interaction.
+  AuditTrail* audit = nullptr;
+  std::string peer;
+  std::string audit_subtype;
+  std::string audit_action;
 };
 
 struct PreparedBundle;  // a checked Bundle, ready to execute

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "api/audit_trail.h"
 #include "api/consent.h"
 #include "api/criteria.h"
 #include "api/cursor_seal.h"
@@ -100,6 +101,26 @@ struct FhirService::Impl {
   // Each version a write transaction writes must stay within the caller's reach.
   WriteGuard WriteGuardFor(const RequestContext& ctx);
 
+  // audit_record.cc: entries of the audit log (api/audit_trail.h). An event with the
+  // caller, the interaction and the outcome of HTTP status `status`.
+  audit::Event AuditBase(const RequestContext& ctx, int status);
+  // Appends the events' entries in `txn`.
+  Status AppendAudit(store::WriteTxn& txn, const std::vector<audit::Event>& events);
+  // Records each version a write transaction writes, in it.
+  WriteAudit AuditWrites(const RequestContext& ctx);
+  // After the interaction: records what it disclosed or refused (unless its transaction
+  // recorded it); a response whose record could not be written becomes a 503.
+  net::Response Recorded(const RequestContext& ctx, net::Response r);
+  // A login, logout, refusal or break-glass, recorded before the answer leaves.
+  Status RecordEvent(const audit::Event& e);
+  // The entry of an /auth/ request (login, logout, break-glass, user administration);
+  // a success whose entry could not be written becomes a 503.
+  net::Response RecordedAuth(const net::Request& req, RequestContext& ctx, net::Response r);
+  // audit_search.cc: GET /fhir/AuditEvent and /fhir/AuditEvent/{id} (append-only: no writes),
+  // and the tree heads and proofs under /audit/.
+  net::Response AuditEvents(const net::Request& req, const RequestContext& ctx, const FhirPath& p);
+  net::Response AuditProofs(const net::Request& req, RequestContext& ctx);
+
   // rest_read.cc
   net::Response Read(const net::Request& req, const RequestContext& ctx, const FhirPath& p);
   net::Response VRead(const net::Request& req, const RequestContext& ctx, const FhirPath& p);
@@ -145,6 +166,8 @@ struct FhirService::Impl {
   net::Response Capabilities(const RequestContext& ctx);
 };
 
+// AuditEvent.subtype and action of a FHIR request (empty subtype: not audited).
+std::pair<std::string, std::string> AuditInteractionOf(std::string_view method, const FhirPath& p);
 // The patients whose compartments a stored version is in (none when deleted or of a type
 // outside the compartment).
 std::vector<std::string> PatientsOf(const store::VersionRecord& rec);

@@ -10,6 +10,7 @@ int Reindex(int argc, char** argv);   // ehr reindex --data DIR
 int Synth(int argc, char** argv);     // ehr synth --region R --patients N --out DIR
 int User(int argc, char** argv);      // ehr user add|list|disable|enable|reset-password|set-roles
 int Token(int argc, char** argv);     // ehr token --data DIR --user NAME
-int Client(int argc, char** argv);    // ehr client add|list (SMART apps and backend services)
+int Client(int argc, char** argv);
+int Audit(int argc, char** argv);     // ehr audit verify|erase --data DIR    // ehr client add|list (SMART apps and backend services)
 
 }  // namespace ehr::cli

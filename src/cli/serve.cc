@@ -10,6 +10,8 @@
 
 #include "api/cursor_seal.h"
 #include "api/service.h"
+#include "audit/log.h"
+#include "core/secrets.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/log.h"
@@ -42,7 +44,8 @@ int Serve(int argc, char** argv) {
                         {"data", "listen", "auth", "region", "base-url", "workers", "io-threads", "durable",
                          "access-log", "max-body-mb", "readers", "token-ttl-seconds", "clinician-reach",
                          "break-glass-minutes", "rate-limit-user", "rate-limit-service", "rate-limit-tenant",
-                         "rate-limit-address", "self-registration", "oidc", "tls-cert", "tls-key", "tls-client-ca"});
+                         "rate-limit-address", "self-registration", "oidc", "tls-cert", "tls-key", "tls-client-ca", "audit",
+                         "audit-head-seconds"});
   if (!args.ok()) return Fail(args.status().message());
   std::string data = args->Get("data", "data");
   std::string listen = args->Get("listen", "127.0.0.1:8080");
@@ -77,6 +80,15 @@ int Serve(int argc, char** argv) {
   net::TlsOptions tls{args->Get("tls-cert"), args->Get("tls-key"), args->Get("tls-client-ca")};
   if (tls.cert_file.empty() != tls.key_file.empty()) return Fail("--tls-cert and --tls-key go together");
   if (!tls.client_ca_file.empty() && !tls.enabled()) return Fail("--tls-client-ca needs --tls-cert and --tls-key");
+
+  const std::string audit = args->Get("audit", "on");
+  if (audit != "on" && audit != "off") return Fail("--audit must be on or off");
+  auto head_seconds = ParseInt("audit-head-seconds", args->Get("audit-head-seconds", "60"), 0, 24 * 3600);
+  if (!head_seconds.ok()) return Fail(head_seconds.status().message());
+  if (audit == "off") {
+    std::fprintf(stderr, "ehr serve: WARNING: the audit log is OFF (for measuring its cost only); accesses to "
+                         "health data are not recorded\n");
+  }
 
   auto workers = ParseInt("workers", args->Get("workers", "64"), 1, 1024);
   auto io_threads = ParseInt("io-threads", args->Get("io-threads", "0"), 0, 256);
@@ -156,6 +168,16 @@ int Serve(int argc, char** argv) {
   if (!cursor_key.ok()) return Fail(cursor_key.status().message());
   options.cursor_key = std::move(*cursor_key);
   options.region = args->Get("region");
+  // The audit log's tree heads, signed with a key kept beside the data until the key
+  // management work moves it into the key store (README: not done yet).
+  auto audit_seed = LoadOrCreateSecretFile(data + "/audit-signing.key", 32);
+  if (!audit_seed.ok()) return Fail("cannot read the audit signing key: " + audit_seed.status().message());
+  auto audit_signer = audit::TreeSigner::FromSeed(*audit_seed);
+  if (!audit_signer.ok()) return Fail(audit_signer.status().message());
+  audit::TreeHeadPublisher heads(**store, std::move(*audit_signer), Clock::System());
+  options.audit = audit == "on";
+  options.audit_heads = &heads;
+  if (*head_seconds > 0) heads.Start(static_cast<Micros>(*head_seconds) * 1000000);
   api::FhirService service(**store, *authn, *authz, options);
 
   net::ServerOptions so_net;

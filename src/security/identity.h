@@ -28,7 +28,7 @@ namespace ehr::security {
 
 // The roles of the policy (README: the role-to-permission matrix).
 inline constexpr std::string_view kRoles[] = {"ADMIN",      "DOCTOR",  "NURSE",    "CLERK",  "BILLING",
-                                              "RESEARCHER", "PATIENT", "GUARDIAN", "SERVICE"};
+                                              "RESEARCHER", "PATIENT", "GUARDIAN", "SERVICE",  "AUDITOR"};
 bool IsRole(std::string_view role);
 
 struct IdentityOptions {

@@ -45,6 +45,7 @@ constexpr RoleRow kMatrix[] = {
     {"BILLING", {kNoAccess, kReads, kReadsWrites, kNoAccess, kReads}},
     {"RESEARCHER", {kNoAccess, kNoAccess, kNoAccess, kNoAccess, kReads}},
     {"SERVICE", {kReadsWrites, kReadsWrites, kReadsWrites, kReads, kReadsWrites}},
+    {"AUDITOR", {kNoAccess, kNoAccess, kNoAccess, kReads, kNoAccess}},
 };
 
 bool IsRead(std::string_view interaction) {

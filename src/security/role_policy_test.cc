@@ -23,6 +23,7 @@ TEST(RolePolicy, Matrix) {
   const std::vector<std::pair<std::string, std::string>> rows = {
       {"ADMIN", "- RW - R RW"},   {"DOCTOR", "RW RW - - R"}, {"NURSE", "RW RW - - R"},    {"CLERK", "- RW - - R"},
       {"BILLING", "- R RW - R"}, {"RESEARCHER", "- - - - R"}, {"SERVICE", "RW RW RW R RW"}, {"GUARDIAN", "- - - - -"},
+      {"AUDITOR", "- - - R -"},
   };
   const char* types[] = {"Observation", "Patient", "Claim", "AuditEvent", "ValueSet"};
   RolePolicy policy;
