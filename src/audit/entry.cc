@@ -220,7 +220,7 @@ json::Value ToAuditEvent(const Event& e, uint64_t index, bool erased) {
     json::Value server = json::Value::MakeObject();
     server.Set("type", Concept(Coding(kDcm, "110152", "Destination Role ID")));
     json::Value who = json::Value::MakeObject();
-    who.Set("display", json::Value("ehr " + e.server));
+    who.Set("display", json::Value(e.server.empty() ? std::string("ehr") : "ehr " + e.server));
     server.Set("who", std::move(who));
     server.Set("requestor", json::Value(false));
     agents.as_array().push_back(std::move(server));
@@ -228,9 +228,9 @@ json::Value ToAuditEvent(const Event& e, uint64_t index, bool erased) {
   ae.Set("agent", std::move(agents));
 
   json::Value source = json::Value::MakeObject();
-  source.Set("site", json::Value(e.server));
+  if (!e.server.empty()) source.Set("site", json::Value(e.server));
   json::Value observer = json::Value::MakeObject();
-  observer.Set("display", json::Value("ehr " + e.server));
+  observer.Set("display", json::Value(e.server.empty() ? std::string("ehr") : "ehr " + e.server));
   source.Set("observer", std::move(observer));
   json::Value source_types = json::Value::MakeArray();
   source_types.as_array().push_back(

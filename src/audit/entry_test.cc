@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "fhir/validate/validate.h"
+
 namespace ehr::audit {
 namespace {
 
@@ -93,6 +95,12 @@ TEST(AuditEntry, RendersAsBalpAuditEvent) {
   EXPECT_EQ(failed.GetString("outcome"), "4");
   EXPECT_EQ(failed.Find("agent")->as_array()[0].Find("who")->Find("identifier")->GetString("value"), "anonymous");
   EXPECT_NE(json::Write(failed).find("erased"), std::string::npos);
+
+  // Both are valid R4 AuditEvents (cardinalities, bindings, types).
+  for (const json::Value* one : {&ae, &failed}) {
+    Status valid = fhir::ValidateResource(*one);
+    EXPECT_TRUE(valid.ok()) << valid.message() << "\n" << json::Write(*one);
+  }
 }
 
 }  // namespace

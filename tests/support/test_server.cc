@@ -71,6 +71,12 @@ TestServer::TestServer(TestServerOptions options) {
     authn_ = std::make_unique<security::NoAuthentication>("default");
     authz_ = std::make_unique<security::AllowAll>();
   }
+  auto signer = audit::TreeSigner::FromSeed(std::string(32, 'a'));
+  if (!signer.ok()) throw std::runtime_error("audit signer: " + signer.status().message());
+  heads_ = std::make_unique<audit::TreeHeadPublisher>(*store_, std::move(*signer),
+                                                      options.clock ? *options.clock : Clock::System());
+  service_options.audit_heads = heads_.get();
+  service_options.audit = options.audit;
   service_ = std::make_unique<api::FhirService>(*store_, *authn_, *authz_, service_options);
   net::ServerOptions no;
   no.port = 0;
@@ -89,6 +95,7 @@ TestServer::~TestServer() {
   thread_.join();
   http_.reset();
   service_.reset();
+  heads_.reset();
   smart_.reset();
   break_glass_.reset();
   identity_.reset();

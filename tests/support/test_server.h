@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "api/service.h"
+#include "audit/log.h"
 #include "fhir/json/value.h"
 #include "net/server.h"
 #include "security/break_glass.h"
@@ -40,6 +41,7 @@ struct TestServerOptions {
   bool rate_limits = false;           // ServiceOptions' default limits (off: none)
   bool self_registration = false;     // POST /auth/register
   std::string oidc_config = {};       // external OpenID Connect issuers (security/oidc.h); empty: none
+  bool audit = true;                  // ServiceOptions::audit
 };
 
 class TestServer {
@@ -54,6 +56,8 @@ class TestServer {
   // With auth: the accounts and tokens (nullptr without).
   security::Identity* identity() { return identity_.get(); }
   security::Smart* smart() { return smart_.get(); }
+  // Signs the audit log's tree heads (with a fixed test key).
+  audit::TreeHeadPublisher& audit_heads() { return *heads_; }
   const std::string& dir() const { return dir_.path(); }
 
  private:
@@ -67,6 +71,7 @@ class TestServer {
   std::unique_ptr<security::ExternalIssuers> external_;
   std::unique_ptr<security::Authenticator> authn_;
   std::unique_ptr<security::Authorizer> authz_;
+  std::unique_ptr<audit::TreeHeadPublisher> heads_;
   std::unique_ptr<api::FhirService> service_;
   std::unique_ptr<net::HttpServer> http_;
   std::thread thread_;
