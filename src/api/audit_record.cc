@@ -109,15 +109,21 @@ net::Response FhirService::Impl::Recorded(const RequestContext& ctx, net::Respon
   // A write that committed recorded itself; one that failed recorded nothing (its
   // transaction rolled back), so its refusal is recorded here.
   if (ctx.audit->recorded() && r.status < 400 && !ctx.audit->disclosed()) return r;
-  const std::vector<audit::Event> events = ctx.audit->Events(AuditBase(ctx, r.status));
-  Status st = store.Write([&](store::WriteTxn& txn) { return AppendAudit(txn, events); });
-  if (st.ok()) return r;
-  log::Error("audit.record_failed", {{"error", st.message()}});
-  if (r.status >= 400) return r;  // nothing was disclosed
-  net::Response failed = ErrorResponse(
-      Status::Unavailable("the audit log could not record this access, so its result is withheld; retry later"), ctx);
-  failed.route = r.route;
-  return failed;
+  // The entries are encoded here, on the request's thread; the writer only appends them.
+  // The response waits for their commit without a thread (net::Response::hold).
+  auto events = std::make_shared<std::vector<audit::Event>>(ctx.audit->Events(AuditBase(ctx, r.status)));
+  const bool disclosed = r.status < 400;
+  r.hold = [this, events, disclosed](std::function<void(bool)> release) {
+    store.WriteAsync([this, events](store::WriteTxn& txn) { return AppendAudit(txn, *events); },
+                     [release = std::move(release), disclosed](Status st) {
+                       if (!st.ok()) log::Error("audit.record_failed", {{"error", st.message()}});
+                       release(st.ok() || !disclosed);  // a refusal disclosed nothing: it goes out anyway
+                     });
+  };
+  r.if_hold_fails = std::make_shared<net::Response>(ErrorResponse(
+      Status::Unavailable("the audit log could not record this access, so its result is withheld; retry later"), ctx));
+  r.if_hold_fails->route = r.route;
+  return r;
 }
 
 net::Response FhirService::Impl::RecordedAuth(const net::Request& req, RequestContext& ctx, net::Response r) {

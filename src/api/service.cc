@@ -310,9 +310,6 @@ net::Response FhirService::Impl::Handle(net::Request& req) {
   }
   // The CapabilityStatement is public: clients read it to learn how to authenticate.
   const bool metadata = (req.path == "/fhir/metadata") && (req.method == "GET" || req.method == "HEAD");
-  if (options.audit && req.on_io_thread && !metadata) {
-    return net::Response::Defer();  // the audit entry is written before the answer leaves
-  }
   auto principal = authn.Authenticate(req);
   if (!principal.ok() && !metadata) {
     net::Response r = ErrorResponse(principal.status(), ctx);

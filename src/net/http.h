@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +44,13 @@ struct Response {
   // Route template for the access log ("/fhir/{type}/{id}"): never the concrete path.
   std::string route;
   bool deferred = false;  // see Defer()
+  // Set by a handler whose answer may leave only once something it started has finished
+  // (the audit entry of a disclosure is durable: api/audit_record.cc). The server calls
+  // `hold` with a function the handler calls once, from any thread, with true to send
+  // this response, or false to send `if_hold_fails` instead; no thread waits meanwhile.
+  // A caller of the handler other than the server must do the same.
+  std::function<void(std::function<void(bool)>)> hold;
+  std::shared_ptr<Response> if_hold_fails;
 
   // The answer of a handler running on an IO thread that would block: the server runs the
   // request again on the worker pool (Request::on_io_thread false).

@@ -166,6 +166,25 @@ struct HttpServer::Impl {
         token);
   }
 
+  // Waits, without holding a thread, until the handler's hold releases the response.
+  asio::awaitable<bool> AwaitHold(std::function<void(std::function<void(bool)>)> hold) {
+    auto token = asio::use_awaitable;
+    return asio::async_initiate<decltype(token), void(bool)>(
+        [hold = std::move(hold)](auto completion) mutable {
+          auto ex = asio::get_associated_executor(completion);
+          struct State {
+            decltype(completion) done;
+            decltype(asio::make_work_guard(ex)) work;
+          };
+          auto state = std::make_shared<State>(State{std::move(completion), asio::make_work_guard(ex)});
+          hold([state](bool ok) {
+            auto resume = state->work.get_executor();
+            asio::post(resume, [state, ok]() mutable { std::move(state->done)(ok); });
+          });
+        },
+        token);
+  }
+
   Response CallHandler(Request& req) {
     try {
       return handler(req);
@@ -347,6 +366,13 @@ struct HttpServer::Impl {
         }
       } else {
         resp = co_await RunHandler(req);
+      }
+      if (resp.hold) {
+        const bool released = co_await AwaitHold(std::move(resp.hold));
+        if (!released) {
+          std::shared_ptr<Response> instead = std::move(resp.if_hold_fails);
+          resp = instead ? std::move(*instead) : PlainError(503, "Service unavailable; retry later");
+        }
       }
       Decorate(req, resp);
       if (stopping) keep_alive = false;
