@@ -14,7 +14,7 @@ void Usage() {
                "          [--token-ttl-seconds N]\n"
                "          [--workers N] [--io-threads N] [--readers N] [--durable on|off]\n"
                "          [--access-log on|off] [--max-body-mb N] [--audit on|off] [--audit-head-seconds N]\n"
-               "  import  --data DIR [--threads N] [--durable on|off] FILE_OR_DIR...\n"
+               "  import  --data DIR [--threads N] [--durable on|off] [--audit on|off] FILE_OR_DIR...\n"
                "          (.json, .json.bz2, .ndjson, .ndjson.bz2)\n"
                "  fhirpath 'EXPRESSION' [FILE.json]   (resource from standard input without FILE)\n"
                "  reindex --data DIR                  (recompute the search index of every resource)\n"

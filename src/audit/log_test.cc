@@ -126,6 +126,13 @@ TEST_F(AuditLogTest, AChangedDetailIsNamed) {
   EXPECT_NE(First(Verify()).find("entry 2 was altered: audit entry: the detail is not"), std::string::npos);
 }
 
+TEST_F(AuditLogTest, AnEntryReplacedWithInsertOrReplaceIsNamed) {
+  Tamper("INSERT OR REPLACE INTO audit_entry (seq, tenant, recorded, action, agent, core, leaf) "
+         "SELECT seq, tenant, recorded, action, 'u9', replace(core, '\"u2\"', '\"u9\"'), leaf FROM audit_entry "
+         "WHERE seq = 3");
+  EXPECT_NE(First(Verify()).find("entry 2 was altered"), std::string::npos) << First(Verify());
+}
+
 TEST_F(AuditLogTest, ARemovedEntryIsNamed) {
   Tamper("DELETE FROM audit_entry WHERE seq = 11");
   EXPECT_NE(First(Verify()).find("entry 10 is missing"), std::string::npos) << First(Verify());
