@@ -5,6 +5,7 @@
 #   read by id   vs. GET /healthz (the server's no-op endpoint), wrk, 64 connections
 #   create/update (durable commits) vs. the same no-op endpoint
 #   read by id with a bearer token (--auth on) vs. read by id without authentication
+#   the audit log: import, read, create and update vs. the same with --audit off
 # Results are printed and appended to bench/RESULTS.md with the machine and date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,9 +48,16 @@ mkdir -p "$WORK/json"
 for f in "$SYNTHEA"/*.bz2; do bzcat "$f" > "$WORK/json/$(basename "${f%.bz2}")"; done
 t0=$(now); "$EHR" import --data "$WORK/import-json" "$WORK/json" 2> "$WORK/import-json.log"; t1=$(now)
 IMPORT_JSON_S=$(echo "$t1 - $t0" | bc -l)
+# The same import without the audit log's entries (one per version written), for its cost.
+t0=$(now); "$EHR" import --data "$WORK/import-json-noaudit" --audit off "$WORK/json" 2> "$WORK/import-noaudit.log"; t1=$(now)
+IMPORT_NOAUDIT_S=$(echo "$t1 - $t0" | bc -l)
+rm -rf "$WORK/import-json-noaudit"
 IMPORT_BZ2_RATE=$(echo "$RESOURCES / $IMPORT_BZ2_S" | bc -l)
 IMPORT_JSON_RATE=$(echo "$RESOURCES / $IMPORT_JSON_S" | bc -l)
 BZCAT_RATE=$(echo "$RESOURCES / $BZCAT_S" | bc -l)
+IMPORT_NOAUDIT_RATE=$(echo "$RESOURCES / $IMPORT_NOAUDIT_S" | bc -l)
+printf "import .json without the audit log %.1f s = %.0f res/s (with it: %.2f x)\n" "$IMPORT_NOAUDIT_S" "$IMPORT_NOAUDIT_RATE" \
+  "$(echo "$IMPORT_JSON_RATE / $IMPORT_NOAUDIT_RATE" | bc -l)"
 printf "resources %d; bzcat alone %.1f s; import .json.bz2 %.1f s = %.0f res/s; import .json %.1f s = %.0f res/s\n" \
   "$RESOURCES" "$BZCAT_S" "$IMPORT_BZ2_S" "$IMPORT_BZ2_RATE" "$IMPORT_JSON_S" "$IMPORT_JSON_RATE"
 
@@ -106,6 +114,15 @@ PY
 curl -sf -o /dev/null -X POST -H 'Content-Type: application/fhir+json' --data-binary @"$WORK/care-teams.json" \
   "http://127.0.0.1:$PORT/fhir"
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+# The same reads and writes with the audit log off (--audit off), for its cost: every read
+# above waited for its entry's commit, every write appended one in its transaction.
+"$EHR" serve --data "$WORK/import-json" --listen "127.0.0.1:$PORT" --auth off --audit off > "$WORK/server-noaudit.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" > /dev/null && break; sleep 0.1; done
+read -r NR_RPS NR_P99 _ <<< "$(run_wrk read-noaudit -s bench/read.lua "http://127.0.0.1:$PORT")"
+read -r NC_RPS NC_P99 _ <<< "$(run_wrk create-noaudit -s bench/create.lua "http://127.0.0.1:$PORT/fhir/Patient")"
+read -r NU_RPS NU_P99 _ <<< "$(run_wrk update-noaudit -s bench/update.lua "http://127.0.0.1:$PORT")"
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 EHR_USER_PASSWORD="Bench-Reader-$RANDOM-7!" "$EHR" user add --data "$WORK/import-json" --user bench.doctor --roles DOCTOR \
   --fhir-user Practitioner/bench-gp 2> /dev/null
 TOKEN=$("$EHR" token --data "$WORK/import-json" --user bench.doctor --ttl-seconds 3600)
@@ -121,6 +138,8 @@ printf "read    %.0f req/s (p99 %s ms) = %.2f x healthz, non-2xx %s\n" "$R_RPS" 
 printf "read with a bearer token, as a doctor in the patients' care teams, %.0f req/s (p99 %s ms) = %.2f x read without, non-2xx %s\n" "$A_RPS" "$(to_ms "$A_P99")" "$A_RATIO" "$A_ERR"
 printf "create  %.0f req/s (p99 %s ms) = %.2f x healthz, non-2xx %s\n" "$C_RPS" "$(to_ms "$C_P99")" "$(echo "$C_RPS / $H_RPS" | bc -l)" "$C_ERR"
 printf "update  %.0f req/s (p99 %s ms) = %.2f x healthz, non-2xx %s\n" "$U_RPS" "$(to_ms "$U_P99")" "$(echo "$U_RPS / $H_RPS" | bc -l)" "$U_ERR"
+printf "audit log off: read %.0f, create %.0f, update %.0f req/s; with it on: %.2f, %.2f, %.2f x\n" "$NR_RPS" "$NC_RPS" "$NU_RPS" \
+  "$(echo "$R_RPS / $NR_RPS" | bc -l)" "$(echo "$C_RPS / $NC_RPS" | bc -l)" "$(echo "$U_RPS / $NU_RPS" | bc -l)"
 
 {
   echo
@@ -138,4 +157,8 @@ printf "update  %.0f req/s (p99 %s ms) = %.2f x healthz, non-2xx %s\n" "$U_RPS" 
   printf " %.0f req/s, p99 %s ms | read without auth %.0f req/s | %.2f |\n" "$A_RPS" "$(to_ms "$A_P99")" "$R_RPS" "$A_RATIO"
   printf "| create Patient (durable), %d conns | %.0f req/s, p99 %s ms | healthz | %.2f |\n" "$CONNS" "$C_RPS" "$(to_ms "$C_P99")" "$(echo "$C_RPS / $H_RPS" | bc -l)"
   printf "| update Patient (durable), %d conns | %.0f req/s, p99 %s ms | healthz | %.2f |\n" "$CONNS" "$U_RPS" "$(to_ms "$U_P99")" "$(echo "$U_RPS / $H_RPS" | bc -l)"
+  printf "| audit log cost: import .json | %.0f resources/s | --audit off %.0f resources/s | %.2f |\n" "$IMPORT_JSON_RATE" "$IMPORT_NOAUDIT_RATE" "$(echo "$IMPORT_JSON_RATE / $IMPORT_NOAUDIT_RATE" | bc -l)"
+  printf "| audit log cost: read by id | %.0f req/s, p99 %s ms | --audit off %.0f req/s, p99 %s ms | %.2f |\n" "$R_RPS" "$(to_ms "$R_P99")" "$NR_RPS" "$(to_ms "$NR_P99")" "$(echo "$R_RPS / $NR_RPS" | bc -l)"
+  printf "| audit log cost: create | %.0f req/s | --audit off %.0f req/s | %.2f |\n" "$C_RPS" "$NC_RPS" "$(echo "$C_RPS / $NC_RPS" | bc -l)"
+  printf "| audit log cost: update | %.0f req/s | --audit off %.0f req/s | %.2f |\n" "$U_RPS" "$NU_RPS" "$(echo "$U_RPS / $NU_RPS" | bc -l)"
 } | tee -a bench/RESULTS.md

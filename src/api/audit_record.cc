@@ -111,14 +111,14 @@ net::Response FhirService::Impl::Recorded(const RequestContext& ctx, net::Respon
   if (ctx.audit->recorded() && r.status < 400 && !ctx.audit->disclosed()) return r;
   // The entries are encoded here, on the request's thread; the writer only appends them.
   // The response waits for their commit without a thread (net::Response::hold).
-  auto events = std::make_shared<std::vector<audit::Event>>(ctx.audit->Events(AuditBase(ctx, r.status)));
+  auto entries = std::make_shared<std::vector<store::AuditAppend>>();
+  for (const audit::Event& e : ctx.audit->Events(AuditBase(ctx, r.status))) entries->push_back(AppendOf(e));
   const bool disclosed = r.status < 400;
-  r.hold = [this, events, disclosed](std::function<void(bool)> release) {
-    store.WriteAsync([this, events](store::WriteTxn& txn) { return AppendAudit(txn, *events); },
-                     [release = std::move(release), disclosed](Status st) {
-                       if (!st.ok()) log::Error("audit.record_failed", {{"error", st.message()}});
-                       release(st.ok() || !disclosed);  // a refusal disclosed nothing: it goes out anyway
-                     });
+  r.hold = [this, entries, disclosed](std::function<void(bool)> release) {
+    audit_batch.Append(std::move(*entries), [release = std::move(release), disclosed](Status st) {
+      if (!st.ok()) log::Error("audit.record_failed", {{"error", st.message()}});
+      release(st.ok() || !disclosed);  // a refusal disclosed nothing: it goes out anyway
+    });
   };
   r.if_hold_fails = std::make_shared<net::Response>(ErrorResponse(
       Status::Unavailable("the audit log could not record this access, so its result is withheld; retry later"), ctx));

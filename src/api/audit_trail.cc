@@ -7,7 +7,9 @@ namespace ehr::api {
 void AuditTrail::Disclosed(const store::VersionRecord& rec, bool name_it) {
   std::string ref;
   if (name_it) ref = rec.type + "/" + rec.id + "/_history/" + std::to_string(rec.version);
-  std::vector<std::string> patients = PatientsOf(rec);
+  // A Patient is its own record: no need to parse it (the hot path of reads by id).
+  std::vector<std::string> patients = rec.type == "Patient" && !rec.deleted ? std::vector<std::string>{rec.id}
+                                                                             : PatientsOf(rec);
   if (patients.empty()) {
     disclosed_other_ = true;
     if (name_it) other_.push_back(std::move(ref));
@@ -17,6 +19,45 @@ void AuditTrail::Disclosed(const store::VersionRecord& rec, bool name_it) {
     auto& refs = by_patient_[std::move(p)];
     if (name_it) refs.push_back(ref);
   }
+}
+
+store::AuditAppend AppendOf(const audit::Event& e) {
+  audit::Encoded enc = audit::Encode(e);
+  return {e.tenant, e.recorded, e.action, e.user, e.patient, std::move(enc.core), std::move(enc.detail)};
+}
+
+void AuditBatcher::Append(std::vector<store::AuditAppend> entries, std::function<void(Status)> done) {
+  std::lock_guard lock(mu_);
+  queue_.push_back({std::move(entries), std::move(done)});
+  Schedule();
+}
+
+void AuditBatcher::Schedule() {
+  if (scheduled_) return;
+  scheduled_ = true;
+  auto taken = std::make_shared<std::vector<Pending>>();
+  store_.WriteAsync(
+      [this, taken](store::WriteTxn& txn) -> Status {
+        {
+          std::lock_guard lock(mu_);
+          taken->swap(queue_);
+          scheduled_ = false;  // what is queued from now on needs a job of its own
+        }
+        for (const Pending& p : *taken) {
+          for (const store::AuditAppend& a : p.entries) EHR_RETURN_IF_ERROR(txn.AppendAudit(a).status());
+        }
+        return Status::Ok();
+      },
+      [this, taken](Status st) {
+        std::vector<Pending> orphans;
+        if (!st.ok() && taken->empty()) {  // the job never ran (the store is stopping): fail what waits
+          std::lock_guard lock(mu_);
+          orphans.swap(queue_);
+          scheduled_ = false;
+        }
+        for (Pending& p : *taken) p.done(st);
+        for (Pending& p : orphans) p.done(st);
+      });
 }
 
 void AuditTrail::Touched(std::string patient) { by_patient_[std::move(patient)]; }

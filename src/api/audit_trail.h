@@ -4,7 +4,9 @@
 // append their entries in the transaction of the change: api/audit_record.cc).
 #pragma once
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -38,6 +40,31 @@ class AuditTrail {
   std::string query_;
   bool recorded_ = false;
 };
+
+// Appends audit entries of many requests in one store write: each request's entries wait in
+// a queue, and one write job at a time takes everything queued when the writer runs it (one
+// savepoint and one commit for all, instead of one per read). `done` is called once the
+// entries are durable, or with the error, on a store thread.
+class AuditBatcher {
+ public:
+  explicit AuditBatcher(store::Store& store) : store_(store) {}
+  void Append(std::vector<store::AuditAppend> entries, std::function<void(Status)> done);
+
+ private:
+  struct Pending {
+    std::vector<store::AuditAppend> entries;
+    std::function<void(Status)> done;
+  };
+  void Schedule();  // under mu_
+
+  store::Store& store_;
+  std::mutex mu_;
+  std::vector<Pending> queue_;  // guarded by mu_
+  bool scheduled_ = false;      // guarded by mu_: a job that will take the queue is on its way
+};
+
+// An event as the store appends it (encoded: audit/entry.h).
+store::AuditAppend AppendOf(const audit::Event& e);
 
 // The restful interaction code (or the operation) of a request, for AuditEvent.subtype,
 // and its AuditEvent.action (C R U D E).

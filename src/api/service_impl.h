@@ -46,7 +46,8 @@ struct FhirService::Impl {
         clock(options.clock ? *options.clock : Clock::System()),
         cursor_seal(options.cursor_key),
         reach(s, clock),
-        consents(s, clock) {}
+        consents(s, clock),
+        audit_batch(s) {}
 
   store::Store& store;
   security::Authenticator& authn;
@@ -56,6 +57,7 @@ struct FhirService::Impl {
   CursorSeal cursor_seal;
   PatientReach reach;
   ConsentDirectory consents;
+  AuditBatcher audit_batch;
 
   // A committed write of a resource of `type`: what access decisions cache from it is stale.
   void Changed(std::string_view type) {

@@ -12,7 +12,8 @@
 namespace ehr::testing {
 
 EhrProcess EhrProcess::Serve(const std::vector<std::string>& args,
-                             const std::vector<std::pair<std::string, std::string>>& env) {
+                             const std::vector<std::pair<std::string, std::string>>& env,
+                             const std::string& log_path) {
   const char* binary = std::getenv("EHR_BINARY");
   if (!binary) throw std::runtime_error("EHR_BINARY not set");
   std::vector<std::string> argv = {binary, "serve", "--listen", "127.0.0.1:0"};
@@ -48,11 +49,18 @@ EhrProcess EhrProcess::Serve(const std::vector<std::string>& args,
     fclose(err);  // it exited: everything it said is in `output`
     return p;
   }
-  std::thread([err] {
-    char buf[1024];
+  FILE* log = log_path.empty() ? nullptr : fopen(log_path.c_str(), "w");
+  if (log) fputs(p.output.c_str(), log);
+  std::thread([err, log] {
+    char buf[4096];
     while (fgets(buf, sizeof buf, err)) {
+      if (log) {
+        fputs(buf, log);
+        fflush(log);
+      }
     }
     fclose(err);
+    if (log) fclose(log);
   }).detach();
   return p;
 }

@@ -18,8 +18,10 @@ struct EhrProcess {
   std::string output;  // stderr up to the listening line (or all of it, when it exited)
 
   // `ehr serve --listen 127.0.0.1:0 ARGS...` with `env` added to the environment.
+  // `log_path`, when given, receives everything it writes to stderr (its logs).
   static EhrProcess Serve(const std::vector<std::string>& args,
-                          const std::vector<std::pair<std::string, std::string>>& env = {});
+                          const std::vector<std::pair<std::string, std::string>>& env = {},
+                          const std::string& log_path = "");
   // Sends `signal` and waits; the exit status as waitpid gives it.
   int Stop(int signal);
   // Waits for an exit it makes itself (start-up failed); its exit code.
