@@ -13,14 +13,16 @@ namespace {
 // refused), 8 serious failure (the server failed).
 int OutcomeOf(int status) { return status < 400 ? 0 : status < 500 ? 4 : 8; }
 
+// The purpose of use of an entry: the first a role of the caller acts for, in order of
+// PurposeOfRole's list (a DOCTOR who is also ADMIN treats).
 const char* PurposeOf(const security::Principal& who) {
-  for (const std::string& role : who.roles) {
-    if (role == "DOCTOR" || role == "NURSE") return "TREAT";
+  if (!who.authenticated) return "";
+  for (const char* purpose : {"TREAT", "HPAYMT", "HRESCH", "PATRQT"}) {
+    for (const std::string& role : who.roles) {
+      if (std::string_view(PurposeOfRole(role)) == purpose) return purpose;
+    }
   }
-  if (who.HasRole("BILLING")) return "HPAYMT";
-  if (who.HasRole("RESEARCHER")) return "HRESCH";
-  if (who.HasRole("PATIENT") || who.HasRole("GUARDIAN")) return "PATRQT";
-  return who.authenticated ? "HOPERAT" : "";
+  return "HOPERAT";
 }
 
 std::pair<const char*, const char*> WriteInteraction(std::string_view method) {
@@ -70,11 +72,7 @@ audit::Event FhirService::Impl::AuditBase(const RequestContext& ctx, int status)
 }
 
 Status FhirService::Impl::AppendAudit(store::WriteTxn& txn, const std::vector<audit::Event>& events) {
-  for (const audit::Event& e : events) {
-    const audit::Encoded enc = audit::Encode(e);
-    EHR_RETURN_IF_ERROR(
-        txn.AppendAudit({e.tenant, e.recorded, e.action, e.user, e.patient, enc.core, enc.detail}).status());
-  }
+  for (const audit::Event& e : events) EHR_RETURN_IF_ERROR(txn.AppendAudit(AppendOf(e)).status());
   return Status::Ok();
 }
 

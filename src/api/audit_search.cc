@@ -99,7 +99,7 @@ net::Response FhirService::Impl::AuditEvents(const net::Request& req, const Requ
   };
   if (!p.id.empty()) {
     const std::string not_found = "AuditEvent/" + p.id + " is not known";
-    if (p.id.empty() || p.id.size() > 19 || !std::all_of(p.id.begin(), p.id.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (p.id.size() > 19 || !std::all_of(p.id.begin(), p.id.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       return ErrorResponse(Status::NotFound(not_found), ctx);
     }
     auto rows = store.AuditRange(std::stoull(p.id), 1);
@@ -175,7 +175,6 @@ net::Response FhirService::Impl::AuditEvents(const net::Request& req, const Requ
                                             " cannot be read (run ehr audit verify): " + ae.status().message()),
                            ctx);
     }
-    if (ctx.audit) ctx.audit->Query(req.query);
     json::Value entry = json::Value::MakeObject();
     entry.Set("fullUrl", json::Value(ctx.base_url + "/AuditEvent/" + std::to_string(row.index)));
     entry.Set("resource", std::move(*ae));

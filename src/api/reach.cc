@@ -61,6 +61,14 @@ bool HiddenFrom(const PatientSet& set, const store::VersionRecord& rec, const Fa
 
 std::vector<std::string> PatientsOf(const store::VersionRecord& rec) { return FactsOf(rec).patients; }
 
+const char* PurposeOfRole(std::string_view role) {
+  return role == "DOCTOR" || role == "NURSE"       ? "TREAT"
+         : role == "BILLING"                       ? "HPAYMT"
+         : role == "RESEARCHER"                    ? "HRESCH"
+         : role == "PATIENT" || role == "GUARDIAN" ? "PATRQT"
+                                                   : "HOPERAT";
+}
+
 bool HasGranularScopes(const security::Principal& who) { return who.scope.find('?') != std::string::npos; }
 
 bool Shows(const PatientSet& set, const store::VersionRecord& rec) {
@@ -72,13 +80,8 @@ bool Shows(const PatientSet& set, const store::VersionRecord& rec) {
 Result<Requester> FhirService::Impl::RequesterOf(const RequestContext& ctx) {
   Requester out;
   EHR_ASSIGN_OR_RETURN(out.actors, reach.Actors(ctx.principal));
-  // The purpose of use each role acts for (HL7 v3 ActReason).
   for (const std::string& role : ctx.principal.roles) {
-    const char* purpose = role == "DOCTOR" || role == "NURSE" ? "TREAT"
-                          : role == "BILLING"                 ? "HPAYMT"
-                          : role == "RESEARCHER"              ? "HRESCH"
-                          : role == "PATIENT" || role == "GUARDIAN" ? "PATRQT"
-                                                              : "HOPERAT";
+    const char* purpose = PurposeOfRole(role);
     if (std::find(out.purposes.begin(), out.purposes.end(), purpose) == out.purposes.end()) out.purposes.push_back(purpose);
   }
   return out;

@@ -168,6 +168,8 @@ struct FhirService::Impl {
   net::Response Capabilities(const RequestContext& ctx);
 };
 
+// The purpose of use a role acts for (HL7 v3 ActReason: TREAT, HPAYMT, HRESCH, PATRQT, HOPERAT).
+const char* PurposeOfRole(std::string_view role);
 // AuditEvent.subtype and action of a FHIR request (empty subtype: not audited).
 std::pair<std::string, std::string> AuditInteractionOf(std::string_view method, const FhirPath& p);
 // The patients whose compartments a stored version is in (none when deleted or of a type
