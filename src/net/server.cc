@@ -177,9 +177,13 @@ struct HttpServer::Impl {
             decltype(asio::make_work_guard(ex)) work;
           };
           auto state = std::make_shared<State>(State{std::move(completion), asio::make_work_guard(ex)});
-          hold([state](bool ok) {
-            auto resume = state->work.get_executor();
-            asio::post(resume, [state, ok]() mutable { std::move(state->done)(ok); });
+          // The releasing thread gives up its reference as it posts: the state (and its work
+          // guard) must end on the IO thread, never after the server that owns it is gone.
+          hold([state](bool ok) mutable {
+            std::shared_ptr<State> mine = std::move(state);
+            if (!mine) return;  // released twice: the first one counted
+            auto resume = mine->work.get_executor();
+            asio::post(resume, [mine = std::move(mine), ok]() mutable { std::move(mine->done)(ok); });
           });
         },
         token);
