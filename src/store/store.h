@@ -175,6 +175,10 @@ struct NewVersion {
   std::string method;
   std::string body;
   IndexRows index;  // replaces the resource's previous rows
+  // The body holds a sensitive identifier (a national health id, social security or
+  // insurance number: search/sensitive_ids.h). Such a body is stored encrypted even when
+  // the encryption of bodies is off.
+  bool sensitive = false;
 };
 
 struct HistoryQuery {

@@ -467,6 +467,26 @@ CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
 CREATE TRIGGER audit_head_no_update BEFORE UPDATE ON audit_head
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql"},
+    // Envelope encryption (keys/README.md): each tenant's data keys by version, wrapped by a
+    // key-encryption key that lives outside the database (`kek` names its version); the
+    // newest version of a tenant encrypts new bodies. Named secrets (cursor key, blind
+    // index key, signing seeds), wrapped the same way.
+    {9, R"sql(
+CREATE TABLE data_key (
+  tenant  TEXT    NOT NULL,
+  version INTEGER NOT NULL,
+  kek     TEXT    NOT NULL,
+  wrapped BLOB    NOT NULL,
+  created INTEGER NOT NULL,
+  PRIMARY KEY (tenant, version)
+) WITHOUT ROWID;
+CREATE TABLE secret (
+  name    TEXT    PRIMARY KEY,
+  kek     TEXT    NOT NULL,
+  wrapped BLOB    NOT NULL,
+  created INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql"},
 };
 
 Result<bool> TableExists(Connection& conn, std::string_view name) {

@@ -1,0 +1,72 @@
+#include "keys/keyring.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+namespace ehr::keys {
+namespace {
+
+std::string TempDir() {
+  std::string dir = "/tmp/ehr_keyring_XXXXXX";
+  if (!::mkdtemp(dir.data())) std::abort();
+  return dir;
+}
+
+TEST(Keyring, CreatedPrivateAndWrapsAcrossRotations) {
+  const std::string path = TempDir() + "/keyring";
+  auto ring = Keyring::OpenOrCreate(path);
+  ASSERT_TRUE(ring.ok()) << ring.status().message();
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ((*ring)->CurrentId(), "file:1");
+
+  auto first = (*ring)->Wrap("data key one", "tenant a/1");
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->kek_id, "file:1");
+  auto rotated = (*ring)->Rotate();
+  ASSERT_TRUE(rotated.ok());
+  EXPECT_EQ(*rotated, "file:2");
+  auto second = (*ring)->Wrap("data key two", "tenant a/2");
+  EXPECT_EQ(second->kek_id, "file:2");
+
+  // Reopened from the file: both versions unwrap, each only with its own id and AAD.
+  auto reopened = Keyring::OpenOrCreate(path);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->CurrentId(), "file:2");
+  EXPECT_EQ(*(*reopened)->Unwrap("file:1", first->bytes, "tenant a/1"), "data key one");
+  EXPECT_EQ(*(*reopened)->Unwrap("file:2", second->bytes, "tenant a/2"), "data key two");
+  EXPECT_FALSE((*reopened)->Unwrap("file:2", first->bytes, "tenant a/1").ok());
+  EXPECT_FALSE((*reopened)->Unwrap("file:1", first->bytes, "tenant b/1").ok());
+  EXPECT_EQ((*reopened)->Unwrap("file:9", first->bytes, "tenant a/1").status().code(), Code::kNotFound);
+}
+
+TEST(Keyring, SeesAVersionAnotherProcessAdded) {
+  const std::string path = TempDir() + "/keyring";
+  auto server = Keyring::OpenOrCreate(path);
+  auto cli = Keyring::OpenOrCreate(path);
+  ASSERT_TRUE(server.ok() && cli.ok());
+  ASSERT_TRUE((*cli)->Rotate().ok());
+  auto wrapped = (*cli)->Wrap("k", "aad");
+  EXPECT_EQ(*(*server)->Unwrap(wrapped->kek_id, wrapped->bytes, "aad"), "k");
+}
+
+TEST(Keyring, RefusesAFileOthersCanReadOrThatIsMalformed) {
+  const std::string dir = TempDir();
+  const std::string path = dir + "/keyring";
+  ASSERT_TRUE(Keyring::OpenOrCreate(path).ok());
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  EXPECT_FALSE(Keyring::OpenOrCreate(path).ok());
+
+  const std::string bad = dir + "/bad";
+  std::ofstream(bad) << "1 not-base64!\n";
+  ASSERT_EQ(::chmod(bad.c_str(), 0600), 0);
+  EXPECT_FALSE(Keyring::OpenOrCreate(bad).ok());
+}
+
+}  // namespace
+}  // namespace ehr::keys
