@@ -9,6 +9,7 @@ DEBIAN_PACKAGES=(
   libboost1.81-dev libre2-dev libpugixml-dev libssl-dev libsqlite3-dev sqlite3 rapidjson-dev libfmt-dev
   libsodium-dev zlib1g-dev libbz2-dev libgtest-dev libgmock-dev libbenchmark-dev libutf8proc-dev
   clang curl bc wrk hyperfine nodejs python3 openssl
+  libp11-kit-dev softhsm2
 )
 
 missing=()
