@@ -1,0 +1,216 @@
+#include "store/sqlite/key_tables.h"
+
+#include <map>
+
+#include "core/clock.h"
+#include "core/secrets.h"
+#include "keys/aead.h"
+
+namespace ehr::store::sqlite {
+namespace {
+
+std::string SecretAad(std::string_view name) {
+  std::string aad = "ehr-secret";
+  aad.push_back('\0');
+  return aad.append(name);
+}
+
+struct WrappedRow {
+  std::string tenant;  // or the secret's name
+  int64_t version = 0;
+  std::string kek;
+  std::string wrapped;
+};
+
+// Rewraps the rows of `select` (columns: key, version-or-0, kek, wrapped) that another
+// key-encryption key than the current one wrapped.
+Status Rewrap(Connection& writer, keys::KeyEncryptionKeys& kek, std::string_view select, std::string_view update,
+              bool is_secret) {
+  std::vector<WrappedRow> rows;
+  {
+    EHR_ASSIGN_OR_RETURN(Stmt read, writer.Prepare(select, "read wrapped keys"));
+    while (true) {
+      EHR_ASSIGN_OR_RETURN(bool row, read.Step());
+      if (!row) break;
+      rows.push_back({read.ColumnText(0), read.ColumnInt(1), read.ColumnText(2), read.ColumnBlob(3)});
+    }
+  }
+  const std::string current = kek.CurrentId();
+  for (const WrappedRow& r : rows) {
+    if (r.kek == current) continue;
+    const std::string aad = is_secret ? SecretAad(r.tenant) : DataKeyAad(r.tenant, static_cast<uint32_t>(r.version));
+    EHR_ASSIGN_OR_RETURN(std::string key, kek.Unwrap(r.kek, r.wrapped, aad));
+    EHR_ASSIGN_OR_RETURN(keys::Wrapped rewrapped, kek.Wrap(key, aad));
+    EHR_ASSIGN_OR_RETURN(Stmt write, writer.Prepare(update, "rewrap key"));
+    write.BindText(1, rewrapped.kek_id).BindBlob(2, rewrapped.bytes).BindText(3, r.tenant).BindInt(4, r.version);
+    EHR_RETURN_IF_ERROR(write.Run());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status OpenRecord(BodyCipher& cipher, Connection& c, std::string_view tenant, VersionRecord& r) {
+  if (r.deleted) return Status::Ok();
+  return cipher.Open(c, tenant, BodyAad(tenant, r.type, r.id, r.version), r.body);
+}
+
+Status OpenPage(BodyCipher& cipher, Connection& c, std::string_view tenant, SearchPage& page) {
+  for (auto* list : {&page.matches, &page.included}) {
+    for (SearchMatch& m : *list) {
+      EHR_RETURN_IF_ERROR(cipher.Open(c, tenant, BodyAad(tenant, m.type, m.id, m.version), m.body));
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<KeyUse>> KeyUsage(Connection& c) {
+  // The 6-byte header of each body decides; counted here rather than in SQL so that the
+  // header layout has one definition (body_cipher.h).
+  EHR_ASSIGN_OR_RETURN(Stmt read, c.Prepare("SELECT tenant, substr(body, 1, 6) FROM resource_version "
+                                            "WHERE body IS NOT NULL",
+                                            "read key usage"));
+  std::map<std::pair<std::string, uint32_t>, int64_t> counts;
+  while (true) {
+    EHR_ASSIGN_OR_RETURN(bool row, read.Step());
+    if (!row) break;
+    ++counts[{read.ColumnText(0), BodyCipher::KeyVersionOf(read.ColumnBlob(1))}];
+  }
+  std::vector<KeyUse> out;
+  for (const auto& [key, n] : counts) out.push_back({key.first, key.second, n});
+  return out;
+}
+
+Result<int> RotateDataKeys(Connection& writer, keys::KeyEncryptionKeys& kek) {
+  std::vector<std::pair<std::string, int64_t>> newest;
+  {
+    EHR_ASSIGN_OR_RETURN(Stmt read, writer.Prepare("SELECT tenant, max(version) FROM data_key GROUP BY tenant",
+                                                   "read data key versions"));
+    while (true) {
+      EHR_ASSIGN_OR_RETURN(bool row, read.Step());
+      if (!row) break;
+      newest.emplace_back(read.ColumnText(0), read.ColumnInt(1));
+    }
+  }
+  for (const auto& [tenant, version] : newest) {
+    const auto next = static_cast<uint32_t>(version + 1);
+    EHR_ASSIGN_OR_RETURN(keys::Wrapped wrapped, kek.Wrap(RandomBytes(keys::kKeyBytes), DataKeyAad(tenant, next)));
+    EHR_ASSIGN_OR_RETURN(Stmt insert, writer.Prepare("INSERT INTO data_key (tenant, version, kek, wrapped, created) "
+                                                     "VALUES (?1, ?2, ?3, ?4, ?5)",
+                                                     "insert data key"));
+    insert.BindText(1, tenant).BindInt(2, next).BindText(3, wrapped.kek_id).BindBlob(4, wrapped.bytes);
+    insert.BindInt(5, Clock::System().Now());
+    EHR_RETURN_IF_ERROR(insert.Run());
+  }
+  EHR_RETURN_IF_ERROR(Rewrap(writer, kek, "SELECT tenant, version, kek, wrapped FROM data_key",
+                             "UPDATE data_key SET kek = ?1, wrapped = ?2 WHERE tenant = ?3 AND version = ?4", false));
+  EHR_RETURN_IF_ERROR(Rewrap(writer, kek, "SELECT name, 0, kek, wrapped FROM secret",
+                             "UPDATE secret SET kek = ?1, wrapped = ?2 WHERE name = ?3 AND ?4 = 0", true));
+  return static_cast<int>(newest.size());
+}
+
+namespace {
+
+// What a completed pass leaves true: the policy and each tenant's newest key version
+// beyond the first (a tenant's first key never leaves bodies under an older one).
+Result<std::string> Fingerprint(Connection& writer, const BodyCipher& cipher) {
+  std::string fp = cipher.seals_all() ? "all" : "sensitive";
+  EHR_ASSIGN_OR_RETURN(Stmt read, writer.Prepare("SELECT tenant, max(version) FROM data_key GROUP BY tenant "
+                                                 "HAVING max(version) > 1 ORDER BY tenant",
+                                                 "read data key versions"));
+  while (true) {
+    EHR_ASSIGN_OR_RETURN(bool row, read.Step());
+    if (!row) break;
+    fp.push_back('\x1f');
+    fp += read.ColumnText(0) + "\x1e" + std::to_string(read.ColumnInt(1));
+  }
+  return fp;
+}
+
+}  // namespace
+
+Result<ReencryptStep> Reencrypt(Connection& writer, BodyCipher& cipher, int64_t after_seq, int limit) {
+  ReencryptStep step;
+  step.last_seq = after_seq;
+  {
+    EHR_ASSIGN_OR_RETURN(Stmt max, writer.Prepare("SELECT coalesce(max(seq), 0) FROM resource_version", "read max seq"));
+    EHR_ASSIGN_OR_RETURN(bool row, max.Step());
+    step.max_seq = row ? max.ColumnInt(0) : 0;
+  }
+  EHR_ASSIGN_OR_RETURN(const std::string fingerprint, Fingerprint(writer, cipher));
+  if (after_seq == 0) {
+    EHR_ASSIGN_OR_RETURN(Stmt mark, writer.Prepare("SELECT fingerprint FROM reencrypt_mark WHERE id = 1",
+                                                   "read re-encryption mark"));
+    EHR_ASSIGN_OR_RETURN(bool row, mark.Step());
+    if (row && mark.ColumnText(0) == fingerprint) {
+      step.last_seq = step.max_seq;
+      step.done = true;
+      return step;
+    }
+  }
+  struct Row {
+    int64_t seq;
+    std::string tenant, type, id;
+    int64_t version;
+    std::string body;
+  };
+  std::vector<Row> rows;
+  {
+    EHR_ASSIGN_OR_RETURN(Stmt read, writer.Prepare("SELECT seq, tenant, type, id, version, body FROM resource_version "
+                                                   "WHERE seq > ?1 AND body IS NOT NULL ORDER BY seq LIMIT ?2",
+                                                   "read versions to re-encrypt"));
+    read.BindInt(1, after_seq).BindInt(2, limit);
+    while (true) {
+      EHR_ASSIGN_OR_RETURN(bool row, read.Step());
+      if (!row) break;
+      rows.push_back({read.ColumnInt(0), read.ColumnText(1), read.ColumnText(2), read.ColumnText(3), read.ColumnInt(4),
+                      read.ColumnBlob(5)});
+    }
+  }
+  step.done = static_cast<int>(rows.size()) < limit;
+  for (Row& r : rows) {
+    step.last_seq = r.seq;
+    const bool sealed = BodyCipher::IsSealed(r.body);
+    if (!sealed && !cipher.seals_all()) continue;
+    if (sealed) {
+      EHR_ASSIGN_OR_RETURN(uint32_t current, cipher.WriterVersion(writer, r.tenant));
+      if (BodyCipher::KeyVersionOf(r.body) == current) continue;
+    }
+    const std::string aad = BodyAad(r.tenant, r.type, r.id, r.version);
+    EHR_RETURN_IF_ERROR(cipher.Open(writer, r.tenant, aad, r.body));
+    EHR_ASSIGN_OR_RETURN(std::string sealed_body, cipher.Seal(writer, r.tenant, aad, r.body, /*sensitive=*/true));
+    EHR_ASSIGN_OR_RETURN(Stmt update, writer.Prepare("UPDATE resource_version SET body = ?1 WHERE seq = ?2",
+                                                     "re-encrypt body"));
+    update.BindBlob(1, sealed_body).BindInt(2, r.seq);
+    EHR_RETURN_IF_ERROR(update.Run());
+    ++step.rewritten;
+  }
+  if (step.done) {
+    EHR_ASSIGN_OR_RETURN(Stmt mark, writer.Prepare("INSERT OR REPLACE INTO reencrypt_mark (id, fingerprint, through_seq) "
+                                                   "VALUES (1, ?1, ?2)",
+                                                   "write re-encryption mark"));
+    mark.BindText(1, fingerprint).BindInt(2, step.max_seq);
+    EHR_RETURN_IF_ERROR(mark.Run());
+  }
+  return step;
+}
+
+Result<std::optional<std::string>> ReadSecret(Connection& c, keys::KeyEncryptionKeys& kek, std::string_view name) {
+  EHR_ASSIGN_OR_RETURN(Stmt read, c.Prepare("SELECT kek, wrapped FROM secret WHERE name = ?1", "read secret"));
+  read.BindText(1, name);
+  EHR_ASSIGN_OR_RETURN(bool row, read.Step());
+  if (!row) return std::optional<std::string>();
+  EHR_ASSIGN_OR_RETURN(std::string bytes, kek.Unwrap(read.ColumnText(0), read.ColumnBlob(1), SecretAad(name)));
+  return std::optional<std::string>(std::move(bytes));
+}
+
+Status InsertSecret(Connection& writer, keys::KeyEncryptionKeys& kek, std::string_view name, std::string_view bytes) {
+  EHR_ASSIGN_OR_RETURN(keys::Wrapped wrapped, kek.Wrap(bytes, SecretAad(name)));
+  EHR_ASSIGN_OR_RETURN(Stmt insert, writer.Prepare("INSERT OR IGNORE INTO secret (name, kek, wrapped, created) "
+                                                   "VALUES (?1, ?2, ?3, ?4)",
+                                                   "insert secret"));
+  insert.BindText(1, name).BindText(2, wrapped.kek_id).BindBlob(3, wrapped.bytes).BindInt(4, Clock::System().Now());
+  return insert.Run();
+}
+
+}  // namespace ehr::store::sqlite
