@@ -1,0 +1,125 @@
+#include "cli/key_store.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/log.h"
+#include "keys/keyring.h"
+#include "keys/pkcs11_keys.h"
+
+namespace ehr::cli {
+
+const std::set<std::string>& KeyStoreFlags() {
+  static const std::set<std::string> flags = {"key-store",    "keyring",         "pkcs11-module",
+                                              "pkcs11-token", "pkcs11-pin-file", "encrypt-bodies"};
+  return flags;
+}
+
+std::set<std::string> WithKeyStoreFlags(std::set<std::string> known) {
+  known.insert(KeyStoreFlags().begin(), KeyStoreFlags().end());
+  return known;
+}
+
+Result<KeyStore> OpenKeyStore(const Args& args, const std::string& data) {
+  KeyStore ks;
+  const std::string bodies = args.Get("encrypt-bodies", "on");
+  if (bodies != "on" && bodies != "off") return Status::Invalid("--encrypt-bodies must be on or off");
+  ks.encrypt_bodies = bodies == "on";
+  const std::string kind = args.Get("key-store", "file");
+  if (kind == "file") {
+    const std::string path = args.Get("keyring", data + "/keyring");
+    EHR_ASSIGN_OR_RETURN(std::unique_ptr<keys::Keyring> ring, keys::Keyring::OpenOrCreate(path));
+    ks.kek = std::move(ring);
+    ks.description = "file " + path;
+  } else if (kind == "pkcs11") {
+    keys::Pkcs11Options options;
+    options.module_path = args.Get("pkcs11-module", "/usr/lib/softhsm/libsofthsm2.so");
+    options.token_label = args.Get("pkcs11-token");
+    if (options.token_label.empty()) return Status::Invalid("--key-store pkcs11 needs --pkcs11-token");
+    EHR_ASSIGN_OR_RETURN(options.pin, keys::ReadPin(args.Get("pkcs11-pin-file")));
+    EHR_ASSIGN_OR_RETURN(std::unique_ptr<keys::Pkcs11Keys> token, keys::Pkcs11Keys::Open(options));
+    ks.kek = std::move(token);
+    ks.description = "pkcs11 token " + options.token_label;
+  } else {
+    return Status::Invalid("--key-store must be file or pkcs11");
+  }
+  return ks;
+}
+
+Result<std::string> KeyStoreSecret(store::Store& store, const std::string& name, size_t size,
+                                   const std::string& legacy_file) {
+  std::error_code ec;
+  if (!legacy_file.empty() && std::filesystem::exists(legacy_file, ec)) {
+    std::ifstream in(legacy_file, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    const std::string legacy = bytes.str();
+    if (!in || legacy.size() != size) return Status::Internal("the secret file " + legacy_file + " is malformed");
+    EHR_RETURN_IF_ERROR(store.ImportSecret(name, legacy));
+    EHR_ASSIGN_OR_RETURN(std::string kept, store.Secret(name, size));
+    ::unlink(legacy_file.c_str());  // the key store's copy is the one in use from now on
+    return kept;
+  }
+  return store.Secret(name, size);
+}
+
+Result<int64_t> ReencryptAll(store::Store& store, int step,
+                             const std::function<bool(int64_t, int64_t, int64_t)>& progress) {
+  int64_t after = 0;
+  int64_t rewritten = 0;
+  while (true) {
+    EHR_ASSIGN_OR_RETURN(store::ReencryptStep done, store.Reencrypt(after, step));
+    rewritten += done.rewritten;
+    after = done.last_seq;
+    if (!progress(after, done.max_seq, rewritten) || done.done) return rewritten;
+  }
+}
+
+ReencryptJob::ReencryptJob(store::Store& store, std::chrono::milliseconds interval)
+    : store_(store), interval_(interval), thread_([this] { Run(); }) {}
+
+ReencryptJob::~ReencryptJob() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+bool ReencryptJob::Stopping() {
+  std::lock_guard lock(mu_);
+  return stop_;
+}
+
+void ReencryptJob::Run() {
+  while (true) {
+    if (Status st = store_.RefreshKeys(); !st.ok()) {
+      log::Warn("keys.refresh_failed", {{"code", static_cast<int>(st.code())}});
+    } else {
+      auto last_log = std::chrono::steady_clock::now();
+      bool started = false;
+      auto rewritten = ReencryptAll(store_, 500, [&](int64_t done, int64_t max, int64_t count) {
+        const auto now = std::chrono::steady_clock::now();
+        if (count > 0 && (!started || now - last_log > std::chrono::seconds(5))) {
+          started = true;
+          last_log = now;
+          log::Info("keys.reencrypt", {{"done_seq", done}, {"max_seq", max}, {"rewritten", count}});
+        }
+        return !Stopping();
+      });
+      if (!rewritten.ok()) {
+        log::Warn("keys.reencrypt_failed", {{"code", static_cast<int>(rewritten.status().code())}});
+      } else if (*rewritten > 0) {
+        log::Info("keys.reencrypt_done", {{"rewritten", *rewritten}});
+      }
+    }
+    std::unique_lock lock(mu_);
+    if (wake_.wait_for(lock, interval_, [this] { return stop_; })) return;
+  }
+}
+
+}  // namespace ehr::cli

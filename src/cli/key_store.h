@@ -1,0 +1,84 @@
+// The key store as the commands that open a data directory configure it (keys/README.md):
+//
+//   --key-store file|pkcs11      where the key-encryption keys are (default file)
+//   --keyring PATH               the keyring file (default DATA/keyring, made 0600)
+//   --pkcs11-module PATH         the token's PKCS#11 library (default SoftHSM2's)
+//   --pkcs11-token LABEL         the token
+//   --pkcs11-pin-file FILE       its user PIN (else the environment variable EHR_PKCS11_PIN)
+//   --encrypt-bodies on|off      seal every resource body (default on); bodies holding a
+//                                sensitive identifier are sealed either way
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "cli/args.h"
+#include "keys/kek.h"
+#include "store/sqlite/sqlite_store.h"
+#include "store/store.h"
+
+namespace ehr::cli {
+
+// The flags above, for a command's list of known flags.
+const std::set<std::string>& KeyStoreFlags();
+std::set<std::string> WithKeyStoreFlags(std::set<std::string> known);
+
+struct KeyStore {
+  std::unique_ptr<keys::KeyEncryptionKeys> kek;
+  bool encrypt_bodies = true;
+  std::string description;  // "file DATA/keyring" or "pkcs11 token LABEL", for logs (no secret)
+
+  // Sets the store options' key fields; the KeyStore must outlive the store.
+  void Configure(store::SqliteOptions& options) const {
+    options.kek = kek.get();
+    options.encrypt_bodies = encrypt_bodies;
+  }
+};
+
+Result<KeyStore> OpenKeyStore(const Args& args, const std::string& data);
+
+// A secret of the key store (Store::Secret). When `legacy_file` (a secret kept beside the
+// data by earlier versions) exists and the store has none of that name yet, its bytes move
+// into the key store and the file is removed, so one secret never has two copies.
+Result<std::string> KeyStoreSecret(store::Store& store, const std::string& name, size_t size,
+                                   const std::string& legacy_file);
+
+// The blind-index key of sensitive identifiers (search/sensitive_ids.h), from the key store.
+inline constexpr char kBlindIndexSecret[] = "blind-index";
+
+// Moves bodies onto their tenant's newest data key (Store::Reencrypt) in steps of `step`
+// versions, each its own short write transaction, so writes go on in between.
+// `progress(done_seq, max_seq, rewritten)` after each step; false stops. Returns how many
+// bodies it rewrote.
+Result<int64_t> ReencryptAll(store::Store& store, int step,
+                             const std::function<bool(int64_t, int64_t, int64_t)>& progress);
+
+// `ehr serve`'s background re-encryption: every `interval`, rereads the key versions (a
+// rotation by `ehr keys rotate` in another process) and runs ReencryptAll, which returns
+// at once when nothing changed since its last complete pass. Logs `keys.reencrypt` lines
+// with progress (counts and sequence numbers only).
+class ReencryptJob {
+ public:
+  ReencryptJob(store::Store& store, std::chrono::milliseconds interval);
+  ~ReencryptJob();  // stops between two steps
+  ReencryptJob(const ReencryptJob&) = delete;
+  ReencryptJob& operator=(const ReencryptJob&) = delete;
+
+ private:
+  void Run();
+  bool Stopping();
+
+  store::Store& store_;
+  const std::chrono::milliseconds interval_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace ehr::cli

@@ -1,0 +1,193 @@
+// Encryption at rest through the real `ehr serve`: bodies sealed in the database file,
+// `ehr keys rotate` while clients read (no read fails, the background job moves every body
+// onto the new key), and the key-encryption keys held in a real SoftHSM2 token.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "keys/softhsm_test_util.h"
+#include "support/ehr_process.h"
+#include "support/test_server.h"
+
+namespace ehr::testing {
+namespace {
+
+const std::vector<std::pair<std::string, std::string>> kJson = {{"Content-Type", "application/fhir+json"}};
+
+std::pair<int, std::string> Ehr(const std::string& args) {
+  const std::string cmd = std::string(std::getenv("EHR_BINARY")) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[1024];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string PatientJson(int i) {
+  return R"({"resourceType":"Patient","name":[{"family":"Quernheim","given":["P)" + std::to_string(i) +
+         R"("]}],"identifier":[{"system":"http://hl7.org/fhir/sid/us-ssn","value":"900-55-)" +
+         std::to_string(1000 + i) + R"("}]})";
+}
+
+// Bodies in resource_version by their first two bytes: sealed (0x00 'K') or not.
+std::pair<int, int> SealedAndPlain(const std::string& db_path) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db,
+                     "SELECT sum(substr(body, 1, 2) = x'004B'), sum(substr(body, 1, 2) <> x'004B') "
+                     "FROM resource_version WHERE body IS NOT NULL",
+                     -1, &s, nullptr);
+  std::pair<int, int> out{-1, -1};
+  if (sqlite3_step(s) == SQLITE_ROW) out = {sqlite3_column_int(s, 0), sqlite3_column_int(s, 1)};
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
+
+std::vector<std::string> CreatePatients(HttpClient& c, int n) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) {
+    auto created = c.Send("POST", "/fhir/Patient", PatientJson(i), kJson);
+    EXPECT_EQ(created.status, 201) << created.body;
+    ids.emplace_back(ParseBody(created.body).GetString("id"));
+  }
+  return ids;
+}
+
+TEST(KeysCli, BodiesSealedAtRestAndRotatedWhileClientsRead) {
+  TempDir dir;
+  const std::string data = dir.path() + "/data";
+  EhrProcess server = EhrProcess::Serve({"--data", data, "--auth", "off", "--reencrypt-seconds", "1"});
+  ASSERT_NE(server.port, 0) << server.output;
+  HttpClient c("127.0.0.1", server.port);
+  const std::vector<std::string> ids = CreatePatients(c, 40);
+  ASSERT_EQ(ids.size(), 40u);
+  // Every body is sealed; no identifier is anywhere in the files (the keyring aside).
+  EXPECT_EQ(SealedAndPlain(data + "/ehr.db"), std::make_pair(40, 0));
+  const std::string files = FileBytes(data + "/ehr.db") + FileBytes(data + "/ehr.db-wal");
+  EXPECT_EQ(files.find("900-55-1007"), std::string::npos);
+  EXPECT_EQ(files.find("9005510"), std::string::npos);
+  EXPECT_EQ(std::filesystem::status(data + "/keyring").permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> reads{0}, failures{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&, r] {
+      HttpClient mine("127.0.0.1", server.port);
+      for (size_t i = r; !stop.load(); i = (i + 3) % ids.size()) {
+        auto got = mine.Get("/fhir/Patient/" + ids[i]);
+        if (got.status != 200 || got.body.find("Quernheim") == std::string::npos) ++failures;
+        ++reads;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto [rotated, rotate_out] = Ehr("keys rotate --data " + data);
+  EXPECT_EQ(rotated, 0) << rotate_out;
+  EXPECT_NE(rotate_out.find("file:2"), std::string::npos) << rotate_out;
+  // Writes after the rotation use the new key at once; the job moves the old bodies.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string status_out;
+  while (std::chrono::steady_clock::now() < deadline) {
+    status_out = Ehr("keys status --data " + data).second;
+    if (status_out.find(" v1 ") == std::string::npos && status_out.find(" v2 ") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(status_out.find(" v1 "), std::string::npos) << status_out;
+  EXPECT_NE(status_out.find("file:2"), std::string::npos) << status_out;
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(reads.load(), 50);
+  auto by_ssn = c.Get("/fhir/Patient?identifier=http://hl7.org/fhir/sid/us-ssn|900-55-1007");
+  EXPECT_NE(by_ssn.body.find("\"total\":1"), std::string::npos) << by_ssn.body.substr(0, 300);
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+
+  // Restarted with the same keyring: everything reads.
+  EhrProcess again = EhrProcess::Serve({"--data", data, "--auth", "off"});
+  ASSERT_NE(again.port, 0) << again.output;
+  HttpClient c2("127.0.0.1", again.port);
+  EXPECT_EQ(c2.Get("/fhir/Patient/" + ids[7]).status, 200);
+  again.Stop(SIGTERM);
+  // Another keyring (a copy of the database without its keys) does not even start: the
+  // server's own secrets do not unwrap.
+  EhrProcess foreign = EhrProcess::Serve({"--data", data, "--auth", "off", "--keyring", dir.path() + "/other"});
+  EXPECT_EQ(foreign.port, 0);
+  EXPECT_NE(foreign.Wait(), 0);
+  EXPECT_NE(foreign.output.find("is not in the keyring"), std::string::npos) << foreign.output;
+}
+
+TEST(KeysCli, TheKeysCanLiveInAPkcs11Token) {
+  auto token = keys::testing::SoftHsmToken::Start("ehr-cli");
+  ASSERT_TRUE(token.ok()) << token.status().message();
+  TempDir dir;
+  const std::string data = dir.path() + "/data";
+  const std::string pin_file = dir.path() + "/pin";
+  std::ofstream(pin_file) << token->pin() << "\n";
+  const std::vector<std::pair<std::string, std::string>> env = {{"SOFTHSM2_CONF", token->conf_path()}};
+  const std::vector<std::string> pkcs11 = {"--key-store", "pkcs11", "--pkcs11-module", token->module_path(),
+                                           "--pkcs11-token", token->label(), "--pkcs11-pin-file", pin_file};
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end(), pkcs11.begin(), pkcs11.end());
+    return args;
+  };
+  std::string id;
+  {
+    EhrProcess server = EhrProcess::Serve(with({"--data", data, "--auth", "off"}), env);
+    ASSERT_NE(server.port, 0) << server.output;
+    HttpClient c("127.0.0.1", server.port);
+    id = CreatePatients(c, 1).front();
+    EXPECT_EQ(server.Stop(SIGTERM), 0);
+  }
+  EXPECT_FALSE(std::filesystem::exists(data + "/keyring"));  // no key beside the data
+  EXPECT_EQ(SealedAndPlain(data + "/ehr.db"), std::make_pair(1, 0));
+
+  // Rotation on the token, offline re-encryption, and a restart that reads it all.
+  std::string flags;
+  for (const std::string& a : pkcs11) flags += " " + a;
+  // (SoftHsmToken::Start set SOFTHSM2_CONF for this process and so for the commands it runs.)
+  auto [code, out] = Ehr("keys rotate --data " + data + flags);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("pkcs11:ehr-kek-2"), std::string::npos) << out;
+  auto [re_code, re_out] = Ehr("keys reencrypt --data " + data + flags);
+  EXPECT_EQ(re_code, 0) << re_out;
+  EXPECT_NE(re_out.find("re-encrypted 1 bodies"), std::string::npos) << re_out;
+  {
+    EhrProcess server = EhrProcess::Serve(with({"--data", data, "--auth", "off"}), env);
+    ASSERT_NE(server.port, 0) << server.output;
+    HttpClient c("127.0.0.1", server.port);
+    auto read = c.Get("/fhir/Patient/" + id);
+    EXPECT_EQ(read.status, 200);
+    EXPECT_NE(read.body.find("Quernheim"), std::string::npos);
+    server.Stop(SIGTERM);
+  }
+  // A wrong PIN stops the server before it listens, and is not repeated in what it says.
+  std::ofstream(pin_file) << "987654\n";
+  EhrProcess refused = EhrProcess::Serve(with({"--data", data, "--auth", "off"}), env);
+  EXPECT_EQ(refused.port, 0);
+  EXPECT_NE(refused.Wait(), 0);
+  EXPECT_NE(refused.output.find("CKR_PIN_INCORRECT"), std::string::npos) << refused.output;
+  EXPECT_EQ(refused.output.find("987654"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ehr::testing
