@@ -1,6 +1,9 @@
 #include "audit/log.h"
 
+#include <bit>
+
 #include "audit/entry.h"
+#include "audit/segment_file.h"
 #include "core/log.h"
 #include "core/secrets.h"
 
@@ -72,9 +75,12 @@ void TreeHeadPublisher::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-Result<VerifyReport> VerifyLog(store::Store& store, std::string_view public_key, size_t max_problems) {
+Result<VerifyReport> VerifyLog(store::Store& store, std::string_view public_key,
+                               const std::filesystem::path& archive_dir, size_t max_problems) {
   VerifyReport report;
+  size_t problems = 0;  // all of them, also those not collected
   auto problem = [&](std::string what) {
+    ++problems;
     if (report.problems.size() < max_problems) report.problems.push_back(std::move(what));
   };
   EHR_ASSIGN_OR_RETURN(std::vector<store::AuditHead> heads, store.AuditHeads());
@@ -103,43 +109,124 @@ Result<VerifyReport> VerifyLog(store::Store& store, std::string_view public_key,
   Frontier frontier;
   check_heads(frontier);
   Micros last_recorded = 0;
+  // The checks of the next entry, stored or archived; returns its recomputed leaf.
+  auto check_entry = [&](const store::AuditRow& row) {
+    const uint64_t index = frontier.size();
+    std::string leaf = LeafHash(row.core);
+    if (leaf != row.leaf) problem(Entry(index) + " was altered: its content does not hash to its stored leaf");
+    if (!row.detail) ++report.erased;
+    Result<Event> event = Decode(row.core, row.detail);
+    if (!event.ok()) {
+      problem(Entry(index) + " was altered: " + event.status().message());
+    } else {
+      const bool columns_agree = event->tenant == row.tenant && event->recorded == row.recorded &&
+                                 event->action == row.action && event->user == row.agent &&
+                                 (!row.detail || event->patient == row.patient.value_or(""));
+      if (!columns_agree) problem(Entry(index) + " was altered: its search columns disagree with its content");
+      if (event->recorded < last_recorded) {
+        problem(Entry(index) + " is out of order: recorded before the entry preceding it (reordered)");
+      }
+      last_recorded = event->recorded;
+    }
+    frontier.Append(leaf, [&](int level, uint64_t node_index, const std::string& hash) {
+      auto stored = store.AuditNode(level, node_index);
+      if (!stored.ok() || *stored != hash) {
+        const uint64_t first = node_index << level;
+        problem("entries " + std::to_string(first) + " to " + std::to_string(first + (uint64_t{1} << level) - 1) +
+                " do not hash to the subtree stored when they were written: one was altered or reordered");
+      }
+    });
+    check_heads(frontier);
+    return leaf;
+  };
+
+  // An archived segment (archive.h): its file, signed with the key, must hold entries that
+  // pass the checks above and hash to the subtree recorded for them. A file that cannot be
+  // used is named, and the log goes on from the stored subtree.
+  EHR_ASSIGN_OR_RETURN(std::vector<store::AuditSegment> segments, store.AuditSegments());
+  auto check_segment = [&](const store::AuditSegment& s) -> Status {
+    const std::string name = "archived segment " + s.file + " (entries " + std::to_string(s.first) + " to " +
+                             std::to_string(s.first + s.count - 1) + ")";
+    const Frontier before = frontier;
+    const size_t heads_before = next_head;
+    const size_t problems_before = problems;
+    std::string failure;
+    auto reader = SegmentReader::Open(archive_dir / s.file, public_key);
+    if (!reader.ok()) {
+      const Code code = reader.status().code();
+      if (code != Code::kInvalid && code != Code::kNotFound) return reader.status();
+      failure = reader.status().message();
+    } else if (const SegmentHeader& h = (*reader)->header();
+               h.first != s.first || h.count != s.count || h.subtree != s.subtree) {
+      failure = "holds another segment than the one recorded (its header differs)";
+    } else if ((*reader)->sha256() != s.sha256) {
+      failure = "is not the file recorded for the segment (its digest differs): it was replaced";
+    }
+    Frontier leaves;
+    store::AuditRow row;
+    while (failure.empty()) {
+      Result<bool> more = (*reader)->Next(row);
+      if (!more.ok()) {
+        if (more.status().code() != Code::kInvalid) return more.status();
+        failure = more.status().message();
+      } else if (!*more) {
+        break;
+      } else {
+        leaves.Append(check_entry(row));
+      }
+    }
+    if (failure.empty() && leaves.Root() != s.subtree) {
+      failure = "does not hash to the subtree recorded for it: its entries were altered";
+    }
+    if (failure.empty()) {
+      report.archived += s.count;
+      report.segments.push_back(name + (problems == problems_before ? ": OK" : ": entries in it are wrong"));
+      return Status::Ok();
+    }
+    problem(name + ": " + failure);
+    report.segments.push_back(name + ": FAILED: " + failure);
+    // Without its entries, the log goes on from the subtree the store kept; heads signed
+    // within the segment cannot be checked.
+    frontier = before;
+    const int level = std::countr_zero(s.count);
+    auto stored = store.AuditNode(level, s.first >> level);
+    frontier.AppendSubtree(level, stored.ok() ? *stored : s.subtree);
+    for (next_head = heads_before; next_head < heads.size() && heads[next_head].size < frontier.size();) ++next_head;
+    check_heads(frontier);
+    return Status::Ok();
+  };
+  size_t next_segment = 0;
+  auto archived_here = [&]() -> Status {
+    while (next_segment < segments.size() && segments[next_segment].first == frontier.size()) {
+      EHR_RETURN_IF_ERROR(check_segment(segments[next_segment++]));
+    }
+    return Status::Ok();
+  };
+
+  EHR_RETURN_IF_ERROR(archived_here());
   constexpr int kPage = 1000;
   while (true) {
     EHR_ASSIGN_OR_RETURN(std::vector<store::AuditRow> rows, store.AuditRange(frontier.size(), kPage));
     if (rows.empty()) break;
     for (store::AuditRow& row : rows) {
+      EHR_RETURN_IF_ERROR(archived_here());
       const uint64_t index = frontier.size();
+      if (row.index < index) {
+        problem(Entry(row.index) + " is in the store although it was archived: it was added back");
+        continue;
+      }
       if (row.index != index) {
         problem(Entry(index) + " is missing (the next entry stored is " + std::to_string(row.index) +
                 "): entries were removed");
         return report;  // every later index is shifted: nothing more to say that is true
       }
-      const std::string leaf = LeafHash(row.core);
-      if (leaf != row.leaf) problem(Entry(index) + " was altered: its content does not hash to its stored leaf");
-      if (!row.detail) ++report.erased;
-      Result<Event> event = Decode(row.core, row.detail);
-      if (!event.ok()) {
-        problem(Entry(index) + " was altered: " + event.status().message());
-      } else {
-        const bool columns_agree = event->tenant == row.tenant && event->recorded == row.recorded &&
-                                   event->action == row.action && event->user == row.agent &&
-                                   (!row.detail || event->patient == row.patient.value_or(""));
-        if (!columns_agree) problem(Entry(index) + " was altered: its search columns disagree with its content");
-        if (event->recorded < last_recorded) {
-          problem(Entry(index) + " is out of order: recorded before the entry preceding it (reordered)");
-        }
-        last_recorded = event->recorded;
-      }
-      frontier.Append(leaf, [&](int level, uint64_t node_index, const std::string& hash) {
-        auto stored = store.AuditNode(level, node_index);
-        if (!stored.ok() || *stored != hash) {
-          const uint64_t first = node_index << level;
-          problem("entries " + std::to_string(first) + " to " + std::to_string(first + (uint64_t{1} << level) - 1) +
-                  " do not hash to the subtree stored when they were written: one was altered or reordered");
-        }
-      });
-      check_heads(frontier);
+      check_entry(row);
     }
+  }
+  EHR_RETURN_IF_ERROR(archived_here());
+  for (; next_segment < segments.size(); ++next_segment) {
+    problem("archived segment " + segments[next_segment].file + " starts after the end of the log (" +
+            std::to_string(frontier.size()) + " entries): entries before it were removed");
   }
   report.entries = frontier.size();
   for (; next_head < heads.size(); ++next_head) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -55,6 +56,8 @@ struct VerifyReport {
   uint64_t entries = 0;
   uint64_t heads = 0;           // signed heads checked
   uint64_t erased = 0;          // entries whose personal part was erased (allowed)
+  uint64_t archived = 0;        // entries checked in archived segments' files
+  std::vector<std::string> segments;  // one line per archived segment: OK or what is wrong
   std::vector<std::string> problems;  // the first names the first entry that is wrong
   bool ok() const { return problems.empty(); }
 };
@@ -62,7 +65,11 @@ struct VerifyReport {
 // Recomputes the whole log from its entries: each leaf from its content, each detail
 // against its digest, the search columns against the content, every stored subtree, the
 // order of times, and every signed head (signature with `public_key`; root of the
-// recomputed tree at its size). Stops collecting after `max_problems`.
-Result<VerifyReport> VerifyLog(store::Store& store, std::string_view public_key, size_t max_problems = 20);
+// recomputed tree at its size). The entries of archived segments are read from their
+// files in `archive_dir` (archive.h), whose signatures (with `public_key`), digests and
+// subtrees are checked too; a file missing, altered or signed by another key is named.
+// Stops collecting after `max_problems`.
+Result<VerifyReport> VerifyLog(store::Store& store, std::string_view public_key,
+                               const std::filesystem::path& archive_dir = {}, size_t max_problems = 20);
 
 }  // namespace ehr::audit

@@ -147,6 +147,19 @@ void Frontier::Append(std::string leaf, const std::function<void(int, uint64_t, 
   peaks_.push_back(std::move(hash));
 }
 
+void Frontier::AppendSubtree(int level, std::string hash,
+                             const std::function<void(int, uint64_t, const std::string&)>& made) {
+  const uint64_t first = size_;
+  size_ += uint64_t{1} << level;
+  for (uint64_t bits = first >> level; (bits & 1) != 0; bits >>= 1) {
+    hash = NodeHash(peaks_.back(), hash);
+    peaks_.pop_back();
+    ++level;
+    if (made) made(level, first >> level, hash);
+  }
+  peaks_.push_back(std::move(hash));
+}
+
 std::string Frontier::Root() const {
   if (peaks_.empty()) return Sha256("");
   std::string root = peaks_.back();

@@ -48,6 +48,10 @@ class Frontier {
   // Appends a leaf hash; calls `made(level, index, hash)` for each complete subtree of
   // level >= 1 it completes.
   void Append(std::string leaf, const std::function<void(int, uint64_t, const std::string&)>& made = nullptr);
+  // Appends a complete subtree of 2^level leaves by its hash (the size must be a multiple
+  // of 2^level): for going on past leaves that are not at hand (an archived segment).
+  void AppendSubtree(int level, std::string hash,
+                     const std::function<void(int, uint64_t, const std::string&)>& made = nullptr);
   uint64_t size() const { return size_; }
   std::string Root() const;  // of the leaves appended so far
 

@@ -1,16 +1,24 @@
 // ehr audit verify --data DIR [--public-key BASE64]: recomputes the audit log offline
-// (audit/log.h, VerifyLog) and names the first entry that was altered, removed or
-// reordered; exit 0 when the log is whole, 1 when it is not, 2 on bad usage.
+// (audit/log.h, VerifyLog), archived segments' files in DIR/audit-archive included, and
+// names the first entry that was altered, removed or reordered and every segment file
+// missing, altered or signed by another key; exit 0 when the log is whole, 1 when it is
+// not, 2 on bad usage.
 // ehr audit erase --data DIR --patient ID [--tenant T]: GDPR erasure of a patient's
-// personal part of the log (the entries and the tree stay verifiable).
+// personal part of the log, in the store and in archived segments (rewritten and signed
+// again); the entries and the tree stay verifiable.
+// ehr audit archive --data DIR [--retention-days N] [--now INSTANT] [--min-segment N]:
+// moves entries older than the retention into signed segment files (audit/archive.h), as
+// `ehr serve` does daily.
 #include <cstdio>
 #include <filesystem>
 
+#include "audit/archive.h"
 #include "audit/log.h"
 #include "audit/tree_head.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/base64.h"
+#include "core/clock.h"
 #include "core/secrets.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -20,7 +28,8 @@ namespace {
 int Usage(const std::string& why) {
   std::fprintf(stderr,
                "usage: ehr audit verify --data DIR [--public-key BASE64]\n"
-               "       ehr audit erase --data DIR --patient ID [--tenant T]\n%s%s",
+               "       ehr audit erase --data DIR --patient ID [--tenant T]\n"
+               "       ehr audit archive --data DIR [--retention-days N] [--now INSTANT] [--min-segment N]\n%s%s",
                why.c_str(), why.empty() ? "" : "\n");
   return 2;
 }
@@ -47,12 +56,61 @@ Result<std::string> PublicKey(const Args& args, const std::string& data) {
   return signer.public_key();
 }
 
+// The signing key beside the data (created by ehr serve).
+Result<audit::TreeSigner> Signer(const std::string& data) {
+  EHR_ASSIGN_OR_RETURN(std::string seed, LoadOrCreateSecretFile(data + "/audit-signing.key", 32));
+  return audit::TreeSigner::FromSeed(seed);
+}
+
+std::string ArchiveDir(const std::string& data) { return data + "/audit-archive"; }
+
+int Archive(const Args& args, const std::string& data) {
+  auto days = ParseInt("retention-days", args.Get("retention-days", std::to_string(audit::kDefaultRetentionDays)), 0,
+                       100 * 366);
+  if (!days.ok()) return Usage(days.status().message());
+  auto min_segment = ParseInt("min-segment", args.Get("min-segment", "1024"), 2, 1 << 20);
+  if (!min_segment.ok()) return Usage(min_segment.status().message());
+  Micros now = Clock::System().Now();
+  if (args.Has("now")) {
+    auto at = ParseInstant(args.Get("now"));
+    if (!at) return Usage("--now must be an instant such as 2040-01-01T00:00:00Z");
+    now = *at;
+  }
+  auto store = OpenData(data);
+  if (!store.ok()) {
+    std::fprintf(stderr, "ehr audit archive: %s\n", store.status().message().c_str());
+    return 2;
+  }
+  auto signer = Signer(data);
+  if (!signer.ok()) {
+    std::fprintf(stderr, "ehr audit archive: the signing key: %s\n", signer.status().message().c_str());
+    return 1;
+  }
+  audit::ArchiveOptions options;
+  options.retention = static_cast<Micros>(*days) * 86'400'000'000LL;
+  options.min_leaves = static_cast<uint64_t>(*min_segment);
+  auto report = audit::ArchiveOldEntries(**store, ArchiveDir(data), *signer, now, options);
+  if (!report.ok()) {
+    std::fprintf(stderr, "ehr audit archive: %s\n", report.status().message().c_str());
+    return 1;
+  }
+  for (const store::AuditSegment& s : report->archived) {
+    std::printf("archived entries %llu to %llu in %s\n", static_cast<unsigned long long>(s.first),
+                static_cast<unsigned long long>(s.first + s.count - 1), s.file.c_str());
+  }
+  std::printf("%llu entries archived in %zu segments (recorded before %s)\n",
+              static_cast<unsigned long long>(report->entries), report->archived.size(),
+              FormatInstant(now - options.retention).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int Audit(int argc, char** argv) {
   if (argc < 3) return Usage("");
   const std::string sub = argv[2];
-  Result<Args> args = ParseArgs(argc, argv, 3, {"data", "public-key", "patient", "tenant"});
+  Result<Args> args = ParseArgs(argc, argv, 3,
+                                {"data", "public-key", "patient", "tenant", "retention-days", "now", "min-segment"});
   if (!args.ok()) return Usage(args.status().message());
   const std::string data = args->Get("data", "data");
   if (sub == "verify") {
@@ -63,7 +121,7 @@ int Audit(int argc, char** argv) {
       std::fprintf(stderr, "ehr audit verify: %s\n", store.status().message().c_str());
       return 2;
     }
-    auto report = audit::VerifyLog(**store, *key);
+    auto report = audit::VerifyLog(**store, *key, ArchiveDir(data));
     if (!report.ok()) {
       std::fprintf(stderr, "ehr audit verify: %s\n", report.status().message().c_str());
       return 2;
@@ -72,6 +130,7 @@ int Audit(int argc, char** argv) {
                 static_cast<unsigned long long>(report->entries), static_cast<unsigned long long>(report->heads),
                 key->empty() ? " (no public key: signatures not checked)" : "",
                 static_cast<unsigned long long>(report->erased));
+    for (const std::string& line : report->segments) std::printf("%s\n", line.c_str());
     if (report->ok()) {
       std::printf("OK: every entry, subtree and signed head recomputes\n");
       return 0;
@@ -86,14 +145,33 @@ int Audit(int argc, char** argv) {
       std::fprintf(stderr, "ehr audit erase: %s\n", store.status().message().c_str());
       return 2;
     }
-    auto erased = (*store)->EraseAuditDetail(args->Get("tenant", "default"), args->Get("patient"));
+    const std::string tenant = args->Get("tenant", "default");
+    auto erased = (*store)->EraseAuditDetail(tenant, args->Get("patient"));
     if (!erased.ok()) {
       std::fprintf(stderr, "ehr audit erase: %s\n", erased.status().message().c_str());
       return 1;
     }
     std::printf("erased the personal part of %lld entries\n", static_cast<long long>(*erased));
+    auto segments = (*store)->AuditSegments();
+    if (!segments.ok()) {
+      std::fprintf(stderr, "ehr audit erase: %s\n", segments.status().message().c_str());
+      return 1;
+    }
+    if (segments->empty()) return 0;
+    auto signer = Signer(data);
+    if (!signer.ok()) {
+      std::fprintf(stderr, "ehr audit erase: the signing key: %s\n", signer.status().message().c_str());
+      return 1;
+    }
+    auto archived = audit::EraseArchivedDetail(**store, ArchiveDir(data), *signer, tenant, args->Get("patient"));
+    if (!archived.ok()) {
+      std::fprintf(stderr, "ehr audit erase: archived segments: %s\n", archived.status().message().c_str());
+      return 1;
+    }
+    std::printf("erased the personal part of %lld archived entries\n", static_cast<long long>(*archived));
     return 0;
   }
+  if (sub == "archive") return Archive(*args, data);
   return Usage("unknown audit command '" + sub + "'");
 }
 

@@ -1,0 +1,83 @@
+// Retention of the audit log: old entries move out of the store into signed, compressed
+// segment files (segment_file.h) in an archive directory (DATA/audit-archive), one file per
+// segment, each segment a complete subtree of the Merkle tree (store.h, AuditSegment). The
+// store keeps the subtrees, so roots and proofs of later entries still work, and
+// `ehr audit verify` checks each file against the subtree it must reproduce (log.h).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "audit/tree_head.h"
+#include "core/clock.h"
+#include "core/status.h"
+#include "store/store.h"
+
+namespace ehr::audit {
+
+inline constexpr int64_t kDefaultRetentionDays = 2557;  // 7 years
+
+struct ArchiveOptions {
+  Micros retention = kDefaultRetentionDays * 86'400'000'000LL;  // entries older are archived
+  // Segment sizes, in leaves (powers of two). Smaller segments are not worth a file; a
+  // smaller one is only made to reach the alignment of `min_leaves` again. A segment's
+  // entries are deleted in one write transaction, during which appends wait: the maximum
+  // bounds that wait (65536 rows: a fraction of a second).
+  uint64_t min_leaves = 1024;
+  uint64_t max_leaves = uint64_t{1} << 16;
+};
+
+struct ArchiveReport {
+  std::vector<store::AuditSegment> archived;  // the segments made by this run, in order
+  uint64_t entries = 0;                       // entries they hold
+};
+
+// Archives every complete segment of entries recorded before `now` - retention, largest
+// aligned subtrees first, from the oldest entry still in the store; never the newest
+// entry. Each file is durable before the segment is recorded and its entries are deleted,
+// in one write transaction (Store::Write), so archiving never races appends; a segment
+// whose entries were erased meanwhile is left for the next run. kInvalid when entries do
+// not hash to their stored subtree (the log is damaged: ehr audit verify names where).
+Result<ArchiveReport> ArchiveOldEntries(store::Store& store, const std::filesystem::path& dir, const TreeSigner& signer,
+                                        Micros now, const ArchiveOptions& options = {});
+
+// Erasure in archived segments: rewrites (signed again, atomically replaced) every segment
+// file holding an entry about `patient` of `tenant`, with its patient and detail removed;
+// the leaves do not change. Returns how many entries changed. The store's part is
+// Store::EraseAuditDetail, to be called first.
+Result<int64_t> EraseArchivedDetail(store::Store& store, const std::filesystem::path& dir, const TreeSigner& signer,
+                                    std::string_view tenant, std::string_view patient);
+
+// Finishes a rewrite of a segment file that stopped between recording the new file's
+// digest and renaming it into place (a crash during EraseArchivedDetail). Called by both
+// functions above before anything else.
+Status CompleteSegmentRewrites(store::Store& store, const std::filesystem::path& dir);
+
+// Runs ArchiveOldEntries once at Start and then every `interval` on its own thread, until
+// Stop (or destruction). Failures are logged (audit.archive_failed) and retried next time.
+class Archiver {
+ public:
+  Archiver(store::Store& store, std::filesystem::path dir, TreeSigner signer, Clock& clock, ArchiveOptions options);
+  ~Archiver();
+  void Start(Micros interval);
+  void Stop();
+  Result<ArchiveReport> RunOnce();
+
+ private:
+  store::Store& store_;
+  std::filesystem::path dir_;
+  TreeSigner signer_;
+  Clock& clock_;
+  ArchiveOptions options_;
+  std::mutex mu_;  // guards stop_
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace ehr::audit

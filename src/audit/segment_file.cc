@@ -1,0 +1,398 @@
+#include "audit/segment_file.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "audit/merkle.h"
+#include "core/secrets.h"
+
+namespace ehr::audit {
+namespace {
+
+constexpr std::string_view kMagic = "EHRAUDIT";
+constexpr uint32_t kVersion = 1;
+constexpr size_t kHeaderBytes = 8 + 4 + 8 + 8 + kHashBytes;
+constexpr size_t kKeyIdBytes = 8;
+constexpr size_t kTrailerBytes = kKeyIdBytes + crypto_sign_BYTES;
+constexpr std::string_view kSignedPrefix = "ehr audit segment v1\n";
+constexpr uint32_t kAbsent = 0xffffffff;
+constexpr uint32_t kMaxField = 64u << 20;  // no column of an entry comes near this
+constexpr size_t kChunk = 64 * 1024;
+
+void PutU32(std::string& out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+void PutU64(std::string& out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+uint64_t GetBE(const char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+void PutField(std::string& out, std::string_view s) {
+  PutU32(out, static_cast<uint32_t>(s.size()));
+  out.append(s);
+}
+void PutOptional(std::string& out, const std::optional<std::string>& s) {
+  if (s) {
+    PutField(out, *s);
+  } else {
+    PutU32(out, kAbsent);
+  }
+}
+
+std::string HeaderBytes(const SegmentHeader& h) {
+  std::string out(kMagic);
+  PutU32(out, kVersion);
+  PutU64(out, h.first);
+  PutU64(out, h.count);
+  out.append(h.subtree);
+  return out;
+}
+
+std::string SignedMessage(const unsigned char digest[crypto_hash_sha256_BYTES]) {
+  std::string m(kSignedPrefix);
+  m.append(reinterpret_cast<const char*>(digest), crypto_hash_sha256_BYTES);
+  return m;
+}
+
+Status WriteAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0)
+      return Status::Unavailable(std::string("audit archive: cannot write a segment file: ") + strerror(errno));
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+Status SyncDirectory(const std::filesystem::path& dir) {
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return Status::Unavailable("audit archive: cannot open the archive directory to sync it");
+  const bool synced = ::fsync(dfd) == 0;
+  ::close(dfd);
+  if (!synced) return Status::Unavailable("audit archive: cannot sync the archive directory");
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string SegmentFileName(uint64_t first, uint64_t count) {
+  char name[64];
+  std::snprintf(name, sizeof name, "audit-%020llu-%llu.seg", static_cast<unsigned long long>(first),
+                static_cast<unsigned long long>(count));
+  return name;
+}
+
+// ---- writing
+
+struct SegmentWriter::State {
+  std::filesystem::path path, temp;
+  SegmentHeader header;
+  int fd = -1;
+  z_stream z{};
+  bool z_open = false;
+  crypto_hash_sha256_state hash{};  // of everything written so far
+  uint64_t added = 0;
+  bool committed = false;
+  std::string record;  // reused per entry
+
+  Status Write(std::string_view bytes) {
+    crypto_hash_sha256_update(&hash, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+    return WriteAll(fd, bytes);
+  }
+};
+
+SegmentWriter::SegmentWriter(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+SegmentWriter::~SegmentWriter() {
+  if (state_->z_open) deflateEnd(&state_->z);
+  if (state_->fd >= 0) ::close(state_->fd);
+  if (!state_->committed && !state_->temp.empty()) ::unlink(state_->temp.c_str());
+}
+
+Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(std::filesystem::path path, SegmentHeader header) {
+  if (header.subtree.size() != kHashBytes) return Status::Invalid("audit archive: a subtree hash is 32 bytes");
+  if (sodium_init() < 0) return Status::Internal("audit archive: libsodium cannot start");
+  auto state = std::make_unique<State>();
+  state->path = std::move(path);
+  state->temp = state->path;
+  state->temp += ".tmp-" + HexEncode(RandomBytes(6));  // concurrent writers never share one
+  state->header = std::move(header);
+  state->fd = ::open(state->temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  std::unique_ptr<SegmentWriter> writer(new SegmentWriter(std::move(state)));
+  State& s = *writer->state_;
+  if (s.fd < 0) {
+    s.temp.clear();
+    return Status::Unavailable("audit archive: cannot create " + s.path.string() + ": " + strerror(errno));
+  }
+  crypto_hash_sha256_init(&s.hash);
+  if (deflateInit2(&s.z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return Status::Internal("audit archive: zlib cannot start");
+  }
+  s.z_open = true;
+  EHR_RETURN_IF_ERROR(s.Write(HeaderBytes(s.header)));
+  return writer;
+}
+
+Status SegmentWriter::Deflate(std::string_view bytes, bool finish) {
+  State& s = *state_;
+  s.z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+  s.z.avail_in = static_cast<uInt>(bytes.size());
+  char out[kChunk];
+  while (true) {
+    s.z.next_out = reinterpret_cast<Bytef*>(out);
+    s.z.avail_out = kChunk;
+    const int rc = deflate(&s.z, finish ? Z_FINISH : Z_NO_FLUSH);
+    if (rc == Z_STREAM_ERROR) return Status::Internal("audit archive: zlib failed");
+    EHR_RETURN_IF_ERROR(s.Write(std::string_view(out, kChunk - s.z.avail_out)));
+    if (finish ? rc == Z_STREAM_END : s.z.avail_out != 0) return Status::Ok();
+  }
+}
+
+Status SegmentWriter::Add(const store::AuditRow& row) {
+  State& s = *state_;
+  if (s.added == s.header.count) return Status::Invalid("audit archive: more entries than the segment holds");
+  s.record.clear();
+  PutField(s.record, row.tenant);
+  PutU64(s.record, static_cast<uint64_t>(row.recorded));
+  PutField(s.record, row.action);
+  PutField(s.record, row.agent);
+  PutOptional(s.record, row.patient);
+  PutField(s.record, row.core);
+  PutOptional(s.record, row.detail);
+  PutField(s.record, row.leaf);
+  ++s.added;
+  return Deflate(s.record, false);
+}
+
+Result<std::string> SegmentWriter::Commit(const TreeSigner& signer) {
+  State& s = *state_;
+  if (s.committed) return Status::Internal("audit archive: a segment file committed twice");
+  if (s.added != s.header.count) {
+    return Status::Invalid("audit archive: " + std::to_string(s.added) + " entries written of a segment of " +
+                           std::to_string(s.header.count));
+  }
+  EHR_RETURN_IF_ERROR(Deflate({}, true));
+  crypto_hash_sha256_state signed_part = s.hash;
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&signed_part, digest);
+  std::string trailer = Sha256(signer.public_key()).substr(0, kKeyIdBytes);
+  trailer += signer.SignMessage(SignedMessage(digest));
+  EHR_RETURN_IF_ERROR(s.Write(trailer));
+  unsigned char whole[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&s.hash, whole);
+  if (::fsync(s.fd) != 0) return Status::Unavailable("audit archive: cannot sync " + s.temp.string());
+  ::close(s.fd);
+  s.fd = -1;
+  if (::rename(s.temp.c_str(), s.path.c_str()) != 0) {
+    return Status::Unavailable("audit archive: cannot rename a segment file into " + s.path.string());
+  }
+  s.committed = true;
+  EHR_RETURN_IF_ERROR(SyncDirectory(s.path.has_parent_path() ? s.path.parent_path() : "."));
+  return std::string(reinterpret_cast<char*>(whole), sizeof whole);
+}
+
+// ---- reading
+
+struct SegmentReader::State {
+  std::filesystem::path path;
+  FILE* file = nullptr;
+  SegmentHeader header;
+  std::string sha256, key_id;
+  uint64_t body_left = 0;  // compressed bytes not yet read from the file
+  z_stream z{};
+  bool z_open = false;
+  bool stream_end = false;
+  char in[kChunk];
+  char out[kChunk];
+  size_t out_pos = 0, out_len = 0;
+  uint64_t read = 0;  // entries returned
+
+  Status Damaged(const std::string& what) const { return Status::Invalid(path.filename().string() + " " + what); }
+};
+
+SegmentReader::SegmentReader(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+SegmentReader::~SegmentReader() {
+  if (state_->z_open) inflateEnd(&state_->z);
+  if (state_->file != nullptr) std::fclose(state_->file);
+}
+
+const SegmentHeader& SegmentReader::header() const { return state_->header; }
+const std::string& SegmentReader::sha256() const { return state_->sha256; }
+const std::string& SegmentReader::key_id() const { return state_->key_id; }
+
+Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(const std::filesystem::path& path,
+                                                           std::string_view public_key) {
+  if (sodium_init() < 0) return Status::Internal("audit archive: libsodium cannot start");
+  auto state = std::make_unique<State>();
+  state->path = path;
+  state->file = std::fopen(path.c_str(), "rb");
+  std::unique_ptr<SegmentReader> reader(new SegmentReader(std::move(state)));
+  State& s = *reader->state_;
+  if (s.file == nullptr) {
+    if (errno == ENOENT) return Status::NotFound(path.filename().string() + " is missing");
+    return Status::Unavailable("cannot read " + path.string() + ": " + strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(fileno(s.file), &st) != 0) return Status::Unavailable("cannot read " + path.string());
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size < kHeaderBytes + kTrailerBytes) return s.Damaged("is too short to be a segment file (truncated)");
+
+  // One pass for the digests: the signature is checked before anything is parsed.
+  crypto_hash_sha256_state signed_part, whole;
+  crypto_hash_sha256_init(&signed_part);
+  std::string header, trailer;
+  uint64_t at = 0;
+  while (at < size) {
+    const size_t n = std::fread(s.in, 1, kChunk, s.file);
+    if (n == 0) return Status::Unavailable("cannot read " + path.string());
+    const auto* bytes = reinterpret_cast<const unsigned char*>(s.in);
+    const uint64_t signed_end = size - kTrailerBytes;
+    const size_t signed_n = at >= signed_end ? 0 : static_cast<size_t>(std::min<uint64_t>(n, signed_end - at));
+    crypto_hash_sha256_update(&signed_part, bytes, signed_n);
+    if (header.size() < kHeaderBytes) header.append(s.in, std::min(n, kHeaderBytes - header.size()));
+    trailer.append(s.in + signed_n, n - signed_n);
+    at += n;
+  }
+  whole = signed_part;
+  crypto_hash_sha256_update(&whole, reinterpret_cast<const unsigned char*>(trailer.data()), trailer.size());
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&whole, digest);
+  s.sha256.assign(reinterpret_cast<char*>(digest), sizeof digest);
+  crypto_hash_sha256_final(&signed_part, digest);
+  s.key_id = HexEncode(trailer.substr(0, kKeyIdBytes));
+  if (!public_key.empty()) {
+    if (public_key.size() != crypto_sign_PUBLICKEYBYTES) return Status::Invalid("a public key is 32 bytes");
+    const std::string message = SignedMessage(digest);
+    const bool valid =
+        crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(trailer.data()) + kKeyIdBytes,
+                                    reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                                    reinterpret_cast<const unsigned char*>(public_key.data())) == 0;
+    if (!valid) {
+      const std::string expected = HexEncode(Sha256(public_key).substr(0, kKeyIdBytes));
+      if (s.key_id != expected) {
+        return s.Damaged("is signed by another key (key id " + s.key_id + ", not " + expected + ")");
+      }
+      return s.Damaged("does not match its signature: it was altered after it was written");
+    }
+  }
+  if (header.substr(0, kMagic.size()) != kMagic) return s.Damaged("is not an audit segment file");
+  const uint64_t version = GetBE(header.data() + 8, 4);
+  if (version != kVersion) return s.Damaged("has the unknown format version " + std::to_string(version));
+  s.header.first = GetBE(header.data() + 12, 8);
+  s.header.count = GetBE(header.data() + 20, 8);
+  s.header.subtree = header.substr(28, kHashBytes);
+  s.body_left = size - kHeaderBytes - kTrailerBytes;
+  if (std::fseek(s.file, static_cast<long>(kHeaderBytes), SEEK_SET) != 0) {
+    return Status::Unavailable("cannot read " + path.string());
+  }
+  if (inflateInit2(&s.z, 15 + 16) != Z_OK) return Status::Internal("audit archive: zlib cannot start");
+  s.z_open = true;
+  return reader;
+}
+
+Result<bool> SegmentReader::Read(char* out, size_t n) {
+  State& s = *state_;
+  size_t got = 0;
+  while (got < n) {
+    if (s.out_pos < s.out_len) {
+      const size_t take = std::min(n - got, s.out_len - s.out_pos);
+      std::memcpy(out + got, s.out + s.out_pos, take);
+      s.out_pos += take;
+      got += take;
+      continue;
+    }
+    if (s.stream_end) {
+      if (got == 0) return false;
+      return s.Damaged("ends inside an entry (truncated)");
+    }
+    if (s.z.avail_in == 0 && s.body_left > 0) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, s.body_left));
+      if (std::fread(s.in, 1, want, s.file) != want) return Status::Unavailable("cannot read " + s.path.string());
+      s.body_left -= want;
+      s.z.next_in = reinterpret_cast<Bytef*>(s.in);
+      s.z.avail_in = static_cast<uInt>(want);
+    }
+    s.z.next_out = reinterpret_cast<Bytef*>(s.out);
+    s.z.avail_out = kChunk;
+    const int rc = inflate(&s.z, Z_NO_FLUSH);
+    s.out_pos = 0;
+    s.out_len = kChunk - s.z.avail_out;
+    if (rc == Z_STREAM_END) {
+      s.stream_end = true;
+      if (s.z.avail_in != 0 || s.body_left != 0) return s.Damaged("has bytes after its compressed entries");
+    } else if (rc == Z_BUF_ERROR && s.z.avail_in == 0 && s.body_left == 0) {
+      return s.Damaged("ends inside its compressed entries (truncated)");
+    } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      return s.Damaged("holds damaged compressed entries");
+    }
+  }
+  return true;
+}
+
+Result<bool> SegmentReader::Next(store::AuditRow& row) {
+  State& s = *state_;
+  char number[8];
+  EHR_ASSIGN_OR_RETURN(bool more, Read(number, 4));
+  if (!more) {
+    if (s.read != s.header.count) {
+      return s.Damaged("holds " + std::to_string(s.read) + " entries, not the " + std::to_string(s.header.count) +
+                       " of its header");
+    }
+    return false;
+  }
+  if (s.read == s.header.count) return s.Damaged("holds more entries than its header says");
+  bool first_field = true;
+  auto field = [&](std::optional<std::string>& out) -> Status {
+    if (!first_field) {
+      EHR_ASSIGN_OR_RETURN(bool present, Read(number, 4));
+      if (!present) return s.Damaged("ends inside an entry (truncated)");
+    }
+    first_field = false;
+    const uint32_t length = static_cast<uint32_t>(GetBE(number, 4));
+    if (length == kAbsent) {
+      out.reset();
+      return Status::Ok();
+    }
+    if (length > kMaxField) return s.Damaged("holds an entry too large to be one");
+    out.emplace(length, '\0');
+    if (length == 0) return Status::Ok();
+    EHR_ASSIGN_OR_RETURN(bool present, Read(out->data(), length));
+    if (!present) return s.Damaged("ends inside an entry (truncated)");
+    return Status::Ok();
+  };
+  auto required = [&](std::string& out) -> Status {
+    std::optional<std::string> value;
+    EHR_RETURN_IF_ERROR(field(value));
+    if (!value) return s.Damaged("lacks a column an entry must have");
+    out = std::move(*value);
+    return Status::Ok();
+  };
+  row = store::AuditRow{};
+  row.index = s.header.first + s.read;
+  EHR_RETURN_IF_ERROR(required(row.tenant));
+  EHR_ASSIGN_OR_RETURN(bool present, Read(number, 8));
+  if (!present) return s.Damaged("ends inside an entry (truncated)");
+  row.recorded = static_cast<Micros>(GetBE(number, 8));
+  EHR_RETURN_IF_ERROR(required(row.action));
+  EHR_RETURN_IF_ERROR(required(row.agent));
+  EHR_RETURN_IF_ERROR(field(row.patient));
+  EHR_RETURN_IF_ERROR(required(row.core));
+  EHR_RETURN_IF_ERROR(field(row.detail));
+  EHR_RETURN_IF_ERROR(required(row.leaf));
+  ++s.read;
+  return true;
+}
+
+}  // namespace ehr::audit

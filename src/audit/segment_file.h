@@ -1,0 +1,83 @@
+// The file of an archived segment of the audit log (store.h, AuditSegment; archive.h): every
+// column of its entries, enough to recompute their leaves and to render them offline.
+//   header   "EHRAUDIT", format version (u32, 1), first leaf (u64), leaf count (u64), the
+//            segment's subtree hash (32 bytes)
+//   body     a gzip stream of the entries in leaf order, each: tenant, recorded (u64),
+//            action, agent, patient, core, detail, leaf; byte strings as a u32 length and
+//            the bytes, an absent patient or detail as the length 0xffffffff
+//   trailer  the key id of the signer (8 bytes: the first of SHA-256 of its public key) and
+//            its Ed25519 signature (64 bytes) of "ehr audit segment v1\n" followed by the
+//            SHA-256 of header and body
+// Integers are big-endian. The signature lives in the file it signs (not beside it) so
+// that one rename replaces both at once. Files are written to a temporary name, synced,
+// renamed into place and the directory synced, mode 0600 (details are personal data).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "audit/tree_head.h"
+#include "core/status.h"
+#include "store/store.h"
+
+namespace ehr::audit {
+
+struct SegmentHeader {
+  uint64_t first = 0;
+  uint64_t count = 0;
+  std::string subtree;  // 32 bytes
+};
+
+// Writes one segment file. Not thread-safe. Destroying it before Commit leaves nothing.
+class SegmentWriter {
+ public:
+  // Starts writing the file that Commit will put at `path`.
+  static Result<std::unique_ptr<SegmentWriter>> Create(std::filesystem::path path, SegmentHeader header);
+  ~SegmentWriter();
+  SegmentWriter(const SegmentWriter&) = delete;
+  SegmentWriter& operator=(const SegmentWriter&) = delete;
+
+  // Appends the next entry (rows in leaf order, header.count of them in all).
+  Status Add(const store::AuditRow& row);
+  // Signs the file, syncs it and renames it into place; returns the SHA-256 of the whole
+  // file. kInvalid unless exactly header.count entries were added.
+  Result<std::string> Commit(const TreeSigner& signer);
+
+ private:
+  struct State;
+  explicit SegmentWriter(std::unique_ptr<State> state);
+  Status Deflate(std::string_view bytes, bool finish);
+  std::unique_ptr<State> state_;
+};
+
+// Reads one segment file, entries one at a time (a segment may not fit in memory).
+class SegmentReader {
+ public:
+  // Opens `path`: reads the header and checks the signature with `public_key` (not checked
+  // when empty). kNotFound when there is no such file; kInvalid naming what is wrong.
+  static Result<std::unique_ptr<SegmentReader>> Open(const std::filesystem::path& path, std::string_view public_key);
+  ~SegmentReader();
+  SegmentReader(const SegmentReader&) = delete;
+  SegmentReader& operator=(const SegmentReader&) = delete;
+
+  const SegmentHeader& header() const;
+  const std::string& sha256() const;  // of the whole file
+  const std::string& key_id() const;  // hex, as KeyIdOf
+  // The next entry, its index set from the header: false after the last; kInvalid when the
+  // body is damaged or holds more or fewer entries than the header says.
+  Result<bool> Next(store::AuditRow& row);
+
+ private:
+  struct State;
+  explicit SegmentReader(std::unique_ptr<State> state);
+  Result<bool> Read(char* out, size_t n);  // false at a clean end of the body
+  std::unique_ptr<State> state_;
+};
+
+// The file name of a segment: audit-<first>-<count>.seg (zero-padded, so names sort by first).
+std::string SegmentFileName(uint64_t first, uint64_t count);
+
+}  // namespace ehr::audit

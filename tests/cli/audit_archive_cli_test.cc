@@ -1,0 +1,125 @@
+// Retention of the audit log from outside the process: the real `ehr serve` writes entries
+// (a patient read among them), `ehr audit archive` with a clock years ahead moves the old
+// ones to a signed segment file, and `ehr audit verify` checks it: whole, then a byte
+// flipped in the file, then the file gone, are named (exit 1); `ehr audit erase` of the
+// patient rewrites the file without the patient, and the log verifies again.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "support/ehr_process.h"
+#include "support/test_server.h"
+
+namespace ehr::testing {
+namespace {
+
+std::pair<int, std::string> Run(const std::string& command) {
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  std::string out;
+  char buf[1024];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::pair<int, std::string> Audit(const std::string& args) {
+  return Run(std::string(std::getenv("EHR_BINARY")) + " audit " + args);
+}
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The entries of a segment file as gzip leaves them (segment_file.h: a 60-byte header
+// and a 72-byte signature around the gzip stream), read with gzip itself.
+std::string Entries(const std::filesystem::path& segment) {
+  const std::string bytes = ReadFile(segment);
+  const std::filesystem::path body = segment.string() + ".body.gz";
+  {
+    std::ofstream out(body, std::ios::binary);
+    out << bytes.substr(60, bytes.size() - 60 - 72);
+  }
+  auto [code, text] = Run("gzip -dc " + body.string());
+  std::filesystem::remove(body);
+  EXPECT_EQ(code, 0) << text.substr(0, 200);
+  return text;
+}
+
+TEST(AuditArchiveCli, ArchivedSegmentsAreVerifiedAndErasureReachesThem) {
+  TempDir dir;
+  const std::string data = dir.path() + "/data";
+  const std::string patient = "erase-me-4711";
+  {
+    EhrProcess server = EhrProcess::Serve({"--data", data, "--auth", "off", "--audit-head-seconds", "1"});
+    ASSERT_NE(server.port, 0) << server.output;
+    HttpClient c("127.0.0.1", server.port);
+    const std::vector<std::pair<std::string, std::string>> json = {{"Content-Type", "application/fhir+json"}};
+    ASSERT_EQ(c.Send("PUT", "/fhir/Patient/" + patient,
+                     R"({"resourceType":"Patient","id":")" + patient + R"(","gender":"female"})", json)
+                  .status,
+              201);
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(c.Get("/fhir/Patient/" + patient).status, 200);
+    for (int i = 0; i < 30; ++i) ASSERT_EQ(c.Get("/fhir/Patient?gender=male").status, 200);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a head is signed
+    server.Stop(SIGTERM);
+  }
+  const std::filesystem::path archive = data + "/audit-archive";
+
+  // Nothing is old enough yet.
+  auto [none_code, none_out] = Audit("archive --data " + data + " --min-segment 16");
+  ASSERT_EQ(none_code, 0) << none_out;
+  EXPECT_NE(none_out.find("0 entries archived in 0 segments"), std::string::npos) << none_out;
+  // Years later: the first 32 entries (41 or so were written) are one segment.
+  auto [code, out] = Audit("archive --data " + data + " --min-segment 16 --now 2100-01-01T00:00:00Z");
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("archived entries 0 to 31 in audit-00000000000000000000-32.seg"), std::string::npos) << out;
+  const std::filesystem::path segment = archive / "audit-00000000000000000000-32.seg";
+  ASSERT_TRUE(std::filesystem::exists(segment));
+  EXPECT_NE(Entries(segment).find(patient), std::string::npos) << "the reads of the patient are in it";
+
+  auto [ok_code, ok_out] = Audit("verify --data " + data);
+  EXPECT_EQ(ok_code, 0) << ok_out;
+  EXPECT_NE(ok_out.find("archived segment audit-00000000000000000000-32.seg (entries 0 to 31): OK"), std::string::npos)
+      << ok_out;
+
+  // A byte flipped in the file.
+  const std::string bytes = ReadFile(segment);
+  {
+    std::string flipped = bytes;
+    flipped[bytes.size() / 2] = static_cast<char>(flipped[bytes.size() / 2] ^ 0x01);
+    std::ofstream(segment, std::ios::binary | std::ios::trunc) << flipped;
+  }
+  auto [flipped_code, flipped_out] = Audit("verify --data " + data);
+  EXPECT_EQ(flipped_code, 1) << flipped_out;
+  EXPECT_NE(flipped_out.find("TAMPERED: archived segment audit-00000000000000000000-32.seg (entries 0 to 31): "
+                             "audit-00000000000000000000-32.seg does not match its signature"),
+            std::string::npos)
+      << flipped_out;
+  // The file gone.
+  std::filesystem::remove(segment);
+  auto [gone_code, gone_out] = Audit("verify --data " + data);
+  EXPECT_EQ(gone_code, 1) << gone_out;
+  EXPECT_NE(gone_out.find("audit-00000000000000000000-32.seg is missing"), std::string::npos) << gone_out;
+  std::ofstream(segment, std::ios::binary | std::ios::trunc) << bytes;
+  EXPECT_EQ(Audit("verify --data " + data).first, 0);
+
+  // Erasure of the patient reaches the archived entries.
+  auto [erase_code, erase_out] = Audit("erase --data " + data + " --patient " + patient);
+  ASSERT_EQ(erase_code, 0) << erase_out;
+  EXPECT_NE(erase_out.find("erased the personal part of 11 archived entries"), std::string::npos) << erase_out;
+  EXPECT_EQ(Entries(segment).find(patient), std::string::npos) << "the file no longer holds the patient";
+  auto [after_code, after_out] = Audit("verify --data " + data);
+  EXPECT_EQ(after_code, 0) << after_out;
+  EXPECT_NE(after_out.find("11 erased on request"), std::string::npos) << after_out;
+}
+
+}  // namespace
+}  // namespace ehr::testing
