@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <chrono>
 
 #include "audit/merkle.h"
 #include "audit/segment_file.h"
@@ -123,7 +124,7 @@ Status CompleteSegmentRewrites(store::Store& store, const std::filesystem::path&
 }
 
 Result<ArchiveReport> ArchiveOldEntries(store::Store& store, const std::filesystem::path& dir, const TreeSigner& signer,
-                                        Micros now, const ArchiveOptions& options) {
+                                        Micros now, const ArchiveOptions& options, const std::atomic<bool>* cancel) {
   EHR_RETURN_IF_ERROR(MakeDirectory(dir));
   EHR_RETURN_IF_ERROR(CompleteSegmentRewrites(store, dir));
   const Micros cutoff = now - options.retention;
@@ -132,11 +133,12 @@ Result<ArchiveReport> ArchiveOldEntries(store::Store& store, const std::filesyst
   uint64_t first = 0;
   for (const store::AuditSegment& s : segments) first = std::max(first, s.first + s.count);
   EHR_ASSIGN_OR_RETURN(uint64_t size, store.AuditSize());
-  while (true) {
+  while (cancel == nullptr || !cancel->load()) {
     EHR_ASSIGN_OR_RETURN(uint64_t count, NextSegment(store, first, size, cutoff, options));
     if (count == 0) break;
     uint64_t erased = 0;
     EHR_ASSIGN_OR_RETURN(store::AuditSegment segment, WriteSegment(store, dir, signer, first, count, cutoff, erased));
+    const auto write_start = std::chrono::steady_clock::now();
     Status recorded = store.Write([&](store::WriteTxn& txn) {
       segment.archived_at = txn.Now();
       return txn.ArchiveAudit(segment, erased);
@@ -147,7 +149,12 @@ Result<ArchiveReport> ArchiveOldEntries(store::Store& store, const std::filesyst
       break;
     }
     EHR_RETURN_IF_ERROR(recorded);
-    log::Info("audit.archived", {{"first", first}, {"count", count}, {"file", segment.file}});
+    // How long appends waited behind the deletion.
+    const auto write_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - write_start).count();
+    log::Info(
+        "audit.archived",
+        {{"first", first}, {"count", count}, {"file", segment.file}, {"write_ms", static_cast<int64_t>(write_ms)}});
     report.entries += count;
     report.archived.push_back(std::move(segment));
     first += count;
@@ -214,7 +221,9 @@ Archiver::Archiver(store::Store& store, std::filesystem::path dir, TreeSigner si
 
 Archiver::~Archiver() { Stop(); }
 
-Result<ArchiveReport> Archiver::RunOnce() { return ArchiveOldEntries(store_, dir_, signer_, clock_.Now(), options_); }
+Result<ArchiveReport> Archiver::RunOnce() {
+  return ArchiveOldEntries(store_, dir_, signer_, clock_.Now(), options_, &cancel_);
+}
 
 void Archiver::Start(Micros interval) {
   Stop();
@@ -222,6 +231,7 @@ void Archiver::Start(Micros interval) {
     std::lock_guard lock(mu_);
     stop_ = false;
   }
+  cancel_ = false;
   thread_ = std::thread([this, interval] {
     std::unique_lock lock(mu_);
     do {
@@ -234,6 +244,7 @@ void Archiver::Start(Micros interval) {
 }
 
 void Archiver::Stop() {
+  cancel_ = true;
   {
     std::lock_guard lock(mu_);
     stop_ = true;

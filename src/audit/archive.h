@@ -5,6 +5,7 @@
 // `ehr audit verify` checks each file against the subtree it must reproduce (log.h).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -27,7 +28,7 @@ struct ArchiveOptions {
   // Segment sizes, in leaves (powers of two). Smaller segments are not worth a file; a
   // smaller one is only made to reach the alignment of `min_leaves` again. A segment's
   // entries are deleted in one write transaction, during which appends wait: the maximum
-  // bounds that wait (65536 rows: a fraction of a second).
+  // bounds that wait (65536 rows: about half a second, README).
   uint64_t min_leaves = 1024;
   uint64_t max_leaves = uint64_t{1} << 16;
 };
@@ -43,8 +44,10 @@ struct ArchiveReport {
 // in one write transaction (Store::Write), so archiving never races appends; a segment
 // whose entries were erased meanwhile is left for the next run. kInvalid when entries do
 // not hash to their stored subtree (the log is damaged: ehr audit verify names where).
+// Stops between segments once `cancel` (when given) is set.
 Result<ArchiveReport> ArchiveOldEntries(store::Store& store, const std::filesystem::path& dir, const TreeSigner& signer,
-                                        Micros now, const ArchiveOptions& options = {});
+                                        Micros now, const ArchiveOptions& options = {},
+                                        const std::atomic<bool>* cancel = nullptr);
 
 // Erasure in archived segments: rewrites (signed again, atomically replaced) every segment
 // file holding an entry about `patient` of `tenant`, with its patient and detail removed;
@@ -59,7 +62,8 @@ Result<int64_t> EraseArchivedDetail(store::Store& store, const std::filesystem::
 Status CompleteSegmentRewrites(store::Store& store, const std::filesystem::path& dir);
 
 // Runs ArchiveOldEntries once at Start and then every `interval` on its own thread, until
-// Stop (or destruction). Failures are logged (audit.archive_failed) and retried next time.
+// Stop (or destruction), which a run in progress heeds after its current segment.
+// Failures are logged (audit.archive_failed) and retried next time.
 class Archiver {
  public:
   Archiver(store::Store& store, std::filesystem::path dir, TreeSigner signer, Clock& clock, ArchiveOptions options);
@@ -74,6 +78,7 @@ class Archiver {
   TreeSigner signer_;
   Clock& clock_;
   ArchiveOptions options_;
+  std::atomic<bool> cancel_ = false;
   std::mutex mu_;  // guards stop_
   std::condition_variable wake_;
   bool stop_ = false;

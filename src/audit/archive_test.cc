@@ -7,8 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "audit/entry.h"
 #include "audit/log.h"
@@ -343,15 +345,25 @@ TEST_F(ArchiveTest, AnErasureInterruptedAfterRecordingTheNewDigestIsCompleted) {
   EXPECT_FALSE(std::filesystem::exists(archive_ / (s.file + ".next")));
 }
 
-TEST_F(ArchiveTest, TheArchiverRunsOnceAtStart) {
+TEST_F(ArchiveTest, TheArchiverRunsAtStartAndAStopEndsARunBetweenSegments) {
+  std::atomic<bool> cancel = true;
+  auto cancelled = ArchiveOldEntries(*store_, archive_, signer_, kT0 + 130 * kSecond, options_, &cancel);
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_TRUE(cancelled->archived.empty());
+
   options_.retention = 0;
   clock_.Set(kT0 + 30 * kSecond);  // entries 0..29 are older than now
   Archiver archiver(*store_, archive_, signer_, clock_, options_);
   archiver.Start(3600 * kSecond);
+  std::vector<store::AuditSegment> segments;
+  for (int i = 0; i < 500 && segments.size() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto read = store_->AuditSegments();
+    ASSERT_TRUE(read.ok());
+    segments = *read;
+  }
   archiver.Stop();
-  auto segments = store_->AuditSegments();
-  ASSERT_TRUE(segments.ok());
-  EXPECT_EQ(segments->size(), 2u) << "the first run is at start";
+  EXPECT_EQ(segments.size(), 2u) << "the first run is at start";
   EXPECT_TRUE(Verify().ok());
 }
 
