@@ -98,7 +98,19 @@ Result<store::AuditSegment> WriteSegment(store::Store& store, const std::filesys
     return Status::Invalid("audit archive: " + Range(first, count) +
                            " do not hash to their stored subtree; run ehr audit verify");
   }
-  EHR_ASSIGN_OR_RETURN(segment.sha256, writer->Commit(signer));
+  // Never over a file of a recorded segment (another archiver may have recorded it, and an
+  // erasure rewritten it, since this run began): a file is only there unrecorded when a
+  // run stopped between writing and recording it, and is then written again.
+  const std::filesystem::path path = dir / segment.file;
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    EHR_ASSIGN_OR_RETURN(std::vector<store::AuditSegment> recorded, store.AuditSegments());
+    for (const store::AuditSegment& s : recorded) {
+      if (s.file == segment.file) return Status::Conflict("audit archive: " + segment.file + " is archived already");
+    }
+    std::filesystem::remove(path, ec);
+  }
+  EHR_ASSIGN_OR_RETURN(segment.sha256, writer->Commit(signer, /*replace=*/false));
   return segment;
 }
 
@@ -137,7 +149,13 @@ Result<ArchiveReport> ArchiveOldEntries(store::Store& store, const std::filesyst
     EHR_ASSIGN_OR_RETURN(uint64_t count, NextSegment(store, first, size, cutoff, options));
     if (count == 0) break;
     uint64_t erased = 0;
-    EHR_ASSIGN_OR_RETURN(store::AuditSegment segment, WriteSegment(store, dir, signer, first, count, cutoff, erased));
+    Result<store::AuditSegment> written = WriteSegment(store, dir, signer, first, count, cutoff, erased);
+    if (written.status().code() == Code::kConflict) {
+      log::Warn("audit.archive_deferred", {{"first", first}, {"count", count}});
+      break;  // another archiver got there first
+    }
+    EHR_RETURN_IF_ERROR(written.status());
+    store::AuditSegment segment = std::move(*written);
     const auto write_start = std::chrono::steady_clock::now();
     Status recorded = store.Write([&](store::WriteTxn& txn) {
       segment.archived_at = txn.Now();

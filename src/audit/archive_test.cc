@@ -247,6 +247,14 @@ TEST_F(ArchiveTest, OldEntriesMoveToSegmentFilesAndTheLogStillVerifies) {
   EXPECT_TRUE(Verify().ok());
 }
 
+TEST_F(ArchiveTest, AFileLeftByARunThatStoppedBeforeRecordingItIsWrittenAgain) {
+  std::filesystem::create_directories(archive_);
+  WriteFile(archive_ / SegmentFileName(0, 16), "left over");
+  ASSERT_EQ(ArchiveBefore(30).archived.size(), 2u);
+  const VerifyReport r = Verify();
+  EXPECT_TRUE(r.ok()) << All(r);
+}
+
 TEST_F(ArchiveTest, ASegmentFileMissingAlteredOrSignedAgainWithAnotherKeyIsNamed) {
   const ArchiveReport report = ArchiveBefore(30);
   ASSERT_EQ(report.archived.size(), 2u);

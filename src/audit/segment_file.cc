@@ -175,7 +175,7 @@ Status SegmentWriter::Add(const store::AuditRow& row) {
   return Deflate(s.record, false);
 }
 
-Result<std::string> SegmentWriter::Commit(const TreeSigner& signer) {
+Result<std::string> SegmentWriter::Commit(const TreeSigner& signer, bool replace) {
   State& s = *state_;
   if (s.committed) return Status::Internal("audit archive: a segment file committed twice");
   if (s.added != s.header.count) {
@@ -194,7 +194,14 @@ Result<std::string> SegmentWriter::Commit(const TreeSigner& signer) {
   if (::fsync(s.fd) != 0) return Status::Unavailable("audit archive: cannot sync " + s.temp.string());
   ::close(s.fd);
   s.fd = -1;
-  if (::rename(s.temp.c_str(), s.path.c_str()) != 0) {
+  if (!replace) {
+    // link() refuses an existing name where rename() would replace it.
+    if (::link(s.temp.c_str(), s.path.c_str()) != 0) {
+      if (errno == EEXIST) return Status::Conflict("audit archive: " + s.path.filename().string() + " exists");
+      return Status::Unavailable("audit archive: cannot link a segment file to " + s.path.string());
+    }
+    ::unlink(s.temp.c_str());
+  } else if (::rename(s.temp.c_str(), s.path.c_str()) != 0) {
     return Status::Unavailable("audit archive: cannot rename a segment file into " + s.path.string());
   }
   s.committed = true;

@@ -43,8 +43,9 @@ class SegmentWriter {
   // Appends the next entry (rows in leaf order, header.count of them in all).
   Status Add(const store::AuditRow& row);
   // Signs the file, syncs it and renames it into place; returns the SHA-256 of the whole
-  // file. kInvalid unless exactly header.count entries were added.
-  Result<std::string> Commit(const TreeSigner& signer);
+  // file. kInvalid unless exactly header.count entries were added. Without `replace`, a
+  // file already at the path stays and the answer is kConflict.
+  Result<std::string> Commit(const TreeSigner& signer, bool replace = true);
 
  private:
   struct State;
