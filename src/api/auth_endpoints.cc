@@ -427,7 +427,7 @@ net::Response FhirService::Impl::Register(const net::Request& req, RequestContex
   as_patient.principal.fhir_user = "Patient/" + id;
   as_patient.principal.authenticated = true;
   Status written = store.Write([&](store::WriteTxn& txn) -> Status {
-    TxnOps ops(txn, tenant);
+    TxnOps ops(txn, tenant, blinder);
     ops.set_audit(AuditWrites(as_patient));
     return ops.Update("Patient", id, std::move(patient), std::nullopt).status();
   });

@@ -289,7 +289,8 @@ void FhirService::Impl::PrepareTransactionEarly(PreparedBundle& b, const Request
       if (!conditional) return std::optional<std::string>();
       const auto& [type, query] = *conditional;
       auto ids = FindMatches(tenant, type, query, "conditional reference",
-                             Guarded(ctx, [this](const store::SearchQuery& q) { return store.Search(q); }), 2);
+                             Guarded(ctx, [this](const store::SearchQuery& q) { return store.Search(q); }), 2,
+                             blinder);
       if (!ids.ok() || ids->size() != 1) {  // the transaction reports it
         resolvable = false;
         return std::optional<std::string>();
@@ -299,7 +300,7 @@ void FhirService::Impl::PrepareTransactionEarly(PreparedBundle& b, const Request
       return std::optional<std::string>(resolved);
     });
     if (!st.ok() || !resolvable) continue;
-    e.prestamped = PreStamp(*e.resource, e.assigned_id);
+    e.prestamped = PreStamp(*e.resource, e.assigned_id, tenant, blinder);
   }
 }
 
@@ -329,6 +330,8 @@ Result<json::Value> FhirService::Impl::ExecuteBundle(PreparedBundle& b, TxnOps& 
       parse.strict = true;
       parse.default_count = options.default_page_size;
       parse.max_count = options.max_page_size;
+      parse.blinder = &blinder;
+      parse.tenant = ctx.principal.tenant;
       Result<search::ParsedSearch> parsed = search::ParseSearch(type, e.query, parse);
       if (!parsed.ok()) {
         Status st = parsed.take_status();

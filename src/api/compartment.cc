@@ -100,7 +100,7 @@ net::Response FhirService::Impl::CompartmentSearch(const net::Request& req, cons
   if (Status st = Authorize(ctx, type.empty() ? "search-system" : "search-type", type, "", p.id); !st.ok()) {
     return ErrorResponse(st, ctx);
   }
-  Result<search::ParsedSearch> parsed = search::ParseSearch(type, req.query, SearchParseOptions(req));
+  Result<search::ParsedSearch> parsed = search::ParseSearch(type, req.query, SearchParseOptions(req, ctx));
   if (!parsed.ok()) return ErrorResponse(parsed.status(), ctx);
   parsed->query.compartment = PatientCompartment({p.id});
   return SearchResponse(ctx, *parsed, ctx.base_url + "/Patient/" + PercentEncode(p.id) + "/" + p.compartment,
@@ -142,7 +142,7 @@ net::Response FhirService::Impl::Everything(const net::Request& req, const Reque
     }
     if (!as.empty()) query += (query.empty() ? "" : "&") + as;
   }
-  Result<search::ParsedSearch> parsed = search::ParseSearch("", query, SearchParseOptions(req));
+  Result<search::ParsedSearch> parsed = search::ParseSearch("", query, SearchParseOptions(req, ctx));
   if (!parsed.ok()) return ErrorResponse(parsed.status(), ctx);
   store::SearchQuery& q = parsed->query;
   const std::vector<std::string> asked = q.types;

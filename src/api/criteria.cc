@@ -13,10 +13,13 @@ namespace ehr::api {
 
 Result<std::vector<std::string>> FindMatches(const std::string& tenant, const std::string& type,
                                              std::string_view criteria, std::string_view context,
-                                             const SearchFn& search, int limit) {
+                                             const SearchFn& search, int limit,
+                                             const search::IdentifierBlinder& blinder) {
   search::ParseOptions options;
   options.strict = true;  // an ignored criterion would widen a conditional write
   options.max_count = std::max(limit, 1);
+  options.blinder = &blinder;
+  options.tenant = tenant;
   Result<search::ParsedSearch> parsed = search::ParseSearch(type, criteria, options);
   if (!parsed.ok()) {
     Status st = parsed.take_status();
@@ -45,13 +48,16 @@ Result<std::vector<std::string>> FindMatches(const std::string& tenant, const st
   return ids;
 }
 
-store::IndexRows IndexRowsOf(const json::Value& resource) {
+store::IndexRows IndexRowsOf(const json::Value& resource, std::string_view tenant,
+                             const search::IdentifierBlinder& blinder, bool* sensitive) {
   store::IndexRows rows = search::Indexer::Default().Index(resource);
   // Conditional references (`Type?identifier=...`) work for every type with identifiers,
   // also the few whose R4 parameters have no `identifier`.
   if (fhir::FindSearchParam(resource.GetString("resourceType"), "identifier") == nullptr) {
     for (store::TokenRow& t : ExtractTokens(resource)) rows.tokens.push_back(std::move(t));
   }
+  const bool any = blinder.BlindRows(tenant, resource, rows);
+  if (sensitive != nullptr) *sensitive = any;
   return rows;
 }
 

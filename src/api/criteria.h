@@ -13,6 +13,7 @@
 
 #include "core/status.h"
 #include "fhir/json/value.h"
+#include "search/sensitive_ids.h"
 #include "store/store.h"
 
 namespace ehr::api {
@@ -24,14 +25,20 @@ using SearchGuard = std::function<Status(store::SearchQuery&)>;
 
 // Ids of current, non-deleted resources of `type` matching `criteria` (a query string), at
 // most `limit`. Errors name `context` ("If-None-Exist", "Bundle.entry[2].request.url") as
-// the location when the criteria are malformed or empty.
+// the location when the criteria are malformed or empty. Sensitive identifiers in the
+// criteria are looked for by their blind values (search/sensitive_ids.h).
 Result<std::vector<std::string>> FindMatches(const std::string& tenant, const std::string& type,
                                              std::string_view criteria, std::string_view context,
-                                             const SearchFn& search, int limit);
+                                             const SearchFn& search, int limit,
+                                             const search::IdentifierBlinder& blinder);
 
 // Index rows the foundation maintains: `identifier` tokens of any resource that has them.
 std::vector<store::TokenRow> ExtractTokens(const json::Value& resource);
-// The search index rows of a resource, written with each version.
-store::IndexRows IndexRowsOf(const json::Value& resource);
+// The search index rows of a resource of `tenant`, written with each version: those of
+// search::Indexer, with the blind values of its sensitive identifiers in place of theirs
+// (search/sensitive_ids.h). `sensitive`, when given, is set to whether it holds one (then
+// its body is stored encrypted: NewVersion::sensitive).
+store::IndexRows IndexRowsOf(const json::Value& resource, std::string_view tenant,
+                             const search::IdentifierBlinder& blinder, bool* sensitive = nullptr);
 
 }  // namespace ehr::api

@@ -92,10 +92,11 @@ std::string BodyVersion(const json::Value& resource) {
   return meta ? std::string(meta->GetString("versionId")) : std::string();
 }
 
-PreStamped PreStamp(json::Value& resource, const std::string& id) {
+PreStamped PreStamp(json::Value& resource, const std::string& id, std::string_view tenant,
+                    const search::IdentifierBlinder& blinder) {
   PreStamped out;
   out.body_version = BodyVersion(resource);
-  out.index = IndexRowsOf(resource);
+  out.index = IndexRowsOf(resource, tenant, blinder, &out.sensitive);
   PlaceMeta(resource, id, 0, std::string(kInstantPlaceholder));
   std::string text = json::Write(resource);
   // resourceType and id cannot contain this key, so its first occurrence is meta's.
@@ -151,7 +152,7 @@ Result<WriteResult> TxnOps::PutVersion(store::NewVersion v, int status) {
 Result<WriteResult> TxnOps::Store(const std::string& type, const std::string& id, json::Value resource,
                                   int64_t version, const char* method, int status) {
   store::NewVersion v = VersionOf(type, id, version, method);
-  v.index = IndexRowsOf(resource);
+  v.index = IndexRowsOf(resource, tenant_, blinder_, &v.sensitive);
   v.body = StampResource(resource, id, version, v.last_updated);
   return PutVersion(std::move(v), status);
 }
@@ -166,7 +167,7 @@ Result<std::vector<std::string>> TxnOps::Match(const std::string& type, const st
     consent_hid = consent_hid || !guarded.hidden.empty();
     return txn_.Search(guarded);
   };
-  EHR_ASSIGN_OR_RETURN(std::vector<std::string> ids, FindMatches(tenant_, type, criteria, context, search, limit));
+  EHR_ASSIGN_OR_RETURN(std::vector<std::string> ids, FindMatches(tenant_, type, criteria, context, search, limit, blinder_));
   if (!consent_hid || static_cast<int>(ids.size()) >= limit) return ids;
   // A match that a consent hides is not an absent one: a conditional write must not create
   // a second resource beside it (or miss the one it updates). Refused instead.
@@ -176,7 +177,7 @@ Result<std::vector<std::string>> TxnOps::Match(const std::string& type, const st
     guarded.hidden.clear();
     return txn_.Search(guarded);
   };
-  EHR_ASSIGN_OR_RETURN(std::vector<std::string> all, FindMatches(tenant_, type, criteria, context, unhidden, limit));
+  EHR_ASSIGN_OR_RETURN(std::vector<std::string> all, FindMatches(tenant_, type, criteria, context, unhidden, limit, blinder_));
   if (all.size() > ids.size()) {
     return Status::Forbidden(std::string(context) +
                              ": a resource matching the criteria is withheld by a patient's consent; in an emergency, "
@@ -222,6 +223,7 @@ Result<WriteResult> TxnOps::Create(const std::string& type, PreStamped body, con
   if (existing) return std::move(*existing);
   store::NewVersion v = VersionOf(type, id, 1, "POST");
   v.index = std::move(body.index);
+  v.sensitive = body.sensitive;
   v.body = body.Body(1, v.last_updated);
   return PutVersion(std::move(v), 201);
 }
@@ -276,6 +278,7 @@ Result<WriteResult> TxnOps::Update(const std::string& type, const std::string& i
   EHR_ASSIGN_OR_RETURN(auto next, NextVersion(type, id, if_match, body.body_version));
   store::NewVersion v = VersionOf(type, id, next.first, "PUT");
   v.index = std::move(body.index);
+  v.sensitive = body.sensitive;
   v.body = body.Body(next.first, v.last_updated);
   return PutVersion(std::move(v), next.second);
 }

@@ -45,10 +45,13 @@ struct PreStamped {
   std::string head;  // ... "meta":{"versionId":"
   std::string tail;  // after the lastUpdated instant: "...
   store::IndexRows index;
+  bool sensitive = false;    // holds a sensitive identifier (NewVersion::sensitive)
   std::string body_version;  // meta.versionId as the client sent it (empty: none)
   std::string Body(int64_t version, Micros last_updated) const;
 };
-PreStamped PreStamp(json::Value& resource, const std::string& id);
+// Indexed for `tenant` (IndexRowsOf: sensitive identifiers blinded with `blinder`).
+PreStamped PreStamp(json::Value& resource, const std::string& id, std::string_view tenant,
+                    const search::IdentifierBlinder& blinder);
 
 // The current version a write replaces (nullopt: none), read only when asked for.
 using OldVersionFn = std::function<Result<std::optional<store::VersionRecord>>()>;
@@ -63,9 +66,15 @@ using WriteAudit =
 class TxnOps {
  public:
   // `guard` (when set) must allow each query before the transaction runs it, and
-  // `write_guard` each version before it is written.
-  TxnOps(store::WriteTxn& txn, std::string tenant, SearchGuard guard = nullptr, WriteGuard write_guard = nullptr)
-      : txn_(txn), tenant_(std::move(tenant)), guard_(std::move(guard)), write_guard_(std::move(write_guard)) {}
+  // `write_guard` each version before it is written. `blinder` (which must outlive this)
+  // blinds the sensitive identifiers of the index rows written and of the criteria matched.
+  TxnOps(store::WriteTxn& txn, std::string tenant, const search::IdentifierBlinder& blinder,
+         SearchGuard guard = nullptr, WriteGuard write_guard = nullptr)
+      : txn_(txn),
+        tenant_(std::move(tenant)),
+        blinder_(blinder),
+        guard_(std::move(guard)),
+        write_guard_(std::move(write_guard)) {}
   // The transaction's own search, through the guard.
   SearchFn Search();
 
@@ -117,6 +126,7 @@ class TxnOps {
 
   store::WriteTxn& txn_;
   std::string tenant_;
+  const search::IdentifierBlinder& blinder_;
   SearchGuard guard_;
   WriteGuard write_guard_;
   WriteAudit audit_;

@@ -87,13 +87,16 @@ Result<Requester> FhirService::Impl::RequesterOf(const RequestContext& ctx) {
   return out;
 }
 
-std::vector<store::TypeFilter> FhirService::Impl::FiltersOf(const std::map<std::string, std::vector<std::string>>& queries) {
+std::vector<store::TypeFilter> FhirService::Impl::FiltersOf(const std::map<std::string, std::vector<std::string>>& queries,
+                                                           const std::string& tenant) {
   std::vector<store::TypeFilter> out;
   for (const auto& [type, alternatives] : queries) {
     store::TypeFilter f{{type}, {}};
     for (const std::string& query : alternatives) {
       search::ParseOptions options;
       options.strict = true;
+      options.blinder = &blinder;
+      options.tenant = tenant;
       Result<search::ParsedSearch> parsed = search::ParseSearch(type, query, options);
       // Parameters only: a scope that sorts, includes or pages is not a filter.
       if (!parsed.ok() || parsed->query.clauses.empty() || !parsed->query.includes.empty() ||
@@ -161,7 +164,7 @@ Result<PatientSet> FhirService::Impl::ReachFor(const RequestContext& ctx, const 
     if (!r.all && r.assigned && broke_glass()) r.all = true;
     EHR_ASSIGN_OR_RETURN(set, reach.Resolve(ctx.principal, r));
   }
-  if (!r.filters.empty()) set.filters = FiltersOf(r.filters);
+  if (!r.filters.empty()) set.filters = FiltersOf(r.filters, ctx.principal.tenant);
   // Consents govern what is disclosed (reads); the patient and their guardian are exempt.
   if (!ctx.principal.authenticated || IsWrite(action.interaction) || Personal(ctx.principal)) return set;
   if (!set.all && set.ids.empty()) return set;

@@ -70,7 +70,7 @@ net::Response FhirService::Impl::RunWrite(const net::Request& req, const Request
         return Status::Ok();
       }
     }
-    TxnOps ops(txn, ctx.principal.tenant, GuardFor(ctx), WriteGuardFor(ctx));
+    TxnOps ops(txn, ctx.principal.tenant, blinder, GuardFor(ctx), WriteGuardFor(ctx));
     ops.set_audit(AuditWrites(ctx));
     EHR_ASSIGN_OR_RETURN(response, fn(ops));
     written = ops.written_types();
@@ -94,7 +94,7 @@ net::Response FhirService::Impl::Create(net::Request& req, const RequestContext&
   else if (!if_none_exist.empty() && if_none_exist[0] == '?') if_none_exist.erase(0, 1);
   // Serialised and indexed here, so that the single writer only stores it.
   const std::string id = NewUuid();
-  PreStamped body = PreStamp(*resource, id);
+  PreStamped body = PreStamp(*resource, id, ctx.principal.tenant, blinder);
   return RunWrite(req, ctx, [&](TxnOps& ops) -> Result<net::Response> {
     EHR_ASSIGN_OR_RETURN(auto w, ops.Create(p.type, std::move(body), if_none_exist, id));
     return ResourceResponse(w.status, w.record, ctx, true);
@@ -113,7 +113,7 @@ net::Response FhirService::Impl::Update(net::Request& req, const RequestContext&
   std::optional<PreStamped> body;  // an update by id is serialised and indexed here, as a create
   if (!p.id.empty()) {
     if (Status st = CheckUpdateId(p.type, p.id, *resource); !st.ok()) return ErrorResponse(st, ctx);
-    body = PreStamp(*resource, p.id);
+    body = PreStamp(*resource, p.id, ctx.principal.tenant, blinder);
   }
   return RunWrite(req, ctx, [&](TxnOps& ops) -> Result<net::Response> {
     Result<WriteResult> w = p.id.empty() ? ops.ConditionalUpdate(p.type, req.query, std::move(*resource), *if_match)

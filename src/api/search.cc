@@ -47,16 +47,18 @@ net::Response FhirService::Impl::Search(const net::Request& req, const RequestCo
     return ErrorResponse(st, ctx);
   }
   if (ctx.audit) ctx.audit->Query(std::string(query));
-  Result<search::ParsedSearch> parsed = search::ParseSearch(p.type, query, SearchParseOptions(req));
+  Result<search::ParsedSearch> parsed = search::ParseSearch(p.type, query, SearchParseOptions(req, ctx));
   if (!parsed.ok()) return ErrorResponse(parsed.status(), ctx);
   return SearchResponse(ctx, *parsed, ctx.base_url + (p.type.empty() ? "" : "/" + p.type), query);
 }
 
-search::ParseOptions FhirService::Impl::SearchParseOptions(const net::Request& req) const {
+search::ParseOptions FhirService::Impl::SearchParseOptions(const net::Request& req, const RequestContext& ctx) const {
   search::ParseOptions parse_options;
   parse_options.strict = PrefersStrict(req);
   parse_options.default_count = options.default_page_size;
   parse_options.max_count = options.max_page_size;
+  parse_options.blinder = &blinder;
+  parse_options.tenant = ctx.principal.tenant;
   return parse_options;
 }
 

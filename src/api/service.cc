@@ -245,7 +245,7 @@ Result<json::Value> FhirService::CommitBundle(PreparedBundle& bundle, const Requ
   Result<json::Value> out = Status::Internal("bundle not executed");
   std::vector<std::string> written;
   Status st = impl_->store.Write([&](store::WriteTxn& txn) -> Status {
-    TxnOps ops(txn, ctx.principal.tenant, impl_->GuardFor(ctx), impl_->WriteGuardFor(ctx));
+    TxnOps ops(txn, ctx.principal.tenant, impl_->blinder, impl_->GuardFor(ctx), impl_->WriteGuardFor(ctx));
     ops.set_audit(impl_->AuditWrites(ctx));
     out = impl_->ExecuteBundle(bundle, ops, ctx);
     written = ops.written_types();

@@ -24,6 +24,10 @@ namespace ehr::audit {
 class TreeHeadPublisher;
 }
 
+namespace ehr::search {
+class IdentifierBlinder;
+}
+
 namespace ehr::api {
 
 class AuditTrail;
@@ -61,6 +65,11 @@ struct ServiceOptions {
   bool audit = true;
   // Signs tree heads on demand (POST /audit/tree-head); nullptr: heads are not offered.
   audit::TreeHeadPublisher* audit_heads = nullptr;
+  // Blinds sensitive identifiers in the search index and in queries (search/sensitive_ids.h),
+  // with the blind-index key of the key store; it must outlive the service. nullptr: a
+  // random key for the life of the process (tests: rows written by another process with
+  // another key are not found).
+  const search::IdentifierBlinder* blinder = nullptr;
 };
 
 enum class ReturnPref { kRepresentation, kMinimal, kOutcome };

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "api/service.h"
 #include "net/http.h"
 #include "search/query_parser.h"
+#include "search/sensitive_ids.h"
 
 namespace ehr::api {
 
@@ -44,6 +46,8 @@ struct FhirService::Impl {
         authz(z),
         options(std::move(o)),
         clock(options.clock ? *options.clock : Clock::System()),
+        own_blinder(options.blinder ? nullptr : search::IdentifierBlinder::WithRandomKey()),
+        blinder(options.blinder ? *options.blinder : *own_blinder),
         cursor_seal(options.cursor_key),
         reach(s, clock),
         consents(s, clock),
@@ -54,6 +58,8 @@ struct FhirService::Impl {
   security::Authorizer& authz;
   ServiceOptions options;
   Clock& clock;
+  std::unique_ptr<search::IdentifierBlinder> own_blinder;  // when options.blinder is not set
+  const search::IdentifierBlinder& blinder;
   CursorSeal cursor_seal;
   PatientReach reach;
   ConsentDirectory consents;
@@ -89,7 +95,9 @@ struct FhirService::Impl {
   // The caller as consents name them.
   Result<Requester> RequesterOf(const RequestContext& ctx);
   // Granular scope queries as store filters; a query that cannot run matches nothing.
-  std::vector<store::TypeFilter> FiltersOf(const std::map<std::string, std::vector<std::string>>& queries);
+  // `tenant`: the caller's (sensitive identifiers in a scope's query are blinded for it).
+  std::vector<store::TypeFilter> FiltersOf(const std::map<std::string, std::vector<std::string>>& queries,
+                                           const std::string& tenant);
   // Whether the current version of type/id matches `set`'s filter of its type (if any).
   Result<bool> PassesFilter(const RequestContext& ctx, const PatientSet& set, const std::string& type,
                             const std::string& id);
@@ -130,7 +138,9 @@ struct FhirService::Impl {
   // search.cc
   net::Response Search(const net::Request& req, const RequestContext& ctx, const FhirPath& p,
                        std::string_view query);
-  search::ParseOptions SearchParseOptions(const net::Request& req) const;
+  // The parse options of a search by the caller: page sizes, strictness, and the blinder
+  // and tenant of sensitive identifiers.
+  search::ParseOptions SearchParseOptions(const net::Request& req, const RequestContext& ctx) const;
   // Runs a parsed search for the caller's tenant and answers the searchset Bundle; links
   // are `link_base?query` (without _cursor) plus the cursor. `keep_included`, when given,
   // decides which included resources are returned.

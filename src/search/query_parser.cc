@@ -76,6 +76,7 @@ struct Resolved {
   ParamKind kind = ParamKind::kToken;
   TypeList targets;         // reference: union over the types, sorted; see any_target
   bool any_target = false;  // reference: some definition names no target (any type)
+  bool identifiers = false; // token: some definition selects Identifier values
   std::vector<const fhir::SearchParamDef*> components;  // composite: each component's definition
   std::vector<std::string_view> composite_parts;         // composite: see Clause::composite_parts
 };
@@ -586,6 +587,7 @@ Status Parser::Resolve(std::string_view code, const TypeList& types, Match match
     } else if (def->type != first->type) {
       mixed = true;
     }
+    if (IndexesIdentifiers(*def)) out->identifiers = true;
     if (def->type == SearchParamType::kReference) {
       if (def->targets.empty()) out->any_target = true;
       out->targets.insert(out->targets.end(), def->targets.begin(), def->targets.end());
@@ -788,6 +790,21 @@ Status Parser::ParseValues(const Resolved& r, std::string_view value, Clause* cl
   for (std::string_view piece : pieces) {
     EHR_ASSIGN_OR_RETURN(store::SearchValue v, ParseValue(r, *clause, piece));
     clause->values.push_back(std::move(v));
+  }
+  // Rows of sensitive identifiers hold blind values (sensitive_ids.h): this is the one
+  // place where a query value is looked for as one, chains and _has included.
+  const bool identifier_token =
+      r.kind == ParamKind::kToken && r.identifiers &&
+      (clause->modifier == Modifier::kNone || clause->modifier == Modifier::kNot || clause->modifier == Modifier::kOfType);
+  const bool reference_identifier = r.kind == ParamKind::kReference && clause->modifier == Modifier::kIdentifier;
+  if (options_.blinder != nullptr && (identifier_token || reference_identifier)) {
+    std::vector<store::SearchValue> values;
+    for (const store::SearchValue& v : clause->values) {
+      for (store::SearchValue& searched : options_.blinder->SearchValues(options_.tenant, v)) {
+        values.push_back(std::move(searched));
+      }
+    }
+    clause->values = std::move(values);
   }
   return Status::Ok();
 }

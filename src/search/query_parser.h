@@ -28,6 +28,7 @@
 
 #include "core/status.h"
 #include "fhir/subset/subset.h"
+#include "search/sensitive_ids.h"
 #include "store/query.h"
 
 namespace ehr::search {
@@ -41,6 +42,12 @@ struct ParseOptions {
   bool strict = false;  // Prefer: handling=strict
   int max_count = 1000;
   int default_count = 50;
+  // Sensitive identifiers (sensitive_ids.h): with a blinder, the values of token
+  // parameters that select Identifiers (also :of-type) and of reference :identifier are
+  // searched as IdentifierBlinder::SearchValues says, for `tenant` (whose rows the query
+  // reads: the tenant is part of every blind value). Without one, only plain rows match.
+  const IdentifierBlinder* blinder = nullptr;
+  std::string tenant = {};
 };
 
 struct ParsedSearch {
