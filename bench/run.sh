@@ -6,6 +6,7 @@
 #   create/update (durable commits) vs. the same no-op endpoint
 #   read by id with a bearer token (--auth on) vs. read by id without authentication
 #   the audit log: import, read, create and update vs. the same with --audit off
+#   encryption at rest: import, read, create and update vs. the same with --encrypt-bodies off
 # Results are printed and appended to bench/RESULTS.md with the machine and date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +53,11 @@ IMPORT_JSON_S=$(echo "$t1 - $t0" | bc -l)
 t0=$(now); "$EHR" import --data "$WORK/import-json-noaudit" --audit off "$WORK/json" 2> "$WORK/import-noaudit.log"; t1=$(now)
 IMPORT_NOAUDIT_S=$(echo "$t1 - $t0" | bc -l)
 rm -rf "$WORK/import-json-noaudit"
+# The same import with bodies stored plain (--encrypt-bodies off), for the cost of sealing
+# them; the database is kept for the HTTP figures without encryption.
+t0=$(now); "$EHR" import --data "$WORK/import-json-plain" --encrypt-bodies off "$WORK/json" 2> "$WORK/import-plain.log"; t1=$(now)
+IMPORT_PLAIN_S=$(echo "$t1 - $t0" | bc -l)
+IMPORT_PLAIN_RATE=$(echo "$RESOURCES / $IMPORT_PLAIN_S" | bc -l)
 IMPORT_BZ2_RATE=$(echo "$RESOURCES / $IMPORT_BZ2_S" | bc -l)
 IMPORT_JSON_RATE=$(echo "$RESOURCES / $IMPORT_JSON_S" | bc -l)
 BZCAT_RATE=$(echo "$RESOURCES / $BZCAT_S" | bc -l)
@@ -123,6 +129,20 @@ read -r NR_RPS NR_P99 _ <<< "$(run_wrk read-noaudit -s bench/read.lua "http://12
 read -r NC_RPS NC_P99 _ <<< "$(run_wrk create-noaudit -s bench/create.lua "http://127.0.0.1:$PORT/fhir/Patient")"
 read -r NU_RPS NU_P99 _ <<< "$(run_wrk update-noaudit -s bench/update.lua "http://127.0.0.1:$PORT")"
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+# The same reads and writes on the database imported with plain bodies, served with
+# --encrypt-bodies off: the cost of AES-256-GCM on every body written and read.
+"$EHR" serve --data "$WORK/import-json-plain" --listen "127.0.0.1:$PORT" --auth off --encrypt-bodies off \
+  > "$WORK/server-plain.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" > /dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$PORT/fhir/Patient/_history?_count=1000" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["entry"]:
+    print(e["resource"]["id"])' > "$WORK/ids-plain.txt"
+read -r PR_RPS PR_P99 _ <<< "$(EHR_BENCH_IDS="$WORK/ids-plain.txt" run_wrk read-plain -s bench/read.lua "http://127.0.0.1:$PORT")"
+read -r PC_RPS PC_P99 _ <<< "$(run_wrk create-plain -s bench/create.lua "http://127.0.0.1:$PORT/fhir/Patient")"
+read -r PU_RPS PU_P99 _ <<< "$(EHR_BENCH_IDS="$WORK/ids-plain.txt" run_wrk update-plain -s bench/update.lua "http://127.0.0.1:$PORT")"
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 EHR_USER_PASSWORD="Bench-Reader-$RANDOM-7!" "$EHR" user add --data "$WORK/import-json" --user bench.doctor --roles DOCTOR \
   --fhir-user Practitioner/bench-gp 2> /dev/null
 TOKEN=$("$EHR" token --data "$WORK/import-json" --user bench.doctor --ttl-seconds 3600)
@@ -140,6 +160,9 @@ printf "create  %.0f req/s (p99 %s ms) = %.2f x healthz, non-2xx %s\n" "$C_RPS" 
 printf "update  %.0f req/s (p99 %s ms) = %.2f x healthz, non-2xx %s\n" "$U_RPS" "$(to_ms "$U_P99")" "$(echo "$U_RPS / $H_RPS" | bc -l)" "$U_ERR"
 printf "audit log off: read %.0f, create %.0f, update %.0f req/s; with it on: %.2f, %.2f, %.2f x\n" "$NR_RPS" "$NC_RPS" "$NU_RPS" \
   "$(echo "$R_RPS / $NR_RPS" | bc -l)" "$(echo "$C_RPS / $NC_RPS" | bc -l)" "$(echo "$U_RPS / $NU_RPS" | bc -l)"
+printf "bodies plain: import %.0f res/s, read %.0f, create %.0f, update %.0f req/s; encrypted: %.2f, %.2f, %.2f, %.2f x\n" \
+  "$IMPORT_PLAIN_RATE" "$PR_RPS" "$PC_RPS" "$PU_RPS" "$(echo "$IMPORT_JSON_RATE / $IMPORT_PLAIN_RATE" | bc -l)" \
+  "$(echo "$R_RPS / $PR_RPS" | bc -l)" "$(echo "$C_RPS / $PC_RPS" | bc -l)" "$(echo "$U_RPS / $PU_RPS" | bc -l)"
 
 {
   echo
@@ -161,4 +184,8 @@ printf "audit log off: read %.0f, create %.0f, update %.0f req/s; with it on: %.
   printf "| audit log cost: read by id | %.0f req/s, p99 %s ms | --audit off %.0f req/s, p99 %s ms | %.2f |\n" "$R_RPS" "$(to_ms "$R_P99")" "$NR_RPS" "$(to_ms "$NR_P99")" "$(echo "$R_RPS / $NR_RPS" | bc -l)"
   printf "| audit log cost: create | %.0f req/s | --audit off %.0f req/s | %.2f |\n" "$C_RPS" "$NC_RPS" "$(echo "$C_RPS / $NC_RPS" | bc -l)"
   printf "| audit log cost: update | %.0f req/s | --audit off %.0f req/s | %.2f |\n" "$U_RPS" "$NU_RPS" "$(echo "$U_RPS / $NU_RPS" | bc -l)"
+  printf "| encryption cost: import .json | %.0f resources/s | --encrypt-bodies off %.0f resources/s | %.2f |\n" "$IMPORT_JSON_RATE" "$IMPORT_PLAIN_RATE" "$(echo "$IMPORT_JSON_RATE / $IMPORT_PLAIN_RATE" | bc -l)"
+  printf "| encryption cost: read by id | %.0f req/s, p99 %s ms | --encrypt-bodies off %.0f req/s, p99 %s ms | %.2f |\n" "$R_RPS" "$(to_ms "$R_P99")" "$PR_RPS" "$(to_ms "$PR_P99")" "$(echo "$R_RPS / $PR_RPS" | bc -l)"
+  printf "| encryption cost: create | %.0f req/s | --encrypt-bodies off %.0f req/s | %.2f |\n" "$C_RPS" "$PC_RPS" "$(echo "$C_RPS / $PC_RPS" | bc -l)"
+  printf "| encryption cost: update | %.0f req/s | --encrypt-bodies off %.0f req/s | %.2f |\n" "$U_RPS" "$PU_RPS" "$(echo "$U_RPS / $PU_RPS" | bc -l)"
 } | tee -a bench/RESULTS.md

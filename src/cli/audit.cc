@@ -17,6 +17,7 @@
 #include "audit/tree_head.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/key_store.h"
 #include "core/base64.h"
 #include "core/clock.h"
 #include "core/secrets.h"
@@ -34,32 +35,33 @@ int Usage(const std::string& why) {
   return 2;
 }
 
-Result<std::unique_ptr<store::Store>> OpenData(const std::string& data) {
-  if (!std::filesystem::exists(data + "/ehr.db")) return Status::NotFound("no database at " + data + "/ehr.db");
+// The database with its key store (which holds the signing key).
+Result<DataStore> OpenData(const Args& args, const std::string& data) {
   store::SqliteOptions options;
-  options.path = data + "/ehr.db";
   options.readers = 2;
-  return store::OpenSqliteStore(options);
+  return OpenDataStore(args, data, options);
 }
 
-// The public key to check heads with: given, or that of the signing key beside the data.
-Result<std::string> PublicKey(const Args& args, const std::string& data) {
+// The signing key of tree heads and segments, from the key store (made by ehr serve; a
+// key an earlier version kept in DATA/audit-signing.key moves into the key store).
+Result<audit::TreeSigner> Signer(store::Store& store, const std::string& data) {
+  EHR_ASSIGN_OR_RETURN(std::string seed, KeyStoreSecret(store, kAuditSigningSecret, 32, data + "/audit-signing.key"));
+  return audit::TreeSigner::FromSeed(seed);
+}
+
+// The public key to check heads with: given, or that of the signing key (none when nothing
+// was ever signed: verify then makes no key).
+Result<std::string> PublicKey(const Args& args, store::Store& store, const std::string& data) {
   if (args.Has("public-key")) {
     auto key = Base64Decode(args.Get("public-key"));
     if (!key || key->size() != 32) return Status::Invalid("--public-key must be 32 bytes in base64");
     return *key;
   }
-  const std::string path = data + "/audit-signing.key";
-  if (!std::filesystem::exists(path)) return std::string();
-  EHR_ASSIGN_OR_RETURN(std::string seed, LoadOrCreateSecretFile(path, 32));
-  EHR_ASSIGN_OR_RETURN(audit::TreeSigner signer, audit::TreeSigner::FromSeed(seed));
+  EHR_ASSIGN_OR_RETURN(std::optional<store::AuditHead> head, store.LatestAuditHead());
+  EHR_ASSIGN_OR_RETURN(std::vector<store::AuditSegment> segments, store.AuditSegments());
+  if (!head && segments.empty()) return std::string();
+  EHR_ASSIGN_OR_RETURN(audit::TreeSigner signer, Signer(store, data));
   return signer.public_key();
-}
-
-// The signing key beside the data (created by ehr serve).
-Result<audit::TreeSigner> Signer(const std::string& data) {
-  EHR_ASSIGN_OR_RETURN(std::string seed, LoadOrCreateSecretFile(data + "/audit-signing.key", 32));
-  return audit::TreeSigner::FromSeed(seed);
 }
 
 std::string ArchiveDir(const std::string& data) { return data + "/audit-archive"; }
@@ -76,12 +78,13 @@ int Archive(const Args& args, const std::string& data) {
     if (!at) return Usage("--now must be an instant such as 2040-01-01T00:00:00Z");
     now = *at;
   }
-  auto store = OpenData(data);
-  if (!store.ok()) {
-    std::fprintf(stderr, "ehr audit archive: %s\n", store.status().message().c_str());
+  auto opened = OpenData(args, data);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "ehr audit archive: %s\n", opened.status().message().c_str());
     return 2;
   }
-  auto signer = Signer(data);
+  std::unique_ptr<store::Store>* store = &opened->store;
+  auto signer = Signer(**store, data);
   if (!signer.ok()) {
     std::fprintf(stderr, "ehr audit archive: the signing key: %s\n", signer.status().message().c_str());
     return 1;
@@ -109,18 +112,20 @@ int Archive(const Args& args, const std::string& data) {
 int Audit(int argc, char** argv) {
   if (argc < 3) return Usage("");
   const std::string sub = argv[2];
-  Result<Args> args = ParseArgs(argc, argv, 3,
-                                {"data", "public-key", "patient", "tenant", "retention-days", "now", "min-segment"});
+  Result<Args> args = ParseArgs(
+      argc, argv, 3,
+      WithKeyStoreFlags({"data", "public-key", "patient", "tenant", "retention-days", "now", "min-segment"}));
   if (!args.ok()) return Usage(args.status().message());
   const std::string data = args->Get("data", "data");
   if (sub == "verify") {
-    auto key = PublicKey(*args, data);
-    if (!key.ok()) return Usage(key.status().message());
-    auto store = OpenData(data);
-    if (!store.ok()) {
-      std::fprintf(stderr, "ehr audit verify: %s\n", store.status().message().c_str());
+    auto opened = OpenData(*args, data);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "ehr audit verify: %s\n", opened.status().message().c_str());
       return 2;
     }
+    std::unique_ptr<store::Store>* store = &opened->store;
+    auto key = PublicKey(*args, **store, data);
+    if (!key.ok()) return Usage(key.status().message());
     auto report = audit::VerifyLog(**store, *key, ArchiveDir(data));
     if (!report.ok()) {
       std::fprintf(stderr, "ehr audit verify: %s\n", report.status().message().c_str());
@@ -140,11 +145,12 @@ int Audit(int argc, char** argv) {
   }
   if (sub == "erase") {
     if (!args->Has("patient")) return Usage("--patient is required");
-    auto store = OpenData(data);
-    if (!store.ok()) {
-      std::fprintf(stderr, "ehr audit erase: %s\n", store.status().message().c_str());
+    auto opened = OpenData(*args, data);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "ehr audit erase: %s\n", opened.status().message().c_str());
       return 2;
     }
+    std::unique_ptr<store::Store>* store = &opened->store;
     const std::string tenant = args->Get("tenant", "default");
     auto erased = (*store)->EraseAuditDetail(tenant, args->Get("patient"));
     if (!erased.ok()) {
@@ -158,7 +164,7 @@ int Audit(int argc, char** argv) {
       return 1;
     }
     if (segments->empty()) return 0;
-    auto signer = Signer(data);
+    auto signer = Signer(**store, data);
     if (!signer.ok()) {
       std::fprintf(stderr, "ehr audit erase: the signing key: %s\n", signer.status().message().c_str());
       return 1;

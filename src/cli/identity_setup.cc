@@ -3,11 +3,14 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "cli/key_store.h"
+
 namespace ehr::cli {
 
-Result<IdentityHandle> OpenIdentity(const std::string& data, const std::string& audience, int64_t access_ttl_seconds) {
+Result<IdentityHandle> OpenIdentity(const std::string& data, const std::string& audience, int64_t access_ttl_seconds,
+                                    keys::KeyEncryptionKeys* kek) {
   IdentityHandle h;
-  EHR_ASSIGN_OR_RETURN(h.accounts, store::OpenSqliteAccountStore(data + "/accounts.db"));
+  EHR_ASSIGN_OR_RETURN(h.accounts, store::OpenSqliteAccountStore(data + "/accounts.db", kek));
   security::IdentityOptions options;
   options.audience = audience;
   // With a public base URL, tokens name it as their issuer (OpenID Connect Discovery wants
@@ -18,6 +21,14 @@ Result<IdentityHandle> OpenIdentity(const std::string& data, const std::string& 
   if (cost != nullptr && std::strcmp(cost, "low") == 0) options.password_cost = security::PasswordCost{1, 8 * 1024 * 1024};
   EHR_ASSIGN_OR_RETURN(h.identity, security::Identity::Open(*h.accounts, options));
   h.smart = std::make_unique<security::Smart>(*h.accounts, *h.identity);
+  return h;
+}
+
+Result<IdentityHandle> OpenIdentity(const Args& args, const std::string& audience, int64_t access_ttl_seconds) {
+  const std::string data = args.Get("data", "data");
+  EHR_ASSIGN_OR_RETURN(KeyStore keys, OpenKeyStore(args, data));
+  EHR_ASSIGN_OR_RETURN(IdentityHandle h, OpenIdentity(data, audience, access_ttl_seconds, keys.kek.get()));
+  h.kek = std::move(keys.kek);
   return h;
 }
 

@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "cli/args.h"
+#include "keys/kek.h"
 #include "security/identity.h"
 #include "security/smart.h"
 #include "store/accounts.h"
@@ -12,6 +14,7 @@
 namespace ehr::cli {
 
 struct IdentityHandle {
+  std::unique_ptr<keys::KeyEncryptionKeys> kek;  // when the handle opened the key store itself
   std::unique_ptr<store::AccountStore> accounts;
   std::unique_ptr<security::Identity> identity;
   std::unique_ptr<security::Smart> smart;
@@ -19,6 +22,11 @@ struct IdentityHandle {
 
 // `data`/accounts.db. `audience`: the FHIR base URL tokens are meant for (may be empty).
 // EHR_PASSWORD_COST=low selects libsodium's minimum Argon2id cost (tests only).
-Result<IdentityHandle> OpenIdentity(const std::string& data, const std::string& audience, int64_t access_ttl_seconds);
+// Token signing keys are kept wrapped by `kek` (store/accounts.h).
+Result<IdentityHandle> OpenIdentity(const std::string& data, const std::string& audience, int64_t access_ttl_seconds,
+                                    keys::KeyEncryptionKeys* kek);
+// The same for the account commands: the key store from `args` (cli/key_store.h), kept in
+// the handle.
+Result<IdentityHandle> OpenIdentity(const Args& args, const std::string& audience, int64_t access_ttl_seconds);
 
 }  // namespace ehr::cli

@@ -19,6 +19,8 @@
 #include "api/service.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/key_store.h"
+#include "search/sensitive_ids.h"
 #include "io/resource_files.h"
 #include "security/pipeline.h"
 #include "store/sqlite/sqlite_store.h"
@@ -177,7 +179,7 @@ void Produce(api::FhirService& service, const api::RequestContext& ctx, const st
 }  // namespace
 
 int Import(int argc, char** argv) {
-  auto args = ParseArgs(argc, argv, 2, {"data", "durable", "threads", "audit"});
+  auto args = ParseArgs(argc, argv, 2, WithKeyStoreFlags({"data", "durable", "threads", "audit"}));
   if (!args.ok() || args->positional.empty()) {
     std::fprintf(stderr, "usage: ehr import --data DIR FILE_OR_DIR...\n%s\n",
                  args.ok() ? "" : args.status().message().c_str());
@@ -191,9 +193,15 @@ int Import(int argc, char** argv) {
   std::string data = args->Get("data", "data");
   std::error_code ec;
   std::filesystem::create_directories(data, ec);
+  auto keys = OpenKeyStore(*args, data);
+  if (!keys.ok()) {
+    std::fprintf(stderr, "ehr import: cannot open the key store: %s\n", keys.status().message().c_str());
+    return 2;
+  }
   store::SqliteOptions so;
   so.path = data + "/ehr.db";
   so.durable = args->Get("durable", "on") != "off";
+  keys->Configure(so);
   auto store = store::OpenSqliteStore(so);
   if (!store.ok()) {
     std::fprintf(stderr, "ehr import: cannot open the database: %s\n", store.status().message().c_str());
@@ -205,6 +213,13 @@ int Import(int argc, char** argv) {
   // measures what that costs (bench/run.sh).
   api::ServiceOptions service_options;
   service_options.audit = args->Get("audit", "on") != "off";
+  auto blind_key = KeyStoreSecret(**store, kBlindIndexSecret, search::IdentifierBlinder::kKeyBytes, "");
+  if (!blind_key.ok()) {
+    std::fprintf(stderr, "ehr import: cannot read the blind index key: %s\n", blind_key.status().message().c_str());
+    return 2;
+  }
+  search::IdentifierBlinder blinder(std::move(*blind_key));
+  service_options.blinder = &blinder;
   api::FhirService service(**store, authn, authz, service_options);
   api::RequestContext ctx = service.SystemContext();
 

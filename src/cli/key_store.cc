@@ -49,6 +49,17 @@ Result<KeyStore> OpenKeyStore(const Args& args, const std::string& data) {
   return ks;
 }
 
+Result<DataStore> OpenDataStore(const Args& args, const std::string& data, store::SqliteOptions options) {
+  std::error_code ec;
+  if (!std::filesystem::exists(data + "/ehr.db", ec)) return Status::NotFound("no database at " + data + "/ehr.db");
+  DataStore out;
+  EHR_ASSIGN_OR_RETURN(out.keys, OpenKeyStore(args, data));
+  options.path = data + "/ehr.db";
+  out.keys.Configure(options);
+  EHR_ASSIGN_OR_RETURN(out.store, store::OpenSqliteStore(options));
+  return out;
+}
+
 Result<std::string> KeyStoreSecret(store::Store& store, const std::string& name, size_t size,
                                    const std::string& legacy_file) {
   std::error_code ec;

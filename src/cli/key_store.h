@@ -42,6 +42,17 @@ struct KeyStore {
 
 Result<KeyStore> OpenKeyStore(const Args& args, const std::string& data);
 
+// The database of `data` (which must exist) with the key store of `args`: for the
+// commands that work on a data directory. `options.path` is set here.
+struct DataStore {
+  KeyStore keys;                        // before the store: it must outlive it
+  std::unique_ptr<store::Store> store;
+};
+Result<DataStore> OpenDataStore(const Args& args, const std::string& data, store::SqliteOptions options);
+
+// The Ed25519 seed that signs the audit log's tree heads and archived segments.
+inline constexpr char kAuditSigningSecret[] = "audit-signing";
+
 // A secret of the key store (Store::Secret). When `legacy_file` (a secret kept beside the
 // data by earlier versions) exists and the store has none of that name yet, its bytes move
 // into the key store and the file is removed, so one secret never has two copies.

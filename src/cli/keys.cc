@@ -52,17 +52,12 @@ int Keys(int argc, char** argv) {
   if (!args.ok()) return Usage(args.status().message());
   if (!args->positional.empty()) return Usage("unexpected argument " + args->positional.front());
   if (verb != "rotate" && verb != "status" && verb != "reencrypt") return Usage("unknown command " + verb);
-  const std::string data = args->Get("data", "data");
-  if (!std::filesystem::exists(data + "/ehr.db")) return Fail("no database at " + data + "/ehr.db");
-
-  auto keys = OpenKeyStore(*args, data);
-  if (!keys.ok()) return Fail(keys.status().message());
   store::SqliteOptions options;
-  options.path = data + "/ehr.db";
   options.readers = 2;
-  keys->Configure(options);
-  auto store = store::OpenSqliteStore(options);
-  if (!store.ok()) return Fail(store.status().message());
+  auto opened = OpenDataStore(*args, args->Get("data", "data"), options);
+  if (!opened.ok()) return Fail(opened.status().message());
+  KeyStore* keys = &opened->keys;
+  std::unique_ptr<store::Store>* store = &opened->store;
 
   if (verb == "status") return Status_(**store, *keys);
   if (verb == "rotate") {

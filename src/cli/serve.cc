@@ -10,6 +10,7 @@
 
 #include "api/cursor_seal.h"
 #include "api/service.h"
+#include "audit/archive.h"
 #include "audit/log.h"
 #include "core/secrets.h"
 #include "cli/args.h"
@@ -17,6 +18,8 @@
 #include "core/log.h"
 #include "net/server.h"
 #include "cli/identity_setup.h"
+#include "cli/key_store.h"
+#include "search/sensitive_ids.h"
 #include "security/break_glass.h"
 #include "security/oidc.h"
 #include "security/pipeline.h"
@@ -41,11 +44,11 @@ int Fail(const std::string& message) {
 
 int Serve(int argc, char** argv) {
   auto args = ParseArgs(argc, argv, 2,
-                        {"data", "listen", "auth", "region", "base-url", "workers", "io-threads", "durable",
+                        WithKeyStoreFlags({"data", "listen", "auth", "region", "base-url", "workers", "io-threads", "durable",
                          "access-log", "max-body-mb", "readers", "token-ttl-seconds", "clinician-reach",
                          "break-glass-minutes", "rate-limit-user", "rate-limit-service", "rate-limit-tenant",
                          "rate-limit-address", "self-registration", "oidc", "tls-cert", "tls-key", "tls-client-ca", "audit",
-                         "audit-head-seconds"});
+                         "audit-head-seconds", "audit-retention-days", "reencrypt-seconds"}));
   if (!args.ok()) return Fail(args.status().message());
   std::string data = args->Get("data", "data");
   std::string listen = args->Get("listen", "127.0.0.1:8080");
@@ -85,6 +88,10 @@ int Serve(int argc, char** argv) {
   if (audit != "on" && audit != "off") return Fail("--audit must be on or off");
   auto head_seconds = ParseInt("audit-head-seconds", args->Get("audit-head-seconds", "60"), 0, 24 * 3600);
   if (!head_seconds.ok()) return Fail(head_seconds.status().message());
+  auto retention_days = ParseInt("audit-retention-days",
+                                 args->Get("audit-retention-days", std::to_string(audit::kDefaultRetentionDays)), 1,
+                                 100 * 366);
+  if (!retention_days.ok()) return Fail(retention_days.status().message());
   if (audit == "off") {
     std::fprintf(stderr, "ehr serve: WARNING: the audit log is OFF (for measuring its cost only); accesses to "
                          "health data are not recorded\n");
@@ -109,12 +116,21 @@ int Serve(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  auto reencrypt_seconds = ParseInt("reencrypt-seconds", args->Get("reencrypt-seconds", "10"), 1, 24 * 3600);
+  if (!reencrypt_seconds.ok()) return Fail(reencrypt_seconds.status().message());
+  auto keys = OpenKeyStore(*args, data);
+  if (!keys.ok()) return Fail("cannot open the key store: " + keys.status().message());
   store::SqliteOptions so;
   so.path = data + "/ehr.db";
   so.readers = *readers;
   so.durable = args->Get("durable", "on") != "off";
+  keys->Configure(so);
   auto store = store::OpenSqliteStore(so);
   if (!store.ok()) return Fail("cannot open the database: " + store.status().message());
+  log::Info("keys.opened", {{"key_store", keys->description}, {"encrypt_bodies", keys->encrypt_bodies ? "on" : "off"}});
+  // Bodies move onto their tenant's newest data key in the background (after a rotation,
+  // or once encryption is turned on for a database that was written without it).
+  ReencryptJob reencrypt(**store, std::chrono::seconds(*reencrypt_seconds));
 
   api::ServiceOptions options;
   options.base_url = args->Get("base-url");
@@ -125,7 +141,7 @@ int Serve(int argc, char** argv) {
   std::unique_ptr<security::RateLimiter> limiter;
   std::unique_ptr<security::ExternalIssuers> external;
   if (auth == "on") {
-    auto opened = OpenIdentity(data, options.base_url, *token_ttl);
+    auto opened = OpenIdentity(data, options.base_url, *token_ttl, keys->kek.get());
     if (!opened.ok()) return Fail("cannot open the account database: " + opened.status().message());
     identity = std::move(*opened);
     const char* env_password = std::getenv("EHR_ADMIN_PASSWORD");
@@ -164,20 +180,29 @@ int Serve(int argc, char** argv) {
     authn = std::make_unique<security::NoAuthentication>("default");
     authz = std::make_unique<security::AllowAll>();
   }
-  auto cursor_key = api::LoadOrCreateCursorKey(data + "/cursor.key");
+  auto cursor_key = KeyStoreSecret(**store, "cursor", api::CursorSeal::kKeyBytes, data + "/cursor.key");
   if (!cursor_key.ok()) return Fail(cursor_key.status().message());
   options.cursor_key = std::move(*cursor_key);
   options.region = args->Get("region");
   // The audit log's tree heads, signed with a key kept beside the data until the key
   // management work moves it into the key store (README: not done yet).
-  auto audit_seed = LoadOrCreateSecretFile(data + "/audit-signing.key", 32);
+  auto audit_seed = KeyStoreSecret(**store, kAuditSigningSecret, 32, data + "/audit-signing.key");
   if (!audit_seed.ok()) return Fail("cannot read the audit signing key: " + audit_seed.status().message());
   auto audit_signer = audit::TreeSigner::FromSeed(*audit_seed);
   if (!audit_signer.ok()) return Fail(audit_signer.status().message());
+  // Entries older than the retention move to signed segment files, at start and daily.
+  audit::ArchiveOptions archive_options;
+  archive_options.retention = static_cast<Micros>(*retention_days) * 86'400'000'000LL;
+  audit::Archiver archiver(**store, data + "/audit-archive", *audit_signer, Clock::System(), archive_options);
+  archiver.Start(86'400'000'000LL);
   audit::TreeHeadPublisher heads(**store, std::move(*audit_signer), Clock::System());
   options.audit = audit == "on";
   options.audit_heads = &heads;
   if (*head_seconds > 0) heads.Start(static_cast<Micros>(*head_seconds) * 1000000);
+  auto blind_key = KeyStoreSecret(**store, kBlindIndexSecret, search::IdentifierBlinder::kKeyBytes, "");
+  if (!blind_key.ok()) return Fail("cannot read the blind index key: " + blind_key.status().message());
+  search::IdentifierBlinder blinder(std::move(*blind_key));
+  options.blinder = &blinder;
   api::FhirService service(**store, *authn, *authz, options);
 
   net::ServerOptions so_net;

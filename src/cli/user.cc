@@ -10,6 +10,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/identity_setup.h"
+#include "cli/key_store.h"
 
 namespace ehr::cli {
 namespace {
@@ -49,9 +50,9 @@ int User(int argc, char** argv) {
     return 2;
   }
   const std::string action = argv[2];
-  auto args = ParseArgs(argc, argv, 3, {"data", "user", "roles", "tenants", "fhir-user"});
+  auto args = ParseArgs(argc, argv, 3, WithKeyStoreFlags({"data", "user", "roles", "tenants", "fhir-user"}));
   if (!args.ok()) return Fail("user", args.status());
-  auto h = OpenIdentity(args->Get("data", "data"), "", 0);
+  auto h = OpenIdentity(*args, "", 0);
   if (!h.ok()) return Fail("user", h.status());
   security::Identity& id = *h->identity;
   const std::string name = args->Get("user");
@@ -90,10 +91,10 @@ int User(int argc, char** argv) {
 
 int Client(int argc, char** argv) {
   const std::string action = argc > 2 ? argv[2] : "";
-  auto args = ParseArgs(argc, argv, 3, {"data", "id", "name", "redirect-uri", "scope", "confidential", "jwks",
-                                        "roles", "tenant"});
+  auto args = ParseArgs(argc, argv, 3, WithKeyStoreFlags({"data", "id", "name", "redirect-uri", "scope",
+                                                          "confidential", "jwks", "roles", "tenant"}));
   if (!args.ok()) return Fail("client", args.status());
-  auto h = OpenIdentity(args->Get("data", "data"), "", 0);
+  auto h = OpenIdentity(*args, "", 0);
   if (!h.ok()) return Fail("client", h.status());
   if (action == "list") {
     auto clients = h->smart->Clients();
@@ -132,11 +133,11 @@ int Client(int argc, char** argv) {
 }
 
 int Token(int argc, char** argv) {
-  auto args = ParseArgs(argc, argv, 2, {"data", "user", "scope", "tenant", "base-url", "ttl-seconds"});
+  auto args = ParseArgs(argc, argv, 2, WithKeyStoreFlags({"data", "user", "scope", "tenant", "base-url", "ttl-seconds"}));
   if (!args.ok()) return Fail("token", args.status());
   auto ttl = ParseInt("ttl-seconds", args->Get("ttl-seconds", "900"), 60, 24 * 3600);
   if (!ttl.ok()) return Fail("token", ttl.status());
-  auto h = OpenIdentity(args->Get("data", "data"), args->Get("base-url"), *ttl);
+  auto h = OpenIdentity(*args, args->Get("base-url"), *ttl);
   if (!h.ok()) return Fail("token", h.status());
   auto tokens = h->identity->MintTokens(args->Get("user"), args->Get("scope"), args->Get("tenant"));
   if (!tokens.ok()) return Fail("token", tokens.status());

@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "keys/kek.h"
 
 namespace ehr::store {
 
@@ -133,7 +134,10 @@ class AccountStore {
 };
 
 // The SQLite backend: `path` is created when missing (WAL, synchronous=FULL: an account
-// change or a revocation is on disk before it is acknowledged).
-Result<std::unique_ptr<AccountStore>> OpenSqliteAccountStore(const std::string& path);
+// change or a revocation is on disk before it is acknowledged). With `kek`, the private keys
+// of token signing keys are kept wrapped by it (AES-256-GCM bound to their kid), and keys
+// an earlier version kept in plain text are wrapped on open; `kek` must outlive the store.
+Result<std::unique_ptr<AccountStore>> OpenSqliteAccountStore(const std::string& path,
+                                                             keys::KeyEncryptionKeys* kek = nullptr);
 
 }  // namespace ehr::store

@@ -214,7 +214,8 @@ struct IdempotencyRecord {
 };
 
 // The audit log (audit/README.md): entries appended in the transaction of the action they
-// record, never updated or deleted (the database refuses it), hashed into an RFC 6962
+// record, never updated or deleted (the database refuses it) save erasure and archiving
+// (AuditSegment: old entries moved to a signed file), hashed into an RFC 6962
 // Merkle tree. Entry n (from 0) is leaf n; its leaf hash is audit::LeafHash(core). `core`
 // holds what the entry says without personal data, and a digest of `detail`, which holds
 // the personal part (patient, resource, query) and is the one thing erasure may remove.
@@ -249,6 +250,19 @@ struct AuditQuery {
   std::optional<uint64_t> before;  // keyset cursor: index < before (newest first)
   int count = 50;
 };
+// Bodies under one data key version of a tenant (key_version 0: stored plain).
+struct KeyUse {
+  std::string tenant;
+  uint32_t key_version = 0;
+  int64_t bodies = 0;
+};
+struct ReencryptStep {
+  int64_t last_seq = 0;    // the last version looked at: the next step starts after it
+  int64_t rewritten = 0;   // bodies re-encrypted in this step
+  int64_t max_seq = 0;     // the newest version when the step ran (for progress)
+  bool done = false;       // no version after last_seq
+};
+
 // A signed tree head as published (audit/tree_head.h).
 struct AuditHead {
   uint64_t size = 0;
@@ -256,6 +270,20 @@ struct AuditHead {
   uint64_t timestamp_ms = 0;
   std::string signature;
   std::string key_id;
+};
+
+// A segment of the audit log moved out of the store into a signed archive file
+// (audit/archive.h): leaves [first, first + count), one complete subtree of the Merkle tree
+// (count a power of two >= 2, first a multiple of it) ending before the newest entry. Its
+// entries are deleted from the store; its subtrees stay, so that roots and proofs of the
+// entries after it still work.
+struct AuditSegment {
+  uint64_t first = 0;
+  uint64_t count = 0;
+  std::string file;     // the file's name in the archive directory
+  std::string sha256;   // of the file as last written (32 bytes)
+  std::string subtree;  // the hash of complete subtree (log2(count), first / count)
+  Micros archived_at = 0;
 };
 
 // Access to the database inside one write transaction. Only valid during the Write() call.
@@ -282,6 +310,13 @@ class WriteTxn {
                               const IndexRows& rows) = 0;
   // Appends an entry to the audit log; returns its index.
   virtual Result<uint64_t> AppendAudit(const AuditAppend& e) = 0;
+  // Records an archived segment and deletes its entries (the only deletion the log
+  // allows). kConflict when its entries are not all in the store, or when not exactly
+  // `erased` of them have their detail erased (an erasure since the file was written).
+  virtual Status ArchiveAudit(const AuditSegment& segment, uint64_t erased) = 0;
+  // Records the new digest of the file of the segment starting at `first`, rewritten
+  // by an erasure.
+  virtual Status SetAuditSegmentDigest(uint64_t first, std::string_view sha256) = 0;
   // Timestamp of this transaction (from the store's clock); strictly increasing across
   // transactions so that versions of one resource are ordered by lastUpdated too. Repeated
   // calls within one Write() return the same value.
@@ -324,6 +359,8 @@ class Store {
   // Erasure (GDPR art. 17): removes the patient and detail of every entry about `patient`;
   // the entries stay, and the tree with them. Returns how many entries changed.
   virtual Result<int64_t> EraseAuditDetail(std::string_view tenant, std::string_view patient) = 0;
+  // The archived segments of the log, by first leaf.
+  virtual Result<std::vector<AuditSegment>> AuditSegments() = 0;
 
   // Runs `fn` in a write transaction (see file comment). `fn` must not block on other
   // writes (a Write() from inside fn returns kInternal). Returns fn's error (kInternal if
@@ -335,6 +372,27 @@ class Store {
 
   // OK when the store can serve reads and writes (for /readyz).
   virtual Status Ready() = 0;
+
+  // Envelope encryption (keys/README.md). A store opened without key-encryption keys
+  // keeps bodies as given and answers these with kUnavailable (Secret) or nothing to do.
+  // How many live and historical bodies are under each tenant's key versions (0: plain).
+  virtual Result<std::vector<KeyUse>> KeyUsage() = 0;
+  // Rereads the newest data key versions (another process may have rotated them).
+  virtual Status RefreshKeys() = 0;
+  // Rotation: a new data key version for every tenant that has one (current from now on),
+  // and every data key and secret rewrapped under the current key-encryption key. Returns
+  // how many tenants got a new version.
+  virtual Result<int> RotateDataKeys() = 0;
+  // One step of re-encryption: up to `limit` versions after `after_seq` whose bodies are
+  // not under their tenant's newest key (or are plain while every body should be sealed)
+  // are rewritten under it, in one write transaction.
+  virtual Result<ReencryptStep> Reencrypt(int64_t after_seq, int limit) = 0;
+  // A named secret of `size` bytes from the key store: read, or made at random and stored
+  // wrapped by the key-encryption key (the first writer wins when several make it at once).
+  virtual Result<std::string> Secret(std::string_view name, size_t size) = 0;
+  // Stores `bytes` as the secret `name` unless one of that name exists (moving a secret
+  // kept elsewhere into the key store).
+  virtual Status ImportSecret(std::string_view name, std::string_view bytes) = 0;
 };
 
 }  // namespace ehr::store

@@ -5,6 +5,8 @@
 #include <mutex>
 
 #include "store/accounts.h"
+
+#include "core/base64.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/schema.h"
 
@@ -227,9 +229,31 @@ ClientRecord ReadClient(const Stmt& s) {
   return c;
 }
 
+constexpr std::string_view kWrappedPrefix = "ehr-wrapped:";
+
 class SqliteAccountStore final : public AccountStore {
  public:
-  explicit SqliteAccountStore(std::unique_ptr<Connection> conn) : conn_(std::move(conn)) {}
+  SqliteAccountStore(std::unique_ptr<Connection> conn, keys::KeyEncryptionKeys* kek)
+      : conn_(std::move(conn)), kek_(kek) {}
+
+  // Wraps the private keys kept in plain text (by a version before the key store, or
+  // opened without one).
+  Status WrapPlainSigningKeys() {
+    if (kek_ == nullptr) return Status::Ok();
+    using Row = std::pair<std::string, std::string>;
+    EHR_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                         All<Row>("SELECT kid, private_pem FROM signing_key", "list signing keys",
+                                  [](const Stmt& s) { return Row(s.ColumnText(0), s.ColumnText(1)); }));
+    for (const auto& [kid, pem] : rows) {
+      if (pem.starts_with(kWrappedPrefix)) continue;
+      EHR_ASSIGN_OR_RETURN(std::string wrapped, WrapPem(kid, pem));
+      std::lock_guard lock(mu_);
+      EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("UPDATE signing_key SET private_pem = ?2 WHERE kid = ?1", "wrap key"));
+      s.BindText(1, kid).BindText(2, wrapped);
+      EHR_RETURN_IF_ERROR(s.Run());
+    }
+    return Status::Ok();
+  }
 
   Result<std::optional<UserRecord>> UserByName(std::string_view username) override {
     return OneUser("SELECT " + std::string(kUserColumns) + " FROM user_account WHERE username = ?1", username);
@@ -389,17 +413,23 @@ class SqliteAccountStore final : public AccountStore {
   }
 
   Result<std::vector<SigningKeyRecord>> SigningKeys() override {
-    return All<SigningKeyRecord>("SELECT kid, private_pem, created, retired FROM signing_key ORDER BY created",
-                                 "list signing keys", [](const Stmt& s) {
-                                   return SigningKeyRecord{s.ColumnText(0), s.ColumnText(1), s.ColumnInt(2),
-                                                           s.ColumnInt(3)};
-                                 });
+    EHR_ASSIGN_OR_RETURN(std::vector<SigningKeyRecord> keys,
+                         All<SigningKeyRecord>("SELECT kid, private_pem, created, retired FROM signing_key ORDER BY created",
+                                               "list signing keys", [](const Stmt& s) {
+                                                 return SigningKeyRecord{s.ColumnText(0), s.ColumnText(1),
+                                                                         s.ColumnInt(2), s.ColumnInt(3)};
+                                               }));
+    for (SigningKeyRecord& k : keys) {
+      EHR_ASSIGN_OR_RETURN(k.private_pem, UnwrapPem(k.kid, k.private_pem));
+    }
+    return keys;
   }
 
   Status InsertSigningKey(const SigningKeyRecord& key) override {
+    EHR_ASSIGN_OR_RETURN(std::string pem, WrapPem(key.kid, key.private_pem));
     std::lock_guard lock(mu_);
     EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("INSERT INTO signing_key VALUES (?1, ?2, ?3, ?4)", "insert key"));
-    s.BindText(1, key.kid).BindText(2, key.private_pem).BindInt(3, key.created).BindInt(4, key.retired);
+    s.BindText(1, key.kid).BindText(2, pem).BindInt(3, key.created).BindInt(4, key.retired);
     return s.Run();
   }
 
@@ -468,20 +498,40 @@ class SqliteAccountStore final : public AccountStore {
     return st;
   }
 
+  // A private key as kept: "ehr-wrapped:<kek id>:<base64 of the wrapped PEM>" (AAD: the kid).
+  static std::string KeyAad(std::string_view kid) { return std::string("ehr-signing-key").append(1, '\0').append(kid); }
+  Result<std::string> WrapPem(std::string_view kid, const std::string& pem) {
+    if (kek_ == nullptr) return pem;
+    EHR_ASSIGN_OR_RETURN(keys::Wrapped w, kek_->Wrap(pem, KeyAad(kid)));
+    return std::string(kWrappedPrefix) + w.kek_id + ":" + Base64Encode(w.bytes);
+  }
+  Result<std::string> UnwrapPem(std::string_view kid, const std::string& kept) {
+    if (!kept.starts_with(kWrappedPrefix)) return kept;
+    if (kek_ == nullptr) return Status::Internal("accounts: a signing key is wrapped and no key store is configured");
+    const std::string_view rest = std::string_view(kept).substr(kWrappedPrefix.size());
+    const size_t colon = rest.rfind(':');
+    auto bytes = colon == std::string_view::npos ? std::nullopt : Base64Decode(rest.substr(colon + 1));
+    if (!bytes) return Status::Internal("accounts: a wrapped signing key is malformed");
+    return kek_->Unwrap(rest.substr(0, colon), *bytes, KeyAad(kid));
+  }
+
   std::mutex mu_;
   std::unique_ptr<Connection> conn_;  // GUARDED_BY(mu_)
+  keys::KeyEncryptionKeys* const kek_;  // may be null: keys kept as given
 };
 
 }  // namespace
 
-Result<std::unique_ptr<AccountStore>> OpenSqliteAccountStore(const std::string& path) {
+Result<std::unique_ptr<AccountStore>> OpenSqliteAccountStore(const std::string& path, keys::KeyEncryptionKeys* kek) {
   EHR_ASSIGN_OR_RETURN(auto conn, Connection::Open(path, sqlite::OpenMode::kReadWriteCreate));
   EHR_RETURN_IF_ERROR(conn->ExecScript("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;", "account pragmas"));
   EHR_ASSIGN_OR_RETURN(std::string mode, conn->QueryText("PRAGMA journal_mode = WAL", "enable WAL"));
   if (mode != "wal") return Status::Internal("the account database cannot use WAL");
   EHR_RETURN_IF_ERROR(conn->ExecScript("PRAGMA synchronous = FULL;", "account pragmas"));
   EHR_RETURN_IF_ERROR(sqlite::Migrate(*conn, kMigrations, Clock::System().Now()));
-  return std::unique_ptr<AccountStore>(new SqliteAccountStore(std::move(conn)));
+  auto store = std::make_unique<SqliteAccountStore>(std::move(conn), kek);
+  EHR_RETURN_IF_ERROR(store->WrapPlainSigningKeys());
+  return std::unique_ptr<AccountStore>(std::move(store));
 }
 
 }  // namespace ehr::store

@@ -213,7 +213,7 @@ Status InsertIndexRows(Connection& c, std::string_view tenant, std::string_view 
   return Status::Ok();
 }
 
-Status PutSteps(Connection& c, const NewVersion& v) {
+Status PutSteps(Connection& c, const NewVersion& v, std::string_view stored_body) {
   std::optional<int64_t> current_seq;
   bool current_live = false;
   {
@@ -250,7 +250,7 @@ Status PutSteps(Connection& c, const NewVersion& v) {
     if (v.deleted) {
       insert.BindNull(8);
     } else {
-      insert.BindBlob(8, v.body);
+      insert.BindBlob(8, stored_body);
     }
     Status inserted = insert.Run();
     if (inserted.ok()) seq = sqlite3_last_insert_rowid(c.raw());
@@ -396,7 +396,7 @@ Result<int64_t> CountCurrent(Connection& c, std::string_view tenant, std::string
   return row ? stmt.ColumnInt(0) : int64_t{0};
 }
 
-Status Put(Connection& c, const NewVersion& v) {
+Status Put(Connection& c, const NewVersion& v, std::string_view stored_body) {
   // Caller bugs, not user data: the API layer validates resources before storing them.
   if (v.type.empty() || v.id.empty() || v.version < 1) {
     return Status::Internal("storage: a new version needs a type, an id and a positive version");
@@ -405,7 +405,7 @@ Status Put(Connection& c, const NewVersion& v) {
 
   // PutSteps fails on user-visible conditions (conflicts) before it changes anything, or
   // puts back what it changed; storage errors fail the whole job, whose savepoint rolls back.
-  return PutSteps(c, v);
+  return PutSteps(c, v, stored_body);
 }
 
 Status ReplaceIndexRows(Connection& c, std::string_view tenant, std::string_view type, std::string_view id,

@@ -63,7 +63,8 @@ Result<SearchPlan> ExplainSearch(Connection& c, const SearchQuery& q, const Sear
 // per resource; one INSERT ... SELECT per transaction makes one.
 Status OpenWriteSession(Connection& c);
 Status FlushTextRows(Connection& c);
-Status Put(Connection& c, const NewVersion& v);
+// `stored_body`: the body as stored (v.body, or sealed: body_cipher.h).
+Status Put(Connection& c, const NewVersion& v, std::string_view stored_body);
 Status PutIdempotency(Connection& c, std::string_view tenant, std::string_view key, const IdempotencyRecord& r);
 Status ReplaceIndexRows(Connection& c, std::string_view tenant, std::string_view type, std::string_view id,
                         const IndexRows& rows);

@@ -486,6 +486,45 @@ CREATE TABLE secret (
   wrapped BLOB    NOT NULL,
   created INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- The last completed re-encryption: every body up to through_seq is under the key
+-- versions and policy `fingerprint` names (key_tables.cc), so a restart does not reread
+-- every body to find nothing to do.
+CREATE TABLE reencrypt_mark (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  fingerprint TEXT    NOT NULL,
+  through_seq INTEGER NOT NULL
+);
+)sql"},
+    // Retention of the audit log (audit/README.md, archives): segments of old entries moved
+    // to signed files, each a complete subtree of the Merkle tree. Recording a segment is
+    // what allows its entries to be deleted, and nothing else is; segments are never
+    // removed, only their file's digest changes (erasure rewrites the file). The newest
+    // entry is never archived, so the log's size stays max(seq). Subtrees are never deleted.
+    {10, R"sql(
+CREATE TABLE audit_archive (
+  first       INTEGER PRIMARY KEY,
+  count       INTEGER NOT NULL,
+  file        TEXT    NOT NULL,
+  sha256      BLOB    NOT NULL,
+  subtree     BLOB    NOT NULL,
+  archived_at INTEGER NOT NULL
+);
+CREATE TRIGGER audit_archive_complete_subtree BEFORE INSERT ON audit_archive
+  WHEN NEW.count < 2 OR (NEW.count & (NEW.count - 1)) != 0 OR NEW.first % NEW.count != 0
+    OR NEW.first + NEW.count >= (SELECT coalesce(max(seq), 0) FROM audit_entry)
+    OR EXISTS (SELECT 1 FROM audit_archive WHERE first < NEW.first + NEW.count AND first + count > NEW.first)
+  BEGIN SELECT RAISE(ABORT, 'an archived segment is a complete subtree before the newest entry, archived once'); END;
+CREATE TRIGGER audit_archive_no_delete BEFORE DELETE ON audit_archive
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_archive_no_update BEFORE UPDATE ON audit_archive
+  WHEN NEW.first IS NOT OLD.first OR NEW.count IS NOT OLD.count OR NEW.file IS NOT OLD.file
+    OR NEW.subtree IS NOT OLD.subtree OR NEW.archived_at IS NOT OLD.archived_at
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+DROP TRIGGER audit_entry_no_delete;
+CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry
+  WHEN coalesce((SELECT first + count FROM audit_archive WHERE first < OLD.seq ORDER BY first DESC LIMIT 1), -1)
+       < OLD.seq
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 )sql"},
 };
 

@@ -11,7 +11,11 @@
 #include <vector>
 
 #include "core/log.h"
+#include "core/secrets.h"
+#include "store/sqlite/audit_archive.h"
 #include "store/sqlite/audit_log.h"
+#include "store/sqlite/body_cipher.h"
+#include "store/sqlite/key_tables.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/queries.h"
 #include "store/sqlite/checkpointer.h"
@@ -107,11 +111,14 @@ class TxnClock {
 
 class SqliteWriteTxn final : public WriteTxn {
  public:
-  SqliteWriteTxn(Connection& conn, TxnClock& clock) : conn_(conn), clock_(clock) {}
+  SqliteWriteTxn(Connection& conn, TxnClock& clock, sqlite::BodyCipher& cipher)
+      : conn_(conn), clock_(clock), cipher_(cipher) {}
 
   Result<std::optional<VersionRecord>> ReadCurrent(std::string_view tenant, std::string_view type,
                                                    std::string_view id) override {
-    return sqlite::ReadCurrent(conn_, tenant, type, id);
+    EHR_ASSIGN_OR_RETURN(std::optional<VersionRecord> r, sqlite::ReadCurrent(conn_, tenant, type, id));
+    if (r) EHR_RETURN_IF_ERROR(sqlite::OpenRecord(cipher_, conn_, tenant, *r));
+    return r;
   }
   Result<std::vector<std::string>> FindIdsByToken(const TokenQuery& q) override {
     return sqlite::FindIdsByToken(conn_, q);
@@ -120,15 +127,34 @@ class SqliteWriteTxn final : public WriteTxn {
     EHR_RETURN_IF_ERROR(sqlite::FlushTextRows(conn_));  // the search sees this job's own writes
     sqlite::SearchOptions options;
     options.now = Now();
-    return sqlite::Search(conn_, q, options);
+    EHR_ASSIGN_OR_RETURN(SearchPage page, sqlite::Search(conn_, q, options));
+    EHR_RETURN_IF_ERROR(sqlite::OpenPage(cipher_, conn_, q.tenant, page));
+    return page;
   }
-  Status Put(const NewVersion& v) override { return sqlite::Put(conn_, v); }
+  Status Put(const NewVersion& v) override {
+    if (v.deleted || !cipher_.enabled()) return sqlite::Put(conn_, v, v.body);
+    EHR_ASSIGN_OR_RETURN(std::string stored,
+                         cipher_.Seal(conn_, v.tenant, sqlite::BodyAad(v.tenant, v.type, v.id, v.version), v.body,
+                                      v.sensitive));
+    return sqlite::Put(conn_, v, stored);
+  }
   Result<uint64_t> AppendAudit(const AuditAppend& e) override { return sqlite::AppendAudit(conn_, e); }
+  Status ArchiveAudit(const AuditSegment& segment, uint64_t erased) override {
+    return sqlite::ArchiveAudit(conn_, segment, erased);
+  }
+  Status SetAuditSegmentDigest(uint64_t first, std::string_view sha256) override {
+    return sqlite::SetAuditSegmentDigest(conn_, first, sha256);
+  }
   Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view tenant, std::string_view key) override {
-    return sqlite::GetIdempotency(conn_, tenant, key);
+    EHR_ASSIGN_OR_RETURN(std::optional<IdempotencyRecord> r, sqlite::GetIdempotency(conn_, tenant, key));
+    if (r) EHR_RETURN_IF_ERROR(cipher_.Open(conn_, tenant, sqlite::IdempotencyAad(tenant, key), r->body));
+    return r;
   }
   Status PutIdempotency(std::string_view tenant, std::string_view key, const IdempotencyRecord& r) override {
-    return sqlite::PutIdempotency(conn_, tenant, key, r);
+    if (!cipher_.seals_all()) return sqlite::PutIdempotency(conn_, tenant, key, r);
+    IdempotencyRecord sealed = r;
+    EHR_ASSIGN_OR_RETURN(sealed.body, cipher_.Seal(conn_, tenant, sqlite::IdempotencyAad(tenant, key), r.body, true));
+    return sqlite::PutIdempotency(conn_, tenant, key, sealed);
   }
   Status ReplaceIndex(std::string_view tenant, std::string_view type, std::string_view id,
                       const IndexRows& rows) override {
@@ -143,6 +169,7 @@ class SqliteWriteTxn final : public WriteTxn {
  private:
   Connection& conn_;
   TxnClock& clock_;
+  sqlite::BodyCipher& cipher_;
   std::optional<Micros> now_;
 };
 
@@ -152,6 +179,7 @@ class SqliteStore final : public Store {
       : options_(options),
         writer_conn_(std::move(writer)),
         txn_clock_(options.clock != nullptr ? *options.clock : Clock::System(), last_write),
+        cipher_(options.kek, options.encrypt_bodies),
         wal_sync_(options.path) {}
 
   ~SqliteStore() override {
@@ -189,16 +217,22 @@ class SqliteStore final : public Store {
   Result<std::optional<VersionRecord>> ReadCurrent(std::string_view tenant, std::string_view type,
                                                    std::string_view id) override {
     auto conn = readers_.Acquire();
-    return sqlite::ReadCurrent(*conn, tenant, type, id);
+    EHR_ASSIGN_OR_RETURN(std::optional<VersionRecord> r, sqlite::ReadCurrent(*conn, tenant, type, id));
+    if (r) EHR_RETURN_IF_ERROR(sqlite::OpenRecord(cipher_, *conn, tenant, *r));
+    return r;
   }
   Result<std::optional<VersionRecord>> ReadVersion(std::string_view tenant, std::string_view type,
                                                    std::string_view id, int64_t version) override {
     auto conn = readers_.Acquire();
-    return sqlite::ReadVersion(*conn, tenant, type, id, version);
+    EHR_ASSIGN_OR_RETURN(std::optional<VersionRecord> r, sqlite::ReadVersion(*conn, tenant, type, id, version));
+    if (r) EHR_RETURN_IF_ERROR(sqlite::OpenRecord(cipher_, *conn, tenant, *r));
+    return r;
   }
   Result<HistoryPage> History(const HistoryQuery& q) override {
     auto conn = readers_.Acquire();
-    return sqlite::History(*conn, q);
+    EHR_ASSIGN_OR_RETURN(HistoryPage page, sqlite::History(*conn, q));
+    for (VersionRecord& r : page.entries) EHR_RETURN_IF_ERROR(sqlite::OpenRecord(cipher_, *conn, q.tenant, r));
+    return page;
   }
   Result<std::vector<std::string>> FindIdsByToken(const TokenQuery& q) override {
     auto conn = readers_.Acquire();
@@ -206,7 +240,9 @@ class SqliteStore final : public Store {
   }
   Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view tenant, std::string_view key) override {
     auto conn = readers_.Acquire();
-    return sqlite::GetIdempotency(*conn, tenant, key);
+    EHR_ASSIGN_OR_RETURN(std::optional<IdempotencyRecord> r, sqlite::GetIdempotency(*conn, tenant, key));
+    if (r) EHR_RETURN_IF_ERROR(cipher_.Open(*conn, tenant, sqlite::IdempotencyAad(tenant, key), r->body));
+    return r;
   }
   Result<int64_t> CountCurrent(std::string_view tenant, std::string_view type) override {
     auto conn = readers_.Acquire();
@@ -219,6 +255,7 @@ class SqliteStore final : public Store {
       {
         auto conn = readers_.Acquire();  // released between pages: fn may write
         EHR_ASSIGN_OR_RETURN(page, sqlite::ScanCurrent(*conn, after, 500));
+        for (auto& [tenant, rec] : page) EHR_RETURN_IF_ERROR(sqlite::OpenRecord(cipher_, *conn, tenant, rec));
       }
       if (page.empty()) return Status::Ok();
       for (auto& [tenant, rec] : page) {
@@ -231,7 +268,9 @@ class SqliteStore final : public Store {
     auto conn = readers_.Acquire();
     sqlite::SearchOptions search_options;
     search_options.now = (options_.clock != nullptr ? *options_.clock : Clock::System()).Now();
-    return sqlite::Search(*conn, q, search_options);
+    EHR_ASSIGN_OR_RETURN(SearchPage page, sqlite::Search(*conn, q, search_options));
+    EHR_RETURN_IF_ERROR(sqlite::OpenPage(cipher_, *conn, q.tenant, page));
+    return page;
   }
 
   Result<std::vector<AuditRow>> AuditSearch(const AuditQuery& q) override {
@@ -262,6 +301,10 @@ class SqliteStore final : public Store {
   }
   Status PutAuditHead(const AuditHead& head) override {
     return Write([this, &head](WriteTxn&) { return sqlite::PutAuditHead(*writer_conn_, head); });
+  }
+  Result<std::vector<AuditSegment>> AuditSegments() override {
+    auto conn = readers_.Acquire();
+    return sqlite::AuditSegments(*conn);
   }
   Result<int64_t> EraseAuditDetail(std::string_view tenant, std::string_view patient) override {
     int64_t erased = 0;
@@ -317,6 +360,56 @@ class SqliteStore final : public Store {
     // An empty write takes the write lock and commits nothing: it proves the writer thread
     // runs and the database accepts write transactions.
     return Write([](WriteTxn&) { return Status::Ok(); });
+  }
+
+  Result<std::vector<KeyUse>> KeyUsage() override {
+    auto conn = readers_.Acquire();
+    return sqlite::KeyUsage(*conn);
+  }
+  Status RefreshKeys() override {
+    auto conn = readers_.Acquire();
+    return cipher_.Refresh(*conn);
+  }
+  Result<int> RotateDataKeys() override {
+    if (options_.kek == nullptr) return Status::Unavailable("encryption: no key store is configured");
+    int rotated = 0;
+    EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) -> Status {
+      EHR_ASSIGN_OR_RETURN(rotated, sqlite::RotateDataKeys(*writer_conn_, *options_.kek));
+      return Status::Ok();
+    }));
+    EHR_RETURN_IF_ERROR(RefreshKeys());
+    return rotated;
+  }
+  Result<ReencryptStep> Reencrypt(int64_t after_seq, int limit) override {
+    if (options_.kek == nullptr) return ReencryptStep{after_seq, 0, after_seq, true};
+    ReencryptStep step;
+    EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) -> Status {
+      EHR_ASSIGN_OR_RETURN(step, sqlite::Reencrypt(*writer_conn_, cipher_, after_seq, limit));
+      return Status::Ok();
+    }));
+    return step;
+  }
+  Result<std::string> Secret(std::string_view name, size_t size) override {
+    if (options_.kek == nullptr) return Status::Unavailable("encryption: no key store is configured");
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      {
+        auto conn = readers_.Acquire();
+        EHR_ASSIGN_OR_RETURN(std::optional<std::string> found, sqlite::ReadSecret(*conn, *options_.kek, name));
+        if (found) {
+          if (found->size() != size) return Status::Internal("encryption: a secret has the wrong size");
+          return *found;
+        }
+      }
+      if (attempt == 0) {
+        const std::string fresh = RandomBytes(size);
+        EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) { return sqlite::InsertSecret(*writer_conn_, *options_.kek, name, fresh); }));
+      }
+    }
+    return Status::Internal("encryption: a secret could not be stored");
+  }
+  Status ImportSecret(std::string_view name, std::string_view bytes) override {
+    if (options_.kek == nullptr) return Status::Unavailable("encryption: no key store is configured");
+    return Write([&](WriteTxn&) { return sqlite::InsertSecret(*writer_conn_, *options_.kek, name, bytes); });
   }
 
  private:
@@ -494,7 +587,7 @@ class SqliteStore final : public Store {
   // only when the enclosing transaction can no longer be used.
   Status RunJob(Connection& c, Job& job) {
     EHR_RETURN_IF_ERROR(c.Run("SAVEPOINT job", "begin write"));
-    SqliteWriteTxn txn(c, txn_clock_);
+    SqliteWriteTxn txn(c, txn_clock_, cipher_);
     try {
       job.result = job.fn(txn);
     } catch (const std::exception&) {
@@ -518,6 +611,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<Connection> writer_conn_;  // writer thread only (and construction/destruction)
   std::unique_ptr<sqlite::Checkpointer> checkpointer_;
   TxnClock txn_clock_;                       // writer thread only
+  sqlite::BodyCipher cipher_;
   ReaderPool readers_;
 
   std::mutex mu_;

@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "keys/kek.h"
 #include "store/store.h"
 
 namespace ehr::store {
@@ -29,6 +30,11 @@ struct SqliteOptions {
   // writer itself checkpoints and restarts the WAL (see sqlite/checkpointer.h).
   int checkpoint_pages = 2000;
   int wal_restart_pages = 65536;
+  // Envelope encryption (sqlite/body_cipher.h). `kek` null: bodies are stored as given
+  // (tests and tools only). Else bodies holding sensitive identifiers are always sealed,
+  // and every body when `encrypt_bodies`. Not owned; must outlive the store.
+  keys::KeyEncryptionKeys* kek = nullptr;
+  bool encrypt_bodies = false;
 };
 
 // Batches of writes the store committed, and how many of them are known to be on disk
