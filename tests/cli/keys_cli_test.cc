@@ -120,6 +120,11 @@ TEST(KeysCli, BodiesSealedAtRestAndRotatedWhileClientsRead) {
   EXPECT_GT(reads.load(), 50);
   auto by_ssn = c.Get("/fhir/Patient?identifier=http://hl7.org/fhir/sid/us-ssn|900-55-1007");
   EXPECT_NE(by_ssn.body.find("\"total\":1"), std::string::npos) << by_ssn.body.substr(0, 300);
+  // The search is in the audit log, its query sealed with the entry's detail: the SSN is
+  // still nowhere in the files.
+  const std::string after = FileBytes(data + "/ehr.db") + FileBytes(data + "/ehr.db-wal");
+  EXPECT_EQ(after.find("900-55-1007"), std::string::npos);
+  EXPECT_EQ(after.find("9005510"), std::string::npos);
   EXPECT_EQ(server.Stop(SIGTERM), 0);
 
   // Restarted with the same keyring: everything reads.

@@ -31,6 +31,9 @@ std::string BodyAad(std::string_view tenant, std::string_view type, std::string_
 std::string IdempotencyAad(std::string_view tenant, std::string_view key) {
   return Joined({"ehr-idempotency", tenant, key});
 }
+std::string AuditDetailAad(std::string_view tenant, std::string_view core) {
+  return Joined({"ehr-audit-detail", tenant, core});
+}
 std::string DataKeyAad(std::string_view tenant, uint32_t version) {
   return Joined({"ehr-data-key", tenant, std::to_string(version)});
 }

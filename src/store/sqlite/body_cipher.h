@@ -85,6 +85,8 @@ class BodyCipher {
 // record's response.
 std::string BodyAad(std::string_view tenant, std::string_view type, std::string_view id, int64_t version);
 std::string IdempotencyAad(std::string_view tenant, std::string_view key);
+// An audit entry's detail (its personal part) is bound to its core, which commits to it.
+std::string AuditDetailAad(std::string_view tenant, std::string_view core);
 // What wraps a data key: the tenant and version it belongs to.
 std::string DataKeyAad(std::string_view tenant, uint32_t version);
 

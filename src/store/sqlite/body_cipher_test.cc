@@ -280,5 +280,52 @@ TEST_F(BodyCipherTest, SecretsAreStableWrappedAndSized) {
   EXPECT_EQ(keyless->Secret("cursor", 32).status().code(), Code::kUnavailable);
 }
 
+TEST_F(BodyCipherTest, AuditDetailsAreSealedAndBoundToTheirEntry) {
+  auto store = OpenOrDie(Options(false));  // sealed whenever the store has keys
+  AuditAppend e;
+  e.tenant = "t";
+  e.recorded = 1;
+  e.action = "R";
+  e.agent = "u";
+  e.patient = "p1";
+  e.core = "core-0";
+  e.detail = std::string("query=identifier=ssn|") + kName;
+  ASSERT_TRUE(store->Write([&](WriteTxn& txn) { return txn.AppendAudit(e).status(); }).ok());
+  e.core = "core-1";
+  ASSERT_TRUE(store->Write([&](WriteTxn& txn) { return txn.AppendAudit(e).status(); }).ok());
+  auto range = store->AuditRange(0, 2);
+  ASSERT_TRUE(range.ok());
+  ASSERT_EQ(range->size(), 2u);
+  EXPECT_EQ(*(*range)[0].detail, e.detail);
+  AuditQuery q;
+  q.tenant = "t";
+  auto found = store->AuditSearch(q);
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  ASSERT_EQ(found->size(), 2u);
+  EXPECT_EQ(*(*found)[1].detail, e.detail);
+  store.reset();
+  EXPECT_EQ(FileBytes(dir_.File("ehr.db")).find(kName), std::string::npos);
+  EXPECT_EQ(FileBytes(dir_.File("ehr.db-wal")).find(kName), std::string::npos);
+
+  // A detail moved to another entry does not decrypt: verification gets the stored bytes
+  // (and so names the entry), a search fails.
+  {
+    RawDb raw(dir_.File("ehr.db"));
+    sqlite3* db = nullptr;
+    sqlite3_open(dir_.File("ehr.db").c_str(), &db);
+    ASSERT_EQ(sqlite3_exec(db, "DROP TRIGGER audit_entry_no_update; "
+                               "UPDATE audit_entry SET detail = (SELECT detail FROM audit_entry WHERE seq = 1) WHERE seq = 2",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto reopened = OpenOrDie(Options(false));
+  auto moved = reopened->AuditRange(0, 2);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(*(*moved)[0].detail, e.detail);
+  EXPECT_NE(*(*moved)[1].detail, e.detail);
+  EXPECT_FALSE(reopened->AuditSearch(q).ok());
+}
+
 }  // namespace
 }  // namespace ehr::store

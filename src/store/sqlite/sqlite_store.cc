@@ -138,7 +138,15 @@ class SqliteWriteTxn final : public WriteTxn {
                                       v.sensitive));
     return sqlite::Put(conn_, v, stored);
   }
-  Result<uint64_t> AppendAudit(const AuditAppend& e) override { return sqlite::AppendAudit(conn_, e); }
+  // The detail (patient, resources, query) is sealed whenever the store has keys: a query
+  // may name a sensitive identifier.
+  Result<uint64_t> AppendAudit(const AuditAppend& e) override {
+    if (!cipher_.enabled() || e.detail.empty()) return sqlite::AppendAudit(conn_, e);
+    AuditAppend sealed = e;
+    EHR_ASSIGN_OR_RETURN(sealed.detail,
+                         cipher_.Seal(conn_, e.tenant, sqlite::AuditDetailAad(e.tenant, e.core), e.detail, true));
+    return sqlite::AppendAudit(conn_, sealed);
+  }
   Status ArchiveAudit(const AuditSegment& segment, uint64_t erased) override {
     return sqlite::ArchiveAudit(conn_, segment, erased);
   }
@@ -275,11 +283,23 @@ class SqliteStore final : public Store {
 
   Result<std::vector<AuditRow>> AuditSearch(const AuditQuery& q) override {
     auto conn = readers_.Acquire();
-    return sqlite::AuditSearch(*conn, q);
+    EHR_ASSIGN_OR_RETURN(std::vector<AuditRow> rows, sqlite::AuditSearch(*conn, q));
+    for (AuditRow& r : rows) {
+      if (r.detail) EHR_RETURN_IF_ERROR(cipher_.Open(*conn, r.tenant, sqlite::AuditDetailAad(r.tenant, r.core), *r.detail));
+    }
+    return rows;
   }
+  // For verification: a detail that does not decrypt (altered, or moved to another entry)
+  // is returned as stored, so that the check of the core's digest names the entry.
   Result<std::vector<AuditRow>> AuditRange(uint64_t from, int count) override {
     auto conn = readers_.Acquire();
-    return sqlite::AuditRange(*conn, from, count);
+    EHR_ASSIGN_OR_RETURN(std::vector<AuditRow> rows, sqlite::AuditRange(*conn, from, count));
+    for (AuditRow& r : rows) {
+      if (!r.detail) continue;
+      std::string detail = *r.detail;
+      if (cipher_.Open(*conn, r.tenant, sqlite::AuditDetailAad(r.tenant, r.core), detail).ok()) r.detail = std::move(detail);
+    }
+    return rows;
   }
   Result<uint64_t> AuditSize() override {
     auto conn = readers_.Acquire();
