@@ -13,6 +13,8 @@
 #include <sstream>
 #include <thread>
 
+#include "audit/tree_head.h"
+#include "core/base64.h"
 #include "keys/softhsm_test_util.h"
 #include "support/ehr_process.h"
 #include "support/test_server.h"
@@ -192,6 +194,30 @@ TEST(KeysCli, TheKeysCanLiveInAPkcs11Token) {
   EXPECT_NE(refused.Wait(), 0);
   EXPECT_NE(refused.output.find("CKR_PIN_INCORRECT"), std::string::npos) << refused.output;
   EXPECT_EQ(refused.output.find("987654"), std::string::npos);
+}
+
+TEST(KeysCli, SecretFilesOfEarlierVersionsMoveIntoTheKeyStore) {
+  TempDir dir;
+  const std::string data = dir.path() + "/data";
+  std::filesystem::create_directories(data);
+  const std::string seed(32, '\x07');
+  std::ofstream(data + "/audit-signing.key", std::ios::binary) << seed;
+  std::ofstream(data + "/cursor.key", std::ios::binary) << std::string(32, '\x09');
+  EhrProcess server = EhrProcess::Serve({"--data", data, "--auth", "off"});
+  ASSERT_NE(server.port, 0) << server.output;
+  HttpClient c("127.0.0.1", server.port);
+  ASSERT_EQ(c.Send("POST", "/audit/tree-head").status, 200);  // signs one now
+  auto head = c.Get("/audit/tree-head");
+  ASSERT_EQ(head.status, 200) << head.body;
+  auto signer = audit::TreeSigner::FromSeed(seed);
+  ASSERT_TRUE(signer.ok());
+  // Heads are signed with the key that was in the file; the files are gone.
+  EXPECT_EQ(ParseBody(head.body).GetString("public_key"), Base64Encode(signer->public_key()));
+  EXPECT_FALSE(std::filesystem::exists(data + "/audit-signing.key"));
+  EXPECT_FALSE(std::filesystem::exists(data + "/cursor.key"));
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+  auto [verified, out] = Ehr("audit verify --data " + data);
+  EXPECT_EQ(verified, 0) << out;
 }
 
 }  // namespace
