@@ -32,6 +32,17 @@ std::pair<const char*, const char*> WriteInteraction(std::string_view method) {
   return {"update", "U"};
 }
 
+// The answer instead of a disclosure whose entry could not be recorded (made on a store
+// thread, and only then).
+net::Response Withheld(bool pretty, std::string route) {
+  RequestContext ctx;
+  ctx.pretty = pretty;
+  net::Response r = ErrorResponse(
+      Status::Unavailable("the audit log could not record this access, so its result is withheld; retry later"), ctx);
+  r.route = std::move(route);
+  return r;
+}
+
 }  // namespace
 
 std::pair<std::string, std::string> AuditInteractionOf(std::string_view method, const FhirPath& p) {
@@ -112,15 +123,15 @@ net::Response FhirService::Impl::Recorded(const RequestContext& ctx, net::Respon
   auto entries = std::make_shared<std::vector<store::AuditAppend>>();
   for (const audit::Event& e : ctx.audit->Events(AuditBase(ctx, r.status))) entries->push_back(AppendOf(e));
   const bool disclosed = r.status < 400;
-  r.hold = [this, entries, disclosed](std::function<void(bool)> release) {
-    audit_batch.Append(std::move(*entries), [release = std::move(release), disclosed](Status st) {
-      if (!st.ok()) log::Error("audit.record_failed", {{"error", st.message()}});
-      release(st.ok() || !disclosed);  // a refusal disclosed nothing: it goes out anyway
+  r.hold = [this, entries, disclosed, pretty = ctx.pretty, route = r.route](net::Response::Release release) mutable {
+    audit_batch.Append(std::move(*entries), [release = std::move(release), disclosed, pretty,
+                                             route = std::move(route)](Status st) mutable {
+      if (st.ok()) return release(std::nullopt);
+      log::Error("audit.record_failed", {{"error", st.message()}});
+      if (!disclosed) return release(std::nullopt);  // a refusal disclosed nothing: it goes out anyway
+      release(Withheld(pretty, std::move(route)));
     });
   };
-  r.if_hold_fails = std::make_shared<net::Response>(ErrorResponse(
-      Status::Unavailable("the audit log could not record this access, so its result is withheld; retry later"), ctx));
-  r.if_hold_fails->route = r.route;
   return r;
 }
 

@@ -1,6 +1,7 @@
 #include "audit/entry.h"
 
 #include "core/base64.h"
+#include "core/log.h"
 #include "core/secrets.h"
 
 namespace ehr::audit {
@@ -8,10 +9,20 @@ namespace {
 
 constexpr size_t kSaltBytes = 16;
 
-json::Value Strings(const std::vector<std::string>& items) {
-  json::Value a = json::Value::MakeArray();
-  for (const std::string& s : items) a.as_array().emplace_back(s);
-  return a;
+// A fresh random salt. One RAND_bytes call cost as much as a third of an entry's encoding
+// (perf, audited reads: 2.5 of ~9 us), so each thread fetches salts 64 at a time and hands
+// out every byte once. (The process never forks, which would hand a block out twice.)
+std::string FreshSalt() {
+  constexpr size_t kBlock = 64 * kSaltBytes;
+  thread_local std::string block;
+  thread_local size_t used = kBlock;
+  if (used == kBlock) {
+    block = RandomBytes(kBlock);
+    used = 0;
+  }
+  std::string salt = block.substr(used, kSaltBytes);
+  used += kSaltBytes;
+  return salt;
 }
 
 json::Value Coding(const char* system, std::string code, std::string display = {}) {
@@ -44,6 +55,55 @@ json::Value IdentifierReference(const char* system, std::string value) {
   r.Set("identifier", std::move(id));
   return r;
 }
+
+// An entry's part as compact JSON, members in the order written: the bytes json::Write
+// gives for the same json::Value, without building one (that was half of an audited read's
+// encoding: callgrind, 23k of 42k instructions). Keys are ASCII names, never escaped.
+class CompactObject {
+ public:
+  explicit CompactObject(size_t reserve) {
+    out_.reserve(reserve);
+    out_ += '{';
+  }
+  CompactObject& Str(std::string_view key, std::string_view value) {
+    Key(key);
+    Quoted(value);
+    return *this;
+  }
+  CompactObject& Int(std::string_view key, int64_t value) {
+    Key(key);
+    out_ += std::to_string(value);
+    return *this;
+  }
+  CompactObject& Strs(std::string_view key, const std::vector<std::string>& values) {
+    Key(key);
+    out_ += '[';
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) out_ += ',';
+      Quoted(values[i]);
+    }
+    out_ += ']';
+    return *this;
+  }
+  std::string Close() {
+    out_ += '}';
+    return std::move(out_);
+  }
+
+ private:
+  void Key(std::string_view key) {
+    if (out_.size() > 1) out_ += ',';
+    out_ += '"';
+    out_ += key;
+    out_ += "\":";
+  }
+  void Quoted(std::string_view value) {
+    out_ += '"';
+    log::AppendJsonEscaped(out_, value);
+    out_ += '"';
+  }
+  std::string out_;
+};
 
 Status Invalid(std::string what) { return Status::Invalid("audit entry: " + std::move(what)); }
 
@@ -94,34 +154,33 @@ void SetTypes(json::Value& ae, const Event& e) {
 }  // namespace
 
 Encoded Encode(const Event& e, std::string salt) {
-  if (salt.empty()) salt = RandomBytes(kSaltBytes);
-  json::Value detail = json::Value::MakeObject();
-  detail.Set("salt", json::Value(HexEncode(salt)));
-  detail.Set("patient", json::Value(e.patient));
-  detail.Set("entities", Strings(e.entities));
-  detail.Set("query", json::Value(e.query));
-  detail.Set("fhirUser", json::Value(e.fhir_user));
+  if (salt.empty()) salt = FreshSalt();
   Encoded out;
-  out.detail = json::Write(detail);
-
-  json::Value core = json::Value::MakeObject();
-  core.Set("v", json::Value::MakeInt(1));
-  core.Set("type", json::Value(e.type));
-  core.Set("subtype", json::Value(e.subtype));
-  core.Set("action", json::Value(e.action));
-  core.Set("outcome", json::Value::MakeInt(e.outcome));
-  core.Set("outcomeText", json::Value(e.outcome_text));
-  core.Set("recorded", json::Value::MakeInt(e.recorded));
-  core.Set("tenant", json::Value(e.tenant));
-  core.Set("user", json::Value(e.user));
-  core.Set("roles", Strings(e.roles));
-  core.Set("client", json::Value(e.client_id));
-  core.Set("purpose", json::Value(e.purpose));
-  core.Set("address", json::Value(e.address));
-  core.Set("request", json::Value(e.request_id));
-  core.Set("server", json::Value(e.server));
-  core.Set("detail", json::Value(HexEncode(Sha256(out.detail))));
-  out.core = json::Write(core);
+  out.detail = CompactObject(256)
+                   .Str("salt", HexEncode(salt))
+                   .Str("patient", e.patient)
+                   .Strs("entities", e.entities)
+                   .Str("query", e.query)
+                   .Str("fhirUser", e.fhir_user)
+                   .Close();
+  out.core = CompactObject(384)
+                 .Int("v", 1)
+                 .Str("type", e.type)
+                 .Str("subtype", e.subtype)
+                 .Str("action", e.action)
+                 .Int("outcome", e.outcome)
+                 .Str("outcomeText", e.outcome_text)
+                 .Int("recorded", e.recorded)
+                 .Str("tenant", e.tenant)
+                 .Str("user", e.user)
+                 .Strs("roles", e.roles)
+                 .Str("client", e.client_id)
+                 .Str("purpose", e.purpose)
+                 .Str("address", e.address)
+                 .Str("request", e.request_id)
+                 .Str("server", e.server)
+                 .Str("detail", HexEncode(Sha256(out.detail)))
+                 .Close();
   return out;
 }
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "fhir/validate/validate.h"
 
 namespace ehr::audit {
@@ -57,6 +59,42 @@ TEST(AuditEntry, CoreHoldsNoPersonalDataAndCommitsToTheDetail) {
   // Random salt: the same event encodes to another detail, so a digest says nothing of who.
   EXPECT_NE(Encode(Read()).detail, enc.detail);
   EXPECT_EQ(Encode(Read(), "0123456789abcdef").core, Encode(Read(), "0123456789abcdef").core);
+}
+
+// The parts are written directly (not through json::Value): they must still be the compact
+// JSON json::Write gives, whatever the strings hold.
+TEST(AuditEntry, PartsAreCompactJsonForAnyText) {
+  Event e = Read();
+  e.query = "name=\"Ad\\a\"\n\t\x01&x=\xc3\xa9\xe2\x82\xac";
+  e.roles = {"DOCTOR", "A\"B", ""};
+  e.entities = {};
+  e.user = "\x7f</script>";
+  e.recorded = -5;
+  const Encoded enc = Encode(e, "0123456789abcdef");
+  for (const std::string* part : {&enc.core, &enc.detail}) {
+    auto parsed = json::Parse(*part);
+    ASSERT_TRUE(parsed.ok()) << *part;
+    EXPECT_EQ(json::Write(*parsed), *part);
+  }
+  const std::string start = R"({"salt":"30313233343536373839616263646566","patient":"p-7","entities":[],"query":")";
+  EXPECT_EQ(enc.detail.rfind(start, 0), 0u) << enc.detail;
+  auto back = Decode(enc.core, enc.detail);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->query, e.query);
+  EXPECT_EQ(back->roles, e.roles);
+  EXPECT_EQ(back->user, e.user);
+  EXPECT_EQ(back->recorded, -5);
+  EXPECT_TRUE(back->entities.empty());
+}
+
+// Salts come from a block fetched at once: still never the same twice.
+TEST(AuditEntry, SaltsDoNotRepeat) {
+  std::set<std::string> details;
+  for (int i = 0; i < 300; ++i) {
+    auto parsed = json::Parse(Encode(Read()).detail);
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_TRUE(details.insert(parsed->Find("salt")->as_string()).second) << i;
+  }
 }
 
 TEST(AuditEntry, RendersAsBalpAuditEvent) {

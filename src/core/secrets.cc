@@ -28,9 +28,20 @@ std::string RandomBytes(size_t n) {
 std::string RandomToken(size_t n) { return Base64UrlEncode(RandomBytes(n)); }
 
 std::string Sha256(std::string_view data) {
+  // Fetched once: EVP_sha256() makes OpenSSL 3 look the implementation up on every call,
+  // which nearly doubled the cost of a short digest (420 against 230 ns for 190 bytes; the
+  // audit log hashes three per entry). A fetched EVP_MD may be shared between threads.
+  static EVP_MD* const sha256 = [] {
+    EVP_MD* md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    if (md == nullptr) {
+      std::fprintf(stderr, "ehr: SHA-256 is not available\n");
+      std::abort();
+    }
+    return md;
+  }();
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  EVP_Digest(data.data(), data.size(), digest, &len, sha256, nullptr);
   return std::string(reinterpret_cast<char*>(digest), len);
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,11 +47,12 @@ struct Response {
   bool deferred = false;  // see Defer()
   // Set by a handler whose answer may leave only once something it started has finished
   // (the audit entry of a disclosure is durable: api/audit_record.cc). The server calls
-  // `hold` with a function the handler calls once, from any thread, with true to send
-  // this response, or false to send `if_hold_fails` instead; no thread waits meanwhile.
-  // A caller of the handler other than the server must do the same.
-  std::function<void(std::function<void(bool)>)> hold;
-  std::shared_ptr<Response> if_hold_fails;
+  // `hold` with a function the handler calls once, from any thread, with nothing to send
+  // this response, or with the response to send instead (made only when it is needed: a
+  // read that could not be recorded); no thread waits meanwhile. A caller of the handler
+  // other than the server must do the same.
+  using Release = std::function<void(std::optional<Response>)>;
+  std::function<void(Release)> hold;
 
   // The answer of a handler running on an IO thread that would block: the server runs the
   // request again on the worker pool (Request::on_io_thread false).

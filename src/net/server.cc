@@ -166,10 +166,11 @@ struct HttpServer::Impl {
         token);
   }
 
-  // Waits, without holding a thread, until the handler's hold releases the response.
-  asio::awaitable<bool> AwaitHold(std::function<void(std::function<void(bool)>)> hold) {
+  // Waits, without holding a thread, until the handler's hold releases the response;
+  // returns the response to send instead, if any.
+  asio::awaitable<std::optional<Response>> AwaitHold(std::function<void(Response::Release)> hold) {
     auto token = asio::use_awaitable;
-    return asio::async_initiate<decltype(token), void(bool)>(
+    return asio::async_initiate<decltype(token), void(std::optional<Response>)>(
         [hold = std::move(hold)](auto completion) mutable {
           auto ex = asio::get_associated_executor(completion);
           struct State {
@@ -179,11 +180,13 @@ struct HttpServer::Impl {
           auto state = std::make_shared<State>(State{std::move(completion), asio::make_work_guard(ex)});
           // The releasing thread gives up its reference as it posts: the state (and its work
           // guard) must end on the IO thread, never after the server that owns it is gone.
-          hold([state](bool ok) mutable {
+          hold([state](std::optional<Response> instead) mutable {
             std::shared_ptr<State> mine = std::move(state);
             if (!mine) return;  // released twice: the first one counted
             auto resume = mine->work.get_executor();
-            asio::post(resume, [mine = std::move(mine), ok]() mutable { std::move(mine->done)(ok); });
+            asio::post(resume, [mine = std::move(mine), instead = std::move(instead)]() mutable {
+              std::move(mine->done)(std::move(instead));
+            });
           });
         },
         token);
@@ -372,11 +375,8 @@ struct HttpServer::Impl {
         resp = co_await RunHandler(req);
       }
       if (resp.hold) {
-        const bool released = co_await AwaitHold(std::move(resp.hold));
-        if (!released) {
-          std::shared_ptr<Response> instead = std::move(resp.if_hold_fails);
-          resp = instead ? std::move(*instead) : PlainError(503, "Service unavailable; retry later");
-        }
+        std::optional<Response> instead = co_await AwaitHold(std::move(resp.hold));
+        if (instead) resp = std::move(*instead);
       }
       Decorate(req, resp);
       if (stopping) keep_alive = false;
