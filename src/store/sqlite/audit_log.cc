@@ -38,10 +38,36 @@ Result<std::string> Leaf(Connection& c, uint64_t index) {
   return s.ColumnBlob(0);
 }
 
+// Marks the connection's audit edge as current in its key memo (db.h, AuditEdge), which
+// every rollback clears.
+constexpr std::string_view kEdgeMark = "audit edge";
+
+// Reads the right edge of the tree of `size` leaves: its complete subtrees, largest first.
+Status LoadEdge(Connection& c, uint64_t size, Connection::AuditEdge& edge) {
+  edge.size = 0;
+  edge.peaks.clear();
+  uint64_t first = 0;
+  for (int level = 63; level >= 0; --level) {
+    const uint64_t leaves = uint64_t{1} << level;
+    if ((size & leaves) == 0) continue;
+    EHR_ASSIGN_OR_RETURN(std::string hash, AuditNode(c, level, first >> level));
+    edge.peaks.push_back(std::move(hash));
+    first += leaves;
+  }
+  edge.size = size;
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<uint64_t> AppendAudit(Connection& c, const AuditAppend& e) {
   EHR_ASSIGN_OR_RETURN(uint64_t index, AuditSize(c));
+  Connection::AuditEdge& edge = c.audit_edge();
+  Connection::KeyMemo& memo = c.key_memo();
+  auto mark = memo.find(kEdgeMark);
+  const bool current = mark != memo.end() && static_cast<uint64_t>(mark->second) == index && edge.size == index;
+  if (mark != memo.end()) memo.erase(mark);  // until this append has succeeded
+  if (!current) EHR_RETURN_IF_ERROR(LoadEdge(c, index, edge));
   std::string hash = audit::LeafHash(e.core);
   {
     EHR_ASSIGN_OR_RETURN(
@@ -58,24 +84,21 @@ Result<uint64_t> AppendAudit(Connection& c, const AuditAppend& e) {
     s.BindBlob(7, e.core).BindBlob(8, e.detail).BindBlob(9, hash);
     EHR_RETURN_IF_ERROR(s.Run());
   }
-  // Leaf i completes one subtree per trailing one bit of i: at each level its left
-  // sibling is already stored.
+  // Leaf i completes one subtree per trailing one bit of i: at each level its left sibling
+  // is the edge's last peak.
   int level = 0;
+  edge.size = index + 1;  // the edge is out of step until the loop ends (the mark is gone)
   for (uint64_t bits = index; (bits & 1) != 0; bits >>= 1) {
-    const uint64_t left_index = (index >> level) - 1;
-    std::string left;
-    if (level == 0) {
-      EHR_ASSIGN_OR_RETURN(left, Leaf(c, left_index));
-    } else {
-      EHR_ASSIGN_OR_RETURN(left, AuditNode(c, level, left_index));
-    }
-    hash = audit::NodeHash(left, hash);
+    hash = audit::NodeHash(edge.peaks.back(), hash);
+    edge.peaks.pop_back();
     ++level;
     EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare("INSERT INTO audit_node (level, idx, hash) VALUES (?1, ?2, ?3)",
                                            "append audit node"));
     s.BindInt(1, level).BindInt(2, static_cast<int64_t>(index >> level)).BindBlob(3, hash);
     EHR_RETURN_IF_ERROR(s.Run());
   }
+  edge.peaks.push_back(std::move(hash));
+  memo.emplace(kEdgeMark, static_cast<int64_t>(index + 1));
   return index;
 }
 

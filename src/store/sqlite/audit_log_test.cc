@@ -7,6 +7,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
+#include <vector>
 
 #include "audit/merkle.h"
 #include "store/sqlite/db.h"
@@ -168,6 +170,81 @@ TEST(AuditLog, WriteAsyncAnswersOnceDurable) {
   EXPECT_EQ(failed, kWrites / 10);
   EXPECT_EQ(*store->AuditSize(), static_cast<uint64_t>(kWrites - kWrites / 10));
   EXPECT_GE(DurabilityOf(*store).synced, 1);
+}
+
+// Every stored subtree and the root are those of a recomputation from the entries.
+void ExpectStoredTreeIsRecomputed(Store& store) {
+  auto rows = store.AuditRange(0, 1000);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), *store.AuditSize());
+  audit::Frontier frontier;
+  for (const AuditRow& row : *rows) {
+    EXPECT_EQ(row.leaf, audit::LeafHash(row.core)) << row.index;
+    frontier.Append(row.leaf, [&](int level, uint64_t idx, const std::string& hash) {
+      auto stored = store.AuditNode(level, idx);
+      ASSERT_TRUE(stored.ok()) << level << "/" << idx;
+      EXPECT_EQ(*stored, hash) << level << "/" << idx;
+    });
+  }
+  const audit::NodeAt node = [&](int level, uint64_t i) {
+    auto h = store.AuditNode(level, i);
+    return h.ok() ? *h : std::string();
+  };
+  EXPECT_EQ(audit::RootOf(rows->size(), node), frontier.Root());
+}
+
+// The writer keeps the right edge of the tree in memory (db.h, AuditEdge): it must follow
+// appends rolled back with their job (an error, an exception) and appends by another
+// writer of the same database.
+TEST(AuditLog, TheWritersTreeEdgeFollowsRollbacksAndOtherWriters) {
+  TempDir dir;
+  auto store = OpenOrDie({.path = dir.File("ehr.db")});
+  ASSERT_TRUE(store);
+  int next = 0;
+  auto append = [&](Store& s, int n) {
+    return s.Write([&](WriteTxn& txn) -> Status {
+      for (int i = 0; i < n; ++i) EHR_RETURN_IF_ERROR(txn.AppendAudit(Entry(next++)).status());
+      return Status::Ok();
+    });
+  };
+  ASSERT_TRUE(append(*store, 5).ok());
+  // Jobs committed together: one appends three entries and fails, one throws after two.
+  std::mutex mu;
+  std::condition_variable cv;
+  int answered = 0;
+  std::vector<Code> codes(4, Code::kOk);
+  for (int job = 0; job < 4; ++job) {
+    store->WriteAsync(
+        [job](WriteTxn& txn) -> Status {
+          for (int i = 0; i < 3; ++i) EHR_RETURN_IF_ERROR(txn.AppendAudit(Entry(100 + job * 10 + i)).status());
+          if (job == 1) return Status::Invalid("the action failed");
+          if (job == 2) throw std::runtime_error("a bug");
+          return Status::Ok();
+        },
+        [&, job](Status st) {
+          std::lock_guard lock(mu);
+          codes[job] = st.code();
+          ++answered;
+          cv.notify_one();
+        });
+  }
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return answered == 4; });
+  }
+  EXPECT_EQ(codes, (std::vector<Code>{Code::kOk, Code::kInvalid, Code::kInternal, Code::kOk}));
+  ASSERT_EQ(*store->AuditSize(), 11u);
+  ASSERT_TRUE(append(*store, 3).ok());
+  ExpectStoredTreeIsRecomputed(*store);
+
+  {  // another writer (a second process, an ehr command) appends behind the first one's back
+    auto other = OpenOrDie({.path = dir.File("ehr.db")});
+    ASSERT_TRUE(other);
+    ASSERT_TRUE(append(*other, 7).ok());
+  }
+  ASSERT_TRUE(append(*store, 6).ok());
+  ASSERT_EQ(*store->AuditSize(), 27u);
+  ExpectStoredTreeIsRecomputed(*store);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "core/status.h"
 
@@ -104,12 +105,24 @@ class Connection {
   using KeyMemo = std::unordered_map<std::string, int64_t, SqlHash, std::equal_to<>>;
   KeyMemo& key_memo() { return key_memo_; }
 
+  // The right edge of the audit log's Merkle tree as this connection's last append left it
+  // (audit_log.cc): the complete subtree of each set bit of `size`, largest first, so that
+  // an append reads no subtree back. It counts only while the key memo still holds its mark
+  // (a rollback clears the memo) and the log still has `size` entries (another connection
+  // may have appended); else the next append reloads it.
+  struct AuditEdge {
+    uint64_t size = 0;
+    std::vector<std::string> peaks;
+  };
+  AuditEdge& audit_edge() { return audit_edge_; }
+
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
 
   sqlite3* db_;
   std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache_;
   KeyMemo key_memo_;
+  AuditEdge audit_edge_;
 };
 
 }  // namespace ehr::store::sqlite
