@@ -7,9 +7,11 @@ namespace ehr::api {
 void AuditTrail::Disclosed(const store::VersionRecord& rec, bool name_it) {
   std::string ref;
   if (name_it) ref = rec.type + "/" + rec.id + "/_history/" + std::to_string(rec.version);
-  // A Patient is its own record: no need to parse it (the hot path of reads by id).
-  std::vector<std::string> patients = rec.type == "Patient" && !rec.deleted ? std::vector<std::string>{rec.id}
-                                                                             : PatientsOf(rec);
+  // A Patient without links is in its own record only: no need to parse it (the hot path
+  // of reads by id). One that links others is in their records too (Patient.link.other, the
+  // compartment's `link`), which takes PatientsOf.
+  const bool alone = rec.type == "Patient" && !rec.deleted && rec.body.find("\"link\"") == std::string::npos;
+  std::vector<std::string> patients = alone ? std::vector<std::string>{rec.id} : PatientsOf(rec);
   if (patients.empty()) {
     disclosed_other_ = true;
     if (name_it) other_.push_back(std::move(ref));

@@ -113,6 +113,23 @@ TEST_F(AuditTest, WritesReadsAndSearchesRecordWhoDidWhatToWhom) {
   EXPECT_EQ(Subtype(by_dr[0]), "search-type");
 }
 
+// A Patient that links another is in both patients' records: its read is in both logs
+// (regression: the Patient-read shortcut named the Patient read only).
+TEST_F(AuditTest, AReadOfALinkedPatientIsInEachLinkedPatientsLog) {
+  const std::string carol = Create("Patient", R"({"resourceType":"Patient","name":[{"family":"Herschel"}],)"
+                                              R"("link":[{"other":{"reference":"Patient/)" + ada_ +
+                                                  R"("},"type":"seealso"}]})");
+  ASSERT_EQ(Status(dr_, "/fhir/Patient/" + carol), 200);
+  for (const std::string& p : {carol, ada_}) {
+    auto reads = Events("patient=" + p + "&action=R");
+    ASSERT_EQ(reads.size(), 1u) << p;
+    EXPECT_TRUE(Entities(reads[0]).count("Patient/" + carol + "/_history/1")) << p;
+  }
+  ASSERT_EQ(Status(dr_, "/fhir/Patient/" + bob_), 200);
+  EXPECT_EQ(Events("patient=" + bob_ + "&action=R").size(), 1u) << "a Patient without links: its own log";
+  EXPECT_EQ(Events("patient=" + ada_ + "&action=R").size(), 1u);
+}
+
 TEST_F(AuditTest, DenialsFailedWritesAndLoginsAreRecorded) {
   // A clerk may not read clinical data: the refusal is recorded, naming no patient.
   ASSERT_EQ(Status(clerk_, "/fhir/Observation/" + obs_), 403);
