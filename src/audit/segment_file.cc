@@ -299,6 +299,7 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(const std::filesystem
   if (version != kVersion) return s.Damaged("has the unknown format version " + std::to_string(version));
   s.header.first = GetBE(header.data() + 12, 8);
   s.header.count = GetBE(header.data() + 20, 8);
+  if (s.header.first > UINT64_MAX - s.header.count) return s.Damaged("names entries past the end of any log");
   s.header.subtree = header.substr(28, kHashBytes);
   s.body_left = size - kHeaderBytes - kTrailerBytes;
   if (std::fseek(s.file, static_cast<long>(kHeaderBytes), SEEK_SET) != 0) {
@@ -373,10 +374,15 @@ Result<bool> SegmentReader::Next(store::AuditRow& row) {
       return Status::Ok();
     }
     if (length > kMaxField) return s.Damaged("holds an entry too large to be one");
-    out.emplace(length, '\0');
-    if (length == 0) return Status::Ok();
-    EHR_ASSIGN_OR_RETURN(bool present, Read(out->data(), length));
-    if (!present) return s.Damaged("ends inside an entry (truncated)");
+    // Grown as the bytes arrive: a length prefix alone never costs its size in memory.
+    out.emplace();
+    for (uint32_t got = 0; got < length;) {
+      const uint32_t n = std::min<uint32_t>(length - got, static_cast<uint32_t>(kChunk));
+      out->resize(got + n);
+      EHR_ASSIGN_OR_RETURN(bool present, Read(out->data() + got, n));
+      if (!present) return s.Damaged("ends inside an entry (truncated)");
+      got += n;
+    }
     return Status::Ok();
   };
   auto required = [&](std::string& out) -> Status {
