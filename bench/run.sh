@@ -6,7 +6,8 @@
 #   create/update (durable commits) vs. the same no-op endpoint
 #   read by id with a bearer token (--auth on) vs. read by id without authentication
 #   the audit log: import, read, create and update vs. the same with --audit off
-#   encryption at rest: import, read, create and update vs. the same with --encrypt-bodies off
+#   encryption at rest: import, read and create of Observations vs. the same with
+#   --encrypt-bodies off (Patients carry national ids: sealed either way)
 # Results are printed and appended to bench/RESULTS.md with the machine and date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -100,6 +101,15 @@ read -r H_RPS H_P99 _ <<< "$(run_wrk healthz "http://127.0.0.1:$PORT/healthz")"
 read -r R_RPS R_P99 R_ERR <<< "$(run_wrk read -s bench/read.lua "http://127.0.0.1:$PORT")"
 read -r C_RPS C_P99 C_ERR <<< "$(run_wrk create -s bench/create.lua "http://127.0.0.1:$PORT/fhir/Patient")"
 read -r U_RPS U_P99 U_ERR <<< "$(run_wrk update -s bench/update.lua "http://127.0.0.1:$PORT")"
+# Observations, for the cost of encryption: Synthea's Patients (and the created ones) carry
+# national ids, so their bodies are sealed even with --encrypt-bodies off.
+obs_ids() { curl -sf "http://127.0.0.1:$PORT/fhir/Observation/_history?_count=1000" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["entry"]:
+    print(e["resource"]["id"])'; }
+obs_ids > "$WORK/obs-ids.txt"
+read -r RO_RPS _ _ <<< "$(EHR_BENCH_OBS_IDS="$WORK/obs-ids.txt" run_wrk read-obs -s bench/read-observation.lua "http://127.0.0.1:$PORT")"
+read -r CO_RPS _ _ <<< "$(run_wrk create-obs -s bench/create-observation.lua "http://127.0.0.1:$PORT/fhir/Observation")"
 # The same reads with authentication on: a bearer token checked per request (signature,
 # claims, session) and the doctor's reach (they are in the care team of every patient read:
 # each read resolves the doctor's patients, cached, and tests the record against them),
@@ -142,6 +152,9 @@ for e in json.load(sys.stdin)["entry"]:
 read -r PR_RPS PR_P99 _ <<< "$(EHR_BENCH_IDS="$WORK/ids-plain.txt" run_wrk read-plain -s bench/read.lua "http://127.0.0.1:$PORT")"
 read -r PC_RPS PC_P99 _ <<< "$(run_wrk create-plain -s bench/create.lua "http://127.0.0.1:$PORT/fhir/Patient")"
 read -r PU_RPS PU_P99 _ <<< "$(EHR_BENCH_IDS="$WORK/ids-plain.txt" run_wrk update-plain -s bench/update.lua "http://127.0.0.1:$PORT")"
+obs_ids > "$WORK/obs-ids-plain.txt"
+read -r PRO_RPS _ _ <<< "$(EHR_BENCH_OBS_IDS="$WORK/obs-ids-plain.txt" run_wrk read-obs-plain -s bench/read-observation.lua "http://127.0.0.1:$PORT")"
+read -r PCO_RPS _ _ <<< "$(run_wrk create-obs-plain -s bench/create-observation.lua "http://127.0.0.1:$PORT/fhir/Observation")"
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 EHR_USER_PASSWORD="Bench-Reader-$RANDOM-7!" "$EHR" user add --data "$WORK/import-json" --user bench.doctor --roles DOCTOR \
   --fhir-user Practitioner/bench-gp 2> /dev/null
@@ -160,9 +173,9 @@ printf "create  %.0f req/s (p99 %s ms) = %.2f x healthz, non-2xx %s\n" "$C_RPS" 
 printf "update  %.0f req/s (p99 %s ms) = %.2f x healthz, non-2xx %s\n" "$U_RPS" "$(to_ms "$U_P99")" "$(echo "$U_RPS / $H_RPS" | bc -l)" "$U_ERR"
 printf "audit log off: read %.0f, create %.0f, update %.0f req/s; with it on: %.2f, %.2f, %.2f x\n" "$NR_RPS" "$NC_RPS" "$NU_RPS" \
   "$(echo "$R_RPS / $NR_RPS" | bc -l)" "$(echo "$C_RPS / $NC_RPS" | bc -l)" "$(echo "$U_RPS / $NU_RPS" | bc -l)"
-printf "bodies plain: import %.0f res/s, read %.0f, create %.0f, update %.0f req/s; encrypted: %.2f, %.2f, %.2f, %.2f x\n" \
-  "$IMPORT_PLAIN_RATE" "$PR_RPS" "$PC_RPS" "$PU_RPS" "$(echo "$IMPORT_JSON_RATE / $IMPORT_PLAIN_RATE" | bc -l)" \
-  "$(echo "$R_RPS / $PR_RPS" | bc -l)" "$(echo "$C_RPS / $PC_RPS" | bc -l)" "$(echo "$U_RPS / $PU_RPS" | bc -l)"
+printf "bodies plain: import %.0f res/s, read Observation %.0f, create Observation %.0f req/s; encrypted: %.2f, %.2f, %.2f x\n" \
+  "$IMPORT_PLAIN_RATE" "$PRO_RPS" "$PCO_RPS" "$(echo "$IMPORT_JSON_RATE / $IMPORT_PLAIN_RATE" | bc -l)" \
+  "$(echo "$RO_RPS / $PRO_RPS" | bc -l)" "$(echo "$CO_RPS / $PCO_RPS" | bc -l)"
 
 {
   echo
@@ -185,7 +198,7 @@ printf "bodies plain: import %.0f res/s, read %.0f, create %.0f, update %.0f req
   printf "| audit log cost: create | %.0f req/s | --audit off %.0f req/s | %.2f |\n" "$C_RPS" "$NC_RPS" "$(echo "$C_RPS / $NC_RPS" | bc -l)"
   printf "| audit log cost: update | %.0f req/s | --audit off %.0f req/s | %.2f |\n" "$U_RPS" "$NU_RPS" "$(echo "$U_RPS / $NU_RPS" | bc -l)"
   printf "| encryption cost: import .json | %.0f resources/s | --encrypt-bodies off %.0f resources/s | %.2f |\n" "$IMPORT_JSON_RATE" "$IMPORT_PLAIN_RATE" "$(echo "$IMPORT_JSON_RATE / $IMPORT_PLAIN_RATE" | bc -l)"
-  printf "| encryption cost: read by id | %.0f req/s, p99 %s ms | --encrypt-bodies off %.0f req/s, p99 %s ms | %.2f |\n" "$R_RPS" "$(to_ms "$R_P99")" "$PR_RPS" "$(to_ms "$PR_P99")" "$(echo "$R_RPS / $PR_RPS" | bc -l)"
-  printf "| encryption cost: create | %.0f req/s | --encrypt-bodies off %.0f req/s | %.2f |\n" "$C_RPS" "$PC_RPS" "$(echo "$C_RPS / $PC_RPS" | bc -l)"
-  printf "| encryption cost: update | %.0f req/s | --encrypt-bodies off %.0f req/s | %.2f |\n" "$U_RPS" "$PU_RPS" "$(echo "$U_RPS / $PU_RPS" | bc -l)"
+  printf "| encryption cost: read Observation by id | %.0f req/s | --encrypt-bodies off %.0f req/s | %.2f |\n" "$RO_RPS" "$PRO_RPS" "$(echo "$RO_RPS / $PRO_RPS" | bc -l)"
+  printf "| encryption cost: create Observation | %.0f req/s | --encrypt-bodies off %.0f req/s | %.2f |\n" "$CO_RPS" "$PCO_RPS" "$(echo "$CO_RPS / $PCO_RPS" | bc -l)"
+  printf "| (Patients hold national ids: sealed either way) read, create, update Patient | %.0f, %.0f, %.0f req/s | %.0f, %.0f, %.0f req/s | — |\n" "$R_RPS" "$C_RPS" "$U_RPS" "$PR_RPS" "$PC_RPS" "$PU_RPS"
 } | tee -a bench/RESULTS.md
