@@ -83,8 +83,8 @@ int Archive(const Args& args, const std::string& data) {
     std::fprintf(stderr, "ehr audit archive: %s\n", opened.status().message().c_str());
     return 2;
   }
-  std::unique_ptr<store::Store>* store = &opened->store;
-  auto signer = Signer(**store, data);
+  store::Store& store = *opened->store;
+  auto signer = Signer(store, data);
   if (!signer.ok()) {
     std::fprintf(stderr, "ehr audit archive: the signing key: %s\n", signer.status().message().c_str());
     return 1;
@@ -92,7 +92,7 @@ int Archive(const Args& args, const std::string& data) {
   audit::ArchiveOptions options;
   options.retention = static_cast<Micros>(*days) * 86'400'000'000LL;
   options.min_leaves = static_cast<uint64_t>(*min_segment);
-  auto report = audit::ArchiveOldEntries(**store, ArchiveDir(data), *signer, now, options);
+  auto report = audit::ArchiveOldEntries(store, ArchiveDir(data), *signer, now, options);
   if (!report.ok()) {
     std::fprintf(stderr, "ehr audit archive: %s\n", report.status().message().c_str());
     return 1;
@@ -123,10 +123,10 @@ int Audit(int argc, char** argv) {
       std::fprintf(stderr, "ehr audit verify: %s\n", opened.status().message().c_str());
       return 2;
     }
-    std::unique_ptr<store::Store>* store = &opened->store;
-    auto key = PublicKey(*args, **store, data);
+    store::Store& store = *opened->store;
+    auto key = PublicKey(*args, store, data);
     if (!key.ok()) return Usage(key.status().message());
-    auto report = audit::VerifyLog(**store, *key, ArchiveDir(data));
+    auto report = audit::VerifyLog(store, *key, ArchiveDir(data));
     if (!report.ok()) {
       std::fprintf(stderr, "ehr audit verify: %s\n", report.status().message().c_str());
       return 2;
@@ -150,26 +150,26 @@ int Audit(int argc, char** argv) {
       std::fprintf(stderr, "ehr audit erase: %s\n", opened.status().message().c_str());
       return 2;
     }
-    std::unique_ptr<store::Store>* store = &opened->store;
+    store::Store& store = *opened->store;
     const std::string tenant = args->Get("tenant", "default");
-    auto erased = (*store)->EraseAuditDetail(tenant, args->Get("patient"));
+    auto erased = store.EraseAuditDetail(tenant, args->Get("patient"));
     if (!erased.ok()) {
       std::fprintf(stderr, "ehr audit erase: %s\n", erased.status().message().c_str());
       return 1;
     }
     std::printf("erased the personal part of %lld entries\n", static_cast<long long>(*erased));
-    auto segments = (*store)->AuditSegments();
+    auto segments = store.AuditSegments();
     if (!segments.ok()) {
       std::fprintf(stderr, "ehr audit erase: %s\n", segments.status().message().c_str());
       return 1;
     }
     if (segments->empty()) return 0;
-    auto signer = Signer(**store, data);
+    auto signer = Signer(store, data);
     if (!signer.ok()) {
       std::fprintf(stderr, "ehr audit erase: the signing key: %s\n", signer.status().message().c_str());
       return 1;
     }
-    auto archived = audit::EraseArchivedDetail(**store, ArchiveDir(data), *signer, tenant, args->Get("patient"));
+    auto archived = audit::EraseArchivedDetail(store, ArchiveDir(data), *signer, tenant, args->Get("patient"));
     if (!archived.ok()) {
       std::fprintf(stderr, "ehr audit erase: archived segments: %s\n", archived.status().message().c_str());
       return 1;

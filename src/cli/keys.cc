@@ -56,21 +56,21 @@ int Keys(int argc, char** argv) {
   options.readers = 2;
   auto opened = OpenDataStore(*args, args->Get("data", "data"), options);
   if (!opened.ok()) return Fail(opened.status().message());
-  KeyStore* keys = &opened->keys;
-  std::unique_ptr<store::Store>* store = &opened->store;
+  const KeyStore& keys = opened->keys;
+  store::Store& store = *opened->store;
 
-  if (verb == "status") return Status_(**store, *keys);
+  if (verb == "status") return Status_(store, keys);
   if (verb == "rotate") {
-    auto kek = keys->kek->Rotate();
+    auto kek = keys.kek->Rotate();
     if (!kek.ok()) return Fail(kek.status().message());
-    auto tenants = (*store)->RotateDataKeys();
+    auto tenants = store.RotateDataKeys();
     if (!tenants.ok()) return Fail(tenants.status().message());
     std::printf("key-encryption key %s; new data keys for %d tenant(s); a running server re-encrypts older "
                 "bodies in the background (else: ehr keys reencrypt)\n",
                 kek->c_str(), *tenants);
     return 0;
   }
-  auto rewritten = ReencryptAll(**store, 500, [](int64_t done, int64_t max, int64_t count) {
+  auto rewritten = ReencryptAll(store, 500, [](int64_t done, int64_t max, int64_t count) {
     std::fprintf(stderr, "\rre-encrypting: %lld of %lld versions looked at, %lld rewritten", static_cast<long long>(done),
                  static_cast<long long>(max), static_cast<long long>(count));
     return true;
@@ -78,7 +78,7 @@ int Keys(int argc, char** argv) {
   std::fprintf(stderr, "\n");
   if (!rewritten.ok()) return Fail(rewritten.status().message());
   std::printf("re-encrypted %lld bodies\n", static_cast<long long>(*rewritten));
-  return Status_(**store, *keys);
+  return Status_(store, keys);
 }
 
 }  // namespace ehr::cli

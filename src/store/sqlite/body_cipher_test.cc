@@ -269,6 +269,17 @@ TEST_F(BodyCipherTest, SecretsAreStableWrappedAndSized) {
     ASSERT_TRUE(kek_->Rotate().ok());
     EXPECT_EQ(*store->RotateDataKeys(), 0);  // no tenant yet; the secrets are rewrapped
   }
+  {
+    // Every secret is now wrapped by the new key-encryption key.
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(dir_.File("ehr.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT group_concat(DISTINCT kek) FROM secret", -1, &st, nullptr);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "file:2");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
   auto reopened = OpenOrDie(Options(true));
   EXPECT_EQ(*reopened->Secret("cursor", 32), first);
   EXPECT_EQ(FileBytes(dir_.File("ehr.db")).find(first), std::string::npos);

@@ -15,34 +15,54 @@ std::string SecretAad(std::string_view name) {
   return aad.append(name);
 }
 
+// A wrapped key as stored: in data_key (name = tenant, with its version) or in secret.
 struct WrappedRow {
-  std::string tenant;  // or the secret's name
+  std::string name;
   int64_t version = 0;
   std::string kek;
   std::string wrapped;
 };
 
-// Rewraps the rows of `select` (columns: key, version-or-0, kek, wrapped) that another
-// key-encryption key than the current one wrapped.
-Status Rewrap(Connection& writer, keys::KeyEncryptionKeys& kek, std::string_view select, std::string_view update,
-              bool is_secret) {
+Result<std::vector<WrappedRow>> ReadWrapped(Connection& writer, std::string_view select) {
   std::vector<WrappedRow> rows;
-  {
-    EHR_ASSIGN_OR_RETURN(Stmt read, writer.Prepare(select, "read wrapped keys"));
-    while (true) {
-      EHR_ASSIGN_OR_RETURN(bool row, read.Step());
-      if (!row) break;
-      rows.push_back({read.ColumnText(0), read.ColumnInt(1), read.ColumnText(2), read.ColumnBlob(3)});
-    }
+  EHR_ASSIGN_OR_RETURN(Stmt read, writer.Prepare(select, "read wrapped keys"));
+  while (true) {
+    EHR_ASSIGN_OR_RETURN(bool row, read.Step());
+    if (!row) return rows;
+    rows.push_back({read.ColumnText(0), read.ColumnInt(1), read.ColumnText(2), read.ColumnBlob(3)});
   }
-  const std::string current = kek.CurrentId();
-  for (const WrappedRow& r : rows) {
-    if (r.kek == current) continue;
-    const std::string aad = is_secret ? SecretAad(r.tenant) : DataKeyAad(r.tenant, static_cast<uint32_t>(r.version));
-    EHR_ASSIGN_OR_RETURN(std::string key, kek.Unwrap(r.kek, r.wrapped, aad));
-    EHR_ASSIGN_OR_RETURN(keys::Wrapped rewrapped, kek.Wrap(key, aad));
-    EHR_ASSIGN_OR_RETURN(Stmt write, writer.Prepare(update, "rewrap key"));
-    write.BindText(1, rewrapped.kek_id).BindBlob(2, rewrapped.bytes).BindText(3, r.tenant).BindInt(4, r.version);
+}
+
+// `r` unwrapped and wrapped again under the current key-encryption key; nullopt when that
+// key already wraps it.
+Result<std::optional<keys::Wrapped>> Rewrapped(keys::KeyEncryptionKeys& kek, const WrappedRow& r, std::string_view aad) {
+  if (r.kek == kek.CurrentId()) return std::optional<keys::Wrapped>();
+  EHR_ASSIGN_OR_RETURN(std::string key, kek.Unwrap(r.kek, r.wrapped, aad));
+  EHR_ASSIGN_OR_RETURN(keys::Wrapped rewrapped, kek.Wrap(key, aad));
+  return std::optional<keys::Wrapped>(std::move(rewrapped));
+}
+
+// Every data key and secret that another key-encryption key than the current one wrapped.
+Status RewrapAll(Connection& writer, keys::KeyEncryptionKeys& kek) {
+  EHR_ASSIGN_OR_RETURN(std::vector<WrappedRow> data_keys,
+                       ReadWrapped(writer, "SELECT tenant, version, kek, wrapped FROM data_key"));
+  for (const WrappedRow& r : data_keys) {
+    EHR_ASSIGN_OR_RETURN(auto rewrapped, Rewrapped(kek, r, DataKeyAad(r.name, static_cast<uint32_t>(r.version))));
+    if (!rewrapped) continue;
+    EHR_ASSIGN_OR_RETURN(Stmt write, writer.Prepare("UPDATE data_key SET kek = ?1, wrapped = ?2 "
+                                                    "WHERE tenant = ?3 AND version = ?4",
+                                                    "rewrap data key"));
+    write.BindText(1, rewrapped->kek_id).BindBlob(2, rewrapped->bytes).BindText(3, r.name).BindInt(4, r.version);
+    EHR_RETURN_IF_ERROR(write.Run());
+  }
+  EHR_ASSIGN_OR_RETURN(std::vector<WrappedRow> secrets,
+                       ReadWrapped(writer, "SELECT name, 0, kek, wrapped FROM secret"));
+  for (const WrappedRow& r : secrets) {
+    EHR_ASSIGN_OR_RETURN(auto rewrapped, Rewrapped(kek, r, SecretAad(r.name)));
+    if (!rewrapped) continue;
+    EHR_ASSIGN_OR_RETURN(Stmt write, writer.Prepare("UPDATE secret SET kek = ?1, wrapped = ?2 WHERE name = ?3",
+                                                    "rewrap secret"));
+    write.BindText(1, rewrapped->kek_id).BindBlob(2, rewrapped->bytes).BindText(3, r.name);
     EHR_RETURN_IF_ERROR(write.Run());
   }
   return Status::Ok();
@@ -102,10 +122,7 @@ Result<int> RotateDataKeys(Connection& writer, keys::KeyEncryptionKeys& kek) {
     insert.BindInt(5, Clock::System().Now());
     EHR_RETURN_IF_ERROR(insert.Run());
   }
-  EHR_RETURN_IF_ERROR(Rewrap(writer, kek, "SELECT tenant, version, kek, wrapped FROM data_key",
-                             "UPDATE data_key SET kek = ?1, wrapped = ?2 WHERE tenant = ?3 AND version = ?4", false));
-  EHR_RETURN_IF_ERROR(Rewrap(writer, kek, "SELECT name, 0, kek, wrapped FROM secret",
-                             "UPDATE secret SET kek = ?1, wrapped = ?2 WHERE name = ?3 AND ?4 = 0", true));
+  EHR_RETURN_IF_ERROR(RewrapAll(writer, kek));
   return static_cast<int>(newest.size());
 }
 
