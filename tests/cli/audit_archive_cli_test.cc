@@ -18,18 +18,7 @@
 namespace ehr::testing {
 namespace {
 
-std::pair<int, std::string> Run(const std::string& command) {
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  std::string out;
-  char buf[1024];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-std::pair<int, std::string> Audit(const std::string& args) {
-  return Run(std::string(std::getenv("EHR_BINARY")) + " audit " + args);
-}
+std::pair<int, std::string> Audit(const std::string& args) { return RunEhr("audit " + args); }
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -47,7 +36,7 @@ std::string Entries(const std::filesystem::path& segment) {
     std::ofstream out(body, std::ios::binary);
     out << bytes.substr(60, bytes.size() - 60 - 72);
   }
-  auto [code, text] = Run("gzip -dc " + body.string());
+  auto [code, text] = RunCommand("gzip -dc " + body.string());
   std::filesystem::remove(body);
   EXPECT_EQ(code, 0) << text.substr(0, 200);
   return text;

@@ -24,16 +24,6 @@ namespace {
 
 const std::vector<std::pair<std::string, std::string>> kJson = {{"Content-Type", "application/fhir+json"}};
 
-std::pair<int, std::string> Ehr(const std::string& args) {
-  const std::string cmd = std::string(std::getenv("EHR_BINARY")) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[1024];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
 std::string FileBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
@@ -103,14 +93,14 @@ TEST(KeysCli, BodiesSealedAtRestAndRotatedWhileClientsRead) {
     });
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  auto [rotated, rotate_out] = Ehr("keys rotate --data " + data);
+  auto [rotated, rotate_out] = RunEhr("keys rotate --data " + data);
   EXPECT_EQ(rotated, 0) << rotate_out;
   EXPECT_NE(rotate_out.find("file:2"), std::string::npos) << rotate_out;
   // Writes after the rotation use the new key at once; the job moves the old bodies.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   std::string status_out;
   while (std::chrono::steady_clock::now() < deadline) {
-    status_out = Ehr("keys status --data " + data).second;
+    status_out = RunEhr("keys status --data " + data).second;
     if (status_out.find(" v1 ") == std::string::npos && status_out.find(" v2 ") != std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
@@ -172,10 +162,10 @@ TEST(KeysCli, TheKeysCanLiveInAPkcs11Token) {
   std::string flags;
   for (const std::string& a : pkcs11) flags += " " + a;
   // (SoftHsmToken::Start set SOFTHSM2_CONF for this process and so for the commands it runs.)
-  auto [code, out] = Ehr("keys rotate --data " + data + flags);
+  auto [code, out] = RunEhr("keys rotate --data " + data + flags);
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("pkcs11:ehr-kek-2"), std::string::npos) << out;
-  auto [re_code, re_out] = Ehr("keys reencrypt --data " + data + flags);
+  auto [re_code, re_out] = RunEhr("keys reencrypt --data " + data + flags);
   EXPECT_EQ(re_code, 0) << re_out;
   EXPECT_NE(re_out.find("re-encrypted 1 bodies"), std::string::npos) << re_out;
   {
@@ -216,7 +206,7 @@ TEST(KeysCli, SecretFilesOfEarlierVersionsMoveIntoTheKeyStore) {
   EXPECT_FALSE(std::filesystem::exists(data + "/audit-signing.key"));
   EXPECT_FALSE(std::filesystem::exists(data + "/cursor.key"));
   EXPECT_EQ(server.Stop(SIGTERM), 0);
-  auto [verified, out] = Ehr("audit verify --data " + data);
+  auto [verified, out] = RunEhr("audit verify --data " + data);
   EXPECT_EQ(verified, 0) << out;
 }
 

@@ -78,4 +78,18 @@ int EhrProcess::Wait() {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+std::pair<int, std::string> RunEhr(const std::string& args) {
+  return RunCommand(std::string(std::getenv("EHR_BINARY")) + " " + args);
+}
+
+std::pair<int, std::string> RunCommand(const std::string& command) {
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return {-1, "popen failed"};
+  std::string out;
+  char buf[1024];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
 }  // namespace ehr::testing

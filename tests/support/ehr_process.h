@@ -28,4 +28,10 @@ struct EhrProcess {
   int Wait();
 };
 
+// Runs a shell command to completion: its exit code (-1 when it did not exit normally) and
+// what it wrote to stdout and stderr.
+std::pair<int, std::string> RunCommand(const std::string& command);
+// The same for `$EHR_BINARY ARGS` (a command such as `ehr audit verify`).
+std::pair<int, std::string> RunEhr(const std::string& args);
+
 }  // namespace ehr::testing
