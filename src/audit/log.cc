@@ -1,5 +1,6 @@
 #include "audit/log.h"
 
+#include <algorithm>
 #include <bit>
 
 #include "audit/entry.h"
@@ -123,10 +124,11 @@ Result<VerifyReport> VerifyLog(store::Store& store, std::string_view public_key,
                                  event->action == row.action && event->user == row.agent &&
                                  (!row.detail || event->patient == row.patient.value_or(""));
       if (!columns_agree) problem(Entry(index) + " was altered: its search columns disagree with its content");
-      if (event->recorded < last_recorded) {
-        problem(Entry(index) + " is out of order: recorded before the entry preceding it (reordered)");
+      if (event->recorded < last_recorded - kRecordingSkew) {
+        problem(Entry(index) + " is out of order: recorded more than " + std::to_string(kRecordingSkew / 1'000'000) +
+                " s before the entry preceding it (reordered)");
       }
-      last_recorded = event->recorded;
+      last_recorded = std::max(last_recorded, event->recorded);
     }
     frontier.Append(leaf, [&](int level, uint64_t node_index, const std::string& hash) {
       auto stored = store.AuditNode(level, node_index);

@@ -52,6 +52,13 @@ class TreeHeadPublisher {
   std::thread thread_;
 };
 
+// Entries reach the log in the order their appends commit, which lags the moment each was
+// recorded (its `recorded` time, taken when the interaction happened) by its wait for the
+// writer: concurrent reads recorded microseconds apart commit in either order, and a read
+// recorded during a long write transaction commits after it. VerifyLog names an entry
+// recorded more than this before an entry preceding it as reordered.
+inline constexpr Micros kRecordingSkew = 60'000'000;
+
 struct VerifyReport {
   uint64_t entries = 0;
   uint64_t heads = 0;           // signed heads checked
@@ -64,7 +71,7 @@ struct VerifyReport {
 
 // Recomputes the whole log from its entries: each leaf from its content, each detail
 // against its digest, the search columns against the content, every stored subtree, the
-// order of times, and every signed head (signature with `public_key`; root of the
+// order of times (within kRecordingSkew), and every signed head (signature with `public_key`; root of the
 // recomputed tree at its size). The entries of archived segments are read from their
 // files in `archive_dir` (archive.h), whose signatures (with `public_key`), digests and
 // subtrees are checked too; a file missing, altered or signed by another key is named.

@@ -17,6 +17,9 @@ namespace {
 
 using store::testing::TempDir;
 
+constexpr Micros kFirst = 1'700'000'000'000'000;
+constexpr Micros kApart = 600'000'000;  // ten minutes
+
 class AuditLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -37,11 +40,13 @@ class AuditLogTest : public ::testing::Test {
     ASSERT_TRUE(store_);
   }
 
-  void Append(int i) {
+  // Entry i is recorded i * 10 minutes after the first (further apart than kRecordingSkew), or at
+  // `recorded` when given.
+  void Append(int i, Micros recorded = 0) {
     Event e;
     e.subtype = "read";
     e.action = "R";
-    e.recorded = 1000 + i;
+    e.recorded = recorded != 0 ? recorded : kFirst + i * kApart;
     e.tenant = "default";
     e.user = "u" + std::to_string(i % 3);
     e.patient = "p" + std::to_string(i % 4);
@@ -148,6 +153,20 @@ TEST_F(AuditLogTest, SwappedEntriesAreNamed) {
   bool order_named = false;
   for (const std::string& p : r.problems) order_named |= p.find("entry 4 is out of order") != std::string::npos;
   EXPECT_TRUE(order_named);
+}
+
+// Concurrent reads recorded microseconds apart commit in either order, as does a read
+// recorded during a long write: not tampering. Beyond kRecordingSkew it is named.
+TEST_F(AuditLogTest, EntriesCommittedOutOfRecordedOrderWithinTheSkewAreNotTampering) {
+  const Micros last = kFirst + 19 * kApart;
+  Append(20, last + 5'000);
+  Append(21, last + 2'000);                         // recorded 3 ms before its predecessor
+  Append(22, last + 5'000 - kRecordingSkew + 1);    // just within the skew of the latest
+  EXPECT_TRUE(Verify().ok()) << First(Verify());
+  Append(23, last + 5'000 - kRecordingSkew - 1);    // beyond it
+  const VerifyReport r = Verify();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(First(r).find("entry 23 is out of order"), std::string::npos) << First(r);
 }
 
 TEST_F(AuditLogTest, ALogTruncatedAfterASignedHeadIsNamed) {
