@@ -1,0 +1,94 @@
+#include "mpi/pseudonym.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <tuple>
+
+#include "core/secrets.h"
+#include "mpi/national_id.h"
+
+namespace ehr::mpi {
+namespace {
+
+std::string_view TypeOf(NationalIdKind kind) {
+  switch (kind) {
+    case NationalIdKind::kNhsNumber:
+      return "nhs";
+    case NationalIdKind::kKvnr:
+      return "kvnr";
+    case NationalIdKind::kNir:
+      return "nir";
+    case NationalIdKind::kSsn:
+      return "ssn";
+  }
+  return "";
+}
+
+}  // namespace
+
+Pseudonymizer::Pseudonymizer(std::string pepper) : pepper_(std::move(pepper)) {
+  // The pepper comes from the vault's key store, never from a request: a wrong size is a
+  // set-up bug, and a short pepper would make pseudonyms guessable.
+  if (pepper_.size() != kPepperBytes) throw std::invalid_argument("a pseudonym pepper has 32 bytes");
+}
+
+Result<PatientPseudonym> Pseudonymizer::Pseudonym(std::string_view system, std::string_view value) const {
+  std::optional<NationalIdKind> kind = KindOfSystem(system);
+  if (!kind) return Status::Invalid("not the system of a national health identifier");
+  EHR_ASSIGN_OR_RETURN(std::string canonical, NormalizeNationalId(*kind, value));
+
+  // The system is in the MAC so that equal digits of two countries' numbers differ.
+  std::string input(SystemOf(*kind));
+  input.push_back('|');
+  input.append(canonical);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_size = 0;
+  const bool done = HMAC(EVP_sha256(), pepper_.data(), static_cast<int>(pepper_.size()),
+                         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &mac_size) != nullptr;
+  OPENSSL_cleanse(input.data(), input.size());
+  OPENSSL_cleanse(canonical.data(), canonical.size());
+  // Only an allocation failure inside OpenSSL gets here.
+  if (!done) return Status::Internal("pseudonym: HMAC-SHA-256 failed");
+  return PatientPseudonym{std::string(TypeOf(*kind)),
+                          HexEncode(std::string_view(reinterpret_cast<const char*>(mac), mac_size))};
+}
+
+Result<std::vector<PatientPseudonym>> Pseudonymizer::OfPatient(const json::Value& patient) const {
+  if (!patient.is_object() || patient.GetString("resourceType") != "Patient") {
+    return Status::Invalid("pseudonyms: not a Patient resource");
+  }
+  std::vector<PatientPseudonym> out;
+  const json::Value* identifiers = patient.Find("identifier");
+  if (identifiers == nullptr) return out;
+  if (!identifiers->is_array()) return Status::Invalid("identifier must be an array", "Patient.identifier");
+  const json::Array& list = identifiers->as_array();
+  for (size_t i = 0; i < list.size(); ++i) {
+    const json::Value& identifier = list[i];
+    if (!identifier.is_object()) continue;  // the validator's business, not a national identifier
+    if (!KindOfSystem(identifier.GetString("system"))) continue;
+    const std::string where = "Patient.identifier[" + std::to_string(i) + "]";
+    const json::Value* value = identifier.Find("value");
+    // A national identifier's system without a value (e.g. a data-absent-reason extension)
+    // names no one: nothing to link.
+    if (value == nullptr) continue;
+    if (!value->is_string()) return Status::Invalid("a national identifier's value must be a string", where + ".value");
+    Result<PatientPseudonym> one = Pseudonym(identifier.GetString("system"), value->as_string());
+    if (!one.ok()) {
+      Status st = one.take_status();
+      if (st.code() != Code::kInvalid) return st;
+      return Status::Invalid(st.message(), where);
+    }
+    out.push_back(std::move(*one));
+  }
+  const auto key = [](const PatientPseudonym& p) { return std::tie(p.type, p.pseudonym); };
+  std::sort(out.begin(), out.end(),
+            [&](const PatientPseudonym& a, const PatientPseudonym& b) { return key(a) < key(b); });
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace ehr::mpi
