@@ -30,6 +30,7 @@ void Usage() {
                "  audit   verify --data DIR [--public-key BASE64]   (recompute the audit log offline)\n"
                "  audit   erase --data DIR --patient ID [--tenant T] (GDPR erasure in the audit log)\n"
                "  keys    rotate|status|reencrypt --data DIR   (key rotation and re-encryption)\n"
+               "  federation node-key --data DIR | pepper   (a node's public key; a new federation pepper)\n"
                "key store (serve, import, reindex, audit, keys): [--key-store file|pkcs11] [--keyring PATH]\n"
                "          [--pkcs11-module PATH --pkcs11-token LABEL --pkcs11-pin-file FILE] [--encrypt-bodies on|off]\n");
 }
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   if (std::strcmp(argv[1], "client") == 0) return ehr::cli::Client(argc, argv);
   if (std::strcmp(argv[1], "audit") == 0) return ehr::cli::Audit(argc, argv);
   if (std::strcmp(argv[1], "keys") == 0) return ehr::cli::Keys(argc, argv);
+  if (std::strcmp(argv[1], "federation") == 0) return ehr::cli::Federation(argc, argv);
   if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
     Usage();
     return 0;

@@ -11,7 +11,8 @@ int Synth(int argc, char** argv);     // ehr synth --region R --patients N --out
 int User(int argc, char** argv);      // ehr user add|list|disable|enable|reset-password|set-roles
 int Token(int argc, char** argv);     // ehr token --data DIR --user NAME
 int Client(int argc, char** argv);
-int Keys(int argc, char** argv);      // ehr keys rotate|status|reencrypt --data DIR
+int Keys(int argc, char** argv);
+int Federation(int argc, char** argv);  // ehr federation node-key --data DIR | pepper      // ehr keys rotate|status|reencrypt --data DIR
 int Audit(int argc, char** argv);     // ehr audit verify|erase --data DIR    // ehr client add|list (SMART apps and backend services)
 
 }  // namespace ehr::cli

@@ -19,6 +19,11 @@
 #include "net/server.h"
 #include "cli/identity_setup.h"
 #include "cli/key_store.h"
+#include "cli/federation_setup.h"
+#include "federation/gateway.h"
+#include "federation/registrar.h"
+#include "federation/vault_access.h"
+#include "mpi/mpi_service.h"
 #include "search/sensitive_ids.h"
 #include "security/break_glass.h"
 #include "security/oidc.h"
@@ -40,6 +45,89 @@ int Fail(const std::string& message) {
   return 2;
 }
 
+net::Response JsonError(int status, const std::string& code, const std::string& text) {
+  net::Response r;
+  r.status = status;
+  r.body = R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":")" + code +
+           R"(","diagnostics":")" + text + R"("}]})";
+  r.SetHeader("Content-Type", "application/fhir+json; charset=utf-8");
+  return r;
+}
+
+// The gateway stores nothing clinical: its FHIR API is the federated operations; its own
+// server answers only logins, discovery and health.
+net::Response GatewayHandle(federation::Gateway& gateway, security::Authenticator& authn, api::FhirService& service,
+                            net::Request& r) {
+  if (federation::Gateway::Handles(r)) {
+    if (r.on_io_thread) return net::Response::Defer();
+    Result<security::Principal> who = authn.Authenticate(r);
+    if (!who.ok()) {
+      net::Response denied = JsonError(401, "login", "a bearer token is required");
+      denied.SetHeader("WWW-Authenticate", "Bearer");
+      denied.route = r.path;
+      return denied;
+    }
+    return gateway.Handle(r, *who);
+  }
+  const bool own = r.path.rfind("/auth/", 0) == 0 || r.path == "/healthz" || r.path == "/readyz" ||
+                   r.path == "/fhir/metadata" || r.path.rfind("/.well-known/", 0) == 0 || r.path.rfind("/fhir/", 0) != 0;
+  if (own) return service.Handle(r);
+  net::Response none = JsonError(404, "not-found",
+                                 "a gateway holds no clinical data: use Patient/$locate, $federated-everything or "
+                                 "$federated-timeline, or the home vault");
+  none.route = "/fhir/*";
+  return none;
+}
+
+// Serves until SIGTERM or SIGINT (blocked in `signals` by the caller).
+int RunUntilSignalled(net::HttpServer& server, const sigset_t& signals) {
+  std::thread signal_thread([&server, signals] {
+    int sig = 0;
+    sigset_t set = signals;
+    sigwait(&set, &sig);
+    log::Info("shutdown_requested", {{"signal", sig}});
+    server.Stop();
+  });
+  log::Info("server_started", {{"port", static_cast<int>(server.port())}});
+  server.Run();
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  log::Info("server_stopped");
+  log::Flush();
+  return 0;
+}
+
+// `--role mpi`: the Master Patient Index alone (mpi/mpi_service.h) over DATA/mpi.db.
+int ServeMpi(const FederationNode& fed, const std::string& data, const std::string& host, uint16_t port,
+             const net::TlsOptions& tls, const sigset_t& signals) {
+  auto index = mpi::OpenIndexStore(data + "/mpi.db", Clock::System());
+  if (!index.ok()) return Fail("cannot open the MPI database: " + index.status().message());
+  std::map<std::string, mpi::MpiService::NodeRole, std::less<>> roles;
+  for (const federation::Node& n : fed.config.nodes) roles[n.name] = {n.role, n.region};
+  mpi::MpiService service(**index, *fed.verifier, std::move(roles));
+  net::ServerOptions so;
+  so.host = host;
+  so.port = port;
+  so.tls = tls;
+  net::HttpServer server(so, [&service](net::Request& r) {
+    if (r.path == "/healthz") {
+      net::Response ok;
+      ok.body = "{\"status\":\"ok\"}";
+      ok.route = "/healthz";
+      return ok;
+    }
+    if (r.path.rfind("/mpi/", 0) == 0) return service.Handle(r);
+    net::Response none = JsonError(404, "not-found", "the MPI answers /mpi/ only");
+    none.route = "/*";
+    return none;
+  });
+  if (Status st = server.Start(); !st.ok()) return Fail(st.message());
+  std::fprintf(stderr, "ehr serve: Master Patient Index at %s://%s:%d/mpi (node %s)\n", tls.enabled() ? "https" : "http",
+               host.c_str(), server.port(), fed.self->name.c_str());
+  std::fflush(stderr);
+  return RunUntilSignalled(server, signals);
+}
+
 }  // namespace
 
 int Serve(int argc, char** argv) {
@@ -48,7 +136,8 @@ int Serve(int argc, char** argv) {
                          "access-log", "max-body-mb", "readers", "token-ttl-seconds", "clinician-reach",
                          "break-glass-minutes", "rate-limit-user", "rate-limit-service", "rate-limit-tenant",
                          "rate-limit-address", "self-registration", "oidc", "tls-cert", "tls-key", "tls-client-ca", "audit",
-                         "audit-head-seconds", "audit-retention-days", "reencrypt-seconds"}));
+                         "audit-head-seconds", "audit-retention-days", "reencrypt-seconds", "role", "federation", "node",
+                         "federation-pepper-file", "federation-allow"}));
   if (!args.ok()) return Fail(args.status().message());
   std::string data = args->Get("data", "data");
   std::string listen = args->Get("listen", "127.0.0.1:8080");
@@ -131,6 +220,9 @@ int Serve(int argc, char** argv) {
   // Bodies move onto their tenant's newest data key in the background (after a rotation,
   // or once encryption is turned on for a database that was written without it).
   ReencryptJob reencrypt(**store, std::chrono::seconds(*reencrypt_seconds));
+  auto fed = OpenFederation(*args, **store);
+  if (!fed.ok()) return Fail(fed.status().message());
+  if (fed->role == "mpi") return ServeMpi(*fed, data, host, static_cast<uint16_t>(*port), tls, signals);
 
   api::ServiceOptions options;
   options.base_url = args->Get("base-url");
@@ -203,7 +295,32 @@ int Serve(int argc, char** argv) {
   if (!blind_key.ok()) return Fail("cannot read the blind index key: " + blind_key.status().message());
   search::IdentifierBlinder blinder(std::move(*blind_key));
   options.blinder = &blinder;
-  api::FhirService service(**store, *authn, *authz, options);
+  // A vault answers the federation's gateways (node tokens) beside its own users.
+  std::unique_ptr<federation::FederatedAuthenticator> fed_authn;
+  std::unique_ptr<federation::FederatedAuthorizer> fed_authz;
+  std::unique_ptr<federation::MpiRegistrar> registrar;
+  if (fed->role == "vault") {
+    if (options.region.empty()) options.region = fed->self->region;
+    fed_authn = std::make_unique<federation::FederatedAuthenticator>(*authn, *fed->verifier, fed->config,
+                                                                     fed->allowed_regions, "default");
+    fed_authz = std::make_unique<federation::FederatedAuthorizer>(*authz);
+    federation::RegistrarOptions ro;
+    ro.region = fed->self->region;
+    ro.mpi_url = fed->config.Mpi()->url;
+    ro.mpi_node = fed->config.Mpi()->name;
+    ro.mark_file = data + "/federation-mpi.mark";
+    registrar = std::make_unique<federation::MpiRegistrar>(**store, *fed->pseudonyms, *fed->signer, Clock::System(), ro);
+    registrar->Start();
+  }
+  std::unique_ptr<federation::Gateway> gateway;
+  if (fed->role == "gateway") {
+    if (options.region.empty()) options.region = fed->self->region;
+    gateway = std::make_unique<federation::Gateway>(fed->config, *fed->pseudonyms, *fed->signer, Clock::System(),
+                                                    fed->self->region);
+  }
+  security::Authenticator& request_authn = fed_authn ? static_cast<security::Authenticator&>(*fed_authn) : *authn;
+  security::Authorizer& request_authz = fed_authz ? static_cast<security::Authorizer&>(*fed_authz) : *authz;
+  api::FhirService service(**store, request_authn, request_authz, options);
 
   net::ServerOptions so_net;
   so_net.host = host;
@@ -214,31 +331,22 @@ int Serve(int argc, char** argv) {
   so_net.access_log = args->Get("access-log", "on") != "off";
   so_net.run_inline = &api::FhirService::RunsOnIoThread;
   so_net.tls = tls;
-  net::HttpServer server(so_net, [&service](net::Request& r) { return service.Handle(r); });
+  net::HttpServer server(so_net, [&](net::Request& r) {
+    if (gateway) return GatewayHandle(*gateway, request_authn, service, r);
+    return service.Handle(r);
+  });
   if (Status st = server.Start(); !st.ok()) return Fail(st.message());
 
-  std::thread signal_thread([&server, signals] {
-    int sig = 0;
-    sigset_t set = signals;
-    sigwait(&set, &sig);
-    log::Info("shutdown_requested", {{"signal", sig}});
-    server.Stop();
-  });
   std::string url = (tls.enabled() ? "https://" : "http://") +
                     (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                     std::to_string(server.port()) + "/fhir";
-  std::fprintf(stderr, "ehr serve: FHIR R4 server at %s (data %s%s)\n", url.c_str(), data.c_str(),
+  std::fprintf(stderr, "ehr serve: FHIR R4 %s at %s (data %s%s)\n",
+               fed->role.empty() ? "server" : fed->role.c_str(), url.c_str(), data.c_str(),
                options.region.empty() ? "" : (", region " + options.region).c_str());
   std::fflush(stderr);
-  log::Info("server_started", {{"port", static_cast<int>(server.port())}});
-  server.Run();
-  // Run() returned: either a signal arrived or Stop() was called; make sure the signal
-  // thread ends too.
-  pthread_kill(signal_thread.native_handle(), SIGTERM);
-  signal_thread.join();
-  log::Info("server_stopped");
-  log::Flush();
-  return 0;
+  const int code = RunUntilSignalled(server, signals);
+  if (registrar) registrar->Stop();
+  return code;
 }
 
 }  // namespace ehr::cli

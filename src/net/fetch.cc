@@ -22,23 +22,31 @@ bool IsLoopback(const std::string& host) {
 }
 
 template <typename Stream>
-Result<std::string> Exchange(Stream& stream, const Url& url, const FetchOptions& o) {
-  http::request<http::empty_body> req{http::verb::get, url.target, 11};
+Result<HttpReply> Exchange(Stream& stream, const Url& url, std::string_view method,
+                           const std::vector<std::pair<std::string, std::string>>& headers, std::string body,
+                           const FetchOptions& o) {
+  http::request<http::string_body> req{http::string_to_verb(method), url.target, 11};
   req.set(http::field::host, url.host);
   req.set(http::field::user_agent, "ehr");
   req.set(http::field::accept, "application/json");
+  for (const auto& [name, value] : headers) req.set(name, value);
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    req.body() = std::move(body);
+    req.prepare_payload();
+  }
   beast::error_code ec;
   http::write(stream, req, ec);
-  if (ec) return Status::Unavailable("fetching " + url.host + ": " + ec.message());
+  if (ec) return Status::Unavailable("calling " + url.host + ": " + ec.message());
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(o.max_bytes);
   http::read(stream, buffer, parser, ec);
-  if (ec) return Status::Unavailable("fetching " + url.host + ": " + ec.message());
-  if (parser.get().result_int() != 200) {
-    return Status::Unavailable("fetching " + url.host + ": HTTP " + std::to_string(parser.get().result_int()));
-  }
-  return std::move(parser.get().body());
+  if (ec) return Status::Unavailable("calling " + url.host + ": " + ec.message());
+  HttpReply reply;
+  reply.status = parser.get().result_int();
+  reply.content_type = std::string(parser.get()[http::field::content_type]);
+  reply.body = std::move(parser.get().body());
+  return reply;
 }
 
 }  // namespace
@@ -69,11 +77,14 @@ Result<Url> ParseUrl(const std::string& text) {
   return url;
 }
 
-Result<std::string> HttpGet(const std::string& text, const FetchOptions& o) {
+Result<HttpReply> HttpCall(std::string_view method, const std::string& text,
+                           const std::vector<std::pair<std::string, std::string>>& headers, std::string body,
+                           const FetchOptions& o) {
   EHR_ASSIGN_OR_RETURN(Url url, ParseUrl(text));
   if (url.scheme == "http" && !IsLoopback(url.host)) {
     return Status::Invalid("plain http only to a loopback address (use https): " + text);
   }
+  if (http::string_to_verb(method) == http::verb::unknown) return Status::Invalid("not an HTTP method");
   asio::io_context io;
   asio::ip::tcp::resolver resolver(io);
   beast::error_code ec;
@@ -87,7 +98,7 @@ Result<std::string> HttpGet(const std::string& text, const FetchOptions& o) {
     stream.expires_after(timeout);
     stream.connect(endpoints, ec);
     if (ec) return Status::Unavailable("connecting to " + url.host + ": " + ec.message());
-    return Exchange(stream, url, o);
+    return Exchange(stream, url, method, headers, std::move(body), o);
   }
   asio::ssl::context tls(asio::ssl::context::tls_client);
   tls.set_options(asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
@@ -108,7 +119,16 @@ Result<std::string> HttpGet(const std::string& text, const FetchOptions& o) {
   if (ec) return Status::Unavailable("connecting to " + url.host + ": " + ec.message());
   stream.handshake(asio::ssl::stream_base::client, ec);
   if (ec) return Status::Unavailable("TLS with " + url.host + ": " + ec.message());
-  return Exchange(stream, url, o);
+  return Exchange(stream, url, method, headers, std::move(body), o);
+}
+
+Result<std::string> HttpGet(const std::string& text, const FetchOptions& o) {
+  EHR_ASSIGN_OR_RETURN(HttpReply reply, HttpCall("GET", text, {}, {}, o));
+  if (reply.status != 200) {
+    EHR_ASSIGN_OR_RETURN(Url url, ParseUrl(text));
+    return Status::Unavailable("fetching " + url.host + ": HTTP " + std::to_string(reply.status));
+  }
+  return std::move(reply.body);
 }
 
 }  // namespace ehr::net

@@ -7,6 +7,8 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 
@@ -30,5 +32,17 @@ Result<Url> ParseUrl(const std::string& url);
 
 // The body of a 200 answer to GET `url`; kUnavailable when it cannot be had.
 Result<std::string> HttpGet(const std::string& url, const FetchOptions& options = {});
+
+// Calls between the nodes of a federation (federation/, mpi/): any method, the answer
+// whatever its status. kUnavailable only when no answer came (refused, timed out, too
+// large, not HTTP); kInvalid for a bad URL. Same transport rules as HttpGet.
+struct HttpReply {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+Result<HttpReply> HttpCall(std::string_view method, const std::string& url,
+                           const std::vector<std::pair<std::string, std::string>>& headers, std::string body,
+                           const FetchOptions& options = {});
 
 }  // namespace ehr::net

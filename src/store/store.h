@@ -332,6 +332,10 @@ class Store {
   virtual Result<std::optional<VersionRecord>> ReadVersion(std::string_view tenant, std::string_view type,
                                                            std::string_view id, int64_t version) = 0;
   virtual Result<HistoryPage> History(const HistoryQuery& q) = 0;
+  // Versions of one type with seq > `after_seq`, oldest first, at most `limit`: for
+  // followers of the write log (federation/registrar.h registers Patients at the MPI).
+  virtual Result<std::vector<VersionRecord>> VersionsAfter(std::string_view tenant, std::string_view type,
+                                                           int64_t after_seq, int limit) = 0;
   virtual Result<std::vector<std::string>> FindIdsByToken(const TokenQuery& q) = 0;
   virtual Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view tenant,
                                                                   std::string_view key) = 0;

@@ -296,6 +296,21 @@ Result<std::optional<VersionRecord>> ReadVersion(Connection& c, std::string_view
   return ReadOneVersion(stmt);
 }
 
+Result<std::vector<VersionRecord>> VersionsAfter(Connection& c, std::string_view tenant, std::string_view type,
+                                                int64_t after_seq, int limit) {
+  EHR_ASSIGN_OR_RETURN(Stmt stmt, c.Prepare("SELECT " + std::string(kVersionColumns) +
+                                                " FROM resource_version INDEXED BY resource_history_type"
+                                                " WHERE tenant = ?1 AND type = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4",
+                                            "read versions after"));
+  stmt.BindText(1, tenant).BindText(2, type).BindInt(3, after_seq).BindInt(4, std::max(limit, 0));
+  std::vector<VersionRecord> out;
+  while (true) {
+    EHR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return out;
+    out.push_back(ReadVersionRow(stmt));
+  }
+}
+
 Result<HistoryPage> History(Connection& c, const HistoryQuery& q) {
   HistoryPage page;
   const int count = std::max(q.count, 0);

@@ -31,6 +31,8 @@ Result<std::optional<VersionRecord>> ReadCurrent(Connection& c, std::string_view
 Result<std::optional<VersionRecord>> ReadVersion(Connection& c, std::string_view tenant, std::string_view type,
                                                  std::string_view id, int64_t version);
 Result<HistoryPage> History(Connection& c, const HistoryQuery& q);
+Result<std::vector<VersionRecord>> VersionsAfter(Connection& c, std::string_view tenant, std::string_view type,
+                                                int64_t after_seq, int limit);
 Result<std::vector<std::string>> FindIdsByToken(Connection& c, const TokenQuery& q);
 Result<std::optional<IdempotencyRecord>> GetIdempotency(Connection& c, std::string_view tenant,
                                                         std::string_view key);

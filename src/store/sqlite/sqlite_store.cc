@@ -242,6 +242,13 @@ class SqliteStore final : public Store {
     for (VersionRecord& r : page.entries) EHR_RETURN_IF_ERROR(sqlite::OpenRecord(cipher_, *conn, q.tenant, r));
     return page;
   }
+  Result<std::vector<VersionRecord>> VersionsAfter(std::string_view tenant, std::string_view type, int64_t after_seq,
+                                                   int limit) override {
+    auto conn = readers_.Acquire();
+    EHR_ASSIGN_OR_RETURN(std::vector<VersionRecord> out, sqlite::VersionsAfter(*conn, tenant, type, after_seq, limit));
+    for (VersionRecord& r : out) EHR_RETURN_IF_ERROR(sqlite::OpenRecord(cipher_, *conn, tenant, r));
+    return out;
+  }
   Result<std::vector<std::string>> FindIdsByToken(const TokenQuery& q) override {
     auto conn = readers_.Acquire();
     return sqlite::FindIdsByToken(*conn, q);

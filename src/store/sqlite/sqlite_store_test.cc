@@ -230,6 +230,29 @@ TEST_F(SqliteStoreTest, HistoryAtInstanceTypeAndSystemLevel) {
   EXPECT_FALSE(History(none).more);
 }
 
+TEST_F(SqliteStoreTest, VersionsAfterFollowOneTypeOldestFirst) {
+  ASSERT_TRUE(PutOne(*store_, Version("t", "Patient", "a", 1, R"({"n":1})", 100)).ok());
+  ASSERT_TRUE(PutOne(*store_, Version("t", "Observation", "o", 1, "{}", 200)).ok());
+  ASSERT_TRUE(PutOne(*store_, Version("u", "Patient", "x", 1, "{}", 250)).ok());
+  ASSERT_TRUE(PutOne(*store_, Version("t", "Patient", "b", 1, "{}", 300)).ok());
+  ASSERT_TRUE(PutOne(*store_, Deletion("t", "Patient", "a", 2, 400)).ok());
+  auto all = store_->VersionsAfter("t", "Patient", 0, 10);
+  ASSERT_TRUE(all.ok()) << all.status().message();
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].id + "/" + std::to_string((*all)[0].version), "a/1");
+  EXPECT_EQ((*all)[0].body, R"({"n":1})");
+  EXPECT_EQ((*all)[1].id, "b");
+  EXPECT_TRUE((*all)[2].deleted);
+  EXPECT_LT((*all)[0].seq, (*all)[1].seq);
+  auto rest = store_->VersionsAfter("t", "Patient", (*all)[0].seq, 1);  // a cursor and a limit
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].id, "b");
+  auto none = store_->VersionsAfter("t", "Patient", (*all)[2].seq, 10);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
 TEST_F(SqliteStoreTest, HistoryCountAndMore) {
   for (int v = 1; v <= 5; ++v) ASSERT_TRUE(PutOne(*store_, Version("t", "Patient", "a", v, "{}")).ok());
   HistoryQuery q;

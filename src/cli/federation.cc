@@ -1,0 +1,69 @@
+// `ehr federation node-key --data DIR [key store flags]`: this node's public key (base64) for
+//     the federation file; the key is made in the node's key store on first use.
+// `ehr federation pepper`: a fresh pepper (64 hex digits) for a new federation, to hand to
+//     every vault and gateway (--federation-pepper-file) over a secure channel.
+#include <cstdio>
+#include <filesystem>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/federation_setup.h"
+#include "cli/key_store.h"
+#include "core/secrets.h"
+#include "security/node_token.h"
+
+namespace ehr::cli {
+namespace {
+
+int Usage(const std::string& why) {
+  std::fprintf(stderr,
+               "usage: ehr federation node-key --data DIR [--key-store file|pkcs11 ...]\n"
+               "       ehr federation pepper\n%s%s",
+               why.c_str(), why.empty() ? "" : "\n");
+  return 2;
+}
+
+}  // namespace
+
+int Federation(int argc, char** argv) {
+  if (argc < 3) return Usage("");
+  const std::string verb = argv[2];
+  Result<Args> args = ParseArgs(argc, argv, 3, WithKeyStoreFlags({"data"}));
+  if (!args.ok()) return Usage(args.status().message());
+  if (verb == "pepper") {
+    const std::string pepper = RandomBytes(mpi::Pseudonymizer::kPepperBytes);
+    for (unsigned char c : pepper) std::printf("%02x", c);
+    std::printf("\n");
+    return 0;
+  }
+  if (verb != "node-key") return Usage("unknown command " + verb);
+  // The node's data directory may be new: its database and key store are made here.
+  const std::string data = args->Get("data", "data");
+  std::error_code ec;
+  std::filesystem::create_directories(data, ec);
+  auto keys = OpenKeyStore(*args, data);
+  if (!keys.ok()) {
+    std::fprintf(stderr, "ehr federation: %s\n", keys.status().message().c_str());
+    return 1;
+  }
+  store::SqliteOptions options;
+  options.path = data + "/ehr.db";
+  options.readers = 1;
+  keys->Configure(options);
+  auto store = store::OpenSqliteStore(options);
+  if (!store.ok()) {
+    std::fprintf(stderr, "ehr federation: %s\n", store.status().message().c_str());
+    return 1;
+  }
+  auto seed = KeyStoreSecret(**store, kNodeSigningSecret, 32, "");
+  if (!seed.ok()) {
+    std::fprintf(stderr, "ehr federation: %s\n", seed.status().message().c_str());
+    return 1;
+  }
+  auto signer = security::NodeSigner::FromSeed("self", *seed);
+  if (!signer.ok()) return 1;
+  std::printf("%s\n", security::NodeKeyText(signer->public_key()).c_str());
+  return 0;
+}
+
+}  // namespace ehr::cli

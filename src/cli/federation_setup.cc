@@ -1,0 +1,93 @@
+#include "cli/federation_setup.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "cli/key_store.h"
+#include "core/clock.h"
+
+namespace ehr::cli {
+namespace {
+
+Result<std::string> ReadPepper(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Status::Invalid("cannot read --federation-pepper-file " + file);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string bytes = text.str();
+  while (!bytes.empty() && (bytes.back() == '\n' || bytes.back() == '\r')) bytes.pop_back();
+  if (bytes.size() == 2 * mpi::Pseudonymizer::kPepperBytes &&
+      bytes.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos) {
+    std::string raw;
+    for (size_t i = 0; i < bytes.size(); i += 2) raw.push_back(static_cast<char>(std::stoi(bytes.substr(i, 2), nullptr, 16)));
+    return raw;
+  }
+  if (bytes.size() != mpi::Pseudonymizer::kPepperBytes) {
+    return Status::Invalid("--federation-pepper-file must hold 32 bytes or 64 hex digits");
+  }
+  return bytes;
+}
+
+}  // namespace
+
+const std::set<std::string>& FederationFlags() {
+  static const std::set<std::string> flags = {"role", "federation", "node", "federation-pepper-file",
+                                              "federation-allow"};
+  return flags;
+}
+
+Result<FederationNode> OpenFederation(const Args& args, store::Store& store) {
+  FederationNode node;
+  node.role = args.Get("role");
+  if (node.role.empty()) {
+    for (const char* flag : {"federation", "node", "federation-pepper-file", "federation-allow"}) {
+      if (args.Has(flag)) return Status::Invalid(std::string("--") + flag + " needs --role");
+    }
+    return node;
+  }
+  if (node.role != "vault" && node.role != "gateway" && node.role != "mpi") {
+    return Status::Invalid("--role must be vault, gateway or mpi");
+  }
+  const std::string file = args.Get("federation");
+  if (file.empty()) return Status::Invalid("--role " + node.role + " needs --federation FILE");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Status::Invalid("cannot read --federation " + file);
+  std::stringstream text;
+  text << in.rdbuf();
+  EHR_ASSIGN_OR_RETURN(node.config, federation::ParseFederationConfig(text.str()));
+  const std::string name = args.Get("node");
+  if (name.empty()) return Status::Invalid("--role " + node.role + " needs --node NAME");
+  node.self = node.config.Find(name);
+  if (node.self == nullptr) return Status::Invalid("--node " + name + " is not in the federation file");
+  if (node.self->role != node.role) {
+    return Status::Invalid("--node " + name + " is a " + node.self->role + " in the federation file, not a " + node.role);
+  }
+  EHR_ASSIGN_OR_RETURN(std::string seed, KeyStoreSecret(store, kNodeSigningSecret, 32, ""));
+  EHR_ASSIGN_OR_RETURN(security::NodeSigner signer, security::NodeSigner::FromSeed(name, seed));
+  if (signer.public_key() != node.self->public_key) {
+    return Status::Invalid("this node's key is not the one the federation file gives for " + name +
+                           " (ehr federation node-key --data DIR prints it)");
+  }
+  node.signer = std::make_unique<security::NodeSigner>(std::move(signer));
+  node.verifier = std::make_unique<security::NodeVerifier>(name, node.config.Keys(), Clock::System());
+  if (node.role != "mpi") {
+    const std::string pepper_file = args.Get("federation-pepper-file");
+    if (pepper_file.empty()) return Status::Invalid("--role " + node.role + " needs --federation-pepper-file");
+    EHR_ASSIGN_OR_RETURN(std::string pepper, ReadPepper(pepper_file));
+    EHR_RETURN_IF_ERROR(store.ImportSecret(kPepperSecret, pepper));  // once: later imports change nothing
+    EHR_ASSIGN_OR_RETURN(std::string kept, store.Secret(kPepperSecret, mpi::Pseudonymizer::kPepperBytes));
+    if (kept != pepper) return Status::Invalid("the key store holds another federation pepper than --federation-pepper-file");
+    node.pseudonyms = std::make_unique<mpi::Pseudonymizer>(std::move(kept));
+  }
+  const std::string allow = args.Get("federation-allow");
+  if (!allow.empty()) {
+    if (node.role != "vault") return Status::Invalid("--federation-allow is for vaults");
+    std::stringstream regions(allow);
+    for (std::string r; std::getline(regions, r, ',');) {
+      if (!r.empty()) node.allowed_regions.push_back(r);
+    }
+  }
+  return node;
+}
+
+}  // namespace ehr::cli

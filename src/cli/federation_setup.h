@@ -1,0 +1,46 @@
+// The federation roles of `ehr serve` (issue 9; federation/README.md):
+//
+//   --role vault|gateway|mpi     this node's role (default: a stand-alone FHIR server)
+//   --federation FILE            the federation file (federation/config.h), required with a role
+//   --node NAME                  this node's name in it (its region and address come from there)
+//   --federation-pepper-file F   the federation's shared pepper (32 bytes, or 64 hex digits):
+//                                imported into this node's key store; a key store holding
+//                                another pepper is refused (vaults and gateways)
+//   --federation-allow R1,R2     a vault: the requesting regions it answers (default: all)
+//
+// Each node's Ed25519 key is a secret of its key store (`node-signing`), made on first use;
+// `ehr federation node-key --data DIR` prints its public key for the federation file.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "cli/args.h"
+#include "federation/config.h"
+#include "mpi/pseudonym.h"
+#include "security/node_token.h"
+#include "store/store.h"
+
+namespace ehr::cli {
+
+inline constexpr char kNodeSigningSecret[] = "node-signing";
+inline constexpr char kPepperSecret[] = "federation-pepper";
+
+const std::set<std::string>& FederationFlags();
+
+struct FederationNode {
+  std::string role;  // "" when the server is stand-alone
+  federation::FederationConfig config;
+  const federation::Node* self = nullptr;
+  std::unique_ptr<security::NodeSigner> signer;
+  std::unique_ptr<security::NodeVerifier> verifier;
+  std::unique_ptr<mpi::Pseudonymizer> pseudonyms;  // vaults and gateways
+  std::vector<std::string> allowed_regions;
+};
+
+// Reads the flags; `store` holds this node's key store secrets. A stand-alone server (no
+// --role) gets an empty FederationNode.
+Result<FederationNode> OpenFederation(const Args& args, store::Store& store);
+
+}  // namespace ehr::cli

@@ -1,0 +1,51 @@
+// The federation file (`ehr serve --federation FILE`): the nodes of a federation, their
+// roles, regions, addresses and public keys (security/node_token.h), shared by every node.
+//
+//   {
+//     "deadlineMs": 2000,
+//     "nodes": [
+//       {"name": "mpi",        "role": "mpi",     "url": "http://127.0.0.1:9100", "key": "BASE64"},
+//       {"name": "vault-uk",   "role": "vault",   "region": "uk", "url": "http://127.0.0.1:9101", "key": "BASE64"},
+//       {"name": "gateway-fr", "role": "gateway", "region": "fr", "url": "http://127.0.0.1:9104", "key": "BASE64"}
+//     ]
+//   }
+//
+// Exactly one MPI; one vault per region; names unique; regions are lower-case codes of 2
+// to 8 letters; urls http(s)://host[:port] without a path; keys 32 bytes in base64, each
+// node its own (a shared key would let one sign as the other). Members other than these
+// are refused, so a misspelt one cannot leave a default in force unseen.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace ehr::federation {
+
+struct Node {
+  std::string name;
+  std::string role;    // "vault", "mpi" or "gateway"
+  std::string region;  // vaults and gateways; empty for the MPI
+  std::string url;     // base URL, no trailing slash
+  std::string public_key;  // 32 bytes
+};
+
+struct FederationConfig {
+  std::vector<Node> nodes;
+  int deadline_ms = 2000;  // a gateway's whole fan-out to the vaults
+
+  const Node* Find(std::string_view name) const;
+  const Node* Mpi() const;
+  const Node* VaultOf(std::string_view region) const;
+  std::vector<const Node*> Vaults() const;
+  // Node name -> public key, for security::NodeVerifier.
+  std::map<std::string, std::string, std::less<>> Keys() const;
+};
+
+// kInvalid naming what is wrong and where ("nodes[2].key: not 32 bytes of base64").
+Result<FederationConfig> ParseFederationConfig(std::string_view json);
+
+}  // namespace ehr::federation

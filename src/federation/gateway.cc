@@ -1,0 +1,233 @@
+#include "federation/gateway.h"
+
+#include <chrono>
+#include <future>
+#include <memory>
+
+#include "core/log.h"
+#include "federation/merge.h"
+#include "net/fetch.h"
+
+namespace ehr::federation {
+namespace {
+
+constexpr std::string_view kLocate = "/fhir/Patient/$locate";
+constexpr std::string_view kEverything = "/fhir/Patient/$federated-everything";
+constexpr std::string_view kTimeline = "/fhir/Patient/$federated-timeline";
+constexpr const char* kFhirJson = "application/fhir+json; charset=utf-8";
+
+net::Response JsonResponse(int status, const json::Value& body, std::string route) {
+  net::Response r;
+  r.status = status;
+  r.body = json::Write(body);
+  r.SetHeader("Content-Type", kFhirJson);
+  r.SetHeader("Cache-Control", "no-store");
+  r.route = std::move(route);
+  return r;
+}
+
+json::Value Outcome(std::string_view severity, std::string_view code, const std::string& text,
+                    const std::string& expression = {}) {
+  json::Value issue = json::Value::MakeObject();
+  issue.Set("severity", json::Value(std::string(severity)));
+  issue.Set("code", json::Value(std::string(code)));
+  issue.Set("diagnostics", json::Value(text));
+  if (!expression.empty()) {
+    json::Value where = json::Value::MakeArray();
+    where.as_array().push_back(json::Value(expression));
+    issue.Set("expression", std::move(where));
+  }
+  json::Value outcome = json::Value::MakeObject();
+  outcome.Set("resourceType", json::Value("OperationOutcome"));
+  json::Value issues = json::Value::MakeArray();
+  issues.as_array().push_back(std::move(issue));
+  outcome.Set("issue", std::move(issues));
+  return outcome;
+}
+
+net::Response Error(int status, std::string_view code, const std::string& text, std::string route,
+                    const std::string& expression = {}) {
+  return JsonResponse(status, Outcome("error", code, text, expression), std::move(route));
+}
+
+struct Match {
+  std::string region;
+  std::string patient;
+};
+
+// Every page of a vault's $everything, following its `next` links (at most `max_pages`).
+Result<json::Value> FetchEverything(const std::string& first_url, const std::vector<std::pair<std::string, std::string>>& headers,
+                                    const std::string& vault_url, Micros deadline, Clock& clock) {
+  json::Value merged;
+  std::string url = first_url;
+  for (int page = 0; page < 50 && !url.empty(); ++page) {
+    const Micros left = deadline - clock.Now();
+    if (left <= 0) return Status::Unavailable("timed out");
+    net::FetchOptions fetch;
+    fetch.timeout_ms = static_cast<int>(std::max<Micros>(left / 1000, 1));
+    fetch.max_bytes = 64u << 20;
+    EHR_ASSIGN_OR_RETURN(net::HttpReply reply, net::HttpCall("GET", url, headers, {}, fetch));
+    auto body = json::Parse(reply.body);
+    if (!body.ok() || !body->is_object()) return Status::Unavailable("answered HTTP " + std::to_string(reply.status));
+    if (reply.status != 200) {
+      // The vault's refusal (consent, region not allowed) comes back as its OperationOutcome.
+      return page == 0 ? std::move(*body) : merged;
+    }
+    url.clear();
+    if (const json::Value* links = body->Find("link"); links != nullptr && links->is_array()) {
+      for (const json::Value& l : links->as_array()) {
+        // Only links back to the same vault are followed.
+        if (l.GetString("relation") == "next" && l.GetString("url").rfind(vault_url, 0) == 0) {
+          url = std::string(l.GetString("url"));
+        }
+      }
+    }
+    if (page == 0) {
+      merged = std::move(*body);
+      merged.Remove("link");
+      continue;
+    }
+    const json::Value* more = body->Find("entry");
+    json::Value* entries = merged.Find("entry");
+    if (more != nullptr && more->is_array()) {
+      if (entries == nullptr) {
+        merged.Set("entry", *more);
+      } else {
+        for (const json::Value& e : more->as_array()) entries->as_array().push_back(e);
+      }
+    }
+  }
+  return merged;
+}
+
+}  // namespace
+
+Gateway::Gateway(const FederationConfig& config, const mpi::Pseudonymizer& pseudonyms,
+                 const security::NodeSigner& signer, Clock& clock, std::string region)
+    : config_(config), pseudonyms_(pseudonyms), signer_(signer), clock_(clock), region_(std::move(region)) {}
+
+bool Gateway::Handles(const net::Request& request) {
+  return request.path == kLocate || request.path == kEverything || request.path == kTimeline;
+}
+
+net::Response Gateway::Handle(const net::Request& request, const security::Principal& who) {
+  const std::string route(request.path);
+  if (request.method != "GET") return Error(405, "not-supported", "use GET", route);
+  bool clinician = false;
+  for (const std::string& role : who.roles) clinician |= role == "DOCTOR" || role == "NURSE";
+  if (!who.authenticated || !clinician) {
+    return Error(403, "forbidden", "cross-border lookups are for clinicians", route);
+  }
+  const auto params = net::ParseQuery(request.query);
+  const std::string identifier(net::FindParam(params, "identifier"));
+  const size_t bar = identifier.find('|');
+  if (identifier.empty() || bar == std::string::npos || bar == 0 || bar + 1 == identifier.size()) {
+    return Error(400, "required", "identifier must be given as SYSTEM|VALUE", route, "identifier");
+  }
+  Result<mpi::PatientPseudonym> pseudonym = pseudonyms_.Pseudonym(identifier.substr(0, bar), identifier.substr(bar + 1));
+  if (!pseudonym.ok()) {
+    return Error(400, "value", "identifier: " + pseudonym.status().message(), route, "identifier");
+  }
+
+  const Micros deadline = clock_.Now() + static_cast<Micros>(config_.deadline_ms) * 1000;
+  const Node* mpi = config_.Mpi();
+  security::NodeClaims to_mpi;
+  to_mpi.audience = mpi->name;
+  net::FetchOptions fetch;
+  fetch.timeout_ms = config_.deadline_ms;
+  Result<net::HttpReply> looked = net::HttpCall(
+      "GET", mpi->url + "/mpi/lookup?pseudonym=" + pseudonym->pseudonym,
+      {{"Authorization", std::string(security::kNodeScheme) + " " + signer_.Sign(to_mpi, clock_.Now())}}, {}, fetch);
+  auto found = looked.ok() && looked->status == 200 ? json::Parse(looked->body) : Result<json::Value>(Status::Unavailable(""));
+  if (!found.ok() || found->Find("matches") == nullptr || !found->Find("matches")->is_array()) {
+    log::Warn("federation.mpi_unavailable", {{"status", looked.ok() ? looked->status : 0}});
+    net::Response r = Error(503, "transient", "the Master Patient Index is unavailable; retry later", route);
+    r.SetHeader("Retry-After", "5");
+    return r;
+  }
+  std::vector<Match> matches;
+  for (const json::Value& m : found->Find("matches")->as_array()) {
+    matches.push_back({std::string(m.GetString("region")), std::string(m.GetString("patient"))});
+  }
+
+  if (request.path == kLocate) {
+    json::Value out = json::Value::MakeObject();
+    out.Set("resourceType", json::Value("Parameters"));
+    json::Value parameters = json::Value::MakeArray();
+    for (const Match& m : matches) {
+      json::Value region = json::Value::MakeObject();
+      region.Set("name", json::Value("region"));
+      region.Set("valueCode", json::Value(m.region));
+      json::Value parts = json::Value::MakeArray();
+      parts.as_array().push_back(std::move(region));
+      json::Value match = json::Value::MakeObject();
+      match.Set("name", json::Value("match"));
+      match.Set("part", std::move(parts));
+      parameters.as_array().push_back(std::move(match));
+    }
+    out.Set("parameter", std::move(parameters));
+    return JsonResponse(200, out, route);
+  }
+
+  // Fan out to the home vaults, in parallel, within the deadline.
+  std::string passed;
+  for (const char* name : {"_since", "_type"}) {
+    const std::string_view value = net::FindParam(params, name);
+    if (!value.empty()) passed += std::string("&") + name + "=" + net::PercentEncode(value);
+  }
+  std::vector<RegionAnswer> answers;
+  std::vector<std::future<Result<json::Value>>> calls;
+  for (const Match& m : matches) {
+    const Node* vault = config_.VaultOf(m.region);
+    answers.push_back({m.region, std::nullopt, {}});
+    if (vault == nullptr) {
+      calls.emplace_back();
+      answers.back().problem = "no vault of this region in the federation file";
+      continue;
+    }
+    security::NodeClaims claims;
+    claims.audience = vault->name;
+    claims.user = who.username.empty() ? who.subject : who.username;
+    claims.roles = who.roles;
+    claims.fhir_user = who.fhir_user;
+    claims.region = region_;
+    claims.purpose = "TREAT";
+    std::vector<std::pair<std::string, std::string>> headers = {
+        {"Authorization", std::string(security::kNodeScheme) + " " + signer_.Sign(claims, clock_.Now())},
+        {"X-Request-Id", request.request_id}};
+    const std::string url = vault->url + "/fhir/Patient/" + net::PercentEncode(m.patient) + "/$everything?_count=1000" + passed;
+    calls.push_back(std::async(std::launch::async, [url, headers, vault_url = vault->url, deadline, this] {
+      return FetchEverything(url, headers, vault_url, deadline, clock_);
+    }));
+  }
+  for (size_t i = 0; i < calls.size(); ++i) {
+    if (!calls[i].valid()) continue;
+    const Micros left = deadline - clock_.Now();
+    if (calls[i].wait_for(std::chrono::microseconds(std::max<Micros>(left, 0))) != std::future_status::ready) {
+      answers[i].problem = "did not answer within " + std::to_string(config_.deadline_ms) + " ms";
+      // The call ends at its own timeout; its future is left to finish on its thread.
+      std::thread([f = std::move(calls[i])]() mutable { f.wait(); }).detach();
+      continue;
+    }
+    Result<json::Value> got = calls[i].get();
+    if (got.ok()) {
+      answers[i].bundle = std::move(*got);
+    } else {
+      answers[i].problem = got.status().message();
+    }
+    if (!answers[i].problem.empty()) {
+      log::Warn("federation.vault_unanswered", {{"region", answers[i].region}});
+    }
+  }
+  json::Value merged = MergeBundles(answers);
+  if (request.path == kTimeline) {
+    json::Value rows = json::Value::MakeObject();
+    rows.Set("rows", Timeline(merged));
+    net::Response r = JsonResponse(200, rows, route);
+    r.SetHeader("Content-Type", "application/json");
+    return r;
+  }
+  return JsonResponse(200, merged, route);
+}
+
+}  // namespace ehr::federation

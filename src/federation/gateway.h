@@ -1,0 +1,44 @@
+// The gateway's cross-border operations (issue 9; `ehr serve --role gateway`). For a
+// clinician authenticated at the gateway:
+//   GET /fhir/Patient/$locate?identifier=SYSTEM|VALUE
+//       which regions hold a record for this person: a Parameters resource with one
+//       `match` part (region, and nothing clinical) per record.
+//   GET /fhir/Patient/$federated-everything?identifier=SYSTEM|VALUE[&_since=..&_type=..]
+//       every home vault's Patient/{id}/$everything, fetched in parallel within the
+//       federation's deadline and merged in memory (federation/merge.h); a vault that does
+//       not answer in time yields a warning entry, never a hang.
+//   GET /fhir/Patient/$federated-timeline?identifier=...   the merged record's timeline rows.
+// The identifier is validated (check digits: 400 naming the parameter when it is not a valid
+// national id) and pseudonymised here with the federation's pepper; only the pseudonym goes to
+// the MPI. Each vault call carries a node token naming the clinician, their roles, this
+// gateway's region and the purpose of use: the home vault decides. Nothing is written.
+#pragma once
+
+#include <string>
+
+#include "core/clock.h"
+#include "federation/config.h"
+#include "mpi/pseudonym.h"
+#include "net/http.h"
+#include "security/node_token.h"
+#include "security/pipeline.h"
+
+namespace ehr::federation {
+
+class Gateway {
+ public:
+  Gateway(const FederationConfig& config, const mpi::Pseudonymizer& pseudonyms, const security::NodeSigner& signer,
+          Clock& clock, std::string region);
+  // GET of one of the operations above.
+  static bool Handles(const net::Request& request);
+  net::Response Handle(const net::Request& request, const security::Principal& who);
+
+ private:
+  const FederationConfig& config_;
+  const mpi::Pseudonymizer& pseudonyms_;
+  const security::NodeSigner& signer_;
+  Clock& clock_;
+  std::string region_;
+};
+
+}  // namespace ehr::federation

@@ -1,0 +1,170 @@
+#include "federation/registrar.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <tuple>
+
+#include "core/log.h"
+#include "mpi/national_id.h"
+#include "fhir/json/value.h"
+#include "net/fetch.h"
+
+namespace ehr::federation {
+namespace {
+
+int64_t ReadMark(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  int64_t mark = 0;
+  if (in >> mark && mark > 0) return mark;
+  return 0;
+}
+
+}  // namespace
+
+MpiRegistrar::MpiRegistrar(store::Store& store, const mpi::Pseudonymizer& pseudonyms,
+                           const security::NodeSigner& signer, Clock& clock, RegistrarOptions options)
+    : store_(store), pseudonyms_(pseudonyms), signer_(signer), clock_(clock), options_(std::move(options)) {
+  mark_ = ReadMark(options_.mark_file);
+}
+
+MpiRegistrar::~MpiRegistrar() { Stop(); }
+
+Status MpiRegistrar::SaveMark(int64_t mark) {
+  const std::filesystem::path temp = options_.mark_file.string() + ".tmp";
+  const std::string text = std::to_string(mark) + "\n";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Unavailable("federation: cannot write " + temp.string());
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written || ::rename(temp.c_str(), options_.mark_file.c_str()) != 0) {
+    return Status::Unavailable("federation: cannot write " + options_.mark_file.string());
+  }
+  const int dir = ::open(options_.mark_file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  mark_ = mark;
+  return Status::Ok();
+}
+
+Status MpiRegistrar::Send(const std::string& patient, const std::vector<mpi::PatientPseudonym>& links) {
+  security::NodeClaims claims;
+  claims.audience = options_.mpi_node;
+  const std::vector<std::pair<std::string, std::string>> headers = {
+      {"Authorization", std::string(security::kNodeScheme) + " " + signer_.Sign(claims, clock_.Now())},
+      {"Content-Type", "application/json"}};
+  const std::string url = options_.mpi_url + "/mpi/regions/" + options_.region + "/patients/" + patient;
+  net::FetchOptions fetch;
+  fetch.timeout_ms = options_.timeout_ms;
+  Result<net::HttpReply> reply = [&] {
+    if (links.empty()) return net::HttpCall("DELETE", url, headers, {}, fetch);
+    json::Value array = json::Value::MakeArray();
+    for (const mpi::PatientPseudonym& p : links) {
+      json::Value link = json::Value::MakeObject();
+      link.Set("type", json::Value(p.type));
+      link.Set("pseudonym", json::Value(p.pseudonym));
+      array.as_array().push_back(std::move(link));
+    }
+    json::Value body = json::Value::MakeObject();
+    body.Set("links", std::move(array));
+    return net::HttpCall("PUT", url, headers, json::Write(body), fetch);
+  }();
+  if (!reply.ok()) return reply.status();
+  if (reply->status != 200 && reply->status != 204) {
+    return Status::Unavailable("federation: the MPI answered HTTP " + std::to_string(reply->status));
+  }
+  return Status::Ok();
+}
+
+Result<RegistrarPass> MpiRegistrar::RunOnce() {
+  RegistrarPass pass;
+  int64_t mark = mark_.load();
+  while (true) {
+    EHR_ASSIGN_OR_RETURN(std::vector<store::VersionRecord> versions,
+                         store_.VersionsAfter(options_.tenant, "Patient", mark, options_.batch));
+    if (versions.empty()) break;
+    // The newest version of each patient in the step decides its links.
+    std::map<std::string, const store::VersionRecord*> latest;
+    for (const store::VersionRecord& v : versions) latest[v.id] = &v;
+    for (const auto& [id, v] : latest) {
+      std::vector<mpi::PatientPseudonym> links;
+      if (!v->deleted) {
+        auto body = json::Parse(v->body);
+        const json::Value* identifiers = body.ok() ? body->Find("identifier") : nullptr;
+        if (identifiers != nullptr && identifiers->is_array()) {
+          for (const json::Value& identifier : identifiers->as_array()) {
+            const std::string_view system = identifier.GetString("system");
+            if (system.empty()) continue;
+            Result<mpi::PatientPseudonym> p = pseudonyms_.Pseudonym(system, identifier.GetString("value"));
+            if (p.ok()) {
+              links.push_back(std::move(*p));
+            } else if (p.status().code() == Code::kInvalid && mpi::KindOfSystem(system)) {
+              ++pass.invalid;  // a national id system with a value that is not one
+            }
+          }
+        }
+        std::sort(links.begin(), links.end(), [](const auto& a, const auto& b) {
+          return std::tie(a.type, a.pseudonym) < std::tie(b.type, b.pseudonym);
+        });
+        links.erase(std::unique(links.begin(), links.end()), links.end());
+      }
+      EHR_RETURN_IF_ERROR(Send(id, links));
+      ++pass.registered;
+    }
+    mark = versions.back().seq;
+    EHR_RETURN_IF_ERROR(SaveMark(mark));
+  }
+  pass.mark = mark;
+  return pass;
+}
+
+void MpiRegistrar::Start() {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] {
+    Micros backoff = 1'000'000;
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      lock.unlock();
+      Result<RegistrarPass> pass = RunOnce();
+      lock.lock();
+      Micros wait = options_.poll;
+      if (pass.ok()) {
+        backoff = 1'000'000;
+        if (pass->registered > 0) {
+          log::Info("federation.mpi_registered",
+                    {{"patients", pass->registered}, {"invalid_ids", pass->invalid}, {"mark", pass->mark}});
+        }
+      } else {
+        log::Warn("federation.mpi_register_failed", {{"error", pass.status().message()}, {"retry_ms", backoff / 1000}});
+        wait = backoff;
+        backoff = std::min<Micros>(backoff * 2, 60'000'000);
+      }
+      wake_.wait_for(lock, std::chrono::microseconds(wait), [&] { return stop_ || nudged_; });
+      nudged_ = false;
+    }
+  });
+}
+
+void MpiRegistrar::Nudge() {
+  std::lock_guard lock(mu_);
+  nudged_ = true;
+  wake_.notify_all();
+}
+
+void MpiRegistrar::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    wake_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace ehr::federation

@@ -1,0 +1,78 @@
+// Keeps the Master Patient Index in step with this vault's Patients (issue 9): follows the
+// Patient versions of the store's write log (store::Store::VersionsAfter) and, for each
+// patient written since the last acknowledged one, sets its links at the MPI to the
+// pseudonyms of its current national identifiers (mpi/pseudonym.h), or removes them when it
+// was deleted or holds none. The write log is the outbox: a version is registered only once
+// committed (the MPI is never ahead of the vault), every write path is covered (REST,
+// transactions, `ehr import`), and the mark (the last seq the MPI acknowledged) advances
+// only after every call of a pass succeeded, in a file beside the data written atomically;
+// a failed pass is retried with back-off (1 s doubling to 60 s). Registering is idempotent,
+// so a lost mark only makes the next pass send again. Identifiers that are not valid
+// national ids are not registered (counted in the log line, never shown).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "mpi/pseudonym.h"
+#include "security/node_token.h"
+#include "store/store.h"
+
+namespace ehr::federation {
+
+struct RegistrarOptions {
+  std::string tenant = "default";
+  std::string region;    // this vault's
+  std::string mpi_url;   // base URL of the MPI
+  std::string mpi_node;  // its node name (the tokens' audience)
+  std::filesystem::path mark_file;
+  Micros poll = 1'000'000;  // between passes when nothing happened
+  int batch = 500;          // versions read per step
+  int timeout_ms = 5000;    // per MPI call
+};
+
+struct RegistrarPass {
+  int registered = 0;  // patients whose links were set or removed
+  int invalid = 0;     // national identifiers skipped (not valid)
+  int64_t mark = 0;    // the last seq acknowledged after the pass
+};
+
+class MpiRegistrar {
+ public:
+  MpiRegistrar(store::Store& store, const mpi::Pseudonymizer& pseudonyms, const security::NodeSigner& signer,
+               Clock& clock, RegistrarOptions options);
+  ~MpiRegistrar();  // stops the thread
+
+  // One pass over everything written since the mark (kUnavailable when the MPI could not
+  // be reached or refused a call: the mark stays).
+  Result<RegistrarPass> RunOnce();
+  void Start();
+  void Stop();
+  // Wakes the thread for a pass now (e.g. after a Patient write).
+  void Nudge();
+  int64_t mark() const { return mark_.load(); }
+
+ private:
+  Status Send(const std::string& patient, const std::vector<mpi::PatientPseudonym>& links);
+  Status SaveMark(int64_t mark);
+
+  store::Store& store_;
+  const mpi::Pseudonymizer& pseudonyms_;
+  const security::NodeSigner& signer_;
+  Clock& clock_;
+  RegistrarOptions options_;
+  std::atomic<int64_t> mark_{0};
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  bool nudged_ = false;
+  std::thread thread_;
+};
+
+}  // namespace ehr::federation

@@ -1,0 +1,49 @@
+// The Master Patient Index's storage (`ehr serve --role mpi`, DATA/mpi.db, SQLite): links
+// pseudonym -> (region, patient id in that region's vault, identifier type), and the history
+// of every change to them. Nothing else: no identifier, no name, no clinical data.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "mpi/pseudonym.h"
+
+namespace ehr::mpi {
+
+struct Link {
+  std::string pseudonym;
+  std::string region;
+  std::string patient;
+  std::string type;
+  Micros updated = 0;
+};
+
+struct LinkChange {
+  int64_t seq = 0;
+  Micros at = 0;
+  std::string op;  // "add" or "remove"
+  Link link;
+};
+
+class IndexStore {
+ public:
+  virtual ~IndexStore() = default;
+  // Makes the links of (region, patient) exactly `links`: new ones added, missing ones
+  // removed, each change in the history, in one transaction. Empty `links` removes the
+  // patient (deleted in its vault). Idempotent: the same call again changes nothing.
+  virtual Status Register(std::string_view region, std::string_view patient,
+                          const std::vector<PatientPseudonym>& links) = 0;
+  virtual Result<std::vector<Link>> Lookup(std::string_view pseudonym) = 0;
+  // Every link of a region, by patient (reconciliation with its vault).
+  virtual Result<std::vector<Link>> LinksOfRegion(std::string_view region) = 0;
+  virtual Result<std::vector<LinkChange>> History(std::string_view region, std::string_view patient) = 0;
+};
+
+// Opens or creates the database (durable commits: synced before Register returns).
+Result<std::unique_ptr<IndexStore>> OpenIndexStore(const std::string& path, Clock& clock);
+
+}  // namespace ehr::mpi

@@ -1,0 +1,41 @@
+// Pseudonyms of national health identifiers (ARCHITECTURE.md section 6): the only thing a
+// vault tells the Master Patient Index about a patient's identity.
+//   pseudonym = lower-case hex of HMAC-SHA-256(pepper, system "|" canonical value)
+// with the canonical value of mpi/national_id.h (so "943 476 5919" and "9434765919" agree)
+// and a pepper shared by the federation's vaults, held in their key stores and never sent
+// to the MPI. Without the pepper a pseudonym cannot be tested against guessed identifiers.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "fhir/json/value.h"
+
+namespace ehr::mpi {
+
+struct PatientPseudonym {
+  std::string type;       // "nhs", "kvnr", "nir", "ssn" (the identifier's kind)
+  std::string pseudonym;  // 64 hex digits
+  bool operator==(const PatientPseudonym&) const = default;
+};
+
+class Pseudonymizer {
+ public:
+  static constexpr size_t kPepperBytes = 32;
+  explicit Pseudonymizer(std::string pepper);
+
+  // kInvalid (the reason, never the value) when `system` is not a national identifier
+  // system of national_id.h or `value` is not a valid identifier of it.
+  Result<PatientPseudonym> Pseudonym(std::string_view system, std::string_view value) const;
+  // The pseudonyms of a Patient resource's national identifiers (Patient.identifier with a
+  // known system), sorted and without repeats; identifiers of other systems are skipped;
+  // an invalid national identifier is kInvalid naming its place ("Patient.identifier[1]").
+  Result<std::vector<PatientPseudonym>> OfPatient(const json::Value& patient) const;
+
+ private:
+  std::string pepper_;
+};
+
+}  // namespace ehr::mpi

@@ -1,0 +1,79 @@
+// Node tokens: how the nodes of a federation (ARCHITECTURE.md section 6; federation/config.h)
+// authenticate their calls to each other, over plain HTTP or TLS. A token is
+//   base64url(claims JSON) "." base64url(Ed25519 signature of the first part)
+// signed with the calling node's key; the called node checks it against the public keys of
+// the federation file. Tokens are short-lived (a minute) and name their audience, so one
+// taken from one call cannot be replayed against another node or later. A gateway's call
+// to a vault carries the clinician it acts for (user, roles, organisation, requesting
+// region, purpose of use): the vault decides under its own policy. Sent as
+//   Authorization: Node <token>
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+
+namespace ehr::security {
+
+inline constexpr std::string_view kNodeScheme = "Node";
+inline constexpr Micros kNodeTokenLifetime = 60'000'000;  // a minute
+inline constexpr Micros kNodeClockSkew = 30'000'000;      // tolerated between nodes' clocks
+
+struct NodeClaims {
+  std::string issuer;    // the calling node's name in the federation file
+  std::string audience;  // the called node's name
+  Micros issued = 0;
+  Micros expires = 0;
+  // The clinician a gateway acts for (all empty on a node's own calls, e.g. vault -> MPI).
+  std::string user;  // their account at the gateway
+  std::vector<std::string> roles;
+  std::string organization;
+  std::string fhir_user;  // "Practitioner/123" at the gateway, when known
+  std::string region;     // the requesting region (the gateway's)
+  std::string purpose;    // purpose of use, v3-ActReason: TREAT, ETREAT (emergency)...
+};
+
+class NodeSigner {
+ public:
+  // `seed`: the node's 32-byte Ed25519 private key seed (from its key store).
+  static Result<NodeSigner> FromSeed(std::string name, std::string_view seed);
+
+  const std::string& name() const { return name_; }
+  const std::string& public_key() const { return public_key_; }  // 32 bytes
+  // A token for `claims` with issuer = name(), issued = now, expires = now + lifetime.
+  std::string Sign(NodeClaims claims, Micros now) const;
+
+ private:
+  NodeSigner() = default;
+  std::string name_, secret_key_, public_key_;
+};
+
+class NodeVerifier {
+ public:
+  // `self`: this node's name (the audience its tokens must name); `keys`: node name ->
+  // 32-byte public key.
+  NodeVerifier(std::string self, std::map<std::string, std::string, std::less<>> keys, Clock& clock);
+
+  // The claims of a valid token; kUnauthenticated saying why not (malformed, unknown
+  // issuer, bad signature, another audience, expired, issued in the future, lifetime longer
+  // than kNodeTokenLifetime), never echoing the token.
+  Result<NodeClaims> Verify(std::string_view token) const;
+  // The same for an Authorization header value ("Node <token>").
+  Result<NodeClaims> VerifyHeader(std::string_view authorization) const;
+  const std::string& self() const { return self_; }
+
+ private:
+  std::string self_;
+  std::map<std::string, std::string, std::less<>> keys_;
+  Clock& clock_;
+};
+
+// Public keys as written in the federation file: standard base64 of the 32 bytes.
+std::string NodeKeyText(std::string_view public_key);
+Result<std::string> ParseNodeKey(std::string_view text);
+
+}  // namespace ehr::security

@@ -1,0 +1,273 @@
+// The federation end to end, as separate processes on loopback (issue 9): a Master Patient
+// Index, two regional vaults (UK, DE) and a gateway (FR), each `ehr serve` with its own data
+// directory and key store, tied together by a federation file of their public keys. A
+// traveller has records in both vaults under the same NHS number; the vaults register their
+// patients' pseudonyms at the MPI by themselves; a clinician at the gateway finds and reads
+// the merged record; a vault killed mid-way gives a partial answer within the deadline; and
+// neither the MPI's nor the gateway's files hold an identifier or a name.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "fhir/json/value.h"
+#include "support/ehr_process.h"
+#include "support/http_client.h"
+#include "support/test_server.h"
+
+namespace ehr::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kNhs[] = "9434765919";     // valid (mod 11)
+constexpr char kNhsWritten[] = "943 476 5919";
+constexpr char kFamily[] = "Quellbrunnen";  // a name to look for in files
+constexpr char kNhsSystem[] = "https://fhir.nhs.uk/Id/nhs-number";
+
+uint16_t FreePort() {
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(s);
+  return ntohs(a.sin_port);
+}
+
+// The last line a command printed (its answer; log lines come before it).
+std::string LastLine(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  const size_t nl = s.rfind('\n');
+  return nl == std::string::npos ? s : s.substr(nl + 1);
+}
+
+// Every byte of every file under `dir`.
+bool AnyFileHolds(const fs::path& dir, const std::string& needle) {
+  for (const auto& f : fs::recursive_directory_iterator(dir)) {
+    if (!f.is_regular_file()) continue;
+    std::ifstream in(f.path(), std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    if (bytes.str().find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+json::Value ParseOrDie(const std::string& text) {
+  auto v = json::Parse(text);
+  if (!v.ok()) throw std::runtime_error("not JSON: " + text.substr(0, 200));
+  return std::move(*v);
+}
+
+std::string PatientJson(const std::string& given, const std::string& nhs, const std::string& extra_identifier = "") {
+  return R"({"resourceType":"Patient","name":[{"family":")" + std::string(kFamily) + R"(","given":[")" + given +
+         R"("]}],"identifier":[{"system":")" + kNhsSystem + R"(","value":")" + nhs + R"("})" + extra_identifier + "]}";
+}
+
+class FederationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::path(dir_.path());
+    for (const char* node : {"mpi", "uk", "de", "gw"}) fs::create_directories(root_ / node);
+    ports_ = {FreePort(), FreePort(), FreePort(), FreePort()};
+    std::string keys[4];
+    const char* nodes[4] = {"mpi", "uk", "de", "gw"};
+    for (int i = 0; i < 4; ++i) {
+      auto [code, out] = RunEhr("federation node-key --data " + (root_ / nodes[i]).string());
+      ASSERT_EQ(code, 0) << out;
+      keys[i] = LastLine(out);
+    }
+    auto [code, pepper] = RunEhr("federation pepper");
+    ASSERT_EQ(code, 0);
+    std::ofstream(root_ / "pepper") << LastLine(pepper);
+    fs::permissions(root_ / "pepper", fs::perms::owner_read | fs::perms::owner_write);
+    auto url = [&](int i) { return "http://127.0.0.1:" + std::to_string(ports_[i]); };
+    std::ofstream(root_ / "federation.json")
+        << R"({"deadlineMs": 2000, "nodes": [)"
+        << R"({"name":"mpi","role":"mpi","url":")" << url(0) << R"(","key":")" << keys[0] << R"("},)"
+        << R"({"name":"vault-uk","role":"vault","region":"uk","url":")" << url(1) << R"(","key":")" << keys[1] << R"("},)"
+        << R"({"name":"vault-de","role":"vault","region":"de","url":")" << url(2) << R"(","key":")" << keys[2] << R"("},)"
+        << R"({"name":"gateway-fr","role":"gateway","region":"fr","url":")" << url(3) << R"(","key":")" << keys[3]
+        << R"("}]})";
+    // The gateway's clinician.
+    auto [added, added_out] = RunCommand("EHR_USER_PASSWORD='Correct-Horse-Battery-9' " + Ehr() +
+                                         " user add --data " + (root_ / "gw").string() + " --user dr-fr --roles DOCTOR 2>&1");
+    ASSERT_EQ(added, 0) << added_out;
+    auto [minted, token] = RunEhr("token --data " + (root_ / "gw").string() + " --user dr-fr 2>/dev/null");
+    ASSERT_EQ(minted, 0) << token;
+    token_ = LastLine(token);
+
+    mpi_ = Start(0, {"--role", "mpi", "--node", "mpi"});
+    uk_ = Start(1, {"--role", "vault", "--node", "vault-uk", "--auth", "off"});
+    de_ = Start(2, {"--role", "vault", "--node", "vault-de", "--auth", "off"});
+    gw_ = Start(3, {"--role", "gateway", "--node", "gateway-fr"});
+  }
+
+  void TearDown() override {
+    for (EhrProcess* p : {&gw_, &de_, &uk_, &mpi_}) {
+      if (p->port != 0 && p->pid > 0) p->Stop(SIGTERM);
+    }
+  }
+
+  static std::string Ehr() { return std::getenv("EHR_BINARY"); }
+
+  EhrProcess Start(int i, std::vector<std::string> args) {
+    const char* nodes[4] = {"mpi", "uk", "de", "gw"};
+    std::vector<std::string> all = {"--listen", "127.0.0.1:" + std::to_string(ports_[i]), "--data",
+                                    (root_ / nodes[i]).string(), "--federation", (root_ / "federation.json").string()};
+    if (i != 0) {
+      all.push_back("--federation-pepper-file");
+      all.push_back((root_ / "pepper").string());
+    }
+    all.insert(all.end(), args.begin(), args.end());
+    EhrProcess p = EhrProcess::Serve(all, {}, (root_ / (std::string(nodes[i]) + ".log")).string());
+    EXPECT_NE(p.port, 0) << p.output;
+    return p;
+  }
+
+  HttpResult Gateway(const std::string& target, bool with_token = true) {
+    HttpClient c("127.0.0.1", gw_.port);
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (with_token) headers.push_back({"Authorization", "Bearer " + token_});
+    return c.Get(target, headers);
+  }
+
+  std::string Create(EhrProcess& vault, const std::string& type, const std::string& body) {
+    HttpClient c("127.0.0.1", vault.port);
+    HttpResult r = c.Send("POST", "/fhir/" + type, body, {{"Content-Type", "application/fhir+json"}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return std::string(ParseOrDie(r.body).GetString("id"));
+  }
+
+  // $locate until it finds `regions` matches (the vaults register in the background).
+  json::Value LocateUntil(const std::string& identifier, size_t regions) {
+    json::Value last;
+    for (int i = 0; i < 100; ++i) {
+      HttpResult r = Gateway("/fhir/Patient/$locate?identifier=" + UrlEncode(identifier));
+      if (r.status == 200) {
+        last = ParseOrDie(r.body);
+        const json::Value* p = last.Find("parameter");
+        if (p != nullptr && p->is_array() && p->as_array().size() >= regions) return last;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return last;
+  }
+
+  TempDir dir_;
+  fs::path root_;
+  std::vector<uint16_t> ports_;
+  std::string token_;
+  EhrProcess mpi_, uk_, de_, gw_;
+};
+
+std::vector<std::string> RegionsOf(const json::Value& parameters) {
+  std::vector<std::string> out;
+  for (const json::Value& m : parameters.Find("parameter")->as_array()) {
+    for (const json::Value& part : m.Find("part")->as_array()) {
+      if (part.GetString("name") == "region") out.emplace_back(part.GetString("valueCode"));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_F(FederationTest, AClinicianAbroadFindsAndReadsATravellersRecordFromBothHomeVaults) {
+  ASSERT_NE(gw_.port, 0);
+  const std::string uk_patient = Create(uk_, "Patient", PatientJson("Ada", kNhs));
+  const std::string de_patient = Create(
+      de_, "Patient",
+      PatientJson("Ada", kNhsWritten, R"(,{"system":"http://fhir.de/sid/gkv/kvid-10","value":"A123456780"})"));
+  Create(uk_, "Observation",
+         R"({"resourceType":"Observation","status":"final","code":{"text":"Body weight"},"subject":{"reference":"Patient/)" +
+             uk_patient + R"("},"effectiveDateTime":"2024-03-01","valueQuantity":{"value":72,"unit":"kg"}})");
+  Create(de_, "Condition",
+         R"({"resourceType":"Condition","code":{"text":"Asthma"},"subject":{"reference":"Patient/)" + de_patient +
+             R"("},"onsetDateTime":"2019-06-01"})");
+  Create(uk_, "Patient", PatientJson("Other", "4010232137"));
+
+  // $locate: both regions, whichever way the number is written; nothing clinical.
+  json::Value located = LocateUntil(std::string(kNhsSystem) + "|" + kNhs, 2);
+  ASSERT_TRUE(located.is_object());
+  EXPECT_EQ(RegionsOf(located), (std::vector<std::string>{"de", "uk"}));
+  HttpResult written = Gateway("/fhir/Patient/$locate?identifier=" + UrlEncode(std::string(kNhsSystem) + "|" + kNhsWritten));
+  ASSERT_EQ(written.status, 200) << written.body;
+  EXPECT_EQ(RegionsOf(ParseOrDie(written.body)), (std::vector<std::string>{"de", "uk"}));
+  EXPECT_EQ(written.body.find(kFamily), std::string::npos);
+  EXPECT_EQ(written.body.find(uk_patient), std::string::npos) << "the locate answer names regions, not records";
+
+  // $federated-everything: one Bundle, each entry tagged with its home region.
+  HttpResult all = Gateway("/fhir/Patient/$federated-everything?identifier=" + UrlEncode(std::string(kNhsSystem) + "|" + kNhs));
+  ASSERT_EQ(all.status, 200) << all.body;
+  json::Value bundle = ParseOrDie(all.body);
+  EXPECT_EQ(bundle.GetString("type"), "searchset");
+  std::map<std::string, int> by_region_type;
+  for (const json::Value& e : bundle.Find("entry")->as_array()) {
+    const json::Value& r = *e.Find("resource");
+    const std::string source(r.Find("meta")->GetString("source"));
+    by_region_type[source + " " + std::string(r.GetString("resourceType"))]++;
+  }
+  EXPECT_EQ(by_region_type["urn:ehr:region:uk Patient"], 1) << all.body;
+  EXPECT_EQ(by_region_type["urn:ehr:region:de Patient"], 1);
+  EXPECT_EQ(by_region_type["urn:ehr:region:uk Observation"], 1);
+  EXPECT_EQ(by_region_type["urn:ehr:region:de Condition"], 1);
+  EXPECT_EQ(all.body.find("Other"), std::string::npos) << "another patient of the same vault";
+
+  HttpResult timeline = Gateway("/fhir/Patient/$federated-timeline?identifier=" + UrlEncode(std::string(kNhsSystem) + "|" + kNhs));
+  ASSERT_EQ(timeline.status, 200) << timeline.body;
+  json::Value rows = ParseOrDie(timeline.body);
+  ASSERT_EQ(rows.Find("rows")->as_array().size(), 2u) << timeline.body;
+  EXPECT_EQ(rows.Find("rows")->as_array()[0].GetString("region"), "uk");  // 2024 before 2019
+
+  // A vault down: a partial answer within the deadline, naming the missing region.
+  de_.Stop(SIGKILL);
+  de_.port = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  HttpResult partial = Gateway("/fhir/Patient/$federated-everything?identifier=" + UrlEncode(std::string(kNhsSystem) + "|" + kNhs));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_EQ(partial.status, 200) << partial.body;
+  EXPECT_LT(took, std::chrono::milliseconds(3000));
+  EXPECT_NE(partial.body.find("region de did not answer"), std::string::npos) << partial.body;
+  EXPECT_NE(partial.body.find("urn:ehr:region:uk"), std::string::npos);
+
+  // The MPI holds pseudonyms only; the gateway stored nothing clinical.
+  EXPECT_FALSE(AnyFileHolds(root_ / "mpi", kNhs));
+  EXPECT_FALSE(AnyFileHolds(root_ / "mpi", kFamily));
+  EXPECT_FALSE(AnyFileHolds(root_ / "gw", kNhs));
+  EXPECT_FALSE(AnyFileHolds(root_ / "gw", kFamily));
+  EXPECT_FALSE(AnyFileHolds(root_ / "gw", "Body weight"));
+}
+
+TEST_F(FederationTest, RefusalsAreClearAndTheGatewayHoldsNoClinicalData) {
+  ASSERT_NE(gw_.port, 0);
+  // An identifier that is not a valid NHS number: 400 naming the parameter.
+  HttpResult bad = Gateway("/fhir/Patient/$locate?identifier=" + UrlEncode(std::string(kNhsSystem) + "|9434765918"));
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("identifier"), std::string::npos);
+  EXPECT_EQ(bad.body.find("9434765918"), std::string::npos) << "never echoed";
+  EXPECT_EQ(Gateway("/fhir/Patient/$locate?identifier=nonsense").status, 400);
+  // No clinician, no lookup.
+  EXPECT_EQ(Gateway("/fhir/Patient/$locate?identifier=" + UrlEncode(std::string(kNhsSystem) + "|" + kNhs), false).status, 401);
+  // The gateway's own FHIR API stores nothing.
+  HttpClient c("127.0.0.1", gw_.port);
+  HttpResult post = c.Send("POST", "/fhir/Patient", PatientJson("Ada", kNhs),
+                           {{"Content-Type", "application/fhir+json"}, {"Authorization", "Bearer " + token_}});
+  EXPECT_EQ(post.status, 404) << post.body;
+  // A vault refuses a node token it cannot verify, and a gateway's token used for writing.
+  HttpClient v("127.0.0.1", uk_.port);
+  HttpResult forged = v.Get("/fhir/Patient/x/$everything", {{"Authorization", "Node e30.AAAA"}});
+  EXPECT_EQ(forged.status, 401) << forged.body;
+}
+
+}  // namespace
+}  // namespace ehr::testing
