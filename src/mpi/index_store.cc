@@ -65,7 +65,7 @@ class SqliteIndexStore final : public IndexStore {
       if (!added && it->second != l.type) return Status::Invalid("index: one pseudonym is given two types");
     }
     std::lock_guard lock(mu_);
-    return InTransaction([&]() -> Status {
+    return conn_->InTransaction([&]() -> Status {
       EHR_ASSIGN_OR_RETURN(std::vector<Link> current, LinksOfPatient(region, patient));
       const Micros now = clock_.Now();
       for (const Link& l : current) {
@@ -167,16 +167,6 @@ class SqliteIndexStore final : public IndexStore {
     s.BindInt(1, at).BindText(2, op).BindText(3, l.pseudonym).BindText(4, l.region).BindText(5, l.patient);
     s.BindText(6, l.type);
     return s.Run();
-  }
-
-  // Under mu_.
-  template <typename F>
-  Status InTransaction(F&& body) {
-    EHR_RETURN_IF_ERROR(conn_->Run("BEGIN IMMEDIATE", "begin"));
-    Status st = body();
-    if (st.ok()) st = conn_->Run("COMMIT", "commit");
-    if (!st.ok() && !conn_->InAutocommit()) (void)conn_->Run("ROLLBACK", "rollback");
-    return st;
   }
 
   std::mutex mu_;

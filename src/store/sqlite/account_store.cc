@@ -296,7 +296,7 @@ class SqliteAccountStore final : public AccountStore {
 
   Status InsertSession(const SessionRecord& r, std::string_view refresh_hash) override {
     std::lock_guard lock(mu_);
-    return InTransaction([&]() -> Status {
+    return conn_->InTransaction([&]() -> Status {
       EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("INSERT INTO session VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
                                                   "insert session"));
       s.BindText(1, r.id).BindText(2, r.user_id).BindText(3, r.tenant).BindText(4, r.scope);
@@ -332,7 +332,7 @@ class SqliteAccountStore final : public AccountStore {
   Result<Rotation> RotateRefresh(std::string_view old_hash, std::string_view new_hash) override {
     std::lock_guard lock(mu_);
     Rotation out;
-    Status st = InTransaction([&]() -> Status {
+    Status st = conn_->InTransaction([&]() -> Status {
       EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("SELECT session_id, spent FROM refresh_token WHERE hash = ?1",
                                                   "find refresh"));
       s.BindText(1, old_hash);
@@ -487,15 +487,6 @@ class SqliteAccountStore final : public AccountStore {
     EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare(sql, operation));
     s.BindText(1, param);
     return s.Run();
-  }
-
-  template <typename F>
-  Status InTransaction(F&& body) {
-    EHR_RETURN_IF_ERROR(conn_->Run("BEGIN IMMEDIATE", "begin"));
-    Status st = body();
-    if (st.ok()) st = conn_->Run("COMMIT", "commit");
-    if (!st.ok() && !conn_->InAutocommit()) (void)conn_->Run("ROLLBACK", "rollback");
-    return st;
   }
 
   // A private key as kept: "ehr-wrapped:<kek id>:<base64 of the wrapped PEM>" (AAD: the kid).

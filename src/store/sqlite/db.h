@@ -97,6 +97,17 @@ class Connection {
 
   // True when no transaction is open (SQLite rolled back on its own after some errors).
   bool InAutocommit() const { return sqlite3_get_autocommit(db_) != 0; }
+  // Runs `body` (returning Status) inside BEGIN IMMEDIATE: committed when it succeeds,
+  // rolled back when it or the commit fails. For the small databases beside the store's
+  // (accounts, the MPI), which have no writer thread of their own.
+  template <typename F>
+  Status InTransaction(F&& body) {
+    EHR_RETURN_IF_ERROR(Run("BEGIN IMMEDIATE", "begin"));
+    Status st = body();
+    if (st.ok()) st = Run("COMMIT", "commit");
+    if (!st.ok() && !InAutocommit()) (void)Run("ROLLBACK", "rollback");
+    return st;
+  }
   sqlite3* raw() const { return db_; }
 
   // Integer keys read from the database that a caller may remember between statements
