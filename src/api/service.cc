@@ -224,6 +224,22 @@ bool FhirService::RunsOnIoThread(const net::Request& request) {
   return segments == 2 || (segments == 4 && history);
 }
 
+Status FhirService::RecordOperation(const net::Request& request, const security::Principal& who,
+                                    const std::string& subtype, int status, std::string query,
+                                    std::vector<std::string> entities) {
+  if (!impl_->options.audit) return Status::Ok();
+  RequestContext ctx;
+  ctx.principal = who;
+  ctx.request_id = request.request_id;
+  ctx.peer = request.peer;
+  ctx.audit_subtype = subtype;
+  ctx.audit_action = "E";
+  audit::Event e = impl_->AuditBase(ctx, status);
+  e.query = std::move(query);
+  e.entities = std::move(entities);
+  return impl_->RecordEvent(e);
+}
+
 RequestContext FhirService::SystemContext() const {
   RequestContext ctx;
   ctx.principal.subject = "system";

@@ -110,6 +110,14 @@ class FhirService {
   Result<std::shared_ptr<PreparedBundle>> PrepareBundle(json::Value bundle, const RequestContext& ctx);
   Result<json::Value> CommitBundle(PreparedBundle& bundle, const RequestContext& ctx);
 
+  // Records an operation handled outside this service (the federation gateway's lookups)
+  // in its audit log, as its own requests are (BALP: the user, roles, client, address,
+  // request id of `who` and `request`; `subtype` such as "$federated-everything"; the
+  // outcome of `status`), with `query` (which must hold no identifier in clear) and
+  // `entities`. Durable when it returns OK; with the audit log off, does nothing.
+  Status RecordOperation(const net::Request& request, const security::Principal& who, const std::string& subtype,
+                         int status, std::string query, std::vector<std::string> entities);
+
   // The context `ehr import` and tests use: the default tenant, no authentication.
   RequestContext SystemContext() const;
 

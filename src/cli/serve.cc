@@ -55,7 +55,7 @@ net::Response JsonError(int status, const std::string& code, const std::string& 
 }
 
 // The gateway stores nothing clinical: its FHIR API is the federated operations; its own
-// server answers only logins, discovery and health.
+// server answers only logins, discovery, health and its audit log (AuditEvent).
 net::Response GatewayHandle(federation::Gateway& gateway, security::Authenticator& authn, api::FhirService& service,
                             net::Request& r) {
   if (federation::Gateway::Handles(r)) {
@@ -67,10 +67,22 @@ net::Response GatewayHandle(federation::Gateway& gateway, security::Authenticato
       denied.route = r.path;
       return denied;
     }
-    return gateway.Handle(r, *who);
+    federation::GatewayRecord record;
+    net::Response answer = gateway.Handle(r, *who, record);
+    // Recorded in the gateway's own audit log before the answer leaves (no identifier in clear).
+    Status recorded = service.RecordOperation(r, *who, record.subtype, answer.status, record.query, record.entities);
+    if (!recorded.ok() && answer.status < 400) {
+      log::Error("audit.record_failed", {{"error", recorded.message()}});
+      net::Response withheld = JsonError(503, "transient", "the audit log could not record this; retry later");
+      withheld.SetHeader("Retry-After", "5");
+      withheld.route = answer.route;
+      return withheld;
+    }
+    return answer;
   }
   const bool own = r.path.rfind("/auth/", 0) == 0 || r.path == "/healthz" || r.path == "/readyz" ||
-                   r.path == "/fhir/metadata" || r.path.rfind("/.well-known/", 0) == 0 || r.path.rfind("/fhir/", 0) != 0;
+                   r.path == "/fhir/metadata" || r.path.rfind("/fhir/AuditEvent", 0) == 0 ||
+                   r.path.rfind("/.well-known/", 0) == 0 || r.path.rfind("/fhir/", 0) != 0;
   if (own) return service.Handle(r);
   net::Response none = JsonError(404, "not-found",
                                  "a gateway holds no clinical data: use Patient/$locate, $federated-everything or "

@@ -110,8 +110,9 @@ bool Gateway::Handles(const net::Request& request) {
   return request.path == kLocate || request.path == kEverything || request.path == kTimeline;
 }
 
-net::Response Gateway::Handle(const net::Request& request, const security::Principal& who) {
+net::Response Gateway::Handle(const net::Request& request, const security::Principal& who, GatewayRecord& record) {
   const std::string route(request.path);
+  record.subtype = route.substr(route.rfind('/') + 1);
   if (request.method != "GET") return Error(405, "not-supported", "use GET", route);
   bool clinician = false;
   for (const std::string& role : who.roles) clinician |= role == "DOCTOR" || role == "NURSE";
@@ -129,6 +130,7 @@ net::Response Gateway::Handle(const net::Request& request, const security::Princ
     return Error(400, "value", "identifier: " + pseudonym.status().message(), route, "identifier");
   }
 
+  record.query = "identifier=" + identifier.substr(0, bar) + "|pseudonym:" + pseudonym->pseudonym;
   const Micros deadline = clock_.Now() + static_cast<Micros>(config_.deadline_ms) * 1000;
   const Node* mpi = config_.Mpi();
   security::NodeClaims to_mpi;
@@ -148,6 +150,7 @@ net::Response Gateway::Handle(const net::Request& request, const security::Princ
   std::vector<Match> matches;
   for (const json::Value& m : found->Find("matches")->as_array()) {
     matches.push_back({std::string(m.GetString("region")), std::string(m.GetString("patient"))});
+    record.entities.push_back(matches.back().region + ":Patient/" + matches.back().patient);
   }
 
   if (request.path == kLocate) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "federation/config.h"
@@ -25,13 +26,21 @@
 
 namespace ehr::federation {
 
+// What a gateway operation did, for the gateway's own audit log (its caller records it
+// before the answer leaves): no identifier in clear, only its system and pseudonym.
+struct GatewayRecord {
+  std::string subtype;                // "$locate", "$federated-everything", "$federated-timeline"
+  std::string query;                  // "identifier=SYSTEM|pseudonym:HEX"
+  std::vector<std::string> entities;  // the records found: "uk:Patient/ID"
+};
+
 class Gateway {
  public:
   Gateway(const FederationConfig& config, const mpi::Pseudonymizer& pseudonyms, const security::NodeSigner& signer,
           Clock& clock, std::string region);
   // GET of one of the operations above.
   static bool Handles(const net::Request& request);
-  net::Response Handle(const net::Request& request, const security::Principal& who);
+  net::Response Handle(const net::Request& request, const security::Principal& who, GatewayRecord& record);
 
  private:
   const FederationConfig& config_;

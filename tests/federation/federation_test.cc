@@ -106,6 +106,12 @@ class FederationTest : public ::testing::Test {
     auto [minted, token] = RunEhr("token --data " + (root_ / "gw").string() + " --user dr-fr 2>/dev/null");
     ASSERT_EQ(minted, 0) << token;
     token_ = LastLine(token);
+    auto [auditor, auditor_out] = RunCommand("EHR_USER_PASSWORD='Correct-Horse-Battery-9' " + Ehr() + " user add --data " +
+                                             (root_ / "gw").string() + " --user aud-fr --roles AUDITOR 2>&1");
+    ASSERT_EQ(auditor, 0) << auditor_out;
+    auto [minted_aud, aud_token] = RunEhr("token --data " + (root_ / "gw").string() + " --user aud-fr");
+    ASSERT_EQ(minted_aud, 0) << aud_token;
+    auditor_token_ = LastLine(aud_token);
 
     mpi_ = Start(0, {"--role", "mpi", "--node", "mpi"});
     uk_ = Start(1, {"--role", "vault", "--node", "vault-uk", "--auth", "off"});
@@ -167,7 +173,7 @@ class FederationTest : public ::testing::Test {
   TempDir dir_;
   fs::path root_;
   std::vector<uint16_t> ports_;
-  std::string token_;
+  std::string token_, auditor_token_;
   EhrProcess mpi_, uk_, de_, gw_;
 };
 
@@ -239,6 +245,15 @@ TEST_F(FederationTest, AClinicianAbroadFindsAndReadsATravellersRecordFromBothHom
   EXPECT_LT(took, std::chrono::milliseconds(3000));
   EXPECT_NE(partial.body.find("region de did not answer"), std::string::npos) << partial.body;
   EXPECT_NE(partial.body.find("urn:ehr:region:uk"), std::string::npos);
+
+  // The gateway's own audit log has each lookup, with the pseudonym, not the number.
+  HttpClient audit_client("127.0.0.1", gw_.port);
+  HttpResult audit = audit_client.Get("/fhir/AuditEvent?_count=100", {{"Authorization", "Bearer " + auditor_token_}});
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  EXPECT_NE(audit.body.find("$federated-everything"), std::string::npos) << audit.body.substr(0, 2000);
+  EXPECT_NE(audit.body.find("$locate"), std::string::npos);
+  EXPECT_EQ(audit.body.find(kNhs), std::string::npos);
+  EXPECT_NE(audit.body.find("uk:Patient/" + uk_patient), std::string::npos);
 
   // The MPI holds pseudonyms only; the gateway stored nothing clinical.
   EXPECT_FALSE(AnyFileHolds(root_ / "mpi", kNhs));
