@@ -235,6 +235,19 @@ TEST_F(FederationTest, AClinicianAbroadFindsAndReadsATravellersRecordFromBothHom
   ASSERT_EQ(rows.Find("rows")->as_array().size(), 2u) << timeline.body;
   EXPECT_EQ(rows.Find("rows")->as_array()[0].GetString("region"), "uk");  // 2024 before 2019
 
+  // A vault that hangs (stopped: the kernel still accepts its connections): the answer
+  // comes at the deadline (2 s) with what the other vault gave.
+  ASSERT_EQ(::kill(de_.pid, SIGSTOP), 0);
+  const auto s0 = std::chrono::steady_clock::now();
+  HttpResult slow = Gateway("/fhir/Patient/$federated-everything?identifier=" + UrlEncode(std::string(kNhsSystem) + "|" + kNhs));
+  const auto slow_took = std::chrono::steady_clock::now() - s0;
+  ::kill(de_.pid, SIGCONT);
+  ASSERT_EQ(slow.status, 200) << slow.body;
+  EXPECT_GE(slow_took, std::chrono::milliseconds(1900));
+  EXPECT_LT(slow_took, std::chrono::milliseconds(4000));
+  EXPECT_NE(slow.body.find("region de did not answer"), std::string::npos) << slow.body;
+  EXPECT_NE(slow.body.find(R"("source":"urn:ehr:region:uk")"), std::string::npos) << slow.body;
+
   // A vault down: a partial answer within the deadline, naming the missing region.
   de_.Stop(SIGKILL);
   de_.port = 0;
