@@ -3,6 +3,8 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <optional>
+#include <thread>
 
 #include "core/log.h"
 #include "federation/merge.h"
@@ -104,7 +106,12 @@ Result<json::Value> FetchEverything(const std::string& first_url, const std::vec
 
 Gateway::Gateway(const FederationConfig& config, const mpi::Pseudonymizer& pseudonyms,
                  const security::NodeSigner& signer, Clock& clock, std::string region)
-    : config_(config), pseudonyms_(pseudonyms), signer_(signer), clock_(clock), region_(std::move(region)) {}
+    : config_(config),
+      pseudonyms_(pseudonyms),
+      signer_(signer),
+      clock_(clock),
+      region_(std::move(region)),
+      breakers_(clock) {}
 
 bool Gateway::Handles(const net::Request& request) {
   return request.path == kLocate || request.path == kEverything || request.path == kTimeline;
@@ -188,6 +195,11 @@ net::Response Gateway::Handle(const net::Request& request, const security::Princ
       answers.back().problem = "no vault of this region in the federation file";
       continue;
     }
+    if (std::optional<std::string> skip = breakers_.Skip(m.region)) {
+      calls.emplace_back();
+      answers.back().problem = std::move(*skip);
+      continue;
+    }
     security::NodeClaims claims;
     claims.audience = vault->name;
     claims.user = who.username.empty() ? who.subject : who.username;
@@ -200,7 +212,17 @@ net::Response Gateway::Handle(const net::Request& request, const security::Princ
         {"X-Request-Id", request.request_id}};
     const std::string url = vault->url + "/fhir/Patient/" + net::PercentEncode(m.patient) + "/$everything?_count=1000" + passed;
     calls.push_back(std::async(std::launch::async, [url, headers, vault_url = vault->url, deadline, this] {
-      return FetchEverything(url, headers, vault_url, deadline, clock_);
+      // Refused at once (the vault restarting, a connection reset): tried again while the
+      // deadline leaves time. A timeout is not retried: the deadline is spent.
+      Result<json::Value> got = FetchEverything(url, headers, vault_url, deadline, clock_);
+      for (Micros backoff = 100'000; !got.ok() && backoff <= 200'000; backoff *= 2) {
+        const bool timed_out = got.status().message().find("timed out") != std::string::npos ||
+                               got.status().message().find("timeout") != std::string::npos;
+        if (timed_out || deadline - clock_.Now() < 2 * backoff) break;
+        std::this_thread::sleep_for(std::chrono::microseconds(backoff));
+        got = FetchEverything(url, headers, vault_url, deadline, clock_);
+      }
+      return got;
     }));
   }
   for (size_t i = 0; i < calls.size(); ++i) {
@@ -208,11 +230,13 @@ net::Response Gateway::Handle(const net::Request& request, const security::Princ
     const Micros left = deadline - clock_.Now();
     if (calls[i].wait_for(std::chrono::microseconds(std::max<Micros>(left, 0))) != std::future_status::ready) {
       answers[i].problem = "did not answer within " + std::to_string(config_.deadline_ms) + " ms";
+      breakers_.Record(answers[i].region, false);
       // The call ends at its own timeout; its future is left to finish on its thread.
       std::thread([f = std::move(calls[i])]() mutable { f.wait(); }).detach();
       continue;
     }
     Result<json::Value> got = calls[i].get();
+    breakers_.Record(answers[i].region, got.ok());
     if (got.ok()) {
       answers[i].bundle = std::move(*got);
     } else {

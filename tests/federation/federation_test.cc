@@ -258,6 +258,15 @@ TEST_F(FederationTest, AClinicianAbroadFindsAndReadsATravellersRecordFromBothHom
   EXPECT_LT(took, std::chrono::milliseconds(3000));
   EXPECT_NE(partial.body.find("region de did not answer"), std::string::npos) << partial.body;
   EXPECT_NE(partial.body.find("urn:ehr:region:uk"), std::string::npos);
+  // Three failures in a row (the hang, the refusal, one more): the region is not called
+  // for a while, and says so.
+  const std::string everything =
+      "/fhir/Patient/$federated-everything?identifier=" + UrlEncode(std::string(kNhsSystem) + "|" + kNhs);
+  ASSERT_EQ(Gateway(everything).status, 200);
+  HttpResult open = Gateway(everything);
+  ASSERT_EQ(open.status, 200);
+  EXPECT_NE(open.body.find("region de did not answer: not called: 3 failures in a row"), std::string::npos) << open.body;
+  EXPECT_NE(open.body.find(R"("source":"urn:ehr:region:uk")"), std::string::npos);
 
   // The gateway's own audit log has each lookup, with the pseudonym, not the number.
   HttpClient audit_client("127.0.0.1", gw_.port);
