@@ -8,7 +8,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBIN
 SANITIZE_BUILD ?= build-asan
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/fuzz/ubsan.supp
 
-.PHONY: all deps configure build run test test-release test-sanitize bench bench-search bench-synth bench-fhirpath gen fuzz clean
+.PHONY: all deps configure build run test test-release test-sanitize bench bench-search bench-synth bench-fhirpath bench-federation gen fuzz clean
 
 all: build
 
@@ -52,6 +52,11 @@ bench-search: build
 # search benchmark over that population (bench/synth/run.sh).
 bench-synth: build
 	@./bench/synth/run.sh $(BUILD)
+
+# Cross-border lookup + fetch + merge at a gateway, against the vault's own $$everything
+# (bench/federation/run.sh).
+bench-federation: build
+	@./bench/federation/run.sh $(BUILD)
 
 # The FHIRPath engine against fhirpath.js on the same workload (bench/fhirpath/README.md).
 bench-fhirpath: configure
