@@ -246,7 +246,7 @@ net::Response Gateway::Handle(const net::Request& request, const security::Princ
       log::Warn("federation.vault_unanswered", {{"region", answers[i].region}});
     }
   }
-  json::Value merged = MergeBundles(answers);
+  json::Value merged = MergeBundles(std::move(answers));
   if (request.path == kTimeline) {
     json::Value rows = json::Value::MakeObject();
     rows.Set("rows", Timeline(merged));

@@ -272,10 +272,10 @@ std::string RegionOf(const json::Value& resource) {
 
 }  // namespace
 
-json::Value MergeBundles(const std::vector<RegionAnswer>& answers) {
+json::Value MergeBundles(std::vector<RegionAnswer> answers) {
   std::vector<MergedEntry> merged;
   std::map<std::tuple<std::string, std::string, std::string>, size_t> seen;  // region, type, id
-  for (const RegionAnswer& answer : answers) {
+  for (RegionAnswer& answer : answers) {
     if (!answer.bundle) {
       merged.push_back(NoAnswer(answer.region, answer.problem));
       continue;
@@ -284,10 +284,12 @@ json::Value MergeBundles(const std::vector<RegionAnswer>& answers) {
       merged.push_back(NoAnswer(answer.region, NotABundle(*answer.bundle)));
       continue;
     }
-    const json::Value* entries = answer.bundle->Find("entry");
+    json::Value* entries = answer.bundle->Find("entry");
     if (!entries || !entries->is_array()) continue;
-    for (const json::Value& entry : entries->as_array()) {
-      const json::Value* resource = entry.Find("resource");
+    // The answers are ours: their resources move into the merged Bundle (a record of
+    // hundreds of resources is not copied).
+    for (json::Value& entry : entries->as_array()) {
+      json::Value* resource = entry.Find("resource");
       if (!resource || resource->GetString("resourceType").empty()) continue;
       SortKey key = SortKeyOf(*resource, answer.region);
       std::string mode = key.rank == 2 ? "outcome" : StringAt(entry, "search.mode") == "include" ? "include" : "match";
@@ -296,7 +298,7 @@ json::Value MergeBundles(const std::vector<RegionAnswer>& answers) {
         if (!fresh) {
           MergedEntry& kept = merged[at->second];
           if (LaterVersion(StringAt(*resource, "meta.versionId"), StringAt(kept.resource, "meta.versionId"))) {
-            kept.resource = *resource;
+            kept.resource = std::move(*resource);
             TagWithRegion(kept.resource, answer.region, true);
             kept.key = std::move(key);
           }
@@ -304,7 +306,7 @@ json::Value MergeBundles(const std::vector<RegionAnswer>& answers) {
           continue;
         }
       }
-      merged.push_back({*resource, std::move(mode), std::move(key)});
+      merged.push_back({std::move(*resource), std::move(mode), std::move(key)});
       TagWithRegion(merged.back().resource, answer.region, true);
     }
   }

@@ -29,7 +29,7 @@ struct RegionAnswer {
 // - per region that did not answer, one OperationOutcome entry (search.mode "outcome",
 //   severity warning, code "incomplete") naming the region and its problem;
 // - total = the number of resource entries (outcomes excluded).
-json::Value MergeBundles(const std::vector<RegionAnswer>& answers);
+json::Value MergeBundles(std::vector<RegionAnswer> answers);
 
 // The timeline of a merged Bundle: an array of rows {"date", "type", "summary", "region",
 // "reference"}, newest first, one per resource other than Patient and OperationOutcome;
