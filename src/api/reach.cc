@@ -80,6 +80,7 @@ bool Shows(const PatientSet& set, const store::VersionRecord& rec) {
 Result<Requester> FhirService::Impl::RequesterOf(const RequestContext& ctx) {
   Requester out;
   EHR_ASSIGN_OR_RETURN(out.actors, reach.Actors(ctx.principal));
+  out.actors.insert(out.actors.end(), ctx.principal.consent_actors.begin(), ctx.principal.consent_actors.end());
   for (const std::string& role : ctx.principal.roles) {
     const char* purpose = PurposeOfRole(role);
     if (std::find(out.purposes.begin(), out.purposes.end(), purpose) == out.purposes.end()) out.purposes.push_back(purpose);

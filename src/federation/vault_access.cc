@@ -44,6 +44,7 @@ Result<security::Principal> FederatedAuthenticator::Authenticate(const net::Requ
   p.subject = claims.user + "@" + claims.issuer;
   p.username = p.subject;
   p.client_id = std::string(kNodeClientPrefix) + claims.issuer;
+  p.consent_actors = {std::string(kFederationActor), std::string(kFederationActor) + "-" + claims.region};
   for (const std::string& role : claims.roles) {
     if (IsFederatedRole(role)) p.roles.push_back(role);
   }

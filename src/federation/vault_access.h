@@ -2,7 +2,8 @@
 // authenticated by node token (security/node_token.h), on behalf of a clinician there.
 // The home vault decides: only gateways of the federation file, only from the requesting
 // regions it allows, only reads of one patient's record ($everything, read, compartment
-// search: nothing written, no other patient reachable), under its own consent checks and
+// search: nothing written, no other patient reachable), under its own consent checks (a
+// patient opts out of cross-border sharing with a Consent denying kFederationActor) and
 // audit log like any read (the entry names the clinician as user@gateway and the gateway
 // as the client, node:NAME). Other calls go to the vault's own authentication and policy.
 #pragma once
@@ -17,6 +18,10 @@
 namespace ehr::federation {
 
 inline constexpr std::string_view kNodeClientPrefix = "node:";
+// The actor a patient's Consent names to opt out of cross-border sharing (a deny provision
+// with actor.reference "Organization/federation"; "Organization/federation-fr" for one
+// requesting region). Cross-border requesters are these actors to the consent checks.
+inline constexpr std::string_view kFederationActor = "Organization/federation";
 
 // Roles a clinician may carry across the border (others are dropped).
 bool IsFederatedRole(std::string_view role);

@@ -27,6 +27,11 @@ struct Principal {
   std::string client_id;           // the SMART app or backend service acting; empty: none
   std::string patient;             // SMART launch context: the patient in context
   std::string encounter;
+  // More actors that patients' consents may name for this requester, vouched for by the
+  // authenticator: a federation's cross-border reads are "Organization/federation" and
+  // "Organization/federation-REGION" (federation/vault_access.h), so that a Consent denying
+  // that actor opts its patient out of cross-border sharing.
+  std::vector<std::string> consent_actors;
   // Logged in with a password but a required second factor is not enrolled yet: the only
   // thing this principal may do is enrol one.
   bool mfa_enrollment_only = false;

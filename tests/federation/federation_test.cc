@@ -285,6 +285,38 @@ TEST_F(FederationTest, AClinicianAbroadFindsAndReadsATravellersRecordFromBothHom
   EXPECT_FALSE(AnyFileHolds(root_ / "gw", "Body weight"));
 }
 
+// A patient who opted out of cross-border sharing in their home vault (a Consent denying
+// the actor Organization/federation): the gateway gets nothing of that record; the other
+// region's record still comes, and the home vault's own users still see it.
+TEST_F(FederationTest, AConsentOptOutKeepsARecordFromOtherRegions) {
+  ASSERT_NE(gw_.port, 0);
+  const std::string uk_patient = Create(uk_, "Patient", PatientJson("Ada", kNhs));
+  const std::string de_patient = Create(de_, "Patient", PatientJson("Ada", kNhs));
+  Create(de_, "Condition",
+         R"({"resourceType":"Condition","code":{"text":"Asthma"},"subject":{"reference":"Patient/)" + de_patient +
+             R"("},"onsetDateTime":"2019-06-01"})");
+  Create(de_, "Consent",
+         R"({"resourceType":"Consent","status":"active",)"
+         R"("scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},)"
+         R"("category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],)"
+         R"("patient":{"reference":"Patient/)" + de_patient + R"("},)"
+         R"("policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTOUT"}]},)"
+         R"("provision":{"type":"permit","provision":[{"type":"deny","actor":[{"role":{"coding":[{"system":)"
+         R"("http://terminology.hl7.org/CodeSystem/v3-ParticipationType","code":"IRCP"}]},)"
+         R"("reference":{"reference":"Organization/federation"}}]}]}})");
+  ASSERT_TRUE(LocateUntil(std::string(kNhsSystem) + "|" + kNhs, 2).is_object());
+  HttpResult all = Gateway("/fhir/Patient/$federated-everything?identifier=" + UrlEncode(std::string(kNhsSystem) + "|" + kNhs));
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_EQ(all.body.find("Asthma"), std::string::npos) << all.body;
+  EXPECT_EQ(all.body.find(R"("source":"urn:ehr:region:de")"), std::string::npos) << all.body;
+  EXPECT_NE(all.body.find(R"("source":"urn:ehr:region:uk")"), std::string::npos) << all.body;
+  // At home, the record is there.
+  HttpClient de("127.0.0.1", de_.port);
+  HttpResult home = de.Get("/fhir/Patient/" + de_patient + "/$everything");
+  ASSERT_EQ(home.status, 200);
+  EXPECT_NE(home.body.find("Asthma"), std::string::npos);
+}
+
 TEST_F(FederationTest, RefusalsAreClearAndTheGatewayHoldsNoClinicalData) {
   ASSERT_NE(gw_.port, 0);
   // An identifier that is not a valid NHS number: 400 naming the parameter.
