@@ -74,7 +74,9 @@ audit::Event FhirService::Impl::AuditBase(const RequestContext& ctx, int status)
   e.roles = ctx.principal.roles;
   e.client_id = ctx.principal.client_id;
   e.purpose = PurposeOf(ctx.principal);
-  if (options.break_glass && options.break_glass->Active(ctx.principal)) e.purpose = "ETREAT";
+  if (ctx.principal.emergency || (options.break_glass && options.break_glass->Active(ctx.principal))) {
+    e.purpose = "ETREAT";
+  }
   e.address = ctx.peer;
   e.request_id = ctx.request_id;
   e.server = options.region;

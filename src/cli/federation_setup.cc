@@ -32,7 +32,7 @@ Result<std::string> ReadPepper(const std::string& file) {
 
 const std::set<std::string>& FederationFlags() {
   static const std::set<std::string> flags = {"role", "federation", "node", "federation-pepper-file",
-                                              "federation-allow"};
+                                              "federation-allow", "federation-emergency"};
   return flags;
 }
 
@@ -40,7 +40,7 @@ Result<FederationNode> OpenFederation(const Args& args, store::Store& store) {
   FederationNode node;
   node.role = args.Get("role");
   if (node.role.empty()) {
-    for (const char* flag : {"federation", "node", "federation-pepper-file", "federation-allow"}) {
+    for (const char* flag : {"federation", "node", "federation-pepper-file", "federation-allow", "federation-emergency"}) {
       if (args.Has(flag)) return Status::Invalid(std::string("--") + flag + " needs --role");
     }
     return node;
@@ -79,6 +79,10 @@ Result<FederationNode> OpenFederation(const Args& args, store::Store& store) {
     if (kept != pepper) return Status::Invalid("the key store holds another federation pepper than --federation-pepper-file");
     node.pseudonyms = std::make_unique<mpi::Pseudonymizer>(std::move(kept));
   }
+  const std::string emergency = args.Get("federation-emergency", "on");
+  if (emergency != "on" && emergency != "off") return Status::Invalid("--federation-emergency must be on or off");
+  if (args.Has("federation-emergency") && node.role != "vault") return Status::Invalid("--federation-emergency is for vaults");
+  node.allow_emergency = emergency == "on";
   const std::string allow = args.Get("federation-allow");
   if (!allow.empty()) {
     if (node.role != "vault") return Status::Invalid("--federation-allow is for vaults");

@@ -7,6 +7,8 @@
 //                                imported into this node's key store; a key store holding
 //                                another pepper is refused (vaults and gateways)
 //   --federation-allow R1,R2     a vault: the requesting regions it answers (default: all)
+//   --federation-emergency on|off  a vault: whether a gateway's emergency (its clinician broke
+//                                the glass there) overrides consents here (default on)
 //
 // Each node's Ed25519 key is a secret of its key store (`node-signing`), made on first use;
 // `ehr federation node-key --data DIR` prints its public key for the federation file.
@@ -37,6 +39,7 @@ struct FederationNode {
   std::unique_ptr<security::NodeVerifier> verifier;
   std::unique_ptr<mpi::Pseudonymizer> pseudonyms;  // vaults and gateways
   std::vector<std::string> allowed_regions;
+  bool allow_emergency = true;
 };
 
 // Reads the flags; `store` holds this node's key store secrets. A stand-alone server (no

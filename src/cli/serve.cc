@@ -57,7 +57,7 @@ net::Response JsonError(int status, const std::string& code, const std::string& 
 // The gateway stores nothing clinical: its FHIR API is the federated operations; its own
 // server answers only logins, discovery, health and its audit log (AuditEvent).
 net::Response GatewayHandle(federation::Gateway& gateway, security::Authenticator& authn, api::FhirService& service,
-                            net::Request& r) {
+                            security::BreakGlass* break_glass, net::Request& r) {
   if (federation::Gateway::Handles(r)) {
     if (r.on_io_thread) return net::Response::Defer();
     Result<security::Principal> who = authn.Authenticate(r);
@@ -66,6 +66,18 @@ net::Response GatewayHandle(federation::Gateway& gateway, security::Authenticato
       denied.SetHeader("WWW-Authenticate", "Bearer");
       denied.route = r.path;
       return denied;
+    }
+    // An emergency (X-Break-Glass: the reason) is declared and recorded here, at the
+    // clinician's own node, before the vaults are asked with purpose ETREAT.
+    if (std::string_view reason = r.GetHeader("X-Break-Glass"); !reason.empty()) {
+      Status declared = break_glass != nullptr ? break_glass->Declare(*who, reason).status()
+                                               : Status::Invalid("break-glass needs the server's access control (--auth on)");
+      if (!declared.ok()) {
+        net::Response refused = JsonError(declared.code() == Code::kForbidden ? 403 : 400, "forbidden", declared.message());
+        refused.route = r.path;
+        return refused;
+      }
+      who->emergency = true;
     }
     federation::GatewayRecord record;
     net::Response answer = gateway.Handle(r, *who, record);
@@ -149,7 +161,7 @@ int Serve(int argc, char** argv) {
                          "break-glass-minutes", "rate-limit-user", "rate-limit-service", "rate-limit-tenant",
                          "rate-limit-address", "self-registration", "oidc", "tls-cert", "tls-key", "tls-client-ca", "audit",
                          "audit-head-seconds", "audit-retention-days", "reencrypt-seconds", "role", "federation", "node",
-                         "federation-pepper-file", "federation-allow"}));
+                         "federation-pepper-file", "federation-allow", "federation-emergency"}));
   if (!args.ok()) return Fail(args.status().message());
   std::string data = args->Get("data", "data");
   std::string listen = args->Get("listen", "127.0.0.1:8080");
@@ -314,7 +326,8 @@ int Serve(int argc, char** argv) {
   if (fed->role == "vault") {
     if (options.region.empty()) options.region = fed->self->region;
     fed_authn = std::make_unique<federation::FederatedAuthenticator>(*authn, *fed->verifier, fed->config,
-                                                                     fed->allowed_regions, "default");
+                                                                     fed->allowed_regions, "default",
+                                                                     fed->allow_emergency);
     fed_authz = std::make_unique<federation::FederatedAuthorizer>(*authz);
     federation::RegistrarOptions ro;
     ro.region = fed->self->region;
@@ -344,7 +357,7 @@ int Serve(int argc, char** argv) {
   so_net.run_inline = &api::FhirService::RunsOnIoThread;
   so_net.tls = tls;
   net::HttpServer server(so_net, [&](net::Request& r) {
-    if (gateway) return GatewayHandle(*gateway, request_authn, service, r);
+    if (gateway) return GatewayHandle(*gateway, request_authn, service, break_glass.get(), r);
     return service.Handle(r);
   });
   if (Status st = server.Start(); !st.ok()) return Fail(st.message());

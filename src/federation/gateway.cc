@@ -206,7 +206,7 @@ net::Response Gateway::Handle(const net::Request& request, const security::Princ
     claims.roles = who.roles;
     claims.fhir_user = who.fhir_user;
     claims.region = region_;
-    claims.purpose = "TREAT";
+    claims.purpose = who.emergency ? "ETREAT" : "TREAT";
     std::vector<std::pair<std::string, std::string>> headers = {
         {"Authorization", std::string(security::kNodeScheme) + " " + signer_.Sign(claims, clock_.Now())},
         {"X-Request-Id", request.request_id}};

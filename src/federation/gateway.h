@@ -13,7 +13,9 @@
 // the MPI. A vault call refused at once (connection refused or reset) is retried within the
 // deadline (after 100 ms, then 200 ms); a region whose vault failed three lookups in a row is
 // not called for 30 s (breaker.h), so a region that is down costs no wait. Each vault call carries a node token naming the clinician, their roles, this
-// gateway's region and the purpose of use: the home vault decides. Nothing is written.
+// gateway's region and the purpose of use (ETREAT when the clinician broke the glass at the
+// gateway: Principal::emergency, which `ehr serve` sets after recording the declaration):
+// the home vault decides. Nothing clinical is written.
 #pragma once
 
 #include <string>

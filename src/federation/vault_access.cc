@@ -13,12 +13,14 @@ bool IsFederated(const security::Principal& who) {
 
 FederatedAuthenticator::FederatedAuthenticator(security::Authenticator& local, const security::NodeVerifier& verifier,
                                                const FederationConfig& config,
-                                               std::vector<std::string> allowed_regions, std::string tenant)
+                                               std::vector<std::string> allowed_regions, std::string tenant,
+                                               bool allow_emergency)
     : local_(local),
       verifier_(verifier),
       config_(config),
       allowed_regions_(std::move(allowed_regions)),
-      tenant_(std::move(tenant)) {}
+      tenant_(std::move(tenant)),
+      allow_emergency_(allow_emergency) {}
 
 Result<security::Principal> FederatedAuthenticator::Authenticate(const net::Request& request) {
   const std::string_view authorization = request.GetHeader("Authorization");
@@ -45,6 +47,10 @@ Result<security::Principal> FederatedAuthenticator::Authenticate(const net::Requ
   p.username = p.subject;
   p.client_id = std::string(kNodeClientPrefix) + claims.issuer;
   p.consent_actors = {std::string(kFederationActor), std::string(kFederationActor) + "-" + claims.region};
+  if (claims.purpose == "ETREAT") {
+    if (!allow_emergency_) return Status::Forbidden("federation: this vault does not grant emergency access across the border");
+    p.emergency = true;  // the gateway's clinician broke the glass there, with a reason it recorded
+  }
   for (const std::string& role : claims.roles) {
     if (IsFederatedRole(role)) p.roles.push_back(role);
   }

@@ -29,9 +29,12 @@ bool IsFederatedRole(std::string_view role);
 class FederatedAuthenticator final : public security::Authenticator {
  public:
   // `allowed_regions`: requesting regions this vault answers (empty: every region of the
-  // federation file). `tenant`: the tenant cross-border reads see.
+  // federation file). `tenant`: the tenant cross-border reads see. `allow_emergency`: a
+  // gateway's token with purpose ETREAT (its clinician broke the glass there) overrides
+  // consents here (Principal::emergency) and is audited as ETREAT; false: refused (403).
   FederatedAuthenticator(security::Authenticator& local, const security::NodeVerifier& verifier,
-                         const FederationConfig& config, std::vector<std::string> allowed_regions, std::string tenant);
+                         const FederationConfig& config, std::vector<std::string> allowed_regions, std::string tenant,
+                         bool allow_emergency = true);
   Result<security::Principal> Authenticate(const net::Request& request) override;
 
  private:
@@ -40,6 +43,7 @@ class FederatedAuthenticator final : public security::Authenticator {
   const FederationConfig& config_;
   std::vector<std::string> allowed_regions_;
   std::string tenant_;
+  bool allow_emergency_;
 };
 
 class FederatedAuthorizer final : public security::Authorizer {

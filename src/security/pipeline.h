@@ -32,6 +32,10 @@ struct Principal {
   // "Organization/federation-REGION" (federation/vault_access.h), so that a Consent denying
   // that actor opts its patient out of cross-border sharing.
   std::vector<std::string> consent_actors;
+  // An emergency this request is made in, asserted by whoever authenticated it: a
+  // federation gateway whose clinician broke the glass there (purpose of use ETREAT). It
+  // overrides consents like a break-glass declared here, and is audited as one.
+  bool emergency = false;
   // Logged in with a password but a required second factor is not enrolled yet: the only
   // thing this principal may do is enrol one.
   bool mfa_enrollment_only = false;

@@ -310,8 +310,24 @@ TEST_F(FederationTest, AConsentOptOutKeepsARecordFromOtherRegions) {
   EXPECT_EQ(all.body.find("Asthma"), std::string::npos) << all.body;
   EXPECT_EQ(all.body.find(R"("source":"urn:ehr:region:de")"), std::string::npos) << all.body;
   EXPECT_NE(all.body.find(R"("source":"urn:ehr:region:uk")"), std::string::npos) << all.body;
-  // At home, the record is there.
+  // An emergency declared at the gateway (break-glass, with a reason) overrides the opt-out
+  // at home, which records the disclosure as emergency treatment (ETREAT).
+  HttpClient gw("127.0.0.1", gw_.port);
+  HttpResult emergency = gw.Get("/fhir/Patient/$federated-everything?identifier=" + UrlEncode(std::string(kNhsSystem) + "|" + kNhs),
+                                {{"Authorization", "Bearer " + token_}, {"X-Break-Glass", "unconscious in A&E, no next of kin"}});
+  ASSERT_EQ(emergency.status, 200) << emergency.body;
+  EXPECT_NE(emergency.body.find("Asthma"), std::string::npos) << emergency.body;
   HttpClient de("127.0.0.1", de_.port);
+  HttpResult audit = de.Get("/fhir/AuditEvent?patient=" + de_patient + "&_count=50");
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  EXPECT_NE(audit.body.find("ETREAT"), std::string::npos) << audit.body.substr(0, 3000);
+  EXPECT_NE(audit.body.find("dr-fr@gateway-fr"), std::string::npos);
+  // Without a reason, no emergency.
+  HttpResult blank = gw.Get("/fhir/Patient/$federated-everything?identifier=" + UrlEncode(std::string(kNhsSystem) + "|" + kNhs),
+                            {{"Authorization", "Bearer " + token_}, {"X-Break-Glass", " "}});
+  EXPECT_EQ(blank.body.find("Asthma"), std::string::npos) << blank.status << " " << blank.body;
+
+  // At home, the record is there.
   HttpResult home = de.Get("/fhir/Patient/" + de_patient + "/$everything");
   ASSERT_EQ(home.status, 200);
   EXPECT_NE(home.body.find("Asthma"), std::string::npos);
