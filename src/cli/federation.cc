@@ -1,5 +1,6 @@
 // `ehr federation node-key --data DIR [key store flags]`: this node's public key (base64) for
 //     the federation file; the key is made in the node's key store on first use.
+// `ehr federation reconcile`: see Reconcile below.
 // `ehr federation pepper`: a fresh pepper (64 hex digits) for a new federation, to hand to
 //     every vault and gateway (--federation-pepper-file) over a secure channel.
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include "cli/federation_setup.h"
 #include "cli/key_store.h"
 #include "core/secrets.h"
+#include "federation/registrar.h"
 #include "security/node_token.h"
 
 namespace ehr::cli {
@@ -18,9 +20,47 @@ namespace {
 int Usage(const std::string& why) {
   std::fprintf(stderr,
                "usage: ehr federation node-key --data DIR [--key-store file|pkcs11 ...]\n"
-               "       ehr federation pepper\n%s%s",
+               "       ehr federation pepper\n"
+               "       ehr federation reconcile --data DIR --federation FILE --node NAME --federation-pepper-file F\n"
+               "                                [--repair yes]   (exit 3: differences left)\n%s%s",
                why.c_str(), why.empty() ? "" : "\n");
   return 2;
+}
+
+// `ehr federation reconcile --data DIR --federation F --node NAME --federation-pepper-file P
+// [--repair]`: a vault's Patients against the MPI's links of its region (the server may run).
+int Reconcile(int argc, char** argv) {
+  std::set<std::string> known = WithKeyStoreFlags({"data", "repair"});
+  for (const std::string& f : FederationFlags()) known.insert(f);
+  Result<Args> args = ParseArgs(argc, argv, 3, known);
+  if (!args.ok()) return Usage(args.status().message());
+  args->flags["role"] = "vault";
+  store::SqliteOptions options;
+  options.readers = 2;
+  auto opened = OpenDataStore(*args, args->Get("data", "data"), options);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "ehr federation: %s\n", opened.status().message().c_str());
+    return 1;
+  }
+  auto fed = OpenFederation(*args, *opened->store);
+  if (!fed.ok()) {
+    std::fprintf(stderr, "ehr federation: %s\n", fed.status().message().c_str());
+    return 1;
+  }
+  federation::RegistrarOptions ro;
+  ro.region = fed->self->region;
+  ro.mpi_url = fed->config.Mpi()->url;
+  ro.mpi_node = fed->config.Mpi()->name;
+  federation::MpiRegistrar registrar(*opened->store, *fed->pseudonyms, *fed->signer, Clock::System(), ro);
+  const bool repair = args->Get("repair", "no") != "no";
+  auto report = registrar.Reconcile(repair);
+  if (!report.ok()) {
+    std::fprintf(stderr, "ehr federation: %s\n", report.status().message().c_str());
+    return 1;
+  }
+  std::printf("patients with a national id: %d\nmissing or different at the MPI: %d\nat the MPI only: %d\nrepaired: %d\n",
+              report->patients, report->missing, report->extra, report->repaired);
+  return (report->missing + report->extra == report->repaired) ? 0 : 3;
 }
 
 }  // namespace
@@ -28,6 +68,7 @@ int Usage(const std::string& why) {
 int Federation(int argc, char** argv) {
   if (argc < 3) return Usage("");
   const std::string verb = argv[2];
+  if (verb == "reconcile") return Reconcile(argc, argv);
   Result<Args> args = ParseArgs(argc, argv, 3, WithKeyStoreFlags({"data"}));
   if (!args.ok()) return Usage(args.status().message());
   if (verb == "pepper") {

@@ -52,12 +52,38 @@ Status MpiRegistrar::SaveMark(int64_t mark) {
   return Status::Ok();
 }
 
-Status MpiRegistrar::Send(const std::string& patient, const std::vector<mpi::PatientPseudonym>& links) {
+std::vector<std::pair<std::string, std::string>> MpiRegistrar::Headers() const {
   security::NodeClaims claims;
   claims.audience = options_.mpi_node;
-  const std::vector<std::pair<std::string, std::string>> headers = {
-      {"Authorization", std::string(security::kNodeScheme) + " " + signer_.Sign(claims, clock_.Now())},
-      {"Content-Type", "application/json"}};
+  return {{"Authorization", std::string(security::kNodeScheme) + " " + signer_.Sign(claims, clock_.Now())},
+          {"Content-Type", "application/json"}};
+}
+
+std::vector<mpi::PatientPseudonym> MpiRegistrar::LinksOf(const std::string& body, int& invalid) const {
+  std::vector<mpi::PatientPseudonym> links;
+  auto parsed = json::Parse(body);
+  const json::Value* identifiers = parsed.ok() ? parsed->Find("identifier") : nullptr;
+  if (identifiers != nullptr && identifiers->is_array()) {
+    for (const json::Value& identifier : identifiers->as_array()) {
+      const std::string_view system = identifier.GetString("system");
+      if (system.empty()) continue;
+      Result<mpi::PatientPseudonym> p = pseudonyms_.Pseudonym(system, identifier.GetString("value"));
+      if (p.ok()) {
+        links.push_back(std::move(*p));
+      } else if (p.status().code() == Code::kInvalid && mpi::KindOfSystem(system)) {
+        ++invalid;  // a national id system with a value that is not one
+      }
+    }
+  }
+  std::sort(links.begin(), links.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.type, a.pseudonym) < std::tie(b.type, b.pseudonym);
+  });
+  links.erase(std::unique(links.begin(), links.end()), links.end());
+  return links;
+}
+
+Status MpiRegistrar::Send(const std::string& patient, const std::vector<mpi::PatientPseudonym>& links) {
+  const std::vector<std::pair<std::string, std::string>> headers = Headers();
   const std::string url = options_.mpi_url + "/mpi/regions/" + options_.region + "/patients/" + patient;
   net::FetchOptions fetch;
   fetch.timeout_ms = options_.timeout_ms;
@@ -93,26 +119,8 @@ Result<RegistrarPass> MpiRegistrar::RunOnce() {
     for (const store::VersionRecord& v : versions) latest[v.id] = &v;
     for (const auto& [id, v] : latest) {
       std::vector<mpi::PatientPseudonym> links;
-      if (!v->deleted) {
-        auto body = json::Parse(v->body);
-        const json::Value* identifiers = body.ok() ? body->Find("identifier") : nullptr;
-        if (identifiers != nullptr && identifiers->is_array()) {
-          for (const json::Value& identifier : identifiers->as_array()) {
-            const std::string_view system = identifier.GetString("system");
-            if (system.empty()) continue;
-            Result<mpi::PatientPseudonym> p = pseudonyms_.Pseudonym(system, identifier.GetString("value"));
-            if (p.ok()) {
-              links.push_back(std::move(*p));
-            } else if (p.status().code() == Code::kInvalid && mpi::KindOfSystem(system)) {
-              ++pass.invalid;  // a national id system with a value that is not one
-            }
-          }
-        }
-        std::sort(links.begin(), links.end(), [](const auto& a, const auto& b) {
-          return std::tie(a.type, a.pseudonym) < std::tie(b.type, b.pseudonym);
-        });
-        links.erase(std::unique(links.begin(), links.end()), links.end());
-      }
+      if (!v->deleted) links = LinksOf(v->body, pass.invalid);
+      if (links.empty() && !v->deleted && v->version == 1) continue;  // new, with nothing to link: never registered
       EHR_RETURN_IF_ERROR(Send(id, links));
       ++pass.registered;
     }
@@ -121,6 +129,62 @@ Result<RegistrarPass> MpiRegistrar::RunOnce() {
   }
   pass.mark = mark;
   return pass;
+}
+
+Result<Reconciliation> MpiRegistrar::Reconcile(bool repair) {
+  Reconciliation r;
+  using Links = std::vector<mpi::PatientPseudonym>;
+  std::map<std::string, Links> expected;
+  int invalid = 0;
+  EHR_RETURN_IF_ERROR(store_.ForEachCurrent([&](const std::string& tenant, store::VersionRecord&& rec) -> Status {
+    if (tenant != options_.tenant || rec.type != "Patient") return Status::Ok();
+    Links links = LinksOf(rec.body, invalid);
+    if (!links.empty()) expected[rec.id] = std::move(links);
+    return Status::Ok();
+  }));
+  r.patients = static_cast<int>(expected.size());
+  net::FetchOptions fetch;
+  fetch.timeout_ms = options_.timeout_ms;
+  fetch.max_bytes = 1u << 30;
+  EHR_ASSIGN_OR_RETURN(net::HttpReply reply, net::HttpCall("GET", options_.mpi_url + "/mpi/regions/" + options_.region +
+                                                                       "/patients",
+                                                                   Headers(), {}, fetch));
+  if (reply.status != 200) return Status::Unavailable("federation: the MPI answered HTTP " + std::to_string(reply.status));
+  auto listed = json::Parse(reply.body);
+  const json::Value* rows = listed.ok() ? listed->Find("links") : nullptr;
+  if (rows == nullptr || !rows->is_array()) return Status::Unavailable("federation: the MPI's list is not readable");
+  std::map<std::string, Links> actual;
+  for (const json::Value& row : rows->as_array()) {
+    actual[std::string(row.GetString("patient"))].push_back(
+        {std::string(row.GetString("type")), std::string(row.GetString("pseudonym"))});
+  }
+  for (auto& [patient, links] : actual) {
+    std::sort(links.begin(), links.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.type, a.pseudonym) < std::tie(b.type, b.pseudonym);
+    });
+  }
+  std::vector<std::pair<std::string, const Links*>> mend;
+  static const Links kNone;
+  for (const auto& [patient, links] : expected) {
+    auto it = actual.find(patient);
+    if (it == actual.end() || it->second != links) {
+      ++r.missing;
+      mend.push_back({patient, &links});
+    }
+  }
+  for (const auto& [patient, links] : actual) {
+    if (!expected.count(patient)) {
+      ++r.extra;
+      mend.push_back({patient, &kNone});
+    }
+  }
+  if (repair) {
+    for (const auto& [patient, links] : mend) {
+      EHR_RETURN_IF_ERROR(Send(patient, *links));
+      ++r.repaired;
+    }
+  }
+  return r;
 }
 
 void MpiRegistrar::Start() {

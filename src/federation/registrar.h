@@ -8,7 +8,8 @@
 // only after every call of a pass succeeded, in a file beside the data written atomically;
 // a failed pass is retried with back-off (1 s doubling to 60 s). Registering is idempotent,
 // so a lost mark only makes the next pass send again. Identifiers that are not valid
-// national ids are not registered (counted in the log line, never shown).
+// national ids are not registered (counted in the log line, never shown). Reconcile()
+// (`ehr federation reconcile`) compares the whole region with the MPI and mends it.
 #pragma once
 
 #include <atomic>
@@ -43,6 +44,14 @@ struct RegistrarPass {
   int64_t mark = 0;    // the last seq acknowledged after the pass
 };
 
+// What `ehr federation reconcile` found (and mended) between this vault and the MPI.
+struct Reconciliation {
+  int patients = 0;  // current Patients of the vault holding a valid national id
+  int missing = 0;   // patients whose links the MPI lacks or holds otherwise
+  int extra = 0;     // patients the MPI links to this region that the vault does not hold so
+  int repaired = 0;  // of both, set right at the MPI (with repair)
+};
+
 class MpiRegistrar {
  public:
   MpiRegistrar(store::Store& store, const mpi::Pseudonymizer& pseudonyms, const security::NodeSigner& signer,
@@ -52,6 +61,10 @@ class MpiRegistrar {
   // One pass over everything written since the mark (kUnavailable when the MPI could not
   // be reached or refused a call: the mark stays).
   Result<RegistrarPass> RunOnce();
+  // Compares every current Patient's links with what the MPI holds for this region, and
+  // with `repair` sets each patient that differs right (kUnavailable: the MPI could not
+  // be asked, or refused a repair).
+  Result<Reconciliation> Reconcile(bool repair);
   void Start();
   void Stop();
   // Wakes the thread for a pass now (e.g. after a Patient write).
@@ -60,6 +73,10 @@ class MpiRegistrar {
 
  private:
   Status Send(const std::string& patient, const std::vector<mpi::PatientPseudonym>& links);
+  // The pseudonyms of a Patient body's valid national identifiers, sorted, no repeats;
+  // `invalid` counts national identifiers that are not valid.
+  std::vector<mpi::PatientPseudonym> LinksOf(const std::string& body, int& invalid) const;
+  std::vector<std::pair<std::string, std::string>> Headers() const;
   Status SaveMark(int64_t mark);
 
   store::Store& store_;

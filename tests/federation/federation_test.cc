@@ -6,6 +6,7 @@
 // the merged record; a vault killed mid-way gives a partial answer within the deadline; and
 // neither the MPI's nor the gateway's files hold an identifier or a name.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -331,6 +332,44 @@ TEST_F(FederationTest, AConsentOptOutKeepsARecordFromOtherRegions) {
   HttpResult home = de.Get("/fhir/Patient/" + de_patient + "/$everything");
   ASSERT_EQ(home.status, 200);
   EXPECT_NE(home.body.find("Asthma"), std::string::npos);
+}
+
+// The MPI lost a link and holds one the vault never made (restored from an old backup, a
+// hand edit): `ehr federation reconcile` names both, and with --repair sets them right.
+TEST_F(FederationTest, ReconcileFindsAndMendsWhatTheMpiLost) {
+  ASSERT_NE(gw_.port, 0);
+  Create(uk_, "Patient", PatientJson("Ada", kNhs));
+  Create(uk_, "Patient", PatientJson("Bea", "4010232137"));
+  ASSERT_TRUE(LocateUntil(std::string(kNhsSystem) + "|" + kNhs, 1).is_object());
+  ASSERT_TRUE(LocateUntil(std::string(kNhsSystem) + "|4010232137", 1).is_object());
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((root_ / "mpi" / "mpi.db").string().c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    const std::string ghost(64, 'a');
+    const std::string sql = "DELETE FROM link WHERE patient = (SELECT patient FROM link WHERE region = 'uk' LIMIT 1); "
+                            "INSERT INTO link VALUES ('" + ghost + "', 'uk', 'ghost', 'nhs', 0);";
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+  const std::string reconcile = "federation reconcile --data " + (root_ / "uk").string() + " --federation " +
+                                (root_ / "federation.json").string() + " --node vault-uk --federation-pepper-file " +
+                                (root_ / "pepper").string();
+  auto [found, report] = RunEhr(reconcile);
+  EXPECT_EQ(found, 3) << report;
+  EXPECT_NE(report.find("patients with a national id: 2"), std::string::npos) << report;
+  EXPECT_NE(report.find("missing or different at the MPI: 1"), std::string::npos) << report;
+  EXPECT_NE(report.find("at the MPI only: 1"), std::string::npos) << report;
+  auto [mended, repaired] = RunEhr(reconcile + " --repair yes");
+  EXPECT_EQ(mended, 0) << repaired;
+  EXPECT_NE(repaired.find("repaired: 2"), std::string::npos) << repaired;
+  auto [again, clean] = RunEhr(reconcile);
+  EXPECT_EQ(again, 0) << clean;
+  EXPECT_NE(clean.find("missing or different at the MPI: 0"), std::string::npos) << clean;
+  EXPECT_NE(clean.find("at the MPI only: 0"), std::string::npos) << clean;
+  EXPECT_EQ(RegionsOf(LocateUntil(std::string(kNhsSystem) + "|" + kNhs, 1)), (std::vector<std::string>{"uk"}));
 }
 
 TEST_F(FederationTest, RefusalsAreClearAndTheGatewayHoldsNoClinicalData) {
