@@ -70,7 +70,7 @@ std::vector<mpi::PatientPseudonym> MpiRegistrar::LinksOf(const std::string& body
       Result<mpi::PatientPseudonym> p = pseudonyms_.Pseudonym(system, identifier.GetString("value"));
       if (p.ok()) {
         links.push_back(std::move(*p));
-      } else if (p.status().code() == Code::kInvalid && mpi::KindOfSystem(system)) {
+      } else if (p.status().code() == Code::kInvalid && (mpi::KindOfSystem(system) || mpi::IsPassportSystem(system))) {
         ++invalid;  // a national id system with a value that is not one
       }
     }

@@ -10,7 +10,7 @@
 namespace ehr::mpi {
 namespace {
 
-constexpr std::string_view kTypes[] = {"nhs", "kvnr", "nir", "ssn"};
+constexpr std::string_view kTypes[] = {"nhs", "kvnr", "nir", "ssn", "passport"};
 // A patient has a national identifier or two; more in one call is a client's bug.
 constexpr size_t kMaxLinksPerPatient = 16;
 
@@ -98,7 +98,7 @@ Result<std::vector<PatientPseudonym>> ParseLinks(std::string_view body) {
     if (!link.is_object()) return Status::Invalid(where + " must be an object");
     const json::Value* type = link.Find("type");
     if (type == nullptr || !type->is_string() || !IsType(type->as_string())) {
-      return Status::Invalid(where + ".type must be one of nhs, kvnr, nir, ssn");
+      return Status::Invalid(where + ".type must be one of nhs, kvnr, nir, ssn, passport");
     }
     const json::Value* pseudonym = link.Find("pseudonym");
     if (pseudonym == nullptr || !pseudonym->is_string() || !IsPseudonym(pseudonym->as_string())) {

@@ -255,7 +255,7 @@ TEST_F(MpiServiceTest, BadRequestsQuoteNothing) {
   ExpectError(PutUk("p-1", "[]"), 400);
   ExpectError(PutUk("p-1", R"({"links": {}})"), 400);
   ExpectError(PutUk("p-1", R"({"links": ["x"]})"), 400);
-  ExpectError(PutUk("p-1", LinksBody({{"passport", kP1}})), 400, {kP1, "passport"});
+  ExpectError(PutUk("p-1", LinksBody({{"driving-licence", kP1}})), 400, {kP1, "driving-licence"});
   ExpectError(PutUk("p-1", LinksBody({{"nhs", "ABCDEF" + kP1.substr(6)}})), 400, {"ABCDEF"});
   ExpectError(PutUk("p-1", LinksBody({{"nhs", kP1.substr(1)}})), 400, {kP1.substr(1)});
   ExpectError(PutUk("p-1", R"({"links": [{"type": "nhs", "pseudonym": 12}]})"), 400);

@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
 #include <tuple>
 
@@ -28,7 +29,27 @@ std::string_view TypeOf(NationalIdKind kind) {
   return "";
 }
 
+// The canonical passport number, or kInvalid.
+Result<std::string> PassportNumber(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == ' ' || c == '-') continue;
+    if (!std::isalnum(static_cast<unsigned char>(c))) return Status::Invalid("a passport number has letters and digits only");
+    out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  if (out.size() < 5 || out.size() > 9) return Status::Invalid("a passport number has 5 to 9 letters and digits");
+  return out;
+}
+
 }  // namespace
+
+bool IsPassportSystem(std::string_view system) {
+  if (system.size() != kPassportSystemPrefix.size() + 3 || system.substr(0, kPassportSystemPrefix.size()) != kPassportSystemPrefix) {
+    return false;
+  }
+  const std::string_view country = system.substr(kPassportSystemPrefix.size());
+  return std::all_of(country.begin(), country.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
 
 Pseudonymizer::Pseudonymizer(std::string pepper) : pepper_(std::move(pepper)) {
   // The pepper comes from the vault's key store, never from a request: a wrong size is a
@@ -38,11 +59,12 @@ Pseudonymizer::Pseudonymizer(std::string pepper) : pepper_(std::move(pepper)) {
 
 Result<PatientPseudonym> Pseudonymizer::Pseudonym(std::string_view system, std::string_view value) const {
   std::optional<NationalIdKind> kind = KindOfSystem(system);
-  if (!kind) return Status::Invalid("not the system of a national health identifier");
-  EHR_ASSIGN_OR_RETURN(std::string canonical, NormalizeNationalId(*kind, value));
+  const bool passport = !kind && IsPassportSystem(system);
+  if (!kind && !passport) return Status::Invalid("not the system of a national health identifier or a passport");
+  EHR_ASSIGN_OR_RETURN(std::string canonical, passport ? PassportNumber(value) : NormalizeNationalId(*kind, value));
 
   // The system is in the MAC so that equal digits of two countries' numbers differ.
-  std::string input(SystemOf(*kind));
+  std::string input(passport ? system : SystemOf(*kind));
   input.push_back('|');
   input.append(canonical);
   unsigned char mac[EVP_MAX_MD_SIZE];
@@ -53,7 +75,7 @@ Result<PatientPseudonym> Pseudonymizer::Pseudonym(std::string_view system, std::
   OPENSSL_cleanse(canonical.data(), canonical.size());
   // Only an allocation failure inside OpenSSL gets here.
   if (!done) return Status::Internal("pseudonym: HMAC-SHA-256 failed");
-  return PatientPseudonym{std::string(TypeOf(*kind)),
+  return PatientPseudonym{std::string(passport ? "passport" : TypeOf(*kind)),
                           HexEncode(std::string_view(reinterpret_cast<const char*>(mac), mac_size))};
 }
 
@@ -69,7 +91,7 @@ Result<std::vector<PatientPseudonym>> Pseudonymizer::OfPatient(const json::Value
   for (size_t i = 0; i < list.size(); ++i) {
     const json::Value& identifier = list[i];
     if (!identifier.is_object()) continue;  // the validator's business, not a national identifier
-    if (!KindOfSystem(identifier.GetString("system"))) continue;
+    if (!KindOfSystem(identifier.GetString("system")) && !IsPassportSystem(identifier.GetString("system"))) continue;
     const std::string where = "Patient.identifier[" + std::to_string(i) + "]";
     const json::Value* value = identifier.Find("value");
     // A national identifier's system without a value (e.g. a data-absent-reason extension)

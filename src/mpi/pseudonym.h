@@ -15,8 +15,15 @@
 
 namespace ehr::mpi {
 
+// Passports, for emergencies (a visitor whose national id no vault knows): the system
+// names the issuing country, "http://hl7.org/fhir/sid/passport-" + ISO 3166-1 alpha-3
+// ("...passport-GBR"), the pattern of the FHIR identifier registry; the number is 5 to 9
+// letters and digits (ICAO 9303), compared without spaces or hyphens and upper-cased.
+inline constexpr std::string_view kPassportSystemPrefix = "http://hl7.org/fhir/sid/passport-";
+bool IsPassportSystem(std::string_view system);
+
 struct PatientPseudonym {
-  std::string type;       // "nhs", "kvnr", "nir", "ssn" (the identifier's kind)
+  std::string type;       // "nhs", "kvnr", "nir", "ssn", "passport" (the identifier's kind)
   std::string pseudonym;  // 64 hex digits
   bool operator==(const PatientPseudonym&) const = default;
 };
@@ -27,7 +34,7 @@ class Pseudonymizer {
   explicit Pseudonymizer(std::string pepper);
 
   // kInvalid (the reason, never the value) when `system` is not a national identifier
-  // system of national_id.h or `value` is not a valid identifier of it.
+  // system of national_id.h nor a passport system, or `value` is not a valid identifier of it.
   Result<PatientPseudonym> Pseudonym(std::string_view system, std::string_view value) const;
   // The pseudonyms of a Patient resource's national identifiers (Patient.identifier with a
   // known system), sorted and without repeats; identifiers of other systems are skipped;

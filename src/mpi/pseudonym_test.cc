@@ -155,3 +155,46 @@ TEST(Pseudonym, OfPatientNamesTheInvalidIdentifier) {
 
 }  // namespace
 }  // namespace ehr::mpi
+
+namespace ehr::mpi {
+namespace {
+
+// Passports (emergencies): the issuing country is in the system, so the same number of two
+// countries differs; spaces, hyphens and case do not matter; the rest is refused.
+TEST(Pseudonym, PassportsByIssuingCountry) {
+  const Pseudonymizer p(std::string(Pseudonymizer::kPepperBytes, 'p'));
+  const std::string gbr = std::string(kPassportSystemPrefix) + "GBR";
+  auto a = p.Pseudonym(gbr, "123 456 789");
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_EQ(a->type, "passport");
+  auto b = p.Pseudonym(gbr, "123456789");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->pseudonym, b->pseudonym);
+  auto letters = p.Pseudonym(gbr, "c01x00t47");
+  auto upper = p.Pseudonym(gbr, "C01X00T47");
+  ASSERT_TRUE(letters.ok() && upper.ok());
+  EXPECT_EQ(letters->pseudonym, upper->pseudonym);
+  auto fra = p.Pseudonym(std::string(kPassportSystemPrefix) + "FRA", "123456789");
+  ASSERT_TRUE(fra.ok());
+  EXPECT_NE(fra->pseudonym, a->pseudonym);
+  for (const char* bad : {"1234", "1234567890", "12345/789", ""}) {
+    auto refused = p.Pseudonym(gbr, bad);
+    EXPECT_EQ(refused.status().code(), Code::kInvalid) << bad;
+    if (*bad != '\0') EXPECT_EQ(refused.status().message().find(bad), std::string::npos);
+  }
+  for (const char* system : {"http://hl7.org/fhir/sid/passport-gbr", "http://hl7.org/fhir/sid/passport-GB",
+                             "http://hl7.org/fhir/sid/passport-GBRX", "http://hl7.org/fhir/sid/passport-"}) {
+    EXPECT_FALSE(IsPassportSystem(system)) << system;
+    EXPECT_EQ(p.Pseudonym(system, "123456789").status().code(), Code::kInvalid) << system;
+  }
+  json::Value patient = *json::Parse(R"({"resourceType":"Patient","identifier":[
+      {"system":"http://hl7.org/fhir/sid/passport-DEU","value":"C01X00T47"},
+      {"system":"urn:mrn","value":"7"}]})");
+  auto links = p.OfPatient(patient);
+  ASSERT_TRUE(links.ok());
+  ASSERT_EQ(links->size(), 1u);
+  EXPECT_EQ((*links)[0].type, "passport");
+}
+
+}  // namespace
+}  // namespace ehr::mpi

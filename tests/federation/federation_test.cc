@@ -194,7 +194,9 @@ TEST_F(FederationTest, AClinicianAbroadFindsAndReadsATravellersRecordFromBothHom
   const std::string uk_patient = Create(uk_, "Patient", PatientJson("Ada", kNhs));
   const std::string de_patient = Create(
       de_, "Patient",
-      PatientJson("Ada", kNhsWritten, R"(,{"system":"http://fhir.de/sid/gkv/kvid-10","value":"A123456780"})"));
+      PatientJson("Ada", kNhsWritten,
+                  R"(,{"system":"http://fhir.de/sid/gkv/kvid-10","value":"A123456780"})"
+                  R"(,{"system":"http://hl7.org/fhir/sid/passport-GBR","value":"123 456 789"})"));
   Create(uk_, "Observation",
          R"({"resourceType":"Observation","status":"final","code":{"text":"Body weight"},"subject":{"reference":"Patient/)" +
              uk_patient + R"("},"effectiveDateTime":"2024-03-01","valueQuantity":{"value":72,"unit":"kg"}})");
@@ -212,6 +214,11 @@ TEST_F(FederationTest, AClinicianAbroadFindsAndReadsATravellersRecordFromBothHom
   EXPECT_EQ(RegionsOf(ParseOrDie(written.body)), (std::vector<std::string>{"de", "uk"}));
   EXPECT_EQ(written.body.find(kFamily), std::string::npos);
   EXPECT_EQ(written.body.find(uk_patient), std::string::npos) << "the locate answer names regions, not records";
+  // A passport (issuing country and number) finds the record that holds it.
+  HttpResult by_passport = Gateway("/fhir/Patient/$locate?identifier=" +
+                                   UrlEncode("http://hl7.org/fhir/sid/passport-GBR|123456789"));
+  ASSERT_EQ(by_passport.status, 200) << by_passport.body;
+  EXPECT_EQ(RegionsOf(ParseOrDie(by_passport.body)), (std::vector<std::string>{"de"}));
 
   // $federated-everything: one Bundle, each entry tagged with its home region.
   HttpResult all = Gateway("/fhir/Patient/$federated-everything?identifier=" + UrlEncode(std::string(kNhsSystem) + "|" + kNhs));
