@@ -8,7 +8,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBIN
 SANITIZE_BUILD ?= build-asan
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/fuzz/ubsan.supp
 
-.PHONY: all deps configure build run test test-release test-sanitize bench bench-search bench-synth bench-fhirpath bench-federation gen fuzz clean
+.PHONY: all deps configure build run run-federation test test-release test-sanitize bench bench-search bench-synth bench-fhirpath bench-federation gen fuzz clean
 
 all: build
 
@@ -25,6 +25,11 @@ build: configure
 # self-signed certificate in data/demo/tls; EHR_TLS=off: http).
 run: build
 	@./scripts/run-demo.sh $(BUILD)
+
+# A federation on this machine: an MPI, vaults UK, DE and FR with generated patients, and a
+# gateway (scripts/run-federation.sh).
+run-federation: build
+	@./scripts/run-federation.sh $(BUILD)
 
 # Every test twice: the release build, then the same tests under ASan+UBSan. The sanitized
 # build is -O1 -g1 without the benchmarks: it compiles 2.5x faster than -O2 -g, which kept

@@ -50,6 +50,14 @@ const std::vector<std::string_view>& CareDateElements(std::string_view type) {
       {"DocumentReference", {"date"}},
       {"Composition", {"date"}},
       {"ImagingStudy", {"started"}},
+      {"ServiceRequest", {"occurrenceDateTime", "occurrencePeriod.start", "authoredOn"}},
+      {"Appointment", {"start"}},
+      {"CareTeam", {"period.start"}},
+      {"Coverage", {"period.start"}},
+      {"EpisodeOfCare", {"period.start"}},
+      {"Goal", {"startDate", "statusDate"}},
+      {"Communication", {"sent", "received"}},
+      {"Specimen", {"collection.collectedDateTime", "receivedTime"}},
   };
   static const std::vector<std::string_view> kOther = {"date"};
   auto it = kByType.find(type);
@@ -328,6 +336,12 @@ json::Value MergeBundles(std::vector<RegionAnswer> answers) {
   return bundle;
 }
 
+// Resources about who and where, not about the patient's care.
+static bool IsDirectoryType(std::string_view type) {
+  return type == "Practitioner" || type == "PractitionerRole" || type == "Organization" || type == "Location" ||
+         type == "HealthcareService" || type == "Endpoint" || type == "Device" || type == "Medication";
+}
+
 json::Value Timeline(const json::Value& merged) {
   struct Row {
     SortKey key;
@@ -340,7 +354,8 @@ json::Value Timeline(const json::Value& merged) {
       const json::Value* resource = entry.Find("resource");
       if (!resource) continue;
       std::string_view type = resource->GetString("resourceType");
-      if (type.empty() || type == "Patient" || type == "OperationOutcome") continue;
+      // Events of care only: not the people and places they name.
+      if (type.empty() || type == "Patient" || type == "OperationOutcome" || IsDirectoryType(type)) continue;
       std::string region = RegionOf(*resource);
       std::string_view id = resource->GetString("id");
       json::Value row = json::Value::MakeObject();

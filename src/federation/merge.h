@@ -32,7 +32,8 @@ struct RegionAnswer {
 json::Value MergeBundles(std::vector<RegionAnswer> answers);
 
 // The timeline of a merged Bundle: an array of rows {"date", "type", "summary", "region",
-// "reference"}, newest first, one per resource other than Patient and OperationOutcome;
+// "reference"}, newest first, one per resource of the patient's care (not Patient,
+// OperationOutcome, nor the practitioners, organisations, locations and devices it names);
 // summary is the resource's human text: code.text or the first coding's display (or code),
 // with a value (valueQuantity "72 kg", valueString, valueCodeableConcept's text) when there
 // is one; date is the care date as written (may be partial), "" when none.

@@ -295,5 +295,23 @@ TEST(Timeline, KeepsNewestFirstForABundleNotMadeByMergeBundles) {
   EXPECT_EQ(json::Write(Timeline(Json(R"({"resourceType":"Bundle"})"))), "[]");
 }
 
+// Orders and appointments have their own dates; the people and places a record names are
+// not events of care (found with generated records: undated ServiceRequests and
+// Practitioners led the timeline by their import time).
+TEST(Timeline, OrdersByTheirDatesAndLeavesOutPeopleAndPlaces) {
+  json::Value rows = Timeline(MergeBundles({Answered("de", R"({"resourceType":"Bundle","entry":[
+      {"resource":{"resourceType":"ServiceRequest","id":"sr","authoredOn":"2020-02-02","code":{"text":"Blood count"},
+                   "meta":{"lastUpdated":"2026-11-24T00:00:00Z"}}},
+      {"resource":{"resourceType":"Practitioner","id":"gp","meta":{"lastUpdated":"2026-11-24T00:00:00Z"}}},
+      {"resource":{"resourceType":"Organization","id":"org","meta":{"lastUpdated":"2026-11-24T00:00:00Z"}}},
+      {"resource":{"resourceType":"Appointment","id":"ap","start":"2021-03-03T09:00:00Z","meta":{"lastUpdated":"2026-11-24T00:00:00Z"}}},
+      {"resource":{"resourceType":"Condition","id":"c","onsetDateTime":"2019-01-01","code":{"text":"Asthma"}}}]})")}));
+  ASSERT_EQ(rows.as_array().size(), 3u) << json::Write(rows);
+  EXPECT_EQ(rows.as_array()[0].GetString("reference"), "Appointment/ap");
+  EXPECT_EQ(rows.as_array()[1].GetString("reference"), "ServiceRequest/sr");
+  EXPECT_EQ(rows.as_array()[1].GetString("date"), "2020-02-02");
+  EXPECT_EQ(rows.as_array()[2].GetString("reference"), "Condition/c");
+}
+
 }  // namespace
 }  // namespace ehr::federation
