@@ -11,6 +11,7 @@
 #include "core/base64.h"
 #include "core/secrets.h"
 #include "mpi/national_id.h"
+#include "mpi/pseudonym.h"
 
 namespace ehr::search {
 namespace {
@@ -213,7 +214,8 @@ bool IsOfTypeParam(std::string_view param) {
 }  // namespace
 
 bool IsSensitiveSystem(std::string_view system) {
-  return std::find(std::begin(kSensitiveSystems), std::end(kSensitiveSystems), system) != std::end(kSensitiveSystems);
+  return std::find(std::begin(kSensitiveSystems), std::end(kSensitiveSystems), system) != std::end(kSensitiveSystems) ||
+         mpi::IsPassportSystem(system);
 }
 
 bool IsSensitiveIdentifierType(std::string_view system, std::string_view code) {

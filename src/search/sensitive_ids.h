@@ -48,6 +48,7 @@ namespace ehr::search {
 //   http://ns.electronichealth.net.au/id/medicare-number AU Medicare card number (AU Base)
 //   https://standards.digital.health.nz/ns/nhi-id       NZ National Health Index
 //   http://fhir.nl/fhir/NamingSystem/bsn       NL citizen service number (Nictiz)
+//   http://hl7.org/fhir/sid/passport-XXX       passports, XXX the issuing country (mpi/pseudonym.h)
 bool IsSensitiveSystem(std::string_view system);
 
 // The identifier type systems: R4's, and the one of earlier FHIR versions.

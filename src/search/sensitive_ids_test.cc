@@ -48,6 +48,8 @@ TEST(SensitiveIds, SystemsAndTypes) {
   EXPECT_TRUE(IsSensitiveSystem(kSsnSystem));
   EXPECT_TRUE(IsSensitiveSystem("https://fhir.nhs.uk/Id/nhs-number"));
   EXPECT_TRUE(IsSensitiveSystem("http://hl7.org/fhir/sid/us-mbi"));
+  EXPECT_TRUE(IsSensitiveSystem("http://hl7.org/fhir/sid/passport-GBR")) << "an identity document";
+  EXPECT_FALSE(IsSensitiveSystem("http://hl7.org/fhir/sid/passport-"));
   EXPECT_FALSE(IsSensitiveSystem("http://hl7.org/fhir/sid/us-npi")) << "a provider's number";
   EXPECT_FALSE(IsSensitiveSystem("http://hospital.example/mrn"));
   EXPECT_FALSE(IsSensitiveSystem(""));
