@@ -12,7 +12,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <ctime>
+#include <random>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -33,16 +36,23 @@ constexpr char kNhsWritten[] = "943 476 5919";
 constexpr char kFamily[] = "Quellbrunnen";  // a name to look for in files
 constexpr char kNhsSystem[] = "https://fhir.nhs.uk/Id/nhs-number";
 
+// A port for a node, known before it starts (the federation file names every node's
+// address). Taken below the kernel's ephemeral range (32768 and up), where the servers of
+// tests running alongside, which listen on port 0, never land; free when checked.
 uint16_t FreePort() {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(s);
-  return ntohs(a.sin_port);
+  static std::mt19937 random(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(std::time(nullptr)));
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const uint16_t port = static_cast<uint16_t>(20000 + random() % 12000);
+    int s = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    const bool free = ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(s);
+    if (free) return port;
+  }
+  throw std::runtime_error("no free port below the ephemeral range");
 }
 
 // The last line a command printed (its answer; log lines come before it).
@@ -80,7 +90,10 @@ class FederationTest : public ::testing::Test {
   void SetUp() override {
     root_ = fs::path(dir_.path());
     for (const char* node : {"mpi", "uk", "de", "gw"}) fs::create_directories(root_ / node);
-    ports_ = {FreePort(), FreePort(), FreePort(), FreePort()};
+    while (ports_.size() < 4) {
+      const uint16_t port = FreePort();
+      if (std::find(ports_.begin(), ports_.end(), port) == ports_.end()) ports_.push_back(port);
+    }
     std::string keys[4];
     const char* nodes[4] = {"mpi", "uk", "de", "gw"};
     for (int i = 0; i < 4; ++i) {
