@@ -85,9 +85,11 @@ std::pair<int, std::string> RunEhr(const std::string& args) {
 std::pair<int, std::string> RunCommand(const std::string& command) {
   FILE* p = popen((command + " 2>&1").c_str(), "r");
   if (p == nullptr) return {-1, "popen failed"};
+  // fread, not fgets: the output may be binary (a segment's entries through gzip -dc), and
+  // appending fgets' buffer as a C string cut it at each NUL byte (a flaky test followed).
   std::string out;
-  char buf[1024];
-  while (fgets(buf, sizeof buf, p)) out += buf;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
   const int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
