@@ -16,6 +16,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/log.h"
+#include "fhir/json/value.h"
 #include "net/server.h"
 #include "cli/identity_setup.h"
 #include "cli/key_store.h"
@@ -45,11 +46,19 @@ int Fail(const std::string& message) {
   return 2;
 }
 
+// An OperationOutcome of one error issue (json::Write escapes the text: a status message
+// may hold quotes).
 net::Response JsonError(int status, const std::string& code, const std::string& text) {
+  json::Value issue = json::Value::MakeObject();
+  issue.Set("severity", json::Value("error"));
+  issue.Set("code", json::Value(code));
+  issue.Set("diagnostics", json::Value(text));
+  json::Value outcome = json::Value::MakeObject();
+  outcome.Set("resourceType", json::Value("OperationOutcome"));
+  outcome.Set("issue", json::Value(json::Array{std::move(issue)}));
   net::Response r;
   r.status = status;
-  r.body = R"({"resourceType":"OperationOutcome","issue":[{"severity":"error","code":")" + code +
-           R"(","diagnostics":")" + text + R"("}]})";
+  r.body = json::Write(outcome);
   r.SetHeader("Content-Type", "application/fhir+json; charset=utf-8");
   return r;
 }

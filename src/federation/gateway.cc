@@ -57,7 +57,8 @@ struct Match {
   std::string patient;
 };
 
-// Every page of a vault's $everything, following its `next` links (at most `max_pages`).
+// Every page of a vault's $everything, following its `next` links back to the same vault
+// (at most 50 pages), within the deadline.
 Result<json::Value> FetchEverything(const std::string& first_url, const std::vector<std::pair<std::string, std::string>>& headers,
                                     const std::string& vault_url, Micros deadline, Clock& clock) {
   json::Value merged;
