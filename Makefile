@@ -8,7 +8,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBIN
 SANITIZE_BUILD ?= build-asan
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/fuzz/ubsan.supp
 
-.PHONY: all deps configure build run run-federation test test-release test-sanitize bench bench-search bench-synth bench-fhirpath bench-federation gen fuzz clean
+.PHONY: all deps configure build run run-standalone run-federation test test-release test-sanitize bench bench-search bench-synth bench-fhirpath bench-federation gen fuzz clean
 
 all: build
 
@@ -21,10 +21,17 @@ configure: deps
 build: configure
 	@ninja -C $(BUILD) -j $(JOBS)
 
-# Builds, loads the Synthea demo data once, and serves https://127.0.0.1:8080/fhir (a
-# self-signed certificate in data/demo/tls; EHR_TLS=off: http).
+# Builds and runs the federation in one process (`ehr serve` without --role): vaults UK, DE
+# and FR loaded once with generated patients, the MPI, and the gateway at
+# https://127.0.0.1:8080/fhir (a self-signed certificate in data/all-in-one/tls; EHR_TLS=off:
+# http).
 run: build
 	@./scripts/run-demo.sh $(BUILD)
+
+# One stand-alone server (no federation) with the Synthea demo data, at
+# https://127.0.0.1:8080/fhir (scripts/run-standalone.sh).
+run-standalone: build
+	@./scripts/run-standalone.sh $(BUILD)
 
 # A federation on this machine: an MPI, vaults UK, DE and FR with generated patients, and a
 # gateway (scripts/run-federation.sh).

@@ -72,7 +72,7 @@ printf "resources %d; bzcat alone %.1f s; import .json.bz2 %.1f s = %.0f res/s; 
 # that their flushing does not stall the HTTP measurements.
 sync
 echo "== HTTP ($CONNS connections, $WRK_THREADS wrk thread(s), ${DURATION}s each)"
-"$EHR" serve --data "$WORK/import-json" --listen "127.0.0.1:$PORT" --auth off > "$WORK/server.log" 2>&1 &
+"$EHR" serve --role vault --data "$WORK/import-json" --listen "127.0.0.1:$PORT" --auth off > "$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" > /dev/null && break; sleep 0.1; done
 curl -sf "http://127.0.0.1:$PORT/fhir/Patient/_history?_count=1000" | python3 -c '
@@ -132,7 +132,7 @@ curl -sf -o /dev/null -X POST -H 'Content-Type: application/fhir+json' --data-bi
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 # The same reads and writes with the audit log off (--audit off), for its cost: every read
 # above waited for its entry's commit, every write appended one in its transaction.
-"$EHR" serve --data "$WORK/import-json" --listen "127.0.0.1:$PORT" --auth off --audit off > "$WORK/server-noaudit.log" 2>&1 &
+"$EHR" serve --role vault --data "$WORK/import-json" --listen "127.0.0.1:$PORT" --auth off --audit off > "$WORK/server-noaudit.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" > /dev/null && break; sleep 0.1; done
 read -r NR_RPS NR_P99 _ <<< "$(run_wrk read-noaudit -s bench/read.lua "http://127.0.0.1:$PORT")"
@@ -141,7 +141,7 @@ read -r NU_RPS NU_P99 _ <<< "$(run_wrk update-noaudit -s bench/update.lua "http:
 kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 # The same reads and writes on the database imported with plain bodies, served with
 # --encrypt-bodies off: the cost of AES-256-GCM on every body written and read.
-"$EHR" serve --data "$WORK/import-json-plain" --listen "127.0.0.1:$PORT" --auth off --encrypt-bodies off \
+"$EHR" serve --role vault --data "$WORK/import-json-plain" --listen "127.0.0.1:$PORT" --auth off --encrypt-bodies off \
   > "$WORK/server-plain.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" > /dev/null && break; sleep 0.1; done
@@ -159,7 +159,7 @@ kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 EHR_USER_PASSWORD="Bench-Reader-$RANDOM-7!" "$EHR" user add --data "$WORK/import-json" --user bench.doctor --roles DOCTOR \
   --fhir-user Practitioner/bench-gp 2> /dev/null
 TOKEN=$("$EHR" token --data "$WORK/import-json" --user bench.doctor --ttl-seconds 3600)
-EHR_ADMIN_PASSWORD="Bench-Keeper-$RANDOM-7!" "$EHR" serve --data "$WORK/import-json" --listen "127.0.0.1:$PORT" --auth on \
+EHR_ADMIN_PASSWORD="Bench-Keeper-$RANDOM-7!" "$EHR" serve --role vault --data "$WORK/import-json" --listen "127.0.0.1:$PORT" --auth on \
   --rate-limit-user 10000000 --rate-limit-tenant 10000000 > "$WORK/server-auth.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" > /dev/null && break; sleep 0.1; done

@@ -1,103 +1,70 @@
 #!/usr/bin/env bash
-# Starts the server with demo data: the Synthea set of ../shared/data (about 92,000
-# resources) and a generated population of EHR_DEMO_PATIENTS (300) patients of the served
-# region (`ehr synth`, with its ground truth in data/demo/synth/ground-truth) are imported
-# into data/demo the first time, then `ehr serve` runs in the foreground, over HTTPS with a
-# self-signed certificate made once in data/demo/tls (EHR_TLS=off: plain HTTP).
+# `make run`: the federation in one process (`ehr serve` without --role; README
+# "Federation"): vaults for UK, DE and FR, each loaded on first start with EHR_DEMO_PATIENTS
+# (300) generated patients of its region, travellers among them; the Master Patient Index;
+# and a gateway of region EHR_REGION (uk) on EHR_LISTEN (127.0.0.1:8080), over HTTPS with a
+# self-signed certificate made once in DATA/tls (EHR_TLS=off: plain HTTP). The vaults and the
+# MPI listen on the loopback address at the next four ports. Data in data/all-in-one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
-DATA=${EHR_DATA:-data/demo}
+EHR="$(pwd)/$BUILD/ehr"
+DATA=${EHR_DATA:-data/all-in-one}
 LISTEN=${EHR_LISTEN:-127.0.0.1:8080}
-SYNTHEA=${EHR_DEMO_DATA:-../shared/data/synthea}
-REGION=${EHR_REGION:-uk}
 mkdir -p "$DATA"
-if [ ! -f "$DATA/.demo-loaded" ]; then
-  if [ -d "$SYNTHEA" ]; then
-    echo "Loading demo data from $SYNTHEA into $DATA ..."
-    "$BUILD/ehr" import --data "$DATA" "$SYNTHEA"
-    touch "$DATA/.demo-loaded" "$DATA/.search-indexed-4"
-  else
-    echo "No demo data at $SYNTHEA; starting empty."
-  fi
-fi
-if [ ! -f "$DATA/.synth-loaded" ]; then
-  case "$REGION" in uk|de|fr|us) SYNTH_REGION=$REGION ;; *) SYNTH_REGION=uk ;; esac
-  echo "Generating ${EHR_DEMO_PATIENTS:-300} patients ($SYNTH_REGION) into $DATA/synth and loading them ..."
-  rm -rf "$DATA/synth"
-  "$BUILD/ehr" synth --region "$SYNTH_REGION" --patients "${EHR_DEMO_PATIENTS:-300}" --seed 1 --out "$DATA/synth" > /dev/null
-  "$BUILD/ehr" import --data "$DATA" "$DATA/synth"
-  touch "$DATA/.synth-loaded"
-fi
-# Demo data loaded by an earlier build lacks index rows added since (search tables; then
-# composite, modifier and full-text rows, marker -4): reindexed once.
-if [ -f "$DATA/.demo-loaded" ] && [ ! -f "$DATA/.search-indexed-4" ]; then
-  "$BUILD/ehr" reindex --data "$DATA"
-  touch "$DATA/.search-indexed-4"
-fi
-# TLS: a self-signed certificate for localhost, the loopback addresses and the listen host,
-# made once (key mode 0600). Clients trust it with `curl --cacert $DATA/tls/cert.pem`.
-TLS=()
-SCHEME=http
-CURL=curl
-if [ "${EHR_TLS:-on}" != off ]; then
-  if [ ! -f "$DATA/tls/cert.pem" ] || [ ! -f "$DATA/tls/key.pem" ]; then
-    HOST=${LISTEN%:*}; HOST=${HOST#[}; HOST=${HOST%]}
-    SAN="DNS:localhost,IP:127.0.0.1,IP:::1"
-    case "$HOST" in
-      localhost|127.0.0.1|::1|0.0.0.0|::|'') ;;
-      *[!0-9.]*) case "$HOST" in *:*) SAN="$SAN,IP:$HOST" ;; *) SAN="$SAN,DNS:$HOST" ;; esac ;;
-      *) SAN="$SAN,IP:$HOST" ;;
-    esac
-    echo "Making a self-signed TLS certificate in $DATA/tls ($SAN) ..."
-    mkdir -p "$DATA/tls"
-    ( umask 077
-      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -sha256 -days 825 \
-        -subj "/CN=ehr demo (self-signed)" -addext "subjectAltName=$SAN" \
-        -keyout "$DATA/tls/key.pem" -out "$DATA/tls/cert.pem" 2> /dev/null )
-    chmod 600 "$DATA/tls/key.pem"
-    chmod 644 "$DATA/tls/cert.pem"
-  fi
-  TLS=(--tls-cert "$DATA/tls/cert.pem" --tls-key "$DATA/tls/key.pem")
-  SCHEME=https
-  CURL="curl --cacert $DATA/tls/cert.pem"
-fi
-AUTH=${EHR_AUTH:-on}
-if [ "$AUTH" = off ]; then
-  echo "Serving without authentication; try: $CURL \"$SCHEME://$LISTEN/fhir/Patient?gender=female&_count=5\"   (Ctrl-C stops)"
-  exec "$BUILD/ehr" serve --data "$DATA" --listen "$LISTEN" --auth off --region "$REGION" "${TLS[@]}"
-fi
-# Demo accounts, once: a doctor and a clerk with the password in $DATA/demo-password
-# (random, mode 0600). The first start of `ehr serve` also creates the administrator
-# 'admin' and prints its password once.
-# The doctor is the generated practitioner who is GP to the most patients: a doctor reaches
-# the patients in their care (and others only by breaking the glass).
+. scripts/demo-tls.sh
+PORT=${LISTEN##*:}
+HOST=${LISTEN%:*}
+[ "$HOST" = 0.0.0.0 ] || [ "$HOST" = "[::]" ] && HOST=127.0.0.1
+
+# Demo accounts, once, password in $DATA/demo-password (random, mode 0600): demo.doctor at
+# the gateway (cross-border lookups) and in the UK vault (local care); the administrator of
+# every node gets the same password.
 if [ ! -f "$DATA/demo-password" ]; then
   ( umask 077; printf 'Demo-%s-7!\n' "$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$DATA/demo-password" )
-  GP=$(python3 - "$DATA/synth/Patient.ndjson" <<'PY'
-import collections, json, sys
+fi
+PASSWORD=$(cat "$DATA/demo-password")
+PID=
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true' EXIT
+EHR_ADMIN_PASSWORD=$PASSWORD "$EHR" serve --data "$DATA" --listen "$LISTEN" \
+  --demo-patients "${EHR_DEMO_PATIENTS:-300}" "${TLS[@]}" 2>&1 | grep --line-buffered -v '"event":"http_request"' &
+PID=$!
+for _ in $(seq 1800); do
+  $CURL -sf "$SCHEME://$HOST:$PORT/healthz" > /dev/null && break
+  kill -0 "$PID" 2>/dev/null || { echo "ehr serve stopped"; exit 1; }
+  sleep 0.2
+done
+if [ ! -f "$DATA/.demo-accounts" ]; then
+  EHR_USER_PASSWORD=$PASSWORD "$EHR" user add --data "$DATA/gateway" --user demo.doctor --roles DOCTOR > /dev/null
+  # In the UK vault, the doctor is the generated practitioner who is GP to the most patients:
+  # a doctor reaches the patients in their care (and others only by breaking the glass).
+  GP=$(python3 - "$DATA/demo-synth/uk/Patient.ndjson" <<'PY'
+import collections, json, os, sys
 counts = collections.Counter()
-for line in open(sys.argv[1]):
-    for ref in json.loads(line).get("generalPractitioner", []):
-        if ref.get("reference", "").startswith("Practitioner/"):
-            counts[ref["reference"]] += 1
+if os.path.exists(sys.argv[1]):
+    for line in open(sys.argv[1]):
+        for ref in json.loads(line).get("generalPractitioner", []):
+            if ref.get("reference", "").startswith("Practitioner/"):
+                counts[ref["reference"]] += 1
 print(counts.most_common(1)[0][0] if counts else "")
 PY
 )
-  EHR_USER_PASSWORD=$(cat "$DATA/demo-password") "$BUILD/ehr" user add --data "$DATA" \
-    --user demo.doctor --roles DOCTOR --tenants default ${GP:+--fhir-user "$GP"}
-  EHR_USER_PASSWORD=$(cat "$DATA/demo-password") "$BUILD/ehr" user add --data "$DATA" \
-    --user demo.clerk --roles CLERK --tenants default
+  EHR_USER_PASSWORD=$PASSWORD "$EHR" user add --data "$DATA/vault-uk" --user demo.doctor --roles DOCTOR \
+    ${GP:+--fhir-user "$GP"} > /dev/null
+  touch "$DATA/.demo-accounts"
 fi
-TOKEN=$("$BUILD/ehr" token --data "$DATA" --user demo.doctor --ttl-seconds 900)
+TOKEN=$("$EHR" token --data "$DATA/gateway" --user demo.doctor --ttl-seconds 900 2>/dev/null | tail -1)
+TRAVELLER=$(awk -F, 'NR == 2 {print $5 "|" $6}' "$DATA/demo-synth/de/ground-truth/travellers.csv" 2>/dev/null || true)
 cat <<EOT
-Demo accounts demo.doctor (DOCTOR, GP of some of the generated patients: others need the
-X-Break-Glass header with a reason) and demo.clerk (CLERK), password in $DATA/demo-password.
-A doctor's token for the next 15 minutes:
+
+Accounts: demo.doctor at the gateway and in the UK vault, and 'admin' on every node, password
+in $DATA/demo-password. A doctor's token at the gateway for the next 15 minutes:
   TOKEN=$TOKEN
-  $CURL -H "Authorization: Bearer \$TOKEN" "$SCHEME://$LISTEN/fhir/Patient?gender=female&_count=5"
-Log in for a fresh one: $CURL -X POST -H 'Content-Type: application/json' \\
-  -d '{"username":"demo.doctor","password":"'\$(cat $DATA/demo-password)'"}' $SCHEME://$LISTEN/auth/login
-Serving (Ctrl-C stops); EHR_AUTH=off make run serves without authentication, EHR_TLS=off without TLS.
+A traveller recorded in DE and at home (${TRAVELLER:-none: EHR_DEMO_PATIENTS=0}):
+  $CURL -H "Authorization: Bearer \$TOKEN" "$SCHEME://$HOST:$PORT/fhir/Patient/\\\$locate?identifier=$TRAVELLER"
+  $CURL -H "Authorization: Bearer \$TOKEN" "$SCHEME://$HOST:$PORT/fhir/Patient/\\\$federated-timeline?identifier=$TRAVELLER"
+Local care in the UK vault: TOKEN=\$($EHR token --data $DATA/vault-uk --user demo.doctor)
+  curl -H "Authorization: Bearer \$TOKEN" "http://127.0.0.1:$((PORT + 1))/fhir/Patient?_count=5"
+Serving (Ctrl-C stops). make run-standalone: one stand-alone server with the Synthea data.
 EOT
-exec "$BUILD/ehr" serve --data "$DATA" --listen "$LISTEN" --auth on --region "$REGION" "${TLS[@]}"
+wait "$PID"

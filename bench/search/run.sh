@@ -35,7 +35,7 @@ if [ -z "$DATA" ]; then
   rm -rf "$WORK/files"
   sync
 fi
-"$EHR" serve --data "$DATA" --listen "127.0.0.1:$PORT" --auth off --access-log off > "$WORK/server.log" 2>&1 &
+"$EHR" serve --role vault --data "$DATA" --listen "127.0.0.1:$PORT" --auth off --access-log off > "$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" > /dev/null && break; sleep 0.1; done
 OUT=$("$BUILD/bench/search/search_bench" "127.0.0.1:$PORT" "$DATA/ehr.db" "$REQUESTS")

@@ -43,6 +43,7 @@ int Reconcile(int argc, char** argv) {
     return 1;
   }
   auto fed = OpenFederation(*args, *opened->store);
+  if (fed.ok() && fed->role.empty()) fed = Status::Invalid("reconcile needs --federation FILE");
   if (!fed.ok()) {
     std::fprintf(stderr, "ehr federation: %s\n", fed.status().message().c_str());
     return 1;
@@ -96,14 +97,12 @@ int Federation(int argc, char** argv) {
     std::fprintf(stderr, "ehr federation: %s\n", store.status().message().c_str());
     return 1;
   }
-  auto seed = KeyStoreSecret(**store, kNodeSigningSecret, 32, "");
-  if (!seed.ok()) {
-    std::fprintf(stderr, "ehr federation: %s\n", seed.status().message().c_str());
+  auto key = NodePublicKey(**store);
+  if (!key.ok()) {
+    std::fprintf(stderr, "ehr federation: %s\n", key.status().message().c_str());
     return 1;
   }
-  auto signer = security::NodeSigner::FromSeed("self", *seed);
-  if (!signer.ok()) return 1;
-  std::printf("%s\n", security::NodeKeyText(signer->public_key()).c_str());
+  std::printf("%s\n", security::NodeKeyText(*key).c_str());
   return 0;
 }
 

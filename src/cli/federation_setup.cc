@@ -37,26 +37,58 @@ const std::set<std::string>& FederationFlags() {
 }
 
 Result<FederationNode> OpenFederation(const Args& args, store::Store& store) {
-  FederationNode node;
-  node.role = args.Get("role");
-  if (node.role.empty()) {
-    for (const char* flag : {"federation", "node", "federation-pepper-file", "federation-allow", "federation-emergency"}) {
-      if (args.Has(flag)) return Status::Invalid(std::string("--") + flag + " needs --role");
-    }
-    return node;
-  }
-  if (node.role != "vault" && node.role != "gateway" && node.role != "mpi") {
+  FederationChoice choice;
+  choice.role = args.Get("role");
+  if (choice.role != "vault" && choice.role != "gateway" && choice.role != "mpi") {
     return Status::Invalid("--role must be vault, gateway or mpi");
   }
   const std::string file = args.Get("federation");
-  if (file.empty()) return Status::Invalid("--role " + node.role + " needs --federation FILE");
+  if (file.empty() && choice.role == "vault") {
+    for (const char* flag : {"node", "federation-pepper-file", "federation-allow", "federation-emergency"}) {
+      if (args.Has(flag)) return Status::Invalid(std::string("--") + flag + " needs --federation FILE");
+    }
+    return FederationNode{};
+  }
+  if (file.empty()) return Status::Invalid("--role " + choice.role + " needs --federation FILE");
   std::ifstream in(file, std::ios::binary);
   if (!in) return Status::Invalid("cannot read --federation " + file);
   std::stringstream text;
   text << in.rdbuf();
-  EHR_ASSIGN_OR_RETURN(node.config, federation::ParseFederationConfig(text.str()));
-  const std::string name = args.Get("node");
-  if (name.empty()) return Status::Invalid("--role " + node.role + " needs --node NAME");
+  EHR_ASSIGN_OR_RETURN(federation::FederationConfig config, federation::ParseFederationConfig(text.str()));
+  choice.node = args.Get("node");
+  if (choice.node.empty()) return Status::Invalid("--role " + choice.role + " needs --node NAME");
+  if (choice.role != "mpi") {
+    const std::string pepper_file = args.Get("federation-pepper-file");
+    if (pepper_file.empty()) return Status::Invalid("--role " + choice.role + " needs --federation-pepper-file");
+    EHR_ASSIGN_OR_RETURN(choice.pepper, ReadPepper(pepper_file));
+  }
+  const std::string emergency = args.Get("federation-emergency", "on");
+  if (emergency != "on" && emergency != "off") return Status::Invalid("--federation-emergency must be on or off");
+  if (args.Has("federation-emergency") && choice.role != "vault") return Status::Invalid("--federation-emergency is for vaults");
+  choice.allow_emergency = emergency == "on";
+  const std::string allow = args.Get("federation-allow");
+  if (!allow.empty()) {
+    if (choice.role != "vault") return Status::Invalid("--federation-allow is for vaults");
+    std::stringstream regions(allow);
+    for (std::string r; std::getline(regions, r, ',');) {
+      if (!r.empty()) choice.allowed_regions.push_back(r);
+    }
+  }
+  return JoinFederation(std::move(config), choice, store);
+}
+
+Result<std::string> NodePublicKey(store::Store& store) {
+  EHR_ASSIGN_OR_RETURN(std::string seed, KeyStoreSecret(store, kNodeSigningSecret, 32, ""));
+  EHR_ASSIGN_OR_RETURN(security::NodeSigner signer, security::NodeSigner::FromSeed("self", seed));
+  return signer.public_key();
+}
+
+Result<FederationNode> JoinFederation(federation::FederationConfig config, const FederationChoice& choice,
+                                      store::Store& store) {
+  FederationNode node;
+  node.role = choice.role;
+  node.config = std::move(config);
+  const std::string& name = choice.node;
   node.self = node.config.Find(name);
   if (node.self == nullptr) return Status::Invalid("--node " + name + " is not in the federation file");
   if (node.self->role != node.role) {
@@ -71,26 +103,15 @@ Result<FederationNode> OpenFederation(const Args& args, store::Store& store) {
   node.signer = std::make_unique<security::NodeSigner>(std::move(signer));
   node.verifier = std::make_unique<security::NodeVerifier>(name, node.config.Keys(), Clock::System());
   if (node.role != "mpi") {
-    const std::string pepper_file = args.Get("federation-pepper-file");
-    if (pepper_file.empty()) return Status::Invalid("--role " + node.role + " needs --federation-pepper-file");
-    EHR_ASSIGN_OR_RETURN(std::string pepper, ReadPepper(pepper_file));
-    EHR_RETURN_IF_ERROR(store.ImportSecret(kPepperSecret, pepper));  // once: later imports change nothing
+    EHR_RETURN_IF_ERROR(store.ImportSecret(kPepperSecret, choice.pepper));  // once: later imports change nothing
     EHR_ASSIGN_OR_RETURN(std::string kept, store.Secret(kPepperSecret, mpi::Pseudonymizer::kPepperBytes));
-    if (kept != pepper) return Status::Invalid("the key store holds another federation pepper than --federation-pepper-file");
+    if (kept != choice.pepper) {
+      return Status::Invalid("the key store holds another federation pepper than --federation-pepper-file");
+    }
     node.pseudonyms = std::make_unique<mpi::Pseudonymizer>(std::move(kept));
   }
-  const std::string emergency = args.Get("federation-emergency", "on");
-  if (emergency != "on" && emergency != "off") return Status::Invalid("--federation-emergency must be on or off");
-  if (args.Has("federation-emergency") && node.role != "vault") return Status::Invalid("--federation-emergency is for vaults");
-  node.allow_emergency = emergency == "on";
-  const std::string allow = args.Get("federation-allow");
-  if (!allow.empty()) {
-    if (node.role != "vault") return Status::Invalid("--federation-allow is for vaults");
-    std::stringstream regions(allow);
-    for (std::string r; std::getline(regions, r, ',');) {
-      if (!r.empty()) node.allowed_regions.push_back(r);
-    }
-  }
+  node.allowed_regions = choice.allowed_regions;
+  node.allow_emergency = choice.allow_emergency;
   return node;
 }
 

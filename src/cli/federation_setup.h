@@ -1,7 +1,9 @@
 // The federation roles of `ehr serve` (issue 9; federation/README.md):
 //
-//   --role vault|gateway|mpi     this node's role (default: a stand-alone FHIR server)
-//   --federation FILE            the federation file (federation/config.h), required with a role
+//   --role vault|gateway|mpi     this node's role; without it, `ehr serve` runs a whole
+//                                federation in one process (cli/all_in_one.h)
+//   --federation FILE            the federation file (federation/config.h); a vault without
+//                                one is a stand-alone FHIR server of its region
 //   --node NAME                  this node's name in it (its region and address come from there)
 //   --federation-pepper-file F   the federation's shared pepper (32 bytes, or 64 hex digits):
 //                                imported into this node's key store; a key store holding
@@ -32,7 +34,7 @@ inline constexpr char kPepperSecret[] = "federation-pepper";
 const std::set<std::string>& FederationFlags();
 
 struct FederationNode {
-  std::string role;  // "" when the server is stand-alone
+  std::string role;  // "" when the server is stand-alone (a vault outside any federation)
   federation::FederationConfig config;
   const federation::Node* self = nullptr;
   std::unique_ptr<security::NodeSigner> signer;
@@ -42,8 +44,26 @@ struct FederationNode {
   bool allow_emergency = true;
 };
 
-// Reads the flags; `store` holds this node's key store secrets. A stand-alone server (no
-// --role) gets an empty FederationNode.
+// What a node is in its federation, before its key store is consulted.
+struct FederationChoice {
+  std::string role;
+  std::string node;    // its name in the federation file
+  std::string pepper;  // vaults and gateways: the shared pepper (32 bytes)
+  std::vector<std::string> allowed_regions;
+  bool allow_emergency = true;
+};
+
+// Reads the flags; `store` holds this node's key store secrets. A stand-alone vault (`--role
+// vault` without --federation) gets an empty FederationNode.
 Result<FederationNode> OpenFederation(const Args& args, store::Store& store);
+
+// The node `choice.node` of `config`: its signing key (the key store's `node-signing`
+// secret) must be the one `config` gives; the pepper is imported into the key store once,
+// and a key store holding another pepper is refused.
+Result<FederationNode> JoinFederation(federation::FederationConfig config, const FederationChoice& choice,
+                                      store::Store& store);
+
+// This node's public key (made in its key store on first use), for a federation file.
+Result<std::string> NodePublicKey(store::Store& store);
 
 }  // namespace ehr::cli

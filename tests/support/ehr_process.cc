@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -17,7 +18,15 @@ EhrProcess EhrProcess::Serve(const std::vector<std::string>& args,
   const char* binary = std::getenv("EHR_BINARY");
   if (!binary) throw std::runtime_error("EHR_BINARY not set");
   std::vector<std::string> argv = {binary, "serve", "--listen", "127.0.0.1:0"};
-  argv.insert(argv.end(), args.begin(), args.end());
+  // A stand-alone vault unless the test says which node (without --role, `ehr serve` runs a
+  // whole federation: tests/federation/all_in_one_test.cc).
+  const bool all_in_one = std::find(args.begin(), args.end(), "--all-in-one") != args.end();
+  if (!all_in_one && std::find(args.begin(), args.end(), "--role") == args.end()) {
+    argv.insert(argv.end(), {"--role", "vault"});
+  }
+  for (const std::string& a : args) {
+    if (a != "--all-in-one") argv.push_back(a);
+  }
   int fds[2];
   if (pipe(fds) != 0) throw std::runtime_error("pipe");
   EhrProcess p;

@@ -17,7 +17,9 @@ struct EhrProcess {
   uint16_t port = 0;  // 0: it did not get as far as listening
   std::string output;  // stderr up to the listening line (or all of it, when it exited)
 
-  // `ehr serve --listen 127.0.0.1:0 ARGS...` with `env` added to the environment.
+  // `ehr serve --listen 127.0.0.1:0 ARGS...` with `env` added to the environment: a
+  // stand-alone vault (`--role vault`) unless ARGS name a role, or hold "--all-in-one" (taken
+  // out): the federation in one process that `ehr serve` without a role runs.
   // `log_path`, when given, receives everything it writes to stderr (its logs).
   static EhrProcess Serve(const std::vector<std::string>& args,
                           const std::vector<std::pair<std::string, std::string>>& env = {},
