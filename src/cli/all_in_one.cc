@@ -84,8 +84,6 @@ int ServeAllInOne(const Args& args, const ServeSettings& settings, const std::st
                   "directory under --data");
     }
   }
-  const std::string emergency = args.Get("federation-emergency", "on");
-  if (emergency != "on" && emergency != "off") return Fail("--federation-emergency must be on or off");
   auto demo_patients = ParseInt("demo-patients", args.Get("demo-patients", "300"), 0, 1000000);
   if (!demo_patients.ok()) return Fail(demo_patients.status().message());
   if (port != 0 && port > 65535 - 4) return Fail("--listen: the port must leave room for the four next ones");
@@ -114,6 +112,8 @@ int ServeAllInOne(const Args& args, const ServeSettings& settings, const std::st
   ServeSettings node_settings = settings;
   node_settings.region.clear();  // each node's region comes from the federation
   federation::FederationConfig config;
+  config.visitor_writes = args.Get("visitor-writes", "home");
+  if (config.visitor_writes != "home" && config.visitor_writes != "local") return Fail("--visitor-writes must be home or local");
   for (size_t i = 0; i < members.size(); ++i) {
     Member& m = members[i];
     ServeSettings own = node_settings;
@@ -133,20 +133,14 @@ int ServeAllInOne(const Args& args, const ServeSettings& settings, const std::st
 
   auto pepper = Pepper(members.front().node->store());
   if (!pepper.ok()) return Fail("cannot read the federation pepper: " + pepper.status().message());
-  const std::string allow = args.Get("federation-allow");
   for (Member& m : members) {
     FederationChoice choice;
     choice.role = m.role;
     choice.node = m.name;
     if (m.role != "mpi") choice.pepper = *pepper;
+    // The vaults' policy flags apply to every vault.
     if (m.role == "vault") {
-      choice.allow_emergency = emergency == "on";
-      for (size_t at = 0; !allow.empty() && at != std::string::npos;) {
-        const size_t comma = allow.find(',', at);
-        std::string r = allow.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
-        if (!r.empty()) choice.allowed_regions.push_back(r);
-        at = comma == std::string::npos ? comma : comma + 1;
-      }
+      if (Status st = ParseVaultPolicy(args, choice); !st.ok()) return Fail(st.message());
     }
     auto joined = JoinFederation(config, choice, m.node->store());
     if (!joined.ok()) return Fail(m.name + ": " + joined.status().message());

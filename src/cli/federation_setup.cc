@@ -32,7 +32,7 @@ Result<std::string> ReadPepper(const std::string& file) {
 
 const std::set<std::string>& FederationFlags() {
   static const std::set<std::string> flags = {"role", "federation", "node", "federation-pepper-file",
-                                              "federation-allow", "federation-emergency"};
+                                              "federation-allow", "federation-emergency", "federation-writes"};
   return flags;
 }
 
@@ -44,7 +44,8 @@ Result<FederationNode> OpenFederation(const Args& args, store::Store& store) {
   }
   const std::string file = args.Get("federation");
   if (file.empty() && choice.role == "vault") {
-    for (const char* flag : {"node", "federation-pepper-file", "federation-allow", "federation-emergency"}) {
+    for (const char* flag : {"node", "federation-pepper-file", "federation-allow", "federation-emergency",
+                             "federation-writes"}) {
       if (args.Has(flag)) return Status::Invalid(std::string("--") + flag + " needs --federation FILE");
     }
     return FederationNode{};
@@ -62,10 +63,18 @@ Result<FederationNode> OpenFederation(const Args& args, store::Store& store) {
     if (pepper_file.empty()) return Status::Invalid("--role " + choice.role + " needs --federation-pepper-file");
     EHR_ASSIGN_OR_RETURN(choice.pepper, ReadPepper(pepper_file));
   }
-  const std::string emergency = args.Get("federation-emergency", "on");
-  if (emergency != "on" && emergency != "off") return Status::Invalid("--federation-emergency must be on or off");
-  if (args.Has("federation-emergency") && choice.role != "vault") return Status::Invalid("--federation-emergency is for vaults");
-  choice.allow_emergency = emergency == "on";
+  EHR_RETURN_IF_ERROR(ParseVaultPolicy(args, choice));
+  return JoinFederation(std::move(config), choice, store);
+}
+
+Status ParseVaultPolicy(const Args& args, FederationChoice& choice) {
+  for (const char* flag : {"federation-emergency", "federation-writes"}) {
+    const std::string value = args.Get(flag, "on");
+    if (value != "on" && value != "off") return Status::Invalid(std::string("--") + flag + " must be on or off");
+    if (args.Has(flag) && choice.role != "vault") return Status::Invalid(std::string("--") + flag + " is for vaults");
+  }
+  choice.allow_emergency = args.Get("federation-emergency", "on") == "on";
+  choice.accept_writes = args.Get("federation-writes", "on") == "on";
   const std::string allow = args.Get("federation-allow");
   if (!allow.empty()) {
     if (choice.role != "vault") return Status::Invalid("--federation-allow is for vaults");
@@ -74,7 +83,7 @@ Result<FederationNode> OpenFederation(const Args& args, store::Store& store) {
       if (!r.empty()) choice.allowed_regions.push_back(r);
     }
   }
-  return JoinFederation(std::move(config), choice, store);
+  return Status::Ok();
 }
 
 Result<std::string> NodePublicKey(store::Store& store) {
@@ -112,6 +121,7 @@ Result<FederationNode> JoinFederation(federation::FederationConfig config, const
   }
   node.allowed_regions = choice.allowed_regions;
   node.allow_emergency = choice.allow_emergency;
+  node.accept_writes = choice.accept_writes;
   return node;
 }
 

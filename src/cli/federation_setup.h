@@ -11,6 +11,8 @@
 //   --federation-allow R1,R2     a vault: the requesting regions it answers (default: all)
 //   --federation-emergency on|off  a vault: whether a gateway's emergency (its clinician broke
 //                                the glass there) overrides consents here (default on)
+//   --federation-writes on|off   a vault: whether gateways' clinicians may record things about
+//                                visitors here (federation/visitor_write.cc; default on)
 //
 // Each node's Ed25519 key is a secret of its key store (`node-signing`), made on first use;
 // `ehr federation node-key --data DIR` prints its public key for the federation file.
@@ -42,6 +44,7 @@ struct FederationNode {
   std::unique_ptr<mpi::Pseudonymizer> pseudonyms;  // vaults and gateways
   std::vector<std::string> allowed_regions;
   bool allow_emergency = true;
+  bool accept_writes = true;
 };
 
 // What a node is in its federation, before its key store is consulted.
@@ -51,7 +54,12 @@ struct FederationChoice {
   std::string pepper;  // vaults and gateways: the shared pepper (32 bytes)
   std::vector<std::string> allowed_regions;
   bool allow_emergency = true;
+  bool accept_writes = true;
 };
+
+// --federation-allow, --federation-emergency and --federation-writes into `choice` (whose
+// role is set: they are for vaults).
+Status ParseVaultPolicy(const Args& args, FederationChoice& choice);
 
 // Reads the flags; `store` holds this node's key store secrets. A stand-alone vault (`--role
 // vault` without --federation) gets an empty FederationNode.

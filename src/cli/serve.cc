@@ -54,7 +54,9 @@ int Serve(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   if (!args->Has("role")) return ServeAllInOne(*args, *settings, host, static_cast<uint16_t>(*port), tls, signals);
-  if (args->Has("demo-patients")) return Fail("--demo-patients is for `ehr serve` without --role");
+  for (const char* flag : {"demo-patients", "visitor-writes"}) {
+    if (args->Has(flag)) return Fail(std::string("--") + flag + " is for `ehr serve` without --role (else the federation file says)");
+  }
   auto node = ServeNode::Open(*args, *settings, args->Get("data", "data"));
   if (!node.ok()) return Fail(node.status().message());
   auto fed = OpenFederation(*args, (*node)->store());

@@ -61,7 +61,7 @@ std::set<std::string> ServeFlags() {
        "readers", "token-ttl-seconds", "clinician-reach", "break-glass-minutes", "rate-limit-user",
        "rate-limit-service", "rate-limit-tenant", "rate-limit-address", "self-registration", "oidc", "tls-cert",
        "tls-key", "tls-client-ca", "audit", "audit-head-seconds", "audit-retention-days", "reencrypt-seconds",
-       "demo-patients"});
+       "demo-patients", "visitor-writes"});
   for (const std::string& f : FederationFlags()) known.insert(f);
   return known;
 }
@@ -328,8 +328,12 @@ Status ServeNode::Impl::PrepareFhir() {
   security::Authorizer* request_authz = authz.get();
   if (fed.role == "vault") {
     if (options.region.empty()) options.region = fed.self->region;
-    fed_authn = std::make_unique<federation::FederatedAuthenticator>(*authn, *fed.verifier, fed.config, fed.allowed_regions,
-                                                                     "default", fed.allow_emergency);
+    federation::VaultPolicy policy;
+    policy.allowed_regions = fed.allowed_regions;
+    policy.allow_emergency = fed.allow_emergency;
+    policy.accept_writes = fed.accept_writes;
+    fed_authn = std::make_unique<federation::FederatedAuthenticator>(*authn, *fed.verifier, fed.config, *store,
+                                                                     *fed.pseudonyms, std::move(policy));
     fed_authz = std::make_unique<federation::FederatedAuthorizer>(*authz);
     request_authz = fed_authz.get();
     federation::RegistrarOptions ro;

@@ -155,7 +155,9 @@ Result<FederationConfig> ParseFederationConfig(std::string_view text) {
   if (!json->is_object()) return Status::Invalid("the federation file is not a JSON object");
   // Every member is known: a misspelt one would otherwise leave its default in force unseen.
   for (const auto& [name, value] : json->as_object()) {
-    if (name != "deadlineMs" && name != "nodes") return Invalid(name, "unknown member (deadlineMs, nodes)");
+    if (name != "deadlineMs" && name != "nodes" && name != "visitorWrites") {
+      return Invalid(name, "unknown member (deadlineMs, nodes, visitorWrites)");
+    }
   }
 
   FederationConfig config;
@@ -165,6 +167,13 @@ Result<FederationConfig> ParseFederationConfig(std::string_view text) {
       return Invalid("deadlineMs", "not a whole number of milliseconds from 100 to 60000");
     }
     config.deadline_ms = static_cast<int>(*ms);
+  }
+
+  if (const json::Value* writes = json->Find("visitorWrites")) {
+    if (!writes->is_string() || (writes->as_string() != "home" && writes->as_string() != "local")) {
+      return Invalid("visitorWrites", "not \"home\" or \"local\"");
+    }
+    config.visitor_writes = writes->as_string();
   }
 
   const json::Value* nodes = json->Find("nodes");

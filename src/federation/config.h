@@ -3,6 +3,7 @@
 //
 //   {
 //     "deadlineMs": 2000,
+//     "visitorWrites": "home",
 //     "nodes": [
 //       {"name": "mpi",        "role": "mpi",     "url": "http://127.0.0.1:9100", "key": "BASE64"},
 //       {"name": "vault-uk",   "role": "vault",   "region": "uk", "url": "http://127.0.0.1:9101", "key": "BASE64"},
@@ -36,6 +37,11 @@ struct Node {
 struct FederationConfig {
   std::vector<Node> nodes;
   int deadline_ms = 2000;  // a gateway's whole fan-out to the vaults
+  // Where a gateway's clinician records something about a visitor: "home", the vault of the
+  // region that issued the identifier they entered (else the one region holding a record);
+  // "local", the vault of the gateway's own region, under a local record of the visitor
+  // (made holding only the identifier when there is none), which the MPI then links.
+  std::string visitor_writes = "home";
 
   const Node* Find(std::string_view name) const;
   const Node* Mpi() const;

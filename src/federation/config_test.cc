@@ -34,6 +34,7 @@ std::string WithFourth(std::string_view node) {
 TEST(FederationConfig, ParsesTheNodesOfTheFile) {
   auto config = ParseFederationConfig(WithKeys(R"({
     "deadlineMs": 1500,
+    "visitorWrites": "local",
     "nodes": [
       {"name": "vault-fr",   "role": "vault",   "region": "fr", "url": "https://vault.example.fr:8443", "key": "$f"},
       {"name": "mpi",        "role": "mpi",     "url": "http://127.0.0.1:9100", "key": "$m"},
@@ -43,6 +44,7 @@ TEST(FederationConfig, ParsesTheNodesOfTheFile) {
   })"));
   ASSERT_TRUE(config.ok()) << config.status().message();
   EXPECT_EQ(config->deadline_ms, 1500);
+  EXPECT_EQ(config->visitor_writes, "local");
   ASSERT_EQ(config->nodes.size(), 4u);
   const Node* mpi = config->Mpi();
   ASSERT_NE(mpi, nullptr);
@@ -122,8 +124,10 @@ TEST(FederationConfig, RefusesAFileThatIsNotTheObjectDescribed) {
       {"{}", "nodes: missing"},
       {R"({"nodes": {}})", "nodes: not an array"},
       {R"({"nodes": []})", "nodes: no node has the role mpi"},
-      {R"({"nodes": [)" + mpi + R"(], "deadline": 2000})", "deadline: unknown member (deadlineMs, nodes)"},
-      {R"({"Nodes": [)" + mpi + "]}", "Nodes: unknown member (deadlineMs, nodes)"},
+      {R"({"nodes": [)" + mpi + R"(], "deadline": 2000})", "deadline: unknown member (deadlineMs, nodes, visitorWrites)"},
+      {R"({"Nodes": [)" + mpi + "]}", "Nodes: unknown member (deadlineMs, nodes, visitorWrites)"},
+      {R"({"visitorWrites": "gateway", "nodes": [)" + mpi + "]}", R"(visitorWrites: not "home" or "local")"},
+      {R"({"visitorWrites": true, "nodes": [)" + mpi + "]}", R"(visitorWrites: not "home" or "local")"},
       {R"({"deadlineMs": 99, "nodes": [)" + mpi + "]}",
        "deadlineMs: not a whole number of milliseconds from 100 to 60000"},
       {R"({"deadlineMs": 60001, "nodes": [)" + mpi + "]}",

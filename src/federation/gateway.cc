@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "federation/gateway_reply.h"
 #include "federation/merge.h"
 #include "net/fetch.h"
 
@@ -16,17 +17,8 @@ namespace {
 constexpr std::string_view kLocate = "/fhir/Patient/$locate";
 constexpr std::string_view kEverything = "/fhir/Patient/$federated-everything";
 constexpr std::string_view kTimeline = "/fhir/Patient/$federated-timeline";
+constexpr std::string_view kWrite = "/fhir/Patient/$federated-write";
 constexpr const char* kFhirJson = "application/fhir+json; charset=utf-8";
-
-net::Response JsonResponse(int status, const json::Value& body, std::string route) {
-  net::Response r;
-  r.status = status;
-  r.body = json::Write(body);
-  r.SetHeader("Content-Type", kFhirJson);
-  r.SetHeader("Cache-Control", "no-store");
-  r.route = std::move(route);
-  return r;
-}
 
 json::Value Outcome(std::string_view severity, std::string_view code, const std::string& text,
                     const std::string& expression = {}) {
@@ -47,15 +39,24 @@ json::Value Outcome(std::string_view severity, std::string_view code, const std:
   return outcome;
 }
 
-net::Response Error(int status, std::string_view code, const std::string& text, std::string route,
-                    const std::string& expression = {}) {
-  return JsonResponse(status, Outcome("error", code, text, expression), std::move(route));
+}  // namespace
+
+net::Response GatewayJson(int status, const json::Value& body, std::string route) {
+  net::Response r;
+  r.status = status;
+  r.body = json::Write(body);
+  r.SetHeader("Content-Type", kFhirJson);
+  r.SetHeader("Cache-Control", "no-store");
+  r.route = std::move(route);
+  return r;
 }
 
-struct Match {
-  std::string region;
-  std::string patient;
-};
+net::Response GatewayError(int status, std::string_view code, const std::string& text, std::string route,
+                           const std::string& expression) {
+  return GatewayJson(status, Outcome("error", code, text, expression), std::move(route));
+}
+
+namespace {
 
 // Every page of a vault's $everything, following its `next` links back to the same vault
 // (at most 50 pages), within the deadline.
@@ -115,51 +116,80 @@ Gateway::Gateway(const FederationConfig& config, const mpi::Pseudonymizer& pseud
       breakers_(clock) {}
 
 bool Gateway::Handles(const net::Request& request) {
-  return request.path == kLocate || request.path == kEverything || request.path == kTimeline;
+  return request.path == kLocate || request.path == kEverything || request.path == kTimeline || request.path == kWrite;
 }
 
-net::Response Gateway::Handle(const net::Request& request, const security::Principal& who, GatewayRecord& record) {
-  const std::string route(request.path);
-  record.subtype = route.substr(route.rfind('/') + 1);
-  if (request.method != "GET") return Error(405, "not-supported", "use GET", route);
-  bool clinician = false;
-  for (const std::string& role : who.roles) clinician |= role == "DOCTOR" || role == "NURSE";
-  if (!who.authenticated || !clinician) {
-    return Error(403, "forbidden", "cross-border lookups are for clinicians", route);
-  }
+std::string Gateway::TokenFor(const Node& node, const security::Principal& who, const std::string& patient,
+                              const std::string& pseudonym, bool write) const {
+  security::NodeClaims claims;
+  claims.audience = node.name;
+  claims.user = who.username.empty() ? who.subject : who.username;
+  claims.roles = who.roles;
+  claims.fhir_user = who.fhir_user;
+  claims.region = region_;
+  claims.purpose = who.emergency ? "ETREAT" : "TREAT";
+  claims.patient = patient;
+  claims.pseudonym = pseudonym;
+  if (write) claims.access = "write";
+  return std::string(security::kNodeScheme) + " " + signer_.Sign(claims, clock_.Now());
+}
+
+std::optional<net::Response> Gateway::Locate(const net::Request& request, const std::string& route,
+                                             GatewayRecord& record, Located& out) {
   const auto params = net::ParseQuery(request.query);
   const std::string identifier(net::FindParam(params, "identifier"));
   const size_t bar = identifier.find('|');
   if (identifier.empty() || bar == std::string::npos || bar == 0 || bar + 1 == identifier.size()) {
-    return Error(400, "required", "identifier must be given as SYSTEM|VALUE", route, "identifier");
+    return GatewayError(400, "required", "identifier must be given as SYSTEM|VALUE", route, "identifier");
   }
-  Result<mpi::PatientPseudonym> pseudonym = pseudonyms_.Pseudonym(identifier.substr(0, bar), identifier.substr(bar + 1));
+  out.system = identifier.substr(0, bar);
+  out.value = identifier.substr(bar + 1);
+  Result<mpi::PatientPseudonym> pseudonym = pseudonyms_.Pseudonym(out.system, out.value);
   if (!pseudonym.ok()) {
-    return Error(400, "value", "identifier: " + pseudonym.status().message(), route, "identifier");
+    return GatewayError(400, "value", "identifier: " + pseudonym.status().message(), route, "identifier");
   }
-
-  record.query = "identifier=" + identifier.substr(0, bar) + "|pseudonym:" + pseudonym->pseudonym;
-  const Micros deadline = clock_.Now() + static_cast<Micros>(config_.deadline_ms) * 1000;
+  out.pseudonym = pseudonym->pseudonym;
+  record.query = "identifier=" + out.system + "|pseudonym:" + out.pseudonym;
   const Node* mpi = config_.Mpi();
   security::NodeClaims to_mpi;
   to_mpi.audience = mpi->name;
   net::FetchOptions fetch;
   fetch.timeout_ms = config_.deadline_ms;
   Result<net::HttpReply> looked = net::HttpCall(
-      "GET", mpi->url + "/mpi/lookup?pseudonym=" + pseudonym->pseudonym,
+      "GET", mpi->url + "/mpi/lookup?pseudonym=" + out.pseudonym,
       {{"Authorization", std::string(security::kNodeScheme) + " " + signer_.Sign(to_mpi, clock_.Now())}}, {}, fetch);
   auto found = looked.ok() && looked->status == 200 ? json::Parse(looked->body) : Result<json::Value>(Status::Unavailable(""));
   if (!found.ok() || found->Find("matches") == nullptr || !found->Find("matches")->is_array()) {
     log::Warn("federation.mpi_unavailable", {{"status", looked.ok() ? looked->status : 0}});
-    net::Response r = Error(503, "transient", "the Master Patient Index is unavailable; retry later", route);
+    net::Response r = GatewayError(503, "transient", "the Master Patient Index is unavailable; retry later", route);
     r.SetHeader("Retry-After", "5");
     return r;
   }
-  std::vector<Match> matches;
   for (const json::Value& m : found->Find("matches")->as_array()) {
-    matches.push_back({std::string(m.GetString("region")), std::string(m.GetString("patient"))});
-    record.entities.push_back(matches.back().region + ":Patient/" + matches.back().patient);
+    out.matches.push_back({std::string(m.GetString("region")), std::string(m.GetString("patient"))});
+    record.entities.push_back(out.matches.back().region + ":Patient/" + out.matches.back().patient);
   }
+  return std::nullopt;
+}
+
+net::Response Gateway::Handle(const net::Request& request, const security::Principal& who, GatewayRecord& record) {
+  const std::string route(request.path);
+  record.subtype = route.substr(route.rfind('/') + 1);
+  const bool write = request.path == kWrite;
+  if (request.method != (write ? "POST" : "GET")) {
+    return GatewayError(405, "not-supported", write ? "use POST" : "use GET", route);
+  }
+  bool clinician = false;
+  for (const std::string& role : who.roles) clinician |= role == "DOCTOR" || role == "NURSE";
+  if (!who.authenticated || !clinician) {
+    return GatewayError(403, "forbidden", "cross-border lookups are for clinicians", route);
+  }
+  Located found;
+  if (std::optional<net::Response> refused = Locate(request, route, record, found)) return std::move(*refused);
+  if (write) return Write(request, who, found, route, record);
+  const std::vector<Match>& matches = found.matches;
+  const auto params = net::ParseQuery(request.query);
+  const Micros deadline = clock_.Now() + static_cast<Micros>(config_.deadline_ms) * 1000;
 
   if (request.path == kLocate) {
     json::Value out = json::Value::MakeObject();
@@ -177,7 +207,7 @@ net::Response Gateway::Handle(const net::Request& request, const security::Princ
       parameters.as_array().push_back(std::move(match));
     }
     out.Set("parameter", std::move(parameters));
-    return JsonResponse(200, out, route);
+    return GatewayJson(200, out, route);
   }
 
   // Fan out to the home vaults, in parallel, within the deadline.
@@ -201,16 +231,8 @@ net::Response Gateway::Handle(const net::Request& request, const security::Princ
       answers.back().problem = std::move(*skip);
       continue;
     }
-    security::NodeClaims claims;
-    claims.audience = vault->name;
-    claims.user = who.username.empty() ? who.subject : who.username;
-    claims.roles = who.roles;
-    claims.fhir_user = who.fhir_user;
-    claims.region = region_;
-    claims.purpose = who.emergency ? "ETREAT" : "TREAT";
     std::vector<std::pair<std::string, std::string>> headers = {
-        {"Authorization", std::string(security::kNodeScheme) + " " + signer_.Sign(claims, clock_.Now())},
-        {"X-Request-Id", request.request_id}};
+        {"Authorization", TokenFor(*vault, who, m.patient, found.pseudonym, false)}, {"X-Request-Id", request.request_id}};
     const std::string url = vault->url + "/fhir/Patient/" + net::PercentEncode(m.patient) + "/$everything?_count=1000" + passed;
     calls.push_back(std::async(std::launch::async, [url, headers, vault_url = vault->url, deadline, this] {
       // Refused at once (the vault restarting, a connection reset): tried again while the
@@ -251,11 +273,11 @@ net::Response Gateway::Handle(const net::Request& request, const security::Princ
   if (request.path == kTimeline) {
     json::Value rows = json::Value::MakeObject();
     rows.Set("rows", Timeline(merged));
-    net::Response r = JsonResponse(200, rows, route);
+    net::Response r = GatewayJson(200, rows, route);
     r.SetHeader("Content-Type", "application/json");
     return r;
   }
-  return JsonResponse(200, merged, route);
+  return GatewayJson(200, merged, route);
 }
 
 }  // namespace ehr::federation

@@ -8,6 +8,10 @@
 //       federation's deadline and merged in memory (federation/merge.h); a vault that does
 //       not answer in time yields a warning entry, never a hang.
 //   GET /fhir/Patient/$federated-timeline?identifier=...   the merged record's timeline rows.
+//   POST /fhir/Patient/$federated-write?identifier=...   body: a resource of the patient
+//       compartment about the visitor (an Observation, a DocumentReference, ...), without
+//       its subject: written to the vault FederationConfig::visitor_writes names, with the
+//       subject set to the patient's record there (visitor_write.cc).
 // The identifier is validated (check digits: 400 naming the parameter when it is not a valid
 // national id) and pseudonymised here with the federation's pepper; only the pseudonym goes to
 // the MPI. A vault call refused at once (connection refused or reset) is retried within the
@@ -18,6 +22,7 @@
 // the home vault decides. Nothing clinical is written.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,11 +48,30 @@ class Gateway {
  public:
   Gateway(const FederationConfig& config, const mpi::Pseudonymizer& pseudonyms, const security::NodeSigner& signer,
           Clock& clock, std::string region);
-  // GET of one of the operations above.
+  // One of the operations above.
   static bool Handles(const net::Request& request);
   net::Response Handle(const net::Request& request, const security::Principal& who, GatewayRecord& record);
 
  private:
+  struct Match {
+    std::string region;
+    std::string patient;  // its id at the region's vault
+  };
+  // The identifier a clinician entered, validated and pseudonymised, and the MPI's records of it.
+  struct Located {
+    std::string system, value, pseudonym;
+    std::vector<Match> matches;
+  };
+  // Fills `out`; else the answer to give (400 for the identifier, 503 without the MPI).
+  std::optional<net::Response> Locate(const net::Request& request, const std::string& route, GatewayRecord& record,
+                                      Located& out);
+  // POST $federated-write (visitor_write.cc).
+  net::Response Write(const net::Request& request, const security::Principal& who, const Located& found,
+                      const std::string& route, GatewayRecord& record);
+  // An Authorization header for a call to `node` for the clinician `who` about `patient`.
+  std::string TokenFor(const Node& node, const security::Principal& who, const std::string& patient,
+                       const std::string& pseudonym, bool write) const;
+
   const FederationConfig& config_;
   const mpi::Pseudonymizer& pseudonyms_;
   const security::NodeSigner& signer_;

@@ -48,7 +48,8 @@ Result<NodeClaims> ReadClaims(const json::Value& json) {
       !ReadMicros(json, "iat", claims.issued) || !ReadMicros(json, "exp", claims.expires) ||
       !ReadString(json, "sub", claims.user) || !ReadString(json, "org", claims.organization) ||
       !ReadString(json, "fhirUser", claims.fhir_user) || !ReadString(json, "region", claims.region) ||
-      !ReadString(json, "purpose", claims.purpose)) {
+      !ReadString(json, "purpose", claims.purpose) || !ReadString(json, "patient", claims.patient) ||
+      !ReadString(json, "pseudonym", claims.pseudonym) || !ReadString(json, "access", claims.access)) {
     return Malformed();
   }
   if (const json::Value* roles = json.Find("roles")) {
@@ -80,6 +81,9 @@ json::Value ClaimsJson(const NodeClaims& claims) {
   set_if_any("fhirUser", claims.fhir_user);
   set_if_any("region", claims.region);
   set_if_any("purpose", claims.purpose);
+  set_if_any("patient", claims.patient);
+  set_if_any("pseudonym", claims.pseudonym);
+  set_if_any("access", claims.access);
   return out;
 }
 

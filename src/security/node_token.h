@@ -35,6 +35,13 @@ struct NodeClaims {
   std::string fhir_user;  // "Practitioner/123" at the gateway, when known
   std::string region;     // the requesting region (the gateway's)
   std::string purpose;    // purpose of use, v3-ActReason: TREAT, ETREAT (emergency)...
+  // What a gateway's call is about: the patient's id at the called vault (empty when the
+  // call creates that record), the pseudonym of the identifier the clinician entered, which
+  // the vault checks against the patient's own identifiers, and "write" when the call
+  // records something about the patient (empty: it reads).
+  std::string patient;
+  std::string pseudonym;
+  std::string access;
 };
 
 class NodeSigner {

@@ -76,6 +76,9 @@ TEST_F(NodeTokenTest, AGatewaysTokenVerifiesWithEveryClaim) {
   claims.fhir_user = "Practitioner/123";
   claims.region = "fr";
   claims.purpose = "ETREAT";
+  claims.patient = "p-42";
+  claims.pseudonym = std::string(64, 'a');
+  claims.access = "write";
   const std::string token = gateway_.Sign(claims, kT0 - 5 * kSecond);
   auto verified = vault_.Verify(token);
   ASSERT_TRUE(verified.ok()) << verified.status().message();
@@ -89,6 +92,9 @@ TEST_F(NodeTokenTest, AGatewaysTokenVerifiesWithEveryClaim) {
   EXPECT_EQ(verified->fhir_user, "Practitioner/123");
   EXPECT_EQ(verified->region, "fr");
   EXPECT_EQ(verified->purpose, "ETREAT");
+  EXPECT_EQ(verified->patient, "p-42");
+  EXPECT_EQ(verified->pseudonym, std::string(64, 'a'));
+  EXPECT_EQ(verified->access, "write");
   // The claims part is the compact JSON the header describes, times in microseconds.
   auto json = json::Parse(*Base64UrlDecode(token.substr(0, token.find('.'))));
   ASSERT_TRUE(json.ok());

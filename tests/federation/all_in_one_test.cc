@@ -84,10 +84,12 @@ class AllInOneTest : public ::testing::Test {
     if (server_.port != 0 && server_.pid > 0) server_.Stop(SIGTERM);
   }
 
-  void Start() {
+  void Start(std::vector<std::string> more = {}) {
     log_ = fs::path(dir_.path()) / ("serve-" + std::to_string(++starts_) + ".log");
-    server_ = EhrProcess::Serve({"--all-in-one", "--data", root_.string(), "--demo-patients", std::to_string(kPatients),
-                                 "--access-log", "off", "--rate-limit-user", "0"},
+    std::vector<std::string> args = {"--all-in-one", "--data", root_.string(), "--demo-patients", std::to_string(kPatients),
+                                     "--access-log", "off", "--rate-limit-user", "0"};
+    args.insert(args.end(), more.begin(), more.end());
+    server_ = EhrProcess::Serve(args,
                                 {{"EHR_ADMIN_PASSWORD", "Keeper-Of-Keys-2026!"}, {"EHR_PASSWORD_COST", "low"}}, log_.string());
     ASSERT_NE(server_.port, 0) << server_.output;
     // Every node's line follows the gateway's.
@@ -207,6 +209,39 @@ TEST_F(AllInOneTest, ATravellerIsFoundAndReadAcrossTheVaultsOfOneProcess) {
   auto again_bundle = json::Parse(again.body);
   ASSERT_TRUE(again_bundle.ok());
   EXPECT_EQ(again_bundle->Find("entry")->as_array().size(), bundle->Find("entry")->as_array().size());
+}
+
+// Writes "local" (--visitor-writes local) at a French gateway: a UK traveller seen in France
+// gets a record in the French vault holding only their NHS number, the note goes there, and
+// the MPI then links that record with the others.
+TEST_F(AllInOneTest, AVisitorsNoteGoesToTheLocalVaultUnderALinkedRecord) {
+  Start({"--region", "fr", "--visitor-writes", "local"});
+  const Traveller t = FindTraveller(root_ / "demo-synth");
+  ASSERT_FALSE(t.identifier.empty());
+  ASSERT_EQ(LocateUntil(t.identifier, 2), (std::set<std::string>{"de", "uk"}));
+  auto post = [&](const std::string& text) {
+    HttpClient c("127.0.0.1", server_.port);
+    return c.Send("POST", "/fhir/Patient/$federated-write?identifier=" + UrlEncode(t.identifier),
+                  R"({"resourceType":"Observation","status":"final","code":{"text":")" + text + R"("}})",
+                  {{"Authorization", "Bearer " + Token()}, {"Content-Type", "application/fhir+json"}});
+  };
+  HttpResult first = post("Seen in Lyon");
+  ASSERT_EQ(first.status, 201) << first.body;
+  auto created = json::Parse(first.body);
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(created->Find("meta")->GetString("source"), "urn:ehr:region:fr");
+  const std::string local_patient(created->Find("subject")->GetString("reference"));
+  // A second note, before or after the MPI knows the record: the same local record.
+  HttpResult second = post("Seen again in Lyon");
+  ASSERT_EQ(second.status, 201) << second.body;
+  EXPECT_EQ(json::Parse(second.body)->Find("subject")->GetString("reference"), local_patient);
+  EXPECT_EQ(LocateUntil(t.identifier, 3), (std::set<std::string>{"de", "fr", "uk"}));
+  HttpResult timeline = Gateway("/fhir/Patient/$federated-timeline?identifier=" + UrlEncode(t.identifier));
+  ASSERT_EQ(timeline.status, 200);
+  EXPECT_NE(timeline.body.find("Seen again in Lyon"), std::string::npos) << timeline.body.substr(0, 500);
+  server_.Stop(SIGTERM);
+  server_ = {};
+  EXPECT_FALSE(AnyFileHolds(root_ / "gateway", "Seen in Lyon"));
 }
 
 TEST_F(AllInOneTest, FlagsForOneNodeAreRefused) {

@@ -306,6 +306,61 @@ TEST_F(FederationTest, AClinicianAbroadFindsAndReadsATravellersRecordFromBothHom
   EXPECT_FALSE(AnyFileHolds(root_ / "gw", "Body weight"));
 }
 
+// A clinician abroad records something about a visitor: it goes to the home vault (the
+// region that issued the NHS number, though DE holds a record too) under the patient's record
+// there, never to the gateway; the vault checks that the patient holds the number entered.
+TEST_F(FederationTest, AVisitorsNewObservationIsWrittenToTheirHomeVaultOnly) {
+  ASSERT_NE(gw_.port, 0);
+  const std::string uk_patient = Create(uk_, "Patient", PatientJson("Ada", kNhs));
+  const std::string de_patient = Create(de_, "Patient", PatientJson("Ada", kNhs));
+  ASSERT_TRUE(LocateUntil(std::string(kNhsSystem) + "|" + kNhs, 2).is_object());
+  auto post = [&](const std::string& identifier, const std::string& body) {
+    HttpClient c("127.0.0.1", gw_.port);
+    return c.Send("POST", "/fhir/Patient/$federated-write?identifier=" + UrlEncode(identifier), body,
+                  {{"Authorization", "Bearer " + token_}, {"Content-Type", "application/fhir+json"}});
+  };
+  const std::string observation =
+      R"({"resourceType":"Observation","status":"final","code":{"text":"Heart rate seen abroad"},)"
+      R"("effectiveDateTime":"2026-11-20","valueQuantity":{"value":88,"unit":"/min"}})";
+  HttpResult made = post(std::string(kNhsSystem) + "|" + kNhsWritten, observation);
+  ASSERT_EQ(made.status, 201) << made.body;
+  json::Value created = ParseOrDie(made.body);
+  EXPECT_EQ(created.Find("meta")->GetString("source"), "urn:ehr:region:uk");
+  EXPECT_EQ(created.Find("subject")->GetString("reference"), "Patient/" + uk_patient);
+  HttpClient uk("127.0.0.1", uk_.port);
+  HttpResult at_home = uk.Get("/fhir/Observation?subject=Patient/" + uk_patient);
+  ASSERT_EQ(at_home.status, 200);
+  EXPECT_NE(at_home.body.find("Heart rate seen abroad"), std::string::npos) << at_home.body;
+  HttpClient de("127.0.0.1", de_.port);
+  EXPECT_EQ(de.Get("/fhir/Observation?subject=Patient/" + de_patient).body.find("Heart rate seen abroad"), std::string::npos);
+  // It is part of the record read across the border, tagged with its region.
+  HttpResult all = Gateway("/fhir/Patient/$federated-timeline?identifier=" + UrlEncode(std::string(kNhsSystem) + "|" + kNhs));
+  EXPECT_NE(all.body.find("Heart rate seen abroad"), std::string::npos) << all.body;
+
+  // The gateway sets the subject; a body naming one is refused, as is what is not about a
+  // patient, and a number that is no valid NHS number; none of it reaches a vault.
+  HttpResult named = post(std::string(kNhsSystem) + "|" + kNhs,
+                          R"({"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/)" +
+                              de_patient + R"("}})");
+  EXPECT_EQ(named.status, 422) << named.body;
+  EXPECT_NE(named.body.find("Observation.subject"), std::string::npos) << named.body;
+  EXPECT_EQ(post(std::string(kNhsSystem) + "|" + kNhs, R"({"resourceType":"Practitioner"})").status, 422);
+  EXPECT_EQ(post(std::string(kNhsSystem) + "|" + kNhs, "not json").status, 400);
+  EXPECT_EQ(post(std::string(kNhsSystem) + "|1234567890", observation).status, 400);
+  // Nobody holds this (valid) number: there is no home vault to write to.
+  HttpResult nobody = post(std::string(kNhsSystem) + "|4010232137", observation);
+  EXPECT_EQ(nobody.status, 404) << nobody.body;
+  // A vault refuses a write from a gateway's clinician that breaks its rules: an invalid
+  // Observation comes back with the vault's own OperationOutcome.
+  HttpResult invalid = post(std::string(kNhsSystem) + "|" + kNhs, R"({"resourceType":"Observation","status":"bogus","code":{"text":"x"}})");
+  EXPECT_EQ(invalid.status, 400) << invalid.body;
+  EXPECT_NE(invalid.body.find("OperationOutcome"), std::string::npos);
+  // GET is not how one writes.
+  EXPECT_EQ(Gateway("/fhir/Patient/$federated-write?identifier=" + UrlEncode(std::string(kNhsSystem) + "|" + kNhs)).status, 405);
+
+  EXPECT_FALSE(AnyFileHolds(root_ / "gw", "Heart rate seen abroad"));
+}
+
 // A patient who opted out of cross-border sharing in their home vault (a Consent denying
 // the actor Organization/federation): the gateway gets nothing of that record; the other
 // region's record still comes, and the home vault's own users still see it.
