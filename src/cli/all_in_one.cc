@@ -137,7 +137,7 @@ int ServeAllInOne(const Args& args, const ServeSettings& settings, const std::st
     FederationChoice choice;
     choice.role = m.role;
     choice.node = m.name;
-    if (m.role != "mpi") choice.pepper = *pepper;
+    if (m.role != "mpi") choice.peppers = {*pepper};
     // The vaults' policy flags apply to every vault.
     if (m.role == "vault") {
       if (Status st = ParseVaultPolicy(args, choice); !st.ok()) return Fail(st.message());

@@ -1,5 +1,6 @@
 #include "cli/federation_setup.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -9,23 +10,73 @@
 namespace ehr::cli {
 namespace {
 
-Result<std::string> ReadPepper(const std::string& file) {
+// One pepper: 32 bytes, or 64 hex digits.
+Result<std::string> PepperOf(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  if (text.size() == 2 * mpi::Pseudonymizer::kPepperBytes &&
+      text.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos) {
+    std::string raw;
+    for (size_t i = 0; i < text.size(); i += 2) raw.push_back(static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16)));
+    return raw;
+  }
+  if (text.size() != mpi::Pseudonymizer::kPepperBytes) {
+    return Status::Invalid("--federation-pepper-file must hold a pepper of 32 bytes or 64 hex digits, or two lines of "
+                           "64 hex digits (the new pepper first) while rotating");
+  }
+  return text;
+}
+
+// The file's peppers, newest first: one pepper (32 raw bytes or 64 hex digits), or two lines
+// of hex digits while the pepper is rotated.
+Result<std::vector<std::string>> ReadPeppers(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return Status::Invalid("cannot read --federation-pepper-file " + file);
   std::stringstream text;
   text << in.rdbuf();
-  std::string bytes = text.str();
-  while (!bytes.empty() && (bytes.back() == '\n' || bytes.back() == '\r')) bytes.pop_back();
-  if (bytes.size() == 2 * mpi::Pseudonymizer::kPepperBytes &&
-      bytes.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos) {
-    std::string raw;
-    for (size_t i = 0; i < bytes.size(); i += 2) raw.push_back(static_cast<char>(std::stoi(bytes.substr(i, 2), nullptr, 16)));
-    return raw;
+  const std::string bytes = text.str();
+  std::vector<std::string> lines;
+  if (bytes.find_first_not_of("0123456789abcdefABCDEF\r\n ") == std::string::npos) {
+    std::stringstream split(bytes);
+    for (std::string line; std::getline(split, line);) {
+      if (line.find_first_not_of("\r ") != std::string::npos) lines.push_back(line);
+    }
+  } else {
+    lines.push_back(bytes);  // raw bytes
   }
-  if (bytes.size() != mpi::Pseudonymizer::kPepperBytes) {
-    return Status::Invalid("--federation-pepper-file must hold 32 bytes or 64 hex digits");
+  if (lines.empty() || lines.size() > 2) return Status::Invalid("--federation-pepper-file holds one pepper, or two while rotating");
+  std::vector<std::string> peppers;
+  for (std::string& line : lines) {
+    EHR_ASSIGN_OR_RETURN(std::string pepper, PepperOf(std::move(line)));
+    peppers.push_back(std::move(pepper));
   }
-  return bytes;
+  if (peppers.size() == 2 && peppers[0] == peppers[1]) return Status::Invalid("--federation-pepper-file: the same pepper twice");
+  return peppers;
+}
+
+// The peppers a node was ever given are kept in its key store, each under its PepperId, and
+// the first one also as kPepperSecret (which earlier versions kept alone). A file none
+// of whose peppers the key store knows is another federation's: refused. A rotation's file
+// (new, old) is accepted because the old one is known, and the new one is kept from then on.
+Status KeepPeppers(store::Store& store, const std::vector<std::string>& peppers) {
+  bool any_kept = false, known = false;
+  std::vector<std::string> names = {kPepperSecret};
+  for (const std::string& p : peppers) names.push_back(std::string(kPepperSecret) + "-" + mpi::PepperId(p));
+  for (const std::string& name : names) {
+    EHR_ASSIGN_OR_RETURN(std::optional<std::string> kept, store.FindSecret(name));
+    if (!kept) continue;
+    any_kept = true;
+    known = known || std::find(peppers.begin(), peppers.end(), *kept) != peppers.end();
+  }
+  if (any_kept && !known) {
+    return Status::Invalid("the key store holds another federation pepper than --federation-pepper-file (when "
+                           "rotating, the file holds the new pepper and the old one)");
+  }
+  // A new node's first pepper is its anchor: from then on it has one, whatever it is given.
+  EHR_RETURN_IF_ERROR(store.ImportSecret(kPepperSecret, peppers.back()));
+  for (const std::string& p : peppers) {
+    EHR_RETURN_IF_ERROR(store.ImportSecret(std::string(kPepperSecret) + "-" + mpi::PepperId(p), p));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -61,7 +112,7 @@ Result<FederationNode> OpenFederation(const Args& args, store::Store& store) {
   if (choice.role != "mpi") {
     const std::string pepper_file = args.Get("federation-pepper-file");
     if (pepper_file.empty()) return Status::Invalid("--role " + choice.role + " needs --federation-pepper-file");
-    EHR_ASSIGN_OR_RETURN(choice.pepper, ReadPepper(pepper_file));
+    EHR_ASSIGN_OR_RETURN(choice.peppers, ReadPeppers(pepper_file));
   }
   EHR_RETURN_IF_ERROR(ParseVaultPolicy(args, choice));
   return JoinFederation(std::move(config), choice, store);
@@ -112,12 +163,8 @@ Result<FederationNode> JoinFederation(federation::FederationConfig config, const
   node.signer = std::make_unique<security::NodeSigner>(std::move(signer));
   node.verifier = std::make_unique<security::NodeVerifier>(name, node.config.Keys(), Clock::System());
   if (node.role != "mpi") {
-    EHR_RETURN_IF_ERROR(store.ImportSecret(kPepperSecret, choice.pepper));  // once: later imports change nothing
-    EHR_ASSIGN_OR_RETURN(std::string kept, store.Secret(kPepperSecret, mpi::Pseudonymizer::kPepperBytes));
-    if (kept != choice.pepper) {
-      return Status::Invalid("the key store holds another federation pepper than --federation-pepper-file");
-    }
-    node.pseudonyms = std::make_unique<mpi::Pseudonymizer>(std::move(kept));
+    EHR_RETURN_IF_ERROR(KeepPeppers(store, choice.peppers));
+    node.pseudonyms = std::make_unique<mpi::Pseudonymizer>(choice.peppers);
   }
   node.allowed_regions = choice.allowed_regions;
   node.allow_emergency = choice.allow_emergency;

@@ -5,9 +5,10 @@
 //   --federation FILE            the federation file (federation/config.h); a vault without
 //                                one is a stand-alone FHIR server of its region
 //   --node NAME                  this node's name in it (its region and address come from there)
-//   --federation-pepper-file F   the federation's shared pepper (32 bytes, or 64 hex digits):
-//                                imported into this node's key store; a key store holding
-//                                another pepper is refused (vaults and gateways)
+//   --federation-pepper-file F   the federation's shared pepper (32 bytes, or 64 hex digits),
+//                                or two lines of hex digits while rotating it (the new one
+//                                first): kept in this node's key store; a file none of whose
+//                                peppers the key store knows is refused (vaults and gateways)
 //   --federation-allow R1,R2     a vault: the requesting regions it answers (default: all)
 //   --federation-emergency on|off  a vault: whether a gateway's emergency (its clinician broke
 //                                the glass there) overrides consents here (default on)
@@ -51,7 +52,7 @@ struct FederationNode {
 struct FederationChoice {
   std::string role;
   std::string node;    // its name in the federation file
-  std::string pepper;  // vaults and gateways: the shared pepper (32 bytes)
+  std::vector<std::string> peppers;  // vaults and gateways: the shared pepper (32 bytes), or two while rotating (new first)
   std::vector<std::string> allowed_regions;
   bool allow_emergency = true;
   bool accept_writes = true;
@@ -66,8 +67,8 @@ Status ParseVaultPolicy(const Args& args, FederationChoice& choice);
 Result<FederationNode> OpenFederation(const Args& args, store::Store& store);
 
 // The node `choice.node` of `config`: its signing key (the key store's `node-signing`
-// secret) must be the one `config` gives; the pepper is imported into the key store once,
-// and a key store holding another pepper is refused.
+// secret) must be the one `config` gives; the peppers are kept in the key store, and a key
+// store that knows none of them is refused.
 Result<FederationNode> JoinFederation(federation::FederationConfig config, const FederationChoice& choice,
                                       store::Store& store);
 

@@ -1,5 +1,6 @@
 #include "federation/gateway.h"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -144,30 +145,38 @@ std::optional<net::Response> Gateway::Locate(const net::Request& request, const 
   }
   out.system = identifier.substr(0, bar);
   out.value = identifier.substr(bar + 1);
-  Result<mpi::PatientPseudonym> pseudonym = pseudonyms_.Pseudonym(out.system, out.value);
-  if (!pseudonym.ok()) {
-    return GatewayError(400, "value", "identifier: " + pseudonym.status().message(), route, "identifier");
+  // Under each pepper the federation holds (two while it is rotated), newest first.
+  Result<std::vector<mpi::PatientPseudonym>> pseudonyms = pseudonyms_.All(out.system, out.value);
+  if (!pseudonyms.ok()) {
+    return GatewayError(400, "value", "identifier: " + pseudonyms.status().message(), route, "identifier");
   }
-  out.pseudonym = pseudonym->pseudonym;
+  out.pseudonym = pseudonyms->front().pseudonym;
   record.query = "identifier=" + out.system + "|pseudonym:" + out.pseudonym;
   const Node* mpi = config_.Mpi();
-  security::NodeClaims to_mpi;
-  to_mpi.audience = mpi->name;
   net::FetchOptions fetch;
   fetch.timeout_ms = config_.deadline_ms;
-  Result<net::HttpReply> looked = net::HttpCall(
-      "GET", mpi->url + "/mpi/lookup?pseudonym=" + out.pseudonym,
-      {{"Authorization", std::string(security::kNodeScheme) + " " + signer_.Sign(to_mpi, clock_.Now())}}, {}, fetch);
-  auto found = looked.ok() && looked->status == 200 ? json::Parse(looked->body) : Result<json::Value>(Status::Unavailable(""));
-  if (!found.ok() || found->Find("matches") == nullptr || !found->Find("matches")->is_array()) {
-    log::Warn("federation.mpi_unavailable", {{"status", looked.ok() ? looked->status : 0}});
-    net::Response r = GatewayError(503, "transient", "the Master Patient Index is unavailable; retry later", route);
-    r.SetHeader("Retry-After", "5");
-    return r;
-  }
-  for (const json::Value& m : found->Find("matches")->as_array()) {
-    out.matches.push_back({std::string(m.GetString("region")), std::string(m.GetString("patient"))});
-    record.entities.push_back(out.matches.back().region + ":Patient/" + out.matches.back().patient);
+  for (const mpi::PatientPseudonym& pseudonym : *pseudonyms) {
+    security::NodeClaims to_mpi;
+    to_mpi.audience = mpi->name;
+    Result<net::HttpReply> looked = net::HttpCall(
+        "GET", mpi->url + "/mpi/lookup?pseudonym=" + pseudonym.pseudonym,
+        {{"Authorization", std::string(security::kNodeScheme) + " " + signer_.Sign(to_mpi, clock_.Now())}}, {}, fetch);
+    auto found = looked.ok() && looked->status == 200 ? json::Parse(looked->body) : Result<json::Value>(Status::Unavailable(""));
+    if (!found.ok() || found->Find("matches") == nullptr || !found->Find("matches")->is_array()) {
+      log::Warn("federation.mpi_unavailable", {{"status", looked.ok() ? looked->status : 0}});
+      net::Response r = GatewayError(503, "transient", "the Master Patient Index is unavailable; retry later", route);
+      r.SetHeader("Retry-After", "5");
+      return r;
+    }
+    for (const json::Value& m : found->Find("matches")->as_array()) {
+      Match match{std::string(m.GetString("region")), std::string(m.GetString("patient")), pseudonym.pseudonym};
+      const bool seen = std::any_of(out.matches.begin(), out.matches.end(), [&](const Match& earlier) {
+        return earlier.region == match.region && earlier.patient == match.patient;
+      });
+      if (seen) continue;  // under the newer pepper already
+      record.entities.push_back(match.region + ":Patient/" + match.patient);
+      out.matches.push_back(std::move(match));
+    }
   }
   return std::nullopt;
 }
@@ -232,7 +241,7 @@ net::Response Gateway::Handle(const net::Request& request, const security::Princ
       continue;
     }
     std::vector<std::pair<std::string, std::string>> headers = {
-        {"Authorization", TokenFor(*vault, who, m.patient, found.pseudonym, false)}, {"X-Request-Id", request.request_id}};
+        {"Authorization", TokenFor(*vault, who, m.patient, m.pseudonym, false)}, {"X-Request-Id", request.request_id}};
     const std::string url = vault->url + "/fhir/Patient/" + net::PercentEncode(m.patient) + "/$everything?_count=1000" + passed;
     calls.push_back(std::async(std::launch::async, [url, headers, vault_url = vault->url, deadline, this] {
       // Refused at once (the vault restarting, a connection reset): tried again while the

@@ -55,11 +55,12 @@ class Gateway {
  private:
   struct Match {
     std::string region;
-    std::string patient;  // its id at the region's vault
+    std::string patient;    // its id at the region's vault
+    std::string pseudonym;  // under which the MPI has it (the vault's pepper, while rotating)
   };
   // The identifier a clinician entered, validated and pseudonymised, and the MPI's records of it.
   struct Located {
-    std::string system, value, pseudonym;
+    std::string system, value, pseudonym;  // pseudonym: under the newest pepper
     std::vector<Match> matches;
   };
   // Fills `out`; else the answer to give (400 for the identifier, 503 without the MPI).

@@ -16,10 +16,14 @@
 namespace ehr::federation {
 namespace {
 
-int64_t ReadMark(const std::filesystem::path& file) {
+// The mark file: "SEQ PEPPERS", the last seq registered and the peppers it was registered
+// under (Pseudonymizer::Fingerprint). Other peppers than now (a rotation begun or ended):
+// everything is registered again, from the start of the log.
+int64_t ReadMark(const std::filesystem::path& file, const std::string& fingerprint) {
   std::ifstream in(file);
   int64_t mark = 0;
-  if (in >> mark && mark > 0) return mark;
+  std::string peppers;
+  if (in >> mark >> peppers && mark > 0 && peppers == fingerprint) return mark;
   return 0;
 }
 
@@ -28,14 +32,14 @@ int64_t ReadMark(const std::filesystem::path& file) {
 MpiRegistrar::MpiRegistrar(store::Store& store, const mpi::Pseudonymizer& pseudonyms,
                            const security::NodeSigner& signer, Clock& clock, RegistrarOptions options)
     : store_(store), pseudonyms_(pseudonyms), signer_(signer), clock_(clock), options_(std::move(options)) {
-  mark_ = ReadMark(options_.mark_file);
+  mark_ = ReadMark(options_.mark_file, pseudonyms_.Fingerprint());
 }
 
 MpiRegistrar::~MpiRegistrar() { Stop(); }
 
 Status MpiRegistrar::SaveMark(int64_t mark) {
   const std::filesystem::path temp = options_.mark_file.string() + ".tmp";
-  const std::string text = std::to_string(mark) + "\n";
+  const std::string text = std::to_string(mark) + " " + pseudonyms_.Fingerprint() + "\n";
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Status::Unavailable("federation: cannot write " + temp.string());
   const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
@@ -67,9 +71,9 @@ std::vector<mpi::PatientPseudonym> MpiRegistrar::LinksOf(const std::string& body
     for (const json::Value& identifier : identifiers->as_array()) {
       const std::string_view system = identifier.GetString("system");
       if (system.empty()) continue;
-      Result<mpi::PatientPseudonym> p = pseudonyms_.Pseudonym(system, identifier.GetString("value"));
+      Result<std::vector<mpi::PatientPseudonym>> p = pseudonyms_.All(system, identifier.GetString("value"));
       if (p.ok()) {
-        links.push_back(std::move(*p));
+        links.insert(links.end(), p->begin(), p->end());
       } else if (p.status().code() == Code::kInvalid && (mpi::KindOfSystem(system) || mpi::IsPassportSystem(system))) {
         ++invalid;  // a national id system with a value that is not one
       }

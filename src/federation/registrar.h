@@ -8,7 +8,11 @@
 // only after every call of a pass succeeded, in a file beside the data written atomically;
 // a failed pass is retried with back-off (1 s doubling to 60 s). Registering is idempotent,
 // so a lost mark only makes the next pass send again. Identifiers that are not valid
-// national ids are not registered (counted in the log line, never shown). Reconcile()
+// national ids are not registered (counted in the log line, never shown). Each identifier is
+// registered under every pepper the vault holds (two while the pepper is rotated); the mark
+// file names them, so that when they change everything is registered again: that pass is
+// the re-pseudonymisation of a rotation, and the pass after it ends removes the old
+// pseudonyms. Reconcile()
 // (`ehr federation reconcile`) compares the whole region with the MPI and mends it.
 #pragma once
 

@@ -102,13 +102,14 @@ net::Response Gateway::Write(const net::Request& request, const security::Princi
                           route, "identifier");
     }
   }
-  std::string patient;
+  std::string patient, pseudonym = found.pseudonym;
   for (const Match& m : found.matches) {
     if (m.region != region) continue;
     if (!patient.empty()) {
       return GatewayError(409, "conflict", "region " + region + " holds several records of this person", route, "identifier");
     }
     patient = m.patient;
+    pseudonym = m.pseudonym;
   }
   const Node* vault = config_.VaultOf(region);
   if (vault == nullptr) return GatewayError(404, "not-found", "no vault of region " + region + " in the federation", route);
@@ -118,7 +119,7 @@ net::Response Gateway::Write(const net::Request& request, const security::Princi
   auto call = [&](const std::string& target, const std::string& payload, const std::string& about,
                   std::vector<std::pair<std::string, std::string>> extra) {
     std::vector<std::pair<std::string, std::string>> headers = {
-        {"Authorization", TokenFor(*vault, who, about, found.pseudonym, true)},
+        {"Authorization", TokenFor(*vault, who, about, pseudonym, true)},
         {"Content-Type", "application/fhir+json"},
         {"X-Request-Id", request.request_id}};
     headers.insert(headers.end(), extra.begin(), extra.end());

@@ -51,13 +51,51 @@ bool IsPassportSystem(std::string_view system) {
   return std::all_of(country.begin(), country.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
-Pseudonymizer::Pseudonymizer(std::string pepper) : pepper_(std::move(pepper)) {
-  // The pepper comes from the vault's key store, never from a request: a wrong size is a
+Pseudonymizer::Pseudonymizer(std::string pepper) : Pseudonymizer(std::vector<std::string>{std::move(pepper)}) {}
+
+Pseudonymizer::Pseudonymizer(std::vector<std::string> peppers) : peppers_(std::move(peppers)) {
+  // The peppers come from the vault's key store, never from a request: a wrong size is a
   // set-up bug, and a short pepper would make pseudonyms guessable.
-  if (pepper_.size() != kPepperBytes) throw std::invalid_argument("a pseudonym pepper has 32 bytes");
+  if (peppers_.empty() || peppers_.size() > 2) throw std::invalid_argument("one pepper, or two while rotating");
+  for (const std::string& p : peppers_) {
+    if (p.size() != kPepperBytes) throw std::invalid_argument("a pseudonym pepper has 32 bytes");
+  }
+}
+
+std::string Pseudonymizer::Fingerprint() const {
+  std::string out;
+  for (const std::string& p : peppers_) {
+    if (!out.empty()) out.push_back(',');
+    out += PepperId(p);
+  }
+  return out;
+}
+
+std::string PepperId(std::string_view pepper) {
+  // Names a pepper without revealing it: a MAC keyed by the pepper over a fixed label.
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_size = 0;
+  static constexpr std::string_view kLabel = "ehr federation pepper id";
+  HMAC(EVP_sha256(), pepper.data(), static_cast<int>(pepper.size()), reinterpret_cast<const unsigned char*>(kLabel.data()),
+       kLabel.size(), mac, &mac_size);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(mac), 8));
+}
+
+Result<std::vector<PatientPseudonym>> Pseudonymizer::All(std::string_view system, std::string_view value) const {
+  std::vector<PatientPseudonym> out;
+  for (size_t i = 0; i < peppers_.size(); ++i) {
+    EHR_ASSIGN_OR_RETURN(PatientPseudonym p, Under(peppers_[i], system, value));
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 Result<PatientPseudonym> Pseudonymizer::Pseudonym(std::string_view system, std::string_view value) const {
+  return Under(peppers_.front(), system, value);
+}
+
+Result<PatientPseudonym> Pseudonymizer::Under(const std::string& pepper, std::string_view system,
+                                              std::string_view value) const {
   std::optional<NationalIdKind> kind = KindOfSystem(system);
   const bool passport = !kind && IsPassportSystem(system);
   if (!kind && !passport) return Status::Invalid("not the system of a national health identifier or a passport");
@@ -69,7 +107,7 @@ Result<PatientPseudonym> Pseudonymizer::Pseudonym(std::string_view system, std::
   input.append(canonical);
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_size = 0;
-  const bool done = HMAC(EVP_sha256(), pepper_.data(), static_cast<int>(pepper_.size()),
+  const bool done = HMAC(EVP_sha256(), pepper.data(), static_cast<int>(pepper.size()),
                          reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &mac_size) != nullptr;
   OPENSSL_cleanse(input.data(), input.size());
   OPENSSL_cleanse(canonical.data(), canonical.size());
@@ -98,13 +136,13 @@ Result<std::vector<PatientPseudonym>> Pseudonymizer::OfPatient(const json::Value
     // names no one: nothing to link.
     if (value == nullptr) continue;
     if (!value->is_string()) return Status::Invalid("a national identifier's value must be a string", where + ".value");
-    Result<PatientPseudonym> one = Pseudonym(identifier.GetString("system"), value->as_string());
-    if (!one.ok()) {
-      Status st = one.take_status();
+    Result<std::vector<PatientPseudonym>> each = All(identifier.GetString("system"), value->as_string());
+    if (!each.ok()) {
+      Status st = each.take_status();
       if (st.code() != Code::kInvalid) return st;
       return Status::Invalid(st.message(), where);
     }
-    out.push_back(std::move(*one));
+    for (PatientPseudonym& one : *each) out.push_back(std::move(one));
   }
   const auto key = [](const PatientPseudonym& p) { return std::tie(p.type, p.pseudonym); };
   std::sort(out.begin(), out.end(),

@@ -28,21 +28,39 @@ struct PatientPseudonym {
   bool operator==(const PatientPseudonym&) const = default;
 };
 
+// A pepper's public name (16 hex digits; the pepper cannot be had from it): how key stores
+// and mark files tell peppers apart.
+std::string PepperId(std::string_view pepper);
+
+// Rotation of the pepper: for a while the federation's nodes hold two, the new one first.
+// Vaults then register each identifier under both (the MPI holds both pseudonyms), gateways
+// look up both, and a node token's pseudonym may be under either; once every vault has
+// registered under the new pepper, the old one is dropped and its pseudonyms go.
 class Pseudonymizer {
  public:
   static constexpr size_t kPepperBytes = 32;
   explicit Pseudonymizer(std::string pepper);
+  explicit Pseudonymizer(std::vector<std::string> peppers);  // one, or two (newest first)
 
   // kInvalid (the reason, never the value) when `system` is not a national identifier
   // system of national_id.h nor a passport system, or `value` is not a valid identifier of it.
+  // Under the newest pepper.
   Result<PatientPseudonym> Pseudonym(std::string_view system, std::string_view value) const;
+  // Under each pepper, newest first.
+  Result<std::vector<PatientPseudonym>> All(std::string_view system, std::string_view value) const;
   // The pseudonyms of a Patient resource's national identifiers (Patient.identifier with a
-  // known system), sorted and without repeats; identifiers of other systems are skipped;
-  // an invalid national identifier is kInvalid naming its place ("Patient.identifier[1]").
+  // known system) under every pepper, sorted and without repeats; identifiers of other
+  // systems are skipped; an invalid national identifier is kInvalid naming its place
+  // ("Patient.identifier[1]").
   Result<std::vector<PatientPseudonym>> OfPatient(const json::Value& patient) const;
+  // The PepperIds of the peppers, newest first, comma-separated.
+  std::string Fingerprint() const;
+  size_t peppers() const { return peppers_.size(); }
 
  private:
-  std::string pepper_;
+  Result<PatientPseudonym> Under(const std::string& pepper, std::string_view system, std::string_view value) const;
+
+  std::vector<std::string> peppers_;
 };
 
 }  // namespace ehr::mpi

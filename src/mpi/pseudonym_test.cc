@@ -78,6 +78,29 @@ TEST(Pseudonym, PepperMatters) {
   EXPECT_THROW(Pseudonymizer(std::string(16, 'p')), std::invalid_argument);
 }
 
+// While the pepper is rotated: the newest first for lookups, both for registration.
+TEST(Pseudonym, TwoPeppersWhileRotating) {
+  const std::string next(Pseudonymizer::kPepperBytes, 'q');
+  const Pseudonymizer old_only(kPepper), both(std::vector<std::string>{next, kPepper}), new_only(next);
+  EXPECT_EQ(PseudonymOf(both, kNhsSystem, "9434765919"), PseudonymOf(new_only, kNhsSystem, "9434765919"));
+  auto all = both.All(kNhsSystem, "943 476 5919");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].pseudonym, PseudonymOf(new_only, kNhsSystem, "9434765919"));
+  EXPECT_EQ((*all)[1].pseudonym, PseudonymOf(old_only, kNhsSystem, "9434765919"));
+  EXPECT_FALSE(both.All(kNhsSystem, "9434765918").ok());
+  auto of_patient = both.OfPatient(PatientWith({Identifier(kNhsSystem, "9434765919")}));
+  ASSERT_TRUE(of_patient.ok());
+  EXPECT_EQ(of_patient->size(), 2u);
+  // Fingerprints name the set, newest first, and reveal nothing of a pepper.
+  EXPECT_NE(both.Fingerprint(), old_only.Fingerprint());
+  EXPECT_EQ(both.Fingerprint(), new_only.Fingerprint() + "," + old_only.Fingerprint());
+  EXPECT_EQ(PepperId(kPepper).size(), 16u);
+  EXPECT_EQ(old_only.Fingerprint().find("7070"), std::string::npos);  // hex of 'p'
+  EXPECT_THROW(Pseudonymizer(std::vector<std::string>{}), std::invalid_argument);
+  EXPECT_THROW(Pseudonymizer(std::vector<std::string>{kPepper, next, kPepper}), std::invalid_argument);
+}
+
 TEST(Pseudonym, InvalidNeverEchoesTheValue) {
   Pseudonymizer p(kPepper);
   Result<PatientPseudonym> bad = p.Pseudonym(kNhsSystem, "9434765918");

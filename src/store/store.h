@@ -397,6 +397,8 @@ class Store {
   // Stores `bytes` as the secret `name` unless one of that name exists (moving a secret
   // kept elsewhere into the key store).
   virtual Status ImportSecret(std::string_view name, std::string_view bytes) = 0;
+  // The secret `name` when the key store holds one (nothing is made).
+  virtual Result<std::optional<std::string>> FindSecret(std::string_view name) = 0;
 };
 
 }  // namespace ehr::store

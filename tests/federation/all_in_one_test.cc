@@ -247,7 +247,7 @@ TEST_F(AllInOneTest, AVisitorsNoteGoesToTheLocalVaultUnderALinkedRecord) {
 TEST_F(AllInOneTest, FlagsForOneNodeAreRefused) {
   for (const char* flag : {"--federation", "--node", "--keyring"}) {
     EhrProcess p = EhrProcess::Serve({"--all-in-one", "--data", root_.string(), flag, "x"});
-    EXPECT_EQ(p.port, 0);
+    ASSERT_EQ(p.port, 0) << (p.Stop(SIGKILL), "it started");
     EXPECT_NE(p.Wait(), 0);
     EXPECT_NE(p.output.find(std::string(flag) + " is for one node"), std::string::npos) << p.output;
   }

@@ -447,6 +447,88 @@ TEST_F(FederationTest, ReconcileFindsAndMendsWhatTheMpiLost) {
   EXPECT_EQ(RegionsOf(LocateUntil(std::string(kNhsSystem) + "|" + kNhs, 1)), (std::vector<std::string>{"uk"}));
 }
 
+// Rotating the federation's pepper: the vaults, then the gateway, get a file of the new
+// pepper and the old one; the vaults register every patient again under both, lookups go on
+// throughout; then the gateway, then the vaults, get the new one alone, and the old
+// pseudonyms leave the MPI. A key store that knows none of a file's peppers refuses it.
+TEST_F(FederationTest, ThePepperIsRotatedWithLookupsWorkingThroughout) {
+  ASSERT_NE(gw_.port, 0);
+  Create(uk_, "Patient", PatientJson("Ada", kNhs));
+  Create(de_, "Patient", PatientJson("Ada", kNhs));
+  const std::string identifier = std::string(kNhsSystem) + "|" + kNhs;
+  ASSERT_EQ(RegionsOf(LocateUntil(identifier, 2)), (std::vector<std::string>{"de", "uk"}));
+  auto links = [&] {
+    sqlite3* db = nullptr;
+    int n = -1;
+    if (sqlite3_open_v2((root_ / "mpi" / "mpi.db").string().c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+      sqlite3_busy_timeout(db, 5000);
+      sqlite3_stmt* st = nullptr;
+      if (sqlite3_prepare_v2(db, "SELECT count(*) FROM link", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int(st, 0);
+      }
+      sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return n;
+  };
+  auto links_until = [&](int want) {
+    for (int i = 0; i < 100 && links() != want; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return links();
+  };
+  EXPECT_EQ(links(), 2);
+  std::string old_pepper;
+  std::getline(std::ifstream(root_ / "pepper"), old_pepper);
+  auto [made, fresh] = RunEhr("federation pepper");
+  ASSERT_EQ(made, 0);
+  const std::string new_pepper = LastLine(fresh);
+  auto restart = [&](EhrProcess& node, int i, std::vector<std::string> args) {
+    node.Stop(SIGTERM);
+    node = Start(i, std::move(args));
+  };
+  const std::vector<std::string> uk_args = {"--role", "vault", "--node", "vault-uk", "--auth", "off"};
+  const std::vector<std::string> de_args = {"--role", "vault", "--node", "vault-de", "--auth", "off"};
+  const std::vector<std::string> gw_args = {"--role", "gateway", "--node", "gateway-fr"};
+
+  // Begin: the new pepper first, the old one beside it.
+  std::ofstream(root_ / "pepper", std::ios::trunc) << new_pepper << "\n" << old_pepper << "\n";
+  restart(uk_, 1, uk_args);
+  restart(de_, 2, de_args);
+  EXPECT_EQ(links_until(4), 4) << "each patient under both peppers";
+  EXPECT_EQ(RegionsOf(LocateUntil(identifier, 2)), (std::vector<std::string>{"de", "uk"})) << "the gateway, old pepper only";
+  restart(gw_, 3, gw_args);
+  EXPECT_EQ(RegionsOf(LocateUntil(identifier, 2)), (std::vector<std::string>{"de", "uk"}));
+  HttpResult read = Gateway("/fhir/Patient/$federated-everything?identifier=" + UrlEncode(identifier));
+  EXPECT_EQ(read.status, 200);
+  EXPECT_EQ(read.body.find("did not answer"), std::string::npos) << read.body;
+
+  // End: the gateway, then the vaults, hold the new pepper alone.
+  std::ofstream(root_ / "pepper", std::ios::trunc) << new_pepper << "\n";
+  restart(gw_, 3, gw_args);
+  EXPECT_EQ(RegionsOf(LocateUntil(identifier, 2)), (std::vector<std::string>{"de", "uk"}));
+  restart(uk_, 1, uk_args);
+  restart(de_, 2, de_args);
+  EXPECT_EQ(links_until(2), 2) << "the old pseudonyms are gone";
+  EXPECT_EQ(RegionsOf(LocateUntil(identifier, 2)), (std::vector<std::string>{"de", "uk"}));
+  read = Gateway("/fhir/Patient/$federated-everything?identifier=" + UrlEncode(identifier));
+  EXPECT_EQ(read.status, 200);
+  EXPECT_EQ(read.body.find("did not answer"), std::string::npos) << read.body;
+
+  // Another federation's pepper (or the old one, once dropped, alone with a stranger): refused.
+  auto [made_other, other] = RunEhr("federation pepper");
+  ASSERT_EQ(made_other, 0);
+  std::ofstream(root_ / "pepper", std::ios::trunc) << LastLine(other) << "\n";
+  uk_.Stop(SIGTERM);
+  uk_ = {};
+  std::vector<std::string> all = {"--listen", "127.0.0.1:" + std::to_string(ports_[1]), "--data", (root_ / "uk").string(),
+                                  "--federation", (root_ / "federation.json").string(), "--federation-pepper-file",
+                                  (root_ / "pepper").string()};
+  all.insert(all.end(), uk_args.begin(), uk_args.end());
+  EhrProcess refused = EhrProcess::Serve(all);
+  ASSERT_EQ(refused.port, 0) << (refused.Stop(SIGKILL), "it started with a stranger's pepper");
+  EXPECT_NE(refused.Wait(), 0);
+  EXPECT_NE(refused.output.find("another federation pepper"), std::string::npos) << refused.output;
+}
+
 TEST_F(FederationTest, RefusalsAreClearAndTheGatewayHoldsNoClinicalData) {
   ASSERT_NE(gw_.port, 0);
   // An identifier that is not a valid NHS number: 400 naming the parameter.

@@ -266,6 +266,9 @@ TEST_F(BodyCipherTest, SecretsAreStableWrappedAndSized) {
     EXPECT_EQ(*store->Secret("cursor", 32), first);
     EXPECT_NE(*store->Secret("blind-index", 32), first);
     EXPECT_FALSE(store->Secret("cursor", 16).ok());
+    EXPECT_EQ(**store->FindSecret("cursor"), first);
+    EXPECT_FALSE(store->FindSecret("never-made")->has_value());
+    EXPECT_FALSE(store->FindSecret("never-made")->has_value()) << "finding makes nothing";
     ASSERT_TRUE(kek_->Rotate().ok());
     EXPECT_EQ(*store->RotateDataKeys(), 0);  // no tenant yet; the secrets are rewrapped
   }

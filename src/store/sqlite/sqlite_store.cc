@@ -438,6 +438,11 @@ class SqliteStore final : public Store {
     if (options_.kek == nullptr) return Status::Unavailable("encryption: no key store is configured");
     return Write([&](WriteTxn&) { return sqlite::InsertSecret(*writer_conn_, *options_.kek, name, bytes); });
   }
+  Result<std::optional<std::string>> FindSecret(std::string_view name) override {
+    if (options_.kek == nullptr) return Status::Unavailable("encryption: no key store is configured");
+    auto conn = readers_.Acquire();
+    return sqlite::ReadSecret(*conn, *options_.kek, name);
+  }
 
  private:
   struct Job {
