@@ -102,6 +102,9 @@ import json, sys
 print(sum(1 for e in json.load(open(sys.argv[1]))["entry"]
           if e["resource"].get("meta", {}).get("source") == "urn:ehr:region:de"))' "$WORK/merged.json")
 echo "merged record: $RESOURCES resources ($UK_RESOURCES from the UK vault, $DE_RESOURCES from DE)"
+if [ "$RESOURCES" -lt "$UK_RESOURCES" ]; then
+  echo "the merged record lacks the UK vault's part:"; head -c 1000 "$WORK/merged.json"; echo; tail -5 "$WORK/uk.log"; exit 1
+fi
 
 GW_PATH="/fhir/Patient/\$federated-everything?$IDENT"
 UK_PATH="/fhir/Patient/$UK_PATIENT/\$everything?_count=1000"

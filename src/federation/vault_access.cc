@@ -22,8 +22,22 @@ FederatedAuthenticator::FederatedAuthenticator(security::Authenticator& local, c
 
 namespace {
 
-bool HoldsPseudonym(const std::vector<mpi::PatientPseudonym>& held, std::string_view pseudonym) {
-  return std::any_of(held.begin(), held.end(), [&](const mpi::PatientPseudonym& p) { return p.pseudonym == pseudonym; });
+// Whether one of the Patient's identifiers has `pseudonym` (under any pepper held). Other
+// identifiers that are not valid national ids (Synthea's SSNs, a mistyped number) do not
+// matter here, as they do not at registration (registrar.cc).
+bool HoldsPseudonym(const mpi::Pseudonymizer& pseudonyms, const json::Value& patient, std::string_view pseudonym) {
+  const json::Value* identifiers = patient.Find("identifier");
+  if (patient.GetString("resourceType") != "Patient" || identifiers == nullptr || !identifiers->is_array()) return false;
+  for (const json::Value& identifier : identifiers->as_array()) {
+    if (!identifier.is_object()) continue;
+    Result<std::vector<mpi::PatientPseudonym>> each =
+        pseudonyms.All(identifier.GetString("system"), identifier.GetString("value"));
+    if (!each.ok()) continue;
+    for (const mpi::PatientPseudonym& p : *each) {
+      if (p.pseudonym == pseudonym) return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -44,8 +58,7 @@ Status FederatedAuthenticator::CheckPatient(const security::NodeClaims& claims, 
         return Status::Forbidden("federation: a visitor's record registered from another region holds only their identifier");
       }
     }
-    Result<std::vector<mpi::PatientPseudonym>> held = pseudonyms_.OfPatient(*body);
-    if (!held.ok() || !HoldsPseudonym(*held, claims.pseudonym)) {
+    if (!HoldsPseudonym(pseudonyms_, *body, claims.pseudonym)) {
       return Status::Forbidden("federation: the visitor's record does not hold the identifier the request was made with");
     }
     // A conditional create looks for the visitor's record by that identifier, and by nothing
@@ -67,8 +80,7 @@ Status FederatedAuthenticator::CheckPatient(const security::NodeClaims& claims, 
   if (!patient || patient->deleted) return not_theirs;
   Result<json::Value> body = json::Parse(patient->body);
   if (!body.ok()) return not_theirs;
-  Result<std::vector<mpi::PatientPseudonym>> held = pseudonyms_.OfPatient(*body);
-  if (!held.ok() || !HoldsPseudonym(*held, claims.pseudonym)) return not_theirs;
+  if (!HoldsPseudonym(pseudonyms_, *body, claims.pseudonym)) return not_theirs;
   return Status::Ok();
 }
 
