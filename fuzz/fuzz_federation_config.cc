@@ -30,6 +30,7 @@ std::string WriteBack(const ehr::federation::FederationConfig& config) {
   }
   Value file = Value::MakeObject();
   file.Set("deadlineMs", Value::MakeInt(config.deadline_ms));
+  file.Set("visitorWrites", Value(config.visitor_writes));
   file.Set("nodes", std::move(nodes));
   return ehr::json::Write(file);
 }
@@ -80,7 +81,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   Result<FederationConfig> again = ParseFederationConfig(WriteBack(*config));
   Check(again.ok(), "a configuration written back parses");
-  Check(again->deadline_ms == config->deadline_ms && again->nodes.size() == config->nodes.size(),
+  Check(config->visitor_writes == "home" || config->visitor_writes == "local", "visitorWrites is home or local");
+  Check(again->deadline_ms == config->deadline_ms && again->visitor_writes == config->visitor_writes &&
+            again->nodes.size() == config->nodes.size(),
         "a configuration written back parses to itself");
   for (size_t i = 0; i < config->nodes.size(); ++i) {
     const Node& a = config->nodes[i];

@@ -10,7 +10,8 @@ void Usage() {
   std::fprintf(stderr,
                "usage: ehr COMMAND [OPTIONS]\n\n"
                "commands:\n"
-               "  serve   --data DIR --listen HOST:PORT [--auth on|off] [--region CODE] [--base-url URL]\n"
+               "  serve   --data DIR --listen HOST:PORT [--role vault|gateway|mpi] [--auth on|off] [--region CODE]\n"
+               "          [--base-url URL] (no --role: vaults UK, DE, FR, the MPI and a gateway in one process)\n"
                "          [--token-ttl-seconds N]\n"
                "          [--workers N] [--io-threads N] [--readers N] [--durable on|off]\n"
                "          [--access-log on|off] [--max-body-mb N] [--audit on|off] [--audit-head-seconds N]\n"
@@ -31,6 +32,8 @@ void Usage() {
                "  audit   erase --data DIR --patient ID [--tenant T] (GDPR erasure in the audit log)\n"
                "  keys    rotate|status|reencrypt --data DIR   (key rotation and re-encryption)\n"
                "  federation node-key --data DIR | pepper   (a node's public key; a new federation pepper)\n"
+               "  backup  --data DIR --out NEW_DIR [--include-keyring yes]   (while the server runs)\n"
+               "  restore --from BACKUP_DIR --data NEW_DIR   (checks every file against the backup's manifest)\n"
                "key store (serve, import, reindex, audit, keys): [--key-store file|pkcs11] [--keyring PATH]\n"
                "          [--pkcs11-module PATH --pkcs11-token LABEL --pkcs11-pin-file FILE] [--encrypt-bodies on|off]\n");
 }
@@ -53,6 +56,8 @@ int main(int argc, char** argv) {
   if (std::strcmp(argv[1], "audit") == 0) return ehr::cli::Audit(argc, argv);
   if (std::strcmp(argv[1], "keys") == 0) return ehr::cli::Keys(argc, argv);
   if (std::strcmp(argv[1], "federation") == 0) return ehr::cli::Federation(argc, argv);
+  if (std::strcmp(argv[1], "backup") == 0) return ehr::cli::Backup(argc, argv);
+  if (std::strcmp(argv[1], "restore") == 0) return ehr::cli::Restore(argc, argv);
   if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
     Usage();
     return 0;

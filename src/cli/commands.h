@@ -13,6 +13,8 @@ int Token(int argc, char** argv);     // ehr token --data DIR --user NAME
 int Client(int argc, char** argv);
 int Keys(int argc, char** argv);
 int Federation(int argc, char** argv);  // ehr federation node-key --data DIR | pepper      // ehr keys rotate|status|reencrypt --data DIR
+int Backup(int argc, char** argv);   // ehr backup --data DIR --out NEW_DIR
+int Restore(int argc, char** argv);  // ehr restore --from BACKUP --data NEW_DIR
 int Audit(int argc, char** argv);     // ehr audit verify|erase --data DIR    // ehr client add|list (SMART apps and backend services)
 
 }  // namespace ehr::cli

@@ -1,0 +1,69 @@
+// `ehr backup --data DIR --out DEST [--include-keyring yes] [key store flags]`
+// `ehr restore --from DEST --data DIR`
+// (backup/snapshot.h). The server may run during a backup.
+#include <cstdio>
+
+#include "backup/snapshot.h"
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/key_store.h"
+#include "core/clock.h"
+
+namespace ehr::cli {
+namespace {
+
+int Usage(const std::string& why) {
+  std::fprintf(stderr,
+               "usage: ehr backup --data DIR --out NEW_DIR [--include-keyring yes] [--keyring FILE]\n"
+               "       ehr restore --from BACKUP_DIR --data NEW_DIR\n%s%s",
+               why.c_str(), why.empty() ? "" : "\n");
+  return 2;
+}
+
+}  // namespace
+
+int Backup(int argc, char** argv) {
+  Result<Args> args = ParseArgs(argc, argv, 2, WithKeyStoreFlags({"data", "out", "include-keyring"}));
+  if (!args.ok()) return Usage(args.status().message());
+  const std::string data = args->Get("data", "data");
+  const std::string out = args->Get("out");
+  if (out.empty()) return Usage("--out is required");
+  const std::string include = args->Get("include-keyring", "no");
+  if (include != "yes" && include != "no") return Usage("--include-keyring must be yes or no");
+  backup::BackupOptions options;
+  if (include == "yes") {
+    if (args->Get("key-store", "file") != "file") return Usage("--include-keyring: the keys are in a PKCS#11 token, not a file");
+    options.keyring = args->Get("keyring", data + "/keyring");
+  }
+  Result<backup::Manifest> made = backup::Backup(data, out, options, FormatInstant(Clock::System().Now()));
+  if (!made.ok()) {
+    std::fprintf(stderr, "ehr backup: %s\n", made.status().message().c_str());
+    return 1;
+  }
+  uint64_t bytes = 0;
+  for (const backup::FileEntry& f : made->files) bytes += f.bytes;
+  std::printf("backed up %zu files (%.1f MB) to %s\n", made->files.size(), bytes / 1e6, out.c_str());
+  if (!made->keyring) {
+    std::printf("the keyring is not in the backup: keep a copy of it apart (without it the backup cannot be read)\n");
+  }
+  return 0;
+}
+
+int Restore(int argc, char** argv) {
+  Result<Args> args = ParseArgs(argc, argv, 2, {"from", "data"});
+  if (!args.ok()) return Usage(args.status().message());
+  const std::string from = args->Get("from");
+  const std::string data = args->Get("data");
+  if (from.empty() || data.empty()) return Usage("--from and --data are required");
+  Result<backup::Manifest> restored = backup::Restore(from, data);
+  if (!restored.ok()) {
+    std::fprintf(stderr, "ehr restore: %s\n", restored.status().message().c_str());
+    return 1;
+  }
+  std::printf("restored %zu files of the backup of %s into %s%s; check it with: ehr audit verify --data %s\n",
+              restored->files.size(), restored->created.c_str(), data.c_str(),
+              restored->keyring ? "" : " (put the keyring back beside them, or give --keyring)", data.c_str());
+  return 0;
+}
+
+}  // namespace ehr::cli
