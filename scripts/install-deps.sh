@@ -10,6 +10,7 @@ DEBIAN_PACKAGES=(
   libsodium-dev zlib1g-dev libbz2-dev libgtest-dev libgmock-dev libbenchmark-dev libutf8proc-dev
   clang curl bc wrk hyperfine nodejs python3 openssl
   libp11-kit-dev softhsm2
+  postgresql libpq-dev
 )
 
 missing=()

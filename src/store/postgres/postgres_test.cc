@@ -1,0 +1,154 @@
+// The PostgreSQL layer against a real server started for the test (tests/support/
+// postgres_server.h): migrations, errors, and tenant isolation enforced by PostgreSQL
+// itself: a session of the application role set to tenant A cannot read, change or add
+// tenant B's rows, even with hand-written SQL that names B.
+#include <gtest/gtest.h>
+
+#include "store/postgres/pg.h"
+#include "store/postgres/schema.h"
+#include "support/postgres_server.h"
+
+namespace ehr::store::pg {
+namespace {
+
+class PostgresTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new testing::PostgresServer(); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override {
+    auto admin = Connection::Open(server_->ConnectionString());
+    ASSERT_TRUE(admin.ok()) << admin.status().message();
+    admin_ = std::move(*admin);
+    // A fresh database per test, owned by the superuser; the server's role is not one.
+    db_ = "t" + std::to_string(++count_);
+    ASSERT_TRUE(admin_->Exec("CREATE DATABASE " + db_).ok());
+    (void)admin_->Exec("CREATE ROLE ehr_app LOGIN PASSWORD 'app-secret-1'");
+    auto owner = Connection::Open(server_->ConnectionString("postgres", db_));
+    ASSERT_TRUE(owner.ok()) << owner.status().message();
+    owner_ = std::move(*owner);
+  }
+
+  std::unique_ptr<Connection> App() {
+    auto app = Connection::Open(server_->ConnectionString("ehr_app", db_, "app-secret-1"));
+    EXPECT_TRUE(app.ok()) << app.status().message();
+    return app.ok() ? std::move(*app) : nullptr;
+  }
+
+  static Status Insert(Connection& c, const std::string& tenant, const std::string& id) {
+    return c.Query("INSERT INTO resource_version (tenant, type, id, version, last_updated, deleted, method, body, "
+                   "is_current) VALUES ($1, 'Patient', $2, 1, 0, false, 'POST', 'x', true)",
+                   {tenant, id})
+        .status();
+  }
+
+  static testing::PostgresServer* server_;
+  static int count_;
+  std::unique_ptr<Connection> admin_, owner_;
+  std::string db_;
+};
+
+testing::PostgresServer* PostgresTest::server_ = nullptr;
+int PostgresTest::count_ = 0;
+
+TEST_F(PostgresTest, MigratesOnceAndRefusesANewerSchema) {
+  auto first = Migrate(*owner_, "ehr_app");
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(*first, 0);
+  auto second = Migrate(*owner_, "ehr_app");
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  EXPECT_EQ(*second, kSchemaVersion);
+  auto versions = owner_->Query("SELECT count(*) FROM schema_version");
+  ASSERT_TRUE(versions.ok());
+  EXPECT_EQ(versions->Int(0, 0), kSchemaVersion);
+  ASSERT_TRUE(owner_->Exec("INSERT INTO schema_version VALUES (99)").ok());
+  auto newer = Migrate(*owner_, "ehr_app");
+  ASSERT_FALSE(newer.ok());
+  EXPECT_NE(newer.status().message().find("newer than this ehr"), std::string::npos);
+  EXPECT_FALSE(Migrate(*owner_, "ehr_app; DROP TABLE x").ok()) << "a role name is never spliced in as given";
+}
+
+TEST_F(PostgresTest, ATenantsSessionCannotReachAnotherTenantsRowsEvenByHand) {
+  ASSERT_TRUE(Migrate(*owner_, "ehr_app").ok());
+  auto app = App();
+  ASSERT_NE(app, nullptr);
+  // Tenant B's rows, written in B's own transaction.
+  ASSERT_TRUE(app->Exec("BEGIN").ok());
+  ASSERT_TRUE(SetTenant(*app, "b").ok());
+  ASSERT_TRUE(Insert(*app, "b", "pb1").ok());
+  ASSERT_TRUE(app->Exec("COMMIT").ok());
+
+  ASSERT_TRUE(app->Exec("BEGIN").ok());
+  ASSERT_TRUE(SetTenant(*app, "a").ok());
+  ASSERT_TRUE(Insert(*app, "a", "pa1").ok());
+  // Reading B by name: nothing.
+  auto read = app->Query("SELECT count(*) FROM resource_version WHERE tenant = 'b'");
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  EXPECT_EQ(read->Int(0, 0), 0);
+  auto all = app->Query("SELECT tenant FROM resource_version");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1);
+  EXPECT_EQ(all->Text(0, 0), "a");
+  // Changing or deleting B's rows: nothing changes.
+  auto updated = app->Query("UPDATE resource_version SET body = 'stolen' WHERE tenant = 'b' RETURNING id");
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(updated->size(), 0);
+  auto deleted = app->Query("DELETE FROM resource_version WHERE tenant = 'b' RETURNING id");
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(deleted->size(), 0);
+  // Moving one's own row to B, or adding one to B: refused by PostgreSQL.
+  EXPECT_EQ(app->Query("UPDATE resource_version SET tenant = 'b' WHERE id = 'pa1'").status().code(), Code::kForbidden);
+  ASSERT_TRUE(app->Exec("ROLLBACK").ok());
+  ASSERT_TRUE(app->Exec("BEGIN").ok());
+  ASSERT_TRUE(SetTenant(*app, "a").ok());
+  Status smuggled = Insert(*app, "b", "pb2");
+  EXPECT_EQ(smuggled.code(), Code::kForbidden) << smuggled.message();
+  EXPECT_NE(smuggled.message().find("row-level security"), std::string::npos) << smuggled.message();
+  ASSERT_TRUE(app->Exec("ROLLBACK").ok());
+
+  // Without a tenant (it lapses with its transaction): no row at all, and no write.
+  auto none = app->Query("SELECT count(*) FROM resource_version");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->Int(0, 0), 0);
+  EXPECT_EQ(Insert(*app, "a", "pa2").code(), Code::kForbidden);
+  // Nor can the role turn the policy off.
+  EXPECT_EQ(app->Exec("ALTER TABLE resource_version DISABLE ROW LEVEL SECURITY").code(), Code::kForbidden);
+  // row_security off makes a query that a policy would filter fail: it never sees more.
+  ASSERT_TRUE(app->Exec("SET row_security = off").ok());
+  auto bypass = app->Query("SELECT count(*) FROM resource_version WHERE tenant = 'b'");
+  EXPECT_FALSE(bypass.ok());
+  EXPECT_EQ(bypass.status().code(), Code::kForbidden) << bypass.status().message();
+  ASSERT_TRUE(app->Exec("RESET row_security").ok());
+
+  // B's row is intact, as its owner sees it.
+  auto intact = owner_->Query("SELECT body FROM resource_version WHERE tenant = 'b'");
+  ASSERT_TRUE(intact.ok());
+  ASSERT_EQ(intact->size(), 1);
+  EXPECT_EQ(intact->Text(0, 0), "\\x78");  // bytea 'x', unchanged
+}
+
+TEST_F(PostgresTest, ErrorsAreMappedAndAnUnreachableServerIsUnavailable) {
+  ASSERT_TRUE(Migrate(*owner_, "ehr_app").ok());
+  auto app = App();
+  ASSERT_NE(app, nullptr);
+  ASSERT_TRUE(app->Exec("BEGIN").ok());
+  ASSERT_TRUE(SetTenant(*app, "a").ok());
+  ASSERT_TRUE(Insert(*app, "a", "p1").ok());
+  Status again = Insert(*app, "a", "p1");
+  EXPECT_EQ(again.code(), Code::kConflict) << again.message();
+  ASSERT_TRUE(app->Exec("ROLLBACK").ok());
+  EXPECT_EQ(app->Exec("SELEKT 1").code(), Code::kInvalid);
+  EXPECT_EQ(SetTenant(*app, "").code(), Code::kInvalid);
+  auto wrong = Connection::Open(server_->ConnectionString("ehr_app", db_, "not-the-password"));
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), Code::kUnavailable);
+  EXPECT_EQ(wrong.status().message().find("not-the-password"), std::string::npos);
+  auto nowhere = Connection::Open("host=127.0.0.1 port=1 user=x dbname=x connect_timeout=2");
+  EXPECT_EQ(nowhere.status().code(), Code::kUnavailable);
+}
+
+}  // namespace
+}  // namespace ehr::store::pg

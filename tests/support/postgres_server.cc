@@ -1,0 +1,129 @@
+#include "support/postgres_server.h"
+
+#include <glob.h>
+#include <grp.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace ehr::testing {
+namespace {
+
+// The newest installed server's bin directory (/usr/lib/postgresql/15/bin).
+std::string BinDir() {
+  glob_t g{};
+  std::string found;
+  if (::glob("/usr/lib/postgresql/*/bin/postgres", 0, nullptr, &g) == 0 && g.gl_pathc > 0) {
+    found = std::filesystem::path(g.gl_pathv[g.gl_pathc - 1]).parent_path().string();
+  }
+  ::globfree(&g);
+  if (found.empty()) throw std::runtime_error("PostgreSQL is not installed (scripts/install-deps.sh installs it)");
+  return found;
+}
+
+// Runs `argv` as the postgres user when we are root; its pid.
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  if (::getuid() == 0) {
+    const passwd* pw = ::getpwnam("postgres");
+    if (pw == nullptr || ::initgroups("postgres", pw->pw_gid) != 0 || ::setgid(pw->pw_gid) != 0 || ::setuid(pw->pw_uid) != 0) {
+      ::_exit(126);
+    }
+  }
+  if (!log.empty()) {
+    FILE* out = std::freopen(log.c_str(), "a", stderr);
+    if (out != nullptr) ::dup2(::fileno(stderr), 1);
+  }
+  std::vector<char*> raw;
+  for (const std::string& a : argv) raw.push_back(const_cast<char*>(a.c_str()));
+  raw.push_back(nullptr);
+  ::execv(raw[0], raw.data());
+  ::_exit(127);
+}
+
+uint16_t FreePort() {
+  static std::mt19937 random(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(std::time(nullptr)));
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const uint16_t port = static_cast<uint16_t>(20000 + random() % 12000);
+    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    const bool free = ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(s);
+    if (free) return port;
+  }
+  throw std::runtime_error("no free port for PostgreSQL");
+}
+
+}  // namespace
+
+PostgresServer::PostgresServer() {
+  const std::string bin = BinDir();
+  char templ[] = "/tmp/ehr-pg-XXXXXX";
+  if (::mkdtemp(templ) == nullptr) throw std::runtime_error("mkdtemp");
+  dir_ = templ;
+  if (::getuid() == 0) {
+    const passwd* pw = ::getpwnam("postgres");
+    if (pw == nullptr || ::chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) throw std::runtime_error("no postgres user");
+  }
+  const std::string data = dir_ + "/data", log = dir_ + "/server.log";
+  int status = 0;
+  // The superuser over the socket in the directory (trust: only this user can reach it);
+  // every connection over TCP gives a password.
+  const pid_t init = Spawn({bin + "/initdb", "-D", data, "-U", "postgres", "--auth-local=trust",
+                            "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"},
+                           log);
+  ::waitpid(init, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("initdb failed: see " + log);
+  for (int attempt = 0; attempt < 5 && pid_ < 0; ++attempt) {
+    port_ = FreePort();
+    pid_ = Spawn({bin + "/postgres", "-D", data, "-p", std::to_string(port_), "-k", dir_, "-c",
+                  "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=50"},
+                 log);
+    const std::string conninfo = "host=" + dir_ + " port=" + std::to_string(port_) + " user=postgres dbname=postgres";
+    for (int i = 0; i < 300; ++i) {
+      if (::PQping(conninfo.c_str()) == PQPING_OK) return;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) break;  // e.g. the port was taken meanwhile
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  throw std::runtime_error("PostgreSQL did not start: see " + log);
+}
+
+PostgresServer::~PostgresServer() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGQUIT);  // immediate shutdown: the cluster is thrown away
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+std::string PostgresServer::ConnectionString(const std::string& user, const std::string& database,
+                                             const std::string& password) const {
+  // The superuser over the socket (trust there); others over TCP with a password.
+  if (password.empty()) return "host=" + dir_ + " port=" + std::to_string(port_) + " user=" + user + " dbname=" + database;
+  return "host=127.0.0.1 port=" + std::to_string(port_) + " user=" + user + " dbname=" + database +
+         " password=" + password;
+}
+
+}  // namespace ehr::testing

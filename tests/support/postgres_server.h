@@ -1,0 +1,32 @@
+// A real PostgreSQL server for a test, never assumed running (issue 8): a throwaway cluster
+// made with `initdb` in a temporary directory, started with `postgres` on a free port below
+// the ephemeral range (loopback and a socket in the directory), and stopped and removed at
+// the end. As root, the server runs as the `postgres` user (PostgreSQL refuses root).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+namespace ehr::testing {
+
+class PostgresServer {
+ public:
+  PostgresServer();  // throws std::runtime_error when it cannot be had
+  ~PostgresServer();
+  PostgresServer(const PostgresServer&) = delete;
+  PostgresServer& operator=(const PostgresServer&) = delete;
+
+  uint16_t port() const { return port_; }
+  // A libpq connection string for `user` (the superuser is "postgres") and `database`.
+  std::string ConnectionString(const std::string& user = "postgres", const std::string& database = "postgres",
+                               const std::string& password = "") const;
+
+ private:
+  std::string dir_;
+  uint16_t port_ = 0;
+  pid_t pid_ = -1;
+};
+
+}  // namespace ehr::testing
