@@ -23,6 +23,7 @@
 
 #include "fhir/json/value.h"
 #include "support/ehr_process.h"
+#include "support/free_port.h"
 #include "support/http_client.h"
 #include "support/test_server.h"
 
@@ -35,25 +36,6 @@ constexpr char kNhs[] = "9434765919";     // valid (mod 11)
 constexpr char kNhsWritten[] = "943 476 5919";
 constexpr char kFamily[] = "Quellbrunnen";  // a name to look for in files
 constexpr char kNhsSystem[] = "https://fhir.nhs.uk/Id/nhs-number";
-
-// A port for a node, known before it starts (the federation file names every node's
-// address). Taken below the kernel's ephemeral range (32768 and up), where the servers of
-// tests running alongside, which listen on port 0, never land; free when checked.
-uint16_t FreePort() {
-  static std::mt19937 random(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(std::time(nullptr)));
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    const uint16_t port = static_cast<uint16_t>(20000 + random() % 12000);
-    int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    const bool free = ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(s);
-    if (free) return port;
-  }
-  throw std::runtime_error("no free port below the ephemeral range");
-}
 
 // The last line a command printed (its answer; log lines come before it).
 std::string LastLine(std::string s) {
