@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <vector>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -109,39 +111,77 @@ Status CopyDatabase(const fs::path& from, const fs::path& to) {
   return Status::Ok();
 }
 
+namespace {
+
+bool HoldsDatabase(const fs::path& dir) {
+  std::error_code ec;
+  return fs::exists(dir / "ehr.db", ec) || fs::exists(dir / "mpi.db", ec);
+}
+
+// One node's directory (`prefix` "" for a lone server, "vault-uk/" in one of a federation in
+// one process) into `out`, its files added to `manifest`.
+Status BackupNode(const fs::path& data, const fs::path& out, const std::string& prefix, const fs::path& keyring,
+                  Manifest& manifest) {
+  std::error_code ec;
+  const fs::path from = data / prefix, to = out / prefix;
+  if (!prefix.empty()) {
+    fs::create_directories(to, ec);
+    fs::permissions(to, fs::perms::owner_all, ec);
+  }
+  for (const char* db : kDatabases) {
+    if (!fs::exists(from / db, ec)) continue;
+    EHR_RETURN_IF_ERROR(CopyDatabase(from / db, to / db));
+    EHR_ASSIGN_OR_RETURN(FileEntry e, Entry(out, prefix + db));
+    manifest.files.push_back(std::move(e));
+  }
+  if (fs::is_directory(from / kArchive, ec)) {
+    fs::create_directories(to / kArchive, ec);
+    fs::permissions(to / kArchive, fs::perms::owner_all, ec);
+    for (const auto& f : fs::directory_iterator(from / kArchive)) {
+      const std::string name = f.path().filename().string();
+      // Segments being written are temporary files (audit/segment_file.cc); only finished ones count.
+      if (!f.is_regular_file() || !IsSafePath(name) || name.find(".tmp") != std::string::npos) continue;
+      EHR_ASSIGN_OR_RETURN(std::string bytes, ReadAll(f.path()));
+      EHR_RETURN_IF_ERROR(WriteFile(to / kArchive / name, bytes));
+      manifest.files.push_back({prefix + kArchive + "/" + name, bytes.size(), HexEncode(Sha256(bytes))});
+    }
+    SyncDirectory(to / kArchive);
+  }
+  if (!keyring.empty()) {
+    EHR_ASSIGN_OR_RETURN(std::string bytes, ReadAll(keyring));
+    EHR_RETURN_IF_ERROR(WriteFile(to / kKeyring, bytes));
+    manifest.files.push_back({prefix + kKeyring, bytes.size(), HexEncode(Sha256(bytes))});
+    manifest.keyring = true;
+  }
+  if (!prefix.empty()) SyncDirectory(to);
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<Manifest> Backup(const fs::path& data, const fs::path& out, const BackupOptions& options,
                         const std::string& created) {
+  // A lone server's directory, or one holding a node per subdirectory (`ehr serve` without
+  // --role: vault-uk, vault-de, vault-fr, mpi, gateway).
+  std::vector<std::string> nodes;
   std::error_code ec;
-  if (!fs::exists(data / "ehr.db", ec) && !fs::exists(data / "mpi.db", ec)) {
-    return Status::Invalid(data.string() + " holds no ehr database");
+  if (HoldsDatabase(data)) {
+    nodes.push_back("");
+  } else if (fs::is_directory(data, ec)) {
+    for (const auto& d : fs::directory_iterator(data)) {
+      const std::string name = d.path().filename().string();
+      if (d.is_directory() && IsSafePath(name) && HoldsDatabase(d.path())) nodes.push_back(name + "/");
+    }
+    std::sort(nodes.begin(), nodes.end());
   }
+  if (nodes.empty()) return Status::Invalid(data.string() + " holds no ehr database");
   EHR_RETURN_IF_ERROR(MakeEmptyDirectory(out));
   Manifest manifest;
   manifest.created = created;
-  for (const char* db : kDatabases) {
-    if (!fs::exists(data / db, ec)) continue;
-    EHR_RETURN_IF_ERROR(CopyDatabase(data / db, out / db));
-    EHR_ASSIGN_OR_RETURN(FileEntry e, Entry(out, db));
-    manifest.files.push_back(std::move(e));
-  }
-  if (fs::is_directory(data / kArchive, ec)) {
-    fs::create_directories(out / kArchive, ec);
-    fs::permissions(out / kArchive, fs::perms::owner_all, ec);
-    for (const auto& f : fs::directory_iterator(data / kArchive)) {
-      const std::string name = f.path().filename().string();
-      // Segments being written are temporary files (audit/archive.h); only finished ones count.
-      if (!f.is_regular_file() || !IsSafePath(name) || name.find(".tmp") != std::string::npos) continue;
-      EHR_ASSIGN_OR_RETURN(std::string bytes, ReadAll(f.path()));
-      EHR_RETURN_IF_ERROR(WriteFile(out / kArchive / name, bytes));
-      manifest.files.push_back({std::string(kArchive) + "/" + name, bytes.size(), HexEncode(Sha256(bytes))});
-    }
-    SyncDirectory(out / kArchive);
-  }
-  if (!options.keyring.empty()) {
-    EHR_ASSIGN_OR_RETURN(std::string bytes, ReadAll(options.keyring));
-    EHR_RETURN_IF_ERROR(WriteFile(out / kKeyring, bytes));
-    manifest.files.push_back({kKeyring, bytes.size(), HexEncode(Sha256(bytes))});
-    manifest.keyring = true;
+  for (const std::string& node : nodes) {
+    fs::path keyring;
+    if (options.keyrings) keyring = node.empty() && !options.keyring_file.empty() ? options.keyring_file : data / node / kKeyring;
+    EHR_RETURN_IF_ERROR(BackupNode(data, out, node, keyring, manifest));
   }
   // Last: a backup with a manifest is complete.
   EHR_RETURN_IF_ERROR(WriteFile(out / kManifest, WriteManifest(manifest)));

@@ -25,10 +25,13 @@ namespace ehr::backup {
 Status CopyDatabase(const std::filesystem::path& from, const std::filesystem::path& to);
 
 struct BackupOptions {
-  std::filesystem::path keyring;  // the keyring file to include; empty: not included
+  bool keyrings = false;                // include each node's keyring
+  std::filesystem::path keyring_file;   // a lone server's keyring kept elsewhere (--keyring)
 };
 
-// `data` into the new directory `out` (made 0700; refused when it exists and is not empty).
+// `data` into the new directory `out` (made 0700; refused when it exists and is not empty):
+// a lone server's directory, or one with a node in each subdirectory holding a database (a
+// federation in one process), each copied into the same subdirectory of `out`.
 Result<Manifest> Backup(const std::filesystem::path& data, const std::filesystem::path& out,
                         const BackupOptions& options, const std::string& created);
 

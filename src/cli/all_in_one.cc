@@ -38,9 +38,12 @@ struct Member {
 
 // Generates `patients` patients of `region` (`ehr synth`, seed 1) into `out` and imports them
 // into `dir` (`ehr import`, with the key store flags of `args`), once: a marker in `dir`
-// records that it was done.
+// records that it was done, and a vault with a database already is left as it is.
 Status LoadDemo(const Args& args, const std::string& region, int patients, const std::string& dir, const std::string& out) {
-  if (patients <= 0 || std::filesystem::exists(dir + "/" + kDemoMarker)) return Status::Ok();
+  // Once: never into a vault that has a database already (restored from a backup, say).
+  if (patients <= 0 || std::filesystem::exists(dir + "/" + kDemoMarker) || std::filesystem::exists(dir + "/ehr.db")) {
+    return Status::Ok();
+  }
   std::fprintf(stderr, "ehr serve: generating %d patients of region %s into %s and loading them ...\n", patients,
                region.c_str(), out.c_str());
   synth::Options options;

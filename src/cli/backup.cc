@@ -33,7 +33,8 @@ int Backup(int argc, char** argv) {
   backup::BackupOptions options;
   if (include == "yes") {
     if (args->Get("key-store", "file") != "file") return Usage("--include-keyring: the keys are in a PKCS#11 token, not a file");
-    options.keyring = args->Get("keyring", data + "/keyring");
+    options.keyrings = true;
+    options.keyring_file = args->Get("keyring");
   }
   Result<backup::Manifest> made = backup::Backup(data, out, options, FormatInstant(Clock::System().Now()));
   if (!made.ok()) {

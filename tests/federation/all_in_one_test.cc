@@ -244,6 +244,35 @@ TEST_F(AllInOneTest, AVisitorsNoteGoesToTheLocalVaultUnderALinkedRecord) {
   EXPECT_FALSE(AnyFileHolds(root_ / "gateway", "Seen in Lyon"));
 }
 
+// The whole federation's directory backed up (`ehr backup`, each node's subdirectory) and
+// restored elsewhere: it starts without loading anything again, with its keys and links.
+TEST_F(AllInOneTest, ItsBackupRestoresElsewhere) {
+  Start();
+  const Traveller t = FindTraveller(root_ / "demo-synth");
+  ASSERT_EQ(LocateUntil(t.identifier, 2), (std::set<std::string>{"de", "uk"}));
+  const std::string copy = dir_.path() + "/backup";
+  auto [backed, out] = RunEhr("backup --data " + root_.string() + " --out " + copy + " --include-keyring yes");
+  ASSERT_EQ(backed, 0) << out;
+  server_.Stop(SIGTERM);
+  server_ = {};
+  for (const char* node : {"vault-uk", "vault-de", "vault-fr", "mpi", "gateway"}) {
+    EXPECT_TRUE(fs::exists(fs::path(copy) / node / "ehr.db")) << node;
+    EXPECT_TRUE(fs::exists(fs::path(copy) / node / "keyring")) << node;
+  }
+  root_ = fs::path(dir_.path()) / "restored";
+  auto [restored, restored_out] = RunEhr("restore --from " + copy + " --data " + root_.string());
+  ASSERT_EQ(restored, 0) << restored_out;
+  fs::create_directories(root_ / "demo-synth");
+  vaults_.clear();
+  // token_ stays: the restored gateway has the same accounts and signing keys.
+  Start();
+  EXPECT_EQ(ReadFile(log_).find("generating"), std::string::npos) << ReadFile(log_);
+  EXPECT_EQ(LocateUntil(t.identifier, 2), (std::set<std::string>{"de", "uk"}));
+  HttpResult read = Gateway("/fhir/Patient/$federated-everything?identifier=" + UrlEncode(t.identifier));
+  EXPECT_EQ(read.status, 200);
+  EXPECT_EQ(read.body.find("did not answer"), std::string::npos) << read.body.substr(0, 500);
+}
+
 TEST_F(AllInOneTest, FlagsForOneNodeAreRefused) {
   for (const char* flag : {"--federation", "--node", "--keyring"}) {
     EhrProcess p = EhrProcess::Serve({"--all-in-one", "--data", root_.string(), flag, "x"});
