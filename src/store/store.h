@@ -261,6 +261,7 @@ struct ReencryptStep {
   int64_t rewritten = 0;   // bodies re-encrypted in this step
   int64_t max_seq = 0;     // the newest version when the step ran (for progress)
   bool done = false;       // no version after last_seq
+  bool unchanged = false;  // the keys are as at the last complete pass: nothing was looked at
 };
 
 // A signed tree head as published (audit/tree_head.h).
@@ -389,7 +390,8 @@ class Store {
   virtual Result<int> RotateDataKeys() = 0;
   // One step of re-encryption: up to `limit` versions after `after_seq` whose bodies are
   // not under their tenant's newest key (or are plain while every body should be sealed)
-  // are rewritten under it, in one write transaction.
+  // are rewritten under it, in one write transaction. The last step (done) also moves the
+  // responses kept for idempotency keys, `limit` to a transaction.
   virtual Result<ReencryptStep> Reencrypt(int64_t after_seq, int limit) = 0;
   // A named secret of `size` bytes from the key store: read, or made at random and stored
   // wrapped by the key-encryption key (the first writer wins when several make it at once).

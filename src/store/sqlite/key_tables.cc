@@ -146,7 +146,8 @@ Result<std::string> Fingerprint(Connection& writer, const BodyCipher& cipher) {
 
 }  // namespace
 
-Result<ReencryptStep> Reencrypt(Connection& writer, BodyCipher& cipher, int64_t after_seq, int limit) {
+Result<ReencryptStep> Reencrypt(Connection& writer, BodyCipher& cipher, int64_t after_seq, int limit,
+                                std::string& fingerprint_out) {
   ReencryptStep step;
   step.last_seq = after_seq;
   {
@@ -155,6 +156,7 @@ Result<ReencryptStep> Reencrypt(Connection& writer, BodyCipher& cipher, int64_t 
     step.max_seq = row ? max.ColumnInt(0) : 0;
   }
   EHR_ASSIGN_OR_RETURN(const std::string fingerprint, Fingerprint(writer, cipher));
+  fingerprint_out = fingerprint;
   if (after_seq == 0) {
     EHR_ASSIGN_OR_RETURN(Stmt mark, writer.Prepare("SELECT fingerprint FROM reencrypt_mark WHERE id = 1",
                                                    "read re-encryption mark"));
@@ -162,6 +164,7 @@ Result<ReencryptStep> Reencrypt(Connection& writer, BodyCipher& cipher, int64_t 
     if (row && mark.ColumnText(0) == fingerprint) {
       step.last_seq = step.max_seq;
       step.done = true;
+      step.unchanged = true;
       return step;
     }
   }
@@ -202,14 +205,52 @@ Result<ReencryptStep> Reencrypt(Connection& writer, BodyCipher& cipher, int64_t 
     EHR_RETURN_IF_ERROR(update.Run());
     ++step.rewritten;
   }
-  if (step.done) {
-    EHR_ASSIGN_OR_RETURN(Stmt mark, writer.Prepare("INSERT OR REPLACE INTO reencrypt_mark (id, fingerprint, through_seq) "
-                                                   "VALUES (1, ?1, ?2)",
-                                                   "write re-encryption mark"));
-    mark.BindText(1, fingerprint).BindInt(2, step.max_seq);
-    EHR_RETURN_IF_ERROR(mark.Run());
-  }
   return step;
+}
+
+Status WriteReencryptMark(Connection& writer, const std::string& fingerprint, int64_t through_seq) {
+  EHR_ASSIGN_OR_RETURN(Stmt mark, writer.Prepare("INSERT OR REPLACE INTO reencrypt_mark (id, fingerprint, through_seq) "
+                                                 "VALUES (1, ?1, ?2)",
+                                                 "write re-encryption mark"));
+  mark.BindText(1, fingerprint).BindInt(2, through_seq);
+  return mark.Run();
+}
+
+Result<int> ReencryptIdempotency(Connection& writer, BodyCipher& cipher, IdempotencyCursor& after, int limit,
+                                 int64_t& rewritten) {
+  struct Row {
+    std::string tenant, key, body;
+  };
+  std::vector<Row> rows;
+  {
+    EHR_ASSIGN_OR_RETURN(Stmt read, writer.Prepare("SELECT tenant, key, body FROM idempotency WHERE (tenant, key) > (?1, ?2) "
+                                                   "ORDER BY tenant, key LIMIT ?3",
+                                                   "read idempotency responses to re-encrypt"));
+    read.BindText(1, after.tenant).BindText(2, after.key).BindInt(3, limit);
+    while (true) {
+      EHR_ASSIGN_OR_RETURN(bool row, read.Step());
+      if (!row) break;
+      rows.push_back({read.ColumnText(0), read.ColumnText(1), read.ColumnBlob(2)});
+    }
+  }
+  for (Row& r : rows) {
+    after = {r.tenant, r.key};
+    const bool sealed = BodyCipher::IsSealed(r.body);
+    if (!sealed && !cipher.seals_all()) continue;
+    if (sealed) {
+      EHR_ASSIGN_OR_RETURN(uint32_t current, cipher.WriterVersion(writer, r.tenant));
+      if (BodyCipher::KeyVersionOf(r.body) == current) continue;
+    }
+    const std::string aad = IdempotencyAad(r.tenant, r.key);
+    EHR_RETURN_IF_ERROR(cipher.Open(writer, r.tenant, aad, r.body));
+    EHR_ASSIGN_OR_RETURN(std::string sealed_body, cipher.Seal(writer, r.tenant, aad, r.body, /*sensitive=*/true));
+    EHR_ASSIGN_OR_RETURN(Stmt update, writer.Prepare("UPDATE idempotency SET body = ?1 WHERE tenant = ?2 AND key = ?3",
+                                                     "re-encrypt idempotency response"));
+    update.BindBlob(1, sealed_body).BindText(2, r.tenant).BindText(3, r.key);
+    EHR_RETURN_IF_ERROR(update.Run());
+    ++rewritten;
+  }
+  return static_cast<int>(rows.size());
 }
 
 Result<std::optional<std::string>> ReadSecret(Connection& c, keys::KeyEncryptionKeys& kek, std::string_view name) {

@@ -24,8 +24,20 @@ Result<std::vector<KeyUse>> KeyUsage(Connection& c);
 // every data key and secret not under the current key-encryption key rewrapped.
 Result<int> RotateDataKeys(Connection& writer, keys::KeyEncryptionKeys& kek);
 
-// Writer, in a transaction: one step of re-encryption (Store::Reencrypt).
-Result<ReencryptStep> Reencrypt(Connection& writer, BodyCipher& cipher, int64_t after_seq, int limit);
+// Writer, in a transaction: one step of re-encryption of resource bodies (Store::Reencrypt);
+// `fingerprint_out`: the key versions it worked to, for the mark once everything is done.
+Result<ReencryptStep> Reencrypt(Connection& writer, BodyCipher& cipher, int64_t after_seq, int limit,
+                                std::string& fingerprint_out);
+// Writer, in a transaction: the responses kept for idempotency keys after `after` in
+// (tenant, key) order, up to `limit`, moved onto their tenant's current key; `after`
+// advances and `rewritten` counts. Returns how many were looked at (< limit: the end).
+struct IdempotencyCursor {
+  std::string tenant, key;
+};
+Result<int> ReencryptIdempotency(Connection& writer, BodyCipher& cipher, IdempotencyCursor& after, int limit,
+                                 int64_t& rewritten);
+// Writer, in a transaction: a complete pass is recorded (nothing to do until keys change).
+Status WriteReencryptMark(Connection& writer, const std::string& fingerprint, int64_t through_seq);
 
 // A named secret, unwrapped; nullopt when there is none yet.
 Result<std::optional<std::string>> ReadSecret(Connection& c, keys::KeyEncryptionKeys& kek, std::string_view name);

@@ -410,10 +410,22 @@ class SqliteStore final : public Store {
   Result<ReencryptStep> Reencrypt(int64_t after_seq, int limit) override {
     if (options_.kek == nullptr) return ReencryptStep{after_seq, 0, after_seq, true};
     ReencryptStep step;
+    std::string fingerprint;
     EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) -> Status {
-      EHR_ASSIGN_OR_RETURN(step, sqlite::Reencrypt(*writer_conn_, cipher_, after_seq, limit));
+      EHR_ASSIGN_OR_RETURN(step, sqlite::Reencrypt(*writer_conn_, cipher_, after_seq, limit, fingerprint));
       return Status::Ok();
     }));
+    if (!step.done || step.unchanged) return step;
+    // The bodies are done: then the responses kept for idempotency keys, in transactions of
+    // `limit` (writes go on in between), and only then the mark of a complete pass.
+    sqlite::IdempotencyCursor cursor;
+    for (int seen = limit; seen >= limit;) {
+      EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) -> Status {
+        EHR_ASSIGN_OR_RETURN(seen, sqlite::ReencryptIdempotency(*writer_conn_, cipher_, cursor, limit, step.rewritten));
+        return Status::Ok();
+      }));
+    }
+    EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) { return sqlite::WriteReencryptMark(*writer_conn_, fingerprint, step.max_seq); }));
     return step;
   }
   Result<std::string> Secret(std::string_view name, size_t size) override {
