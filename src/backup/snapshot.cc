@@ -195,7 +195,10 @@ Result<Manifest> Restore(const fs::path& from, const fs::path& data) {
   if (!manifest.ok()) return Status::Invalid(std::string(kManifest) + ": " + manifest.status().message());
   // Every file first: as listed, and nothing else.
   std::set<std::string> listed;
+  std::error_code ec;
   for (const FileEntry& f : manifest->files) {
+    // Files as they are in the backup: a link could name anything on this machine.
+    if (fs::is_symlink(fs::symlink_status(from / f.path, ec))) return Status::Invalid("the backup's " + f.path + " is a link");
     Result<FileEntry> found = Entry(from, f.path);
     if (!found.ok()) return Status::Invalid("the backup lacks " + f.path);
     if (found->bytes != f.bytes || found->sha256 != f.sha256) {
@@ -203,7 +206,6 @@ Result<Manifest> Restore(const fs::path& from, const fs::path& data) {
     }
     listed.insert(f.path);
   }
-  std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(from, ec); it != fs::recursive_directory_iterator(); ++it) {
     if (!it->is_regular_file()) continue;
     const std::string relative = fs::relative(it->path(), from).generic_string();

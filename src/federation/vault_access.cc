@@ -54,7 +54,7 @@ Status FederatedAuthenticator::CheckPatient(const security::NodeClaims& claims, 
     Result<json::Value> body = json::Parse(request.body);
     if (!body.ok() || !body->is_object()) return Status::Forbidden("federation: a visitor's record is a Patient");
     for (const auto& [member, value] : body->as_object()) {
-      if (member != "resourceType" && member != "identifier" && member != "meta") {
+      if (member != "resourceType" && member != "identifier") {
         return Status::Forbidden("federation: a visitor's record registered from another region holds only their identifier");
       }
     }

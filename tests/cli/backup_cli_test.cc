@@ -155,6 +155,14 @@ TEST(BackupCli, WithoutTheKeyringAndRefusals) {
   EXPECT_NE(padded, 0);
   EXPECT_NE(padded_out.find("extra.db, which its manifest does not list"), std::string::npos) << padded_out;
   fs::remove(copy + "/extra.db");
+  // A listed file replaced by a link to elsewhere (with its hash in the manifest or not).
+  fs::rename(copy + "/ehr.db", dir.path() + "/moved.db");
+  fs::create_symlink(dir.path() + "/moved.db", copy + "/ehr.db");
+  auto [linked, linked_out] = RunEhr("restore --from " + copy + " --data " + dir.path() + "/r");
+  EXPECT_NE(linked, 0);
+  EXPECT_NE(linked_out.find("ehr.db is a link"), std::string::npos) << linked_out;
+  fs::remove(copy + "/ehr.db");
+  fs::rename(dir.path() + "/moved.db", copy + "/ehr.db");
   // Restored, with the keyring put back beside it: the server reads it.
   auto [restored, restored_out] = RunEhr("restore --from " + copy + " --data " + dir.path() + "/r");
   ASSERT_EQ(restored, 0) << restored_out;
