@@ -124,14 +124,14 @@ Status ParseVaultPolicy(const Args& args, FederationChoice& choice) {
     if (value != "on" && value != "off") return Status::Invalid(std::string("--") + flag + " must be on or off");
     if (args.Has(flag) && choice.role != "vault") return Status::Invalid(std::string("--") + flag + " is for vaults");
   }
-  choice.allow_emergency = args.Get("federation-emergency", "on") == "on";
-  choice.accept_writes = args.Get("federation-writes", "on") == "on";
+  choice.policy.allow_emergency = args.Get("federation-emergency", "on") == "on";
+  choice.policy.accept_writes = args.Get("federation-writes", "on") == "on";
   const std::string allow = args.Get("federation-allow");
   if (!allow.empty()) {
     if (choice.role != "vault") return Status::Invalid("--federation-allow is for vaults");
     std::stringstream regions(allow);
     for (std::string r; std::getline(regions, r, ',');) {
-      if (!r.empty()) choice.allowed_regions.push_back(r);
+      if (!r.empty()) choice.policy.allowed_regions.push_back(r);
     }
   }
   return Status::Ok();
@@ -166,9 +166,7 @@ Result<FederationNode> JoinFederation(federation::FederationConfig config, const
     EHR_RETURN_IF_ERROR(KeepPeppers(store, choice.peppers));
     node.pseudonyms = std::make_unique<mpi::Pseudonymizer>(choice.peppers);
   }
-  node.allowed_regions = choice.allowed_regions;
-  node.allow_emergency = choice.allow_emergency;
-  node.accept_writes = choice.accept_writes;
+  node.policy = choice.policy;
   return node;
 }
 

@@ -25,6 +25,7 @@
 
 #include "cli/args.h"
 #include "federation/config.h"
+#include "federation/vault_access.h"
 #include "mpi/pseudonym.h"
 #include "security/node_token.h"
 #include "store/store.h"
@@ -43,9 +44,7 @@ struct FederationNode {
   std::unique_ptr<security::NodeSigner> signer;
   std::unique_ptr<security::NodeVerifier> verifier;
   std::unique_ptr<mpi::Pseudonymizer> pseudonyms;  // vaults and gateways
-  std::vector<std::string> allowed_regions;
-  bool allow_emergency = true;
-  bool accept_writes = true;
+  federation::VaultPolicy policy;                  // vaults
 };
 
 // What a node is in its federation, before its key store is consulted.
@@ -53,13 +52,11 @@ struct FederationChoice {
   std::string role;
   std::string node;    // its name in the federation file
   std::vector<std::string> peppers;  // vaults and gateways: the shared pepper (32 bytes), or two while rotating (new first)
-  std::vector<std::string> allowed_regions;
-  bool allow_emergency = true;
-  bool accept_writes = true;
+  federation::VaultPolicy policy;    // vaults
 };
 
-// --federation-allow, --federation-emergency and --federation-writes into `choice` (whose
-// role is set: they are for vaults).
+// --federation-allow, --federation-emergency and --federation-writes into `choice.policy`
+// (`choice.role` is set: they are for vaults).
 Status ParseVaultPolicy(const Args& args, FederationChoice& choice);
 
 // Reads the flags; `store` holds this node's key store secrets. A stand-alone vault (`--role

@@ -328,12 +328,8 @@ Status ServeNode::Impl::PrepareFhir() {
   security::Authorizer* request_authz = authz.get();
   if (fed.role == "vault") {
     if (options.region.empty()) options.region = fed.self->region;
-    federation::VaultPolicy policy;
-    policy.allowed_regions = fed.allowed_regions;
-    policy.allow_emergency = fed.allow_emergency;
-    policy.accept_writes = fed.accept_writes;
     fed_authn = std::make_unique<federation::FederatedAuthenticator>(*authn, *fed.verifier, fed.config, *store,
-                                                                     *fed.pseudonyms, std::move(policy));
+                                                                     *fed.pseudonyms, fed.policy);
     fed_authz = std::make_unique<federation::FederatedAuthorizer>(*authz);
     request_authz = fed_authz.get();
     federation::RegistrarOptions ro;
