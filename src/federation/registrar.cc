@@ -64,26 +64,8 @@ std::vector<std::pair<std::string, std::string>> MpiRegistrar::Headers() const {
 }
 
 std::vector<mpi::PatientPseudonym> MpiRegistrar::LinksOf(const std::string& body, int& invalid) const {
-  std::vector<mpi::PatientPseudonym> links;
   auto parsed = json::Parse(body);
-  const json::Value* identifiers = parsed.ok() ? parsed->Find("identifier") : nullptr;
-  if (identifiers != nullptr && identifiers->is_array()) {
-    for (const json::Value& identifier : identifiers->as_array()) {
-      const std::string_view system = identifier.GetString("system");
-      if (system.empty()) continue;
-      Result<std::vector<mpi::PatientPseudonym>> p = pseudonyms_.All(system, identifier.GetString("value"));
-      if (p.ok()) {
-        links.insert(links.end(), p->begin(), p->end());
-      } else if (p.status().code() == Code::kInvalid && (mpi::KindOfSystem(system) || mpi::IsPassportSystem(system))) {
-        ++invalid;  // a national id system with a value that is not one
-      }
-    }
-  }
-  std::sort(links.begin(), links.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.type, a.pseudonym) < std::tie(b.type, b.pseudonym);
-  });
-  links.erase(std::unique(links.begin(), links.end()), links.end());
-  return links;
+  return parsed.ok() ? pseudonyms_.Linkable(*parsed, &invalid) : std::vector<mpi::PatientPseudonym>{};
 }
 
 Status MpiRegistrar::Send(const std::string& patient, const std::vector<mpi::PatientPseudonym>& links) {

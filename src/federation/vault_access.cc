@@ -22,22 +22,12 @@ FederatedAuthenticator::FederatedAuthenticator(security::Authenticator& local, c
 
 namespace {
 
-// Whether one of the Patient's identifiers has `pseudonym` (under any pepper held). Other
-// identifiers that are not valid national ids (Synthea's SSNs, a mistyped number) do not
-// matter here, as they do not at registration (registrar.cc).
+// Whether the Patient has `pseudonym` among those its vault registers for it (invalid other
+// identifiers, such as Synthea's SSNs, are skipped there as here).
 bool HoldsPseudonym(const mpi::Pseudonymizer& pseudonyms, const json::Value& patient, std::string_view pseudonym) {
-  const json::Value* identifiers = patient.Find("identifier");
-  if (patient.GetString("resourceType") != "Patient" || identifiers == nullptr || !identifiers->is_array()) return false;
-  for (const json::Value& identifier : identifiers->as_array()) {
-    if (!identifier.is_object()) continue;
-    Result<std::vector<mpi::PatientPseudonym>> each =
-        pseudonyms.All(identifier.GetString("system"), identifier.GetString("value"));
-    if (!each.ok()) continue;
-    for (const mpi::PatientPseudonym& p : *each) {
-      if (p.pseudonym == pseudonym) return true;
-    }
-  }
-  return false;
+  if (patient.GetString("resourceType") != "Patient") return false;
+  const std::vector<mpi::PatientPseudonym> held = pseudonyms.Linkable(patient);
+  return std::any_of(held.begin(), held.end(), [&](const mpi::PatientPseudonym& p) { return p.pseudonym == pseudonym; });
 }
 
 }  // namespace

@@ -117,6 +117,27 @@ Result<PatientPseudonym> Pseudonymizer::Under(const std::string& pepper, std::st
                           HexEncode(std::string_view(reinterpret_cast<const char*>(mac), mac_size))};
 }
 
+std::vector<PatientPseudonym> Pseudonymizer::Linkable(const json::Value& patient, int* invalid) const {
+  std::vector<PatientPseudonym> out;
+  const json::Value* identifiers = patient.is_object() ? patient.Find("identifier") : nullptr;
+  if (identifiers == nullptr || !identifiers->is_array()) return out;
+  for (const json::Value& identifier : identifiers->as_array()) {
+    const std::string_view system = identifier.GetString("system");
+    if (system.empty()) continue;
+    Result<std::vector<PatientPseudonym>> each = All(system, identifier.GetString("value"));
+    if (each.ok()) {
+      out.insert(out.end(), each->begin(), each->end());
+    } else if (invalid != nullptr && each.status().code() == Code::kInvalid &&
+               (KindOfSystem(system) || IsPassportSystem(system))) {
+      ++*invalid;  // a national id system with a value that is not one
+    }
+  }
+  const auto key = [](const PatientPseudonym& p) { return std::tie(p.type, p.pseudonym); };
+  std::sort(out.begin(), out.end(), [&](const PatientPseudonym& a, const PatientPseudonym& b) { return key(a) < key(b); });
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 Result<std::vector<PatientPseudonym>> Pseudonymizer::OfPatient(const json::Value& patient) const {
   if (!patient.is_object() || patient.GetString("resourceType") != "Patient") {
     return Status::Invalid("pseudonyms: not a Patient resource");

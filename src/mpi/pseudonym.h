@@ -53,6 +53,11 @@ class Pseudonymizer {
   // systems are skipped; an invalid national identifier is kInvalid naming its place
   // ("Patient.identifier[1]").
   Result<std::vector<PatientPseudonym>> OfPatient(const json::Value& patient) const;
+  // What a vault registers for a Patient, and what a gateway's pseudonym is checked against:
+  // the pseudonyms of its valid national identifiers and passports under every pepper,
+  // sorted and without repeats. Unlike OfPatient, an invalid one does not refuse the rest:
+  // it is skipped and counted in `invalid` (when given).
+  std::vector<PatientPseudonym> Linkable(const json::Value& patient, int* invalid = nullptr) const;
   // The PepperIds of the peppers, newest first, comma-separated.
   std::string Fingerprint() const;
   size_t peppers() const { return peppers_.size(); }

@@ -101,6 +101,23 @@ TEST(Pseudonym, TwoPeppersWhileRotating) {
   EXPECT_THROW(Pseudonymizer(std::vector<std::string>{kPepper, next, kPepper}), std::invalid_argument);
 }
 
+// What a vault registers: an invalid identifier beside a valid one is skipped and counted,
+// where OfPatient refuses the whole Patient.
+TEST(Pseudonym, LinkableSkipsAndCountsInvalidIdentifiers) {
+  const Pseudonymizer p(kPepper);
+  const json::Value patient = PatientWith({Identifier("http://hl7.org/fhir/sid/us-ssn", "999-12-3456"),
+                                           Identifier(kNhsSystem, "943 476 5919"), Identifier("urn:other", "x"),
+                                           Identifier(kNhsSystem, "9434765919")});
+  EXPECT_FALSE(p.OfPatient(patient).ok());
+  int invalid = 0;
+  const std::vector<PatientPseudonym> links = p.Linkable(patient, &invalid);
+  EXPECT_EQ(invalid, 1);
+  ASSERT_EQ(links.size(), 1u);
+  EXPECT_EQ(links[0].pseudonym, PseudonymOf(p, kNhsSystem, "9434765919"));
+  const Pseudonymizer both(std::vector<std::string>{std::string(Pseudonymizer::kPepperBytes, 'q'), kPepper});
+  EXPECT_EQ(both.Linkable(patient).size(), 2u);
+}
+
 TEST(Pseudonym, InvalidNeverEchoesTheValue) {
   Pseudonymizer p(kPepper);
   Result<PatientPseudonym> bad = p.Pseudonym(kNhsSystem, "9434765918");
