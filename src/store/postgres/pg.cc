@@ -2,9 +2,27 @@
 
 #include <libpq-fe.h>
 
+#include <bit>
 #include <cstdlib>
+#include <cstring>
 
 namespace ehr::store::pg {
+namespace {
+
+bool IsBinary(const PGresult* r, int column) { return PQfformat(r, column) == 1; }
+
+uint64_t BigEndian(const char* p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+std::string Trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
 
 Rows::~Rows() {
   if (result_ != nullptr) PQclear(result_);
@@ -15,13 +33,47 @@ bool Rows::IsNull(int row, int column) const { return PQgetisnull(result_, row, 
 std::string_view Rows::Text(int row, int column) const {
   return {PQgetvalue(result_, row, column), static_cast<size_t>(PQgetlength(result_, row, column))};
 }
-int64_t Rows::Int(int row, int column) const { return std::strtoll(PQgetvalue(result_, row, column), nullptr, 10); }
+int64_t Rows::Int(int row, int column) const {
+  const char* v = PQgetvalue(result_, row, column);
+  if (!IsBinary(result_, column)) return std::strtoll(v, nullptr, 10);
+  const int n = PQgetlength(result_, row, column);
+  const uint64_t bits = BigEndian(v, n);
+  switch (n) {
+    case 2: return static_cast<int16_t>(bits);
+    case 4: return static_cast<int32_t>(bits);
+    default: return static_cast<int64_t>(bits);
+  }
+}
+bool Rows::Bool(int row, int column) const {
+  const char* v = PQgetvalue(result_, row, column);
+  return IsBinary(result_, column) ? v[0] != 0 : v[0] == 't';
+}
+double Rows::Double(int row, int column) const {
+  const char* v = PQgetvalue(result_, row, column);
+  if (!IsBinary(result_, column)) return std::strtod(v, nullptr);
+  return std::bit_cast<double>(BigEndian(v, 8));
+}
+
+std::string ArrayLiteral(const std::vector<std::string_view>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.push_back('"');
+    for (char c : values[i]) {
+      if (c == '\0') continue;
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
 
 Status StatusOf(const PGresult* result, const PGconn* conn) {
   const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   const char* primary = result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-  std::string message = primary != nullptr ? primary : (conn != nullptr ? PQerrorMessage(conn) : "no result");
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  std::string message = Trimmed(primary != nullptr ? primary : (conn != nullptr ? PQerrorMessage(conn) : "no result"));
   message = "postgres: " + message;
   const std::string_view code = state != nullptr ? state : "";
   if (code == "42501") return Status::Forbidden(message);
@@ -34,8 +86,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo
   PGconn* conn = PQconnectdb(conninfo.c_str());
   if (conn == nullptr) return Status::Unavailable("postgres: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
-    std::string why = PQerrorMessage(conn);
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    std::string why = Trimmed(PQerrorMessage(conn));
     PQfinish(conn);
     return Status::Unavailable("postgres: cannot connect: " + why);
   }
@@ -46,6 +97,16 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo
 
 Connection::~Connection() { PQfinish(conn_); }
 
+bool Connection::healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+bool Connection::failed_transaction() const { return PQtransactionStatus(conn_) == PQTRANS_INERROR; }
+
+Status Connection::Reconnect() {
+  prepared_.clear();
+  PQreset(conn_);
+  if (PQstatus(conn_) != CONNECTION_OK) return Status::Unavailable("postgres: cannot reconnect: " + Trimmed(PQerrorMessage(conn_)));
+  return Status::Ok();
+}
+
 Status Connection::Exec(std::string_view sql) {
   PGresult* r = PQexec(conn_, std::string(sql).c_str());
   const ExecStatusType st = PQresultStatus(r);
@@ -54,15 +115,7 @@ Status Connection::Exec(std::string_view sql) {
   return out;
 }
 
-Result<Rows> Connection::Query(std::string_view sql, const std::vector<Param>& params) {
-  std::vector<const char*> values;
-  std::vector<int> lengths;
-  for (const Param& p : params) {
-    values.push_back(p ? p->data() : nullptr);
-    lengths.push_back(p ? static_cast<int>(p->size()) : 0);
-  }
-  PGresult* r = PQexecParams(conn_, std::string(sql).c_str(), static_cast<int>(params.size()), nullptr, values.data(),
-                             lengths.data(), nullptr, 0);
+Result<Rows> Connection::Finish(PGresult* r) {
   const ExecStatusType st = PQresultStatus(r);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
     Status why = StatusOf(r, conn_);
@@ -70,6 +123,47 @@ Result<Rows> Connection::Query(std::string_view sql, const std::vector<Param>& p
     return why;
   }
   return Rows(r);
+}
+
+namespace {
+
+struct Wire {
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+  explicit Wire(const std::vector<Param>& params) {
+    for (const Param& p : params) {
+      values.push_back(p.null() ? nullptr : p.value().data());
+      lengths.push_back(p.null() ? 0 : static_cast<int>(p.value().size()));
+      formats.push_back(p.binary() ? 1 : 0);
+    }
+  }
+};
+
+}  // namespace
+
+Result<Rows> Connection::Query(std::string_view sql, const std::vector<Param>& params) {
+  Wire w(params);
+  return Finish(PQexecParams(conn_, std::string(sql).c_str(), static_cast<int>(params.size()), nullptr, w.values.data(),
+                             w.lengths.data(), w.formats.data(), 0));
+}
+
+Result<Rows> Connection::Run(std::string_view sql, const std::vector<Param>& params) {
+  auto it = prepared_.find(std::string(sql));
+  if (it == prepared_.end()) {
+    std::string name = "ehr" + std::to_string(prepared_.size() + 1);
+    PGresult* made = PQprepare(conn_, name.c_str(), std::string(sql).c_str(), static_cast<int>(params.size()), nullptr);
+    if (PQresultStatus(made) != PGRES_COMMAND_OK) {
+      Status why = StatusOf(made, conn_);
+      PQclear(made);
+      return why;
+    }
+    PQclear(made);
+    it = prepared_.emplace(std::string(sql), std::move(name)).first;
+  }
+  Wire w(params);
+  return Finish(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()), w.values.data(),
+                               w.lengths.data(), w.formats.data(), 1));
 }
 
 }  // namespace ehr::store::pg

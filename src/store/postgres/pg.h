@@ -3,10 +3,12 @@
 // rows, and errors mapped to Status by SQLSTATE.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
@@ -16,7 +18,8 @@ typedef struct pg_result PGresult;
 
 namespace ehr::store::pg {
 
-// The rows of a statement.
+// The rows of a statement. Values may come as text or in PostgreSQL's binary format
+// (Connection::Run); the accessors read either.
 class Rows {
  public:
   explicit Rows(PGresult* result) : result_(result) {}
@@ -26,14 +29,45 @@ class Rows {
 
   int size() const;
   bool IsNull(int row, int column) const;
+  // The bytes of a text or bytea value (binary results), or its text form.
   std::string_view Text(int row, int column) const;
-  int64_t Int(int row, int column) const;
+  std::string String(int row, int column) const { return std::string(Text(row, column)); }
+  int64_t Int(int row, int column) const;  // smallint, integer or bigint
+  bool Bool(int row, int column) const;
+  double Double(int row, int column) const;  // double precision
 
  private:
   PGresult* result_;
 };
 
-using Param = std::optional<std::string>;  // nullopt: SQL NULL
+// A statement parameter: text, which the server reads as the type the statement gives it
+// (integers, arrays: ArrayLiteral), or bytes sent as they are (bytea), or NULL.
+class Param {
+ public:
+  Param(std::nullopt_t) {}  // NOLINT: implicit, like std::optional
+  Param(std::string text) : value_(std::move(text)) {}  // NOLINT
+  Param(std::string_view text) : value_(std::string(text)) {}  // NOLINT
+  Param(const char* text) : value_(std::string(text)) {}  // NOLINT
+  static Param Int(int64_t v) { return Param(std::to_string(v)); }
+  static Param Bool(bool v) { return Param(v ? "t" : "f"); }
+  static Param Bytes(std::string_view bytes) {
+    Param p{std::string(bytes)};
+    p.binary_ = true;
+    return p;
+  }
+
+  bool null() const { return !value_.has_value(); }
+  bool binary() const { return binary_; }
+  const std::string& value() const { return *value_; }
+
+ private:
+  std::optional<std::string> value_;
+  bool binary_ = false;
+};
+
+// The text form of a one-dimensional array of text values for a `$n::text[]` parameter.
+// PostgreSQL text cannot hold NUL: NUL characters are left out.
+std::string ArrayLiteral(const std::vector<std::string_view>& values);
 
 class Connection {
  public:
@@ -45,12 +79,24 @@ class Connection {
 
   // One or more statements without parameters (schema changes, BEGIN, ...).
   Status Exec(std::string_view sql);
-  // One statement with text parameters $1, $2, ...
+  // One statement with parameters $1, $2, ...; results as text.
   Result<Rows> Query(std::string_view sql, const std::vector<Param>& params = {});
+  // The same, prepared on this connection at its first use and reused after; results in
+  // binary format. For the statements the store runs again and again.
+  Result<Rows> Run(std::string_view sql, const std::vector<Param>& params = {});
+
+  // False once the connection to the server is lost.
+  bool healthy() const;
+  // In a transaction that a failed statement aborted (until ROLLBACK [TO SAVEPOINT]).
+  bool failed_transaction() const;
+  // Reconnects a lost connection (prepared statements are made again as they are used).
+  Status Reconnect();
 
  private:
   explicit Connection(PGconn* conn) : conn_(conn) {}
+  Result<Rows> Finish(PGresult* r);
   PGconn* conn_;
+  std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
 };
 
 // kForbidden for insufficient privilege and row-level security (42501), kConflict for

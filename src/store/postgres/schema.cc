@@ -43,10 +43,82 @@ CREATE TABLE idempotency (
 );
 CREATE INDEX idempotency_created ON idempotency (created);
 )sql"},
+    {2, R"sql(
+-- The newest version of a resource is its current one; only the writer keeps is_current, so
+-- the index need not be unique (the version key is).
+DROP INDEX resource_current;
+CREATE INDEX resource_current ON resource_version (tenant, type, id) WHERE is_current;
+CREATE INDEX resource_live ON resource_version (tenant, type, seq) WHERE is_current AND NOT deleted;
+
+-- Search index rows of live current versions (store::IndexRows), one table per row type,
+-- each row naming its version by seq.
+CREATE TABLE string_index (
+  tenant text NOT NULL, type text NOT NULL, param text NOT NULL,
+  normalized text NOT NULL, exact text NOT NULL, seq bigint NOT NULL);
+CREATE INDEX string_lookup ON string_index (tenant, type, param, normalized text_pattern_ops);
+CREATE INDEX string_seq ON string_index (seq);
+CREATE TABLE token_index (
+  tenant text NOT NULL, type text NOT NULL, param text NOT NULL,
+  system text NOT NULL, code text NOT NULL, text text NOT NULL, seq bigint NOT NULL);
+CREATE INDEX token_lookup ON token_index (tenant, type, param, code, system);
+CREATE INDEX token_seq ON token_index (seq);
+CREATE TABLE date_index (
+  tenant text NOT NULL, type text NOT NULL, param text NOT NULL,
+  low bigint NOT NULL, high bigint NOT NULL, seq bigint NOT NULL);
+CREATE INDEX date_low ON date_index (tenant, type, param, low, high);
+CREATE INDEX date_high ON date_index (tenant, type, param, high, low);
+CREATE INDEX date_seq ON date_index (seq);
+CREATE TABLE number_index (
+  tenant text NOT NULL, type text NOT NULL, param text NOT NULL,
+  value double precision NOT NULL, seq bigint NOT NULL);
+CREATE INDEX number_lookup ON number_index (tenant, type, param, value);
+CREATE INDEX number_seq ON number_index (seq);
+CREATE TABLE quantity_index (
+  tenant text NOT NULL, type text NOT NULL, param text NOT NULL,
+  value double precision NOT NULL, system text NOT NULL, code text NOT NULL, unit text NOT NULL,
+  canonical_unit text NOT NULL, canonical_value double precision NOT NULL, seq bigint NOT NULL);
+CREATE INDEX quantity_canonical ON quantity_index (tenant, type, param, canonical_unit, canonical_value);
+CREATE INDEX quantity_coded ON quantity_index (tenant, type, param, code, system, value);
+CREATE INDEX quantity_seq ON quantity_index (seq);
+CREATE TABLE reference_index (
+  tenant text NOT NULL, type text NOT NULL, param text NOT NULL,
+  target_type text NOT NULL, target_id text NOT NULL, url text NOT NULL, seq bigint NOT NULL);
+CREATE INDEX reference_lookup ON reference_index (tenant, type, param, target_id, target_type);
+CREATE INDEX reference_target ON reference_index (tenant, target_id, target_type);
+CREATE INDEX reference_url ON reference_index (tenant, type, param, url) WHERE url <> '';
+CREATE INDEX reference_seq ON reference_index (seq);
+CREATE TABLE uri_index (
+  tenant text NOT NULL, type text NOT NULL, param text NOT NULL, uri text NOT NULL, seq bigint NOT NULL);
+CREATE INDEX uri_lookup ON uri_index (tenant, type, param, uri);
+CREATE INDEX uri_seq ON uri_index (seq);
+-- Full text (_text, _content): one row per live current version.
+CREATE TABLE text_index (
+  tenant text NOT NULL, type text NOT NULL, seq bigint PRIMARY KEY,
+  narrative tsvector NOT NULL, content tsvector NOT NULL);
+CREATE INDEX text_narrative ON text_index USING gin (narrative);
+CREATE INDEX text_content ON text_index USING gin (content);
+
+-- Not tenant data (no row-level security): the tenants that have written, for the work
+-- that goes over all of them; and the newest transaction time (the clock's floor).
+CREATE TABLE tenant (name text PRIMARY KEY);
+CREATE TABLE store_clock (one boolean PRIMARY KEY DEFAULT true CHECK (one), last_write bigint NOT NULL);
+INSERT INTO store_clock (last_write) VALUES (0);
+)sql"},
 };
 
-// Tables whose rows belong to one tenant: row-level security on each.
-constexpr const char* kTenantTables[] = {"resource_version", "idempotency"};
+// Tables whose rows belong to one tenant, by the migration that made them: row-level
+// security on each.
+struct TenantTable {
+  int migration;
+  const char* name;
+};
+constexpr TenantTable kTenantTables[] = {
+    {1, "resource_version"}, {1, "idempotency"},     {2, "string_index"},    {2, "token_index"},
+    {2, "date_index"},       {2, "number_index"},    {2, "quantity_index"},  {2, "reference_index"},
+    {2, "uri_index"},        {2, "text_index"},
+};
+// Tables shared by every tenant (the server reads and writes them whatever its tenant).
+constexpr const char* kSharedTables[] = {"tenant", "store_clock"};
 
 bool IsIdentifier(const std::string& name) {
   if (name.empty() || name.size() > 63) return false;
@@ -70,16 +142,15 @@ Result<int> Migrate(Connection& owner, const std::string& app_role) {
   for (const Migration& m : kMigrations) {
     if (m.version <= before) continue;
     std::string sql = std::string("BEGIN;\n") + m.sql;
-    if (m.version == 1) {
-      for (const char* table : kTenantTables) {
-        const std::string t(table);
-        sql += "ALTER TABLE " + t + " ENABLE ROW LEVEL SECURITY;\n";
-        sql += "ALTER TABLE " + t + " FORCE ROW LEVEL SECURITY;\n";
-        // current_setting(..., true) is NULL when unset: NULL admits no row.
-        sql += "CREATE POLICY tenant_isolation ON " + t +
-               " USING (tenant = current_setting('ehr.tenant', true))"
-               " WITH CHECK (tenant = current_setting('ehr.tenant', true));\n";
-      }
+    for (const TenantTable& table : kTenantTables) {
+      if (table.migration != m.version) continue;
+      const std::string t(table.name);
+      sql += "ALTER TABLE " + t + " ENABLE ROW LEVEL SECURITY;\n";
+      sql += "ALTER TABLE " + t + " FORCE ROW LEVEL SECURITY;\n";
+      // current_setting(..., true) is NULL when unset: NULL admits no row.
+      sql += "CREATE POLICY tenant_isolation ON " + t +
+             " USING (tenant = current_setting('ehr.tenant', true))"
+             " WITH CHECK (tenant = current_setting('ehr.tenant', true));\n";
     }
     sql += "INSERT INTO schema_version (version) VALUES (" + std::to_string(m.version) + ");\nCOMMIT;";
     if (Status st = owner.Exec(sql); !st.ok()) {
@@ -88,8 +159,11 @@ Result<int> Migrate(Connection& owner, const std::string& app_role) {
     }
   }
   std::string grants = "BEGIN;\n";
-  for (const char* table : kTenantTables) {
-    grants += "GRANT SELECT, INSERT, UPDATE, DELETE ON " + std::string(table) + " TO " + app_role + ";\n";
+  for (const TenantTable& table : kTenantTables) {
+    grants += "GRANT SELECT, INSERT, UPDATE, DELETE ON " + std::string(table.name) + " TO " + app_role + ";\n";
+  }
+  for (const char* table : kSharedTables) {
+    grants += "GRANT SELECT, INSERT, UPDATE ON " + std::string(table) + " TO " + app_role + ";\n";
   }
   grants += "GRANT SELECT ON schema_version TO " + app_role + ";\n";
   grants += "GRANT USAGE ON SEQUENCE resource_version_seq_seq TO " + app_role + ";\nCOMMIT;";

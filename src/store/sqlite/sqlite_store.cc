@@ -12,6 +12,9 @@
 
 #include "core/log.h"
 #include "core/secrets.h"
+#include "store/connection_pool.h"
+#include "store/group_commit.h"
+#include "store/txn_clock.h"
 #include "store/sqlite/audit_archive.h"
 #include "store/sqlite/audit_log.h"
 #include "store/sqlite/body_cipher.h"
@@ -47,67 +50,7 @@ Status Configure(Connection& c, const SqliteOptions& o, bool writer) {
   return c.ExecScript(pragmas, "configure connection");
 }
 
-// Reader connections handed to one thread at a time.
-class ReaderPool {
- public:
-  class Lease {
-   public:
-    Lease(ReaderPool* pool, Connection* conn) : pool_(pool), conn_(conn) {}
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    ~Lease() { pool_->Release(conn_); }
-    Connection& operator*() const { return *conn_; }
-    Connection* operator->() const { return conn_; }
-
-   private:
-    ReaderPool* pool_;
-    Connection* conn_;
-  };
-
-  void Add(std::unique_ptr<Connection> conn) {
-    std::lock_guard lock(mu_);
-    free_.push_back(conn.get());
-    all_.push_back(std::move(conn));
-  }
-
-  // Blocks while every connection is lent out.
-  Lease Acquire() {
-    std::unique_lock lock(mu_);
-    available_.wait(lock, [&] { return !free_.empty(); });
-    Connection* conn = free_.back();
-    free_.pop_back();
-    return Lease(this, conn);
-  }
-
- private:
-  void Release(Connection* conn) {
-    {
-      std::lock_guard lock(mu_);
-      free_.push_back(conn);
-    }
-    available_.notify_one();
-  }
-
-  std::mutex mu_;
-  std::condition_variable available_;
-  std::vector<Connection*> free_;                  // guarded by mu_
-  std::vector<std::unique_ptr<Connection>> all_;  // guarded by mu_; owns every connection
-};
-
-// The transaction clock: never goes backwards, and every job gets a later time than the
-// previous job, whatever the wall clock does. Used by the writer thread only.
-class TxnClock {
- public:
-  TxnClock(Clock& clock, Micros floor) : clock_(clock), last_(floor) {}
-  Micros Next() {
-    last_ = std::max(clock_.Now(), last_ + 1);
-    return last_;
-  }
-
- private:
-  Clock& clock_;
-  Micros last_;
-};
+using ReaderPool = ConnectionPool<Connection>;
 
 class SqliteWriteTxn final : public WriteTxn {
  public:
@@ -191,16 +134,10 @@ class SqliteStore final : public Store {
         wal_sync_(options.path) {}
 
   ~SqliteStore() override {
+    // Queued writes still run, and are answered once synced: the syncer stops after them.
+    group_.Stop();
     {
-      std::unique_lock lock(mu_);
-      stopping_ = true;
-      work_.notify_one();
-      // Queued writes still run; their callers must be out of Write() before mu_ goes away.
-      idle_.wait(lock, [&] { return active_writes_ == 0; });
-    }
-    if (writer_thread_.joinable()) writer_thread_.join();
-    {
-      std::lock_guard lock(mu_);
+      std::lock_guard lock(sync_mu_);
       sync_stop_ = true;
     }
     sync_work_.notify_one();
@@ -214,11 +151,11 @@ class SqliteStore final : public Store {
   void SetCheckpointer(std::unique_ptr<sqlite::Checkpointer> c) { checkpointer_ = std::move(c); }
   sqlite3* writer_handle() { return writer_conn_->raw(); }
   void Start() {
-    writer_thread_ = std::thread([this] { WriterLoop(); });
+    group_.Start();
     if (options_.durable) syncer_thread_ = std::thread([this] { SyncLoop(); });
   }
   SqliteDurability Durability() {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(sync_mu_);
     return SqliteDurability{commits_, synced_};
   }
 
@@ -342,42 +279,14 @@ class SqliteStore final : public Store {
     return erased;
   }
 
-  Status Write(std::function<Status(WriteTxn&)> fn) override {
-    if (std::this_thread::get_id() == writer_thread_.get_id()) {
-      return Status::Internal("storage: Write() called from inside a write function");
-    }
-    Job job;
-    job.fn = std::move(fn);
-    std::unique_lock lock(mu_);
-    if (stopping_) return Status::Unavailable("storage: the store is shutting down");
-    queue_.push_back(&job);
-    ++active_writes_;
-    work_.notify_one();
-    job.finished.wait(lock, [&] { return job.done; });
-    Status result = std::move(job.result);
-    if (--active_writes_ == 0 && stopping_) idle_.notify_all();
-    return result;
-  }
-
+  Status Write(std::function<Status(WriteTxn&)> fn) override { return group_.Write(std::move(fn)); }
   void WriteAsync(std::function<Status(WriteTxn&)> fn, std::function<void(Status)> done) override {
-    auto job = std::make_unique<Job>();
-    job->fn = std::move(fn);
-    job->done_callback = std::move(done);
-    {
-      std::lock_guard lock(mu_);
-      if (!stopping_ && std::this_thread::get_id() != writer_thread_.get_id()) {
-        queue_.push_back(job.release());  // owned by the queue until Finish()
-        ++active_writes_;
-        work_.notify_one();
-        return;
-      }
-    }
-    job->done_callback(Status::Unavailable("storage: the store is shutting down"));
+    group_.WriteAsync(std::move(fn), std::move(done));
   }
 
   Status Ready() override {
     {
-      std::lock_guard lock(mu_);
+      std::lock_guard lock(sync_mu_);
       if (sync_failed_) return SyncFailure();
     }
     {
@@ -457,78 +366,33 @@ class SqliteStore final : public Store {
   }
 
  private:
-  struct Job {
-    std::function<Status(WriteTxn&)> fn;
-    Status result;
-    bool done = false;                   // guarded by mu_
-    std::condition_variable finished;  // signalled under mu_, so the waiter outlives it
-    // WriteAsync: called when done instead of waking a waiter; the job is then deleted.
-    std::function<void(Status)> done_callback;
-  };
+  using Job = GroupCommit::Job;
 
-  void WriterLoop() {
-    std::vector<Job*> batch;
-    const size_t max_batch = static_cast<size_t>(std::max(options_.max_batch, 1));
-    while (true) {
-      {
-        std::unique_lock lock(mu_);
-        work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping, and every queued write is done
-        const size_t n = std::min(queue_.size(), max_batch);
-        batch.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-      }
-      bool committed = false;
-      try {
-        committed = RunBatch(batch);
-      } catch (...) {  // our own code failing (e.g. bad_alloc): fail the batch, keep serving
-        writer_conn_->key_memo().clear();  // keys made in the transaction are gone
-        if (!writer_conn_->InAutocommit()) (void)writer_conn_->Run("ROLLBACK", "roll back batch");
-        for (Job* job : batch) {
-          if (job->result.ok()) job->result = Status::Internal("storage: write batch failed");
-        }
-      }
-      std::vector<Job*> callbacks;
-      {
-        std::lock_guard lock(mu_);
-        if (committed) ++commits_;
-        if (committed && options_.durable) {  // answered once the syncer has synced the WAL
-          unsynced_.insert(unsynced_.end(), batch.begin(), batch.end());
-          sync_work_.notify_one();
-        } else {
-          for (Job* job : batch) Finish(*job, callbacks);
-        }
-      }
-      RunCallbacks(callbacks);
+  // The writer thread's batch: run, counted when committed; on an exception of our own
+  // code (e.g. bad_alloc) the transaction is abandoned before GroupCommit fails the batch.
+  bool RunCounted(const std::vector<Job*>& batch) {
+    bool committed = false;
+    try {
+      committed = RunBatch(batch);
+    } catch (...) {
+      writer_conn_->key_memo().clear();  // keys made in the transaction are gone
+      if (!writer_conn_->InAutocommit()) (void)writer_conn_->Run("ROLLBACK", "roll back batch");
+      throw;
     }
+    if (committed) {
+      std::lock_guard lock(sync_mu_);
+      ++commits_;
+    }
+    return committed;
   }
 
-  // Under mu_. An asynchronous job is moved to `callbacks`, to be answered once mu_ is
-  // released (RunCallbacks).
-  void Finish(Job& job, std::vector<Job*>& callbacks) {
-    if (job.done_callback) {
-      callbacks.push_back(&job);
-      return;
+  // Durable mode: a committed batch waits for the syncer thread, which answers it.
+  void HoldForSync(std::vector<Job*>& batch) {
+    {
+      std::lock_guard lock(sync_mu_);
+      unsynced_.insert(unsynced_.end(), batch.begin(), batch.end());
     }
-    job.done = true;
-    job.finished.notify_one();
-  }
-
-  // Answers asynchronous jobs (not under mu_), then lets a stopping store go on.
-  void RunCallbacks(std::vector<Job*>& callbacks) {
-    for (Job* job : callbacks) {
-      std::unique_ptr<Job> owned(job);
-      try {
-        owned->done_callback(std::move(owned->result));
-      } catch (...) {
-        log::Error("store.callback_failed", {});
-      }
-    }
-    if (callbacks.empty()) return;
-    std::lock_guard lock(mu_);
-    active_writes_ -= static_cast<int>(callbacks.size());
-    if (active_writes_ == 0 && stopping_) idle_.notify_all();
-    callbacks.clear();
+    sync_work_.notify_one();
   }
 
   static Status SyncFailure() {
@@ -544,7 +408,7 @@ class SqliteStore final : public Store {
       int64_t through = 0;
       bool failed = false;
       {
-        std::unique_lock lock(mu_);
+        std::unique_lock lock(sync_mu_);
         sync_work_.wait(lock, [&] { return sync_stop_ || !unsynced_.empty(); });
         if (unsynced_.empty()) return;  // stopping, and every committed write is answered
         jobs.swap(unsynced_);
@@ -553,20 +417,18 @@ class SqliteStore final : public Store {
       }
       Status synced = failed ? SyncFailure() : wal_sync_.Sync();
       if (!synced.ok() && !failed) log::Error("store.sync_failed", {{"error", synced.message()}});
-      std::vector<Job*> callbacks;
       {
-        std::lock_guard lock(mu_);
+        std::lock_guard lock(sync_mu_);
         if (synced.ok()) {
           synced_ = through;
         } else {
           sync_failed_ = true;
         }
-        for (Job* job : jobs) {
-          if (!synced.ok() && job->result.ok()) job->result = SyncFailure();
-          Finish(*job, callbacks);
-        }
       }
-      RunCallbacks(callbacks);
+      for (Job* job : jobs) {
+        if (!synced.ok() && job->result.ok()) job->result = SyncFailure();
+      }
+      group_.Answer(jobs);
       jobs.clear();
     }
   }
@@ -578,7 +440,7 @@ class SqliteStore final : public Store {
   bool RunBatch(const std::vector<Job*>& batch) {
     Connection& c = *writer_conn_;
     {
-      std::lock_guard lock(mu_);
+      std::lock_guard lock(sync_mu_);
       if (sync_failed_) {
         for (Job* job : batch) job->result = SyncFailure();
         return false;
@@ -658,21 +520,18 @@ class SqliteStore final : public Store {
   sqlite::BodyCipher cipher_;
   ReaderPool readers_;
 
-  std::mutex mu_;
-  std::condition_variable work_;  // queue_ gained a job, or stopping_ was set
-  std::deque<Job*> queue_;        // guarded by mu_; jobs live on their callers' stacks (or on the heap: WriteAsync)
-  bool stopping_ = false;         // guarded by mu_
-  int active_writes_ = 0;         // guarded by mu_; callers inside Write(), and unanswered WriteAsync jobs
-  std::condition_variable idle_;  // active_writes_ dropped to 0 while stopping_
-  std::thread writer_thread_;
+  GroupCommit group_{options_.max_batch, [this](const std::vector<Job*>& batch) { return RunCounted(batch); },
+                     options_.durable ? GroupCommit::Hold([this](std::vector<Job*>& batch) { HoldForSync(batch); })
+                                      : GroupCommit::Hold()};
 
   // Durable mode (wal_sync.h): committed batches wait in unsynced_ for the syncer thread.
+  std::mutex sync_mu_;
   std::condition_variable sync_work_;  // unsynced_ gained jobs, or sync_stop_ was set
-  std::vector<Job*> unsynced_;          // guarded by mu_
-  bool sync_stop_ = false;              // guarded by mu_
-  bool sync_failed_ = false;            // guarded by mu_; sticky
-  int64_t commits_ = 0;                 // guarded by mu_; batches committed
-  int64_t synced_ = 0;                  // guarded by mu_; of those, how many are known durable
+  std::vector<Job*> unsynced_;          // guarded by sync_mu_
+  bool sync_stop_ = false;              // guarded by sync_mu_
+  bool sync_failed_ = false;            // guarded by sync_mu_; sticky
+  int64_t commits_ = 0;                 // guarded by sync_mu_; batches committed
+  int64_t synced_ = 0;                  // guarded by sync_mu_; of those, how many are known durable
   sqlite::WalSync wal_sync_;            // syncer thread only
   std::thread syncer_thread_;
 };

@@ -1,0 +1,36 @@
+// The PostgreSQL backend of store::Store (issue 8): one writer connection that
+// group-commits concurrent Write() calls (store/group_commit.h), each in its own savepoint
+// of one transaction, and a pool of reader connections. Every statement runs with the
+// tenant set in the session (readers) or the transaction (writer), so PostgreSQL's
+// row-level security (schema.h) admits that tenant's rows and no other, whatever the SQL.
+//
+// Not yet on PostgreSQL (these answer kUnavailable, and the server refuses --store
+// postgres:// until they are done): search, the audit log, and envelope encryption.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "store/store.h"
+
+namespace ehr::store {
+
+struct PostgresOptions {
+  // libpq connection string of the server's role, which may be neither a superuser nor one
+  // that bypasses row-level security (refused: kInvalid).
+  std::string conninfo;
+  // The database owner's: the schema is brought up to date with it first. Empty: the
+  // schema must be current already.
+  std::string migrate_conninfo;
+  int readers = 8;         // reader connections (concurrent reads beyond this wait for one)
+  Clock* clock = nullptr;  // transaction timestamps; nullptr: Clock::System(). Not owned.
+  int max_batch = 256;     // most Write() calls committed together in one transaction
+};
+
+// kUnavailable when the server cannot be reached; kInvalid for a role or schema it must
+// not run with.
+Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options);
+
+}  // namespace ehr::store

@@ -1,0 +1,39 @@
+// The statements of the PostgreSQL store (issue 8), one function each, over a connection
+// whose transaction or session the caller has set to the tenant (schema.h, SetTenant):
+// row-level security admits that tenant's rows only, and every statement names the tenant
+// as well. Statements are prepared per connection (Connection::Run).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "store/postgres/pg.h"
+#include "store/store.h"
+
+namespace ehr::store::pg {
+
+Result<std::optional<VersionRecord>> ReadCurrent(Connection& c, std::string_view tenant, std::string_view type,
+                                                 std::string_view id);
+Result<std::optional<VersionRecord>> ReadVersion(Connection& c, std::string_view tenant, std::string_view type,
+                                                 std::string_view id, int64_t version);
+Result<HistoryPage> History(Connection& c, const HistoryQuery& q);
+Result<std::vector<VersionRecord>> VersionsAfter(Connection& c, std::string_view tenant, std::string_view type,
+                                                int64_t after_seq, int limit);
+Result<std::vector<std::string>> FindIdsByToken(Connection& c, const TokenQuery& q);
+Result<std::optional<IdempotencyRecord>> GetIdempotency(Connection& c, std::string_view tenant, std::string_view key);
+Result<int64_t> CountCurrent(Connection& c, std::string_view tenant, std::string_view type);
+// Current live versions of the tenant with seq > after_seq, oldest first.
+Result<std::vector<VersionRecord>> ScanCurrent(Connection& c, std::string_view tenant, int64_t after_seq, int limit);
+
+// Writer, inside the transaction. Put: kConflict (before anything changes) when the
+// resource has this version or a newer one; kInternal for a malformed version.
+Status Put(Connection& c, const NewVersion& v);
+Status PutIdempotency(Connection& c, std::string_view tenant, std::string_view key, const IdempotencyRecord& r);
+Status ReplaceIndexRows(Connection& c, std::string_view tenant, std::string_view type, std::string_view id,
+                        const IndexRows& rows);
+
+}  // namespace ehr::store::pg

@@ -1,0 +1,97 @@
+#include "support/store_backends.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+
+#include "store/postgres/pg.h"
+#include "store/postgres/pg_store.h"
+#include "store/sqlite/sqlite_store.h"
+#include "support/postgres_server.h"
+
+namespace ehr::testing {
+namespace {
+
+std::unique_ptr<store::Store> OrFail(Result<std::unique_ptr<store::Store>> opened) {
+  if (!opened.ok()) {
+    ADD_FAILURE() << "opening the store: " << opened.status().message();
+    return nullptr;
+  }
+  return std::move(opened).value();
+}
+
+class SqliteBackend final : public StoreBackend {
+ public:
+  SqliteBackend() {
+    std::string pattern = ::testing::TempDir() + "ehr_backend_XXXXXX";
+    if (::mkdtemp(pattern.data()) != nullptr) dir_ = pattern;
+  }
+  ~SqliteBackend() override {
+    std::error_code ignored;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
+  }
+  std::unique_ptr<store::Store> Open(Clock* clock, int readers) override {
+    store::SqliteOptions options;
+    options.path = dir_ + "/ehr.db";
+    options.clock = clock;
+    options.readers = readers;
+    return OrFail(store::OpenSqliteStore(options));
+  }
+
+ private:
+  std::string dir_;
+};
+
+// One server for the whole test binary, started at first use; stopped at exit.
+PostgresServer& Server() {
+  static PostgresServer* server = [] {
+    auto* s = new PostgresServer();
+    std::atexit([] { delete &Server(); });
+    return s;
+  }();
+  return *server;
+}
+
+class PostgresBackend final : public StoreBackend {
+ public:
+  PostgresBackend() {
+    static std::atomic<int> count{0};
+    db_ = "backend" + std::to_string(::getpid()) + "_" + std::to_string(++count);
+    auto admin = store::pg::Connection::Open(Server().ConnectionString());
+    if (!admin.ok()) {
+      ADD_FAILURE() << admin.status().message();
+      return;
+    }
+    // The application role exists once per server; each test gets a database of its own.
+    (void)(*admin)->Exec("CREATE ROLE ehr_app LOGIN PASSWORD 'app-secret-1'");
+    Status made = (*admin)->Exec("CREATE DATABASE " + db_);
+    if (!made.ok()) ADD_FAILURE() << made.message();
+  }
+  ~PostgresBackend() override {
+    auto admin = store::pg::Connection::Open(Server().ConnectionString());
+    if (admin.ok()) (void)(*admin)->Exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
+  }
+  std::unique_ptr<store::Store> Open(Clock* clock, int readers) override {
+    store::PostgresOptions options;
+    options.conninfo = Server().ConnectionString("ehr_app", db_, "app-secret-1");
+    options.migrate_conninfo = Server().ConnectionString("postgres", db_);
+    options.clock = clock;
+    options.readers = readers;
+    return OrFail(store::OpenPostgresStore(options));
+  }
+
+ private:
+  std::string db_;
+};
+
+}  // namespace
+
+std::unique_ptr<StoreBackend> MakeStoreBackend(const std::string& name) {
+  if (name == "postgres") return std::make_unique<PostgresBackend>();
+  return std::make_unique<SqliteBackend>();
+}
+
+}  // namespace ehr::testing

@@ -1,0 +1,29 @@
+// The storage backends a shared test runs against (issue 8: every storage test on SQLite and
+// on PostgreSQL; a difference in behaviour is a bug). Each backend is a fresh, empty
+// database: a SQLite file in a temporary directory, or a database of its own on a
+// PostgreSQL server that the test binary starts once (support/postgres_server.h) and that
+// the store reaches as an application role subject to row-level security.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "store/store.h"
+
+namespace ehr::testing {
+
+class StoreBackend {
+ public:
+  virtual ~StoreBackend() = default;
+  // Opens a store over this backend's database: each call the same database, so a reopened
+  // store sees what the last one wrote. Fails the test and returns nullptr when it cannot.
+  virtual std::unique_ptr<store::Store> Open(Clock* clock, int readers) = 0;
+};
+
+// "sqlite" or "postgres".
+std::unique_ptr<StoreBackend> MakeStoreBackend(const std::string& name);
+inline std::vector<std::string> StoreBackendNames() { return {"sqlite", "postgres"}; }
+
+}  // namespace ehr::testing
