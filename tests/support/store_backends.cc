@@ -9,6 +9,7 @@
 
 #include "store/postgres/pg.h"
 #include "store/postgres/pg_store.h"
+#include "store/sqlite/db.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/postgres_server.h"
 
@@ -40,6 +41,11 @@ class SqliteBackend final : public StoreBackend {
     options.readers = readers;
     return OrFail(store::OpenSqliteStore(options));
   }
+  Status Exec(const std::string& sql) override {
+    EHR_ASSIGN_OR_RETURN(auto db, store::sqlite::Connection::Open(dir_ + "/ehr.db", store::sqlite::OpenMode::kReadWrite));
+    return db->ExecScript(sql, "test statement");
+  }
+  std::string name() const override { return "sqlite"; }
 
  private:
   std::string dir_;
@@ -82,6 +88,11 @@ class PostgresBackend final : public StoreBackend {
     options.readers = readers;
     return OrFail(store::OpenPostgresStore(options));
   }
+  Status Exec(const std::string& sql) override {
+    EHR_ASSIGN_OR_RETURN(auto db, store::pg::Connection::Open(Server().ConnectionString("ehr_app", db_, "app-secret-1")));
+    return db->Exec(sql);
+  }
+  std::string name() const override { return "postgres"; }
 
  private:
   std::string db_;

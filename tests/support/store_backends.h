@@ -19,7 +19,11 @@ class StoreBackend {
   virtual ~StoreBackend() = default;
   // Opens a store over this backend's database: each call the same database, so a reopened
   // store sees what the last one wrote. Fails the test and returns nullptr when it cannot.
-  virtual std::unique_ptr<store::Store> Open(Clock* clock, int readers) = 0;
+  virtual std::unique_ptr<store::Store> Open(Clock* clock, int readers = 4) = 0;
+  // Runs SQL on the database as the server would: the SQLite file, or PostgreSQL as the
+  // server's role (for tests that tamper by hand).
+  virtual Status Exec(const std::string& sql) = 0;
+  virtual std::string name() const = 0;
 };
 
 // "sqlite" or "postgres".

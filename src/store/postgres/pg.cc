@@ -77,7 +77,7 @@ Status StatusOf(const PGresult* result, const PGconn* conn) {
   message = "postgres: " + message;
   const std::string_view code = state != nullptr ? state : "";
   if (code == "42501") return Status::Forbidden(message);
-  if (code == "23505" || code == "40001") return Status::Conflict(message);
+  if (code.starts_with("23") || code == "40001") return Status::Conflict(message);
   if (code.empty() || code.starts_with("08") || code.starts_with("57P")) return Status::Unavailable(message);
   return Status::Invalid(message);
 }

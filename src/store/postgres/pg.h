@@ -100,7 +100,8 @@ class Connection {
 };
 
 // kForbidden for insufficient privilege and row-level security (42501), kConflict for
-// unique violations (23505) and serialization failures (40001), kUnavailable for lost
+// integrity constraint violations (23...: unique keys, checks, the audit log's guards) and
+// serialization failures (40001), kUnavailable for lost
 // connections (08...) and shutdown (57P...), kInvalid for other errors; the message is
 // PostgreSQL's primary message (no statement text, no parameter values).
 Status StatusOf(const PGresult* result, const PGconn* conn);

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "store/connection_pool.h"
 #include "store/group_commit.h"
+#include "store/postgres/audit_log.h"
 #include "store/postgres/pg.h"
 #include "store/postgres/queries.h"
 #include "store/postgres/schema.h"
@@ -43,6 +44,14 @@ struct Reader {
     }
     return conn.get();
   }
+  // The connection, for what is not tenant data (the audit log, the tenant list).
+  Result<Connection*> Shared() {
+    if (!conn->healthy()) {
+      tenant.clear();
+      EHR_RETURN_IF_ERROR(conn->Reconnect());
+    }
+    return conn.get();
+  }
 };
 
 using ReaderPool = ConnectionPool<Reader>;
@@ -52,6 +61,7 @@ struct BatchState {
   std::string tenant;                 // the transaction's ehr.tenant ('' when unset)
   std::set<std::string> tenants;      // written by the jobs that succeeded
   Micros newest = 0;                  // the newest transaction time handed out
+  pg::AuditEdge* edge = nullptr;      // the store's, kept across batches
 };
 
 class PgWriteTxn final : public WriteTxn {
@@ -94,9 +104,18 @@ class PgWriteTxn final : public WriteTxn {
     EHR_RETURN_IF_ERROR(Enter(tenant));
     return Checked(pg::ReplaceIndexRows(c_, tenant, type, id, rows));
   }
-  Result<uint64_t> AppendAudit(const AuditAppend&) override { return NotYet("the audit log"); }
-  Status ArchiveAudit(const AuditSegment&, uint64_t) override { return NotYet("the audit log"); }
-  Status SetAuditSegmentDigest(uint64_t, std::string_view) override { return NotYet("the audit log"); }
+  Result<uint64_t> AppendAudit(const AuditAppend& e) override {
+    if (!failure_.ok()) return failure_;
+    return Checked(pg::AppendAudit(c_, *batch_.edge, e));
+  }
+  Status ArchiveAudit(const AuditSegment& segment, uint64_t erased) override {
+    if (!failure_.ok()) return failure_;
+    return Checked(pg::ArchiveAudit(c_, segment, erased));
+  }
+  Status SetAuditSegmentDigest(uint64_t first, std::string_view sha256) override {
+    if (!failure_.ok()) return failure_;
+    return Checked(pg::SetAuditSegmentDigest(c_, first, sha256));
+  }
   Micros Now() override {
     if (!now_) {
       now_ = clock_.Next();
@@ -209,15 +228,55 @@ class PostgresStore final : public Store {
     return Status::Ok();
   }
 
-  Result<std::vector<AuditRow>> AuditSearch(const AuditQuery&) override { return NotYet("the audit log"); }
-  Result<std::vector<AuditRow>> AuditRange(uint64_t, int) override { return NotYet("the audit log"); }
-  Result<uint64_t> AuditSize() override { return NotYet("the audit log"); }
-  Result<std::string> AuditNode(int, uint64_t) override { return NotYet("the audit log"); }
-  Result<std::optional<AuditHead>> LatestAuditHead() override { return NotYet("the audit log"); }
-  Result<std::vector<AuditHead>> AuditHeads() override { return NotYet("the audit log"); }
-  Status PutAuditHead(const AuditHead&) override { return NotYet("the audit log"); }
-  Result<int64_t> EraseAuditDetail(std::string_view, std::string_view) override { return NotYet("the audit log"); }
-  Result<std::vector<AuditSegment>> AuditSegments() override { return NotYet("the audit log"); }
+  // The audit log is one tree over every tenant (schema.cc, migration 3).
+  Result<std::vector<AuditRow>> AuditSearch(const AuditQuery& q) override {
+    auto lease = readers_.Acquire();
+    EHR_ASSIGN_OR_RETURN(Connection * c, lease->Shared());
+    return pg::AuditSearch(*c, q);
+  }
+  Result<std::vector<AuditRow>> AuditRange(uint64_t from, int count) override {
+    auto lease = readers_.Acquire();
+    EHR_ASSIGN_OR_RETURN(Connection * c, lease->Shared());
+    return pg::AuditRange(*c, from, count);
+  }
+  Result<uint64_t> AuditSize() override {
+    auto lease = readers_.Acquire();
+    EHR_ASSIGN_OR_RETURN(Connection * c, lease->Shared());
+    return pg::AuditSize(*c);
+  }
+  Result<std::string> AuditNode(int level, uint64_t index) override {
+    auto lease = readers_.Acquire();
+    EHR_ASSIGN_OR_RETURN(Connection * c, lease->Shared());
+    return pg::AuditNode(*c, level, index);
+  }
+  Result<std::optional<AuditHead>> LatestAuditHead() override {
+    auto lease = readers_.Acquire();
+    EHR_ASSIGN_OR_RETURN(Connection * c, lease->Shared());
+    EHR_ASSIGN_OR_RETURN(std::vector<AuditHead> heads, pg::AuditHeads(*c, true));
+    if (heads.empty()) return std::optional<AuditHead>();
+    return std::optional<AuditHead>(std::move(heads.front()));
+  }
+  Result<std::vector<AuditHead>> AuditHeads() override {
+    auto lease = readers_.Acquire();
+    EHR_ASSIGN_OR_RETURN(Connection * c, lease->Shared());
+    return pg::AuditHeads(*c, false);
+  }
+  Status PutAuditHead(const AuditHead& head) override {
+    return Write([this, &head](WriteTxn&) { return pg::PutAuditHead(*writer_, head); });
+  }
+  Result<int64_t> EraseAuditDetail(std::string_view tenant, std::string_view patient) override {
+    int64_t erased = 0;
+    EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) -> Status {
+      EHR_ASSIGN_OR_RETURN(erased, pg::EraseAuditDetail(*writer_, tenant, patient));
+      return Status::Ok();
+    }));
+    return erased;
+  }
+  Result<std::vector<AuditSegment>> AuditSegments() override {
+    auto lease = readers_.Acquire();
+    EHR_ASSIGN_OR_RETURN(Connection * c, lease->Shared());
+    return pg::AuditSegments(*c);
+  }
 
   Status Write(std::function<Status(WriteTxn&)> fn) override { return group_.Write(std::move(fn)); }
   void WriteAsync(std::function<Status(WriteTxn&)> fn, std::function<void(Status)> done) override {
@@ -227,11 +286,8 @@ class PostgresStore final : public Store {
   Status Ready() override {
     {
       auto lease = readers_.Acquire();
-      if (!lease->conn->healthy()) {
-        lease->tenant.clear();
-        EHR_RETURN_IF_ERROR(lease->conn->Reconnect());
-      }
-      EHR_RETURN_IF_ERROR(lease->conn->Run("SELECT 1").status());
+      EHR_ASSIGN_OR_RETURN(Connection * c, lease->Shared());
+      EHR_RETURN_IF_ERROR(c->Run("SELECT 1").status());
     }
     return Write([](WriteTxn&) { return Status::Ok(); });
   }
@@ -263,11 +319,8 @@ class PostgresStore final : public Store {
 
   Result<std::vector<std::string>> Tenants() {
     auto lease = readers_.Acquire();
-    if (!lease->conn->healthy()) {
-      lease->tenant.clear();
-      EHR_RETURN_IF_ERROR(lease->conn->Reconnect());
-    }
-    EHR_ASSIGN_OR_RETURN(pg::Rows rows, lease->conn->Run("SELECT name FROM tenant ORDER BY name"));
+    EHR_ASSIGN_OR_RETURN(Connection * c, lease->Shared());
+    EHR_ASSIGN_OR_RETURN(pg::Rows rows, c->Run("SELECT name FROM tenant ORDER BY name"));
     std::vector<std::string> out;
     for (int i = 0; i < rows.size(); ++i) out.push_back(rows.String(i, 0));
     return out;
@@ -293,12 +346,14 @@ class PostgresStore final : public Store {
       return fail_all(Unavailable(begun), 0);
     }
     BatchState state;
+    state.edge = &edge_;
     for (size_t i = 0; i < batch.size(); ++i) {
       Status txn_failure = RunJob(c, *batch[i], state);
       if (!txn_failure.ok()) {
         // The shared transaction is unusable: earlier successes are not durable, later jobs never ran.
         log::Error("store.batch_aborted", {{"backend", "postgres"}, {"jobs", static_cast<int64_t>(batch.size())}});
         (void)c.Exec("ROLLBACK");
+        edge_.valid = false;
         return fail_all(Unavailable(txn_failure), i + 1);
       }
     }
@@ -307,6 +362,7 @@ class PostgresStore final : public Store {
     if (!committed.ok()) {
       log::Error("store.commit_failed", {{"backend", "postgres"}, {"jobs", static_cast<int64_t>(batch.size())}});
       (void)c.Exec("ROLLBACK");
+      edge_.valid = false;
       return fail_all(Unavailable(committed), batch.size());
     }
     known_tenants_.insert(state.tenants.begin(), state.tenants.end());
@@ -355,6 +411,7 @@ class PostgresStore final : public Store {
     if (!job.result.ok()) {
       state.tenant = tenant_before;  // the setting rolls back with the savepoint
       state.newest = newest_before;
+      edge_.valid = false;  // the job's audit entries are gone with it
       EHR_RETURN_IF_ERROR(c.Exec("ROLLBACK TO SAVEPOINT job"));
     } else {
       state.tenants.insert(txn.written().begin(), txn.written().end());
@@ -366,6 +423,7 @@ class PostgresStore final : public Store {
   std::unique_ptr<Connection> writer_;  // writer thread only (and construction/destruction)
   TxnClock txn_clock_;                  // writer thread only
   std::set<std::string> known_tenants_; // writer thread only: in the tenant table
+  pg::AuditEdge edge_;                  // writer thread only
   ReaderPool readers_;
   GroupCommit group_{options_.max_batch, [this](const std::vector<Job*>& batch) { return RunBatch(batch); }};
 };

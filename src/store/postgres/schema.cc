@@ -104,6 +104,81 @@ CREATE TABLE tenant (name text PRIMARY KEY);
 CREATE TABLE store_clock (one boolean PRIMARY KEY DEFAULT true CHECK (one), last_write bigint NOT NULL);
 INSERT INTO store_clock (last_write) VALUES (0);
 )sql"},
+    // The audit log (store.h AuditAppend; audit/README.md): one Merkle tree over every
+    // tenant's entries, so its tables are shared (no row-level security); the personal
+    // part of an entry (detail) is sealed when the store has keys. Append-only by
+    // privileges (the server's role may insert, and update only patient and detail) and by
+    // triggers: an update may only erase (set patient and detail to NULL), and only the
+    // entries of an archived segment may be deleted.
+    {3, R"sql(
+CREATE TABLE audit_entry (
+  seq      bigint PRIMARY KEY,
+  tenant   text   NOT NULL,
+  recorded bigint NOT NULL,
+  action   text   NOT NULL,
+  agent    text   NOT NULL,
+  patient  text,
+  core     bytea  NOT NULL,
+  detail   bytea,
+  leaf     bytea  NOT NULL
+);
+CREATE INDEX audit_entry_recorded ON audit_entry (tenant, recorded);
+CREATE INDEX audit_entry_patient ON audit_entry (tenant, patient) WHERE patient IS NOT NULL;
+CREATE INDEX audit_entry_agent ON audit_entry (tenant, agent);
+CREATE TABLE audit_node (
+  level integer NOT NULL,
+  idx   bigint  NOT NULL,
+  hash  bytea   NOT NULL,
+  PRIMARY KEY (level, idx)
+);
+CREATE TABLE audit_head (
+  size      bigint PRIMARY KEY,
+  timestamp bigint NOT NULL,
+  root      bytea  NOT NULL,
+  signature bytea  NOT NULL,
+  key_id    text   NOT NULL
+);
+CREATE TABLE audit_archive (
+  first       bigint PRIMARY KEY,
+  count       bigint NOT NULL,
+  file        text   NOT NULL,
+  sha256      bytea  NOT NULL,
+  subtree     bytea  NOT NULL,
+  archived_at bigint NOT NULL,
+  CHECK (count >= 2 AND (count & (count - 1)) = 0 AND first % count = 0)
+);
+CREATE FUNCTION audit_entry_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    IF NOT EXISTS (SELECT 1 FROM audit_archive WHERE first < OLD.seq AND first + count >= OLD.seq) THEN
+      RAISE EXCEPTION 'the audit log is append-only' USING ERRCODE = '23514';
+    END IF;
+    RETURN OLD;
+  END IF;
+  IF NEW.seq IS DISTINCT FROM OLD.seq OR NEW.tenant IS DISTINCT FROM OLD.tenant
+     OR NEW.recorded IS DISTINCT FROM OLD.recorded OR NEW.action IS DISTINCT FROM OLD.action
+     OR NEW.agent IS DISTINCT FROM OLD.agent OR NEW.core IS DISTINCT FROM OLD.core
+     OR NEW.leaf IS DISTINCT FROM OLD.leaf
+     OR (NEW.patient IS NOT NULL AND NEW.patient IS DISTINCT FROM OLD.patient)
+     OR (NEW.detail IS NOT NULL AND NEW.detail IS DISTINCT FROM OLD.detail) THEN
+    RAISE EXCEPTION 'the audit log is append-only' USING ERRCODE = '23514';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER audit_entry_guard BEFORE UPDATE OR DELETE ON audit_entry
+  FOR EACH ROW EXECUTE FUNCTION audit_entry_guard();
+CREATE FUNCTION audit_archive_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.first + NEW.count >= (SELECT coalesce(max(seq), 0) FROM audit_entry)
+     OR EXISTS (SELECT 1 FROM audit_archive WHERE first < NEW.first + NEW.count AND first + count > NEW.first) THEN
+    RAISE EXCEPTION 'an archived segment is a complete subtree before the newest entry, archived once'
+      USING ERRCODE = '23514';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER audit_archive_guard BEFORE INSERT ON audit_archive
+  FOR EACH ROW EXECUTE FUNCTION audit_archive_guard();
+)sql"},
 };
 
 // Tables whose rows belong to one tenant, by the migration that made them: row-level
@@ -165,6 +240,10 @@ Result<int> Migrate(Connection& owner, const std::string& app_role) {
   for (const char* table : kSharedTables) {
     grants += "GRANT SELECT, INSERT, UPDATE ON " + std::string(table) + " TO " + app_role + ";\n";
   }
+  // The audit log: appended to, never changed, but for erasure and archiving (migration 3).
+  grants += "GRANT SELECT, INSERT ON audit_entry, audit_node, audit_head, audit_archive TO " + app_role + ";\n";
+  grants += "GRANT UPDATE (patient, detail), DELETE ON audit_entry TO " + app_role + ";\n";
+  grants += "GRANT UPDATE (sha256) ON audit_archive TO " + app_role + ";\n";
   grants += "GRANT SELECT ON schema_version TO " + app_role + ";\n";
   grants += "GRANT USAGE ON SEQUENCE resource_version_seq_seq TO " + app_role + ";\nCOMMIT;";
   EHR_RETURN_IF_ERROR(owner.Exec(grants));

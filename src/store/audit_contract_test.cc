@@ -1,7 +1,7 @@
-// The audit log tables of the SQLite store: appends in write transactions (with the
-// transaction or without a trace), the stored Merkle subtrees against a recomputation,
-// the triggers that keep the log append-only (erasure of the personal part excepted), and
-// WriteAsync.
+// The audit log of every store backend (SQLite, PostgreSQL): appends in write transactions
+// (with the transaction or without a trace), the stored Merkle subtrees against a
+// recomputation, what keeps the log append-only whatever SQL the server's own database
+// account runs (erasure of the personal part excepted), and WriteAsync.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -11,14 +11,18 @@
 #include <vector>
 
 #include "audit/merkle.h"
-#include "store/sqlite/db.h"
-#include "store/sqlite/test_util.h"
+#include "store/sqlite/sqlite_store.h"
+#include "support/store_backends.h"
 
 namespace ehr::store {
 namespace {
 
-using testing::OpenOrDie;
-using testing::TempDir;
+class AuditLog : public ::testing::TestWithParam<std::string> {
+ protected:
+  AuditLog() : backend_(ehr::testing::MakeStoreBackend(GetParam())) {}
+  std::unique_ptr<Store> Open() { return backend_->Open(nullptr); }
+  std::unique_ptr<ehr::testing::StoreBackend> backend_;
+};
 
 AuditAppend Entry(int i, std::string patient = "") {
   AuditAppend e;
@@ -40,9 +44,8 @@ Status AppendOne(Store& store, const AuditAppend& e, uint64_t* index = nullptr) 
   });
 }
 
-TEST(AuditLog, EntriesGetDenseIndexesAndTheStoredTreeIsTheRecomputedOne) {
-  TempDir dir;
-  auto store = OpenOrDie({.path = dir.File("ehr.db")});
+TEST_P(AuditLog, EntriesGetDenseIndexesAndTheStoredTreeIsTheRecomputedOne) {
+  auto store = Open();
   ASSERT_TRUE(store);
   audit::Frontier frontier;
   for (int i = 0; i < 37; ++i) {
@@ -104,24 +107,26 @@ TEST(AuditLog, EntriesGetDenseIndexesAndTheStoredTreeIsTheRecomputedOne) {
   EXPECT_EQ(page->front().agent, "user1");
 }
 
-TEST(AuditLog, NoPathUpdatesOrDeletesTheLogButErasureOfItsPersonalPart) {
-  TempDir dir;
-  const std::string path = dir.File("ehr.db");
-  auto store = OpenOrDie({.path = path});
+TEST_P(AuditLog, NoPathUpdatesOrDeletesTheLogButErasureOfItsPersonalPart) {
+  auto store = Open();
   ASSERT_TRUE(store);
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(AppendOne(*store, Entry(i, "p9")).ok());
   ASSERT_TRUE(store->PutAuditHead({2, std::string(32, 'r'), 5, std::string(64, 's'), "k1"}).ok());
 
-  auto db = sqlite::Connection::Open(path, sqlite::OpenMode::kReadWrite);
-  ASSERT_TRUE(db.ok());
-  for (const char* sql : {"DELETE FROM audit_entry WHERE seq = 2", "UPDATE audit_entry SET core = 'x' WHERE seq = 1",
-                          "UPDATE audit_entry SET leaf = zeroblob(32)", "UPDATE audit_entry SET detail = 'y'",
-                          "UPDATE audit_entry SET patient = 'p10'", "UPDATE audit_entry SET seq = seq + 10",
-                          "UPDATE audit_node SET hash = zeroblob(32)", "DELETE FROM audit_node",
-                          "DELETE FROM audit_head", "UPDATE audit_head SET size = 3",
-                          "INSERT OR REPLACE INTO audit_head (size, timestamp, root, signature, key_id) "
-                          "VALUES (2, 1, 'r', 's', 'k')"}) {
-    Status st = (*db)->ExecScript(sql, "tamper");
+  std::vector<std::string> tampering = {
+      "DELETE FROM audit_entry WHERE seq = 2", "UPDATE audit_entry SET core = 'x' WHERE seq = 1",
+      "UPDATE audit_entry SET leaf = core",    "UPDATE audit_entry SET detail = 'y'",
+      "UPDATE audit_entry SET patient = 'p10'", "UPDATE audit_entry SET seq = seq + 10",
+      "UPDATE audit_node SET hash = 'z'",      "DELETE FROM audit_node",
+      "DELETE FROM audit_head",                "UPDATE audit_head SET size = 3",
+      "INSERT INTO audit_archive (first, count, file, sha256, subtree, archived_at) VALUES (0, 4, 'f', 'h', 's', 1)"};  // would hold the newest entry
+  tampering.push_back(GetParam() == "sqlite"
+                          ? "INSERT OR REPLACE INTO audit_head (size, timestamp, root, signature, key_id) "
+                            "VALUES (2, 1, 'r', 's', 'k')"
+                          : "INSERT INTO audit_head (size, timestamp, root, signature, key_id) "
+                            "VALUES (2, 1, 'r', 's', 'k') ON CONFLICT (size) DO UPDATE SET root = 'r'");
+  for (const std::string& sql : tampering) {
+    Status st = backend_->Exec(sql);
     EXPECT_FALSE(st.ok()) << sql;
   }
   auto rows = store->AuditRange(0, 10);
@@ -144,9 +149,8 @@ TEST(AuditLog, NoPathUpdatesOrDeletesTheLogButErasureOfItsPersonalPart) {
   EXPECT_EQ(heads->front().key_id, "k1");
 }
 
-TEST(AuditLog, WriteAsyncAnswersOnceDurable) {
-  TempDir dir;
-  auto store = OpenOrDie({.path = dir.File("ehr.db")});
+TEST_P(AuditLog, WriteAsyncAnswersOnceDurable) {
+  auto store = Open();
   ASSERT_TRUE(store);
   std::mutex mu;
   std::condition_variable cv;
@@ -169,7 +173,7 @@ TEST(AuditLog, WriteAsyncAnswersOnceDurable) {
   cv.wait(lock, [&] { return answered == kWrites; });
   EXPECT_EQ(failed, kWrites / 10);
   EXPECT_EQ(*store->AuditSize(), static_cast<uint64_t>(kWrites - kWrites / 10));
-  EXPECT_GE(DurabilityOf(*store).synced, 1);
+  if (GetParam() == "sqlite") EXPECT_GE(DurabilityOf(*store).synced, 1);
 }
 
 // Every stored subtree and the root are those of a recomputation from the entries.
@@ -193,12 +197,11 @@ void ExpectStoredTreeIsRecomputed(Store& store) {
   EXPECT_EQ(audit::RootOf(rows->size(), node), frontier.Root());
 }
 
-// The writer keeps the right edge of the tree in memory (db.h, AuditEdge): it must follow
+// The writer keeps the right edge of the tree in memory (sqlite/db.h, postgres/audit_log.h): it must follow
 // appends rolled back with their job (an error, an exception) and appends by another
 // writer of the same database.
-TEST(AuditLog, TheWritersTreeEdgeFollowsRollbacksAndOtherWriters) {
-  TempDir dir;
-  auto store = OpenOrDie({.path = dir.File("ehr.db")});
+TEST_P(AuditLog, TheWritersTreeEdgeFollowsRollbacksAndOtherWriters) {
+  auto store = Open();
   ASSERT_TRUE(store);
   int next = 0;
   auto append = [&](Store& s, int n) {
@@ -238,7 +241,7 @@ TEST(AuditLog, TheWritersTreeEdgeFollowsRollbacksAndOtherWriters) {
   ExpectStoredTreeIsRecomputed(*store);
 
   {  // another writer (a second process, an ehr command) appends behind the first one's back
-    auto other = OpenOrDie({.path = dir.File("ehr.db")});
+    auto other = Open();
     ASSERT_TRUE(other);
     ASSERT_TRUE(append(*other, 7).ok());
   }
@@ -246,6 +249,9 @@ TEST(AuditLog, TheWritersTreeEdgeFollowsRollbacksAndOtherWriters) {
   ASSERT_EQ(*store->AuditSize(), 27u);
   ExpectStoredTreeIsRecomputed(*store);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, AuditLog, ::testing::ValuesIn(ehr::testing::StoreBackendNames()),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 }  // namespace
 }  // namespace ehr::store

@@ -1,4 +1,5 @@
-// Archived segments in the SQLite store (migration 10): recording a segment deletes its
+// Archived segments of the audit log, on every store backend (SQLite migration 10,
+// PostgreSQL migration 3): recording a segment deletes its
 // entries and nothing else; the database refuses any other deletion, a segment that is not
 // a complete subtree before the newest entry, a segment recorded twice or changed later
 // (its digest excepted); the log's size, later appends, searches and the stored subtrees
@@ -8,14 +9,10 @@
 #include <bit>
 
 #include "audit/merkle.h"
-#include "store/sqlite/db.h"
-#include "store/sqlite/test_util.h"
+#include "support/store_backends.h"
 
 namespace ehr::store {
 namespace {
-
-using testing::OpenOrDie;
-using testing::TempDir;
 
 AuditAppend Entry(int i) {
   AuditAppend e;
@@ -29,11 +26,11 @@ AuditAppend Entry(int i) {
   return e;
 }
 
-class AuditArchiveStore : public ::testing::Test {
+class AuditArchiveStore : public ::testing::TestWithParam<std::string> {
  protected:
+  AuditArchiveStore() : backend_(ehr::testing::MakeStoreBackend(GetParam())) {}
   void SetUp() override {
-    path_ = dir_.File("ehr.db");
-    store_ = OpenOrDie({.path = path_});
+    store_ = backend_->Open(nullptr);
     ASSERT_TRUE(store_);
     for (int i = 0; i < 24; ++i) Append(i);
   }
@@ -62,19 +59,14 @@ class AuditArchiveStore : public ::testing::Test {
     });
   }
 
-  // SQL run on the file directly, as another program could.
-  Status Sql(const std::string& sql) {
-    auto db = sqlite::Connection::Open(path_, sqlite::OpenMode::kReadWrite);
-    if (!db.ok()) return db.status();
-    return (*db)->ExecScript(sql, "test sql");
-  }
+  // SQL run on the database directly as the server's account, as another program could.
+  Status Sql(const std::string& sql) { return backend_->Exec(sql); }
 
-  TempDir dir_;
-  std::string path_;
+  std::unique_ptr<ehr::testing::StoreBackend> backend_;
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(AuditArchiveStore, ArchivingDeletesTheSegmentsEntriesAndKeepsItsSubtrees) {
+TEST_P(AuditArchiveStore, ArchivingDeletesTheSegmentsEntriesAndKeepsItsSubtrees) {
   audit::Frontier all;
   for (int i = 0; i < 24; ++i) all.Append(audit::LeafHash(Entry(i).core));
   ASSERT_TRUE(Archive(Segment(0, 8)).ok());
@@ -124,7 +116,7 @@ TEST_F(AuditArchiveStore, ArchivingDeletesTheSegmentsEntriesAndKeepsItsSubtrees)
   EXPECT_EQ(index, 24u);
 }
 
-TEST_F(AuditArchiveStore, OnlyCompleteSubtreesBeforeTheNewestEntryAreArchivedOnce) {
+TEST_P(AuditArchiveStore, OnlyCompleteSubtreesBeforeTheNewestEntryAreArchivedOnce) {
   EXPECT_EQ(Archive(Segment(0, 6)).code(), Code::kInvalid) << "not a power of two";
   EXPECT_EQ(Archive(Segment(4, 8)).code(), Code::kInvalid) << "not aligned";
   EXPECT_EQ(Archive(Segment(20, 1)).code(), Code::kInvalid) << "a single leaf";
@@ -140,23 +132,23 @@ TEST_F(AuditArchiveStore, OnlyCompleteSubtreesBeforeTheNewestEntryAreArchivedOnc
   ASSERT_TRUE(rows.ok());
   EXPECT_EQ(rows->front().index, 8u) << "failed attempts deleted nothing";
   // The database itself refuses a segment that overlaps another, even with its entries.
-  EXPECT_FALSE(Sql("INSERT INTO audit_archive VALUES (0, 2, 'x', x'00', x'00', 0)").ok());
-  EXPECT_FALSE(Sql("INSERT INTO audit_archive VALUES (16, 8, 'x', x'00', x'00', 0)").ok()) << "the newest entry";
-  EXPECT_FALSE(Sql("INSERT INTO audit_archive VALUES (12, 8, 'x', x'00', x'00', 0)").ok()) << "not aligned";
+  EXPECT_FALSE(Sql("INSERT INTO audit_archive VALUES (0, 2, 'x', '0', '0', 0)").ok());
+  EXPECT_FALSE(Sql("INSERT INTO audit_archive VALUES (16, 8, 'x', '0', '0', 0)").ok()) << "the newest entry";
+  EXPECT_FALSE(Sql("INSERT INTO audit_archive VALUES (12, 8, 'x', '0', '0', 0)").ok()) << "not aligned";
 }
 
-TEST_F(AuditArchiveStore, TheDatabaseRefusesEveryOtherDeletionAndChange) {
+TEST_P(AuditArchiveStore, TheDatabaseRefusesEveryOtherDeletionAndChange) {
   ASSERT_TRUE(Archive(Segment(0, 8)).ok());
   EXPECT_FALSE(Sql("DELETE FROM audit_entry WHERE seq = 9").ok()) << "entry 8 is not archived";
   EXPECT_FALSE(Sql("DELETE FROM audit_entry").ok());
   EXPECT_FALSE(Sql("DELETE FROM audit_archive").ok());
   EXPECT_FALSE(Sql("UPDATE audit_archive SET count = 4").ok());
-  EXPECT_FALSE(Sql("UPDATE audit_archive SET subtree = x'00'").ok());
+  EXPECT_FALSE(Sql("UPDATE audit_archive SET subtree = '0'").ok());
   EXPECT_FALSE(Sql("UPDATE audit_archive SET file = 'other'").ok());
   EXPECT_FALSE(Sql("DELETE FROM audit_node WHERE level = 3").ok()) << "subtrees are never deleted";
   EXPECT_EQ(*store_->AuditSize(), 24u);
   // A segment recorded by hand allows deleting its entries, and only those.
-  ASSERT_TRUE(Sql("INSERT INTO audit_archive VALUES (8, 4, 'f8', x'00', x'00', 0)").ok());
+  ASSERT_TRUE(Sql("INSERT INTO audit_archive VALUES (8, 4, 'f8', '0', '0', 0)").ok());
   EXPECT_FALSE(Sql("DELETE FROM audit_entry WHERE seq = 13").ok()) << "entry 12";
   EXPECT_TRUE(Sql("DELETE FROM audit_entry WHERE seq > 8 AND seq <= 12").ok());
   // The digest is the one column that changes (an erasure rewrote the file).
@@ -167,6 +159,9 @@ TEST_F(AuditArchiveStore, TheDatabaseRefusesEveryOtherDeletionAndChange) {
   ASSERT_TRUE(segments.ok());
   EXPECT_EQ(segments->front().sha256, std::string(32, 'e'));
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, AuditArchiveStore, ::testing::ValuesIn(ehr::testing::StoreBackendNames()),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 }  // namespace
 }  // namespace ehr::store
