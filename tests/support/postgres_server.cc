@@ -74,20 +74,44 @@ PostgresServer::PostgresServer() {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("initdb failed: see " + log);
   for (int attempt = 0; attempt < 5 && pid_ < 0; ++attempt) {
     port_ = FreePort();
-    pid_ = Spawn({bin + "/postgres", "-D", data, "-p", std::to_string(port_), "-k", dir_, "-c",
-                  "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=50"},
-                 log);
-    const std::string conninfo = "host=" + dir_ + " port=" + std::to_string(port_) + " user=postgres dbname=postgres";
-    for (int i = 0; i < 300; ++i) {
-      if (::PQping(conninfo.c_str()) == PQPING_OK) return;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) break;  // e.g. the port was taken meanwhile
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
+    if (Launch()) return;
   }
   throw std::runtime_error("PostgreSQL did not start: see " + log);
+}
+
+bool PostgresServer::Launch() {
+  const std::string data = dir_ + "/data", log = dir_ + "/server.log";
+  pid_ = Spawn({BinDir() + "/postgres", "-D", data, "-p", std::to_string(port_), "-k", dir_, "-c",
+                "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=50"},
+               log);
+  const std::string conninfo = "host=" + dir_ + " port=" + std::to_string(port_) + " user=postgres dbname=postgres";
+  int status = 0;
+  for (int i = 0; i < 300; ++i) {
+    if (::PQping(conninfo.c_str()) == PQPING_OK) return true;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) break;  // e.g. the port was taken meanwhile
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return false;
+}
+
+void PostgresServer::Crash() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGQUIT);  // what `pg_ctl stop -m immediate` sends: no checkpoint, recovery at the next start
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+void PostgresServer::Restart() {
+  if (pid_ > 0) return;
+  for (int attempt = 0; attempt < 20; ++attempt) {  // the port may linger a moment
+    if (Launch()) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  throw std::runtime_error("PostgreSQL did not restart: see " + dir_ + "/server.log");
 }
 
 PostgresServer::~PostgresServer() {

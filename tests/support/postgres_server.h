@@ -19,11 +19,16 @@ class PostgresServer {
   PostgresServer& operator=(const PostgresServer&) = delete;
 
   uint16_t port() const { return port_; }
+  // Stops the server at once, as a crash would (no checkpoint; the next start recovers
+  // from the write-ahead log), and starts it again on the same port and data.
+  void Crash();
+  void Restart();
   // A libpq connection string for `user` (the superuser is "postgres") and `database`.
   std::string ConnectionString(const std::string& user = "postgres", const std::string& database = "postgres",
                                const std::string& password = "") const;
 
  private:
+  bool Launch();  // starts postgres on port_; false when it did not come up
   std::string dir_;
   uint16_t port_ = 0;
   pid_t pid_ = -1;
