@@ -54,7 +54,7 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
 
 }  // namespace
 
-PostgresServer::PostgresServer() {
+PostgresServer::PostgresServer(bool durable) : durable_(durable) {
   const std::string bin = BinDir();
   char templ[] = "/tmp/ehr-pg-XXXXXX";
   if (::mkdtemp(templ) == nullptr) throw std::runtime_error("mkdtemp");
@@ -82,7 +82,7 @@ PostgresServer::PostgresServer() {
 bool PostgresServer::Launch() {
   const std::string data = dir_ + "/data", log = dir_ + "/server.log";
   pid_ = Spawn({BinDir() + "/postgres", "-D", data, "-p", std::to_string(port_), "-k", dir_, "-c",
-                "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=50"},
+                "listen_addresses=127.0.0.1", "-c", durable_ ? "fsync=on" : "fsync=off", "-c", "max_connections=50"},
                log);
   const std::string conninfo = "host=" + dir_ + " port=" + std::to_string(port_) + " user=postgres dbname=postgres";
   int status = 0;

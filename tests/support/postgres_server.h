@@ -13,7 +13,9 @@ namespace ehr::testing {
 
 class PostgresServer {
  public:
-  PostgresServer();  // throws std::runtime_error when it cannot be had
+  // `durable`: fsync on, as in production (benchmarks); off by default (tests: a crash of
+  // the process loses nothing either way, only a crash of the machine would).
+  explicit PostgresServer(bool durable = false);  // throws std::runtime_error when it cannot be had
   ~PostgresServer();
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;
@@ -31,6 +33,7 @@ class PostgresServer {
   bool Launch();  // starts postgres on port_; false when it did not come up
   std::string dir_;
   uint16_t port_ = 0;
+  bool durable_ = false;
   pid_t pid_ = -1;
 };
 

@@ -82,7 +82,7 @@ Status StatusOf(const PGresult* result, const PGconn* conn) {
   return Status::Invalid(message);
 }
 
-Result<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo) {
+Result<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo, const std::string& setup) {
   PGconn* conn = PQconnectdb(conninfo.c_str());
   if (conn == nullptr) return Status::Unavailable("postgres: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
@@ -92,19 +92,26 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo
   }
   // Notices ("relation already exists, skipping") are not errors: not printed.
   PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
-  return std::unique_ptr<Connection>(new Connection(conn));
+  std::unique_ptr<Connection> out(new Connection(conn));
+  out->setup_ = setup;
+  if (!setup.empty()) EHR_RETURN_IF_ERROR(out->Exec(setup));
+  return out;
 }
 
 Connection::~Connection() { PQfinish(conn_); }
 
 bool Connection::healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
 bool Connection::failed_transaction() const { return PQtransactionStatus(conn_) == PQTRANS_INERROR; }
+bool Connection::in_transaction() const {
+  const PGTransactionStatusType status = PQtransactionStatus(conn_);
+  return status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
+}
 
 Status Connection::Reconnect() {
   prepared_.clear();
   PQreset(conn_);
   if (PQstatus(conn_) != CONNECTION_OK) return Status::Unavailable("postgres: cannot reconnect: " + Trimmed(PQerrorMessage(conn_)));
-  return Status::Ok();
+  return setup_.empty() ? Status::Ok() : Exec(setup_);
 }
 
 Status Connection::Exec(std::string_view sql) {

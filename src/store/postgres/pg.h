@@ -72,7 +72,8 @@ std::string ArrayLiteral(const std::vector<std::string_view>& values);
 class Connection {
  public:
   // kUnavailable when the server cannot be reached (the reason, never the password).
-  static Result<std::unique_ptr<Connection>> Open(const std::string& conninfo);
+  // `setup`: statements run at once and again after every Reconnect (session settings).
+  static Result<std::unique_ptr<Connection>> Open(const std::string& conninfo, const std::string& setup = "");
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -89,6 +90,8 @@ class Connection {
   bool healthy() const;
   // In a transaction that a failed statement aborted (until ROLLBACK [TO SAVEPOINT]).
   bool failed_transaction() const;
+  // In a transaction (BEGIN without its COMMIT or ROLLBACK yet), failed or not.
+  bool in_transaction() const;
   // Reconnects a lost connection (prepared statements are made again as they are used).
   Status Reconnect();
 
@@ -96,6 +99,7 @@ class Connection {
   explicit Connection(PGconn* conn) : conn_(conn) {}
   Result<Rows> Finish(PGresult* r);
   PGconn* conn_;
+  std::string setup_;
   std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
 };
 

@@ -441,7 +441,10 @@ Status CheckRole(Connection& c) {
 
 Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options) {
   if (options.conninfo.empty()) return Status::Invalid("postgres: no connection string configured");
-  EHR_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer, Connection::Open(options.conninfo));
+  // The writer's statements are the same few, with parameters: planned once, not per call
+  // (a Put is one statement of seventeen parts).
+  EHR_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
+                       Connection::Open(options.conninfo, "SET plan_cache_mode = force_generic_plan"));
   EHR_RETURN_IF_ERROR(CheckRole(*writer));
   if (!options.migrate_conninfo.empty()) {
     EHR_ASSIGN_OR_RETURN(pg::Rows role, writer->Query("SELECT current_user"));
