@@ -14,9 +14,12 @@ class ConnectionPool {
   class Lease {
    public:
     Lease(ConnectionPool* pool, Conn* conn) : pool_(pool), conn_(conn) {}
+    Lease(Lease&& other) noexcept : pool_(other.pool_), conn_(other.conn_) { other.conn_ = nullptr; }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
-    ~Lease() { pool_->Release(conn_); }
+    ~Lease() {
+      if (conn_ != nullptr) pool_->Release(conn_);
+    }
     Conn& operator*() const { return *conn_; }
     Conn* operator->() const { return conn_; }
 

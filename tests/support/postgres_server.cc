@@ -54,7 +54,9 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
 
 }  // namespace
 
-PostgresServer::PostgresServer(bool durable) : durable_(durable) {
+PostgresServer::PostgresServer(bool durable) : PostgresServer(nullptr, durable) {}
+
+PostgresServer::PostgresServer(const PostgresServer* primary, bool durable) : durable_(durable) {
   const std::string bin = BinDir();
   char templ[] = "/tmp/ehr-pg-XXXXXX";
   if (::mkdtemp(templ) == nullptr) throw std::runtime_error("mkdtemp");
@@ -65,18 +67,30 @@ PostgresServer::PostgresServer(bool durable) : durable_(durable) {
   }
   const std::string data = dir_ + "/data", log = dir_ + "/server.log";
   int status = 0;
-  // The superuser over the socket in the directory (trust: only this user can reach it);
-  // every connection over TCP gives a password.
-  const pid_t init = Spawn({bin + "/initdb", "-D", data, "-U", "postgres", "--auth-local=trust",
-                            "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"},
-                           log);
+  // A new cluster: the superuser over the socket in the directory (trust: only this user
+  // can reach it); every connection over TCP gives a password. A replica: a base backup of
+  // the primary over its socket, set up to follow it (-R: standby.signal, primary_conninfo).
+  const pid_t init =
+      primary == nullptr
+          ? Spawn({bin + "/initdb", "-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256",
+                   "-E", "UTF8", "--locale=C", "--no-sync"},
+                  log)
+          : Spawn({bin + "/pg_basebackup", "-D", data, "-R", "-X", "stream", "-h", primary->dir_, "-p",
+                   std::to_string(primary->port_), "-U", "postgres", "--no-sync", "--checkpoint=fast"},
+                  log);
   ::waitpid(init, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("initdb failed: see " + log);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw std::runtime_error(std::string(primary == nullptr ? "initdb" : "pg_basebackup") + " failed: see " + log);
+  }
   for (int attempt = 0; attempt < 5 && pid_ < 0; ++attempt) {
     port_ = FreePort();
     if (Launch()) return;
   }
   throw std::runtime_error("PostgreSQL did not start: see " + log);
+}
+
+std::unique_ptr<PostgresServer> PostgresServer::ReplicaOf(const PostgresServer& primary) {
+  return std::unique_ptr<PostgresServer>(new PostgresServer(&primary, false));
 }
 
 bool PostgresServer::Launch() {

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace ehr::testing {
@@ -16,6 +17,8 @@ class PostgresServer {
   // `durable`: fsync on, as in production (benchmarks); off by default (tests: a crash of
   // the process loses nothing either way, only a crash of the machine would).
   explicit PostgresServer(bool durable = false);  // throws std::runtime_error when it cannot be had
+  // A streaming replica of `primary` (hot standby: it serves reads), made with pg_basebackup.
+  static std::unique_ptr<PostgresServer> ReplicaOf(const PostgresServer& primary);
   ~PostgresServer();
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;
@@ -30,6 +33,7 @@ class PostgresServer {
                                const std::string& password = "") const;
 
  private:
+  PostgresServer(const PostgresServer* primary, bool durable);
   bool Launch();  // starts postgres on port_; false when it did not come up
   std::string dir_;
   uint16_t port_ = 0;

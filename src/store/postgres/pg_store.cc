@@ -12,6 +12,8 @@
 #include "store/postgres/audit_log.h"
 #include "store/postgres/pg.h"
 #include "store/postgres/queries.h"
+#include "store/postgres/reader.h"
+#include "store/postgres/replicas.h"
 #include "store/postgres/schema.h"
 #include "store/txn_clock.h"
 
@@ -25,35 +27,7 @@ Status NotYet(std::string_view what) {
   return Status::Unavailable("storage: " + std::string(what) + " is not yet available on PostgreSQL");
 }
 
-// A reader connection and the tenant its session is set to.
-struct Reader {
-  std::unique_ptr<Connection> conn;
-  std::string tenant;
-
-  // The connection, reconnected if it was lost, with its session set to `tenant`.
-  Result<Connection*> For(std::string_view for_tenant) {
-    if (!conn->healthy()) {
-      tenant.clear();
-      EHR_RETURN_IF_ERROR(conn->Reconnect());
-    }
-    if (for_tenant.empty()) return Status::Internal("storage: a tenant is required");
-    if (tenant != for_tenant) {
-      tenant.clear();
-      EHR_RETURN_IF_ERROR(conn->Run("SELECT set_config('ehr.tenant', $1, false)", {for_tenant}).status());
-      tenant = for_tenant;
-    }
-    return conn.get();
-  }
-  // The connection, for what is not tenant data (the audit log, the tenant list).
-  Result<Connection*> Shared() {
-    if (!conn->healthy()) {
-      tenant.clear();
-      EHR_RETURN_IF_ERROR(conn->Reconnect());
-    }
-    return conn.get();
-  }
-};
-
+using pg::Reader;
 using ReaderPool = ConnectionPool<Reader>;
 
 // What the writer's transaction holds across the jobs of a batch.
@@ -164,24 +138,19 @@ class PostgresStore final : public Store {
   ~PostgresStore() override { group_.Stop(); }
 
   ReaderPool& readers() { return readers_; }
+  pg::Replicas& replicas() { return replicas_; }
   void Start() { group_.Start(); }
 
   Result<std::optional<VersionRecord>> ReadCurrent(std::string_view tenant, std::string_view type,
                                                    std::string_view id) override {
-    auto lease = readers_.Acquire();
-    EHR_ASSIGN_OR_RETURN(Connection * c, lease->For(tenant));
-    return pg::ReadCurrent(*c, tenant, type, id);
+    return Routed(tenant, [&](Connection& c) { return pg::ReadCurrent(c, tenant, type, id); });
   }
   Result<std::optional<VersionRecord>> ReadVersion(std::string_view tenant, std::string_view type,
                                                    std::string_view id, int64_t version) override {
-    auto lease = readers_.Acquire();
-    EHR_ASSIGN_OR_RETURN(Connection * c, lease->For(tenant));
-    return pg::ReadVersion(*c, tenant, type, id, version);
+    return Routed(tenant, [&](Connection& c) { return pg::ReadVersion(c, tenant, type, id, version); });
   }
   Result<HistoryPage> History(const HistoryQuery& q) override {
-    auto lease = readers_.Acquire();
-    EHR_ASSIGN_OR_RETURN(Connection * c, lease->For(q.tenant));
-    return pg::History(*c, q);
+    return Routed(q.tenant, [&](Connection& c) { return pg::History(c, q); });
   }
   Result<std::vector<VersionRecord>> VersionsAfter(std::string_view tenant, std::string_view type, int64_t after_seq,
                                                    int limit) override {
@@ -190,9 +159,7 @@ class PostgresStore final : public Store {
     return pg::VersionsAfter(*c, tenant, type, after_seq, limit);
   }
   Result<std::vector<std::string>> FindIdsByToken(const TokenQuery& q) override {
-    auto lease = readers_.Acquire();
-    EHR_ASSIGN_OR_RETURN(Connection * c, lease->For(q.tenant));
-    return pg::FindIdsByToken(*c, q);
+    return Routed(q.tenant, [&](Connection& c) { return pg::FindIdsByToken(c, q); });
   }
   Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view tenant, std::string_view key) override {
     auto lease = readers_.Acquire();
@@ -200,9 +167,7 @@ class PostgresStore final : public Store {
     return pg::GetIdempotency(*c, tenant, key);
   }
   Result<int64_t> CountCurrent(std::string_view tenant, std::string_view type) override {
-    auto lease = readers_.Acquire();
-    EHR_ASSIGN_OR_RETURN(Connection * c, lease->For(tenant));
-    return pg::CountCurrent(*c, tenant, type);
+    return Routed(tenant, [&](Connection& c) { return pg::CountCurrent(c, tenant, type); });
   }
   Result<SearchPage> Search(const SearchQuery&) override { return NotYet("search"); }
 
@@ -317,6 +282,27 @@ class PostgresStore final : public Store {
  private:
   using Job = GroupCommit::Job;
 
+  // A read a replica that has replayed every acknowledged write may serve (replicas.h);
+  // else, or when the replica fails it (lost, or a query cancelled by recovery), the primary.
+  template <typename F>
+  auto Routed(std::string_view tenant, F&& read) -> decltype(read(std::declval<Connection&>())) {
+    if (auto lease = replicas_.CaughtUp()) {
+      auto c = (*lease)->For(tenant);
+      if (c.ok()) {
+        auto out = read(**c);
+        const Code code = out.ok() ? Code::kOk : out.status().code();
+        if (code != Code::kUnavailable && code != Code::kConflict) {
+          replicas_.Counted();
+          return out;
+        }
+      }
+      replicas_.Failed(*lease);
+    }
+    auto lease = readers_.Acquire();
+    EHR_ASSIGN_OR_RETURN(Connection * c, lease->For(tenant));
+    return read(*c);
+  }
+
   Result<std::vector<std::string>> Tenants() {
     auto lease = readers_.Acquire();
     EHR_ASSIGN_OR_RETURN(Connection * c, lease->Shared());
@@ -366,6 +352,12 @@ class PostgresStore final : public Store {
       return fail_all(Unavailable(committed), batch.size());
     }
     known_tenants_.insert(state.tenants.begin(), state.tenants.end());
+    if (!replicas_.empty()) {
+      // Where the primary's WAL is now, past this commit: replicas serve once they are there.
+      auto lsn = c.Run("SELECT pg_current_wal_insert_lsn()::text");
+      replicas_.Wrote(lsn.ok() && lsn->size() == 1 ? std::optional<uint64_t>(pg::ParseLsn(lsn->Text(0, 0)))
+                                                   : std::nullopt);
+    }
     return true;
   }
 
@@ -425,6 +417,7 @@ class PostgresStore final : public Store {
   std::set<std::string> known_tenants_; // writer thread only: in the tenant table
   pg::AuditEdge edge_;                  // writer thread only
   ReaderPool readers_;
+  pg::Replicas replicas_;
   GroupCommit group_{options_.max_batch, [this](const std::vector<Job*>& batch) { return RunBatch(batch); }};
 };
 
@@ -438,6 +431,11 @@ Status CheckRole(Connection& c) {
 }
 
 }  // namespace
+
+int64_t ReplicaReadsOf(Store& store) {
+  auto* pg = dynamic_cast<PostgresStore*>(&store);
+  return pg != nullptr ? pg->replicas().reads() : 0;
+}
 
 Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options) {
   if (options.conninfo.empty()) return Status::Invalid("postgres: no connection string configured");
@@ -463,6 +461,9 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options)
   for (int i = 0; i < std::max(options.readers, 1); ++i) {
     EHR_ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, Connection::Open(options.conninfo));
     store->readers().Add(std::make_unique<Reader>(Reader{std::move(reader), {}}));
+  }
+  for (const std::string& replica : options.replicas) {
+    EHR_RETURN_IF_ERROR(store->replicas().Add(replica, std::max(options.readers, 1)));
   }
   store->Start();
   log::Info("store.opened", {{"backend", "postgres"}, {"readers", std::max(options.readers, 1)}});

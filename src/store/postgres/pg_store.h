@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/status.h"
@@ -27,7 +28,14 @@ struct PostgresOptions {
   int readers = 8;         // reader connections (concurrent reads beyond this wait for one)
   Clock* clock = nullptr;  // transaction timestamps; nullptr: Clock::System(). Not owned.
   int max_batch = 256;     // most Write() calls committed together in one transaction
+  // Streaming replicas of the database (the same role on each): reads by id, history,
+  // searches and counts go to one that has replayed every write this store acknowledged,
+  // else to the primary (postgres/replicas.h).
+  std::vector<std::string> replicas;
 };
+
+// Reads a replica served (0 for another backend). For tests and metrics.
+int64_t ReplicaReadsOf(Store& store);
 
 // kUnavailable when the server cannot be reached; kInvalid for a role or schema it must
 // not run with.

@@ -226,3 +226,59 @@ TEST_F(PostgresStoreTest, TheRestoreDrillRestoresEveryResourceAndTheAuditLog) {
 
 }  // namespace
 }  // namespace ehr::store
+
+namespace ehr::store {
+namespace {
+
+// Reads go to a streaming replica (made with pg_basebackup) once it has replayed every
+// acknowledged write: a writer reads its write at once whatever the replica's lag, row-level
+// security holds on the replica too, and a replica that stops leaves the reads to the primary.
+TEST_F(PostgresStoreTest, ReadsGoToACaughtUpReplicaAndWritersReadTheirWrites) {
+  {
+    auto migrated = OpenPostgresStore(options_);  // the schema and grants, before the base backup
+    ASSERT_TRUE(migrated.ok()) << migrated.status().message();
+  }
+  std::unique_ptr<ehr::testing::PostgresServer> replica = ehr::testing::PostgresServer::ReplicaOf(server_);
+  PostgresOptions with_replica = options_;
+  with_replica.migrate_conninfo.clear();
+  with_replica.replicas = {replica->ConnectionString("ehr_app", "ehr", "app-secret-1") + " connect_timeout=2"};
+  auto opened = OpenPostgresStore(with_replica);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  std::unique_ptr<Store> store = std::move(*opened);
+
+  for (int i = 0; i < 200; ++i) {
+    const std::string id = "p" + std::to_string(i);
+    ASSERT_TRUE(store->Write([&](WriteTxn& txn) { return txn.Put(Version(id, 1)); }).ok());
+    auto read = store->ReadCurrent("t", "Patient", id);
+    ASSERT_TRUE(read.ok()) << read.status().message();
+    ASSERT_TRUE(read->has_value()) << "the writer must read its write: " << id;
+  }
+  // Quiet: the replica catches up and serves.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const int64_t before = ReplicaReadsOf(*store);
+  for (int i = 0; i < 50; ++i) {
+    auto read = store->ReadCurrent("t", "Patient", "p" + std::to_string(i));
+    ASSERT_TRUE(read.ok() && read->has_value());
+  }
+  EXPECT_EQ(ReplicaReadsOf(*store) - before, 50) << "every read went to the replica";
+  HistoryQuery q;
+  q.tenant = "t";
+  q.count = 500;
+  EXPECT_EQ(store->History(q)->entries.size(), 200u);
+  auto other_tenant = store->ReadCurrent("u", "Patient", "p1");
+  ASSERT_TRUE(other_tenant.ok());
+  EXPECT_FALSE(other_tenant->has_value()) << "row-level security on the replica";
+  EXPECT_EQ(ReplicaReadsOf(*store) - before, 52);
+
+  // The replica stops: reads go on from the primary.
+  replica->Crash();
+  ASSERT_TRUE(store->Write([&](WriteTxn& txn) { return txn.Put(Version("after", 1)); }).ok());
+  for (int i = 0; i < 20; ++i) {
+    auto read = store->ReadCurrent("t", "Patient", i == 0 ? "after" : "p" + std::to_string(i));
+    ASSERT_TRUE(read.ok()) << read.status().message();
+    EXPECT_TRUE(read->has_value());
+  }
+}
+
+}  // namespace
+}  // namespace ehr::store
