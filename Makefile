@@ -8,7 +8,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBIN
 SANITIZE_BUILD ?= build-asan
 SANITIZER_ENV = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/fuzz/ubsan.supp
 
-.PHONY: all deps configure build run run-standalone run-federation test test-release test-sanitize bench bench-search bench-synth bench-fhirpath bench-federation gen fuzz clean
+.PHONY: all deps configure build run run-standalone run-federation test test-release test-sanitize bench bench-search bench-synth bench-fhirpath bench-federation bench-store bench-postgres gen fuzz clean
 
 all: build
 
@@ -69,6 +69,14 @@ bench-synth: build
 # (bench/federation/run.sh).
 bench-federation: build
 	@./bench/federation/run.sh $(BUILD)
+
+# The store on SQLite and on PostgreSQL, the same workloads in one run (src/store/backend_bench.cc).
+bench-store: build
+	@$(BUILD)/src/store/store_backend_bench
+
+# The server on SQLite and on PostgreSQL: import, read by id, create, in one run (bench/postgres/run.sh).
+bench-postgres: build
+	@./bench/postgres/run.sh $(BUILD)
 
 # The FHIRPath engine against fhirpath.js on the same workload (bench/fhirpath/README.md).
 bench-fhirpath: configure

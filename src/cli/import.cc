@@ -20,6 +20,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/key_store.h"
+#include "cli/store_choice.h"
 #include "search/sensitive_ids.h"
 #include "io/resource_files.h"
 #include "security/pipeline.h"
@@ -179,7 +180,7 @@ void Produce(api::FhirService& service, const api::RequestContext& ctx, const st
 }  // namespace
 
 int Import(int argc, char** argv) {
-  auto args = ParseArgs(argc, argv, 2, WithKeyStoreFlags({"data", "durable", "threads", "audit"}));
+  auto args = ParseArgs(argc, argv, 2, WithStoreFlags(WithKeyStoreFlags({"data", "durable", "threads", "audit"})));
   if (!args.ok() || args->positional.empty()) {
     std::fprintf(stderr, "usage: ehr import --data DIR FILE_OR_DIR...\n%s\n",
                  args.ok() ? "" : args.status().message().c_str());
@@ -198,11 +199,12 @@ int Import(int argc, char** argv) {
     std::fprintf(stderr, "ehr import: cannot open the key store: %s\n", keys.status().message().c_str());
     return 2;
   }
-  store::SqliteOptions so;
-  so.path = data + "/ehr.db";
-  so.durable = args->Get("durable", "on") != "off";
-  keys->Configure(so);
-  auto store = store::OpenSqliteStore(so);
+  auto choice = ParseStoreChoice(*args);
+  if (!choice.ok()) {
+    std::fprintf(stderr, "ehr import: %s\n", choice.status().message().c_str());
+    return 2;
+  }
+  auto store = OpenStore(*choice, data, *keys, StoreTuning{8, args->Get("durable", "on") != "off"});
   if (!store.ok()) {
     std::fprintf(stderr, "ehr import: cannot open the database: %s\n", store.status().message().c_str());
     return 2;

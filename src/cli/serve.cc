@@ -53,6 +53,10 @@ int Serve(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  if (!args->Has("role") && args->Has("store")) {
+    return Fail("--store is for one node (--role vault): the whole federation in one process keeps each node's "
+                "data in its own directory");
+  }
   if (!args->Has("role")) return ServeAllInOne(*args, *settings, host, static_cast<uint16_t>(*port), tls, signals);
   for (const char* flag : {"demo-patients", "visitor-writes"}) {
     if (args->Has(flag)) return Fail(std::string("--") + flag + " is for `ehr serve` without --role (else the federation file says)");

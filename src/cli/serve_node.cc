@@ -62,6 +62,7 @@ std::set<std::string> ServeFlags() {
        "rate-limit-service", "rate-limit-tenant", "rate-limit-address", "self-registration", "oidc", "tls-cert",
        "tls-key", "tls-client-ca", "audit", "audit-head-seconds", "audit-retention-days", "reencrypt-seconds",
        "demo-patients", "visitor-writes"});
+  known = WithStoreFlags(std::move(known));
   for (const std::string& f : FederationFlags()) known.insert(f);
   return known;
 }
@@ -102,6 +103,7 @@ Result<ServeSettings> ParseServeSettings(const Args& args) {
   s.base_url = args.Get("base-url");
   s.region = args.Get("region");
   s.oidc_file = args.Get("oidc");
+  EHR_ASSIGN_OR_RETURN(s.store, ParseStoreChoice(args));
   if (!s.auth) {
     std::fprintf(stderr, "ehr serve: WARNING: authentication is OFF (development only); anyone on this machine "
                          "can read and write all data\n");
@@ -170,12 +172,7 @@ Result<std::unique_ptr<ServeNode>> ServeNode::Open(const Args& args, const Serve
   Result<KeyStore> keys = OpenKeyStore(args, impl->data);
   if (!keys.ok()) return Because("cannot open the key store", keys.status());
   impl->keys = std::move(*keys);
-  store::SqliteOptions so;
-  so.path = impl->data + "/ehr.db";
-  so.readers = settings.readers;
-  so.durable = settings.durable;
-  impl->keys.Configure(so);
-  auto store = store::OpenSqliteStore(so);
+  auto store = OpenStore(settings.store, impl->data, impl->keys, StoreTuning{settings.readers, settings.durable});
   if (!store.ok()) return Because("cannot open the database", store.status());
   impl->store = std::move(*store);
   log::Info("keys.opened", {{"key_store", impl->keys.description},

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/args.h"
+#include "cli/store_choice.h"
 #include "cli/federation_setup.h"
 #include "core/status.h"
 #include "net/server.h"
@@ -41,6 +42,7 @@ struct ServeSettings {
   std::string base_url;
   std::string region;
   std::string oidc_file;
+  StoreChoice store;  // where the clinical data lives (cli/store_choice.h)
 };
 
 // kInvalid naming the flag at fault. Warns on stderr when authentication or the audit log

@@ -41,6 +41,26 @@ class SqliteBackend final : public StoreBackend {
     options.readers = readers;
     return OrFail(store::OpenSqliteStore(options));
   }
+  std::unique_ptr<store::Store> OpenWithKeys(keys::KeyEncryptionKeys* kek, bool encrypt_bodies, int readers) override {
+    store::SqliteOptions options;
+    options.path = dir_ + "/ehr.db";
+    options.readers = readers;
+    options.durable = false;
+    options.kek = kek;
+    options.encrypt_bodies = encrypt_bodies;
+    return OrFail(store::OpenSqliteStore(options));
+  }
+  Result<std::vector<std::string>> RawColumn(const std::string& sql) override {
+    EHR_ASSIGN_OR_RETURN(auto db, store::sqlite::Connection::Open(dir_ + "/ehr.db", store::sqlite::OpenMode::kReadWrite));
+    EHR_ASSIGN_OR_RETURN(store::sqlite::Stmt stmt, db->Prepare(sql, "test query"));
+    std::vector<std::string> out;
+    while (true) {
+      EHR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return out;
+      out.push_back(stmt.ColumnBlob(0));
+    }
+  }
+  Status RawExec(const std::string& sql) override { return Exec(sql); }
   Status Exec(const std::string& sql) override {
     EHR_ASSIGN_OR_RETURN(auto db, store::sqlite::Connection::Open(dir_ + "/ehr.db", store::sqlite::OpenMode::kReadWrite));
     return db->ExecScript(sql, "test statement");
@@ -79,6 +99,31 @@ class PostgresBackend final : public StoreBackend {
   ~PostgresBackend() override {
     auto admin = store::pg::Connection::Open(Server().ConnectionString());
     if (admin.ok()) (void)(*admin)->Exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
+  }
+  std::unique_ptr<store::Store> OpenWithKeys(keys::KeyEncryptionKeys* kek, bool encrypt_bodies, int readers) override {
+    store::PostgresOptions options = Options(nullptr, readers);
+    options.kek = kek;
+    options.encrypt_bodies = encrypt_bodies;
+    return OrFail(store::OpenPostgresStore(options));
+  }
+  Result<std::vector<std::string>> RawColumn(const std::string& sql) override {
+    EHR_ASSIGN_OR_RETURN(auto db, store::pg::Connection::Open(Server().ConnectionString("postgres", db_)));
+    EHR_ASSIGN_OR_RETURN(store::pg::Rows rows, db->Run(sql));
+    std::vector<std::string> out;
+    for (int i = 0; i < rows.size(); ++i) out.push_back(rows.String(i, 0));
+    return out;
+  }
+  Status RawExec(const std::string& sql) override {
+    EHR_ASSIGN_OR_RETURN(auto db, store::pg::Connection::Open(Server().ConnectionString("postgres", db_)));
+    return db->Exec(sql);
+  }
+  store::PostgresOptions Options(Clock* clock, int readers) {
+    store::PostgresOptions options;
+    options.conninfo = Server().ConnectionString("ehr_app", db_, "app-secret-1");
+    options.migrate_conninfo = Server().ConnectionString("postgres", db_);
+    options.clock = clock;
+    options.readers = readers;
+    return options;
   }
   std::unique_ptr<store::Store> Open(Clock* clock, int readers) override {
     store::PostgresOptions options;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "keys/kek.h"
 #include "store/store.h"
 
 namespace ehr::testing {
@@ -20,6 +21,14 @@ class StoreBackend {
   // Opens a store over this backend's database: each call the same database, so a reopened
   // store sees what the last one wrote. Fails the test and returns nullptr when it cannot.
   virtual std::unique_ptr<store::Store> Open(Clock* clock, int readers = 4) = 0;
+  // The same with envelope encryption (store/body_cipher.h): `kek` not owned.
+  virtual std::unique_ptr<store::Store> OpenWithKeys(keys::KeyEncryptionKeys* kek, bool encrypt_bodies,
+                                                     int readers = 4) = 0;
+  // As whoever holds the database itself (the SQLite file; PostgreSQL's superuser, whom
+  // row-level security does not bind): the first column of every row, as stored; and a
+  // statement.
+  virtual Result<std::vector<std::string>> RawColumn(const std::string& sql) = 0;
+  virtual Status RawExec(const std::string& sql) = 0;
   // Runs SQL on the database as the server would: the SQLite file, or PostgreSQL as the
   // server's role (for tests that tamper by hand).
   virtual Status Exec(const std::string& sql) = 0;

@@ -32,12 +32,22 @@ TempDir::~TempDir() {
 TestServer::TestServer(TestServerOptions options) {
   static int devnull = open("/dev/null", O_WRONLY);
   log::SetOutputFd(options.log_fd >= 0 ? options.log_fd : devnull);
-  store::SqliteOptions so;
-  so.path = dir_.path() + "/ehr.db";
-  so.clock = options.clock;
-  auto store = store::OpenSqliteStore(so);
-  if (!store.ok()) throw std::runtime_error("cannot open store: " + store.status().message());
-  store_ = std::move(*store);
+  // The backend: SQLite in the temporary directory, or a database of its own on a
+  // PostgreSQL server the test binary starts, when EHR_TEST_STORE=postgres (ctest runs the
+  // REST tests both ways: tests/api/CMakeLists.txt).
+  const char* backend = std::getenv("EHR_TEST_STORE");
+  if (backend != nullptr && std::string(backend) == "postgres") {
+    backend_ = MakeStoreBackend("postgres");
+    store_ = backend_->Open(options.clock, 8);
+    if (!store_) throw std::runtime_error("cannot open the PostgreSQL store");
+  } else {
+    store::SqliteOptions so;
+    so.path = dir_.path() + "/ehr.db";
+    so.clock = options.clock;
+    auto store = store::OpenSqliteStore(so);
+    if (!store.ok()) throw std::runtime_error("cannot open store: " + store.status().message());
+    store_ = std::move(*store);
+  }
   api::ServiceOptions service_options;
   service_options.clock = options.clock;
   if (options.auth) {

@@ -1,5 +1,6 @@
-// A real ehr FHIR server for integration tests: SQLite in a fresh temporary directory,
-// HttpServer on a free loopback port, served from a background thread.
+// A real ehr FHIR server for integration tests: SQLite in a fresh temporary directory (or
+// PostgreSQL: EHR_TEST_STORE=postgres), HttpServer on a free loopback port, served from a
+// background thread.
 #pragma once
 
 #include <memory>
@@ -17,6 +18,7 @@
 #include "security/pipeline.h"
 #include "store/store.h"
 #include "support/http_client.h"
+#include "support/store_backends.h"
 
 namespace ehr::testing {
 
@@ -62,6 +64,7 @@ class TestServer {
 
  private:
   TempDir dir_;
+  std::unique_ptr<StoreBackend> backend_;  // PostgreSQL: the database, dropped after the store
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::AccountStore> accounts_;
   std::unique_ptr<security::Identity> identity_;

@@ -58,37 +58,51 @@ Status LoadEdge(Connection& c, uint64_t size, AuditEdge& edge) {
 }  // namespace
 
 Result<uint64_t> AppendAudit(Connection& c, AuditEdge& edge, const AuditAppend& e) {
-  EHR_ASSIGN_OR_RETURN(uint64_t index, AuditSize(c));
-  if (!edge.valid || edge.size != index) EHR_RETURN_IF_ERROR(LoadEdge(c, index, edge));
-  edge.valid = false;  // until this append has succeeded
-  std::string hash = audit::LeafHash(e.core);
-  const std::string leaf = hash;
-  // Leaf i completes one subtree per trailing one bit of i: at each level its left sibling
-  // is the edge's last peak. The entry and its subtrees go in with one statement.
-  std::vector<std::string> levels, indexes, hashes;
-  int level = 0;
-  for (uint64_t bits = index; (bits & 1) != 0; bits >>= 1) {
-    hash = audit::NodeHash(edge.peaks.back(), hash);
-    edge.peaks.pop_back();
-    ++level;
-    levels.push_back(std::to_string(level));
-    indexes.push_back(std::to_string(index >> level));
-    hashes.push_back(ByteaText(hash));
+  // The writer's edge knows the size while it is valid, and the statement checks it: when
+  // another writer (an `ehr` command) has appended meanwhile, nothing is inserted, and the
+  // edge is read again for a second attempt.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!edge.valid) {
+      EHR_ASSIGN_OR_RETURN(uint64_t size, AuditSize(c));
+      EHR_RETURN_IF_ERROR(LoadEdge(c, size, edge));
+    }
+    const uint64_t index = edge.size;
+    edge.valid = false;  // until this append has succeeded
+    std::vector<std::string> peaks = edge.peaks;
+    std::string hash = audit::LeafHash(e.core);
+    const std::string leaf = hash;
+    // Leaf i completes one subtree per trailing one bit of i: at each level its left sibling
+    // is the edge's last peak. The entry and its subtrees go in with one statement.
+    std::vector<std::string> levels, indexes, hashes;
+    int level = 0;
+    for (uint64_t bits = index; (bits & 1) != 0; bits >>= 1) {
+      hash = audit::NodeHash(peaks.back(), hash);
+      peaks.pop_back();
+      ++level;
+      levels.push_back(std::to_string(level));
+      indexes.push_back(std::to_string(index >> level));
+      hashes.push_back(ByteaText(hash));
+    }
+    auto array = [](const std::vector<std::string>& v) { return ArrayLiteral({v.begin(), v.end()}); };
+    EHR_ASSIGN_OR_RETURN(
+        Rows added,
+        c.Run("WITH entry AS (INSERT INTO audit_entry (seq, tenant, recorded, action, agent, patient, core, detail, leaf) "
+              "SELECT $1::bigint, $2, $3::bigint, $4, $5, $6, $7::bytea, $8::bytea, $9::bytea "
+              "WHERE (SELECT coalesce(max(seq), 0) FROM audit_entry) = $1::bigint - 1 RETURNING seq), "
+              "nodes AS (INSERT INTO audit_node (level, idx, hash) "
+              "SELECT * FROM unnest($10::integer[], $11::bigint[], $12::bytea[]) WHERE EXISTS (SELECT 1 FROM entry)) "
+              "SELECT count(*) FROM entry",
+              {Index(index + 1), e.tenant, Param::Int(e.recorded), e.action, e.agent,
+               e.patient.empty() ? Param(std::nullopt) : Param(e.patient), Param::Bytes(e.core),
+               Param::Bytes(e.detail), Param::Bytes(leaf), array(levels), array(indexes), array(hashes)}));
+    if (added.Int(0, 0) != 1) continue;  // the edge was stale: read it again
+    peaks.push_back(std::move(hash));
+    edge.peaks = std::move(peaks);
+    edge.size = index + 1;
+    edge.valid = true;
+    return index;
   }
-  auto array = [](const std::vector<std::string>& v) { return ArrayLiteral({v.begin(), v.end()}); };
-  Status st = c.Run("WITH entry AS (INSERT INTO audit_entry (seq, tenant, recorded, action, agent, patient, core, "
-                    "detail, leaf) VALUES ($1::bigint, $2, $3::bigint, $4, $5, $6, $7::bytea, $8::bytea, $9::bytea)) "
-                    "INSERT INTO audit_node (level, idx, hash) "
-                    "SELECT * FROM unnest($10::integer[], $11::bigint[], $12::bytea[])",
-                    {Index(index + 1), e.tenant, Param::Int(e.recorded), e.action, e.agent,
-                     e.patient.empty() ? Param(std::nullopt) : Param(e.patient), Param::Bytes(e.core),
-                     Param::Bytes(e.detail), Param::Bytes(leaf), array(levels), array(indexes), array(hashes)})
-                  .status();
-  if (!st.ok()) return st;  // the edge stays invalid: it is reloaded
-  edge.peaks.push_back(std::move(hash));
-  edge.size = index + 1;
-  edge.valid = true;
-  return index;
+  return Status::Conflict("audit: the log grew while this entry was appended");
 }
 
 Status ArchiveAudit(Connection& c, const AuditSegment& s, uint64_t erased) {

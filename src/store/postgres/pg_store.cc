@@ -7,14 +7,18 @@
 #include <vector>
 
 #include "core/log.h"
+#include "core/secrets.h"
 #include "store/connection_pool.h"
 #include "store/group_commit.h"
+#include "store/body_cipher.h"
 #include "store/postgres/audit_log.h"
+#include "store/postgres/key_tables.h"
 #include "store/postgres/pg.h"
 #include "store/postgres/queries.h"
 #include "store/postgres/reader.h"
 #include "store/postgres/replicas.h"
 #include "store/postgres/schema.h"
+#include "store/postgres/search.h"
 #include "store/txn_clock.h"
 
 namespace ehr::store {
@@ -36,6 +40,8 @@ struct BatchState {
   std::set<std::string> tenants;      // written by the jobs that succeeded
   Micros newest = 0;                  // the newest transaction time handed out
   pg::AuditEdge* edge = nullptr;      // the store's, kept across batches
+  BodyCipher* cipher = nullptr;
+  std::set<std::string>* key_memo = nullptr;  // data keys the transaction holds (body_cipher.h)
 };
 
 class PgWriteTxn final : public WriteTxn {
@@ -50,26 +56,50 @@ class PgWriteTxn final : public WriteTxn {
   Result<std::optional<VersionRecord>> ReadCurrent(std::string_view tenant, std::string_view type,
                                                    std::string_view id) override {
     EHR_RETURN_IF_ERROR(Enter(tenant));
-    return Checked(pg::ReadCurrent(c_, tenant, type, id));
+    EHR_ASSIGN_OR_RETURN(std::optional<VersionRecord> r, Checked(pg::ReadCurrent(c_, tenant, type, id)));
+    if (r && !r->deleted) EHR_RETURN_IF_ERROR(Opened(tenant, BodyAad(tenant, r->type, r->id, r->version), r->body));
+    return r;
   }
   Result<std::vector<std::string>> FindIdsByToken(const TokenQuery& q) override {
     EHR_RETURN_IF_ERROR(Enter(q.tenant));
     return Checked(pg::FindIdsByToken(c_, q));
   }
-  Result<SearchPage> Search(const SearchQuery&) override { return NotYet("search"); }
+  Result<SearchPage> Search(const SearchQuery& q) override {
+    EHR_RETURN_IF_ERROR(Enter(q.tenant));
+    EHR_ASSIGN_OR_RETURN(SearchPage page, Checked(pg::Search(c_, q, Now())));
+    pg::DataKeys keys(c_, batch_.key_memo);
+    EHR_RETURN_IF_ERROR(Checked(OpenPage(*batch_.cipher, keys, q.tenant, page)));
+    return page;
+  }
   Status Put(const NewVersion& v) override {
     EHR_RETURN_IF_ERROR(Enter(v.tenant));
-    Status st = Checked(pg::Put(c_, v));
+    Status st;
+    if (!v.deleted && (batch_.cipher->seals_all() || (batch_.cipher->enabled() && v.sensitive))) {
+      NewVersion sealed = v;
+      pg::DataKeys keys(c_, batch_.key_memo);
+      EHR_ASSIGN_OR_RETURN(sealed.body, Checked(batch_.cipher->Seal(keys, v.tenant, BodyAad(v.tenant, v.type, v.id, v.version),
+                                                                    v.body, v.sensitive)));
+      st = Checked(pg::Put(c_, sealed));
+    } else {
+      st = Checked(pg::Put(c_, v));
+    }
     if (st.ok()) written_.insert(v.tenant);
     return st;
   }
   Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view tenant, std::string_view key) override {
     EHR_RETURN_IF_ERROR(Enter(tenant));
-    return Checked(pg::GetIdempotency(c_, tenant, key));
+    EHR_ASSIGN_OR_RETURN(std::optional<IdempotencyRecord> r, Checked(pg::GetIdempotency(c_, tenant, key)));
+    if (r) EHR_RETURN_IF_ERROR(Opened(tenant, IdempotencyAad(tenant, key), r->body));
+    return r;
   }
   Status PutIdempotency(std::string_view tenant, std::string_view key, const IdempotencyRecord& r) override {
     EHR_RETURN_IF_ERROR(Enter(tenant));
-    Status st = Checked(pg::PutIdempotency(c_, tenant, key, r));
+    IdempotencyRecord sealed = r;
+    if (batch_.cipher->seals_all()) {
+      pg::DataKeys keys(c_, batch_.key_memo);
+      EHR_ASSIGN_OR_RETURN(sealed.body, Checked(batch_.cipher->Seal(keys, tenant, IdempotencyAad(tenant, key), r.body, true)));
+    }
+    Status st = Checked(pg::PutIdempotency(c_, tenant, key, sealed));
     if (st.ok()) written_.insert(std::string(tenant));
     return st;
   }
@@ -78,9 +108,17 @@ class PgWriteTxn final : public WriteTxn {
     EHR_RETURN_IF_ERROR(Enter(tenant));
     return Checked(pg::ReplaceIndexRows(c_, tenant, type, id, rows));
   }
+  // The detail (patient, resources, query) is sealed whenever the store has keys: a query
+  // may name a sensitive identifier.
   Result<uint64_t> AppendAudit(const AuditAppend& e) override {
     if (!failure_.ok()) return failure_;
-    return Checked(pg::AppendAudit(c_, *batch_.edge, e));
+    if (!batch_.cipher->enabled() || e.detail.empty()) return Checked(pg::AppendAudit(c_, *batch_.edge, e));
+    EHR_RETURN_IF_ERROR(Enter(e.tenant));  // a first data key of the tenant is made with its tenant set
+    AuditAppend sealed = e;
+    pg::DataKeys keys(c_, batch_.key_memo);
+    EHR_ASSIGN_OR_RETURN(sealed.detail,
+                         Checked(batch_.cipher->Seal(keys, e.tenant, AuditDetailAad(e.tenant, e.core), e.detail, true)));
+    return Checked(pg::AppendAudit(c_, *batch_.edge, sealed));
   }
   Status ArchiveAudit(const AuditSegment& segment, uint64_t erased) override {
     if (!failure_.ok()) return failure_;
@@ -98,7 +136,14 @@ class PgWriteTxn final : public WriteTxn {
     return *now_;
   }
 
+  // For the store's own maintenance jobs (re-encryption) that go tenant by tenant.
+  Status EnterTenant(std::string_view tenant) { return Enter(tenant); }
+
  private:
+  Status Opened(std::string_view tenant, const std::string& aad, std::string& body) {
+    pg::DataKeys keys(c_, batch_.key_memo);
+    return Checked(batch_.cipher->Open(keys, tenant, aad, body));
+  }
   Status Enter(std::string_view tenant) {
     if (!failure_.ok()) return failure_;
     if (tenant.empty()) return Status::Internal("storage: a tenant is required");
@@ -133,7 +178,8 @@ class PostgresStore final : public Store {
   PostgresStore(const PostgresOptions& options, std::unique_ptr<Connection> writer, Micros last_write)
       : options_(options),
         writer_(std::move(writer)),
-        txn_clock_(options.clock != nullptr ? *options.clock : Clock::System(), last_write) {}
+        txn_clock_(options.clock != nullptr ? *options.clock : Clock::System(), last_write),
+        cipher_(options.kek, options.encrypt_bodies) {}
 
   ~PostgresStore() override { group_.Stop(); }
 
@@ -143,20 +189,34 @@ class PostgresStore final : public Store {
 
   Result<std::optional<VersionRecord>> ReadCurrent(std::string_view tenant, std::string_view type,
                                                    std::string_view id) override {
-    return Routed(tenant, [&](Connection& c) { return pg::ReadCurrent(c, tenant, type, id); });
+    return Routed(tenant, [&](Connection& c) -> Result<std::optional<VersionRecord>> {
+      EHR_ASSIGN_OR_RETURN(std::optional<VersionRecord> r, pg::ReadCurrent(c, tenant, type, id));
+      if (r) EHR_RETURN_IF_ERROR(OpenRecord(c, tenant, *r));
+      return r;
+    });
   }
   Result<std::optional<VersionRecord>> ReadVersion(std::string_view tenant, std::string_view type,
                                                    std::string_view id, int64_t version) override {
-    return Routed(tenant, [&](Connection& c) { return pg::ReadVersion(c, tenant, type, id, version); });
+    return Routed(tenant, [&](Connection& c) -> Result<std::optional<VersionRecord>> {
+      EHR_ASSIGN_OR_RETURN(std::optional<VersionRecord> r, pg::ReadVersion(c, tenant, type, id, version));
+      if (r) EHR_RETURN_IF_ERROR(OpenRecord(c, tenant, *r));
+      return r;
+    });
   }
   Result<HistoryPage> History(const HistoryQuery& q) override {
-    return Routed(q.tenant, [&](Connection& c) { return pg::History(c, q); });
+    return Routed(q.tenant, [&](Connection& c) -> Result<HistoryPage> {
+      EHR_ASSIGN_OR_RETURN(HistoryPage page, pg::History(c, q));
+      for (VersionRecord& r : page.entries) EHR_RETURN_IF_ERROR(OpenRecord(c, q.tenant, r));
+      return page;
+    });
   }
   Result<std::vector<VersionRecord>> VersionsAfter(std::string_view tenant, std::string_view type, int64_t after_seq,
                                                    int limit) override {
     auto lease = readers_.Acquire();
     EHR_ASSIGN_OR_RETURN(Connection * c, lease->For(tenant));
-    return pg::VersionsAfter(*c, tenant, type, after_seq, limit);
+    EHR_ASSIGN_OR_RETURN(std::vector<VersionRecord> out, pg::VersionsAfter(*c, tenant, type, after_seq, limit));
+    for (VersionRecord& r : out) EHR_RETURN_IF_ERROR(OpenRecord(*c, tenant, r));
+    return out;
   }
   Result<std::vector<std::string>> FindIdsByToken(const TokenQuery& q) override {
     return Routed(q.tenant, [&](Connection& c) { return pg::FindIdsByToken(c, q); });
@@ -164,12 +224,25 @@ class PostgresStore final : public Store {
   Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view tenant, std::string_view key) override {
     auto lease = readers_.Acquire();
     EHR_ASSIGN_OR_RETURN(Connection * c, lease->For(tenant));
-    return pg::GetIdempotency(*c, tenant, key);
+    EHR_ASSIGN_OR_RETURN(std::optional<IdempotencyRecord> r, pg::GetIdempotency(*c, tenant, key));
+    if (r) {
+      pg::DataKeys keys(*c, nullptr);
+      EHR_RETURN_IF_ERROR(cipher_.Open(keys, tenant, IdempotencyAad(tenant, key), r->body));
+    }
+    return r;
   }
   Result<int64_t> CountCurrent(std::string_view tenant, std::string_view type) override {
     return Routed(tenant, [&](Connection& c) { return pg::CountCurrent(c, tenant, type); });
   }
-  Result<SearchPage> Search(const SearchQuery&) override { return NotYet("search"); }
+  Result<SearchPage> Search(const SearchQuery& q) override {
+    auto lease = readers_.Acquire();
+    EHR_ASSIGN_OR_RETURN(Connection * c, lease->For(q.tenant));
+    const Clock& clock = options_.clock != nullptr ? *options_.clock : Clock::System();
+    EHR_ASSIGN_OR_RETURN(SearchPage page, pg::Search(*c, q, clock.Now()));
+    pg::DataKeys keys(*c, nullptr);
+    EHR_RETURN_IF_ERROR(OpenPage(cipher_, keys, q.tenant, page));
+    return page;
+  }
 
   // Tenant by tenant (row-level security shows one at a time), each in write order.
   Status ForEachCurrent(const std::function<Status(const std::string& tenant, VersionRecord&& rec)>& fn) override {
@@ -182,6 +255,7 @@ class PostgresStore final : public Store {
           auto lease = readers_.Acquire();  // released between pages: fn may write
           EHR_ASSIGN_OR_RETURN(Connection * c, lease->For(tenant));
           EHR_ASSIGN_OR_RETURN(page, pg::ScanCurrent(*c, tenant, after, 500));
+          for (VersionRecord& r : page) EHR_RETURN_IF_ERROR(OpenRecord(*c, tenant, r));
         }
         if (page.empty()) break;
         for (VersionRecord& rec : page) {
@@ -197,12 +271,26 @@ class PostgresStore final : public Store {
   Result<std::vector<AuditRow>> AuditSearch(const AuditQuery& q) override {
     auto lease = readers_.Acquire();
     EHR_ASSIGN_OR_RETURN(Connection * c, lease->Shared());
-    return pg::AuditSearch(*c, q);
+    EHR_ASSIGN_OR_RETURN(std::vector<AuditRow> rows, pg::AuditSearch(*c, q));
+    pg::DataKeys keys(*c, nullptr);
+    for (AuditRow& r : rows) {
+      if (r.detail) EHR_RETURN_IF_ERROR(cipher_.Open(keys, r.tenant, AuditDetailAad(r.tenant, r.core), *r.detail));
+    }
+    return rows;
   }
   Result<std::vector<AuditRow>> AuditRange(uint64_t from, int count) override {
     auto lease = readers_.Acquire();
     EHR_ASSIGN_OR_RETURN(Connection * c, lease->Shared());
-    return pg::AuditRange(*c, from, count);
+    // For verification: a detail that does not decrypt (altered, or moved to another entry)
+    // is returned as stored, so that the check of the core's digest names the entry.
+    EHR_ASSIGN_OR_RETURN(std::vector<AuditRow> rows, pg::AuditRange(*c, from, count));
+    pg::DataKeys keys(*c, nullptr);
+    for (AuditRow& r : rows) {
+      if (!r.detail) continue;
+      std::string detail = *r.detail;
+      if (cipher_.Open(keys, r.tenant, AuditDetailAad(r.tenant, r.core), detail).ok()) r.detail = std::move(detail);
+    }
+    return rows;
   }
   Result<uint64_t> AuditSize() override {
     auto lease = readers_.Acquire();
@@ -257,30 +345,94 @@ class PostgresStore final : public Store {
     return Write([](WriteTxn&) { return Status::Ok(); });
   }
 
-  // Without envelope encryption on PostgreSQL yet, every body is plain (key version 0).
+  // Envelope encryption (store/body_cipher.h; key_tables.h).
   Result<std::vector<KeyUse>> KeyUsage() override {
     EHR_ASSIGN_OR_RETURN(std::vector<std::string> tenants, Tenants());
-    std::vector<KeyUse> out;
-    for (const std::string& tenant : tenants) {
-      auto lease = readers_.Acquire();
-      EHR_ASSIGN_OR_RETURN(Connection * c, lease->For(tenant));
-      EHR_ASSIGN_OR_RETURN(pg::Rows rows, c->Run("SELECT count(*) FROM resource_version WHERE tenant = $1 AND NOT deleted",
-                                                 {tenant}));
-      if (rows.Int(0, 0) > 0) out.push_back(KeyUse{tenant, 0, rows.Int(0, 0)});
+    auto lease = readers_.Acquire();
+    EHR_ASSIGN_OR_RETURN(Connection * c, lease->Shared());
+    return pg::KeyUsage(*c, tenants, [&](std::string_view tenant) { return lease->For(tenant).status(); });
+  }
+  Status RefreshKeys() override {
+    auto lease = readers_.Acquire();
+    EHR_ASSIGN_OR_RETURN(Connection * c, lease->Shared());
+    pg::DataKeys keys(*c, nullptr);
+    return cipher_.Refresh(keys);
+  }
+  Result<int> RotateDataKeys() override {
+    if (options_.kek == nullptr) return Status::Unavailable("encryption: no key store is configured");
+    int rotated = 0;
+    EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) -> Status {
+      EHR_ASSIGN_OR_RETURN(rotated, pg::RotateDataKeys(*writer_, *options_.kek));
+      return Status::Ok();
+    }));
+    EHR_RETURN_IF_ERROR(RefreshKeys());
+    return rotated;
+  }
+  Result<ReencryptStep> Reencrypt(int64_t after_seq, int limit) override {
+    if (options_.kek == nullptr) return ReencryptStep{after_seq, 0, after_seq, true, false};
+    EHR_ASSIGN_OR_RETURN(std::vector<std::string> tenants, Tenants());
+    ReencryptStep step;
+    std::string fingerprint;
+    EHR_RETURN_IF_ERROR(Write([&](WriteTxn& txn) -> Status {
+      pg::DataKeys keys(*writer_, &key_memo_);
+      EHR_ASSIGN_OR_RETURN(step, pg::Reencrypt(*writer_, keys, cipher_, tenants, Entering(txn), after_seq, limit,
+                                               fingerprint));
+      return Status::Ok();
+    }));
+    if (!step.done || step.unchanged) return step;
+    // The bodies are done: then the responses kept for idempotency keys, in transactions of
+    // `limit` (writes go on in between), and only then the mark of a complete pass.
+    pg::IdempotencyCursor cursor;
+    for (int seen = limit; seen >= limit;) {
+      EHR_RETURN_IF_ERROR(Write([&](WriteTxn& txn) -> Status {
+        pg::DataKeys keys(*writer_, &key_memo_);
+        EHR_ASSIGN_OR_RETURN(seen, pg::ReencryptIdempotency(*writer_, keys, cipher_, tenants, Entering(txn), cursor,
+                                                            limit, step.rewritten));
+        return Status::Ok();
+      }));
     }
-    return out;
+    EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) { return pg::WriteReencryptMark(*writer_, fingerprint, step.max_seq); }));
+    return step;
   }
-  Status RefreshKeys() override { return Status::Ok(); }
-  Result<int> RotateDataKeys() override { return NotYet("encryption at rest"); }
-  Result<ReencryptStep> Reencrypt(int64_t after_seq, int) override {
-    return ReencryptStep{after_seq, 0, after_seq, true, false};
+  Result<std::string> Secret(std::string_view name, size_t size) override {
+    if (options_.kek == nullptr) return Status::Unavailable("encryption: no key store is configured");
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      EHR_ASSIGN_OR_RETURN(std::optional<std::string> found, FindSecret(name));
+      if (found) {
+        if (found->size() != size) return Status::Internal("encryption: a secret has the wrong size");
+        return *found;
+      }
+      if (attempt == 0) {
+        const std::string fresh = RandomBytes(size);
+        EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) { return pg::InsertSecret(*writer_, *options_.kek, name, fresh); }));
+      }
+    }
+    return Status::Internal("encryption: a secret could not be stored");
   }
-  Result<std::string> Secret(std::string_view, size_t) override { return NotYet("the key store"); }
-  Status ImportSecret(std::string_view, std::string_view) override { return NotYet("the key store"); }
-  Result<std::optional<std::string>> FindSecret(std::string_view) override { return NotYet("the key store"); }
+  Status ImportSecret(std::string_view name, std::string_view bytes) override {
+    if (options_.kek == nullptr) return Status::Unavailable("encryption: no key store is configured");
+    return Write([&](WriteTxn&) { return pg::InsertSecret(*writer_, *options_.kek, name, bytes); });
+  }
+  Result<std::optional<std::string>> FindSecret(std::string_view name) override {
+    if (options_.kek == nullptr) return Status::Unavailable("encryption: no key store is configured");
+    auto lease = readers_.Acquire();
+    EHR_ASSIGN_OR_RETURN(Connection * c, lease->Shared());
+    return pg::ReadSecret(*c, *options_.kek, name);
+  }
 
  private:
   using Job = GroupCommit::Job;
+
+  // A record's body made plain (a deleted version has none).
+  Status OpenRecord(Connection& c, std::string_view tenant, VersionRecord& r) {
+    if (r.deleted) return Status::Ok();
+    pg::DataKeys keys(c, nullptr);
+    return cipher_.Open(keys, tenant, BodyAad(tenant, r.type, r.id, r.version), r.body);
+  }
+  // The writer's tenant, as a maintenance job inside Write() moves from tenant to tenant.
+  static pg::EnterTenant Entering(WriteTxn& txn) {
+    return [&txn](std::string_view tenant) { return static_cast<PgWriteTxn&>(txn).EnterTenant(tenant); };
+  }
 
   // A read a replica that has replayed every acknowledged write may serve (replicas.h);
   // else, or when the replica fails it (lost, or a query cancelled by recovery), the primary.
@@ -327,28 +479,36 @@ class PostgresStore final : public Store {
     if (!c.healthy()) {
       if (Status st = c.Reconnect(); !st.ok()) return fail_all(st, 0);
     }
-    if (Status begun = c.Exec("BEGIN"); !begun.ok()) {
+    // Statements between jobs go together, one round trip each: BEGIN with the first
+    // savepoint, the release of a job's savepoint with the next one's, the last release with
+    // the commit.
+    if (Status begun = c.Exec("BEGIN; SAVEPOINT job"); !begun.ok()) {
       log::Warn("store.begin_failed", {{"backend", "postgres"}, {"jobs", static_cast<int64_t>(batch.size())}});
+      (void)c.Exec("ROLLBACK");
       return fail_all(Unavailable(begun), 0);
     }
     BatchState state;
     state.edge = &edge_;
+    state.cipher = &cipher_;
+    state.key_memo = &key_memo_;
     for (size_t i = 0; i < batch.size(); ++i) {
-      Status txn_failure = RunJob(c, *batch[i], state);
+      Status txn_failure = i == 0 ? Status::Ok() : c.Exec("RELEASE SAVEPOINT job; SAVEPOINT job");
+      if (txn_failure.ok()) txn_failure = RunJob(c, *batch[i], state);
       if (!txn_failure.ok()) {
         // The shared transaction is unusable: earlier successes are not durable, later jobs never ran.
         log::Error("store.batch_aborted", {{"backend", "postgres"}, {"jobs", static_cast<int64_t>(batch.size())}});
         (void)c.Exec("ROLLBACK");
         edge_.valid = false;
+        key_memo_.clear();
         return fail_all(Unavailable(txn_failure), i + 1);
       }
     }
     Status committed = Finalize(c, state);
-    if (committed.ok()) committed = c.Exec("COMMIT");
     if (!committed.ok()) {
       log::Error("store.commit_failed", {{"backend", "postgres"}, {"jobs", static_cast<int64_t>(batch.size())}});
       (void)c.Exec("ROLLBACK");
       edge_.valid = false;
+      key_memo_.clear();
       return fail_all(Unavailable(committed), batch.size());
     }
     known_tenants_.insert(state.tenants.begin(), state.tenants.end());
@@ -365,7 +525,8 @@ class PostgresStore final : public Store {
     return why.code() == Code::kUnavailable ? why : Status::Unavailable("storage: write transaction abandoned");
   }
 
-  // Before the commit: tenants seen for the first time, and the newest transaction time.
+  // The end of the last job's savepoint and the commit, with what goes before it: tenants
+  // seen for the first time, and the newest transaction time.
   Status Finalize(Connection& c, const BatchState& state) {
     std::vector<std::string_view> fresh;
     for (const std::string& t : state.tenants) {
@@ -376,18 +537,17 @@ class PostgresStore final : public Store {
                                 {pg::ArrayLiteral(fresh)})
                               .status());
     }
+    std::string sql = "RELEASE SAVEPOINT job; ";
+    // A number the store made, not a value from a request: written into the SQL as it is.
     if (state.newest > 0) {
-      EHR_RETURN_IF_ERROR(c.Run("UPDATE store_clock SET last_write = greatest(last_write, $1::bigint)",
-                                {Param::Int(state.newest)})
-                              .status());
+      sql += "UPDATE store_clock SET last_write = greatest(last_write, " + std::to_string(state.newest) + "); ";
     }
-    return Status::Ok();
+    return c.Exec(sql + "COMMIT");
   }
 
-  // Runs one job inside a savepoint, leaving its status in job.result. Returns an error
-  // only when the enclosing transaction can no longer be used.
+  // Runs one job inside its savepoint (begun by the caller), leaving its status in
+  // job.result. Returns an error only when the enclosing transaction can no longer be used.
   Status RunJob(Connection& c, Job& job, BatchState& state) {
-    EHR_RETURN_IF_ERROR(c.Exec("SAVEPOINT job"));
     const std::string tenant_before = state.tenant;
     const Micros newest_before = state.newest;
     PgWriteTxn txn(c, txn_clock_, state);
@@ -403,12 +563,12 @@ class PostgresStore final : public Store {
     if (!job.result.ok()) {
       state.tenant = tenant_before;  // the setting rolls back with the savepoint
       state.newest = newest_before;
-      edge_.valid = false;  // the job's audit entries are gone with it
-      EHR_RETURN_IF_ERROR(c.Exec("ROLLBACK TO SAVEPOINT job"));
-    } else {
-      state.tenants.insert(txn.written().begin(), txn.written().end());
+      edge_.valid = false;  // the job's audit entries and data keys are gone with it
+      key_memo_.clear();
+      return c.Exec("ROLLBACK TO SAVEPOINT job");
     }
-    return c.Exec("RELEASE SAVEPOINT job");
+    state.tenants.insert(txn.written().begin(), txn.written().end());
+    return Status::Ok();
   }
 
   const PostgresOptions options_;
@@ -416,6 +576,8 @@ class PostgresStore final : public Store {
   TxnClock txn_clock_;                  // writer thread only
   std::set<std::string> known_tenants_; // writer thread only: in the tenant table
   pg::AuditEdge edge_;                  // writer thread only
+  std::set<std::string> key_memo_;      // writer thread only: data keys its transaction holds
+  BodyCipher cipher_;
   ReaderPool readers_;
   pg::Replicas replicas_;
   GroupCommit group_{options_.max_batch, [this](const std::vector<Job*>& batch) { return RunBatch(batch); }};

@@ -4,8 +4,8 @@
 // tenant set in the session (readers) or the transaction (writer), so PostgreSQL's
 // row-level security (schema.h) admits that tenant's rows and no other, whatever the SQL.
 //
-// Not yet on PostgreSQL (these answer kUnavailable, and the server refuses --store
-// postgres:// until they are done): search, the audit log, and envelope encryption.
+// Envelope encryption as on SQLite (store/body_cipher.h): bodies, idempotency responses and
+// audit details sealed under each tenant's data keys, wrapped by the key-encryption key.
 #pragma once
 
 #include <memory>
@@ -14,6 +14,7 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "keys/kek.h"
 #include "store/store.h"
 
 namespace ehr::store {
@@ -28,6 +29,11 @@ struct PostgresOptions {
   int readers = 8;         // reader connections (concurrent reads beyond this wait for one)
   Clock* clock = nullptr;  // transaction timestamps; nullptr: Clock::System(). Not owned.
   int max_batch = 256;     // most Write() calls committed together in one transaction
+  // Envelope encryption (store/body_cipher.h). `kek` null: bodies are stored as given (tests
+  // and tools only). Else bodies holding sensitive identifiers are always sealed, and every
+  // body when `encrypt_bodies`. Not owned; must outlive the store.
+  keys::KeyEncryptionKeys* kek = nullptr;
+  bool encrypt_bodies = false;
   // Streaming replicas of the database (the same role on each): reads by id, history,
   // searches and counts go to one that has replayed every write this store acknowledged,
   // else to the primary (postgres/replicas.h).

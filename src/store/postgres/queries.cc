@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "store/postgres/text_words.h"
+
 namespace ehr::store::pg {
 namespace {
 
@@ -106,14 +108,16 @@ std::vector<Param> IndexParams(const IndexRows& ix) {
   }
   std::vector<Param> params;
   for (const Columns* c : {&strings, &tokens, &dates, &numbers, &quantities, &references, &uris}) c->AppendTo(params);
-  params.emplace_back(ix.narrative);
-  params.emplace_back(ix.content);
+  // Full text as its words (text_words.h): rows of text_word for each, phrases matched in them.
+  params.emplace_back(TextWords(ix.narrative));
+  params.emplace_back(TextWords(ix.content));
   return params;
 }
 
 // The index tables, cleared together when a resource gets a new version.
-constexpr std::string_view kIndexTables[] = {"string_index",   "token_index",     "date_index", "number_index",
-                                             "quantity_index", "reference_index", "uri_index",  "text_index"};
+constexpr std::string_view kIndexTables[] = {"string_index",    "token_index", "date_index", "number_index",
+                                             "quantity_index",  "reference_index", "uri_index", "text_index",
+                                             "text_word"};
 
 // Data-modifying WITH items deleting the index rows of version `seq` (a bigint expression;
 // NULL deletes nothing).
@@ -162,9 +166,17 @@ std::string InsertCtes(int first, const std::string& seq) {
          unnest({"text", "text"}, "p, u") + "), ";
   const std::string narrative = "$" + std::to_string(p++) + "::text";
   const std::string content = "$" + std::to_string(p++) + "::text";
-  sql += "add8 AS (INSERT INTO text_index (tenant, type, seq, narrative, content) SELECT $1::text, $2::text, " + seq +
-         ", to_tsvector('simple', " + narrative + "), to_tsvector('simple', " + content + ") WHERE " + narrative +
-         " <> '' OR " + content + " <> '') ";
+  sql += "add8 AS (INSERT INTO text_index (tenant, type, seq, narrative_words, content_words) SELECT $1::text, "
+         "$2::text, " + seq + ", " + narrative + ", " + content + " WHERE " + narrative + " <> '' OR " + content +
+         " <> ''), ";
+  // Each word of a column once (text_word: 'n' narrative, 'c' content), cut as text_words.h's
+  // Lexeme cuts it.
+  auto words = [&](const char* field, const std::string& text) {
+    return std::string("SELECT '") + field + "' AS f, left(w, " + std::to_string(kMaxLexemeChars) +
+           ") AS w FROM unnest(string_to_array(rtrim(" + text + ", ' '), ' ')) AS w";
+  };
+  sql += "add9 AS (INSERT INTO text_word (tenant, type, field, word, seq) SELECT DISTINCT $1::text, $2::text, u.f, "
+         "u.w, " + seq + " FROM (" + words("n", narrative) + " UNION ALL " + words("c", content) + ") AS u) ";
   return sql;
 }
 

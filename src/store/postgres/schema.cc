@@ -179,6 +179,54 @@ END $$;
 CREATE TRIGGER audit_archive_guard BEFORE INSERT ON audit_archive
   FOR EACH ROW EXECUTE FUNCTION audit_archive_guard();
 )sql"},
+    // Search (search.h) as SQLite answers it. Text that is compared or sorted compares byte
+    // by byte (SQLite's BINARY), whatever the database's locale. Full text is words
+    // (text_words.h): each word of a version once in text_word, found by a btree (row-level
+    // security lets no index serve an operator that is not leakproof, as @@ and GIN are
+    // not), and every word in text_index, where phrases are matched. Rows written before
+    // have no words: `ehr reindex` makes them.
+    {4, R"sql(
+ALTER TABLE string_index ALTER COLUMN param TYPE text COLLATE "C",
+  ALTER COLUMN normalized TYPE text COLLATE "C", ALTER COLUMN exact TYPE text COLLATE "C";
+ALTER TABLE token_index ALTER COLUMN param TYPE text COLLATE "C", ALTER COLUMN code TYPE text COLLATE "C";
+ALTER TABLE date_index ALTER COLUMN param TYPE text COLLATE "C";
+ALTER TABLE number_index ALTER COLUMN param TYPE text COLLATE "C";
+ALTER TABLE quantity_index ALTER COLUMN param TYPE text COLLATE "C";
+ALTER TABLE reference_index ALTER COLUMN param TYPE text COLLATE "C";
+ALTER TABLE uri_index ALTER COLUMN param TYPE text COLLATE "C", ALTER COLUMN uri TYPE text COLLATE "C";
+ALTER TABLE text_index DROP COLUMN narrative, DROP COLUMN content,
+  ADD COLUMN narrative_words text NOT NULL DEFAULT '', ADD COLUMN content_words text NOT NULL DEFAULT '';
+CREATE TABLE text_word (
+  tenant text NOT NULL, type text NOT NULL, field "char" NOT NULL, word text COLLATE "C" NOT NULL,
+  seq bigint NOT NULL);
+CREATE INDEX text_word_lookup ON text_word (tenant, type, field, word, seq);
+CREATE INDEX text_word_seq ON text_word (seq);
+)sql"},
+    // Envelope encryption (store/body_cipher.h; keys/README.md): each tenant's data keys by
+    // version, wrapped by a key-encryption key kept outside the database; named secrets
+    // wrapped the same way; the last complete re-encryption pass. Wrapped keys only: shared
+    // by every tenant (the writer reads every tenant's newest version), no row-level security.
+    {5, R"sql(
+CREATE TABLE data_key (
+  tenant  text    NOT NULL,
+  version integer NOT NULL,
+  kek     text    NOT NULL,
+  wrapped bytea   NOT NULL,
+  created bigint  NOT NULL,
+  PRIMARY KEY (tenant, version)
+);
+CREATE TABLE secret (
+  name    text   PRIMARY KEY,
+  kek     text   NOT NULL,
+  wrapped bytea  NOT NULL,
+  created bigint NOT NULL
+);
+CREATE TABLE reencrypt_mark (
+  one         boolean PRIMARY KEY DEFAULT true CHECK (one),
+  fingerprint text    NOT NULL,
+  through_seq bigint  NOT NULL
+);
+)sql"},
 };
 
 // Tables whose rows belong to one tenant, by the migration that made them: row-level
@@ -190,10 +238,10 @@ struct TenantTable {
 constexpr TenantTable kTenantTables[] = {
     {1, "resource_version"}, {1, "idempotency"},     {2, "string_index"},    {2, "token_index"},
     {2, "date_index"},       {2, "number_index"},    {2, "quantity_index"},  {2, "reference_index"},
-    {2, "uri_index"},        {2, "text_index"},
+    {2, "uri_index"},        {2, "text_index"},      {4, "text_word"},
 };
 // Tables shared by every tenant (the server reads and writes them whatever its tenant).
-constexpr const char* kSharedTables[] = {"tenant", "store_clock"};
+constexpr const char* kSharedTables[] = {"tenant", "store_clock", "data_key", "secret", "reencrypt_mark"};
 
 bool IsIdentifier(const std::string& name) {
   if (name.empty() || name.size() > 63) return false;
@@ -245,7 +293,7 @@ Result<int> Migrate(Connection& owner, const std::string& app_role) {
   grants += "GRANT UPDATE (patient, detail), DELETE ON audit_entry TO " + app_role + ";\n";
   grants += "GRANT UPDATE (sha256) ON audit_archive TO " + app_role + ";\n";
   grants += "GRANT SELECT ON schema_version TO " + app_role + ";\n";
-  grants += "GRANT USAGE ON SEQUENCE resource_version_seq_seq TO " + app_role + ";\nCOMMIT;";
+  grants += "GRANT USAGE, SELECT ON SEQUENCE resource_version_seq_seq TO " + app_role + ";\nCOMMIT;";
   EHR_RETURN_IF_ERROR(owner.Exec(grants));
   return before;
 }

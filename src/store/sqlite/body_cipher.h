@@ -1,93 +1,56 @@
-// Envelope encryption of what the store keeps of resources (keys/README.md): bodies, and
-// the responses kept for idempotency keys. Each tenant has data keys by version (table
-// `data_key`, wrapped by a key-encryption key that lives outside the database); the newest
-// encrypts, every version decrypts. A sealed value is
-//
-//   0x00 'K' | key version (4 bytes, big-endian) | AES-256-GCM (nonce | ciphertext | tag)
-//
-// with additional authenticated data naming what it is (tenant, type, id and version of a
-// body), so a value copied to another row does not decrypt. JSON never starts with 0x00, so
-// plain and sealed values live side by side: turning encryption on, or a rotation, leaves
-// old rows readable until the re-encryption job (Reencrypt) moves them over.
-//
-// Data keys are made on the writer, inside the transaction of the first write that needs
-// one, and inserted with that write (INSERT OR IGNORE, remembered in the connection's key
-// memo, which a rollback clears): a committed sealed value always has its key committed.
-// Unwrapped keys are cached for the life of the process.
+// The envelope cipher (store/body_cipher.h) over SQLite: its data_key table on one of the
+// store's connections, and the cipher taking those connections.
 #pragma once
 
-#include <cstdint>
-#include <map>
-#include <shared_mutex>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
+#include <vector>
 
-#include "core/status.h"
-#include "keys/kek.h"
+#include "store/body_cipher.h"
 #include "store/sqlite/db.h"
 
 namespace ehr::store::sqlite {
 
-class BodyCipher {
+class DataKeys final : public DataKeyTable {
  public:
-  // `kek` null: nothing is sealed, and a sealed value read is an error.
-  // `all`: seal every body; else only those marked sensitive.
-  BodyCipher(keys::KeyEncryptionKeys* kek, bool all) : kek_(kek), all_(all) {}
-
-  bool enabled() const { return kek_ != nullptr; }
-  bool seals_all() const { return kek_ != nullptr && all_; }
-
-  // Writer thread, inside the transaction: the stored form of `plain` (`plain` itself when
-  // the policy does not seal it).
-  Result<std::string> Seal(Connection& writer, std::string_view tenant, std::string_view aad, std::string_view plain,
-                           bool sensitive);
-  // Any connection: `stored` made plain in place. Plain values pass unchanged.
-  Status Open(Connection& c, std::string_view tenant, std::string_view aad, std::string& stored);
-
-  // Writer, inside the transaction: the version new values of `tenant` are sealed with
-  // (making the tenant's first key when there is none).
-  Result<uint32_t> WriterVersion(Connection& writer, std::string_view tenant);
-
-  // Rereads the newest version of every tenant's key (another process may have rotated).
-  Status Refresh(Connection& c);
-
-  static bool IsSealed(std::string_view stored) { return stored.size() >= 6 && stored[0] == '\0' && stored[1] == 'K'; }
-  // The key version of a sealed value; 0 for a plain one.
-  static uint32_t KeyVersionOf(std::string_view stored);
-  // The tenant's current key version known to this process (0: none yet).
-  uint32_t CurrentVersion(std::string_view tenant) const;
+  explicit DataKeys(Connection& c) : c_(c) {}
+  Result<std::optional<WrappedKey>> Find(std::string_view tenant, uint32_t version) override;
+  Result<WrappedKey> Insert(std::string_view tenant, const WrappedKey& key) override;
+  Result<std::vector<std::pair<std::string, uint32_t>>> Newest() override;
+  bool Remembers(const std::string& memo) override { return c_.key_memo().count(memo) != 0; }
+  void Remember(const std::string& memo) override { c_.key_memo().emplace(memo, 1); }  // a rollback clears it (db.h)
 
  private:
-  struct DataKey {
-    std::string key;  // 32 bytes
-    std::string kek_id;
-    std::string wrapped;
-  };
-  struct TenantKeys {
-    uint32_t current = 0;
-    std::map<uint32_t, DataKey> versions;
-  };
-
-  Result<DataKey> Unwrap(std::string_view tenant, uint32_t version, std::string kek_id, std::string wrapped);
-  // The key to seal with, its row present in the writer's transaction.
-  Result<std::pair<uint32_t, std::string>> WriterKey(Connection& writer, std::string_view tenant);
-  Status EnsureRow(Connection& writer, std::string_view tenant, uint32_t version);
-  Result<std::string> ReaderKey(Connection& c, std::string_view tenant, uint32_t version);
-
-  keys::KeyEncryptionKeys* const kek_;
-  const bool all_;
-  mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, TenantKeys> tenants_;
+  Connection& c_;
 };
 
-// The additional authenticated data of a resource version's body, and of an idempotency
-// record's response.
-std::string BodyAad(std::string_view tenant, std::string_view type, std::string_view id, int64_t version);
-std::string IdempotencyAad(std::string_view tenant, std::string_view key);
-// An audit entry's detail (its personal part) is bound to its core, which commits to it.
-std::string AuditDetailAad(std::string_view tenant, std::string_view core);
-// What wraps a data key: the tenant and version it belongs to.
-std::string DataKeyAad(std::string_view tenant, uint32_t version);
+class BodyCipher : public store::BodyCipher {
+ public:
+  using store::BodyCipher::BodyCipher;
+  Result<std::string> Seal(Connection& writer, std::string_view tenant, std::string_view aad, std::string_view plain,
+                           bool sensitive) {
+    DataKeys keys(writer);
+    return store::BodyCipher::Seal(keys, tenant, aad, plain, sensitive);
+  }
+  Status Open(Connection& c, std::string_view tenant, std::string_view aad, std::string& stored) {
+    DataKeys keys(c);
+    return store::BodyCipher::Open(keys, tenant, aad, stored);
+  }
+  Result<uint32_t> WriterVersion(Connection& writer, std::string_view tenant) {
+    DataKeys keys(writer);
+    return store::BodyCipher::WriterVersion(keys, tenant);
+  }
+  Status Refresh(Connection& c) {
+    DataKeys keys(c);
+    return store::BodyCipher::Refresh(keys);
+  }
+};
+
+using store::AuditDetailAad;
+using store::BodyAad;
+using store::DataKeyAad;
+using store::IdempotencyAad;
 
 }  // namespace ehr::store::sqlite

@@ -9,12 +9,6 @@
 namespace ehr::store::sqlite {
 namespace {
 
-std::string SecretAad(std::string_view name) {
-  std::string aad = "ehr-secret";
-  aad.push_back('\0');
-  return aad.append(name);
-}
-
 // A wrapped key as stored: in data_key (name = tenant, with its version) or in secret.
 struct WrappedRow {
   std::string name;
@@ -33,21 +27,12 @@ Result<std::vector<WrappedRow>> ReadWrapped(Connection& writer, std::string_view
   }
 }
 
-// `r` unwrapped and wrapped again under the current key-encryption key; nullopt when that
-// key already wraps it.
-Result<std::optional<keys::Wrapped>> Rewrapped(keys::KeyEncryptionKeys& kek, const WrappedRow& r, std::string_view aad) {
-  if (r.kek == kek.CurrentId()) return std::optional<keys::Wrapped>();
-  EHR_ASSIGN_OR_RETURN(std::string key, kek.Unwrap(r.kek, r.wrapped, aad));
-  EHR_ASSIGN_OR_RETURN(keys::Wrapped rewrapped, kek.Wrap(key, aad));
-  return std::optional<keys::Wrapped>(std::move(rewrapped));
-}
-
 // Every data key and secret that another key-encryption key than the current one wrapped.
 Status RewrapAll(Connection& writer, keys::KeyEncryptionKeys& kek) {
   EHR_ASSIGN_OR_RETURN(std::vector<WrappedRow> data_keys,
                        ReadWrapped(writer, "SELECT tenant, version, kek, wrapped FROM data_key"));
   for (const WrappedRow& r : data_keys) {
-    EHR_ASSIGN_OR_RETURN(auto rewrapped, Rewrapped(kek, r, DataKeyAad(r.name, static_cast<uint32_t>(r.version))));
+    EHR_ASSIGN_OR_RETURN(auto rewrapped, Rewrapped(kek, r.kek, r.wrapped, DataKeyAad(r.name, static_cast<uint32_t>(r.version))));
     if (!rewrapped) continue;
     EHR_ASSIGN_OR_RETURN(Stmt write, writer.Prepare("UPDATE data_key SET kek = ?1, wrapped = ?2 "
                                                     "WHERE tenant = ?3 AND version = ?4",
@@ -58,7 +43,7 @@ Status RewrapAll(Connection& writer, keys::KeyEncryptionKeys& kek) {
   EHR_ASSIGN_OR_RETURN(std::vector<WrappedRow> secrets,
                        ReadWrapped(writer, "SELECT name, 0, kek, wrapped FROM secret"));
   for (const WrappedRow& r : secrets) {
-    EHR_ASSIGN_OR_RETURN(auto rewrapped, Rewrapped(kek, r, SecretAad(r.name)));
+    EHR_ASSIGN_OR_RETURN(auto rewrapped, Rewrapped(kek, r.kek, r.wrapped, SecretAad(r.name)));
     if (!rewrapped) continue;
     EHR_ASSIGN_OR_RETURN(Stmt write, writer.Prepare("UPDATE secret SET kek = ?1, wrapped = ?2 WHERE name = ?3",
                                                     "rewrap secret"));
@@ -76,12 +61,8 @@ Status OpenRecord(BodyCipher& cipher, Connection& c, std::string_view tenant, Ve
 }
 
 Status OpenPage(BodyCipher& cipher, Connection& c, std::string_view tenant, SearchPage& page) {
-  for (auto* list : {&page.matches, &page.included}) {
-    for (SearchMatch& m : *list) {
-      EHR_RETURN_IF_ERROR(cipher.Open(c, tenant, BodyAad(tenant, m.type, m.id, m.version), m.body));
-    }
-  }
-  return Status::Ok();
+  DataKeys keys(c);
+  return store::OpenPage(cipher, keys, tenant, page);
 }
 
 Result<std::vector<KeyUse>> KeyUsage(Connection& c) {
@@ -128,20 +109,10 @@ Result<int> RotateDataKeys(Connection& writer, keys::KeyEncryptionKeys& kek) {
 
 namespace {
 
-// What a completed pass leaves true: the policy and each tenant's newest key version
-// beyond the first (a tenant's first key never leaves bodies under an older one).
 Result<std::string> Fingerprint(Connection& writer, const BodyCipher& cipher) {
-  std::string fp = cipher.seals_all() ? "all" : "sensitive";
-  EHR_ASSIGN_OR_RETURN(Stmt read, writer.Prepare("SELECT tenant, max(version) FROM data_key GROUP BY tenant "
-                                                 "HAVING max(version) > 1 ORDER BY tenant",
-                                                 "read data key versions"));
-  while (true) {
-    EHR_ASSIGN_OR_RETURN(bool row, read.Step());
-    if (!row) break;
-    fp.push_back('\x1f');
-    fp += read.ColumnText(0) + "\x1e" + std::to_string(read.ColumnInt(1));
-  }
-  return fp;
+  DataKeys keys(writer);
+  EHR_ASSIGN_OR_RETURN(auto newest, keys.Newest());
+  return ReencryptFingerprint(cipher.seals_all(), newest);
 }
 
 }  // namespace

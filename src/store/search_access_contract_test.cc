@@ -1,13 +1,15 @@
-// Search bounded by what the caller may see: the reach (SearchQuery::access) and the records
+// Search bounded by what the caller may see, on every backend: the reach (SearchQuery::access) and the records
 // hidden by consent (SearchQuery::hidden), on matches, totals, chain targets and _has sources.
-#include "store/sqlite/search_sql_fixture.h"
+#include "store/search_contract_fixture.h"
 
-namespace ehr::store::sqlite {
+namespace ehr::store::testing {
 namespace {
+
+class SearchAccessTest : public SearchTest {};
 
 // The caller's reach (SearchQuery::access): matches, chain targets and _has sources of
 // compartment types must be in one of the reachable compartments; other types pass.
-TEST_F(SearchSqlTest, AccessBoundsMatchesChainsAndHas) {
+TEST_P(SearchAccessTest, AccessBoundsMatchesChainsAndHas) {
   Put("Patient", "p", Strings("name", {"peter"}));
   Put("Patient", "q", Strings("name", {"quinn"}));
   Put("Patient", "r", Strings("name", {"quinn"}));
@@ -54,7 +56,7 @@ TEST_F(SearchSqlTest, AccessBoundsMatchesChainsAndHas) {
 
 // Records hidden by consent (SearchQuery::hidden): left out of matches and totals, of what
 // chains and _has test, by patient, type, security label and resource, with exceptions.
-TEST_F(SearchSqlTest, HiddenRecordsAreAbsentEverywhere) {
+TEST_P(SearchAccessTest, HiddenRecordsAreAbsentEverywhere) {
   IndexRows peter = Strings("name", {"peter"});
   Put("Patient", "p", peter);
   Put("Patient", "q", Strings("name", {"quinn"}));
@@ -127,7 +129,7 @@ TEST_F(SearchSqlTest, HiddenRecordsAreAbsentEverywhere) {
 
 // Type filters (SearchQuery::filters, from SMART granular scopes): resources of the type
 // must match one of the alternatives; other types pass; chains and _has test only those.
-TEST_F(SearchSqlTest, TypeFiltersBoundMatchesChainsAndHas) {
+TEST_P(SearchAccessTest, TypeFiltersBoundMatchesChainsAndHas) {
   Put("Patient", "p", Strings("name", {"peter"}));
   Put("Patient", "q", Strings("name", {"quinn"}));
   auto obs = [](std::string patient, std::string code, std::string category) {
@@ -170,5 +172,7 @@ TEST_F(SearchSqlTest, TypeFiltersBoundMatchesChainsAndHas) {
             (V{"Observation/lab-p"}));
 }
 
+EHR_SEARCH_ON_EVERY_BACKEND(SearchAccessTest);
+
 }  // namespace
-}  // namespace ehr::store::sqlite
+}  // namespace ehr::store::testing

@@ -1,12 +1,13 @@
-#include "store/sqlite/body_cipher.h"
+#include "store/body_cipher.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "core/clock.h"
 #include "core/secrets.h"
 #include "keys/aead.h"
 
-namespace ehr::store::sqlite {
+namespace ehr::store {
 namespace {
 
 constexpr size_t kHeaderBytes = 6;
@@ -38,6 +39,41 @@ std::string DataKeyAad(std::string_view tenant, uint32_t version) {
   return Joined({"ehr-data-key", tenant, std::to_string(version)});
 }
 
+Status OpenPage(BodyCipher& cipher, DataKeyTable& keys, std::string_view tenant, SearchPage& page) {
+  for (auto* list : {&page.matches, &page.included}) {
+    for (SearchMatch& m : *list) {
+      EHR_RETURN_IF_ERROR(cipher.Open(keys, tenant, BodyAad(tenant, m.type, m.id, m.version), m.body));
+    }
+  }
+  return Status::Ok();
+}
+
+std::string SecretAad(std::string_view name) {
+  std::string aad = "ehr-secret";
+  aad.push_back('\0');
+  return aad.append(name);
+}
+
+Result<std::optional<keys::Wrapped>> Rewrapped(keys::KeyEncryptionKeys& kek, std::string_view kek_id,
+                                               std::string_view wrapped, std::string_view aad) {
+  if (kek_id == kek.CurrentId()) return std::optional<keys::Wrapped>();
+  EHR_ASSIGN_OR_RETURN(std::string key, kek.Unwrap(std::string(kek_id), std::string(wrapped), aad));
+  EHR_ASSIGN_OR_RETURN(keys::Wrapped rewrapped, kek.Wrap(key, aad));
+  return std::optional<keys::Wrapped>(std::move(rewrapped));
+}
+
+std::string ReencryptFingerprint(bool seals_all, const std::vector<std::pair<std::string, uint32_t>>& newest) {
+  std::string fp = seals_all ? "all" : "sensitive";
+  std::vector<std::pair<std::string, uint32_t>> sorted = newest;
+  std::sort(sorted.begin(), sorted.end());
+  for (const auto& [tenant, version] : sorted) {
+    if (version <= 1) continue;
+    fp.push_back('\x1f');
+    fp += tenant + "\x1e" + std::to_string(version);
+  }
+  return fp;
+}
+
 uint32_t BodyCipher::KeyVersionOf(std::string_view stored) {
   if (!IsSealed(stored)) return 0;
   uint32_t v = 0;
@@ -58,51 +94,35 @@ Result<BodyCipher::DataKey> BodyCipher::Unwrap(std::string_view tenant, uint32_t
   return DataKey{std::move(key), std::move(kek_id), std::move(wrapped)};
 }
 
-Status BodyCipher::EnsureRow(Connection& writer, std::string_view tenant, uint32_t version) {
+Status BodyCipher::EnsureRow(DataKeyTable& writer, std::string_view tenant, uint32_t version) {
   const std::string memo = MemoKey(tenant, version);
-  if (writer.key_memo().count(memo)) return Status::Ok();
+  if (writer.Remembers(memo)) return Status::Ok();
   DataKey mine;
   {
     std::shared_lock lock(mu_);
     mine = tenants_.at(std::string(tenant)).versions.at(version);
   }
-  EHR_ASSIGN_OR_RETURN(Stmt insert, writer.Prepare("INSERT OR IGNORE INTO data_key (tenant, version, kek, wrapped, created) "
-                                                   "VALUES (?1, ?2, ?3, ?4, ?5)",
-                                                   "insert data key"));
-  insert.BindText(1, tenant).BindInt(2, version).BindText(3, mine.kek_id).BindBlob(4, mine.wrapped);
-  insert.BindInt(5, Clock::System().Now());
-  EHR_RETURN_IF_ERROR(insert.Run());
-  if (insert.Changes() == 0) {
-    // The row was there: ours from an earlier transaction, or one another process (`ehr
-    // keys rotate`) made for the same version first. Theirs wins: use what is stored.
-    EHR_ASSIGN_OR_RETURN(Stmt read, writer.Prepare("SELECT kek, wrapped FROM data_key WHERE tenant = ?1 AND version = ?2",
-                                                   "read data key"));
-    read.BindText(1, tenant).BindInt(2, version);
-    EHR_ASSIGN_OR_RETURN(bool row, read.Step());
-    if (!row) return Status::Internal("encryption: a data key vanished");
-    if (read.ColumnBlob(1) != mine.wrapped) {
-      EHR_ASSIGN_OR_RETURN(DataKey stored, Unwrap(tenant, version, read.ColumnText(0), read.ColumnBlob(1)));
-      std::unique_lock lock(mu_);
-      tenants_[std::string(tenant)].versions[version] = std::move(stored);
-    }
+  EHR_ASSIGN_OR_RETURN(WrappedKey stored, writer.Insert(tenant, WrappedKey{version, mine.kek_id, mine.wrapped}));
+  if (stored.wrapped != mine.wrapped) {
+    // The row was there: one another process (`ehr keys rotate`) made for the same version
+    // first. Theirs wins: use what is stored.
+    EHR_ASSIGN_OR_RETURN(DataKey theirs, Unwrap(tenant, version, stored.kek_id, stored.wrapped));
+    std::unique_lock lock(mu_);
+    tenants_[std::string(tenant)].versions[version] = std::move(theirs);
   }
-  writer.key_memo().emplace(memo, 1);
+  writer.Remember(memo);
   return Status::Ok();
 }
 
-Result<std::pair<uint32_t, std::string>> BodyCipher::WriterKey(Connection& writer, std::string_view tenant) {
+Result<std::pair<uint32_t, std::string>> BodyCipher::WriterKey(DataKeyTable& writer, std::string_view tenant) {
   uint32_t version = CurrentVersion(tenant);
   if (version == 0) {
     // First use in this process: the newest stored version, else a new first key.
-    EHR_ASSIGN_OR_RETURN(Stmt read, writer.Prepare("SELECT version, kek, wrapped FROM data_key WHERE tenant = ?1 "
-                                                   "ORDER BY version DESC LIMIT 1",
-                                                   "read data key"));
-    read.BindText(1, tenant);
-    EHR_ASSIGN_OR_RETURN(bool row, read.Step());
+    EHR_ASSIGN_OR_RETURN(std::optional<WrappedKey> newest, writer.Find(tenant, 0));
     DataKey key;
-    if (row) {
-      version = static_cast<uint32_t>(read.ColumnInt(0));
-      EHR_ASSIGN_OR_RETURN(key, Unwrap(tenant, version, read.ColumnText(1), read.ColumnBlob(2)));
+    if (newest) {
+      version = newest->version;
+      EHR_ASSIGN_OR_RETURN(key, Unwrap(tenant, version, newest->kek_id, newest->wrapped));
     } else {
       version = 1;
       key.key = RandomBytes(keys::kKeyBytes);
@@ -121,13 +141,13 @@ Result<std::pair<uint32_t, std::string>> BodyCipher::WriterKey(Connection& write
   return std::pair<uint32_t, std::string>(version, tenants_.at(std::string(tenant)).versions.at(version).key);
 }
 
-Result<uint32_t> BodyCipher::WriterVersion(Connection& writer, std::string_view tenant) {
+Result<uint32_t> BodyCipher::WriterVersion(DataKeyTable& writer, std::string_view tenant) {
   if (kek_ == nullptr) return 0u;
   EHR_ASSIGN_OR_RETURN(auto key, WriterKey(writer, tenant));
   return key.first;
 }
 
-Result<std::string> BodyCipher::Seal(Connection& writer, std::string_view tenant, std::string_view aad,
+Result<std::string> BodyCipher::Seal(DataKeyTable& writer, std::string_view tenant, std::string_view aad,
                                      std::string_view plain, bool sensitive) {
   if (kek_ == nullptr || (!all_ && !sensitive) || plain.empty()) return std::string(plain);
   EHR_ASSIGN_OR_RETURN(auto key, WriterKey(writer, tenant));
@@ -140,7 +160,7 @@ Result<std::string> BodyCipher::Seal(Connection& writer, std::string_view tenant
   return out;
 }
 
-Result<std::string> BodyCipher::ReaderKey(Connection& c, std::string_view tenant, uint32_t version) {
+Result<std::string> BodyCipher::ReaderKey(DataKeyTable& c, std::string_view tenant, uint32_t version) {
   {
     std::shared_lock lock(mu_);
     auto t = tenants_.find(std::string(tenant));
@@ -149,19 +169,16 @@ Result<std::string> BodyCipher::ReaderKey(Connection& c, std::string_view tenant
       if (v != t->second.versions.end()) return v->second.key;
     }
   }
-  EHR_ASSIGN_OR_RETURN(Stmt read, c.Prepare("SELECT kek, wrapped FROM data_key WHERE tenant = ?1 AND version = ?2",
-                                            "read data key"));
-  read.BindText(1, tenant).BindInt(2, version);
-  EHR_ASSIGN_OR_RETURN(bool row, read.Step());
-  if (!row) return Status::Internal("encryption: the data key of a stored value is missing");
-  EHR_ASSIGN_OR_RETURN(DataKey key, Unwrap(tenant, version, read.ColumnText(0), read.ColumnBlob(1)));
+  EHR_ASSIGN_OR_RETURN(std::optional<WrappedKey> stored, c.Find(tenant, version));
+  if (!stored || version == 0) return Status::Internal("encryption: the data key of a stored value is missing");
+  EHR_ASSIGN_OR_RETURN(DataKey key, Unwrap(tenant, version, stored->kek_id, stored->wrapped));
   std::string bytes = key.key;
   std::unique_lock lock(mu_);
   tenants_[std::string(tenant)].versions.emplace(version, std::move(key));
   return bytes;
 }
 
-Status BodyCipher::Open(Connection& c, std::string_view tenant, std::string_view aad, std::string& stored) {
+Status BodyCipher::Open(DataKeyTable& c, std::string_view tenant, std::string_view aad, std::string& stored) {
   if (!IsSealed(stored)) return Status::Ok();
   if (kek_ == nullptr) return Status::Internal("encryption: a stored value is encrypted and no key store is configured");
   EHR_ASSIGN_OR_RETURN(std::string key, ReaderKey(c, tenant, KeyVersionOf(stored)));
@@ -169,15 +186,10 @@ Status BodyCipher::Open(Connection& c, std::string_view tenant, std::string_view
   return Status::Ok();
 }
 
-Status BodyCipher::Refresh(Connection& c) {
+Status BodyCipher::Refresh(DataKeyTable& c) {
   if (kek_ == nullptr) return Status::Ok();
-  EHR_ASSIGN_OR_RETURN(Stmt read, c.Prepare("SELECT tenant, max(version) FROM data_key GROUP BY tenant",
-                                            "read data key versions"));
-  while (true) {
-    EHR_ASSIGN_OR_RETURN(bool row, read.Step());
-    if (!row) break;
-    const std::string tenant = read.ColumnText(0);
-    const auto newest = static_cast<uint32_t>(read.ColumnInt(1));
+  EHR_ASSIGN_OR_RETURN(auto versions, c.Newest());
+  for (const auto& [tenant, newest] : versions) {
     if (CurrentVersion(tenant) >= newest) continue;
     EHR_RETURN_IF_ERROR(ReaderKey(c, tenant, newest).status());  // cached: unwraps now, not on a write
     std::unique_lock lock(mu_);
@@ -187,4 +199,4 @@ Status BodyCipher::Refresh(Connection& c) {
   return Status::Ok();
 }
 
-}  // namespace ehr::store::sqlite
+}  // namespace ehr::store

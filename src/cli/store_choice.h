@@ -1,0 +1,42 @@
+// Where a command keeps the clinical data of a node (issue 8):
+//
+//   --store sqlite|postgres://...   SQLite in the data directory (default), or PostgreSQL
+//                                   (a libpq URL: postgres:// or postgresql://)
+//   --store-migrate CONNINFO        PostgreSQL: the owner's connection, to migrate the schema
+//   --store-replicas URL,URL        PostgreSQL: streaming replicas for reads
+//
+// Connection strings may hold a password: never logged (better in ~/.pgpass or PGPASSFILE).
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cli/args.h"
+#include "cli/key_store.h"
+#include "core/status.h"
+#include "store/store.h"
+
+namespace ehr::cli {
+
+struct StoreChoice {
+  std::string postgres;  // empty: SQLite
+  std::string migrate;
+  std::vector<std::string> replicas;
+};
+
+// The flags above, for a command's list of known flags.
+std::set<std::string> WithStoreFlags(std::set<std::string> known);
+// kInvalid naming the flag at fault.
+Result<StoreChoice> ParseStoreChoice(const Args& args);
+
+struct StoreTuning {
+  int readers = 8;
+  bool durable = true;  // SQLite: sync before acknowledging (PostgreSQL always commits durably)
+};
+// Opens the node's store: SQLite at DATA/ehr.db, or PostgreSQL; with the key store's keys.
+Result<std::unique_ptr<store::Store>> OpenStore(const StoreChoice& choice, const std::string& data,
+                                                const KeyStore& keys, const StoreTuning& tuning);
+
+}  // namespace ehr::cli

@@ -1,0 +1,217 @@
+// The pieces of the PostgreSQL search that search.cc (planning and running a search),
+// search_clauses.cc (compiling its clauses into SQL sets) and search_access.cc (the bounds
+// of what the caller may see) share. The shapes follow the SQLite backend's
+// (store/sqlite/search_sql_internal.h), whose limits and semantics they repeat; the plan
+// is PostgreSQL's to choose. Not for use outside these files.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "store/postgres/pg.h"
+#include "store/store.h"
+
+namespace ehr::store::pg::internal {
+
+// The SQLite backend's bounds, so that a query too large for one is too large for both.
+constexpr size_t kMaxClauses = 40;
+constexpr size_t kMaxValues = 100;
+constexpr size_t kMaxListedValues = 1000;
+constexpr size_t kArmsBeforeList = 16;
+constexpr size_t kMaxTotalValues = 400;
+constexpr int kMaxChainDepth = 4;
+constexpr size_t kMaxSortKeys = 5;
+constexpr size_t kMaxTypes = 256;
+constexpr size_t kMaxIncludes = 16;
+constexpr int kMaxIncludeDepth = 4;
+constexpr size_t kMaxIncluded = 5000;
+constexpr int kMaxCount = 1000;
+constexpr size_t kMaxParams = 8000;
+constexpr size_t kMaxCursorBytes = 16384;
+constexpr size_t kMaxCompositeKeys = 500;
+
+// A value of a sort key or a cursor.
+using SqlValue = std::variant<std::monostate, int64_t, double, std::string>;
+
+Status Invalid(std::string msg);
+Status Unsupported(std::string msg);
+
+// Numbers as their shortest round-trip text, which PostgreSQL reads back exactly.
+std::string DoubleText(double d);
+// The least string after every string that starts with `prefix`, in code point (byte)
+// order: its last character incremented. nullopt when there is none (no upper bound).
+std::optional<std::string> PrefixEnd(std::string_view prefix);
+
+// SQL text with its bound values, each placeholder cast to its type. $1 is the tenant.
+class Sql {
+ public:
+  explicit Sql(const std::string& tenant) { params_.emplace_back(tenant); }
+  std::string Text(std::string v) { return Add(Param(std::move(v)), "text"); }
+  std::string Int(int64_t v) { return Add(Param::Int(v), "bigint"); }
+  std::string Double(double v) { return Add(Param(DoubleText(v)), "float8"); }
+  std::string TextArray(const std::vector<std::string>& values) {
+    std::vector<std::string_view> views(values.begin(), values.end());
+    return Add(Param(ArrayLiteral(views)), "text[]");
+  }
+  // ` = $n` for one value, ` = ANY($n)` for several (the same list bound once).
+  std::string OneOf(const std::vector<std::string>& values) {
+    if (values.size() == 1) return " = " + Text(values[0]);
+    std::string key;
+    for (const std::string& v : values) key.append(v).push_back('\0');
+    auto it = lists_.find(key);
+    if (it != lists_.end()) return it->second;
+    return lists_.emplace(std::move(key), " = ANY(" + TextArray(values) + ")").first->second;
+  }
+  std::string Alias(const char* prefix) { return prefix + std::to_string(++aliases_); }
+  const std::vector<Param>& params() const { return params_; }
+
+ private:
+  std::string Add(Param p, const char* type) {
+    params_.push_back(std::move(p));
+    return "$" + std::to_string(params_.size()) + "::" + type;
+  }
+  std::vector<Param> params_;
+  std::map<std::string, std::string> lists_;
+  int aliases_ = 0;
+};
+
+// One SELECT of a set: `SELECT <id_col> <from_where>` for a set of versions (seq), or
+// `SELECT <type_col>, <id_col> <from_where>` for a set of (type, id) pairs.
+struct Arm {
+  std::string type_col;  // empty for a set of versions
+  std::string id_col;
+  std::string from_where;
+};
+
+// What a clause compiles to: a set (arms, UNION ALL-ed) of versions or of (type, id)
+// pairs that the resource must be in (or not, when negated), or else a condition on the
+// row alias.
+struct Compiled {
+  std::vector<Arm> arms;
+  std::string condition;
+  bool negated = false;
+  bool by_seq = true;  // a set of versions (index rows); else of (type, id) pairs
+  bool live = true;    // every member of the set is a live current resource
+};
+
+constexpr std::string_view kAlways = "true", kNever = "false";
+
+// The set of a clause that matches every resource, or none.
+inline Compiled Constant(bool matches) {
+  Compiled out;
+  out.condition = matches ? kAlways : kNever;
+  return out;
+}
+
+// The arms of `arms` as one UNION ALL, its columns named seq (versions) or type, id (pairs);
+// `ids_only` leaves out the type column of a set of pairs.
+std::string RenderSet(const std::vector<Arm>& arms, bool ids_only);
+// The resource row `alias` is (not) in `set`. `single_type`: both sides are of the same
+// one type, so ids alone decide a set of pairs.
+std::string InSet(const std::string& alias, const Compiled& set, bool single_type);
+// The index table of a parameter kind; nullptr for a kind without one.
+const char* TableOf(ParamKind kind);
+
+// One sort key of the page statement.
+struct KeyPlan {
+  std::string expr;  // SQL on alias r
+  bool descending = false;
+  bool nullable = false;  // a resource may have no value (sorted last)
+  char value_type = 'T';  // 'I' integer, 'R' number, 'T' text
+};
+
+struct Row {
+  int64_t seq = 0;
+  SearchMatch match;
+  std::vector<SqlValue> keys;
+};
+
+// One search over one connection: its clauses compiled into sets (search_clauses.cc,
+// search_access.cc), then run (search.cc).
+class PgSearch {
+ public:
+  // `stale_statistics`: PostgreSQL's estimates cannot be trusted (search.cc StaleStatistics).
+  PgSearch(Connection& c, const SearchQuery& q, Micros now, bool stale_statistics = false)
+      : c_(c), q_(q), now_(now), stale_statistics_(stale_statistics), sql_(q.tenant) {}
+
+  Result<SearchPage> Run();
+  Result<std::string> Explain();
+
+ private:
+  // Clauses as sets (search_clauses.cc; the caller's bounds: search_access.cc).
+  Result<const std::vector<std::string>*> TenantTypes();
+  Result<Compiled> CompileCompartment(const CompartmentFilter& f, const std::vector<std::string>& types,
+                                      const std::string& alias);
+  Result<Compiled> CompileExclusion(const Exclusion& e, const std::vector<std::string>& types);
+  Result<Compiled> CompileFilter(const TypeFilter& f, const std::vector<std::string>& types, const std::string& alias);
+  Result<Compiled> WithinAccess(Compiled set, const std::vector<std::string>& types);
+  Result<Compiled> Compile(const Clause& cl, const std::vector<std::string>& types, const std::string& alias,
+                           int depth);
+  Result<Compiled> CompileIndexed(const Clause& cl, const std::vector<std::string>& types);
+  Result<Compiled> CompileComposite(const Clause& cl, const std::vector<std::string>& types);
+  Result<Compiled> CompileText(const Clause& cl, const std::vector<std::string>& types);
+  Result<std::vector<std::string>> CompositeParams(const char* table, const std::vector<std::string>& types,
+                                                   const std::string& composite, const TokenValue& token);
+  Result<Compiled> CompileChain(const Clause& cl, const std::vector<std::string>& types, int depth);
+  Result<Compiled> CompileHas(const Clause& cl, const std::vector<std::string>& types, int depth);
+  Result<Compiled> CompileList(const Clause& cl, const std::vector<std::string>& types);
+  Result<Compiled> CompileNear(const Clause& cl, const std::vector<std::string>& types);
+  Result<Compiled> MatchSet(const Clause& cl, const std::vector<std::string>& types, int depth);
+  Result<std::vector<std::string>> ValueConditions(const Clause& cl, const SearchValue& v, const std::string& x);
+  std::string TokenCondition(const TokenValue& t, const std::string& x);
+  // `col` starts with `prefix`, as a range an index can seek (the operators `ge` and `lt`:
+  // ">=" and "<", or "~>=~" and "~<~" for a text_pattern_ops index). Leakproof operators
+  // only: row-level security lets no other serve as an index condition.
+  std::string StartsWith(const std::string& col, const std::string& prefix, const char* ge = ">=",
+                         const char* lt = "<") {
+    std::string cond = col + " " + ge + " " + sql_.Text(prefix);
+    if (std::optional<std::string> end = PrefixEnd(prefix)) cond += " AND " + col + " " + lt + " " + sql_.Text(*end);
+    return cond;
+  }
+  std::string DateCondition(Prefix p, const std::string& low, const std::string& high, Micros vl, Micros vh);
+  std::string NumberCondition(Prefix p, const std::string& col, double value, double low, double high);
+  // The rows of `table` (alias x) of `types` under parameter `param`.
+  std::string Head(const char* table, const std::string& x, const std::vector<std::string>& types,
+                   const std::string& param) {
+    return std::string("FROM ") + table + " " + x + " WHERE " + x + ".tenant = $1::text AND " + x + ".type" +
+           sql_.OneOf(types) + " AND " + x + ".param = " + sql_.Text(param);
+  }
+
+  // The plan, the page, the cursor and includes (search.cc).
+  Result<bool> Plan();
+  Result<KeyPlan> KeyOf(const store::SortKey& k);
+  std::string PageSql(const std::vector<SqlValue>* cursor);
+  std::string CursorSignature() const;
+  std::string EncodeCursor(const Row& last) const;
+  Result<std::vector<SqlValue>> DecodeCursor() const;
+  std::string After(size_t i, const std::vector<std::string>& bound, const std::vector<SqlValue>& cursor) const;
+  Result<Rows> IncludeRows(const Include& inc, const Row& f, const std::string& param, bool any_source);
+  Status Includes(const std::vector<Row>& matches, std::vector<Row>& included);
+  Status FetchVersions(std::vector<Row>& rows);
+  // `page`, nested loops allowed again (after the count of a search without a page).
+  Result<SearchPage> Unstaled(SearchPage page) {
+    if (stale_statistics_) EHR_RETURN_IF_ERROR(c_.Exec("SET LOCAL enable_nestloop = on"));
+    return page;
+  }
+
+  Connection& c_;
+  const SearchQuery& q_;
+  const Micros now_;
+  const bool stale_statistics_;
+  Sql sql_;
+  std::optional<std::vector<std::string>> tenant_types_;
+  size_t clauses_ = 0;
+  size_t values_ = 0;
+  std::string where_;
+  std::vector<KeyPlan> keys_;  // empty: newest change first (seq descending)
+  bool tie_descending_ = true;
+};
+
+}  // namespace ehr::store::pg::internal

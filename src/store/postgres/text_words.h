@@ -1,0 +1,28 @@
+// The words of full text (_text, _content) on PostgreSQL, made the way SQLite's FTS5
+// tokenizer (unicode61, remove_diacritics 2) makes them: runs of letters, digits and
+// private-use characters, case-folded, Latin letters without diacritics. (FTS5's tables
+// are of Unicode 6.1, utf8proc's newer: characters assigned since may differ.) PostgreSQL's own parser is not
+// used: it knows no letters beyond ASCII in a C-locale database, splits URLs, e-mail
+// addresses and hyphenated words into overlapping tokens, and drops positions past 16,383,
+// so phrases could not be matched as SQLite matches them. Pure functions, thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ehr::store::pg {
+
+// The words of `text`, each followed by one space ("care plan for " for "Care plan, for"):
+// the form text_index keeps (queries.cc) and phrases are looked for in (search_clauses.cc).
+std::string TextWords(std::string_view text);
+
+// The words of `text` one by one.
+std::vector<std::string> SplitWords(std::string_view text);
+
+// A word as text_word keeps it (a btree entry has at most about 2,700 bytes): its first
+// kMaxLexemeChars characters, the same cut as in queries.cc's SQL.
+inline constexpr size_t kMaxLexemeChars = 200;
+std::string Lexeme(std::string_view word);
+
+}  // namespace ehr::store::pg
