@@ -143,7 +143,7 @@ std::vector<std::string> Everything(Store& store) {
     return Status::Ok();
   });
   EXPECT_TRUE(st.ok()) << st.message();
-  for (const std::string& tenant : {"t", "u"}) {
+  for (const std::string tenant : {"t", "u"}) {
     HistoryQuery q;
     q.tenant = tenant;
     q.count = 1000;

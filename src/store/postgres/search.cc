@@ -14,7 +14,6 @@
 #include "store/postgres/search.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -437,28 +436,39 @@ Result<std::vector<SqlValue>> PgSearch::DecodeCursor() const {
   return values;
 }
 
-// The resources one include step reaches from `f`: seq, type, id. Fixed statement shapes,
+// The resources one include step reaches from a round's resources, in one statement (a
+// round trip per resource would be most of a page's time). Fixed statement shapes,
 // prepared once per connection; `$n = ''` turns a filter off. Index rows belong to live
 // current versions, so a referring row's seq is its resource.
-Result<Rows> PgSearch::IncludeRows(const Include& inc, const Row& f, const std::string& param, bool any_source) {
+Result<Rows> PgSearch::IncludeRows(const Include& inc, const std::vector<const Row*>& from, const std::string& param,
+                                   bool any_source) {
+  std::vector<std::string> seqs, types, ids;
+  for (const Row* f : from) {
+    seqs.push_back(std::to_string(f->seq));
+    types.push_back(f->match.type);
+    ids.push_back(f->match.id);
+  }
+  auto array = [](const std::vector<std::string>& values) {
+    return ArrayLiteral(std::vector<std::string_view>(values.begin(), values.end()));
+  };
   if (!inc.reverse) {
     return c_.Run("SELECT t.seq, t.type, t.id FROM reference_index x "
                   "JOIN resource_version t ON t.tenant = $1::text AND t.type = x.target_type "
                   "AND t.id = x.target_id AND t.is_current AND NOT t.deleted "
-                  "WHERE x.seq = $2::bigint AND x.tenant = $1::text AND ($3::text = '' OR x.param = $3::text) "
+                  "WHERE x.seq = ANY($2::bigint[]) AND x.tenant = $1::text AND ($3::text = '' OR x.param = $3::text) "
                   "AND ($4::text = '' OR x.target_type = $4::text)",
-                  {q_.tenant, Param::Int(f.seq), param, inc.target_type});
+                  {q_.tenant, array(seqs), param, inc.target_type});
   }
   if (!param.empty() && !any_source) {
     return c_.Run("SELECT t.seq, t.type, t.id FROM reference_index x JOIN resource_version t ON t.seq = x.seq "
                   "WHERE x.tenant = $1::text AND x.type = $2::text AND x.param = $3::text "
-                  "AND x.target_id = $4::text AND x.target_type = $5::text",
-                  {q_.tenant, inc.source_type, param, f.match.id, f.match.type});
+                  "AND (x.target_id, x.target_type) IN (SELECT * FROM unnest($4::text[], $5::text[]))",
+                  {q_.tenant, inc.source_type, param, array(ids), array(types)});
   }
   return c_.Run("SELECT t.seq, t.type, t.id FROM reference_index x JOIN resource_version t ON t.seq = x.seq "
-                "WHERE x.tenant = $1::text AND x.target_id = $2::text AND x.target_type = $3::text "
-                "AND ($4::text = '' OR x.type = $4::text) AND ($5::text = '' OR x.param = $5::text)",
-                {q_.tenant, f.match.id, f.match.type, any_source ? std::string() : inc.source_type, param});
+                "WHERE x.tenant = $1::text AND (x.target_id, x.target_type) IN (SELECT * FROM unnest($2::text[], "
+                "$3::text[])) AND ($4::text = '' OR x.type = $4::text) AND ($5::text = '' OR x.param = $5::text)",
+                {q_.tenant, array(ids), array(types), any_source ? std::string() : inc.source_type, param});
 }
 
 Status PgSearch::Includes(const std::vector<Row>& matches, std::vector<Row>& included) {
@@ -474,23 +484,26 @@ Status PgSearch::Includes(const std::vector<Row>& matches, std::vector<Row>& inc
       if (round > 0 && !inc.iterate) continue;
       const bool any_source = inc.source_type.empty() || inc.source_type == "*";
       const std::string param = inc.wildcard || inc.param == "*" ? std::string() : inc.param;
+      std::vector<const Row*> from;
       for (const Row& f : frontier) {
         if (!inc.reverse && !any_source && f.match.type != inc.source_type) continue;
         if (inc.reverse && !inc.target_type.empty() && f.match.type != inc.target_type) continue;
-        EHR_ASSIGN_OR_RETURN(Rows rows, IncludeRows(inc, f, param, any_source));
-        for (int i = 0; i < rows.size(); ++i) {
-          Row found;
-          found.seq = rows.Int(i, 0);
-          if (!seen.insert(found.seq).second) continue;
-          found.match.type = rows.String(i, 1);
-          found.match.id = rows.String(i, 2);
-          if (included.size() == kMaxIncluded) {
-            return Invalid("the page includes more than " + std::to_string(kMaxIncluded) +
-                           " resources; use a smaller _count or fewer _include/_revinclude");
-          }
-          next.push_back(found);
-          included.push_back(std::move(found));
+        from.push_back(&f);
+      }
+      if (from.empty()) continue;
+      EHR_ASSIGN_OR_RETURN(Rows rows, IncludeRows(inc, from, param, any_source));
+      for (int i = 0; i < rows.size(); ++i) {
+        Row found;
+        found.seq = rows.Int(i, 0);
+        if (!seen.insert(found.seq).second) continue;
+        found.match.type = rows.String(i, 1);
+        found.match.id = rows.String(i, 2);
+        if (included.size() == kMaxIncluded) {
+          return Invalid("the page includes more than " + std::to_string(kMaxIncluded) +
+                         " resources; use a smaller _count or fewer _include/_revinclude");
         }
+        next.push_back(found);
+        included.push_back(std::move(found));
       }
     }
     frontier = std::move(next);
@@ -521,7 +534,6 @@ Status PgSearch::FetchVersions(std::vector<Row>& rows) {
 
 Result<SearchPage> PgSearch::Run() {
   if (q_.count < 0) return Invalid("_count must not be negative");
-  auto tstart = std::chrono::steady_clock::now();
   SearchPage page;
   EHR_ASSIGN_OR_RETURN(bool any, Plan());
   if (!any) {
@@ -571,10 +583,7 @@ Result<SearchPage> PgSearch::Run() {
     page.next_cursor = EncodeCursor(rows.back());
   }
   std::vector<Row> included;
-  auto t0 = std::chrono::steady_clock::now();
   if (!q_.includes.empty()) EHR_RETURN_IF_ERROR(Includes(rows, included));
-  auto t1 = std::chrono::steady_clock::now();
-  fprintf(stderr, "TMPDEBUG page %lld inc %lld n=%zu\n", (long long)std::chrono::duration_cast<std::chrono::milliseconds>(t0 - tstart).count(), (long long)std::chrono::duration_cast<std::chrono::milliseconds>(t1 - t0).count(), included.size());
   EHR_RETURN_IF_ERROR(FetchVersions(rows));
   EHR_RETURN_IF_ERROR(FetchVersions(included));
   for (Row& r : rows) page.matches.push_back(std::move(r.match));
@@ -609,8 +618,6 @@ Status TooCostly() {
   return Status(Code::kUnavailable, Issue{"error", "too-costly", "search: the search took too long; narrow it", {}});
 }
 
-}  // namespace
-
 // Whether the statistics of the tables a search reads are missing or stale (a bulk load
 // that autovacuum has not analyzed yet). PostgreSQL then takes every set for a row or two,
 // and nested loops that rescan one set per row of another take minutes (a chain over
@@ -624,6 +631,8 @@ Result<bool> StaleStatistics(Connection& c) {
                                                        "uri_index", "text_index", "text_word"})}));
   return rows.size() > 0 && rows.Bool(0, 0);
 }
+
+}  // namespace
 
 Result<SearchPage> Search(Connection& c, const SearchQuery& q, Micros now, int64_t timeout_ms) {
   EHR_ASSIGN_OR_RETURN(bool stale, StaleStatistics(c));

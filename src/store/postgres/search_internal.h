@@ -192,7 +192,9 @@ class PgSearch {
   std::string EncodeCursor(const Row& last) const;
   Result<std::vector<SqlValue>> DecodeCursor() const;
   std::string After(size_t i, const std::vector<std::string>& bound, const std::vector<SqlValue>& cursor) const;
-  Result<Rows> IncludeRows(const Include& inc, const Row& f, const std::string& param, bool any_source);
+  // The resources one include step reaches from `from` (seq, type, id).
+  Result<Rows> IncludeRows(const Include& inc, const std::vector<const Row*>& from, const std::string& param,
+                           bool any_source);
   Status Includes(const std::vector<Row>& matches, std::vector<Row>& included);
   Status FetchVersions(std::vector<Row>& rows);
   // `page`, nested loops allowed again (after the count of a search without a page).
