@@ -196,6 +196,7 @@ int main(int argc, char** argv) {
     ehr::store::PostgresOptions options;
     options.conninfo = server.ConnectionString("ehr_app", "ehr", "bench-1");
     options.migrate_conninfo = server.ConnectionString("postgres", "ehr");
+    if (getenv("EHR_BENCH_MAX_BATCH") != nullptr) options.max_batch = std::atoi(getenv("EHR_BENCH_MAX_BATCH"));
     auto store = ehr::store::OpenPostgresStore(options);
     if (!store.ok()) {
       std::fprintf(stderr, "postgres: %s\n", store.status().message().c_str());

@@ -61,10 +61,12 @@ class PgWriteTxn final : public WriteTxn {
     return r;
   }
   Result<std::vector<std::string>> FindIdsByToken(const TokenQuery& q) override {
+    EHR_RETURN_IF_ERROR(FlushIndex());  // the lookup sees this job's own writes
     EHR_RETURN_IF_ERROR(Enter(q.tenant));
     return Checked(pg::FindIdsByToken(c_, q));
   }
   Result<SearchPage> Search(const SearchQuery& q) override {
+    EHR_RETURN_IF_ERROR(FlushIndex());  // the search sees this job's own writes
     EHR_RETURN_IF_ERROR(Enter(q.tenant));
     EHR_ASSIGN_OR_RETURN(SearchPage page, Checked(pg::Search(c_, q, Now())));
     pg::DataKeys keys(c_, batch_.key_memo);
@@ -79,9 +81,9 @@ class PgWriteTxn final : public WriteTxn {
       pg::DataKeys keys(c_, batch_.key_memo);
       EHR_ASSIGN_OR_RETURN(sealed.body, Checked(batch_.cipher->Seal(keys, v.tenant, BodyAad(v.tenant, v.type, v.id, v.version),
                                                                     v.body, v.sensitive)));
-      st = Checked(pg::Put(c_, sealed));
+      st = Checked(pg::Put(c_, sealed, index_));
     } else {
-      st = Checked(pg::Put(c_, v));
+      st = Checked(pg::Put(c_, v, index_));
     }
     if (st.ok()) written_.insert(v.tenant);
     return st;
@@ -106,7 +108,7 @@ class PgWriteTxn final : public WriteTxn {
   Status ReplaceIndex(std::string_view tenant, std::string_view type, std::string_view id,
                       const IndexRows& rows) override {
     EHR_RETURN_IF_ERROR(Enter(tenant));
-    return Checked(pg::ReplaceIndexRows(c_, tenant, type, id, rows));
+    return Checked(pg::ReplaceIndexRows(c_, tenant, type, id, rows, index_));
   }
   // The detail (patient, resources, query) is sealed whenever the store has keys: a query
   // may name a sensitive identifier.
@@ -138,6 +140,12 @@ class PgWriteTxn final : public WriteTxn {
 
   // For the store's own maintenance jobs (re-encryption) that go tenant by tenant.
   Status EnterTenant(std::string_view tenant) { return Enter(tenant); }
+  // Writes the job's buffered index rows (before it searches, and when it ends).
+  Status FlushIndex() {
+    if (!failure_.ok()) return failure_;
+    if (index_.empty()) return Status::Ok();
+    return Checked(index_.Flush(c_, [this](std::string_view tenant) { return Enter(tenant); }));
+  }
 
  private:
   Status Opened(std::string_view tenant, const std::string& aad, std::string& body) {
@@ -169,6 +177,7 @@ class PgWriteTxn final : public WriteTxn {
   TxnClock& clock_;
   BatchState& batch_;
   std::optional<Micros> now_;
+  pg::IndexBuffer index_;
   Status failure_;
   std::set<std::string> written_;
 };
@@ -558,6 +567,7 @@ class PostgresStore final : public Store {
     } catch (...) {
       job.result = Status::Internal("storage: the write function threw an exception");
     }
+    if (job.result.ok()) job.result = txn.FlushIndex();
     if (job.result.ok() && !txn.failure().ok()) job.result = txn.failure();
     if (job.result.ok() && c.failed_transaction()) job.result = Status::Internal("storage: the transaction failed");
     if (!job.result.ok()) {
@@ -601,10 +611,7 @@ int64_t ReplicaReadsOf(Store& store) {
 
 Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options) {
   if (options.conninfo.empty()) return Status::Invalid("postgres: no connection string configured");
-  // The writer's statements are the same few, with parameters: planned once, not per call
-  // (a Put is one statement of seventeen parts).
-  EHR_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
-                       Connection::Open(options.conninfo, "SET plan_cache_mode = force_generic_plan"));
+  EHR_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer, Connection::Open(options.conninfo));
   EHR_RETURN_IF_ERROR(CheckRole(*writer));
   if (!options.migrate_conninfo.empty()) {
     EHR_ASSIGN_OR_RETURN(pg::Rows role, writer->Query("SELECT current_user"));

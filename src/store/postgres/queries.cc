@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <set>
 
 #include "store/postgres/text_words.h"
 
@@ -59,146 +60,139 @@ class Columns {
   std::vector<std::vector<std::string>> columns_;
 };
 
-// The 27 parameters of IndexStatements, from the rows of one version.
-std::vector<Param> IndexParams(const IndexRows& ix) {
-  Columns strings(3), tokens(4), dates(3), numbers(2), quantities(7), references(4), uris(2);
-  for (const StringRow& r : ix.strings) {
-    strings.Add(0, r.param);
-    strings.Add(1, r.normalized);
-    strings.Add(2, r.exact);
-  }
-  for (const TokenRow& r : ix.tokens) {
-    tokens.Add(0, r.param);
-    tokens.Add(1, r.system);
-    tokens.Add(2, r.code);
-    tokens.Add(3, r.text);
-  }
-  for (const DateRow& r : ix.dates) {
-    dates.Add(0, r.param);
-    dates.Add(1, std::to_string(r.low));
-    dates.Add(2, std::to_string(r.high));
-  }
-  // A number that cannot be compared (NaN, an overflowed decimal) is left out rather than
-  // failing the write of the resource, as in SQLite.
-  for (const NumberRow& r : ix.numbers) {
-    if (!std::isfinite(r.value)) continue;
-    numbers.Add(0, r.param);
-    numbers.Add(1, DoubleText(r.value));
-  }
-  for (const QuantityRow& r : ix.quantities) {
-    if (!std::isfinite(r.value)) continue;
-    const bool canonical = !r.canonical_unit.empty() && std::isfinite(r.canonical_value);
-    quantities.Add(0, r.param);
-    quantities.Add(1, DoubleText(r.value));
-    quantities.Add(2, r.system);
-    quantities.Add(3, r.code);
-    quantities.Add(4, r.unit);
-    quantities.Add(5, canonical ? r.canonical_unit : "");
-    quantities.Add(6, DoubleText(canonical ? r.canonical_value : 0));
-  }
-  for (const ReferenceRow& r : ix.references) {
-    references.Add(0, r.param);
-    references.Add(1, r.target_type);
-    references.Add(2, r.target_id);
-    references.Add(3, r.url);
-  }
-  for (const UriRow& r : ix.uris) {
-    uris.Add(0, r.param);
-    uris.Add(1, r.uri);
-  }
-  std::vector<Param> params;
-  for (const Columns* c : {&strings, &tokens, &dates, &numbers, &quantities, &references, &uris}) c->AppendTo(params);
-  // Full text as its words (text_words.h): rows of text_word for each, phrases matched in them.
-  params.emplace_back(TextWords(ix.narrative));
-  params.emplace_back(TextWords(ix.content));
-  return params;
-}
-
 // The index tables, cleared together when a resource gets a new version.
 constexpr std::string_view kIndexTables[] = {"string_index",    "token_index", "date_index", "number_index",
                                              "quantity_index",  "reference_index", "uri_index", "text_index",
                                              "text_word"};
 
-// Data-modifying WITH items deleting the index rows of version `seq` (a bigint expression;
-// NULL deletes nothing).
-std::string ClearCtes(const std::string& seq) {
-  std::string sql;
-  int n = 0;
-  for (std::string_view table : kIndexTables) {
-    sql += "clear" + std::to_string(++n) + " AS (DELETE FROM " + std::string(table) + " WHERE seq = " + seq + "), ";
-  }
-  return sql;
-}
-
-// Data-modifying WITH items inserting the rows of IndexParams (parameters from `first`) for
-// version `seq`, $1 and $2 being the tenant and type. Repeated values are stored once.
-std::string InsertCtes(int first, const std::string& seq) {
-  int p = first;
-  auto arr = [&](const char* type) { return "$" + std::to_string(p++) + "::" + type + "[]"; };
-  auto unnest = [&](std::initializer_list<const char*> types, const char* names) {
-    std::string s = "unnest(";
-    bool comma = false;
-    for (const char* t : types) {
-      if (comma) s += ", ";
-      s += arr(t);
-      comma = true;
+// One statement writing the buffered rows of one tenant ($1): the rows of the versions in
+// $2 deleted, the new rows inserted (each table's columns as parallel arrays, with the
+// type and version of each row; a value repeated in one version is stored once).
+std::string MakeFlushSql(bool clears) {
+    std::string out = "WITH ";
+    int n = 0;
+    for (std::string_view table : kIndexTables) {
+      if (!clears) break;
+      out += "clear" + std::to_string(++n) + " AS (DELETE FROM " + std::string(table) + " WHERE seq = ANY($2::bigint[])), ";
     }
-    return s + ") AS u(" + names + ")";
-  };
-  const std::string head = "SELECT DISTINCT $1::text, $2::text, ";
-  std::string sql;
-  sql += "add1 AS (INSERT INTO string_index (tenant, type, param, normalized, exact, seq) " + head + "u.p, u.n, u.e, " +
-         seq + " FROM " + unnest({"text", "text", "text"}, "p, n, e") + "), ";
-  sql += "add2 AS (INSERT INTO token_index (tenant, type, param, system, code, text, seq) " + head +
-         "u.p, u.s, u.c, u.t, " + seq + " FROM " + unnest({"text", "text", "text", "text"}, "p, s, c, t") + "), ";
-  sql += "add3 AS (INSERT INTO date_index (tenant, type, param, low, high, seq) " + head + "u.p, u.l, u.h, " + seq +
-         " FROM " + unnest({"text", "bigint", "bigint"}, "p, l, h") + "), ";
-  sql += "add4 AS (INSERT INTO number_index (tenant, type, param, value, seq) " + head + "u.p, u.v, " + seq + " FROM " +
-         unnest({"text", "float8"}, "p, v") + "), ";
-  sql += "add5 AS (INSERT INTO quantity_index (tenant, type, param, value, system, code, unit, canonical_unit, "
-         "canonical_value, seq) " +
-         head + "u.p, u.v, u.s, u.c, u.u, u.cu, u.cv, " + seq + " FROM " +
-         unnest({"text", "float8", "text", "text", "text", "text", "float8"}, "p, v, s, c, u, cu, cv") + "), ";
-  sql += "add6 AS (INSERT INTO reference_index (tenant, type, param, target_type, target_id, url, seq) " + head +
-         "u.p, u.tt, u.ti, u.url, " + seq + " FROM " + unnest({"text", "text", "text", "text"}, "p, tt, ti, url") +
-         "), ";
-  sql += "add7 AS (INSERT INTO uri_index (tenant, type, param, uri, seq) " + head + "u.p, u.u, " + seq + " FROM " +
-         unnest({"text", "text"}, "p, u") + "), ";
-  const std::string narrative = "$" + std::to_string(p++) + "::text";
-  const std::string content = "$" + std::to_string(p++) + "::text";
-  sql += "add8 AS (INSERT INTO text_index (tenant, type, seq, narrative_words, content_words) SELECT $1::text, "
-         "$2::text, " + seq + ", " + narrative + ", " + content + " WHERE " + narrative + " <> '' OR " + content +
-         " <> ''), ";
-  // Each word of a column once (text_word: 'n' narrative, 'c' content), cut as text_words.h's
-  // Lexeme cuts it.
-  auto words = [&](const char* field, const std::string& text) {
-    return std::string("SELECT '") + field + "' AS f, left(w, " + std::to_string(kMaxLexemeChars) +
-           ") AS w FROM unnest(string_to_array(rtrim(" + text + ", ' '), ' ')) AS w";
-  };
-  sql += "add9 AS (INSERT INTO text_word (tenant, type, field, word, seq) SELECT DISTINCT $1::text, $2::text, u.f, "
-         "u.w, " + seq + " FROM (" + words("n", narrative) + " UNION ALL " + words("c", content) + ") AS u) ";
-  return sql;
+    if (!clears) out += "none AS (SELECT $2::bigint[] AS a), ";
+    int p = 3;
+    auto unnest = [&](std::initializer_list<const char*> types, const char* names) {
+      std::string u = "unnest(";
+      bool comma = false;
+      for (const char* t : types) {
+        if (comma) u += ", ";
+        u += "$" + std::to_string(p++) + "::" + t + "[]";
+        comma = true;
+      }
+      return u + ") AS u(" + names + ")";
+    };
+    const std::string head = "SELECT DISTINCT $1::text, u.ty, ";
+    out += "add1 AS (INSERT INTO string_index (tenant, type, param, normalized, exact, seq) " + head +
+           "u.p, u.n, u.e, u.s FROM " + unnest({"text", "bigint", "text", "text", "text"}, "ty, s, p, n, e") + "), ";
+    out += "add2 AS (INSERT INTO token_index (tenant, type, param, system, code, text, seq) " + head +
+           "u.p, u.sy, u.c, u.t, u.s FROM " +
+           unnest({"text", "bigint", "text", "text", "text", "text"}, "ty, s, p, sy, c, t") + "), ";
+    out += "add3 AS (INSERT INTO date_index (tenant, type, param, low, high, seq) " + head + "u.p, u.l, u.h, u.s FROM " +
+           unnest({"text", "bigint", "text", "bigint", "bigint"}, "ty, s, p, l, h") + "), ";
+    out += "add4 AS (INSERT INTO number_index (tenant, type, param, value, seq) " + head + "u.p, u.v, u.s FROM " +
+           unnest({"text", "bigint", "text", "float8"}, "ty, s, p, v") + "), ";
+    out += "add5 AS (INSERT INTO quantity_index (tenant, type, param, value, system, code, unit, canonical_unit, "
+           "canonical_value, seq) " + head + "u.p, u.v, u.sy, u.c, u.un, u.cu, u.cv, u.s FROM " +
+           unnest({"text", "bigint", "text", "float8", "text", "text", "text", "text", "float8"},
+                  "ty, s, p, v, sy, c, un, cu, cv") + "), ";
+    out += "add6 AS (INSERT INTO reference_index (tenant, type, param, target_type, target_id, url, seq) " + head +
+           "u.p, u.tt, u.ti, u.url, u.s FROM " +
+           unnest({"text", "bigint", "text", "text", "text", "text"}, "ty, s, p, tt, ti, url") + "), ";
+    out += "add7 AS (INSERT INTO uri_index (tenant, type, param, uri, seq) " + head + "u.p, u.ur, u.s FROM " +
+           unnest({"text", "bigint", "text", "text"}, "ty, s, p, ur") + "), ";
+    const int text_first = p;
+    out += "add8 AS (INSERT INTO text_index (tenant, type, seq, narrative_words, content_words) "
+           "SELECT $1::text, u.ty, u.s, u.n, u.c FROM " + unnest({"text", "bigint", "text", "text"}, "ty, s, n, c") + "), ";
+    // Each word of a column once (text_word: 'n' narrative, 'c' content), cut as text_words.h's
+    // Lexeme cuts it.
+    p = text_first;
+    auto words = [](const char* field, const char* column) {
+      return std::string("SELECT '") + field + "' AS f, left(x, " + std::to_string(kMaxLexemeChars) +
+             ") AS w FROM unnest(string_to_array(rtrim(" + column + ", ' '), ' ')) AS x";
+    };
+    out += "add9 AS (INSERT INTO text_word (tenant, type, field, word, seq) " + head + "w.f, w.w, u.s FROM " +
+           unnest({"text", "bigint", "text", "text"}, "ty, s, n, c") + " CROSS JOIN LATERAL (" + words("n", "u.n") +
+           " UNION ALL " + words("c", "u.c") + ") AS w) SELECT 1";
+    return out;
+}
+// Without deletions (a job that only created resources) the statement leaves the nine
+// deletions out: each opens its table and indexes even when it deletes nothing.
+const std::string& FlushSql(bool clears) {
+  static const std::string with = MakeFlushSql(true), without = MakeFlushSql(false);
+  return clears ? with : without;
 }
 
-// $1 tenant, $2 type, $3 id, $4 version, $5 last_updated, $6 deleted, $7 method, $8 body,
-// $9 the version to demote, $10 the version whose index rows go, $11.. IndexParams.
-const std::string& PutSql() {
-  static const std::string sql =
-      "WITH demoted AS (UPDATE resource_version SET is_current = false WHERE seq = $9::bigint), " +
-      ClearCtes("$10::bigint") +
-      "v AS (INSERT INTO resource_version (tenant, type, id, version, last_updated, deleted, method, body, is_current) "
-      "VALUES ($1::text, $2::text, $3::text, $4::bigint, $5::bigint, $6::boolean, $7::text, $8::bytea, true) "
-      "RETURNING seq), " +
-      InsertCtes(11, "(SELECT seq FROM v)") + "SELECT seq FROM v";
-  return sql;
+}  // namespace
+
+void IndexBuffer::Add(std::string_view tenant, std::string_view type, int64_t seq, const IndexRows& rows) {
+  adds_[seq] = Pending{std::string(tenant), std::string(type), rows};
 }
 
-// $1 tenant, $2 type, $3 the version, $4.. IndexParams.
-const std::string& ReindexSql() {
-  static const std::string sql = "WITH " + ClearCtes("$3::bigint") + InsertCtes(4, "$3::bigint") + "SELECT 1";
-  return sql;
+void IndexBuffer::Drop(std::string_view tenant, int64_t seq) {
+  if (adds_.erase(seq) > 0) return;  // never written: nothing to delete
+  drops_[std::string(tenant)].push_back(seq);
 }
 
+Status IndexBuffer::Flush(Connection& c, const std::function<Status(std::string_view)>& enter) {
+  std::set<std::string> tenants;
+  for (const auto& [seq, pending] : adds_) tenants.insert(pending.tenant);
+  for (const auto& [tenant, seqs] : drops_) tenants.insert(tenant);
+  for (const std::string& tenant : tenants) {
+    Columns strings(5), tokens(6), dates(5), numbers(4), quantities(9), references(6), uris(4), text(4);
+    std::vector<std::string> dropped;
+    if (auto it = drops_.find(tenant); it != drops_.end()) {
+      for (int64_t seq : it->second) dropped.push_back(std::to_string(seq));
+    }
+    for (const auto& [seq, pending] : adds_) {
+      if (pending.tenant != tenant) continue;
+      const IndexRows& ix = pending.rows;
+      const std::string s = std::to_string(seq);
+      auto row = [&](Columns& cols, std::initializer_list<std::string> values) {
+        size_t i = 0;
+        cols.Add(i++, pending.type);
+        cols.Add(i++, s);
+        for (const std::string& v : values) cols.Add(i++, v);
+      };
+      for (const StringRow& r : ix.strings) row(strings, {r.param, r.normalized, r.exact});
+      for (const TokenRow& r : ix.tokens) row(tokens, {r.param, r.system, r.code, r.text});
+      for (const DateRow& r : ix.dates) row(dates, {r.param, std::to_string(r.low), std::to_string(r.high)});
+      // A number that cannot be compared (NaN, an overflowed decimal) is left out rather
+      // than failing the write of the resource, as in SQLite.
+      for (const NumberRow& r : ix.numbers) {
+        if (std::isfinite(r.value)) row(numbers, {r.param, DoubleText(r.value)});
+      }
+      for (const QuantityRow& r : ix.quantities) {
+        if (!std::isfinite(r.value)) continue;
+        const bool canonical = !r.canonical_unit.empty() && std::isfinite(r.canonical_value);
+        row(quantities, {r.param, DoubleText(r.value), r.system, r.code, r.unit, canonical ? r.canonical_unit : "",
+                         DoubleText(canonical ? r.canonical_value : 0)});
+      }
+      for (const ReferenceRow& r : ix.references) row(references, {r.param, r.target_type, r.target_id, r.url});
+      for (const UriRow& r : ix.uris) row(uris, {r.param, r.uri});
+      // Full text as its words (text_words.h): rows of text_word for each, phrases matched in them.
+      if (!ix.narrative.empty() || !ix.content.empty()) {
+        row(text, {TextWords(ix.narrative), TextWords(ix.content)});
+      }
+    }
+    std::vector<Param> params = {tenant, ArrayLiteral({dropped.begin(), dropped.end()})};
+    for (const Columns* cols : {&strings, &tokens, &dates, &numbers, &quantities, &references, &uris, &text}) {
+      cols->AppendTo(params);
+    }
+    EHR_RETURN_IF_ERROR(enter(tenant));
+    EHR_RETURN_IF_ERROR(c.Run(FlushSql(!dropped.empty()), params).status());
+  }
+  adds_.clear();
+  drops_.clear();
+  return Status::Ok();
+}
+
+namespace {
 }  // namespace
 
 Result<std::optional<VersionRecord>> ReadCurrent(Connection& c, std::string_view tenant, std::string_view type,
@@ -296,7 +290,7 @@ Result<std::vector<VersionRecord>> ScanCurrent(Connection& c, std::string_view t
   return Versions(rows);
 }
 
-Status Put(Connection& c, const NewVersion& v) {
+Status Put(Connection& c, const NewVersion& v, IndexBuffer& index) {
   // Caller bugs, not user data: the API layer validates resources before storing them.
   if (v.type.empty() || v.id.empty() || v.version < 1) {
     return Status::Internal("storage: a new version needs a type, an id and a positive version");
@@ -305,27 +299,25 @@ Status Put(Connection& c, const NewVersion& v) {
   EHR_ASSIGN_OR_RETURN(Rows current, c.Run("SELECT seq, version, deleted FROM resource_version "
                                            "WHERE tenant = $1 AND type = $2 AND id = $3 AND is_current",
                                            {v.tenant, v.type, v.id}));
-  Param demote = std::nullopt, clear = std::nullopt;
+  Param demote = std::nullopt;
+  std::optional<int64_t> live;
   if (current.size() > 0) {
     // Versions only grow, so version order, seq order and lastUpdated order agree.
     if (v.version <= current.Int(0, 1)) return Status::Conflict("storage: the resource already has this version");
     demote = Param::Int(current.Int(0, 0));
     // Index rows exist only for a live current version.
-    if (!current.Bool(0, 2)) clear = demote;
+    if (!current.Bool(0, 2)) live = current.Int(0, 0);
   }
-  std::vector<Param> params = {v.tenant,
-                               v.type,
-                               v.id,
-                               Param::Int(v.version),
-                               Param::Int(v.last_updated),
-                               Param::Bool(v.deleted),
-                               v.method,
-                               v.deleted ? Param(std::nullopt) : Param::Bytes(v.body),
-                               demote,
-                               clear};
-  std::vector<Param> index = IndexParams(v.deleted ? IndexRows{} : v.index);
-  params.insert(params.end(), std::make_move_iterator(index.begin()), std::make_move_iterator(index.end()));
-  return c.Run(PutSql(), params).status();
+  EHR_ASSIGN_OR_RETURN(
+      Rows added,
+      c.Run("WITH demoted AS (UPDATE resource_version SET is_current = false WHERE seq = $9::bigint) "
+            "INSERT INTO resource_version (tenant, type, id, version, last_updated, deleted, method, body, is_current) "
+            "VALUES ($1, $2, $3, $4::bigint, $5::bigint, $6::boolean, $7, $8::bytea, true) RETURNING seq",
+            {v.tenant, v.type, v.id, Param::Int(v.version), Param::Int(v.last_updated), Param::Bool(v.deleted), v.method,
+             v.deleted ? Param(std::nullopt) : Param::Bytes(v.body), demote}));
+  if (live) index.Drop(v.tenant, *live);
+  if (!v.deleted) index.Add(v.tenant, v.type, added.Int(0, 0), v.index);
+  return Status::Ok();
 }
 
 Status PutIdempotency(Connection& c, std::string_view tenant, std::string_view key, const IdempotencyRecord& r) {
@@ -340,15 +332,14 @@ Status PutIdempotency(Connection& c, std::string_view tenant, std::string_view k
 }
 
 Status ReplaceIndexRows(Connection& c, std::string_view tenant, std::string_view type, std::string_view id,
-                        const IndexRows& rows) {
+                        const IndexRows& rows, IndexBuffer& index) {
   EHR_ASSIGN_OR_RETURN(Rows current, c.Run("SELECT seq FROM resource_version WHERE tenant = $1 AND type = $2 "
                                            "AND id = $3 AND is_current AND NOT deleted",
                                            {tenant, type, id}));
   if (current.size() == 0) return Status::NotFound("storage: no live resource to index");
-  std::vector<Param> params = {tenant, type, Param::Int(current.Int(0, 0))};
-  std::vector<Param> index = IndexParams(rows);
-  params.insert(params.end(), std::make_move_iterator(index.begin()), std::make_move_iterator(index.end()));
-  return c.Run(ReindexSql(), params).status();
+  index.Drop(tenant, current.Int(0, 0));
+  index.Add(tenant, type, current.Int(0, 0), rows);
+  return Status::Ok();
 }
 
 }  // namespace ehr::store::pg

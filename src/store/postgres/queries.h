@@ -4,6 +4,8 @@
 // as well. Statements are prepared per connection (Connection::Run).
 #pragma once
 
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,11 +31,35 @@ Result<int64_t> CountCurrent(Connection& c, std::string_view tenant, std::string
 // Current live versions of the tenant with seq > after_seq, oldest first.
 Result<std::vector<VersionRecord>> ScanCurrent(Connection& c, std::string_view tenant, int64_t after_seq, int limit);
 
+// The search index rows of a write job's versions, kept here and written together: one
+// statement per tenant (Flush) when the job ends or before it searches, where one per
+// version cost most of a write (a statement of twenty parts, each opening its table).
+class IndexBuffer {
+ public:
+  // The rows of version `seq`, written at the next Flush.
+  void Add(std::string_view tenant, std::string_view type, int64_t seq, const IndexRows& rows);
+  // The rows of version `seq` go: dropped here when not written yet, else deleted at the
+  // next Flush.
+  void Drop(std::string_view tenant, int64_t seq);
+  bool empty() const { return adds_.empty() && drops_.empty(); }
+  // Writes everything, tenant by tenant (`enter` sets the transaction's tenant), and empties.
+  Status Flush(Connection& c, const std::function<Status(std::string_view)>& enter);
+
+ private:
+  struct Pending {
+    std::string tenant, type;
+    IndexRows rows;
+  };
+  std::map<int64_t, Pending> adds_;                        // by version (seq)
+  std::map<std::string, std::vector<int64_t>> drops_;      // by tenant
+};
+
 // Writer, inside the transaction. Put: kConflict (before anything changes) when the
-// resource has this version or a newer one; kInternal for a malformed version.
-Status Put(Connection& c, const NewVersion& v);
+// resource has this version or a newer one; kInternal for a malformed version. The
+// version's index rows go to `index`.
+Status Put(Connection& c, const NewVersion& v, IndexBuffer& index);
 Status PutIdempotency(Connection& c, std::string_view tenant, std::string_view key, const IdempotencyRecord& r);
 Status ReplaceIndexRows(Connection& c, std::string_view tenant, std::string_view type, std::string_view id,
-                        const IndexRows& rows);
+                        const IndexRows& rows, IndexBuffer& index);
 
 }  // namespace ehr::store::pg
