@@ -48,6 +48,18 @@ Status OpenPage(BodyCipher& cipher, DataKeyTable& keys, std::string_view tenant,
   return Status::Ok();
 }
 
+Result<std::string> FindOrMakeSecret(Store& store, std::string_view name, size_t size) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    EHR_ASSIGN_OR_RETURN(std::optional<std::string> found, store.FindSecret(name));
+    if (found) {
+      if (found->size() != size) return Status::Internal("encryption: a secret has the wrong size");
+      return *found;
+    }
+    if (attempt == 0) EHR_RETURN_IF_ERROR(store.ImportSecret(name, RandomBytes(size)));
+  }
+  return Status::Internal("encryption: a secret could not be stored");
+}
+
 std::string SecretAad(std::string_view name) {
   std::string aad = "ehr-secret";
   aad.push_back('\0');

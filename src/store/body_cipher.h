@@ -31,6 +31,7 @@
 
 #include "keys/kek.h"
 #include "store/query.h"
+#include "store/store.h"
 
 namespace ehr::store {
 
@@ -128,6 +129,11 @@ std::string SecretAad(std::string_view name);
 // when that key wraps it already (rotation of the key-encryption key).
 Result<std::optional<keys::Wrapped>> Rewrapped(keys::KeyEncryptionKeys& kek, std::string_view kek_id,
                                                std::string_view wrapped, std::string_view aad);
+
+// Store::Secret for every backend, over its FindSecret and ImportSecret: the secret, or
+// one made at random and stored (the first writer wins when several make it at once);
+// kInternal when the one stored has another size.
+Result<std::string> FindOrMakeSecret(Store& store, std::string_view name, size_t size);
 
 // What a complete re-encryption pass leaves true: the policy, and each tenant's newest key
 // version beyond the first (a first key never leaves bodies under an older one).

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "core/log.h"
-#include "core/secrets.h"
 #include "store/connection_pool.h"
 #include "store/group_commit.h"
 #include "store/body_cipher.h"
@@ -405,18 +404,7 @@ class PostgresStore final : public Store {
   }
   Result<std::string> Secret(std::string_view name, size_t size) override {
     if (options_.kek == nullptr) return Status::Unavailable("encryption: no key store is configured");
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      EHR_ASSIGN_OR_RETURN(std::optional<std::string> found, FindSecret(name));
-      if (found) {
-        if (found->size() != size) return Status::Internal("encryption: a secret has the wrong size");
-        return *found;
-      }
-      if (attempt == 0) {
-        const std::string fresh = RandomBytes(size);
-        EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) { return pg::InsertSecret(*writer_, *options_.kek, name, fresh); }));
-      }
-    }
-    return Status::Internal("encryption: a secret could not be stored");
+    return FindOrMakeSecret(*this, name, size);
   }
   Status ImportSecret(std::string_view name, std::string_view bytes) override {
     if (options_.kek == nullptr) return Status::Unavailable("encryption: no key store is configured");

@@ -339,21 +339,7 @@ class SqliteStore final : public Store {
   }
   Result<std::string> Secret(std::string_view name, size_t size) override {
     if (options_.kek == nullptr) return Status::Unavailable("encryption: no key store is configured");
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      {
-        auto conn = readers_.Acquire();
-        EHR_ASSIGN_OR_RETURN(std::optional<std::string> found, sqlite::ReadSecret(*conn, *options_.kek, name));
-        if (found) {
-          if (found->size() != size) return Status::Internal("encryption: a secret has the wrong size");
-          return *found;
-        }
-      }
-      if (attempt == 0) {
-        const std::string fresh = RandomBytes(size);
-        EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) { return sqlite::InsertSecret(*writer_conn_, *options_.kek, name, fresh); }));
-      }
-    }
-    return Status::Internal("encryption: a secret could not be stored");
+    return FindOrMakeSecret(*this, name, size);
   }
   Status ImportSecret(std::string_view name, std::string_view bytes) override {
     if (options_.kek == nullptr) return Status::Unavailable("encryption: no key store is configured");
