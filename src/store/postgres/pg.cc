@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <bit>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 
@@ -52,6 +53,12 @@ double Rows::Double(int row, int column) const {
   const char* v = PQgetvalue(result_, row, column);
   if (!IsBinary(result_, column)) return std::strtod(v, nullptr);
   return std::bit_cast<double>(BigEndian(v, 8));
+}
+
+std::string DoubleText(double d) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  return std::string(buf, ec == std::errc() ? end : buf);
 }
 
 std::string ArrayLiteral(const std::vector<std::string_view>& values) {

@@ -65,6 +65,9 @@ class Param {
   bool binary_ = false;
 };
 
+// A number as its shortest round-trip text, which PostgreSQL reads back exactly.
+std::string DoubleText(double d);
+
 // The text form of a one-dimensional array of text values for a `$n::text[]` parameter.
 // PostgreSQL text cannot hold NUL: NUL characters are left out.
 std::string ArrayLiteral(const std::vector<std::string_view>& values);

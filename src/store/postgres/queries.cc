@@ -37,13 +37,6 @@ std::optional<VersionRecord> FirstVersion(const Rows& rows) {
   return VersionAt(rows, 0);
 }
 
-// Numbers travel as their shortest round-trip text, which PostgreSQL reads back exactly.
-std::string DoubleText(double d) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-  return std::string(buf, ec == std::errc() ? end : buf);
-}
-
 // The columns of one index table as parallel arrays, one element per row.
 class Columns {
  public:

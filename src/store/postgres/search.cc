@@ -99,12 +99,6 @@ Statement Compact(const std::string& sql, const std::vector<Param>& params) {
 Status Invalid(std::string msg) { return Status::Invalid("search: " + std::move(msg)); }
 Status Unsupported(std::string msg) { return Status::NotSupported(Code::kInvalid, "search: " + std::move(msg)); }
 
-std::string DoubleText(double d) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-  return std::string(buf, ec == std::errc() ? end : buf);
-}
-
 std::optional<std::string> PrefixEnd(std::string_view prefix) {
   std::string end(prefix);
   while (!end.empty()) {

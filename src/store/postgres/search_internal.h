@@ -16,26 +16,13 @@
 #include <vector>
 
 #include "store/postgres/pg.h"
+#include "store/search_limits.h"
 #include "store/store.h"
 
 namespace ehr::store::pg::internal {
 
-// The SQLite backend's bounds, so that a query too large for one is too large for both.
-constexpr size_t kMaxClauses = 40;
-constexpr size_t kMaxValues = 100;
-constexpr size_t kMaxListedValues = 1000;
-constexpr size_t kArmsBeforeList = 16;
-constexpr size_t kMaxTotalValues = 400;
-constexpr int kMaxChainDepth = 4;
-constexpr size_t kMaxSortKeys = 5;
-constexpr size_t kMaxTypes = 256;
-constexpr size_t kMaxIncludes = 16;
-constexpr int kMaxIncludeDepth = 4;
-constexpr size_t kMaxIncluded = 5000;
-constexpr int kMaxCount = 1000;
-constexpr size_t kMaxParams = 8000;
-constexpr size_t kMaxCursorBytes = 16384;
-constexpr size_t kMaxCompositeKeys = 500;
+// The bounds every backend shares, so that a query too large for one is too large for all.
+using namespace ::ehr::store::search_limits;
 
 // A value of a sort key or a cursor.
 using SqlValue = std::variant<std::monostate, int64_t, double, std::string>;
@@ -43,8 +30,6 @@ using SqlValue = std::variant<std::monostate, int64_t, double, std::string>;
 Status Invalid(std::string msg);
 Status Unsupported(std::string msg);
 
-// Numbers as their shortest round-trip text, which PostgreSQL reads back exactly.
-std::string DoubleText(double d);
 // The least string after every string that starts with `prefix`, in code point (byte)
 // order: its last character incremented. nullopt when there is none (no upper bound).
 std::optional<std::string> PrefixEnd(std::string_view prefix);

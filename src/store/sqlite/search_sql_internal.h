@@ -13,34 +13,17 @@
 #include <variant>
 #include <vector>
 
+#include "store/search_limits.h"
 #include "store/sqlite/queries.h"
 
 namespace ehr::store::sqlite::internal {
 
-// Bounds that keep generated SQL far from SQLite's limits (expression depth 1000, 500
-// compound terms, 32766 variables) and a search's work bounded.
-constexpr size_t kMaxClauses = 40;       // all clauses, nested chain and _has clauses included
-constexpr size_t kMaxValues = 100;       // OR-ed values of one clause
-// Token clauses (value-set expansions) may list more system|code pairs: past
-// kArmsBeforeList of them they are one arm (CompileIndexed).
-constexpr size_t kMaxListedValues = 1000;
-constexpr size_t kArmsBeforeList = 16;
-constexpr size_t kMaxTotalValues = 400;  // values of all clauses together (listed pairs count as one)
-constexpr int kMaxChainDepth = 4;        // nested chain / _has levels
-constexpr size_t kMaxSortKeys = 5;
-constexpr size_t kMaxTypes = 256;
-constexpr size_t kMaxIncludes = 16;
-constexpr int kMaxIncludeDepth = 4;    // rounds of :iterate
-constexpr size_t kMaxIncluded = 5000;  // included resources on one page (a chart of one patient fits)
-constexpr int kMaxCount = 1000;        // matches on one page (larger counts are reduced)
-constexpr size_t kMaxParams = 8000;
-constexpr size_t kMaxCursorBytes = 16384;
+// The bounds every backend shares (store/search_limits.h), and SQLite's own.
+using namespace ::ehr::store::search_limits;
 // A positive clause matching fewer index rows than this drives the search (see Plan).
 constexpr int kDriveLimit = 5000;
 // Ids of a compartment filter bound one by one; a longer list is bound as one JSON array.
 constexpr size_t kMaxBoundIds = 64;
-// Parameter keys one composite value may stand for (a code in many systems, a system's codes).
-constexpr size_t kMaxCompositeKeys = 500;
 
 using SqlValue = std::variant<std::monostate, int64_t, double, std::string>;
 
