@@ -250,6 +250,77 @@ TEST_P(AuditLog, TheWritersTreeEdgeFollowsRollbacksAndOtherWriters) {
   ExpectStoredTreeIsRecomputed(*store);
 }
 
+// Jobs committed together that append and also write resources, some failing: each
+// succeeding job's entries get the next indexes, in job order; a failed job's entries and
+// resource are gone, and the stored tree is the one its entries make. (On PostgreSQL, a job
+// that only appends runs without a savepoint, its entries inserted with the batch's:
+// postgres/pg_store.cc.)
+TEST_P(AuditLog, AppendsOfJobsThatAlsoWriteFollowTheirJobsFailures) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(AppendOne(*store, Entry(0)).ok());
+  constexpr int kJobs = 8;
+  std::mutex mu;
+  std::condition_variable cv;
+  int answered = 0;
+  std::vector<Code> codes(kJobs, Code::kOk);
+  std::vector<std::vector<uint64_t>> indexes(kJobs);
+  for (int job = 0; job < kJobs; ++job) {
+    store->WriteAsync(
+        [job, &indexes](WriteTxn& txn) -> Status {
+          const bool writes = job % 2 == 1;
+          if (writes) {
+            NewVersion v;
+            v.tenant = "default";
+            v.type = "Patient";
+            v.id = "p" + std::to_string(job);
+            v.version = 1;
+            v.method = "POST";
+            v.body = R"({"resourceType":"Patient"})";
+            v.last_updated = txn.Now();
+            EHR_RETURN_IF_ERROR(txn.Put(v));
+          }
+          for (int i = 0; i < 2; ++i) {
+            EHR_ASSIGN_OR_RETURN(uint64_t index, txn.AppendAudit(Entry(10 * job + i)));
+            indexes[job].push_back(index);
+          }
+          if (job % 4 == 3) return Status::Invalid("the action failed");  // wrote, then failed
+          if (job == 2) throw std::runtime_error("a bug");                 // appended only, then threw
+          return Status::Ok();
+        },
+        [&, job](Status st) {
+          std::lock_guard lock(mu);
+          codes[job] = st.code();
+          ++answered;
+          cv.notify_one();
+        });
+  }
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return answered == kJobs; });
+  }
+  std::vector<std::string> expected_cores = {Entry(0).core};
+  for (int job = 0; job < kJobs; ++job) {
+    const bool fails = job % 4 == 3 || job == 2;
+    EXPECT_EQ(codes[job], fails ? (job == 2 ? Code::kInternal : Code::kInvalid) : Code::kOk) << job;
+    auto patient = store->ReadCurrent("default", "Patient", "p" + std::to_string(job));
+    ASSERT_TRUE(patient.ok());
+    EXPECT_EQ(patient->has_value(), job % 2 == 1 && !fails) << job;
+    if (fails) continue;
+    ASSERT_EQ(indexes[job].size(), 2u);
+    EXPECT_EQ(indexes[job][0], expected_cores.size()) << job;
+    EXPECT_EQ(indexes[job][1], expected_cores.size() + 1) << job;
+    for (int i = 0; i < 2; ++i) expected_cores.push_back(Entry(10 * job + i).core);
+  }
+  auto rows = store->AuditRange(0, 100);
+  ASSERT_TRUE(rows.ok());
+  std::vector<std::string> cores;
+  for (const AuditRow& row : *rows) cores.push_back(row.core);
+  EXPECT_EQ(cores, expected_cores);
+  ASSERT_TRUE(AppendOne(*store, Entry(99)).ok());
+  ExpectStoredTreeIsRecomputed(*store);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AuditLog, ::testing::ValuesIn(ehr::testing::StoreBackendNames()),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 

@@ -1,6 +1,7 @@
 #include "store/postgres/audit_log.h"
 
 #include <bit>
+#include <iterator>
 
 #include "audit/merkle.h"
 
@@ -40,7 +41,37 @@ std::string ByteaText(std::string_view bytes) {
 
 Param Index(uint64_t v) { return Param::Int(static_cast<int64_t>(v)); }
 
-Status LoadEdge(Connection& c, uint64_t size, AuditEdge& edge) {
+// A constant of this schema (the bytes of "ehraudit"): the key of the advisory lock that
+// appenders to the audit log take for their transaction.
+constexpr int64_t kAuditLock = 0x6568726175646974;
+
+template <typename T>
+void MoveAppend(std::vector<T>& to, std::vector<T>& from) {
+  to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  from.clear();
+}
+
+}  // namespace
+
+void AuditBuffer::Take(AuditBuffer& later) {
+  if (later.empty()) return;
+  if (empty()) first = later.first;
+  for (auto column : {&AuditBuffer::seq, &AuditBuffer::tenant, &AuditBuffer::recorded, &AuditBuffer::action,
+                      &AuditBuffer::agent, &AuditBuffer::patient, &AuditBuffer::core, &AuditBuffer::detail,
+                      &AuditBuffer::leaf, &AuditBuffer::node_level, &AuditBuffer::node_index, &AuditBuffer::node_hash}) {
+    MoveAppend(this->*column, later.*column);
+  }
+}
+
+Result<uint64_t> BeginAppending(Connection& c) {
+  // One round trip. The size is read by the statement after the lock's: a statement sees
+  // what was committed when it began, and the lock may have been waited for.
+  EHR_ASSIGN_OR_RETURN(Rows rows, c.ExecRows("BEGIN; SELECT pg_advisory_xact_lock(" + std::to_string(kAuditLock) +
+                                             "); SELECT coalesce(max(seq), 0) FROM audit_entry"));
+  return static_cast<uint64_t>(rows.Int(0, 0));
+}
+
+Status LoadAuditEdge(Connection& c, uint64_t size, AuditEdge& edge) {
   edge = AuditEdge{};
   uint64_t first = 0;
   for (int level = 63; level >= 0; --level) {
@@ -55,54 +86,57 @@ Status LoadEdge(Connection& c, uint64_t size, AuditEdge& edge) {
   return Status::Ok();
 }
 
-}  // namespace
-
-Result<uint64_t> AppendAudit(Connection& c, AuditEdge& edge, const AuditAppend& e) {
-  // The writer's edge knows the size while it is valid, and the statement checks it: when
-  // another writer (an `ehr` command) has appended meanwhile, nothing is inserted, and the
-  // edge is read again for a second attempt.
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    if (!edge.valid) {
-      EHR_ASSIGN_OR_RETURN(uint64_t size, AuditSize(c));
-      EHR_RETURN_IF_ERROR(LoadEdge(c, size, edge));
-    }
-    const uint64_t index = edge.size;
-    edge.valid = false;  // until this append has succeeded
-    std::vector<std::string> peaks = edge.peaks;
-    std::string hash = audit::LeafHash(e.core);
-    const std::string leaf = hash;
-    // Leaf i completes one subtree per trailing one bit of i: at each level its left sibling
-    // is the edge's last peak. The entry and its subtrees go in with one statement.
-    std::vector<std::string> levels, indexes, hashes;
-    int level = 0;
-    for (uint64_t bits = index; (bits & 1) != 0; bits >>= 1) {
-      hash = audit::NodeHash(peaks.back(), hash);
-      peaks.pop_back();
-      ++level;
-      levels.push_back(std::to_string(level));
-      indexes.push_back(std::to_string(index >> level));
-      hashes.push_back(ByteaText(hash));
-    }
-    auto array = [](const std::vector<std::string>& v) { return ArrayLiteral({v.begin(), v.end()}); };
-    EHR_ASSIGN_OR_RETURN(
-        Rows added,
-        c.Run("WITH entry AS (INSERT INTO audit_entry (seq, tenant, recorded, action, agent, patient, core, detail, leaf) "
-              "SELECT $1::bigint, $2, $3::bigint, $4, $5, $6, $7::bytea, $8::bytea, $9::bytea "
-              "WHERE (SELECT coalesce(max(seq), 0) FROM audit_entry) = $1::bigint - 1 RETURNING seq), "
-              "nodes AS (INSERT INTO audit_node (level, idx, hash) "
-              "SELECT * FROM unnest($10::integer[], $11::bigint[], $12::bytea[]) WHERE EXISTS (SELECT 1 FROM entry)) "
-              "SELECT count(*) FROM entry",
-              {Index(index + 1), e.tenant, Param::Int(e.recorded), e.action, e.agent,
-               e.patient.empty() ? Param(std::nullopt) : Param(e.patient), Param::Bytes(e.core),
-               Param::Bytes(e.detail), Param::Bytes(leaf), array(levels), array(indexes), array(hashes)}));
-    if (added.Int(0, 0) != 1) continue;  // the edge was stale: read it again
-    peaks.push_back(std::move(hash));
-    edge.peaks = std::move(peaks);
-    edge.size = index + 1;
-    edge.valid = true;
-    return index;
+uint64_t BufferAudit(AuditEdge& edge, const AuditAppend& e, AuditBuffer& buffer) {
+  const uint64_t index = edge.size;
+  if (buffer.empty()) buffer.first = index;
+  std::string hash = audit::LeafHash(e.core);
+  buffer.seq.push_back(std::to_string(index + 1));
+  buffer.tenant.push_back(e.tenant);
+  buffer.recorded.push_back(std::to_string(e.recorded));
+  buffer.action.push_back(e.action);
+  buffer.agent.push_back(e.agent);
+  buffer.patient.push_back(e.patient);  // '' is stored as NULL
+  buffer.core.push_back(ByteaText(e.core));
+  buffer.detail.push_back(ByteaText(e.detail));
+  buffer.leaf.push_back(ByteaText(hash));
+  // Leaf i completes one subtree per trailing one bit of i: at each level its left sibling
+  // is the edge's last peak.
+  int level = 0;
+  for (uint64_t bits = index; (bits & 1) != 0; bits >>= 1) {
+    hash = audit::NodeHash(edge.peaks.back(), hash);
+    edge.peaks.pop_back();
+    ++level;
+    buffer.node_level.push_back(std::to_string(level));
+    buffer.node_index.push_back(std::to_string(index >> level));
+    buffer.node_hash.push_back(ByteaText(hash));
   }
-  return Status::Conflict("audit: the log grew while this entry was appended");
+  edge.peaks.push_back(std::move(hash));
+  edge.size = index + 1;
+  return index;
+}
+
+Status FlushAudit(Connection& c, AuditBuffer& buffer) {
+  if (buffer.empty()) return Status::Ok();
+  auto array = [](const std::vector<std::string>& v) { return ArrayLiteral({v.begin(), v.end()}); };
+  EHR_ASSIGN_OR_RETURN(
+      Rows added,
+      c.Run("WITH entry AS (INSERT INTO audit_entry (seq, tenant, recorded, action, agent, patient, core, detail, leaf) "
+            "SELECT u.s, u.t, u.r, u.a, u.g, nullif(u.p, ''), u.c, u.d, u.l FROM unnest($2::bigint[], $3::text[], "
+            "$4::bigint[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::bytea[], $10::bytea[]) "
+            "AS u(s, t, r, a, g, p, c, d, l) "
+            "WHERE (SELECT coalesce(max(seq), 0) FROM audit_entry) = $1::bigint RETURNING seq), "
+            "nodes AS (INSERT INTO audit_node (level, idx, hash) "
+            "SELECT * FROM unnest($11::integer[], $12::bigint[], $13::bytea[]) WHERE EXISTS (SELECT 1 FROM entry)) "
+            "SELECT count(*) FROM entry",
+            {Index(buffer.first), array(buffer.seq), array(buffer.tenant), array(buffer.recorded),
+             array(buffer.action), array(buffer.agent), array(buffer.patient), array(buffer.core),
+             array(buffer.detail), array(buffer.leaf), array(buffer.node_level), array(buffer.node_index),
+             array(buffer.node_hash)}));
+  if (static_cast<size_t>(added.Int(0, 0)) != buffer.size()) {
+    return Status::Conflict("audit: the log grew while its entries were buffered");
+  }
+  buffer = AuditBuffer{};
+  return Status::Ok();
 }
 
 Status ArchiveAudit(Connection& c, const AuditSegment& s, uint64_t erased) {

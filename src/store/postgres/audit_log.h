@@ -22,8 +22,30 @@ struct AuditEdge {
   std::vector<std::string> peaks;
 };
 
-// Writer, inside the transaction.
-Result<uint64_t> AppendAudit(Connection& c, AuditEdge& edge, const AuditAppend& e);
+// Entries appended in the writer's transaction and not yet inserted: their rows and the
+// complete subtrees they make, as columns of text. The writer inserts what a batch
+// appended with one statement (FlushAudit), so that an append costs no round trip.
+struct AuditBuffer {
+  uint64_t first = 0;  // the index of the first entry
+  std::vector<std::string> seq, tenant, recorded, action, agent, patient, core, detail, leaf;
+  std::vector<std::string> node_level, node_index, node_hash;
+  size_t size() const { return seq.size(); }
+  bool empty() const { return seq.empty(); }
+  // Appends `later` (whose entries follow this buffer's) and empties it.
+  void Take(AuditBuffer& later);
+};
+
+// Writer. Appends go through the buffer:
+//   BeginAppending begins the writer's transaction with the audit log's lock (every
+//                  appender takes it, so no one appends between this writer's reading of
+//                  the size and its commit) and returns the number of entries stored;
+//   LoadAuditEdge  reads the edge of a log of that size, when the writer's is not current;
+//   BufferAudit    adds an entry at the edge and returns its index;
+//   FlushAudit     inserts the buffer, kConflict when the log does not end where it begins.
+Result<uint64_t> BeginAppending(Connection& c);
+Status LoadAuditEdge(Connection& c, uint64_t size, AuditEdge& edge);
+uint64_t BufferAudit(AuditEdge& edge, const AuditAppend& e, AuditBuffer& buffer);
+Status FlushAudit(Connection& c, AuditBuffer& buffer);
 Status ArchiveAudit(Connection& c, const AuditSegment& segment, uint64_t erased);
 Status SetAuditSegmentDigest(Connection& c, uint64_t first, std::string_view sha256);
 Status PutAuditHead(Connection& c, const AuditHead& head);

@@ -10,6 +10,7 @@
 namespace ehr::store::pg {
 
 Result<std::optional<WrappedKey>> DataKeys::Find(std::string_view tenant, uint32_t version) {
+  EHR_RETURN_IF_ERROR(Before());
   EHR_ASSIGN_OR_RETURN(Rows rows, c_.Run("SELECT version, kek, wrapped FROM data_key WHERE tenant = $1 "
                                          "AND ($2::integer = 0 OR version = $2::integer) ORDER BY version DESC LIMIT 1",
                                          {tenant, Param::Int(version)}));
@@ -19,6 +20,7 @@ Result<std::optional<WrappedKey>> DataKeys::Find(std::string_view tenant, uint32
 }
 
 Result<WrappedKey> DataKeys::Insert(std::string_view tenant, const WrappedKey& key) {
+  EHR_RETURN_IF_ERROR(Before());
   EHR_ASSIGN_OR_RETURN(Rows added, c_.Run("INSERT INTO data_key (tenant, version, kek, wrapped, created) "
                                           "VALUES ($1, $2::integer, $3, $4::bytea, $5::bigint) "
                                           "ON CONFLICT (tenant, version) DO NOTHING RETURNING version",
@@ -31,6 +33,7 @@ Result<WrappedKey> DataKeys::Insert(std::string_view tenant, const WrappedKey& k
 }
 
 Result<std::vector<std::pair<std::string, uint32_t>>> DataKeys::Newest() {
+  EHR_RETURN_IF_ERROR(Before());
   EHR_ASSIGN_OR_RETURN(Rows rows, c_.Run("SELECT tenant, max(version) FROM data_key GROUP BY tenant ORDER BY tenant"));
   std::vector<std::pair<std::string, uint32_t>> out;
   for (int i = 0; i < rows.size(); ++i) out.emplace_back(rows.String(i, 0), static_cast<uint32_t>(rows.Int(i, 1)));

@@ -21,10 +21,12 @@
 
 namespace ehr::store::pg {
 
-// data_key over one connection; `memo`: the writer's memo (nullptr for a reader).
+// data_key over one connection; `memo`: the writer's memo (nullptr for a reader);
+// `before`: run before each statement (the writer's savepoint, made only when needed).
 class DataKeys final : public DataKeyTable {
  public:
-  DataKeys(Connection& c, std::set<std::string>* memo) : c_(c), memo_(memo) {}
+  DataKeys(Connection& c, std::set<std::string>* memo, std::function<Status()> before = nullptr)
+      : c_(c), memo_(memo), before_(std::move(before)) {}
   Result<std::optional<WrappedKey>> Find(std::string_view tenant, uint32_t version) override;
   Result<WrappedKey> Insert(std::string_view tenant, const WrappedKey& key) override;
   Result<std::vector<std::pair<std::string, uint32_t>>> Newest() override;
@@ -34,8 +36,10 @@ class DataKeys final : public DataKeyTable {
   }
 
  private:
+  Status Before() { return before_ ? before_() : Status::Ok(); }
   Connection& c_;
   std::set<std::string>* memo_;
+  std::function<Status()> before_;
 };
 
 using EnterTenant = std::function<Status(std::string_view tenant)>;

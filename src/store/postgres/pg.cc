@@ -129,6 +129,8 @@ Status Connection::Exec(std::string_view sql) {
   return out;
 }
 
+Result<Rows> Connection::ExecRows(std::string_view sql) { return Finish(PQexec(conn_, std::string(sql).c_str())); }
+
 Result<Rows> Connection::Finish(PGresult* r) {
   const ExecStatusType st = PQresultStatus(r);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {

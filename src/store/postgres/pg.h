@@ -83,6 +83,8 @@ class Connection {
 
   // One or more statements without parameters (schema changes, BEGIN, ...).
   Status Exec(std::string_view sql);
+  // The same, with the rows of the last statement (as text), in one round trip.
+  Result<Rows> ExecRows(std::string_view sql);
   // One statement with parameters $1, $2, ...; results as text.
   Result<Rows> Query(std::string_view sql, const std::vector<Param>& params = {});
   // The same, prepared on this connection at its first use and reused after; results in

@@ -26,18 +26,22 @@ namespace {
 using pg::Connection;
 using pg::Param;
 
-Status NotYet(std::string_view what) {
-  return Status::Unavailable("storage: " + std::string(what) + " is not yet available on PostgreSQL");
-}
-
 using pg::Reader;
 using ReaderPool = ConnectionPool<Reader>;
 
 // What the writer's transaction holds across the jobs of a batch.
+//
+// A job's savepoint is made when the job first needs the database (PgWriteTxn::Begin):
+// a job that only appends to the audit log (every read is audited) runs without one, its
+// entries buffered until the end of the batch. The savepoint of the job that made the last
+// one stays open until the next one is made; the job has ended, so it is only ever released.
 struct BatchState {
   std::string tenant;                 // the transaction's ehr.tenant ('' when unset)
   std::set<std::string> tenants;      // written by the jobs that succeeded
   Micros newest = 0;                  // the newest transaction time handed out
+  bool savepoint_open = false;        // a savepoint "job" is open
+  pg::AuditBuffer audit;              // entries of the jobs that succeeded, not yet inserted
+  Status broken;                      // the transaction cannot go on (a failed insert of `audit`)
   pg::AuditEdge* edge = nullptr;      // the store's, kept across batches
   BodyCipher* cipher = nullptr;
   std::set<std::string>* key_memo = nullptr;  // data keys the transaction holds (body_cipher.h)
@@ -51,6 +55,24 @@ class PgWriteTxn final : public WriteTxn {
   // job cannot go on, and its result is that failure whatever it returns.
   const Status& failure() const { return failure_; }
   const std::set<std::string>& written() const { return written_; }
+  bool has_savepoint() const { return own_savepoint_; }
+  pg::AuditBuffer& audit() { return audit_; }
+
+  // Before the job's first statement: its savepoint, and before that the entries that
+  // earlier jobs buffered (inserted outside any savepoint this job could roll back).
+  Status Begin() {
+    if (!failure_.ok()) return failure_;
+    if (own_savepoint_) return Status::Ok();
+    if (!batch_.audit.empty()) {
+      if (Status st = pg::FlushAudit(c_, batch_.audit); !st.ok()) {
+        batch_.broken = st;
+        return failure_ = st;
+      }
+    }
+    EHR_RETURN_IF_ERROR(Checked(c_.Exec(batch_.savepoint_open ? "RELEASE SAVEPOINT job; SAVEPOINT job" : "SAVEPOINT job")));
+    own_savepoint_ = batch_.savepoint_open = true;
+    return Status::Ok();
+  }
 
   Result<std::optional<VersionRecord>> ReadCurrent(std::string_view tenant, std::string_view type,
                                                    std::string_view id) override {
@@ -113,20 +135,21 @@ class PgWriteTxn final : public WriteTxn {
   // may name a sensitive identifier.
   Result<uint64_t> AppendAudit(const AuditAppend& e) override {
     if (!failure_.ok()) return failure_;
-    if (!batch_.cipher->enabled() || e.detail.empty()) return Checked(pg::AppendAudit(c_, *batch_.edge, e));
-    EHR_RETURN_IF_ERROR(Enter(e.tenant));  // a first data key of the tenant is made with its tenant set
+    if (!batch_.cipher->enabled() || e.detail.empty()) return pg::BufferAudit(*batch_.edge, e, audit_);
+    // Sealing may have to make the tenant's data key: a statement, in the job's savepoint.
     AuditAppend sealed = e;
-    pg::DataKeys keys(c_, batch_.key_memo);
+    pg::DataKeys keys(c_, batch_.key_memo, [this, &e] { return Enter(e.tenant); });
     EHR_ASSIGN_OR_RETURN(sealed.detail,
                          Checked(batch_.cipher->Seal(keys, e.tenant, AuditDetailAad(e.tenant, e.core), e.detail, true)));
-    return Checked(pg::AppendAudit(c_, *batch_.edge, sealed));
+    return pg::BufferAudit(*batch_.edge, sealed, audit_);
   }
+  // Archiving reads the log: what this batch appended goes in first.
   Status ArchiveAudit(const AuditSegment& segment, uint64_t erased) override {
-    if (!failure_.ok()) return failure_;
+    EHR_RETURN_IF_ERROR(FlushAudit());
     return Checked(pg::ArchiveAudit(c_, segment, erased));
   }
   Status SetAuditSegmentDigest(uint64_t first, std::string_view sha256) override {
-    if (!failure_.ok()) return failure_;
+    EHR_RETURN_IF_ERROR(Begin());
     return Checked(pg::SetAuditSegmentDigest(c_, first, sha256));
   }
   Micros Now() override {
@@ -151,8 +174,13 @@ class PgWriteTxn final : public WriteTxn {
     pg::DataKeys keys(c_, batch_.key_memo);
     return Checked(batch_.cipher->Open(keys, tenant, aad, body));
   }
+  // The job's buffered entries inserted now, inside its savepoint.
+  Status FlushAudit() {
+    EHR_RETURN_IF_ERROR(Begin());
+    return Checked(pg::FlushAudit(c_, audit_));
+  }
   Status Enter(std::string_view tenant) {
-    if (!failure_.ok()) return failure_;
+    EHR_RETURN_IF_ERROR(Begin());
     if (tenant.empty()) return Status::Internal("storage: a tenant is required");
     if (batch_.tenant == tenant) return Status::Ok();
     EHR_RETURN_IF_ERROR(Checked(c_.Run("SELECT set_config('ehr.tenant', $1, true)", {tenant}).status()));
@@ -177,6 +205,8 @@ class PgWriteTxn final : public WriteTxn {
   BatchState& batch_;
   std::optional<Micros> now_;
   pg::IndexBuffer index_;
+  pg::AuditBuffer audit_;       // this job's entries
+  bool own_savepoint_ = false;  // Begin() made this job's savepoint
   Status failure_;
   std::set<std::string> written_;
 };
@@ -323,11 +353,15 @@ class PostgresStore final : public Store {
     return pg::AuditHeads(*c, false);
   }
   Status PutAuditHead(const AuditHead& head) override {
-    return Write([this, &head](WriteTxn&) { return pg::PutAuditHead(*writer_, head); });
+    return Write([this, &head](WriteTxn& txn) -> Status {
+      EHR_RETURN_IF_ERROR(Begun(txn));
+      return pg::PutAuditHead(*writer_, head);
+    });
   }
   Result<int64_t> EraseAuditDetail(std::string_view tenant, std::string_view patient) override {
     int64_t erased = 0;
-    EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) -> Status {
+    EHR_RETURN_IF_ERROR(Write([&](WriteTxn& txn) -> Status {
+      EHR_RETURN_IF_ERROR(Begun(txn));
       EHR_ASSIGN_OR_RETURN(erased, pg::EraseAuditDetail(*writer_, tenant, patient));
       return Status::Ok();
     }));
@@ -369,7 +403,8 @@ class PostgresStore final : public Store {
   Result<int> RotateDataKeys() override {
     if (options_.kek == nullptr) return Status::Unavailable("encryption: no key store is configured");
     int rotated = 0;
-    EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) -> Status {
+    EHR_RETURN_IF_ERROR(Write([&](WriteTxn& txn) -> Status {
+      EHR_RETURN_IF_ERROR(Begun(txn));
       EHR_ASSIGN_OR_RETURN(rotated, pg::RotateDataKeys(*writer_, *options_.kek));
       return Status::Ok();
     }));
@@ -382,6 +417,7 @@ class PostgresStore final : public Store {
     ReencryptStep step;
     std::string fingerprint;
     EHR_RETURN_IF_ERROR(Write([&](WriteTxn& txn) -> Status {
+      EHR_RETURN_IF_ERROR(Begun(txn));
       pg::DataKeys keys(*writer_, &key_memo_);
       EHR_ASSIGN_OR_RETURN(step, pg::Reencrypt(*writer_, keys, cipher_, tenants, Entering(txn), after_seq, limit,
                                                fingerprint));
@@ -393,13 +429,17 @@ class PostgresStore final : public Store {
     pg::IdempotencyCursor cursor;
     for (int seen = limit; seen >= limit;) {
       EHR_RETURN_IF_ERROR(Write([&](WriteTxn& txn) -> Status {
+        EHR_RETURN_IF_ERROR(Begun(txn));
         pg::DataKeys keys(*writer_, &key_memo_);
         EHR_ASSIGN_OR_RETURN(seen, pg::ReencryptIdempotency(*writer_, keys, cipher_, tenants, Entering(txn), cursor,
                                                             limit, step.rewritten));
         return Status::Ok();
       }));
     }
-    EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) { return pg::WriteReencryptMark(*writer_, fingerprint, step.max_seq); }));
+    EHR_RETURN_IF_ERROR(Write([&](WriteTxn& txn) -> Status {
+      EHR_RETURN_IF_ERROR(Begun(txn));
+      return pg::WriteReencryptMark(*writer_, fingerprint, step.max_seq);
+    }));
     return step;
   }
   Result<std::string> Secret(std::string_view name, size_t size) override {
@@ -408,7 +448,10 @@ class PostgresStore final : public Store {
   }
   Status ImportSecret(std::string_view name, std::string_view bytes) override {
     if (options_.kek == nullptr) return Status::Unavailable("encryption: no key store is configured");
-    return Write([&](WriteTxn&) { return pg::InsertSecret(*writer_, *options_.kek, name, bytes); });
+    return Write([&](WriteTxn& txn) -> Status {
+      EHR_RETURN_IF_ERROR(Begun(txn));
+      return pg::InsertSecret(*writer_, *options_.kek, name, bytes);
+    });
   }
   Result<std::optional<std::string>> FindSecret(std::string_view name) override {
     if (options_.kek == nullptr) return Status::Unavailable("encryption: no key store is configured");
@@ -426,6 +469,8 @@ class PostgresStore final : public Store {
     pg::DataKeys keys(c, nullptr);
     return cipher_.Open(keys, tenant, BodyAad(tenant, r.type, r.id, r.version), r.body);
   }
+  // A maintenance job that runs statements on writer_ itself: its savepoint first.
+  static Status Begun(WriteTxn& txn) { return static_cast<PgWriteTxn&>(txn).Begin(); }
   // The writer's tenant, as a maintenance job inside Write() moves from tenant to tenant.
   static pg::EnterTenant Entering(WriteTxn& txn) {
     return [&txn](std::string_view tenant) { return static_cast<PgWriteTxn&>(txn).EnterTenant(tenant); };
@@ -476,12 +521,19 @@ class PostgresStore final : public Store {
     if (!c.healthy()) {
       if (Status st = c.Reconnect(); !st.ok()) return fail_all(st, 0);
     }
-    // Statements between jobs go together, one round trip each: BEGIN with the first
-    // savepoint, the release of a job's savepoint with the next one's, the last release with
-    // the commit.
-    if (Status begun = c.Exec("BEGIN; SAVEPOINT job"); !begun.ok()) {
+    // Statements between jobs go together, one round trip each: the release of a job's
+    // savepoint with the next one's (PgWriteTxn::Begin), the last release with the commit.
+    // The audit log's lock is taken with BEGIN, and the writer's edge of its tree made
+    // current when another writer has appended since (audit_log.h).
+    Status begun = [&]() -> Status {
+      EHR_ASSIGN_OR_RETURN(uint64_t stored, pg::BeginAppending(c));
+      if (edge_.valid && edge_.size == stored) return Status::Ok();
+      return pg::LoadAuditEdge(c, stored, edge_);
+    }();
+    if (!begun.ok()) {
       log::Warn("store.begin_failed", {{"backend", "postgres"}, {"jobs", static_cast<int64_t>(batch.size())}});
       (void)c.Exec("ROLLBACK");
+      edge_.valid = false;
       return fail_all(Unavailable(begun), 0);
     }
     BatchState state;
@@ -489,9 +541,7 @@ class PostgresStore final : public Store {
     state.cipher = &cipher_;
     state.key_memo = &key_memo_;
     for (size_t i = 0; i < batch.size(); ++i) {
-      Status txn_failure = i == 0 ? Status::Ok() : c.Exec("RELEASE SAVEPOINT job; SAVEPOINT job");
-      if (txn_failure.ok()) txn_failure = RunJob(c, *batch[i], state);
-      if (!txn_failure.ok()) {
+      if (Status txn_failure = RunJob(c, *batch[i], state); !txn_failure.ok()) {
         // The shared transaction is unusable: earlier successes are not durable, later jobs never ran.
         log::Error("store.batch_aborted", {{"backend", "postgres"}, {"jobs", static_cast<int64_t>(batch.size())}});
         (void)c.Exec("ROLLBACK");
@@ -522,9 +572,10 @@ class PostgresStore final : public Store {
     return why.code() == Code::kUnavailable ? why : Status::Unavailable("storage: write transaction abandoned");
   }
 
-  // The end of the last job's savepoint and the commit, with what goes before it: tenants
-  // seen for the first time, and the newest transaction time.
-  Status Finalize(Connection& c, const BatchState& state) {
+  // The end of the last job's savepoint and the commit, with what goes before it: the
+  // buffered audit entries, tenants seen for the first time, and the newest transaction time.
+  Status Finalize(Connection& c, BatchState& state) {
+    EHR_RETURN_IF_ERROR(pg::FlushAudit(c, state.audit));
     std::vector<std::string_view> fresh;
     for (const std::string& t : state.tenants) {
       if (!known_tenants_.contains(t)) fresh.push_back(t);
@@ -534,7 +585,7 @@ class PostgresStore final : public Store {
                                 {pg::ArrayLiteral(fresh)})
                               .status());
     }
-    std::string sql = "RELEASE SAVEPOINT job; ";
+    std::string sql = state.savepoint_open ? "RELEASE SAVEPOINT job; " : "";
     // A number the store made, not a value from a request: written into the SQL as it is.
     if (state.newest > 0) {
       sql += "UPDATE store_clock SET last_write = greatest(last_write, " + std::to_string(state.newest) + "); ";
@@ -547,6 +598,7 @@ class PostgresStore final : public Store {
   Status RunJob(Connection& c, Job& job, BatchState& state) {
     const std::string tenant_before = state.tenant;
     const Micros newest_before = state.newest;
+    const pg::AuditEdge edge_before = edge_;
     PgWriteTxn txn(c, txn_clock_, state);
     try {
       job.result = job.fn(txn);
@@ -558,13 +610,16 @@ class PostgresStore final : public Store {
     if (job.result.ok()) job.result = txn.FlushIndex();
     if (job.result.ok() && !txn.failure().ok()) job.result = txn.failure();
     if (job.result.ok() && c.failed_transaction()) job.result = Status::Internal("storage: the transaction failed");
+    if (!state.broken.ok()) return state.broken;
     if (!job.result.ok()) {
       state.tenant = tenant_before;  // the setting rolls back with the savepoint
       state.newest = newest_before;
-      edge_.valid = false;  // the job's audit entries and data keys are gone with it
+      edge_ = edge_before;  // the job's audit entries are gone with it, and its data keys
       key_memo_.clear();
-      return c.Exec("ROLLBACK TO SAVEPOINT job");
+      // Without a savepoint the job ran no statement, and wrote nothing.
+      return txn.has_savepoint() ? c.Exec("ROLLBACK TO SAVEPOINT job") : Status::Ok();
     }
+    state.audit.Take(txn.audit());
     state.tenants.insert(txn.written().begin(), txn.written().end());
     return Status::Ok();
   }
