@@ -4,8 +4,13 @@
 // tenant B's rows, even with hand-written SQL that names B.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <tuple>
+#include <vector>
+
 #include "store/postgres/pg.h"
 #include "store/postgres/schema.h"
+#include "store/postgres/text_words.h"
 #include "support/postgres_server.h"
 
 namespace ehr::store::pg {
@@ -53,6 +58,35 @@ class PostgresTest : public ::testing::Test {
 
 testing::PostgresServer* PostgresTest::server_ = nullptr;
 int PostgresTest::count_ = 0;
+
+// Migration 6 turns the words of text_word into numbers: rows written before it get the
+// number the writer now computes (text_words.h WordHash), and stay the tenant's.
+TEST_F(PostgresTest, Migration6NumbersTheWordsWrittenBefore) {
+  ASSERT_TRUE(Migrate(*owner_, "ehr_app", 5).ok());
+  auto app = App();
+  ASSERT_TRUE(app);
+  const std::vector<std::tuple<std::string, std::string, char, std::string>> rows = {
+      {"a", "Patient", 'n', "heart"}, {"a", "Observation", 'c', "h\xc3\xa9morragie"}, {"b", "Patient", 'c', "8867"}};
+  for (const auto& [tenant, type, field, word] : rows) {
+    ASSERT_TRUE(app->Exec("BEGIN").ok());
+    ASSERT_TRUE(app->Query("SELECT set_config('ehr.tenant', $1, true)", {tenant}).ok());
+    ASSERT_TRUE(app->Query("INSERT INTO text_word (tenant, type, field, word, seq) VALUES ($1, $2, $3::\"char\", $4, 7)",
+                           {tenant, type, std::string(1, field), word})
+                    .ok());
+    ASSERT_TRUE(app->Exec("COMMIT").ok());
+  }
+  ASSERT_TRUE(Migrate(*owner_, "ehr_app").ok());
+  for (const auto& [tenant, type, field, word] : rows) {
+    ASSERT_TRUE(app->Exec("BEGIN").ok());
+    ASSERT_TRUE(app->Query("SELECT set_config('ehr.tenant', $1, true)", {tenant}).ok());
+    auto found = app->Query("SELECT count(*) FILTER (WHERE hash = $1::bigint AND seq = 7), count(*) FROM text_word",
+                            {std::to_string(WordHash(type, field, word))});
+    ASSERT_TRUE(found.ok()) << found.status().message();
+    EXPECT_EQ(found->Int(0, 0), 1) << word;
+    EXPECT_EQ(found->Int(0, 1), tenant == "a" ? 2 : 1) << "row-level security holds after the migration: " << tenant;
+    ASSERT_TRUE(app->Exec("COMMIT").ok());
+  }
+}
 
 TEST_F(PostgresTest, MigratesOnceAndRefusesANewerSchema) {
   auto first = Migrate(*owner_, "ehr_app");

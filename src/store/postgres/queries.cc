@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 #include <set>
+#include <unordered_set>
+#include <utility>
 
 #include "store/postgres/text_words.h"
 
@@ -99,19 +101,10 @@ std::string MakeFlushSql(bool clears) {
            unnest({"text", "bigint", "text", "text", "text", "text"}, "ty, s, p, tt, ti, url") + "), ";
     out += "add7 AS (INSERT INTO uri_index (tenant, type, param, uri, seq) " + head + "u.p, u.ur, u.s FROM " +
            unnest({"text", "bigint", "text", "text"}, "ty, s, p, ur") + "), ";
-    const int text_first = p;
     out += "add8 AS (INSERT INTO text_index (tenant, type, seq, narrative_words, content_words) "
            "SELECT $1::text, u.ty, u.s, u.n, u.c FROM " + unnest({"text", "bigint", "text", "text"}, "ty, s, n, c") + "), ";
-    // Each word of a column once (text_word: 'n' narrative, 'c' content), cut as text_words.h's
-    // Lexeme cuts it.
-    p = text_first;
-    auto words = [](const char* field, const char* column) {
-      return std::string("SELECT '") + field + "' AS f, left(x, " + std::to_string(kMaxLexemeChars) +
-             ") AS w FROM unnest(string_to_array(rtrim(" + column + ", ' '), ' ')) AS x";
-    };
-    out += "add9 AS (INSERT INTO text_word (tenant, type, field, word, seq) " + head + "w.f, w.w, u.s FROM " +
-           unnest({"text", "bigint", "text", "text"}, "ty, s, n, c") + " CROSS JOIN LATERAL (" + words("n", "u.n") +
-           " UNION ALL " + words("c", "u.c") + ") AS w) SELECT 1";
+    out += "add9 AS (INSERT INTO text_word (tenant, hash, seq) SELECT $1::text, u.h, u.s FROM " +
+           unnest({"bigint", "bigint"}, "h, s") + ") SELECT 1";
     return out;
 }
 // Without deletions (a job that only created resources) the statement leaves the nine
@@ -137,7 +130,7 @@ Status IndexBuffer::Flush(Connection& c, const std::function<Status(std::string_
   for (const auto& [seq, pending] : adds_) tenants.insert(pending.tenant);
   for (const auto& [tenant, seqs] : drops_) tenants.insert(tenant);
   for (const std::string& tenant : tenants) {
-    Columns strings(5), tokens(6), dates(5), numbers(4), quantities(9), references(6), uris(4), text(4);
+    Columns strings(5), tokens(6), dates(5), numbers(4), quantities(9), references(6), uris(4), text(4), words(2);
     std::vector<std::string> dropped;
     if (auto it = drops_.find(tenant); it != drops_.end()) {
       for (int64_t seq : it->second) dropped.push_back(std::to_string(seq));
@@ -170,11 +163,23 @@ Status IndexBuffer::Flush(Connection& c, const std::function<Status(std::string_
       for (const UriRow& r : ix.uris) row(uris, {r.param, r.uri});
       // Full text as its words (text_words.h): rows of text_word for each, phrases matched in them.
       if (!ix.narrative.empty() || !ix.content.empty()) {
-        row(text, {TextWords(ix.narrative), TextWords(ix.content)});
+        std::string narrative = TextWords(ix.narrative), content = TextWords(ix.content);
+        // Each word of a version once in text_word, as its number (text_words.h WordHash).
+        std::unordered_set<int64_t> hashes;
+        for (auto [field, all] : {std::pair<char, std::string_view>{'n', narrative}, {'c', content}}) {
+          for (size_t start = 0, end; (end = all.find(' ', start)) != std::string_view::npos; start = end + 1) {
+            const int64_t h = WordHash(pending.type, field, Lexeme(all.substr(start, end - start)));
+            if (hashes.insert(h).second) {
+              words.Add(0, std::to_string(h));
+              words.Add(1, s);
+            }
+          }
+        }
+        row(text, {std::move(narrative), std::move(content)});
       }
     }
     std::vector<Param> params = {tenant, ArrayLiteral({dropped.begin(), dropped.end()})};
-    for (const Columns* cols : {&strings, &tokens, &dates, &numbers, &quantities, &references, &uris, &text}) {
+    for (const Columns* cols : {&strings, &tokens, &dates, &numbers, &quantities, &references, &uris, &text, &words}) {
       cols->AppendTo(params);
     }
     EHR_RETURN_IF_ERROR(enter(tenant));

@@ -12,12 +12,13 @@
 
 namespace ehr::store::pg {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 // Brings the database to kSchemaVersion, one transaction per migration, as its owner;
 // `app_role` (an existing role, not a superuser: superusers bypass row-level security) gets
-// the rights the server needs on every table. Returns the version found before.
-Result<int> Migrate(Connection& owner, const std::string& app_role);
+// the rights the server needs on every table. Returns the version found before. `target`:
+// an older version to stop at (tests of a migration's conversion of existing rows).
+Result<int> Migrate(Connection& owner, const std::string& app_role, int target = kSchemaVersion);
 
 // The tenant of the current transaction (inside BEGIN ... COMMIT; it lapses at the end).
 Status SetTenant(Connection& conn, const std::string& tenant);

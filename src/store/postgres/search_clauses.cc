@@ -392,13 +392,15 @@ Result<Compiled> PgSearch::CompileComposite(const Clause& cl, const std::vector<
 
 // _text and _content: a group of phrases (the groups of a value OR-ed, one arm each) is the
 // versions that text_word holds every word of, in the column's field, whose words in
-// text_index (TextWords: each followed by a space) then hold each phrase.
+// text_index (TextWords: each followed by a space) then hold each phrase. The phrase check
+// also drops the candidates of another word with the same number in text_word.
 Result<Compiled> PgSearch::CompileText(const Clause& cl, const std::vector<std::string>& types) {
   const char* column = cl.param == "_text" ? "narrative" : cl.param == "_content" ? "content" : nullptr;
   if (column == nullptr) return Invalid("parameter '" + cl.param + "' is no full-text parameter");
   if (cl.modifier != Modifier::kNone) return Unsupported("modifier not supported for parameter '" + cl.param + "'");
   if (cl.values.empty()) return Invalid("parameter '" + cl.param + "' has no value");
-  const std::string field = cl.param == "_text" ? "'n'" : "'c'";
+  if (types.empty()) return Constant(false);  // a tenant with nothing stored
+  const char field = cl.param == "_text" ? 'n' : 'c';
   Compiled out;
   for (const SearchValue& v : cl.values) {
     const auto* text = std::get_if<TextValue>(&v);
@@ -420,10 +422,12 @@ Result<Compiled> PgSearch::CompileText(const Clause& cl, const std::vector<std::
       const std::string x = sql_.Alias("x");
       std::string where = x + ".tenant = $1::text AND " + x + ".type" + sql_.OneOf(types);
       for (const std::string& word : words) {
+        // The word's number for each type searched (text_words.h WordHash).
         const std::string w = sql_.Alias("w");
+        std::string hashes;
+        for (const std::string& type : types) hashes += (hashes.empty() ? "" : ", ") + sql_.Int(WordHash(type, field, word));
         where += " AND " + x + ".seq IN (SELECT " + w + ".seq FROM text_word " + w + " WHERE " + w +
-                 ".tenant = $1::text AND " + w + ".type" + sql_.OneOf(types) + " AND " + w + ".field = " + field +
-                 " AND " + w + ".word = " + sql_.Text(word) + ")";
+                 ".tenant = $1::text AND " + w + ".hash IN (" + hashes + "))";
       }
       for (const std::string& phrase : phrases) {
         where += std::string(" AND strpos(' ' || ") + x + "." + column + "_words, " + sql_.Text(" " + phrase) + ") > 0";

@@ -5,6 +5,8 @@
 
 #include <utf8proc.h>
 
+#include "core/secrets.h"
+
 namespace ehr::store::pg {
 namespace {
 
@@ -113,6 +115,24 @@ std::vector<std::string> SplitWords(std::string_view text) {
     start = i + 1;
   }
   return words;
+}
+
+int64_t WordHash(std::string_view type, char field, std::string_view lexeme) {
+  std::string named;
+  named.reserve(type.size() + lexeme.size() + 3);
+  named.append(type).push_back('\x1f');
+  named.push_back(field);
+  named.push_back('\x1f');
+  named.append(lexeme);
+  const std::string digest = Sha256(named);
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(digest[i]);
+  return static_cast<int64_t>(v);
+}
+
+std::string WordHashSql(std::string_view type, std::string_view field, std::string_view lexeme) {
+  return "('x' || encode(substr(sha256(convert_to(" + std::string(type) + " || E'\\x1f' || " + std::string(field) +
+         " || E'\\x1f' || " + std::string(lexeme) + ", 'UTF8')), 1, 8), 'hex'))::bit(64)::bigint";
 }
 
 std::string Lexeme(std::string_view word) {

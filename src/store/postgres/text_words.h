@@ -7,6 +7,7 @@
 // so phrases could not be matched as SQLite matches them. Pure functions, thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,5 +25,14 @@ std::vector<std::string> SplitWords(std::string_view text);
 // kMaxLexemeChars characters, the same cut as in queries.cc's SQL.
 inline constexpr size_t kMaxLexemeChars = 200;
 std::string Lexeme(std::string_view word);
+
+// What text_word keeps of a word: a number naming the resource type, the field ('n'
+// narrative, 'c' content) and the lexeme, the first 8 bytes of the SHA-256 of
+// "type \x1f field \x1f lexeme" read as a big-endian signed integer. Integers make the
+// table and its index small and cheap to write; two words with one number only cost a
+// search a candidate that the phrase check in text_index drops.
+int64_t WordHash(std::string_view type, char field, std::string_view lexeme);
+// The same in SQL, over three text expressions (schema.cc's migration 6).
+std::string WordHashSql(std::string_view type, std::string_view field, std::string_view lexeme);
 
 }  // namespace ehr::store::pg
