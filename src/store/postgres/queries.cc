@@ -55,10 +55,9 @@ class Columns {
   std::vector<std::vector<std::string>> columns_;
 };
 
-// The index tables, cleared together when a resource gets a new version.
+// The index tables cleared by seq when a resource gets a new version (text_word apart: MakeFlushSql).
 constexpr std::string_view kIndexTables[] = {"string_index",    "token_index", "date_index", "number_index",
-                                             "quantity_index",  "reference_index", "uri_index", "text_index",
-                                             "text_word"};
+                                             "quantity_index",  "reference_index", "uri_index", "text_index"};
 
 // One statement writing the buffered rows of one tenant ($1): the rows of the versions in
 // $2 deleted, the new rows inserted (each table's columns as parallel arrays, with the
@@ -69,6 +68,19 @@ std::string MakeFlushSql(bool clears) {
     for (std::string_view table : kIndexTables) {
       if (!clears) break;
       out += "clear" + std::to_string(++n) + " AS (DELETE FROM " + std::string(table) + " WHERE seq = ANY($2::bigint[])), ";
+    }
+    // text_word has no index by seq (one more for each of its many rows): a version's rows
+    // are found by the numbers of its words, made again from text_index (whose rows for
+    // these versions this statement sees, as it began, while it deletes them).
+    if (clears) {
+      auto words = [](const char* field, const char* column) {
+        return std::string("SELECT '") + field + "'::text AS f, left(x, " + std::to_string(kMaxLexemeChars) +
+               ") AS w FROM unnest(string_to_array(rtrim(t." + column + ", ' '), ' ')) AS x";
+      };
+      out += "clear" + std::to_string(++n) + " AS (DELETE FROM text_word d USING (SELECT DISTINCT t.seq, " +
+             WordHashSql("t.type", "o.f", "o.w") + " AS h FROM text_index t CROSS JOIN LATERAL (" +
+             words("n", "narrative_words") + " UNION ALL " + words("c", "content_words") +
+             ") AS o WHERE t.seq = ANY($2::bigint[])) AS v WHERE d.tenant = $1::text AND d.hash = v.h AND d.seq = v.seq), ";
     }
     if (!clears) out += "none AS (SELECT $2::bigint[] AS a), ";
     int p = 3;

@@ -231,14 +231,14 @@ CREATE TABLE reencrypt_mark (
 );
 )sql"},
     // text_word keeps a number per word (text_words.h WordHash: type, field and word in one
-    // bigint) instead of the three: a third of the bytes, and integer comparisons, for the
-    // table that takes most rows of a write. Existing rows are converted here ({word_hash}:
+    // bigint) instead of the three, and one index instead of two (a version's rows are found
+    // by its words': queries.cc), for the table that takes most rows of a write. Existing rows are converted here ({word_hash}:
     // the same number computed in SQL), with row-level security lifted for the owner meanwhile.
     {6, R"sql(
 ALTER TABLE text_word NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY;
 ALTER TABLE text_word ADD COLUMN hash bigint;
 UPDATE text_word SET hash = {word_hash};
-DROP INDEX text_word_lookup;
+DROP INDEX text_word_lookup, text_word_seq;
 ALTER TABLE text_word DROP COLUMN type, DROP COLUMN field, DROP COLUMN word, ALTER COLUMN hash SET NOT NULL;
 CREATE INDEX text_word_lookup ON text_word (tenant, hash, seq);
 ALTER TABLE text_word ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
