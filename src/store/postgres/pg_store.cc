@@ -32,16 +32,16 @@ using ReaderPool = ConnectionPool<Reader>;
 // What the writer's transaction holds across the jobs of a batch.
 //
 // A job's savepoint is made when the job first needs the database (PgWriteTxn::Begin):
-// a job that only appends to the audit log (every read is audited) runs without one, its
-// entries buffered until the end of the batch. The savepoint of the job that made the last
-// one stays open until the next one is made; the job has ended, so it is only ever released.
+// a job that only appends to the audit log (every read is audited) runs without one. The
+// savepoint of the job that made the last one stays open until the next one is made; the
+// job has ended, so it is only ever released. The audit entries of the jobs that succeed
+// are inserted together when the batch commits (or before a job reads the log back).
 struct BatchState {
   std::string tenant;                 // the transaction's ehr.tenant ('' when unset)
   std::set<std::string> tenants;      // written by the jobs that succeeded
   Micros newest = 0;                  // the newest transaction time handed out
   bool savepoint_open = false;        // a savepoint "job" is open
   pg::AuditBuffer audit;              // entries of the jobs that succeeded, not yet inserted
-  Status broken;                      // the transaction cannot go on (a failed insert of `audit`)
   pg::AuditEdge* edge = nullptr;      // the store's, kept across batches
   BodyCipher* cipher = nullptr;
   std::set<std::string>* key_memo = nullptr;  // data keys the transaction holds (body_cipher.h)
@@ -56,19 +56,13 @@ class PgWriteTxn final : public WriteTxn {
   const Status& failure() const { return failure_; }
   const std::set<std::string>& written() const { return written_; }
   bool has_savepoint() const { return own_savepoint_; }
+  bool took_batch_audit() const { return took_batch_audit_; }
   pg::AuditBuffer& audit() { return audit_; }
 
-  // Before the job's first statement: its savepoint, and before that the entries that
-  // earlier jobs buffered (inserted outside any savepoint this job could roll back).
+  // Before the job's first statement: its savepoint.
   Status Begin() {
     if (!failure_.ok()) return failure_;
     if (own_savepoint_) return Status::Ok();
-    if (!batch_.audit.empty()) {
-      if (Status st = pg::FlushAudit(c_, batch_.audit); !st.ok()) {
-        batch_.broken = st;
-        return failure_ = st;
-      }
-    }
     EHR_RETURN_IF_ERROR(Checked(c_.Exec(batch_.savepoint_open ? "RELEASE SAVEPOINT job; SAVEPOINT job" : "SAVEPOINT job")));
     own_savepoint_ = batch_.savepoint_open = true;
     return Status::Ok();
@@ -145,7 +139,7 @@ class PgWriteTxn final : public WriteTxn {
   }
   // Archiving reads the log: what this batch appended goes in first.
   Status ArchiveAudit(const AuditSegment& segment, uint64_t erased) override {
-    EHR_RETURN_IF_ERROR(FlushAudit());
+    EHR_RETURN_IF_ERROR(FlushAllAudit());
     return Checked(pg::ArchiveAudit(c_, segment, erased));
   }
   Status SetAuditSegmentDigest(uint64_t first, std::string_view sha256) override {
@@ -174,10 +168,13 @@ class PgWriteTxn final : public WriteTxn {
     pg::DataKeys keys(c_, batch_.key_memo);
     return Checked(batch_.cipher->Open(keys, tenant, aad, body));
   }
-  // The job's buffered entries inserted now, inside its savepoint.
-  Status FlushAudit() {
+  // The entries of the batch's earlier jobs and this job's, inserted now, inside its
+  // savepoint: if the job then fails, the batch fails with it (RunJob).
+  Status FlushAllAudit() {
     EHR_RETURN_IF_ERROR(Begin());
-    return Checked(pg::FlushAudit(c_, audit_));
+    took_batch_audit_ = true;
+    batch_.audit.Take(audit_);
+    return Checked(pg::FlushAudit(c_, batch_.audit));
   }
   Status Enter(std::string_view tenant) {
     EHR_RETURN_IF_ERROR(Begin());
@@ -207,6 +204,7 @@ class PgWriteTxn final : public WriteTxn {
   pg::IndexBuffer index_;
   pg::AuditBuffer audit_;       // this job's entries
   bool own_savepoint_ = false;  // Begin() made this job's savepoint
+  bool took_batch_audit_ = false;  // inserted the entries of earlier jobs (FlushAllAudit)
   Status failure_;
   std::set<std::string> written_;
 };
@@ -610,7 +608,9 @@ class PostgresStore final : public Store {
     if (job.result.ok()) job.result = txn.FlushIndex();
     if (job.result.ok() && !txn.failure().ok()) job.result = txn.failure();
     if (job.result.ok() && c.failed_transaction()) job.result = Status::Internal("storage: the transaction failed");
-    if (!state.broken.ok()) return state.broken;
+    if (!job.result.ok() && txn.took_batch_audit()) {
+      return Status::Unavailable("storage: a job that read the audit log back failed");  // with the batch's entries
+    }
     if (!job.result.ok()) {
       state.tenant = tenant_before;  // the setting rolls back with the savepoint
       state.newest = newest_before;

@@ -306,27 +306,30 @@ Status Put(Connection& c, const NewVersion& v, IndexBuffer& index) {
     return Status::Internal("storage: a new version needs a type, an id and a positive version");
   }
   if (v.deleted && !v.body.empty()) return Status::Internal("storage: a deleted version has no body");
-  EHR_ASSIGN_OR_RETURN(Rows current, c.Run("SELECT seq, version, deleted FROM resource_version "
-                                           "WHERE tenant = $1 AND type = $2 AND id = $3 AND is_current",
-                                           {v.tenant, v.type, v.id}));
-  Param demote = std::nullopt;
-  std::optional<int64_t> live;
-  if (current.size() > 0) {
-    // Versions only grow, so version order, seq order and lastUpdated order agree.
-    if (v.version <= current.Int(0, 1)) return Status::Conflict("storage: the resource already has this version");
-    demote = Param::Int(current.Int(0, 0));
-    // Index rows exist only for a live current version.
-    if (!current.Bool(0, 2)) live = current.Int(0, 0);
-  }
+  // One round trip: the current version looked up, demoted and followed by the new one,
+  // unless it is not older (then nothing changes). `added` reads `demoted`, so the old
+  // version stops being current before the new one is (one current version per resource:
+  // a unique index).
   EHR_ASSIGN_OR_RETURN(
-      Rows added,
-      c.Run("WITH demoted AS (UPDATE resource_version SET is_current = false WHERE seq = $9::bigint) "
-            "INSERT INTO resource_version (tenant, type, id, version, last_updated, deleted, method, body, is_current) "
-            "VALUES ($1, $2, $3, $4::bigint, $5::bigint, $6::boolean, $7, $8::bytea, true) RETURNING seq",
+      Rows r,
+      c.Run("WITH cur AS (SELECT seq, version, deleted FROM resource_version "
+            "WHERE tenant = $1 AND type = $2 AND id = $3 AND is_current), "
+            "demoted AS (UPDATE resource_version r SET is_current = false FROM cur "
+            "WHERE r.seq = cur.seq AND cur.version < $4::bigint RETURNING r.seq), "
+            "added AS (INSERT INTO resource_version (tenant, type, id, version, last_updated, deleted, method, body, "
+            "is_current) SELECT $1, $2, $3, $4::bigint, $5::bigint, $6::boolean, $7, $8::bytea, true "
+            "WHERE NOT EXISTS (SELECT 1 FROM cur WHERE cur.version >= $4::bigint) "
+            "AND (SELECT count(*) FROM demoted) >= 0 RETURNING seq) "
+            "SELECT (SELECT seq FROM added), (SELECT seq FROM cur), (SELECT deleted FROM cur)",
             {v.tenant, v.type, v.id, Param::Int(v.version), Param::Int(v.last_updated), Param::Bool(v.deleted), v.method,
-             v.deleted ? Param(std::nullopt) : Param::Bytes(v.body), demote}));
+             v.deleted ? Param(std::nullopt) : Param::Bytes(v.body)}));
+  // Versions only grow, so version order, seq order and lastUpdated order agree.
+  if (r.IsNull(0, 0)) return Status::Conflict("storage: the resource already has this version");
+  // Index rows exist only for a live current version.
+  std::optional<int64_t> live;
+  if (!r.IsNull(0, 1) && !r.Bool(0, 2)) live = r.Int(0, 1);
   if (live) index.Drop(v.tenant, *live);
-  if (!v.deleted) index.Add(v.tenant, v.type, added.Int(0, 0), v.index);
+  if (!v.deleted) index.Add(v.tenant, v.type, r.Int(0, 0), v.index);
   return Status::Ok();
 }
 
