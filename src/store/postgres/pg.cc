@@ -116,20 +116,27 @@ bool Connection::in_transaction() const {
 
 Status Connection::Reconnect() {
   prepared_.clear();
+  preparing_.clear();
+  sent_ = 0;
   PQreset(conn_);
   if (PQstatus(conn_) != CONNECTION_OK) return Status::Unavailable("postgres: cannot reconnect: " + Trimmed(PQerrorMessage(conn_)));
   return setup_.empty() ? Status::Ok() : Exec(setup_);
 }
 
 Status Connection::Exec(std::string_view sql) {
+  // Run even when a sent statement failed (a ROLLBACK must), but that failure is the result.
+  const Status synced = Sync();
   PGresult* r = PQexec(conn_, std::string(sql).c_str());
   const ExecStatusType st = PQresultStatus(r);
   Status out = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? Status::Ok() : StatusOf(r, conn_);
   PQclear(r);
-  return out;
+  return synced.ok() ? out : synced;
 }
 
-Result<Rows> Connection::ExecRows(std::string_view sql) { return Finish(PQexec(conn_, std::string(sql).c_str())); }
+Result<Rows> Connection::ExecRows(std::string_view sql) {
+  EHR_RETURN_IF_ERROR(Sync());
+  return Finish(PQexec(conn_, std::string(sql).c_str()));
+}
 
 Result<Rows> Connection::Finish(PGresult* r) {
   const ExecStatusType st = PQresultStatus(r);
@@ -159,27 +166,105 @@ struct Wire {
 }  // namespace
 
 Result<Rows> Connection::Query(std::string_view sql, const std::vector<Param>& params) {
+  EHR_RETURN_IF_ERROR(Sync());
   Wire w(params);
   return Finish(PQexecParams(conn_, std::string(sql).c_str(), static_cast<int>(params.size()), nullptr, w.values.data(),
                              w.lengths.data(), w.formats.data(), 0));
 }
 
-Result<Rows> Connection::Run(std::string_view sql, const std::vector<Param>& params) {
-  auto it = prepared_.find(std::string(sql));
-  if (it == prepared_.end()) {
-    std::string name = "ehr" + std::to_string(prepared_.size() + 1);
-    PGresult* made = PQprepare(conn_, name.c_str(), std::string(sql).c_str(), static_cast<int>(params.size()), nullptr);
+Result<std::string> Connection::Prepared(std::string_view sql, int params, bool pipelined) {
+  const std::string text(sql);
+  if (auto it = prepared_.find(text); it != prepared_.end()) return it->second;
+  std::string name = "ehr" + std::to_string(++names_);
+  if (pipelined) {
+    if (PQsendPrepare(conn_, name.c_str(), text.c_str(), params, nullptr) == 0) return StatusOf(nullptr, conn_);
+    ++sent_;
+    preparing_.push_back(text);
+  } else {
+    PGresult* made = PQprepare(conn_, name.c_str(), text.c_str(), params, nullptr);
     if (PQresultStatus(made) != PGRES_COMMAND_OK) {
       Status why = StatusOf(made, conn_);
       PQclear(made);
       return why;
     }
     PQclear(made);
-    it = prepared_.emplace(std::string(sql), std::move(name)).first;
   }
+  prepared_.emplace(text, name);
+  return name;
+}
+
+Result<Rows> Connection::Run(std::string_view sql, const std::vector<Param>& params) {
+  if (sent_ > 0) {
+    EHR_RETURN_IF_ERROR(SendPrepared(sql, params));
+    std::optional<Result<Rows>> mine;
+    EHR_RETURN_IF_ERROR(Collect(&mine));
+    return std::move(*mine);
+  }
+  EHR_ASSIGN_OR_RETURN(std::string name, Prepared(sql, static_cast<int>(params.size()), false));
   Wire w(params);
-  return Finish(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()), w.values.data(),
+  return Finish(PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()), w.values.data(),
                                w.lengths.data(), w.formats.data(), 1));
+}
+
+Status Connection::Send(std::string_view sql, const std::vector<Param>& params) { return SendPrepared(sql, params); }
+
+Status Connection::SendPrepared(std::string_view sql, const std::vector<Param>& params) {
+  if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF && PQenterPipelineMode(conn_) == 0) return StatusOf(nullptr, conn_);
+  EHR_ASSIGN_OR_RETURN(std::string name, Prepared(sql, static_cast<int>(params.size()), true));
+  Wire w(params);
+  if (PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(params.size()), w.values.data(), w.lengths.data(),
+                          w.formats.data(), 1) == 0) {
+    return StatusOf(nullptr, conn_);
+  }
+  ++sent_;
+  return Status::Ok();
+}
+
+Status Connection::Sync() { return sent_ > 0 ? Collect(nullptr) : Status::Ok(); }
+
+Status Connection::Collect(std::optional<Result<Rows>>* last) {
+  const int commands = sent_;
+  sent_ = 0;
+  Status first = PQpipelineSync(conn_) != 0 ? Status::Ok() : StatusOf(nullptr, conn_);
+  // Each command's result, then a null; the sync point's result last. A failed command's
+  // followers come as PGRES_PIPELINE_ABORTED.
+  for (int i = 0; i < commands && first.code() != Code::kUnavailable; ++i) {
+    PGresult* r = PQgetResult(conn_);
+    if (r == nullptr) {
+      first = Status::Unavailable("postgres: the server sent no result (connection lost)");
+      break;
+    }
+    const ExecStatusType st = PQresultStatus(r);
+    const bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!ok && first.ok()) {
+      first = st == PGRES_PIPELINE_ABORTED ? Status::Internal("postgres: a pipelined statement was not run")
+                                           : StatusOf(r, conn_);
+    }
+    if (last != nullptr && i == commands - 1 && ok) {
+      last->emplace(Rows(r));
+    } else {
+      PQclear(r);
+    }
+    while ((r = PQgetResult(conn_)) != nullptr) PQclear(r);
+  }
+  if (first.code() != Code::kUnavailable) {
+    PGresult* sync = PQgetResult(conn_);
+    if (sync == nullptr || PQresultStatus(sync) != PGRES_PIPELINE_SYNC) {
+      if (first.ok()) first = Status::Unavailable("postgres: the pipeline lost its place (connection lost)");
+    }
+    PQclear(sync);
+  }
+  if (PQexitPipelineMode(conn_) == 0 && first.ok()) first = StatusOf(nullptr, conn_);
+  // A statement prepared in a pipeline that failed may not exist: prepared again, under a new name.
+  if (!first.ok()) {
+    for (const std::string& text : preparing_) prepared_.erase(text);
+  }
+  preparing_.clear();
+  if (!first.ok()) {
+    if (last != nullptr) last->reset();
+    return first;
+  }
+  return Status::Ok();
 }
 
 }  // namespace ehr::store::pg

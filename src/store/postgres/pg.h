@@ -91,6 +91,15 @@ class Connection {
   // binary format. For the statements the store runs again and again.
   Result<Rows> Run(std::string_view sql, const std::vector<Param>& params = {});
 
+  // Pipelining (libpq's pipeline mode): Send() sends a prepared statement whose only result
+  // is success or failure (SAVEPOINT, an insert) without waiting for it. The sent
+  // statements run, in order, before the next Run(), which takes them in the same round
+  // trip and fails with the first of their errors (its own statement then does not run);
+  // Sync() waits for them alone. Exec(), ExecRows() and Query() sync first (Exec() then
+  // runs its statements even when a sent one failed, and returns that failure).
+  Status Send(std::string_view sql, const std::vector<Param>& params = {});
+  Status Sync();
+
   // False once the connection to the server is lost.
   bool healthy() const;
   // In a transaction that a failed statement aborted (until ROLLBACK [TO SAVEPOINT]).
@@ -103,9 +112,18 @@ class Connection {
  private:
   explicit Connection(PGconn* conn) : conn_(conn) {}
   Result<Rows> Finish(PGresult* r);
+  // The statement's prepared name, preparing it first (in the pipeline when `pipelined`).
+  Result<std::string> Prepared(std::string_view sql, int params, bool pipelined);
+  Status SendPrepared(std::string_view sql, const std::vector<Param>& params);
+  // Ends the pipeline: the results of the sent statements, and of the last one into `last`
+  // when given.
+  Status Collect(std::optional<Result<Rows>>* last);
   PGconn* conn_;
   std::string setup_;
   std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
+  int64_t names_ = 0;      // statement names handed out (never reused)
+  int sent_ = 0;           // commands in the pipeline whose results are not read yet
+  std::vector<std::string> preparing_;  // SQL texts prepared in the pipeline, unconfirmed
 };
 
 // kForbidden for insufficient privilege and row-level security (42501), kConflict for

@@ -63,7 +63,9 @@ class PgWriteTxn final : public WriteTxn {
   Status Begin() {
     if (!failure_.ok()) return failure_;
     if (own_savepoint_) return Status::Ok();
-    EHR_RETURN_IF_ERROR(Checked(c_.Exec(batch_.savepoint_open ? "RELEASE SAVEPOINT job; SAVEPOINT job" : "SAVEPOINT job")));
+    // Sent without waiting: they go with the job's first statement that returns rows.
+    if (batch_.savepoint_open) EHR_RETURN_IF_ERROR(c_.Send("RELEASE SAVEPOINT job"));
+    EHR_RETURN_IF_ERROR(c_.Send("SAVEPOINT job"));
     own_savepoint_ = batch_.savepoint_open = true;
     return Status::Ok();
   }
@@ -606,6 +608,8 @@ class PostgresStore final : public Store {
       job.result = Status::Internal("storage: the write function threw an exception");
     }
     if (job.result.ok()) job.result = txn.FlushIndex();
+    // What the job sent and has not seen the end of (its index rows): one round trip.
+    if (Status synced = c.Sync(); job.result.ok()) job.result = synced;
     if (job.result.ok() && !txn.failure().ok()) job.result = txn.failure();
     if (job.result.ok() && c.failed_transaction()) job.result = Status::Internal("storage: the transaction failed");
     if (!job.result.ok() && txn.took_batch_audit()) {

@@ -184,5 +184,48 @@ TEST_F(PostgresTest, ErrorsAreMappedAndAnUnreachableServerIsUnavailable) {
   EXPECT_EQ(nowhere.status().code(), Code::kUnavailable);
 }
 
+// Pipelining (Connection::Send): sent statements run in order before the next Run, in its
+// round trip; one that fails fails that Run (whose own statement then does not run), a
+// statement first prepared in a failed pipeline is prepared again, and Exec still runs
+// its statements (the writer's ROLLBACK) after a failure.
+TEST_F(PostgresTest, SentStatementsRunBeforeTheNextAndReportTheirFailures) {
+  ASSERT_TRUE(owner_->Exec("CREATE TABLE p (n integer PRIMARY KEY)").ok());
+  ASSERT_TRUE(owner_->Exec("BEGIN").ok());
+  ASSERT_TRUE(owner_->Send("INSERT INTO p VALUES ($1::integer)", {"1"}).ok());
+  ASSERT_TRUE(owner_->Send("INSERT INTO p VALUES ($1::integer)", {"2"}).ok());
+  auto seen = owner_->Run("SELECT count(*) FROM p");
+  ASSERT_TRUE(seen.ok()) << seen.status().message();
+  EXPECT_EQ(seen->Int(0, 0), 2);
+  EXPECT_TRUE(owner_->Sync().ok()) << "nothing sent: nothing to wait for";
+
+  ASSERT_TRUE(owner_->Exec("SAVEPOINT s").ok());
+  ASSERT_TRUE(owner_->Send("INSERT INTO p VALUES ($1::integer)", {"1"}).ok());  // a duplicate
+  ASSERT_TRUE(owner_->Send("INSERT INTO p VALUES ($1::integer)", {"3"}).ok());
+  auto failed = owner_->Run("UPDATE p SET n = n + 100 RETURNING n");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), Code::kConflict) << failed.status().message();
+  EXPECT_TRUE(owner_->failed_transaction());
+  ASSERT_TRUE(owner_->Exec("ROLLBACK TO SAVEPOINT s").ok());
+  auto after = owner_->Run("SELECT count(*), max(n) FROM p");
+  ASSERT_TRUE(after.ok()) << after.status().message();
+  EXPECT_EQ(after->Int(0, 0), 2) << "nothing of the failed pipeline stayed";
+  EXPECT_EQ(after->Int(0, 1), 2);
+
+  // A statement prepared in the failed pipeline: it works when sent again.
+  ASSERT_TRUE(owner_->Send("INSERT INTO p VALUES ($1::integer)", {"2"}).ok());  // a duplicate
+  ASSERT_TRUE(owner_->Send("INSERT INTO p SELECT $1::integer + 10", {"4"}).ok());
+  EXPECT_EQ(owner_->Sync().code(), Code::kConflict);
+  ASSERT_TRUE(owner_->Exec("ROLLBACK TO SAVEPOINT s").ok());
+  // Exec runs its statement whatever a sent one did, and reports the sent one's failure.
+  ASSERT_TRUE(owner_->Send("INSERT INTO p VALUES ($1::integer)", {"2"}).ok());
+  EXPECT_EQ(owner_->Exec("ROLLBACK TO SAVEPOINT s").code(), Code::kConflict);
+  EXPECT_FALSE(owner_->failed_transaction()) << "the rollback ran";
+  ASSERT_TRUE(owner_->Send("INSERT INTO p SELECT $1::integer + 10", {"5"}).ok());
+  ASSERT_TRUE(owner_->Exec("COMMIT").ok());
+  auto committed = owner_->Query("SELECT string_agg(n::text, ',' ORDER BY n) FROM p");
+  ASSERT_TRUE(committed.ok());
+  EXPECT_EQ(committed->String(0, 0), "1,2,15");
+}
+
 }  // namespace
 }  // namespace ehr::store::pg

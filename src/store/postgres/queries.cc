@@ -195,7 +195,8 @@ Status IndexBuffer::Flush(Connection& c, const std::function<Status(std::string_
       cols->AppendTo(params);
     }
     EHR_RETURN_IF_ERROR(enter(tenant));
-    EHR_RETURN_IF_ERROR(c.Run(FlushSql(!dropped.empty()), params).status());
+    // Sent without waiting for it: the job's next statement or its end reports a failure.
+    EHR_RETURN_IF_ERROR(c.Send(FlushSql(!dropped.empty()), params));
   }
   adds_.clear();
   drops_.clear();
