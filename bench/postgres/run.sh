@@ -19,27 +19,20 @@ PORT=${EHR_BENCH_PORT:-18191}
 PGPORT=${EHR_BENCH_PG_PORT:-15432}
 WORK=$(mktemp -d /tmp/ehr-bench-pg-XXXXXX)
 chmod 755 "$WORK"
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 SERVER_PID=""
+# shellcheck source=bench/postgres/cluster.sh
+source bench/postgres/cluster.sh
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
   wait 2>/dev/null
-  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg/data" -m immediate stop > /dev/null 2>&1 || true
+  pg_cluster_stop
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 now() { date +%s.%N; }
 
 echo "== PostgreSQL: a throwaway cluster in $WORK/pg, port $PGPORT"
-mkdir -p "$WORK/pg" && chown postgres: "$WORK/pg"
-runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/pg/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
-  -E UTF8 --locale=C > "$WORK/pg/initdb.log"
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/server.log" -w \
-  -o "-p $PGPORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c shared_buffers=512MB -c max_connections=100" start > /dev/null
-psql -q -h "$WORK/pg" -p "$PGPORT" -U postgres -c "CREATE ROLE ehr_app LOGIN PASSWORD 'bench-app-1'" \
-  -c "CREATE DATABASE ehr" > /dev/null
-STORE="postgresql://ehr_app:bench-app-1@127.0.0.1:$PGPORT/ehr"
-MIGRATE="host=$WORK/pg port=$PGPORT user=postgres dbname=ehr"
+pg_cluster_start "$WORK" "$PGPORT"
 
 # The Bundles as plain JSON; the hospital and practitioner files first (the others refer to them).
 mkdir -p "$WORK/json"

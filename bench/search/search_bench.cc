@@ -8,19 +8,25 @@
 //     that returns the same resources (bodies included).
 // One client, one keep-alive connection, requests one after another: latency, not load.
 //
-//   search_bench HOST:PORT DB_FILE [REQUESTS]
+//   search_bench HOST:PORT DATABASE [REQUESTS]
+//
+// DATABASE: the server's SQLite file, or a PostgreSQL connection string (postgresql://...,
+// a role that reads every tenant's rows) when the server runs on PostgreSQL; the
+// hand-written SQL is each schema's own.
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "fhir/json/value.h"
+#include "store/postgres/pg.h"
 #include "support/http_client.h"
 
 namespace ehr::bench {
@@ -52,15 +58,83 @@ Stats Of(std::vector<double> ms) {
   return s;
 }
 
+// The database under the server, read directly for the baselines.
+class Database {
+ public:
+  virtual ~Database() = default;
+  virtual bool postgres() const = 0;
+  // Runs `sql` once (reading every value of every row); its rows.
+  virtual int64_t Step(const std::string& sql) = 0;
+  virtual int64_t Int(const std::string& sql) = 0;
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  explicit SqliteDatabase(const std::string& file) {
+    if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+      throw std::runtime_error("cannot open " + file);
+    }
+  }
+  ~SqliteDatabase() override { sqlite3_close(db_); }
+  bool postgres() const override { return false; }
+  int64_t Step(const std::string& sql) override {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(std::string("SQL: ") + sqlite3_errmsg(db_) + "\n" + sql);
+    }
+    int64_t rows = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      ++rows;
+      for (int c = 0; c < sqlite3_column_count(s); ++c) (void)sqlite3_column_blob(s, c);  // read every value
+    }
+    sqlite3_finalize(s);
+    return rows;
+  }
+  int64_t Int(const std::string& sql) override {
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr);
+    int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_finalize(s);
+    return v;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+class PostgresDatabase final : public Database {
+ public:
+  explicit PostgresDatabase(const std::string& conninfo) {
+    auto c = store::pg::Connection::Open(conninfo);
+    if (!c.ok()) throw std::runtime_error(std::string(c.status().message()));
+    c_ = std::move(*c);
+  }
+  bool postgres() const override { return true; }
+  int64_t Step(const std::string& sql) override {  // libpq reads the whole result
+    auto rows = c_->Query(sql);
+    if (!rows.ok()) throw std::runtime_error("SQL: " + std::string(rows.status().message()) + "\n" + sql);
+    return rows->size();
+  }
+  int64_t Int(const std::string& sql) override {
+    auto rows = c_->Query(sql);
+    if (!rows.ok() || rows->size() == 0) throw std::runtime_error("SQL: " + sql);
+    return rows->Int(0, 0);
+  }
+
+ private:
+  std::unique_ptr<store::pg::Connection> c_;
+};
+
 class Bench {
  public:
   Bench(const std::string& host, uint16_t port, const std::string& db, int requests)
       : http_(host, port), requests_(requests) {
-    if (sqlite3_open_v2(db.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-      throw std::runtime_error("cannot open " + db);
+    if (db.starts_with("postgres")) {
+      db_ = std::make_unique<PostgresDatabase>(db);
+    } else {
+      db_ = std::make_unique<SqliteDatabase>(db);
     }
   }
-  ~Bench() { sqlite3_close(db_); }
 
   // GET target, 200 expected; the parsed body.
   json::Value Get(const std::string& target) {
@@ -83,37 +157,23 @@ class Bench {
     return Of(std::move(ms));
   }
 
-  // Runs `sql` `times` times (stepping every row, reading every column); median ms, rows.
+  // Runs `sql` `times` times (every row, every column read); median ms, rows.
   std::pair<double, int64_t> Sql(const std::string& sql, int times) {
     std::vector<double> ms;
     int64_t rows = 0;
     for (int i = 0; i < times; ++i) {
-      sqlite3_stmt* s = nullptr;
       auto start = Clock::now();
-      if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
-        throw std::runtime_error(std::string("SQL: ") + sqlite3_errmsg(db_) + "\n" + sql);
-      }
-      rows = 0;
-      while (sqlite3_step(s) == SQLITE_ROW) {
-        ++rows;
-        for (int c = 0; c < sqlite3_column_count(s); ++c) (void)sqlite3_column_blob(s, c);  // read every value
-      }
-      sqlite3_finalize(s);
+      rows = db_->Step(sql);
       ms.push_back(Ms(Clock::now() - start));
     }
     std::sort(ms.begin(), ms.end());
     return {ms[ms.size() / 2], rows};
   }
-  int64_t SqlInt(const std::string& sql) {
-    sqlite3_stmt* s = nullptr;
-    sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr);
-    int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-    sqlite3_finalize(s);
-    return v;
-  }
+  int64_t SqlInt(const std::string& sql) { return db_->Int(sql); }
+  bool postgres() const { return db_->postgres(); }
 
   HttpClient http_;
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<Database> db_;
   int requests_;
 };
 
@@ -121,14 +181,70 @@ struct Target {
   std::string id, family, identifier, obs_code, obs_date;
 };
 
+// The hand-written SQL of each schema (SQLite: sqlite/schema.cc; PostgreSQL: postgres/schema.cc).
+struct Queries {
+  std::string live, count_category, chain, include;
+};
+
 std::string Key(const char* type, const char* param) {
   return std::string("(SELECT pk FROM search_param WHERE tenant = 'default' AND type = '") + type + "' AND param = '" +
          param + "')";
 }
 
+Queries SqliteQueries() {
+  Queries q;
+  q.live = "is_current = 1 AND deleted = 0";
+  q.count_category = "SELECT count(*) FROM token_index WHERE pk = " + Key("Observation", "category") +
+                     " AND code = 'vital-signs' AND system = (SELECT id FROM token_system WHERE system = "
+                     "'http://terminology.hl7.org/CodeSystem/observation-category')";
+  // The best plan by hand: walk the live Observations newest first and test each subject
+  // (a plain join of the four tables, sorted, takes over a second: it builds every match).
+  q.chain = "SELECT o.seq, o.body FROM resource_version o WHERE o.tenant = 'default' AND o.type = 'Observation' "
+            "AND o.deleted = 0 AND o.is_current = 1 AND EXISTS (SELECT 1 FROM reference_index x "
+            "JOIN resource_version p ON p.tenant = 'default' AND p.type = 'Patient' AND p.id = x.target_id "
+            "AND p.is_current = 1 AND p.deleted = 0 JOIN token_index g ON g.seq = p.seq AND g.pk = " +
+            Key("Patient", "gender") + " AND g.code = 'male' WHERE x.seq = o.seq AND x.pk = " +
+            Key("Observation", "subject") + " AND x.target_type = 'Patient') ORDER BY o.seq DESC LIMIT 50";
+  q.include = "WITH m AS (SELECT o.seq, o.body FROM resource_version o WHERE o.seq IN (SELECT seq FROM token_index WHERE pk = " +
+              Key("Observation", "code") +
+              " AND code = '8302-2' AND system = (SELECT id FROM token_system WHERE system = 'http://loinc.org')) "
+              "ORDER BY o.seq DESC LIMIT 1000) "
+              "SELECT seq, body FROM m UNION SELECT p.seq, p.body FROM m JOIN reference_index x ON x.seq = m.seq "
+              "AND x.pk = " + Key("Observation", "subject") +
+              " JOIN resource_version p ON p.tenant = 'default' AND p.type = x.target_type AND p.id = x.target_id "
+              "AND p.is_current = 1 AND p.deleted = 0";
+  return q;
+}
+
+std::string Param(const char* alias, const char* type, const char* param) {
+  return std::string(alias) + ".tenant = 'default' AND " + alias + ".type = '" + type + "' AND " + alias + ".param = '" +
+         param + "'";
+}
+
+Queries PostgresQueries() {
+  Queries q;
+  q.live = "is_current AND NOT deleted";
+  q.count_category = "SELECT count(*) FROM token_index t WHERE " + Param("t", "Observation", "category") +
+                     " AND t.code = 'vital-signs' AND t.system = 'http://terminology.hl7.org/CodeSystem/observation-category'";
+  q.chain = "SELECT o.seq, o.body FROM resource_version o WHERE o.tenant = 'default' AND o.type = 'Observation' "
+            "AND o.is_current AND NOT o.deleted AND EXISTS (SELECT 1 FROM reference_index x "
+            "JOIN resource_version p ON p.tenant = 'default' AND p.type = 'Patient' AND p.id = x.target_id "
+            "AND p.is_current AND NOT p.deleted JOIN token_index g ON g.seq = p.seq AND " + Param("g", "Patient", "gender") +
+            " AND g.code = 'male' WHERE x.seq = o.seq AND " + Param("x", "Observation", "subject") +
+            " AND x.target_type = 'Patient') ORDER BY o.seq DESC LIMIT 50";
+  q.include = "WITH m AS (SELECT o.seq, o.body FROM resource_version o WHERE o.seq IN (SELECT t.seq FROM token_index t "
+              "WHERE " + Param("t", "Observation", "code") + " AND t.code = '8302-2' AND t.system = 'http://loinc.org') "
+              "ORDER BY o.seq DESC LIMIT 1000) "
+              "SELECT seq, body FROM m UNION SELECT p.seq, p.body FROM m JOIN reference_index x ON x.seq = m.seq "
+              "AND " + Param("x", "Observation", "subject") +
+              " JOIN resource_version p ON p.tenant = 'default' AND p.type = x.target_type AND p.id = x.target_id "
+              "AND p.is_current AND NOT p.deleted";
+  return q;
+}
+
 int Run(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: search_bench HOST:PORT DB_FILE [REQUESTS]\n");
+    std::fprintf(stderr, "usage: search_bench HOST:PORT DATABASE [REQUESTS]\n");
     return 2;
   }
   const std::string hostport = argv[1];
@@ -136,12 +252,13 @@ int Run(int argc, char** argv) {
   Bench b(hostport.substr(0, colon), static_cast<uint16_t>(std::stoi(hostport.substr(colon + 1))), argv[2],
           argc > 3 ? std::stoi(argv[3]) : 500);
 
+  const Queries sql = b.postgres() ? PostgresQueries() : SqliteQueries();
   // Targets: random patients with their name, identifier and one observation.
-  const int64_t patients = b.SqlInt("SELECT count(*) FROM resource_version WHERE tenant = 'default' AND "
-                                    "type = 'Patient' AND is_current = 1 AND deleted = 0");
-  const int64_t resources = b.SqlInt("SELECT count(*) FROM resource_version WHERE is_current = 1 AND deleted = 0");
-  const int64_t observations = b.SqlInt("SELECT count(*) FROM resource_version WHERE tenant = 'default' AND "
-                                        "type = 'Observation' AND is_current = 1 AND deleted = 0");
+  const int64_t patients =
+      b.SqlInt("SELECT count(*) FROM resource_version WHERE tenant = 'default' AND type = 'Patient' AND " + sql.live);
+  const int64_t resources = b.SqlInt("SELECT count(*) FROM resource_version WHERE " + sql.live);
+  const int64_t observations =
+      b.SqlInt("SELECT count(*) FROM resource_version WHERE tenant = 'default' AND type = 'Observation' AND " + sql.live);
   std::mt19937_64 rng(42);
   std::vector<Target> targets;
   json::Value page = b.Get("/fhir/Patient?_count=1000&_total=none&_elements=name,identifier");
@@ -219,11 +336,7 @@ int Run(int argc, char** argv) {
   const int64_t count = *counted.Find("total")->as_int64();
   b.requests_ = 20;  // the rest are slower: fewer requests each
   const Stats count_ms = b.Time([&](int) { return "/fhir/Observation?category=" + Encode(category) + "&_summary=count"; });
-  auto [sql_count_ms, sql_rows] = b.Sql("SELECT count(*) FROM token_index WHERE pk = " +
-                                            Key("Observation", "category") +
-                                            " AND code = 'vital-signs' AND system = (SELECT id FROM token_system WHERE system = "
-                                            "'http://terminology.hl7.org/CodeSystem/observation-category')",
-                                        20);
+  auto [sql_count_ms, sql_rows] = b.Sql(sql.count_category, 20);
   (void)sql_rows;
   std::printf("| Observation?category=vital-signs&_summary=count (%lld) | %.1f M resources counted/s (%.1f ms) | "
               "hand-written SQL %.1f M/s (%.1f ms) | %.2f |\n",
@@ -232,16 +345,7 @@ int Run(int argc, char** argv) {
 
   // A chained search, first page of 50, and the same in SQL (bodies read).
   const Stats chain = b.Time([&](int) { return "/fhir/Observation?subject:Patient.gender=male&_count=50&_total=none"; });
-  // The best plan by hand: walk the live Observations newest first and test each subject
-  // (a plain join of the four tables, sorted, takes over a second: it builds every match).
-  auto [sql_chain_ms, chain_rows] = b.Sql(
-      "SELECT o.seq, o.body FROM resource_version o WHERE o.tenant = 'default' AND o.type = 'Observation' "
-      "AND o.deleted = 0 AND o.is_current = 1 AND EXISTS (SELECT 1 FROM reference_index x "
-      "JOIN resource_version p ON p.tenant = 'default' AND p.type = 'Patient' AND p.id = x.target_id "
-      "AND p.is_current = 1 AND p.deleted = 0 JOIN token_index g ON g.seq = p.seq AND g.pk = " +
-          Key("Patient", "gender") + " AND g.code = 'male' WHERE x.seq = o.seq AND x.pk = " +
-          Key("Observation", "subject") + " AND x.target_type = 'Patient') ORDER BY o.seq DESC LIMIT 50",
-      20);
+  auto [sql_chain_ms, chain_rows] = b.Sql(sql.chain, 20);
   std::printf("| Observation?subject:Patient.gender=male, page of 50 | p50 %.2f ms, p95 %.2f ms | hand-written SQL "
               "%.2f ms (%lld rows) | %.1f |\n",
               chain.p50, chain.p95, sql_chain_ms, static_cast<long long>(chain_rows), chain.p50 / sql_chain_ms);
@@ -249,16 +353,7 @@ int Run(int argc, char** argv) {
   const std::string heights = "http://loinc.org|8302-2";
   const Stats include = b.Time(
       [&](int) { return "/fhir/Observation?code=" + Encode(heights) + "&_count=1000&_total=none&_include=Observation:subject"; });
-  auto [sql_include_ms, include_rows] = b.Sql(
-      "WITH m AS (SELECT o.seq, o.body FROM resource_version o WHERE o.seq IN (SELECT seq FROM token_index WHERE pk = " +
-          Key("Observation", "code") +
-          " AND code = '8302-2' AND system = (SELECT id FROM token_system WHERE system = 'http://loinc.org')) ORDER BY o.seq DESC LIMIT 1000) "
-          "SELECT seq, body FROM m UNION SELECT p.seq, p.body FROM m JOIN reference_index x ON x.seq = m.seq "
-          "AND x.pk = " +
-          Key("Observation", "subject") +
-          " JOIN resource_version p ON p.tenant = 'default' AND p.type = x.target_type AND p.id = x.target_id "
-          "AND p.is_current = 1 AND p.deleted = 0",
-      20);
+  auto [sql_include_ms, include_rows] = b.Sql(sql.include, 20);
   std::printf("| Observation?code=8302-2&_count=1000&_include=Observation:subject | p50 %.2f ms, p95 %.2f ms | "
               "hand-written SQL %.2f ms (%lld rows) | %.1f |\n",
               include.p50, include.p95, sql_include_ms, static_cast<long long>(include_rows),
