@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <stdexcept>
 #include <vector>
@@ -34,6 +35,27 @@ AuditAppend Entry(int i, std::string patient = "") {
   e.core = "{\"n\":" + std::to_string(i) + "}";
   e.detail = "detail " + std::to_string(i);
   return e;
+}
+
+// Queues every job at once (WriteAsync: they commit together as far as the writer takes
+// them so) and waits for all; each job's result.
+std::vector<Code> WriteTogether(Store& store, int jobs, const std::function<Status(int job, WriteTxn&)>& fn) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int answered = 0;
+  std::vector<Code> codes(static_cast<size_t>(jobs), Code::kOk);
+  for (int job = 0; job < jobs; ++job) {
+    store.WriteAsync([job, &fn](WriteTxn& txn) { return fn(job, txn); },
+                     [&, job](Status st) {
+                       std::lock_guard lock(mu);
+                       codes[static_cast<size_t>(job)] = st.code();
+                       ++answered;
+                       cv.notify_one();
+                     });
+  }
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return answered == jobs; });
+  return codes;
 }
 
 Status AppendOne(Store& store, const AuditAppend& e, uint64_t* index = nullptr) {
@@ -173,7 +195,9 @@ TEST_P(AuditLog, WriteAsyncAnswersOnceDurable) {
   cv.wait(lock, [&] { return answered == kWrites; });
   EXPECT_EQ(failed, kWrites / 10);
   EXPECT_EQ(*store->AuditSize(), static_cast<uint64_t>(kWrites - kWrites / 10));
-  if (GetParam() == "sqlite") EXPECT_GE(DurabilityOf(*store).synced, 1);
+  if (GetParam() == "sqlite") {
+    EXPECT_GE(DurabilityOf(*store).synced, 1);
+  }
 }
 
 // Every stored subtree and the root are those of a recomputation from the entries.
@@ -212,29 +236,12 @@ TEST_P(AuditLog, TheWritersTreeEdgeFollowsRollbacksAndOtherWriters) {
   };
   ASSERT_TRUE(append(*store, 5).ok());
   // Jobs committed together: one appends three entries and fails, one throws after two.
-  std::mutex mu;
-  std::condition_variable cv;
-  int answered = 0;
-  std::vector<Code> codes(4, Code::kOk);
-  for (int job = 0; job < 4; ++job) {
-    store->WriteAsync(
-        [job](WriteTxn& txn) -> Status {
-          for (int i = 0; i < 3; ++i) EHR_RETURN_IF_ERROR(txn.AppendAudit(Entry(100 + job * 10 + i)).status());
-          if (job == 1) return Status::Invalid("the action failed");
-          if (job == 2) throw std::runtime_error("a bug");
-          return Status::Ok();
-        },
-        [&, job](Status st) {
-          std::lock_guard lock(mu);
-          codes[job] = st.code();
-          ++answered;
-          cv.notify_one();
-        });
-  }
-  {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return answered == 4; });
-  }
+  const std::vector<Code> codes = WriteTogether(*store, 4, [](int job, WriteTxn& txn) -> Status {
+    for (int i = 0; i < 3; ++i) EHR_RETURN_IF_ERROR(txn.AppendAudit(Entry(100 + job * 10 + i)).status());
+    if (job == 1) return Status::Invalid("the action failed");
+    if (job == 2) throw std::runtime_error("a bug");
+    return Status::Ok();
+  });
   EXPECT_EQ(codes, (std::vector<Code>{Code::kOk, Code::kInvalid, Code::kInternal, Code::kOk}));
   ASSERT_EQ(*store->AuditSize(), 11u);
   ASSERT_TRUE(append(*store, 3).ok());
@@ -260,45 +267,27 @@ TEST_P(AuditLog, AppendsOfJobsThatAlsoWriteFollowTheirJobsFailures) {
   ASSERT_TRUE(store);
   ASSERT_TRUE(AppendOne(*store, Entry(0)).ok());
   constexpr int kJobs = 8;
-  std::mutex mu;
-  std::condition_variable cv;
-  int answered = 0;
-  std::vector<Code> codes(kJobs, Code::kOk);
   std::vector<std::vector<uint64_t>> indexes(kJobs);
-  for (int job = 0; job < kJobs; ++job) {
-    store->WriteAsync(
-        [job, &indexes](WriteTxn& txn) -> Status {
-          const bool writes = job % 2 == 1;
-          if (writes) {
-            NewVersion v;
-            v.tenant = "default";
-            v.type = "Patient";
-            v.id = "p" + std::to_string(job);
-            v.version = 1;
-            v.method = "POST";
-            v.body = R"({"resourceType":"Patient"})";
-            v.last_updated = txn.Now();
-            EHR_RETURN_IF_ERROR(txn.Put(v));
-          }
-          for (int i = 0; i < 2; ++i) {
-            EHR_ASSIGN_OR_RETURN(uint64_t index, txn.AppendAudit(Entry(10 * job + i)));
-            indexes[job].push_back(index);
-          }
-          if (job % 4 == 3) return Status::Invalid("the action failed");  // wrote, then failed
-          if (job == 2) throw std::runtime_error("a bug");                 // appended only, then threw
-          return Status::Ok();
-        },
-        [&, job](Status st) {
-          std::lock_guard lock(mu);
-          codes[job] = st.code();
-          ++answered;
-          cv.notify_one();
-        });
-  }
-  {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return answered == kJobs; });
-  }
+  const std::vector<Code> codes = WriteTogether(*store, kJobs, [&indexes](int job, WriteTxn& txn) -> Status {
+    if (job % 2 == 1) {  // writes a resource too
+      NewVersion v;
+      v.tenant = "default";
+      v.type = "Patient";
+      v.id = "p" + std::to_string(job);
+      v.version = 1;
+      v.method = "POST";
+      v.body = R"({"resourceType":"Patient"})";
+      v.last_updated = txn.Now();
+      EHR_RETURN_IF_ERROR(txn.Put(v));
+    }
+    for (int i = 0; i < 2; ++i) {
+      EHR_ASSIGN_OR_RETURN(uint64_t index, txn.AppendAudit(Entry(10 * job + i)));
+      indexes[job].push_back(index);
+    }
+    if (job % 4 == 3) return Status::Invalid("the action failed");  // wrote, then failed
+    if (job == 2) throw std::runtime_error("a bug");                 // appended only, then threw
+    return Status::Ok();
+  });
   std::vector<std::string> expected_cores = {Entry(0).core};
   for (int job = 0; job < kJobs; ++job) {
     const bool fails = job % 4 == 3 || job == 2;
