@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,8 +32,11 @@ std::string BinDir() {
   return found;
 }
 
-// Runs `argv` as the postgres user when we are root; its pid.
+// Runs `argv` as the postgres user when we are root; its pid. The process gets SIGQUIT
+// (PostgreSQL's immediate shutdown) when the thread that spawned it ends: a test binary
+// that is killed or crashes leaves no server running behind it.
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid != 0) return pid;
   if (::getuid() == 0) {
@@ -41,6 +45,8 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
       ::_exit(126);
     }
   }
+  // After the change of user, which clears the setting; and the parent may be gone already.
+  if (::prctl(PR_SET_PDEATHSIG, SIGQUIT) != 0 || ::getppid() != parent) ::_exit(125);
   if (!log.empty()) {
     FILE* out = std::freopen(log.c_str(), "a", stderr);
     if (out != nullptr) ::dup2(::fileno(stderr), 1);
