@@ -521,9 +521,9 @@ class PostgresStore final : public Store {
     if (!c.healthy()) {
       if (Status st = c.Reconnect(); !st.ok()) return fail_all(st, 0);
     }
-    // Statements between jobs go together, one round trip each: the release of a job's
-    // savepoint with the next one's (PgWriteTxn::Begin), the last release with the commit.
-    // The audit log's lock is taken with BEGIN, and the writer's edge of its tree made
+    // Statements between jobs cost no round trip of their own: a job's savepoint, and the
+    // release of the one before, go with its first statement (PgWriteTxn::Begin), the last
+    // release with the commit. The audit log's lock is taken with BEGIN, and the writer's edge of its tree made
     // current when another writer has appended since (audit_log.h).
     Status begun = [&]() -> Status {
       EHR_ASSIGN_OR_RETURN(uint64_t stored, pg::BeginAppending(c));
