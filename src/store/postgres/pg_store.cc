@@ -675,7 +675,7 @@ Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options)
 
   auto store = std::make_unique<PostgresStore>(options, std::move(writer), last_write);
   for (int i = 0; i < std::max(options.readers, 1); ++i) {
-    EHR_ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, Connection::Open(options.conninfo, pg::kReaderSetup));
+    EHR_ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, Connection::Open(options.conninfo));
     store->readers().Add(std::make_unique<Reader>(Reader{std::move(reader), {}}));
   }
   for (const std::string& replica : options.replicas) {

@@ -11,12 +11,6 @@
 
 namespace ehr::store::pg {
 
-// The session of every reader (primary and replicas): each search planned for its own
-// values. A plan cached for any value (PostgreSQL's choice after five executions) is the
-// same for a patient with ten observations and one with ten thousand: at 1,000 patients,
-// Observation?patient&code&date's p99 went 105 ms -> 17 ms without it (bench/search).
-inline constexpr const char* kReaderSetup = "SET plan_cache_mode = force_custom_plan";
-
 struct Reader {
   std::unique_ptr<Connection> conn;
   std::string tenant;

@@ -25,7 +25,7 @@ uint64_t ParseLsn(std::string_view text) {
 Status Replicas::Add(const std::string& conninfo, int readers) {
   auto replica = std::make_unique<Replica>();
   for (int i = 0; i < std::max(readers, 1); ++i) {
-    EHR_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::Open(conninfo, kReaderSetup));
+    EHR_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, Connection::Open(conninfo));
     auto reader = std::make_unique<Reader>(Reader{std::move(conn), {}});
     replica->members.push_back(reader.get());
     replica->pool.Add(std::move(reader));
