@@ -79,5 +79,5 @@ echo "$OUT"
 
 if [ "${EHR_BENCH_SEARCH:-1}" != 0 ]; then
   echo "== search over the population"
-  EHR_BENCH_DB="$WORK/data" ./bench/search/run.sh "$BUILD"
+  EHR_BENCH_BACKENDS=sqlite EHR_BENCH_DB="$WORK/data" ./bench/search/run.sh "$BUILD"
 fi
