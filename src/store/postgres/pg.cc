@@ -195,7 +195,7 @@ Result<std::string> Connection::Prepared(std::string_view sql, int params, bool 
 
 Result<Rows> Connection::Run(std::string_view sql, const std::vector<Param>& params) {
   if (sent_ > 0) {
-    EHR_RETURN_IF_ERROR(SendPrepared(sql, params));
+    EHR_RETURN_IF_ERROR(Send(sql, params));
     std::optional<Result<Rows>> mine;
     EHR_RETURN_IF_ERROR(Collect(&mine));
     return std::move(*mine);
@@ -206,9 +206,7 @@ Result<Rows> Connection::Run(std::string_view sql, const std::vector<Param>& par
                                w.lengths.data(), w.formats.data(), 1));
 }
 
-Status Connection::Send(std::string_view sql, const std::vector<Param>& params) { return SendPrepared(sql, params); }
-
-Status Connection::SendPrepared(std::string_view sql, const std::vector<Param>& params) {
+Status Connection::Send(std::string_view sql, const std::vector<Param>& params) {
   if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF && PQenterPipelineMode(conn_) == 0) return StatusOf(nullptr, conn_);
   EHR_ASSIGN_OR_RETURN(std::string name, Prepared(sql, static_cast<int>(params.size()), true));
   Wire w(params);
@@ -226,12 +224,14 @@ Status Connection::Collect(std::optional<Result<Rows>>* last) {
   const int commands = sent_;
   sent_ = 0;
   Status first = PQpipelineSync(conn_) != 0 ? Status::Ok() : StatusOf(nullptr, conn_);
+  bool lost = !first.ok();  // no more results will come: the connection is gone
   // Each command's result, then a null; the sync point's result last. A failed command's
   // followers come as PGRES_PIPELINE_ABORTED.
-  for (int i = 0; i < commands && first.code() != Code::kUnavailable; ++i) {
+  for (int i = 0; i < commands && !lost; ++i) {
     PGresult* r = PQgetResult(conn_);
     if (r == nullptr) {
-      first = Status::Unavailable("postgres: the server sent no result (connection lost)");
+      if (first.ok()) first = Status::Unavailable("postgres: the server sent no result (connection lost)");
+      lost = true;
       break;
     }
     const ExecStatusType st = PQresultStatus(r);
@@ -247,7 +247,7 @@ Status Connection::Collect(std::optional<Result<Rows>>* last) {
     }
     while ((r = PQgetResult(conn_)) != nullptr) PQclear(r);
   }
-  if (first.code() != Code::kUnavailable) {
+  if (!lost) {
     PGresult* sync = PQgetResult(conn_);
     if (sync == nullptr || PQresultStatus(sync) != PGRES_PIPELINE_SYNC) {
       if (first.ok()) first = Status::Unavailable("postgres: the pipeline lost its place (connection lost)");

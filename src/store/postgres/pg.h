@@ -114,7 +114,6 @@ class Connection {
   Result<Rows> Finish(PGresult* r);
   // The statement's prepared name, preparing it first (in the pipeline when `pipelined`).
   Result<std::string> Prepared(std::string_view sql, int params, bool pipelined);
-  Status SendPrepared(std::string_view sql, const std::vector<Param>& params);
   // Ends the pipeline: the results of the sent statements, and of the last one into `last`
   // when given.
   Status Collect(std::optional<Result<Rows>>* last);
