@@ -159,6 +159,33 @@ std::string InSet(const std::string& alias, const Compiled& set, bool single_typ
          ".type AND s.id = " + alias + ".id)";
 }
 
+std::string Probe(const Compiled& set, const std::string& seq) {
+  if (!set.probe.empty()) {
+    std::string out = set.probe;
+    for (size_t at = out.find(kSeqMark); at != std::string::npos; at = out.find(kSeqMark, at + seq.size())) {
+      out.replace(at, kSeqMark.size(), seq);
+    }
+    return out;
+  }
+  std::string any;
+  for (const Arm& a : set.arms) {
+    any += (any.empty() ? "" : " OR ") + std::string("coalesce((SELECT true ") + OneVersion(a.from_where, a.id_col, seq) +
+           " AND " + a.id_col + " = " + seq + " LIMIT 1), false)";
+  }
+  return set.arms.size() == 1 ? any : "(" + any + ")";
+}
+
+std::string OneVersion(const std::string& from_where, const std::string& id_col, const std::string& seq) {
+  // `FROM <table> <alias> WHERE ...`, whose alias names id_col's table.
+  const size_t table_end = from_where.find(' ', 5);
+  if (!from_where.starts_with("FROM ") || table_end == std::string::npos) return from_where;
+  const size_t where = from_where.find(" WHERE ", table_end);
+  const std::string alias = from_where.substr(table_end + 1, where == std::string::npos ? 0 : where - table_end - 1);
+  if (alias.empty() || alias.find(' ') != std::string::npos || id_col != alias + ".seq") return from_where;
+  return "FROM (SELECT * FROM " + from_where.substr(5, table_end - 5) + " WHERE seq = " + seq + " OFFSET 0) " + alias +
+         from_where.substr(where);
+}
+
 const char* TableOf(ParamKind kind) {
   switch (kind) {
     case ParamKind::kString:
@@ -263,10 +290,34 @@ Result<bool> PgSearch::Plan() {
     if (c.arms.empty() && c.condition == kNever) return false;
   }
   where_ = "r.tenant = $1::text AND r.is_current AND NOT r.deleted AND r.type" + sql_.OneOf(*types);
-  for (const Compiled& c : clauses) {
-    if (c.arms.empty() && c.condition == kAlways) continue;
-    where_ += " AND " + (c.arms.empty() ? c.condition : InSet("r", c, single_type));
+  page_where_ = where_;
+  std::erase_if(clauses, [](const Compiled& c) { return c.arms.empty() && c.condition == kAlways; });
+  // Index rows exist for live current versions only (pg::Put keeps it so), so when every
+  // clause is such a set the total is the size of their intersection, counted in the index
+  // alone (each version once: a resource may have two rows in a set) without looking each
+  // version up: 194,501 Observations of a category in 62 ms instead of 261 ms.
+  const bool sets_only = !stale_statistics_ && !clauses.empty() && std::all_of(clauses.begin(), clauses.end(), [](const Compiled& c) {
+    return !c.arms.empty() && c.by_seq && c.live && !c.negated;
+  });
+  if (sets_only) {
+    count_sql_ = "SELECT count(DISTINCT s.seq) FROM (" + RenderSet(clauses[0].arms, true) + ") s";
+    for (size_t i = 1; i < clauses.size(); ++i) {
+      count_sql_ += (i == 1 ? " WHERE " : " AND ") + InSet("s", clauses[i], single_type);
+    }
   }
+  for (const Compiled& c : clauses) {
+    const std::string in = c.arms.empty() ? c.condition : InSet("r", c, single_type);
+    where_ += " AND " + in;
+    // A page in seq order stops after its rows: a large set is tested on the candidates
+    // that reach it (the newest first, or another set's), not built whole. A sorted page
+    // reads every match anyway, so it builds every set.
+    // Without statistics PostgreSQL would read the tenant's whole lookup index for each
+    // probe (row-level security's tenant condition taken for a row or two), so then the
+    // page builds the set too, with the hash joins that stay linear.
+    const bool probed = !c.probe.empty() && !c.negated && q_.sort.empty() && !stale_statistics_;
+    page_where_ += " AND " + (probed ? Probe(c, "r.seq") : in);
+  }
+  if (!sets_only) count_sql_ = "SELECT count(*) FROM resource_version r WHERE " + where_;
   for (const store::SortKey& k : q_.sort) {
     EHR_ASSIGN_OR_RETURN(KeyPlan key, KeyOf(k));
     keys_.push_back(std::move(key));
@@ -275,6 +326,14 @@ Result<bool> PgSearch::Plan() {
   if (!keys_.empty()) tie_descending_ = keys_.back().descending;
   if (sql_.params().size() > kMaxParams) return Invalid("the search is too large");
   return true;
+}
+
+Result<int64_t> PgSearch::CountUpTo(const Compiled& set, int64_t limit) {
+  const Statement count = Compact("SELECT count(*) FROM (SELECT 1 FROM (" + RenderSet(set.arms, true) + ") s LIMIT " +
+                                      sql_.Int(limit) + ") c",
+                                  sql_.params());
+  EHR_ASSIGN_OR_RETURN(Rows rows, c_.Query(count.sql, count.params));
+  return rows.size() > 0 ? rows.Int(0, 0) : 0;
 }
 
 // Rows after the cursor in the sort order: lexicographic over the keys (missing values
@@ -293,13 +352,13 @@ std::string PgSearch::After(size_t i, const std::vector<std::string>& bound,
 std::string PgSearch::PageSql(const std::vector<SqlValue>* cursor) {
   const std::string limit = sql_.Int(int64_t{std::min(q_.count, kMaxCount)} + 1);
   if (keys_.empty()) {
-    std::string sql = "SELECT r.seq, r.type, r.id FROM resource_version r WHERE " + where_;
+    std::string sql = "SELECT r.seq, r.type, r.id FROM resource_version r WHERE " + page_where_;
     if (cursor != nullptr) sql += " AND r.seq < " + sql_.Int(std::get<int64_t>((*cursor)[0]));
     return sql + " ORDER BY r.seq DESC LIMIT " + limit;
   }
   std::string inner = "SELECT r.seq AS seq, r.type AS type, r.id AS id";
   for (size_t i = 0; i < keys_.size(); ++i) inner += ", " + keys_[i].expr + " AS k" + std::to_string(i);
-  inner += " FROM resource_version r WHERE " + where_;
+  inner += " FROM resource_version r WHERE " + page_where_;
   std::string sql = "WITH m AS MATERIALIZED (" + inner + ") SELECT m.* FROM m";
   if (cursor != nullptr) {
     std::vector<std::string> bound;
@@ -542,7 +601,7 @@ Result<SearchPage> PgSearch::Run() {
   // ones (includes, bodies) seek by key and keep them.
   if (stale_statistics_) EHR_RETURN_IF_ERROR(c_.Exec("SET LOCAL enable_nestloop = off"));
   if (q_.total != TotalMode::kNone || q_.count_only) {
-    const Statement count_sql = Compact("SELECT count(*) FROM resource_version r WHERE " + where_, sql_.params());
+    const Statement count_sql = Compact(count_sql_, sql_.params());
     EHR_ASSIGN_OR_RETURN(Rows count, c_.Query(count_sql.sql, count_sql.params));
     page.total = count.size() > 0 ? count.Int(0, 0) : 0;
   }
@@ -599,7 +658,7 @@ Result<std::string> PgSearch::Explain() {
     for (int i = 0; i < lines.size(); ++i) text += lines.String(i, 0) + "\n";
     return text;
   };
-  EHR_ASSIGN_OR_RETURN(std::string total, explain("SELECT count(*) FROM resource_version r WHERE " + where_));
+  EHR_ASSIGN_OR_RETURN(std::string total, explain(count_sql_));
   EHR_ASSIGN_OR_RETURN(std::string page, explain(PageSql(cursor ? &*cursor : nullptr)));
   return page + "-- total\n" + total;
 }
@@ -632,10 +691,12 @@ Result<SearchPage> Search(Connection& c, const SearchQuery& q, Micros now, int64
   EHR_ASSIGN_OR_RETURN(bool stale, StaleStatistics(c));
   if (c.in_transaction()) return internal::PgSearch(c, q, now, stale).Run();
   // One snapshot for the page, the total and the includes; each statement cut off at the
-  // timeout (PostgreSQL's 0 would be none: at least 1 ms).
+  // timeout (PostgreSQL's 0 would be none: at least 1 ms). No JIT compilation: the cost of
+  // a walk whose candidates each run a probe (Compiled::probe) is that of the whole index,
+  // past jit_above_cost, and compiling it took 186 ms of a 25 ms page.
   const int64_t limit_ms = std::max<int64_t>(timeout_ms, 1);
   EHR_RETURN_IF_ERROR(c.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = " +
-                             std::to_string(limit_ms)));
+                             std::to_string(limit_ms) + "; SET LOCAL jit = off"));
   const auto start = std::chrono::steady_clock::now();
   Result<SearchPage> page = internal::PgSearch(c, q, now, stale).Run();
   const bool late = std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(limit_ms);

@@ -454,12 +454,25 @@ Result<Compiled> PgSearch::CompileChain(const Clause& cl, const std::vector<std:
   EHR_ASSIGN_OR_RETURN(Compiled inner, WithinAccess(std::move(matched), targets));
   if (targets.empty() || inner.arms.empty()) return Constant(false);
   const std::string x = sql_.Alias("x"), t = sql_.Alias("t");
+  const std::string head = Head("reference_index", x, types, cl.param) + " AND " + x + ".target_type" +
+                           sql_.OneOf(targets);
   Compiled out;
   out.arms.push_back({"", x + ".seq",
-                      Head("reference_index", x, types, cl.param) + " AND " + x + ".target_type" +
-                          sql_.OneOf(targets) + " AND (" + x + ".target_type, " + x + ".target_id) IN (SELECT " + t +
-                          ".type, " + t + ".id FROM resource_version " + t + " WHERE " + t + ".seq IN (" +
+                      head + " AND (" + x + ".target_type, " + x + ".target_id) IN (SELECT " + t + ".type, " + t +
+                          ".id FROM resource_version " + t + " WHERE " + t + ".seq IN (" +
                           RenderSet(inner.arms, true) + "))"});
+  // Many targets: also as a test of one candidate, its reference rows (by seq) to their
+  // current targets, each tested in turn, with no join for the planner to turn around.
+  EHR_ASSIGN_OR_RETURN(int64_t many, CountUpTo(inner, kProbeTargets + 1));
+  if (many > kProbeTargets) {
+    // Each table read through one key (OneVersion): the candidate's reference rows by seq,
+    // their targets' current versions by (tenant, type, id).
+    const std::string mark(kSeqMark);
+    out.probe = "coalesce((SELECT true " + OneVersion(head, x + ".seq", mark) + " AND (SELECT true FROM (SELECT * FROM " +
+                "resource_version WHERE tenant = $1::text AND type = " + x + ".target_type AND id = " + x +
+                ".target_id AND is_current OFFSET 0) " + t + " WHERE NOT " + t + ".deleted AND " +
+                Probe(inner, t + ".seq") + " LIMIT 1) LIMIT 1), false)";
+  }
   return out;
 }
 

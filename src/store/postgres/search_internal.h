@@ -84,7 +84,17 @@ struct Compiled {
   bool negated = false;
   bool by_seq = true;  // a set of versions (index rows); else of (type, id) pairs
   bool live = true;    // every member of the set is a live current resource
+  // The same set as a test of one candidate (kSeqMark stands for its seq), for a set too
+  // large to build for a page: a chain whose targets are many (CompileChain). Empty when
+  // the set is to be built.
+  std::string probe;
 };
+
+constexpr std::string_view kSeqMark = "{seq}";
+// A chain with more targets than this is tested on each candidate of a page (Compiled::probe)
+// instead of built: `subject:Patient.gender=male` names half the patients, whose half a
+// million Observations PostgreSQL would collect and sort for a page of 50.
+constexpr int64_t kProbeTargets = 1000;
 
 constexpr std::string_view kAlways = "true", kNever = "false";
 
@@ -101,6 +111,17 @@ std::string RenderSet(const std::vector<Arm>& arms, bool ids_only);
 // The resource row `alias` is (not) in `set`. `single_type`: both sides are of the same
 // one type, so ids alone decide a set of pairs.
 std::string InSet(const std::string& alias, const Compiled& set, bool single_type);
+// A positive set of versions as a test of the version whose seq is `seq`: its probe, or one
+// lookup per arm (each a scalar subquery, which PostgreSQL runs per candidate and never
+// turns into a join that would build the set).
+std::string Probe(const Compiled& set, const std::string& seq);
+// An arm's `FROM <table> <alias> WHERE <conditions>` with the table narrowed to the rows of
+// version `seq` in a subquery that the planner keeps apart (OFFSET 0): the seq index is
+// then the only one it can use, whatever it estimates of the conditions. (Without
+// statistics, or with correlated columns, it takes `param = 'gender' AND code = 'male'`
+// for a row or two and scans that lookup index on every candidate: 1,650 rows each.)
+// Any other shape of arm is returned as it is.
+std::string OneVersion(const std::string& from_where, const std::string& id_col, const std::string& seq);
 // The index table of a parameter kind; nullptr for a kind without one.
 const char* TableOf(ParamKind kind);
 
@@ -149,6 +170,8 @@ class PgSearch {
   Result<Compiled> CompileList(const Clause& cl, const std::vector<std::string>& types);
   Result<Compiled> CompileNear(const Clause& cl, const std::vector<std::string>& types);
   Result<Compiled> MatchSet(const Clause& cl, const std::vector<std::string>& types, int depth);
+  // The size of `set`, counted up to `limit`.
+  Result<int64_t> CountUpTo(const Compiled& set, int64_t limit);
   Result<std::vector<std::string>> ValueConditions(const Clause& cl, const SearchValue& v, const std::string& x);
   std::string TokenCondition(const TokenValue& t, const std::string& x);
   // `col` starts with `prefix`, as a range an index can seek (the operators `ge` and `lt`:
@@ -196,7 +219,9 @@ class PgSearch {
   std::optional<std::vector<std::string>> tenant_types_;
   size_t clauses_ = 0;
   size_t values_ = 0;
-  std::string where_;
+  std::string where_;       // the total's candidates: every clause a set
+  std::string page_where_;  // the page's: a large set tested per candidate (Compiled::probe)
+  std::string count_sql_;   // the total
   std::vector<KeyPlan> keys_;  // empty: newest change first (seq descending)
   bool tie_descending_ = true;
 };

@@ -123,5 +123,90 @@ TEST_F(PostgresSearchPlanTest, ClausesReadTheirIndexes) {
   expect(compartment, {"reference_"});
 }
 
+// A chain whose targets are more than kProbeTargets (search_internal.h) is tested on each
+// candidate of a page in seq order instead of built whole: the page walks the newest
+// versions and stops; the total still counts every match. The answers are those of the set.
+TEST_F(PostgresSearchPlanTest, AChainWithManyTargetsIsTestedPerCandidate) {
+  const int n = 3300;  // 1,650 active patients, 1,100 with code 8302-2: more than kProbeTargets each
+  Status st = store_->Write([&](WriteTxn& txn) -> Status {
+    for (int i = 0; i < n; ++i) {
+      NewVersion p;
+      p.tenant = "t";
+      p.type = "Patient";
+      p.id = "p" + std::to_string(i);
+      p.method = "POST";
+      p.body = "{}";
+      p.last_updated = txn.Now();
+      p.index.tokens.push_back({"active", "", i % 2 == 0 ? "true" : "false", ""});
+      EHR_RETURN_IF_ERROR(txn.Put(p));
+      NewVersion o = p;
+      o.type = "Observation";
+      o.id = "o" + std::to_string(i);
+      o.index = {};
+      o.index.references.push_back({"subject", "Patient", p.id, ""});
+      o.index.tokens.push_back({"code", "http://loinc.org", i % 3 == 0 ? "8302-2" : "29463-7", ""});
+      EHR_RETURN_IF_ERROR(txn.Put(o));
+    }
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.message();
+
+  SearchQuery q = Query({"Observation"}, {Chain("subject", "Patient", Code("active", "true"))});
+  q.count = 50;
+  auto owner = pg::Connection::Open(server_.ConnectionString("postgres", "ehr"));
+  ASSERT_TRUE(owner.ok());
+  ASSERT_TRUE((*owner)->Exec("VACUUM ANALYZE").ok());
+  const std::string plan = Plan(q);
+  const std::string page_plan = plan.substr(0, plan.find("-- total"));
+  EXPECT_NE(page_plan.find("Index Scan Backward using resource_live"), std::string::npos) << plan;
+  EXPECT_NE(page_plan.find("SubPlan"), std::string::npos) << plan;
+  for (const char* lookup : {"reference_lookup", "token_lookup"}) {
+    EXPECT_EQ(page_plan.find(lookup), std::string::npos) << lookup << " read for each candidate:\n" << plan;
+  }
+
+  // Newest first: o3298, o3296, ... over two pages, and the total of every match; the
+  // same in the order of _lastUpdated (all written at once, so seq breaks the tie), for
+  // which the page builds the set.
+  std::vector<std::string> want;
+  for (int i = n - 2; want.size() < 100; i -= 2) want.push_back("o" + std::to_string(i));
+  auto two_pages = [&](SearchQuery query) {
+    std::vector<std::string> got;
+    auto first = pg::Search(*conn_, query, Day(20000));
+    EXPECT_TRUE(first.ok()) << first.status().message();
+    if (!first.ok()) return got;
+    EXPECT_EQ(first->total, n / 2);
+    query.cursor = first->next_cursor;
+    auto second = pg::Search(*conn_, query, Day(20000));
+    EXPECT_TRUE(second.ok()) << second.status().message();
+    if (!second.ok()) return got;
+    for (const auto* page : {&*first, &*second}) {
+      for (const SearchMatch& m : page->matches) got.push_back(m.id);
+    }
+    return got;
+  };
+  EXPECT_EQ(two_pages(q), want);
+  SearchQuery sorted = q;
+  sorted.sort = {{"_lastUpdated", ParamKind::kLastUpdated, true}};
+  EXPECT_EQ(two_pages(sorted), want);
+
+  // With another clause, and with a nested chain of many targets: the same answers as
+  // the sets give (the total is counted over sets).
+  SearchQuery coded = Query({"Observation"}, {Chain("subject", "Patient", Code("active", "true")), Code("code", "8302-2")});
+  coded.count = 1000;
+  auto both = pg::Search(*conn_, coded, Day(20000));
+  ASSERT_TRUE(both.ok()) << both.status().message();
+  EXPECT_EQ(both->total, n / 6);
+  ASSERT_EQ(both->matches.size(), static_cast<size_t>(n / 6));
+  for (const SearchMatch& m : both->matches) EXPECT_EQ(std::stoi(m.id.substr(1)) % 6, 0) << m.id;
+
+  SearchQuery nested = Query({"Observation"}, {Chain("subject", "Patient", Has("Observation", "subject", Code("code", "8302-2")))});
+  nested.count = 10;
+  auto through = pg::Search(*conn_, nested, Day(20000));
+  ASSERT_TRUE(through.ok()) << through.status().message();
+  EXPECT_EQ(through->total, n / 3);
+  ASSERT_EQ(through->matches.size(), 10u);
+  EXPECT_EQ(through->matches[0].id, "o" + std::to_string(n - 3));  // the newest multiple of 3
+}
+
 }  // namespace
 }  // namespace ehr::store::testing
