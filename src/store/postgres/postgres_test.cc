@@ -59,33 +59,48 @@ class PostgresTest : public ::testing::Test {
 testing::PostgresServer* PostgresTest::server_ = nullptr;
 int PostgresTest::count_ = 0;
 
-// Migration 6 turns the words of text_word into numbers: rows written before it get the
-// number the writer now computes (text_words.h WordHash), and stay the tenant's.
-TEST_F(PostgresTest, Migration6NumbersTheWordsWrittenBefore) {
+// Migrations 6 and 8 keep the words written before them: text_word's words become the
+// numbers the writer now computes (text_words.h WordHash), then move into their version's
+// text_index row. They stay the tenant's, in the table and through text_matches, the
+// function that reads the table's GIN index past row-level security.
+TEST_F(PostgresTest, MigrationsKeepTheWordsWrittenBefore) {
   ASSERT_TRUE(Migrate(*owner_, "ehr_app", 5).ok());
   auto app = App();
   ASSERT_TRUE(app);
-  const std::vector<std::tuple<std::string, std::string, char, std::string>> rows = {
-      {"a", "Patient", 'n', "heart"}, {"a", "Observation", 'c', "h\xc3\xa9morragie"}, {"b", "Patient", 'c', "8867"}};
-  for (const auto& [tenant, type, field, word] : rows) {
+  const std::vector<std::tuple<std::string, std::string, char, std::string, std::string>> rows = {
+      {"a", "Patient", 'n', "heart", "7"}, {"a", "Observation", 'c', "h\xc3\xa9morragie", "8"}, {"b", "Patient", 'c', "8867", "9"}};
+  std::string every = "{";
+  for (const auto& [tenant, type, field, word, seq] : rows) {
+    every += (every.size() > 1 ? "," : "") + std::to_string(WordHash(type, field, word));
     ASSERT_TRUE(app->Exec("BEGIN").ok());
     ASSERT_TRUE(app->Query("SELECT set_config('ehr.tenant', $1, true)", {tenant}).ok());
-    ASSERT_TRUE(app->Query("INSERT INTO text_word (tenant, type, field, word, seq) VALUES ($1, $2, $3::\"char\", $4, 7)",
-                           {tenant, type, std::string(1, field), word})
+    ASSERT_TRUE(app->Query("INSERT INTO text_index (tenant, type, seq) VALUES ($1, $2, $3::bigint)", {tenant, type, seq}).ok());
+    ASSERT_TRUE(app->Query("INSERT INTO text_word (tenant, type, field, word, seq) VALUES ($1, $2, $3::\"char\", $4, "
+                           "$5::bigint)",
+                           {tenant, type, std::string(1, field), word, seq})
                     .ok());
     ASSERT_TRUE(app->Exec("COMMIT").ok());
   }
+  every += "}";
   ASSERT_TRUE(Migrate(*owner_, "ehr_app").ok());
-  for (const auto& [tenant, type, field, word] : rows) {
+  for (const auto& [tenant, type, field, word, seq] : rows) {
     ASSERT_TRUE(app->Exec("BEGIN").ok());
     ASSERT_TRUE(app->Query("SELECT set_config('ehr.tenant', $1, true)", {tenant}).ok());
-    auto found = app->Query("SELECT count(*) FILTER (WHERE hash = $1::bigint AND seq = 7), count(*) FROM text_word",
-                            {std::to_string(WordHash(type, field, word))});
+    auto found = app->Query("SELECT count(*) FILTER (WHERE $1::bigint = ANY(words) AND seq = $2::bigint), count(*) "
+                            "FROM text_index",
+                            {std::to_string(WordHash(type, field, word)), seq});
     ASSERT_TRUE(found.ok()) << found.status().message();
     EXPECT_EQ(found->Int(0, 0), 1) << word;
     EXPECT_EQ(found->Int(0, 1), tenant == "a" ? 2 : 1) << "row-level security holds after the migration: " << tenant;
+    auto matched = app->Query("SELECT count(*) FROM text_matches($1::bigint[])", {every});
+    ASSERT_TRUE(matched.ok()) << matched.status().message();
+    EXPECT_EQ(matched->Int(0, 0), tenant == "a" ? 2 : 1) << "text_matches finds the session tenant's only: " << tenant;
     ASSERT_TRUE(app->Exec("COMMIT").ok());
   }
+  auto none = app->Query("SELECT count(*) FROM text_matches($1::bigint[])", {every});
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_EQ(none->Int(0, 0), 0) << "no tenant set, no words";
+  EXPECT_FALSE(app->Query("SELECT count(*) FROM text_word").ok()) << "text_word is gone";
 }
 
 TEST_F(PostgresTest, MigratesOnceAndRefusesANewerSchema) {

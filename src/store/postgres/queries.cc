@@ -55,7 +55,7 @@ class Columns {
   std::vector<std::vector<std::string>> columns_;
 };
 
-// The index tables cleared by seq when a resource gets a new version (text_word apart: MakeFlushSql).
+// The index tables cleared by seq when a resource gets a new version.
 constexpr std::string_view kIndexTables[] = {"string_index",    "token_index", "date_index", "number_index",
                                              "quantity_index",  "reference_index", "uri_index", "text_index"};
 
@@ -68,19 +68,6 @@ std::string MakeFlushSql(bool clears) {
     for (std::string_view table : kIndexTables) {
       if (!clears) break;
       out += "clear" + std::to_string(++n) + " AS (DELETE FROM " + std::string(table) + " WHERE seq = ANY($2::bigint[])), ";
-    }
-    // text_word has no index by seq (one more for each of its many rows): a version's rows
-    // are found by the numbers of its words, made again from text_index (whose rows for
-    // these versions this statement sees, as it began, while it deletes them).
-    if (clears) {
-      auto words = [](const char* field, const char* column) {
-        return std::string("SELECT '") + field + "'::text AS f, left(x, " + std::to_string(kMaxLexemeChars) +
-               ") AS w FROM unnest(string_to_array(rtrim(t." + column + ", ' '), ' ')) AS x";
-      };
-      out += "clear" + std::to_string(++n) + " AS (DELETE FROM text_word d USING (SELECT DISTINCT t.seq, " +
-             WordHashSql("t.type", "o.f", "o.w") + " AS h FROM text_index t CROSS JOIN LATERAL (" +
-             words("n", "narrative_words") + " UNION ALL " + words("c", "content_words") +
-             ") AS o WHERE t.seq = ANY($2::bigint[])) AS v WHERE d.tenant = $1::text AND d.hash = v.h AND d.seq = v.seq), ";
     }
     if (!clears) out += "none AS (SELECT $2::bigint[] AS a), ";
     int p = 3;
@@ -113,13 +100,12 @@ std::string MakeFlushSql(bool clears) {
            unnest({"text", "bigint", "text", "text", "text", "text"}, "ty, s, p, tt, ti, url") + "), ";
     out += "add7 AS (INSERT INTO uri_index (tenant, type, param, uri, seq) " + head + "u.p, u.ur, u.s FROM " +
            unnest({"text", "bigint", "text", "text"}, "ty, s, p, ur") + "), ";
-    out += "add8 AS (INSERT INTO text_index (tenant, type, seq, narrative_words, content_words) "
-           "SELECT $1::text, u.ty, u.s, u.n, u.c FROM " + unnest({"text", "bigint", "text", "text"}, "ty, s, n, c") + "), ";
-    out += "add9 AS (INSERT INTO text_word (tenant, hash, seq) SELECT $1::text, u.h, u.s FROM " +
-           unnest({"bigint", "bigint"}, "h, s") + ") SELECT 1";
+    out += "add8 AS (INSERT INTO text_index (tenant, type, seq, narrative_words, content_words, words) "
+           "SELECT $1::text, u.ty, u.s, u.n, u.c, u.w::bigint[] FROM " +
+           unnest({"text", "bigint", "text", "text", "text"}, "ty, s, n, c, w") + ") SELECT 1";
     return out;
 }
-// Without deletions (a job that only created resources) the statement leaves the nine
+// Without deletions (a job that only created resources) the statement leaves the eight
 // deletions out: each opens its table and indexes even when it deletes nothing.
 const std::string& FlushSql(bool clears) {
   static const std::string with = MakeFlushSql(true), without = MakeFlushSql(false);
@@ -142,7 +128,7 @@ Status IndexBuffer::Flush(Connection& c, const std::function<Status(std::string_
   for (const auto& [seq, pending] : adds_) tenants.insert(pending.tenant);
   for (const auto& [tenant, seqs] : drops_) tenants.insert(tenant);
   for (const std::string& tenant : tenants) {
-    Columns strings(5), tokens(6), dates(5), numbers(4), quantities(9), references(6), uris(4), text(4), words(2);
+    Columns strings(5), tokens(6), dates(5), numbers(4), quantities(9), references(6), uris(4), text(5);
     std::vector<std::string> dropped;
     if (auto it = drops_.find(tenant); it != drops_.end()) {
       for (int64_t seq : it->second) dropped.push_back(std::to_string(seq));
@@ -173,25 +159,23 @@ Status IndexBuffer::Flush(Connection& c, const std::function<Status(std::string_
       }
       for (const ReferenceRow& r : ix.references) row(references, {r.param, r.target_type, r.target_id, r.url});
       for (const UriRow& r : ix.uris) row(uris, {r.param, r.uri});
-      // Full text as its words (text_words.h): rows of text_word for each, phrases matched in them.
+      // Full text as its words (text_words.h), phrases matched in them; each word of a
+      // version once in its row's array, as its number (text_words.h WordHash).
       if (!ix.narrative.empty() || !ix.content.empty()) {
         std::string narrative = TextWords(ix.narrative), content = TextWords(ix.content);
-        // Each word of a version once in text_word, as its number (text_words.h WordHash).
         std::unordered_set<int64_t> hashes;
+        std::string array = "{";
         for (auto [field, all] : {std::pair<char, std::string_view>{'n', narrative}, {'c', content}}) {
           for (size_t start = 0, end; (end = all.find(' ', start)) != std::string_view::npos; start = end + 1) {
             const int64_t h = WordHash(pending.type, field, Lexeme(all.substr(start, end - start)));
-            if (hashes.insert(h).second) {
-              words.Add(0, std::to_string(h));
-              words.Add(1, s);
-            }
+            if (hashes.insert(h).second) array += (array.size() > 1 ? "," : "") + std::to_string(h);
           }
         }
-        row(text, {std::move(narrative), std::move(content)});
+        row(text, {std::move(narrative), std::move(content), array + "}"});
       }
     }
     std::vector<Param> params = {tenant, ArrayLiteral({dropped.begin(), dropped.end()})};
-    for (const Columns* cols : {&strings, &tokens, &dates, &numbers, &quantities, &references, &uris, &text, &words}) {
+    for (const Columns* cols : {&strings, &tokens, &dates, &numbers, &quantities, &references, &uris, &text}) {
       cols->AppendTo(params);
     }
     EHR_RETURN_IF_ERROR(enter(tenant));

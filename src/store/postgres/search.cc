@@ -179,6 +179,7 @@ std::string OneVersion(const std::string& from_where, const std::string& id_col,
   // `FROM <table> <alias> WHERE ...`, whose alias names id_col's table.
   const size_t table_end = from_where.find(' ', 5);
   if (!from_where.starts_with("FROM ") || table_end == std::string::npos) return from_where;
+  if (from_where.find('(') < table_end) return from_where;  // a function's rows (text_matches)
   const size_t where = from_where.find(" WHERE ", table_end);
   const std::string alias = from_where.substr(table_end + 1, where == std::string::npos ? 0 : where - table_end - 1);
   if (alias.empty() || alias.find(' ') != std::string::npos || id_col != alias + ".seq") return from_where;
@@ -684,7 +685,7 @@ Result<bool> StaleStatistics(Connection& c) {
                                         "false) FROM pg_stat_user_tables WHERE relname = ANY($1::text[])",
                                         {ArrayLiteral({"resource_version", "string_index", "token_index", "date_index",
                                                        "number_index", "quantity_index", "reference_index",
-                                                       "uri_index", "text_index", "text_word"})}));
+                                                       "uri_index", "text_index"})}));
   return rows.size() > 0 && rows.Bool(0, 0);
 }
 

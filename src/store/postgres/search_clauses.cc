@@ -3,7 +3,7 @@
 // UNION ALL arm over one index table, restricted to the tenant, the types and the
 // parameter, which lead every index of those tables. Composites read their second
 // component's table under the names that hold their token; _text and _content read
-// text_word and text_index; chains and _has nest sets; _list reads a List's reference rows.
+// text_index; chains and _has nest sets; _list reads a List's reference rows.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -391,9 +391,11 @@ Result<Compiled> PgSearch::CompileComposite(const Clause& cl, const std::vector<
 }
 
 // _text and _content: a group of phrases (the groups of a value OR-ed, one arm each) is the
-// versions that text_word holds every word of, in the column's field, whose words in
-// text_index (TextWords: each followed by a space) then hold each phrase. The phrase check
-// also drops the candidates of another word with the same number in text_word.
+// versions whose text_index row holds every word's number, in the column's field, and whose
+// words (TextWords: each followed by a space) then hold each phrase. The longest word is
+// looked up in the GIN index (text_matches: row-level security keeps the index from the
+// query's own operators), the others tested in the rows it finds. The phrase check also
+// drops the candidates of another word with the same number.
 Result<Compiled> PgSearch::CompileText(const Clause& cl, const std::vector<std::string>& types) {
   const char* column = cl.param == "_text" ? "narrative" : cl.param == "_content" ? "content" : nullptr;
   if (column == nullptr) return Invalid("parameter '" + cl.param + "' is no full-text parameter");
@@ -418,21 +420,28 @@ Result<Compiled> PgSearch::CompileText(const Clause& cl, const std::vector<std::
         for (const std::string& word : SplitWords(phrase)) words.insert(Lexeme(word));
         phrases.push_back(std::move(phrase_words));
       }
-      if (phrases.empty()) continue;
-      const std::string x = sql_.Alias("x");
-      std::string where = x + ".tenant = $1::text AND " + x + ".type" + sql_.OneOf(types);
+      if (phrases.empty() || words.empty()) continue;
+      // The word's number for each type searched (text_words.h WordHash), as an array.
+      auto any_type = [&](const std::string& word) {
+        std::string hashes = "{";
+        for (const std::string& type : types) {
+          hashes += (hashes.size() > 1 ? "," : "") + std::to_string(WordHash(type, field, word));
+        }
+        return sql_.Text(hashes + "}") + "::bigint[]";
+      };
+      const std::string* longest = &*words.begin();
       for (const std::string& word : words) {
-        // The word's number for each type searched (text_words.h WordHash).
-        const std::string w = sql_.Alias("w");
-        std::string hashes;
-        for (const std::string& type : types) hashes += (hashes.empty() ? "" : ", ") + sql_.Int(WordHash(type, field, word));
-        where += " AND " + x + ".seq IN (SELECT " + w + ".seq FROM text_word " + w + " WHERE " + w +
-                 ".tenant = $1::text AND " + w + ".hash IN (" + hashes + "))";
+        if (word.size() > longest->size()) longest = &word;
+      }
+      const std::string x = sql_.Alias("x");
+      std::string where = x + ".type" + sql_.OneOf(types);
+      for (const std::string& word : words) {
+        if (&word != longest) where += " AND " + x + ".words && " + any_type(word);
       }
       for (const std::string& phrase : phrases) {
         where += std::string(" AND strpos(' ' || ") + x + "." + column + "_words, " + sql_.Text(" " + phrase) + ") > 0";
       }
-      out.arms.push_back({"", x + ".seq", "FROM text_index " + x + " WHERE " + where});
+      out.arms.push_back({"", x + ".seq", "FROM text_matches(" + any_type(*longest) + ") " + x + " WHERE " + where});
     }
   }
   if (out.arms.empty()) return Constant(false);

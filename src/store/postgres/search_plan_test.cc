@@ -98,7 +98,7 @@ TEST_F(PostgresSearchPlanTest, ClausesReadTheirIndexes) {
   expect(Query({"Patient"}, {Code("active", "true"), Code("identifier", "7")}), {"token_lookup"});
   expect(Query({"Patient"}, {Date("birthdate", Prefix::kGe, Day(5990), Day(5991) - 1)}), {"date_"});
   expect(Query({"Patient"}, {Ref("organization", "Organization", "o1"), Code("identifier", "7")}), {"token_lookup"});
-  expect(Query({"Patient"}, {Text("_content", {{{"word7"}}})}), {"text_word_lookup"});
+  expect(Query({"Patient"}, {Text("_content", {{{"word7"}}})}), {"text_matches"});
   expect(Query({"Observation"}, {Chain("subject", "Patient", Code("identifier", "7"))}), {"token_lookup"});
   expect(Query({"Patient"}, {Has("Observation", "subject", Ids({"o7"}))}), {"reference_"});
   SearchQuery sorted = Query({"Patient"}, {Str("name", "n599")});

@@ -21,16 +21,16 @@ std::string TextWords(std::string_view text);
 // The words of `text` one by one.
 std::vector<std::string> SplitWords(std::string_view text);
 
-// A word as text_word keeps it (a btree entry has at most about 2,700 bytes): its first
-// kMaxLexemeChars characters, the same cut as in queries.cc's SQL.
+// A word as it is numbered: its first kMaxLexemeChars characters (a cut made when words
+// were btree entries, of at most about 2,700 bytes, kept so that numbers stay the same).
 inline constexpr size_t kMaxLexemeChars = 200;
 std::string Lexeme(std::string_view word);
 
-// What text_word keeps of a word: a number naming the resource type, the field ('n'
-// narrative, 'c' content) and the lexeme, the first 8 bytes of the SHA-256 of
-// "type \x1f field \x1f lexeme" read as a big-endian signed integer. Integers make the
-// table and its index small and cheap to write; two words with one number only cost a
-// search a candidate that the phrase check in text_index drops.
+// What text_index keeps of a word (schema.cc, migration 8): a number naming the resource
+// type, the field ('n' narrative, 'c' content) and the lexeme, the first 8 bytes of the
+// SHA-256 of "type \x1f field \x1f lexeme" read as a big-endian signed integer. Integers
+// make the array and its index small and cheap to write; two words with one number only
+// cost a search a candidate that the phrase check drops.
 int64_t WordHash(std::string_view type, char field, std::string_view lexeme);
 // The same in SQL, over three text expressions (schema.cc's migration 6).
 std::string WordHashSql(std::string_view type, std::string_view field, std::string_view lexeme);
