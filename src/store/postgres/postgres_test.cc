@@ -92,12 +92,12 @@ TEST_F(PostgresTest, MigrationsKeepTheWordsWrittenBefore) {
     ASSERT_TRUE(found.ok()) << found.status().message();
     EXPECT_EQ(found->Int(0, 0), 1) << word;
     EXPECT_EQ(found->Int(0, 1), tenant == "a" ? 2 : 1) << "row-level security holds after the migration: " << tenant;
-    auto matched = app->Query("SELECT count(*) FROM text_matches($1::bigint[])", {every});
+    auto matched = app->Query("SELECT count(*) FROM text_matches($1::bigint[], NULL)", {every});
     ASSERT_TRUE(matched.ok()) << matched.status().message();
     EXPECT_EQ(matched->Int(0, 0), tenant == "a" ? 2 : 1) << "text_matches finds the session tenant's only: " << tenant;
     ASSERT_TRUE(app->Exec("COMMIT").ok());
   }
-  auto none = app->Query("SELECT count(*) FROM text_matches($1::bigint[])", {every});
+  auto none = app->Query("SELECT count(*) FROM text_matches($1::bigint[], NULL)", {every});
   ASSERT_TRUE(none.ok()) << none.status().message();
   EXPECT_EQ(none->Int(0, 0), 0) << "no tenant set, no words";
   EXPECT_FALSE(app->Query("SELECT count(*) FROM text_word").ok()) << "text_word is gone";

@@ -266,9 +266,9 @@ CREATE INDEX uri_lookup ON uri_index (tenant, type, param, uri) INCLUDE (seq);
     // under a GIN index, instead of a row each in text_word: a Synthea resource has about 60,
     // which took two thirds of the writer's time in an import (3.5 us a row, 1.4 a word in an
     // array) and 7.5 of the 14 GB of 10,000 patients. Row-level security lets no index serve
-    // the array operators (not leakproof), so a search reads the rows that hold a word from
-    // text_matches, a function of the owner that reads the table past its policy and applies
-    // the same condition itself (the session's tenant); the table's policy is no longer
+    // the array operators (not leakproof), so a search reads the rows that hold a word (at
+    // most so many; NULL: all) from text_matches, a function of the owner that reads the
+    // table past its policy and applies the same condition itself (the session's tenant); the table's policy is no longer
     // forced on its owner, and still binds the application's role. Existing rows are
     // converted here.
     {8, R"sql(
@@ -280,15 +280,15 @@ UPDATE text_index t SET words = w.words
 DROP TABLE text_word;
 CREATE INDEX text_words ON text_index USING gin (words);
 DO $$ BEGIN
-  EXECUTE format('CREATE FUNCTION text_matches(any_word bigint[]) RETURNS TABLE (seq bigint, type text, '
-                 'words bigint[], narrative_words text, content_words text) LANGUAGE sql STABLE SECURITY DEFINER '
-                 'SET search_path = %I, pg_temp ROWS 100 AS $f$ SELECT t.seq, t.type, t.words, t.narrative_words, '
-                 't.content_words FROM text_index t WHERE t.tenant = current_setting(''ehr.tenant'', true) '
-                 'AND t.words && any_word $f$',
+  EXECUTE format('CREATE FUNCTION text_matches(any_word bigint[], at_most bigint) RETURNS TABLE (seq bigint, '
+                 'type text, words bigint[], narrative_words text, content_words text) LANGUAGE sql STABLE '
+                 'SECURITY DEFINER SET search_path = %I, pg_temp ROWS 100 AS $f$ SELECT t.seq, t.type, t.words, '
+                 't.narrative_words, t.content_words FROM text_index t WHERE t.tenant = '
+                 'current_setting(''ehr.tenant'', true) AND t.words && any_word LIMIT at_most $f$',
                  (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                   WHERE c.oid = 'text_index'::regclass));
 END $$;
-REVOKE ALL ON FUNCTION text_matches(bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION text_matches(bigint[], bigint) FROM PUBLIC;
 )sql"},
 };
 
@@ -354,7 +354,7 @@ Result<int> Migrate(Connection& owner, const std::string& app_role, int target) 
     if (table.migration > reached || (table.dropped != 0 && table.dropped <= reached)) continue;
     grants += "GRANT SELECT, INSERT, UPDATE, DELETE ON " + std::string(table.name) + " TO " + app_role + ";\n";
   }
-  if (reached >= 8) grants += "GRANT EXECUTE ON FUNCTION text_matches(bigint[]) TO " + app_role + ";\n";
+  if (reached >= 8) grants += "GRANT EXECUTE ON FUNCTION text_matches(bigint[], bigint) TO " + app_role + ";\n";
   for (const char* table : kSharedTables) {
     grants += "GRANT SELECT, INSERT, UPDATE ON " + std::string(table) + " TO " + app_role + ";\n";
   }

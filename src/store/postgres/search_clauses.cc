@@ -404,6 +404,8 @@ Result<Compiled> PgSearch::CompileText(const Clause& cl, const std::vector<std::
   if (types.empty()) return Constant(false);  // a tenant with nothing stored
   const char field = cl.param == "_text" ? 'n' : 'c';
   Compiled out;
+  bool large = false;
+  std::string probe;
   for (const SearchValue& v : cl.values) {
     const auto* text = std::get_if<TextValue>(&v);
     if (text == nullptr || text->groups.empty()) return Invalid("a value of '" + cl.param + "' is not a text query");
@@ -441,10 +443,22 @@ Result<Compiled> PgSearch::CompileText(const Clause& cl, const std::vector<std::
       for (const std::string& phrase : phrases) {
         where += std::string(" AND strpos(' ' || ") + x + "." + column + "_words, " + sql_.Text(" " + phrase) + ") > 0";
       }
-      out.arms.push_back({"", x + ".seq", "FROM text_matches(" + any_type(*longest) + ") " + x + " WHERE " + where});
+      const std::string first = any_type(*longest);
+      out.arms.push_back({"", x + ".seq", "FROM text_matches(" + first + ", NULL) " + x + " WHERE " + where});
+      // Many rows hold the longest word (counted up to kProbeTargets, each a row visit):
+      // a page in seq order tests its candidates' rows instead (Compiled::probe).
+      Compiled rows_of_first;
+      rows_of_first.arms.push_back({"", x + ".seq", "FROM text_matches(" + first + ", " +
+                                                        sql_.Int(kProbeTargets + 1) + ") " + x});
+      EHR_ASSIGN_OR_RETURN(int64_t many, CountUpTo(rows_of_first, kProbeTargets + 1));
+      if (many > kProbeTargets) large = true;
+      probe += (probe.empty() ? "" : " OR ") + std::string("coalesce((SELECT true FROM text_index ") + x + " WHERE " +
+               x + ".seq = " + std::string(kSeqMark) + " AND " + x + ".words && " + first + " AND " + where +
+               "), false)";
     }
   }
   if (out.arms.empty()) return Constant(false);
+  if (large) out.probe = out.arms.size() == 1 ? probe : "(" + probe + ")";
   return out;
 }
 

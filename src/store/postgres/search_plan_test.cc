@@ -123,8 +123,8 @@ TEST_F(PostgresSearchPlanTest, ClausesReadTheirIndexes) {
   expect(compartment, {"reference_"});
 }
 
-// A chain whose targets are more than kProbeTargets (search_internal.h) is tested on each
-// candidate of a page in seq order instead of built whole: the page walks the newest
+// A chain whose targets are more than kProbeTargets (search_internal.h), or a word in more
+// rows than that, is tested on each candidate of a page in seq order instead of built whole: the page walks the newest
 // versions and stops; the total still counts every match. The answers are those of the set.
 TEST_F(PostgresSearchPlanTest, AChainWithManyTargetsIsTestedPerCandidate) {
   const int n = 3300;  // 1,650 active patients, 1,100 with code 8302-2: more than kProbeTargets each
@@ -145,6 +145,7 @@ TEST_F(PostgresSearchPlanTest, AChainWithManyTargetsIsTestedPerCandidate) {
       o.index = {};
       o.index.references.push_back({"subject", "Patient", p.id, ""});
       o.index.tokens.push_back({"code", "http://loinc.org", i % 3 == 0 ? "8302-2" : "29463-7", ""});
+      o.index.content = i % 7 == 0 ? "alpha beta" : "alpha gamma beta";
       EHR_RETURN_IF_ERROR(txn.Put(o));
     }
     return Status::Ok();
@@ -206,6 +207,22 @@ TEST_F(PostgresSearchPlanTest, AChainWithManyTargetsIsTestedPerCandidate) {
   EXPECT_EQ(through->total, n / 3);
   ASSERT_EQ(through->matches.size(), 10u);
   EXPECT_EQ(through->matches[0].id, "o" + std::to_string(n - 3));  // the newest multiple of 3
+
+  // Full text whose longest word is in more rows than kProbeTargets: the page tests each
+  // candidate's text_index row; the phrase still decides (every seventh has "alpha beta").
+  SearchQuery phrase = Query({"Observation"}, {Text("_content", {{{"alpha beta"}}})});
+  phrase.count = 20;
+  const std::string text_plan = Plan(phrase);
+  const std::string text_page = text_plan.substr(0, text_plan.find("-- total"));
+  EXPECT_NE(text_page.find("Scan Backward using resource_live"), std::string::npos) << text_plan;
+  EXPECT_EQ(text_page.find("text_matches"), std::string::npos) << text_plan;
+  auto phrased = pg::Search(*conn_, phrase, Day(20000));
+  ASSERT_TRUE(phrased.ok()) << phrased.status().message();
+  EXPECT_EQ(phrased->total, (n - 1) / 7 + 1);
+  ASSERT_EQ(phrased->matches.size(), 20u);
+  for (size_t i = 0; i < phrased->matches.size(); ++i) {
+    EXPECT_EQ(phrased->matches[i].id, "o" + std::to_string((n - 1) / 7 * 7 - 7 * static_cast<int>(i)));
+  }
 }
 
 }  // namespace
