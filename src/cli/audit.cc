@@ -9,6 +9,9 @@
 // ehr audit archive --data DIR [--retention-days N] [--now INSTANT] [--min-segment N]:
 // moves entries older than the retention into signed segment files (audit/archive.h), as
 // `ehr serve` does daily.
+// Each works on the node's store: SQLite in DIR (default), or PostgreSQL with
+// `--store postgres://... [--store-migrate CONNINFO]` (cli/store_choice.h); the key store
+// and the archived segments (DIR/audit-archive) stay in DIR either way.
 #include <cstdio>
 #include <filesystem>
 
@@ -18,28 +21,24 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/key_store.h"
+#include "cli/store_choice.h"
 #include "core/base64.h"
 #include "core/clock.h"
 #include "core/secrets.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace ehr::cli {
 namespace {
 
 int Usage(const std::string& why) {
   std::fprintf(stderr,
-               "usage: ehr audit verify --data DIR [--public-key BASE64]\n"
-               "       ehr audit erase --data DIR --patient ID [--tenant T]\n"
-               "       ehr audit archive --data DIR [--retention-days N] [--now INSTANT] [--min-segment N]\n%s%s",
+               "usage: ehr audit verify --data DIR [--public-key BASE64] [--store ...]\n"
+               "       ehr audit erase --data DIR --patient ID [--tenant T] [--store ...]\n"
+               "       ehr audit archive --data DIR [--retention-days N] [--now INSTANT] [--min-segment N]\n"
+               "                         [--store ...]\n"
+               "  --store sqlite|postgres://...  the node's store (default sqlite: DIR/ehr.db)\n"
+               "  --store-migrate CONNINFO       PostgreSQL: the owner's connection, to migrate the schema\n%s%s",
                why.c_str(), why.empty() ? "" : "\n");
   return 2;
-}
-
-// The database with its key store (which holds the signing key).
-Result<DataStore> OpenData(const Args& args, const std::string& data) {
-  store::SqliteOptions options;
-  options.readers = 2;
-  return OpenDataStore(args, data, options);
 }
 
 // The signing key of tree heads and segments, from the key store (made by ehr serve; a
@@ -66,7 +65,7 @@ Result<std::string> PublicKey(const Args& args, store::Store& store, const std::
 
 std::string ArchiveDir(const std::string& data) { return data + "/audit-archive"; }
 
-int Archive(const Args& args, const std::string& data) {
+int Archive(const Args& args, const std::string& data, const StoreChoice& choice) {
   auto days = ParseInt("retention-days", args.Get("retention-days", std::to_string(audit::kDefaultRetentionDays)), 0,
                        100 * 366);
   if (!days.ok()) return Usage(days.status().message());
@@ -78,7 +77,7 @@ int Archive(const Args& args, const std::string& data) {
     if (!at) return Usage("--now must be an instant such as 2040-01-01T00:00:00Z");
     now = *at;
   }
-  auto opened = OpenData(args, data);
+  auto opened = OpenDataStore(args, data, choice, 2);
   if (!opened.ok()) {
     std::fprintf(stderr, "ehr audit archive: %s\n", opened.status().message().c_str());
     return 2;
@@ -112,13 +111,15 @@ int Archive(const Args& args, const std::string& data) {
 int Audit(int argc, char** argv) {
   if (argc < 3) return Usage("");
   const std::string sub = argv[2];
-  Result<Args> args = ParseArgs(
-      argc, argv, 3,
-      WithKeyStoreFlags({"data", "public-key", "patient", "tenant", "retention-days", "now", "min-segment"}));
+  Result<Args> args = ParseArgs(argc, argv, 3,
+                                WithStoreFlags(WithKeyStoreFlags({"data", "public-key", "patient", "tenant",
+                                                                  "retention-days", "now", "min-segment"})));
   if (!args.ok()) return Usage(args.status().message());
+  Result<StoreChoice> choice = ParseStoreChoice(*args);
+  if (!choice.ok()) return Usage(choice.status().message());
   const std::string data = args->Get("data", "data");
   if (sub == "verify") {
-    auto opened = OpenData(*args, data);
+    auto opened = OpenDataStore(*args, data, *choice, 2);
     if (!opened.ok()) {
       std::fprintf(stderr, "ehr audit verify: %s\n", opened.status().message().c_str());
       return 2;
@@ -145,7 +146,7 @@ int Audit(int argc, char** argv) {
   }
   if (sub == "erase") {
     if (!args->Has("patient")) return Usage("--patient is required");
-    auto opened = OpenData(*args, data);
+    auto opened = OpenDataStore(*args, data, *choice, 2);
     if (!opened.ok()) {
       std::fprintf(stderr, "ehr audit erase: %s\n", opened.status().message().c_str());
       return 2;
@@ -177,7 +178,7 @@ int Audit(int argc, char** argv) {
     std::printf("erased the personal part of %lld archived entries\n", static_cast<long long>(*archived));
     return 0;
   }
-  if (sub == "archive") return Archive(*args, data);
+  if (sub == "archive") return Archive(*args, data, *choice);
   return Usage("unknown audit command '" + sub + "'");
 }
 

@@ -1,6 +1,8 @@
 // `ehr federation node-key --data DIR [key store flags]`: this node's public key (base64) for
 //     the federation file; the key is made in the node's key store on first use.
-// `ehr federation reconcile`: see Reconcile below.
+// `ehr federation reconcile`: see Reconcile below; on the node's store, SQLite in DIR
+//     (default) or PostgreSQL (`--store postgres://... [--store-migrate CONNINFO]`,
+//     cli/store_choice.h; its keys still in DIR).
 // `ehr federation pepper`: a fresh pepper (64 hex digits) for a new federation, to hand to
 //     every vault and gateway (--federation-pepper-file) over a secure channel.
 #include <cstdio>
@@ -10,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/federation_setup.h"
 #include "cli/key_store.h"
+#include "cli/store_choice.h"
 #include "core/secrets.h"
 #include "federation/registrar.h"
 #include "security/node_token.h"
@@ -22,22 +25,24 @@ int Usage(const std::string& why) {
                "usage: ehr federation node-key --data DIR [--key-store file|pkcs11 ...]\n"
                "       ehr federation pepper\n"
                "       ehr federation reconcile --data DIR --federation FILE --node NAME --federation-pepper-file F\n"
-               "                                [--repair yes]   (exit 3: differences left)\n%s%s",
+               "                                [--repair yes] [--store sqlite|postgres://...]\n"
+               "                                [--store-migrate CONNINFO]   (exit 3: differences left)\n%s%s",
                why.c_str(), why.empty() ? "" : "\n");
   return 2;
 }
 
 // `ehr federation reconcile --data DIR --federation F --node NAME --federation-pepper-file P
-// [--repair]`: a vault's Patients against the MPI's links of its region (the server may run).
+// [--repair] [--store ...]`: a vault's Patients against the MPI's links of its region (the
+// server may run).
 int Reconcile(int argc, char** argv) {
-  std::set<std::string> known = WithKeyStoreFlags({"data", "repair"});
+  std::set<std::string> known = WithStoreFlags(WithKeyStoreFlags({"data", "repair"}));
   for (const std::string& f : FederationFlags()) known.insert(f);
   Result<Args> args = ParseArgs(argc, argv, 3, known);
   if (!args.ok()) return Usage(args.status().message());
+  Result<StoreChoice> choice = ParseStoreChoice(*args);
+  if (!choice.ok()) return Usage(choice.status().message());
   args->flags["role"] = "vault";
-  store::SqliteOptions options;
-  options.readers = 2;
-  auto opened = OpenDataStore(*args, args->Get("data", "data"), options);
+  auto opened = OpenDataStore(*args, args->Get("data", "data"), *choice, 2);
   if (!opened.ok()) {
     std::fprintf(stderr, "ehr federation: %s\n", opened.status().message().c_str());
     return 1;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli/store_choice.h"
 #include "core/log.h"
 #include "keys/keyring.h"
 #include "keys/pkcs11_keys.h"
@@ -23,6 +24,12 @@ std::set<std::string> WithKeyStoreFlags(std::set<std::string> known) {
   return known;
 }
 
+namespace {
+
+std::string KeyringPath(const Args& args, const std::string& data) { return args.Get("keyring", data + "/keyring"); }
+
+}  // namespace
+
 Result<KeyStore> OpenKeyStore(const Args& args, const std::string& data) {
   KeyStore ks;
   const std::string bodies = args.Get("encrypt-bodies", "on");
@@ -30,7 +37,7 @@ Result<KeyStore> OpenKeyStore(const Args& args, const std::string& data) {
   ks.encrypt_bodies = bodies == "on";
   const std::string kind = args.Get("key-store", "file");
   if (kind == "file") {
-    const std::string path = args.Get("keyring", data + "/keyring");
+    const std::string path = KeyringPath(args, data);
     EHR_ASSIGN_OR_RETURN(std::unique_ptr<keys::Keyring> ring, keys::Keyring::OpenOrCreate(path));
     ks.kek = std::move(ring);
     ks.description = "file " + path;
@@ -49,14 +56,18 @@ Result<KeyStore> OpenKeyStore(const Args& args, const std::string& data) {
   return ks;
 }
 
-Result<DataStore> OpenDataStore(const Args& args, const std::string& data, store::SqliteOptions options) {
+Result<DataStore> OpenDataStore(const Args& args, const std::string& data, const StoreChoice& choice, int readers) {
   std::error_code ec;
-  if (!std::filesystem::exists(data + "/ehr.db", ec)) return Status::NotFound("no database at " + data + "/ehr.db");
+  if (choice.postgres.empty()) {
+    if (!std::filesystem::exists(data + "/ehr.db", ec)) return Status::NotFound("no database at " + data + "/ehr.db");
+  } else if (args.Get("key-store", "file") == "file" && !std::filesystem::exists(KeyringPath(args, data), ec)) {
+    // A new keyring made here could not unwrap the database's keys: the wrong directory.
+    return Status::NotFound("no keyring at " + KeyringPath(args, data) +
+                            " (the PostgreSQL store's keys are in the data directory it was served with)");
+  }
   DataStore out;
   EHR_ASSIGN_OR_RETURN(out.keys, OpenKeyStore(args, data));
-  options.path = data + "/ehr.db";
-  out.keys.Configure(options);
-  EHR_ASSIGN_OR_RETURN(out.store, store::OpenSqliteStore(options));
+  EHR_ASSIGN_OR_RETURN(out.store, OpenStore(choice, data, out.keys, StoreTuning{readers, true}));
   return out;
 }
 

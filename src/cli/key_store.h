@@ -42,13 +42,18 @@ struct KeyStore {
 
 Result<KeyStore> OpenKeyStore(const Args& args, const std::string& data);
 
-// The database of `data` (which must exist) with the key store of `args`: for the
-// commands that work on a data directory. `options.path` is set here.
+struct StoreChoice;  // cli/store_choice.h
+
+// The clinical store of an existing node with the key store of `args`, for the commands
+// that work on a node's data (keys, audit, reindex, federation reconcile): SQLite at
+// DATA/ehr.db, which must exist, or the PostgreSQL database of `choice`, whose keys are
+// still those of DATA (its keyring, which must then exist, unless --keyring or
+// --key-store pkcs11 says otherwise). `readers`: reader connections.
 struct DataStore {
   KeyStore keys;                        // before the store: it must outlive it
   std::unique_ptr<store::Store> store;
 };
-Result<DataStore> OpenDataStore(const Args& args, const std::string& data, store::SqliteOptions options);
+Result<DataStore> OpenDataStore(const Args& args, const std::string& data, const StoreChoice& choice, int readers);
 
 // The Ed25519 seed that signs the audit log's tree heads and archived segments.
 inline constexpr char kAuditSigningSecret[] = "audit-signing";

@@ -1,4 +1,6 @@
-// `ehr keys rotate|status|reencrypt --data DIR [key store flags]` (cli/key_store.h).
+// `ehr keys rotate|status|reencrypt --data DIR [key store flags] [--store postgres://...
+// [--store-migrate CONNINFO]]` (cli/key_store.h, cli/store_choice.h): the keys of the
+// node's store, SQLite in DIR or PostgreSQL (whose keyring is still in DIR).
 //
 // rotate: a new version of the key-encryption key, a new data key version for every tenant,
 // every data key and secret rewrapped under the new key-encryption key. New writes use the
@@ -12,16 +14,18 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/key_store.h"
-#include "store/sqlite/sqlite_store.h"
+#include "cli/store_choice.h"
 
 namespace ehr::cli {
 namespace {
 
 int Usage(const std::string& why) {
   std::fprintf(stderr,
-               "usage: ehr keys rotate --data DIR [--key-store file|pkcs11 ...]\n"
-               "       ehr keys status --data DIR [--key-store file|pkcs11 ...]\n"
-               "       ehr keys reencrypt --data DIR [--key-store file|pkcs11 ...]\n%s%s",
+               "usage: ehr keys rotate --data DIR [--key-store file|pkcs11 ...] [--store ...]\n"
+               "       ehr keys status --data DIR [--key-store file|pkcs11 ...] [--store ...]\n"
+               "       ehr keys reencrypt --data DIR [--key-store file|pkcs11 ...] [--store ...]\n"
+               "  --store sqlite|postgres://...  the node's store (default sqlite: DIR/ehr.db)\n"
+               "  --store-migrate CONNINFO       PostgreSQL: the owner's connection, to migrate the schema\n%s%s",
                why.c_str(), why.empty() ? "" : "\n");
   return 2;
 }
@@ -48,13 +52,13 @@ int Status_(store::Store& store, const KeyStore& keys) {
 int Keys(int argc, char** argv) {
   if (argc < 3) return Usage("");
   const std::string verb = argv[2];
-  Result<Args> args = ParseArgs(argc, argv, 3, WithKeyStoreFlags({"data"}));
+  Result<Args> args = ParseArgs(argc, argv, 3, WithStoreFlags(WithKeyStoreFlags({"data"})));
   if (!args.ok()) return Usage(args.status().message());
   if (!args->positional.empty()) return Usage("unexpected argument " + args->positional.front());
   if (verb != "rotate" && verb != "status" && verb != "reencrypt") return Usage("unknown command " + verb);
-  store::SqliteOptions options;
-  options.readers = 2;
-  auto opened = OpenDataStore(*args, args->Get("data", "data"), options);
+  Result<StoreChoice> choice = ParseStoreChoice(*args);
+  if (!choice.ok()) return Usage(choice.status().message());
+  auto opened = OpenDataStore(*args, args->Get("data", "data"), *choice, 2);
   if (!opened.ok()) return Fail(opened.status().message());
   const KeyStore& keys = opened->keys;
   store::Store& store = *opened->store;

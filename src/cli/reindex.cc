@@ -1,8 +1,10 @@
-// ehr reindex --data DIR: recomputes the search index rows of every current resource from
-// the R4 search parameters of this build (after an upgrade that changes them, or for a
-// database written before the search tables existed). Safe while the server runs: each
-// batch is one short write transaction, and a resource written meanwhile is indexed by
-// its own write. Sensitive identifiers are blinded as a write blinds them (api::IndexRowsOf).
+// ehr reindex --data DIR [key store flags] [--store postgres://... [--store-migrate CONNINFO]]:
+// recomputes the search index rows of every current resource from the R4 search parameters
+// of this build (after an upgrade that changes them, or for a database written before the
+// search tables existed), in the node's store: SQLite in DIR (default) or PostgreSQL
+// (cli/store_choice.h; its keys still in DIR). Safe while the server runs: each batch is
+// one short write transaction, and a resource written meanwhile is indexed by its own
+// write. Sensitive identifiers are blinded as a write blinds them (api::IndexRowsOf).
 #include <chrono>
 #include <cstdio>
 
@@ -10,12 +12,20 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/key_store.h"
+#include "cli/store_choice.h"
 #include "fhir/json/value.h"
 #include "search/sensitive_ids.h"
-#include "store/sqlite/sqlite_store.h"
 
 namespace ehr::cli {
 namespace {
+
+int Usage(const std::string& why) {
+  std::fprintf(stderr,
+               "usage: ehr reindex --data DIR [--key-store file|pkcs11 ...] [--store sqlite|postgres://...]\n"
+               "                   [--store-migrate CONNINFO]\n%s%s",
+               why.c_str(), why.empty() ? "" : "\n");
+  return 2;
+}
 
 struct Pending {
   std::string tenant;
@@ -59,26 +69,18 @@ Status ReindexStore(store::Store& store, const search::IdentifierBlinder& blinde
 }  // namespace
 
 int Reindex(int argc, char** argv) {
-  Result<Args> args = ParseArgs(argc, argv, 2, WithKeyStoreFlags({"data"}));
-  if (!args.ok() || !args->positional.empty()) {
-    std::fprintf(stderr, "usage: ehr reindex --data DIR\n%s\n", args.ok() ? "" : args.status().message().c_str());
-    return 2;
-  }
-  const std::string data = args->Get("data", "data");
-  Result<KeyStore> keys = OpenKeyStore(*args, data);
-  if (!keys.ok()) {
-    std::fprintf(stderr, "ehr reindex: cannot open the key store: %s\n", keys.status().message().c_str());
-    return 1;
-  }
-  store::SqliteOptions options;
-  options.path = data + "/ehr.db";
-  keys->Configure(options);
-  Result<std::unique_ptr<store::Store>> opened = store::OpenSqliteStore(options);
+  Result<Args> args = ParseArgs(argc, argv, 2, WithStoreFlags(WithKeyStoreFlags({"data"})));
+  if (!args.ok()) return Usage(args.status().message());
+  if (!args->positional.empty()) return Usage("unexpected argument " + args->positional.front());
+  Result<StoreChoice> choice = ParseStoreChoice(*args);
+  if (!choice.ok()) return Usage(choice.status().message());
+  Result<DataStore> opened = OpenDataStore(*args, args->Get("data", "data"), *choice, 2);
   if (!opened.ok()) {
     std::fprintf(stderr, "ehr reindex: %s\n", opened.status().message().c_str());
     return 1;
   }
-  Result<std::string> blind_key = KeyStoreSecret(**opened, kBlindIndexSecret, search::IdentifierBlinder::kKeyBytes, "");
+  store::Store& store = *opened->store;
+  Result<std::string> blind_key = KeyStoreSecret(store, kBlindIndexSecret, search::IdentifierBlinder::kKeyBytes, "");
   if (!blind_key.ok()) {
     std::fprintf(stderr, "ehr reindex: cannot read the blind index key: %s\n", blind_key.status().message().c_str());
     return 1;
@@ -86,7 +88,7 @@ int Reindex(int argc, char** argv) {
   const auto blinder = std::make_unique<search::IdentifierBlinder>(std::move(*blind_key));
   const auto start = std::chrono::steady_clock::now();
   ReindexCounts counts;
-  if (Status st = ReindexStore(**opened, *blinder, counts); !st.ok()) {
+  if (Status st = ReindexStore(store, *blinder, counts); !st.ok()) {
     std::fprintf(stderr, "ehr reindex: %s\n", st.message().c_str());
     return 1;
   }

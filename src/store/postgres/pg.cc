@@ -90,6 +90,15 @@ Status StatusOf(const PGresult* result, const PGconn* conn) {
 }
 
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo, const std::string& setup) {
+  // libpq's complaint about a malformed string quotes the part at fault, which may be the
+  // password: only that the string is malformed is said.
+  char* parse_error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &parse_error);
+  if (parsed == nullptr) {
+    if (parse_error != nullptr) PQfreemem(parse_error);
+    return Status::Invalid("postgres: the connection string is malformed");
+  }
+  PQconninfoFree(parsed);
   PGconn* conn = PQconnectdb(conninfo.c_str());
   if (conn == nullptr) return Status::Unavailable("postgres: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {

@@ -197,6 +197,13 @@ TEST_F(PostgresTest, ErrorsAreMappedAndAnUnreachableServerIsUnavailable) {
   EXPECT_EQ(wrong.status().message().find("not-the-password"), std::string::npos);
   auto nowhere = Connection::Open("host=127.0.0.1 port=1 user=x dbname=x connect_timeout=2");
   EXPECT_EQ(nowhere.status().code(), Code::kUnavailable);
+  // libpq would quote the malformed part, here the password.
+  for (const char* bad : {"postgresql://u:p%zzsecret@127.0.0.1/x", "host=127.0.0.1 password='secret"}) {
+    auto malformed = Connection::Open(bad);
+    ASSERT_FALSE(malformed.ok()) << bad;
+    EXPECT_EQ(malformed.status().code(), Code::kInvalid) << malformed.status().message();
+    EXPECT_EQ(malformed.status().message().find("secret"), std::string::npos) << malformed.status().message();
+  }
 }
 
 // Pipelining (Connection::Send): sent statements run in order before the next Run, in its
