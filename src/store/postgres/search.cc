@@ -680,8 +680,11 @@ Status TooCostly() {
 // and nested loops that rescan one set per row of another take minutes (a chain over
 // 12,000 resources: past the 30 s timeout); hash joins over each set once stay linear.
 Result<bool> StaleStatistics(Connection& c) {
+  // The counters reach pg_stat_user_tables up to seconds after the writes (each backend
+  // reports its own), so a table never analyzed is also told by its size on disk.
   EHR_ASSIGN_OR_RETURN(Rows rows, c.Run("SELECT coalesce(bool_or((last_analyze IS NULL AND last_autoanalyze IS NULL "
-                                        "AND n_live_tup > 1000) OR n_mod_since_analyze > n_live_tup / 2 + 1000), "
+                                        "AND (n_live_tup > 1000 OR pg_relation_size(relid) > 8388608)) "
+                                        "OR n_mod_since_analyze > n_live_tup / 2 + 1000), "
                                         "false) FROM pg_stat_user_tables WHERE relname = ANY($1::text[])",
                                         {ArrayLiteral({"resource_version", "string_index", "token_index", "date_index",
                                                        "number_index", "quantity_index", "reference_index",
