@@ -1,5 +1,6 @@
-// `ehr federation node-key --data DIR [key store flags]`: this node's public key (base64) for
-//     the federation file; the key is made in the node's key store on first use.
+// `ehr federation node-key --data DIR [key store flags] [--store ...]`: this node's public
+//     key (base64) for the federation file; the key is made in the node's key store on
+//     first use (SQLite in DIR, or PostgreSQL: cli/store_choice.h).
 // `ehr federation reconcile`: see Reconcile below; on the node's store, SQLite in DIR
 //     (default) or PostgreSQL (`--store postgres://... [--store-migrate CONNINFO]`,
 //     cli/store_choice.h; its keys still in DIR).
@@ -22,7 +23,7 @@ namespace {
 
 int Usage(const std::string& why) {
   std::fprintf(stderr,
-               "usage: ehr federation node-key --data DIR [--key-store file|pkcs11 ...]\n"
+               "usage: ehr federation node-key --data DIR [--key-store file|pkcs11 ...] [--store sqlite|postgres://...]\n"
                "       ehr federation pepper\n"
                "       ehr federation reconcile --data DIR --federation FILE --node NAME --federation-pepper-file F\n"
                "                                [--repair yes] [--store sqlite|postgres://...]\n"
@@ -75,7 +76,7 @@ int Federation(int argc, char** argv) {
   if (argc < 3) return Usage("");
   const std::string verb = argv[2];
   if (verb == "reconcile") return Reconcile(argc, argv);
-  Result<Args> args = ParseArgs(argc, argv, 3, WithKeyStoreFlags({"data"}));
+  Result<Args> args = ParseArgs(argc, argv, 3, WithStoreFlags(WithKeyStoreFlags({"data"})));
   if (!args.ok()) return Usage(args.status().message());
   if (verb == "pepper") {
     const std::string pepper = RandomBytes(mpi::Pseudonymizer::kPepperBytes);
@@ -84,7 +85,9 @@ int Federation(int argc, char** argv) {
     return 0;
   }
   if (verb != "node-key") return Usage("unknown command " + verb);
-  // The node's data directory may be new: its database and key store are made here.
+  Result<StoreChoice> choice = ParseStoreChoice(*args);
+  if (!choice.ok()) return Usage(choice.status().message());
+  // The node's data directory may be new: its key store (and SQLite database) are made here.
   const std::string data = args->Get("data", "data");
   std::error_code ec;
   std::filesystem::create_directories(data, ec);
@@ -93,11 +96,7 @@ int Federation(int argc, char** argv) {
     std::fprintf(stderr, "ehr federation: %s\n", keys.status().message().c_str());
     return 1;
   }
-  store::SqliteOptions options;
-  options.path = data + "/ehr.db";
-  options.readers = 1;
-  keys->Configure(options);
-  auto store = store::OpenSqliteStore(options);
+  auto store = OpenStore(*choice, data, *keys, StoreTuning{1, true});
   if (!store.ok()) {
     std::fprintf(stderr, "ehr federation: %s\n", store.status().message().c_str());
     return 1;

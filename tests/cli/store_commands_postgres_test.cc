@@ -196,6 +196,18 @@ TEST_F(StoreCommandsPostgres, KeysAuditAndReindexWorkOnThePostgresDatabase) {
   EXPECT_NE(tampered_out.find("TAMPERED: entry " + std::to_string(newest - 1) + " was altered"), std::string::npos)
       << tampered_out;
 
+  // The node's key for the federation file is kept in PostgreSQL: the same on each call.
+  auto node_key = [&] {  // the last line (the log goes to the same output)
+    auto [code, out] = Run("federation node-key");
+    EXPECT_EQ(code, 0) << out;
+    const size_t end = out.find_last_not_of('\n');
+    const size_t start = out.rfind('\n', end);
+    return end == std::string::npos ? out : out.substr(start == std::string::npos ? 0 : start + 1, end - start);
+  };
+  const std::string key = node_key();
+  EXPECT_EQ(key.size(), 44u) << key;  // 32 bytes in base64
+  EXPECT_EQ(node_key(), key);
+
   EXPECT_FALSE(std::filesystem::exists(data_ + "/ehr.db")) << "no command opened SQLite instead";
 }
 
