@@ -49,6 +49,18 @@ class PostgresSearchPlanTest : public ::testing::Test {
     return *plan;
   }
 
+  // A first version of type/id in tenant t, at the transaction's time, with no index rows.
+  static NewVersion Fresh(WriteTxn& txn, const std::string& type, const std::string& id) {
+    NewVersion v;
+    v.tenant = "t";
+    v.type = type;
+    v.id = id;
+    v.method = "POST";
+    v.body = "{}";
+    v.last_updated = txn.Now();
+    return v;
+  }
+
   ehr::testing::PostgresServer server_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<pg::Connection> conn_;
@@ -58,13 +70,7 @@ TEST_F(PostgresSearchPlanTest, ClausesReadTheirIndexes) {
   const int n = 6000;
   Status st = store_->Write([&](WriteTxn& txn) -> Status {
     for (int i = 0; i < n; ++i) {
-      NewVersion v;
-      v.tenant = "t";
-      v.type = "Patient";
-      v.id = "p" + std::to_string(i);
-      v.method = "POST";
-      v.body = "{}";
-      v.last_updated = txn.Now();
+      NewVersion v = Fresh(txn, "Patient", "p" + std::to_string(i));
       v.index.strings.push_back({"name", "n" + std::to_string(i), "N"});
       v.index.tokens.push_back({"identifier", "urn:mrn", std::to_string(i), ""});
       v.index.tokens.push_back({"active", "", "true", ""});
@@ -72,10 +78,7 @@ TEST_F(PostgresSearchPlanTest, ClausesReadTheirIndexes) {
       v.index.references.push_back({"organization", "Organization", "o" + std::to_string(i % 3), ""});
       v.index.content = "word" + std::to_string(i) + " common";
       EHR_RETURN_IF_ERROR(txn.Put(v));
-      NewVersion o = v;
-      o.type = "Observation";
-      o.id = "o" + std::to_string(i);
-      o.index = {};
+      NewVersion o = Fresh(txn, "Observation", "o" + std::to_string(i));
       o.index.references.push_back({"subject", "Patient", v.id, ""});
       o.index.quantities.push_back({"value-quantity", static_cast<double>(i), "http://unitsofmeasure.org", "mg", "mg",
                                     i / 1000.0, "g"});
@@ -124,25 +127,17 @@ TEST_F(PostgresSearchPlanTest, ClausesReadTheirIndexes) {
 }
 
 // A chain whose targets are more than kProbeTargets (search_internal.h), or a word in more
-// rows than that, is tested on each candidate of a page in seq order instead of built whole: the page walks the newest
-// versions and stops; the total still counts every match. The answers are those of the set.
+// rows than that, is tested on each candidate of a page in seq order instead of built
+// whole: the page walks the newest versions and stops; the total still counts every match.
+// The answers are those of the set.
 TEST_F(PostgresSearchPlanTest, AChainWithManyTargetsIsTestedPerCandidate) {
   const int n = 3300;  // 1,650 active patients, 1,100 with code 8302-2: more than kProbeTargets each
   Status st = store_->Write([&](WriteTxn& txn) -> Status {
     for (int i = 0; i < n; ++i) {
-      NewVersion p;
-      p.tenant = "t";
-      p.type = "Patient";
-      p.id = "p" + std::to_string(i);
-      p.method = "POST";
-      p.body = "{}";
-      p.last_updated = txn.Now();
+      NewVersion p = Fresh(txn, "Patient", "p" + std::to_string(i));
       p.index.tokens.push_back({"active", "", i % 2 == 0 ? "true" : "false", ""});
       EHR_RETURN_IF_ERROR(txn.Put(p));
-      NewVersion o = p;
-      o.type = "Observation";
-      o.id = "o" + std::to_string(i);
-      o.index = {};
+      NewVersion o = Fresh(txn, "Observation", "o" + std::to_string(i));
       o.index.references.push_back({"subject", "Patient", p.id, ""});
       o.index.tokens.push_back({"code", "http://loinc.org", i % 3 == 0 ? "8302-2" : "29463-7", ""});
       o.index.content = i % 7 == 0 ? "alpha beta" : "alpha gamma beta";
