@@ -85,15 +85,16 @@ struct Compiled {
   bool by_seq = true;  // a set of versions (index rows); else of (type, id) pairs
   bool live = true;    // every member of the set is a live current resource
   // The same set as a test of one candidate (kSeqMark stands for its seq), for a set too
-  // large to build for a page: a chain whose targets are many (CompileChain). Empty when
-  // the set is to be built.
+  // large to build for a page: a chain whose targets are many (CompileChain), a word in
+  // many rows (CompileText). Empty when the set is to be built.
   std::string probe;
 };
 
 constexpr std::string_view kSeqMark = "{seq}";
-// A chain with more targets than this is tested on each candidate of a page (Compiled::probe)
-// instead of built: `subject:Patient.gender=male` names half the patients, whose half a
-// million Observations PostgreSQL would collect and sort for a page of 50.
+// A chain with more targets than this, or a word in more rows, is tested on each candidate
+// of a page (Compiled::probe) instead of built: `subject:Patient.gender=male` names half the
+// patients, whose half a million Observations PostgreSQL would collect and sort for a page
+// of 50.
 constexpr int64_t kProbeTargets = 1000;
 
 constexpr std::string_view kAlways = "true", kNever = "false";
@@ -172,6 +173,12 @@ class PgSearch {
   Result<Compiled> MatchSet(const Clause& cl, const std::vector<std::string>& types, int depth);
   // The size of `set`, counted up to `limit`.
   Result<int64_t> CountUpTo(const Compiled& set, int64_t limit);
+  // Whether the page may test large sets per candidate (Compiled::probe), so that they are
+  // worth counting: a page in seq order. A sorted page reads every match anyway, a count
+  // alone has no page; without statistics PostgreSQL would read the tenant's whole lookup
+  // index for each probe (row-level security's tenant condition taken for a row or two),
+  // so then the page builds the sets, with the hash joins that stay linear.
+  bool ProbesPay() const { return q_.sort.empty() && !q_.count_only && q_.count > 0 && !stale_statistics_; }
   Result<std::vector<std::string>> ValueConditions(const Clause& cl, const SearchValue& v, const std::string& x);
   std::string TokenCondition(const TokenValue& t, const std::string& x);
   // `col` starts with `prefix`, as a range an index can seek (the operators `ge` and `lt`:
