@@ -322,6 +322,8 @@ Result<bool> PgSearch::Plan() {
   }
   // The tie-break follows the last key's direction, as in SQLite.
   if (!keys_.empty()) tie_descending_ = keys_.back().descending;
+  EHR_ASSIGN_OR_RETURN(bool walks, Walks(clauses, *types));
+  if (!walks) walk_.clear();
   if (sql_.params().size() > kMaxParams) return Invalid("the search is too large");
   return true;
 }
@@ -332,6 +334,51 @@ Result<int64_t> PgSearch::CountUpTo(const Compiled& set, int64_t limit) {
                                   sql_.params());
   EHR_ASSIGN_OR_RETURN(Rows rows, c_.Query(count.sql, count.params));
   return rows.size() > 0 ? rows.Int(0, 0) : 0;
+}
+
+// A page sorted by one date (the largest of a resource's values for descending, the smallest
+// for ascending) walks that date's index (date_high or date_low) in the order of the sort:
+// a resource is met first at its own key, and each one met is tested against every clause
+// (Compiled::probe or Probe), until the page is full. Only when that pays: one type, every
+// clause a positive set of more than kWalkAfter resources (counted), a page wanted, fresh
+// statistics. Resources without the date sort last and are not in the index: a page the
+// walk leaves short is made again by PageSql.
+Result<bool> PgSearch::Walks(const std::vector<Compiled>& clauses, const std::vector<std::string>& types) {
+  if (keys_.size() != 1 || q_.sort[0].kind != ParamKind::kDate || types.size() != 1) return false;
+  if (q_.count_only || q_.count == 0 || stale_statistics_) return false;  // as ProbesPay, sorted
+  for (const Compiled& c : clauses) {
+    if (c.arms.empty() || !c.by_seq || !c.live || c.negated) return false;
+  }
+  for (const Compiled& c : clauses) {
+    EHR_ASSIGN_OR_RETURN(int64_t rows, CountUpTo(c, kWalkAfter + 1));
+    if (rows <= kWalkAfter) return false;
+  }
+  const bool desc = keys_[0].descending;
+  const char* column = desc ? "high" : "low";
+  const std::string param = sql_.Text(q_.sort[0].param);
+  walk_ = std::string("FROM date_index w WHERE w.tenant = $1::text AND w.type = ") + sql_.Text(types[0]) +
+          " AND w.param = " + param + " AND w." + column + " = (SELECT " + (desc ? "max" : "min") + "(e." + column +
+          ") FROM (SELECT * FROM date_index WHERE seq = w.seq OFFSET 0) e WHERE e.tenant = $1::text AND e.param = " +
+          param + ")";
+  for (const Compiled& c : clauses) walk_ += " AND " + Probe(c, "w.seq");
+  return true;
+}
+
+std::string PgSearch::WalkSql(const std::vector<SqlValue>* cursor) {
+  const bool desc = keys_[0].descending;
+  const std::string k = desc ? "w.high" : "w.low";
+  // A resource with its key in two rows is met twice, one after the other (Run keeps one):
+  // no DISTINCT, which would keep PostgreSQL from sorting only each run of equal keys
+  // (incremental sort) and stopping with the page.
+  std::string sql = "SELECT w.seq, " + k + " AS k0 " + walk_;
+  if (cursor != nullptr) {
+    const std::string bound = sql_.Int(std::get<int64_t>((*cursor)[0])), seq = sql_.Int(std::get<int64_t>((*cursor)[1]));
+    const char* op = desc ? " < " : " > ";
+    sql += " AND (" + k + op + bound + " OR (" + k + " = " + bound + " AND w.seq" + op + seq + "))";
+  }
+  const char* dir = desc ? " DESC" : " ASC";
+  return sql + " ORDER BY " + k + dir + ", w.seq" + dir + " LIMIT " +
+         sql_.Int(int64_t{std::min(q_.count, kMaxCount)} + 1 + kWalkSlack);
 }
 
 // Rows after the cursor in the sort order: lexicographic over the keys (missing values
@@ -610,10 +657,24 @@ Result<SearchPage> PgSearch::Run() {
   }
   if (q_.count_only || q_.count == 0) return Unstaled(std::move(page));
 
-  const Statement page_sql = Compact(PageSql(cursor ? &*cursor : nullptr), sql_.params());
-  EHR_ASSIGN_OR_RETURN(Rows found, c_.Query(page_sql.sql, page_sql.params));
+  // A walk may start only from a resource that has the date (a cursor past them is in the
+  // part the walk does not reach).
+  const bool walk = !walk_.empty() && (!cursor || !std::holds_alternative<std::monostate>((*cursor)[0]));
+  const size_t limit = static_cast<size_t>(std::min(q_.count, kMaxCount)) + 1;
+  const Statement walk_sql = Compact(walk ? WalkSql(cursor ? &*cursor : nullptr) : "", sql_.params());
+  Result<Rows> walked = walk ? c_.Query(walk_sql.sql, walk_sql.params) : Result<Rows>(Status::NotFound("no walk"));
+  if (walk && !walked.ok()) return walked.status();
+  size_t distinct = 0;  // the walk's resources, each once
+  for (int i = 0; walk && i < walked->size(); ++i) {
+    if (i == 0 || walked->Int(i, 0) != walked->Int(i - 1, 0)) ++distinct;
+  }
+  // The walk ran out (the rest has no date), or there is none: the page as PageSql makes it.
+  const bool full = walk && distinct >= limit;
+  const Statement page_sql = Compact(full ? "" : PageSql(cursor ? &*cursor : nullptr), sql_.params());
+  EHR_ASSIGN_OR_RETURN(Rows found, full ? std::move(walked) : c_.Query(page_sql.sql, page_sql.params));
   std::vector<Row> rows;
-  for (int i = 0; i < found.size(); ++i) {
+  for (int i = 0; i < found.size() && rows.size() < limit; ++i) {
+    if (full && i > 0 && found.Int(i, 0) == found.Int(i - 1, 0)) continue;
     Row row;
     row.seq = found.Int(i, 0);
     for (size_t k = 0; k < keys_.size(); ++k) {
@@ -660,7 +721,8 @@ Result<std::string> PgSearch::Explain() {
     return text;
   };
   EHR_ASSIGN_OR_RETURN(std::string total, explain(count_sql_));
-  EHR_ASSIGN_OR_RETURN(std::string page, explain(PageSql(cursor ? &*cursor : nullptr)));
+  EHR_ASSIGN_OR_RETURN(std::string page,
+                       explain(walk_.empty() ? PageSql(cursor ? &*cursor : nullptr) : WalkSql(cursor ? &*cursor : nullptr)));
   return page + "-- total\n" + total;
 }
 

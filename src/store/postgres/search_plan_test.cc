@@ -4,6 +4,7 @@
 // (tenant, type, param), and no index table is read in full. And the search timeout.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -217,6 +218,72 @@ TEST_F(PostgresSearchPlanTest, AChainWithManyTargetsIsTestedPerCandidate) {
   ASSERT_EQ(phrased->matches.size(), 20u);
   for (size_t i = 0; i < phrased->matches.size(); ++i) {
     EXPECT_EQ(phrased->matches[i].id, "o" + std::to_string((n - 1) / 7 * 7 - 7 * static_cast<int>(i)));
+  }
+}
+
+// A page sorted by a date over sets of more than kWalkAfter resources walks the date's index
+// in the order of the sort (search.cc Walks): the same pages as sorting every match, ties
+// by seq, a resource with its key in two rows once, and those without the date last.
+TEST_F(PostgresSearchPlanTest, APageSortedByADateWalksItsIndex) {
+  const int n = 6000;
+  Status st = store_->Write([&](WriteTxn& txn) -> Status {
+    for (int i = 0; i < n; ++i) {
+      NewVersion o = Fresh(txn, "Observation", "o" + std::to_string(i));
+      o.index.tokens.push_back({"category", "", "vital-signs", ""});
+      for (const char* param : {"code", "status", "performer-type", "method"}) {  // what else Observations have
+        o.index.tokens.push_back({param, "", std::to_string(i % 50), ""});
+      }
+      if (i % 7 != 0) {  // every seventh has no date
+        o.index.dates.push_back({"date", Day(i % 500), Day(i % 500 + 1) - 1});
+        if (i % 10 == 0) o.index.dates.push_back({"date", Day(i % 500), Day(i % 500 + 1) - 1});
+        if (i % 10 == 1) o.index.dates.push_back({"date", Day(i % 500 - 1000), Day(i % 500 - 999) - 1});
+      }
+      EHR_RETURN_IF_ERROR(txn.Put(o));
+    }
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.message();
+  auto owner = pg::Connection::Open(server_.ConnectionString("postgres", "ehr"));
+  ASSERT_TRUE(owner.ok());
+  ASSERT_TRUE((*owner)->Exec("VACUUM ANALYZE").ok());
+
+  for (const bool descending : {true, false}) {
+    SearchQuery q = Query({"Observation"}, {Code("category", "vital-signs")});
+    q.sort = {{"date", ParamKind::kDate, descending}};
+    q.count = 500;
+    q.total = TotalMode::kNone;
+    const std::string plan = Plan(q);
+    EXPECT_NE(plan.find(descending ? "Index Only Scan Backward using date_high" : "Index Only Scan using date_low"),
+              std::string::npos)
+        << plan;
+    // Expected: by the key day (descending: the largest of a resource's rows, ascending: the
+    // smallest, 1,000 days before for every tenth), ties by seq (written in order), no date last.
+    std::vector<std::pair<int, int>> keyed;  // (key day, i)
+    std::vector<int> undated;
+    for (int i = 0; i < n; ++i) {
+      if (i % 7 == 0) {
+        undated.push_back(i);
+        continue;
+      }
+      const int day = descending || i % 10 != 1 ? i % 500 : i % 500 - 1000;
+      keyed.push_back({day, i});
+    }
+    std::sort(keyed.begin(), keyed.end());
+    if (descending) std::reverse(keyed.begin(), keyed.end());
+    if (descending) std::reverse(undated.begin(), undated.end());
+    std::vector<std::string> want;
+    for (const auto& [day, i] : keyed) want.push_back("o" + std::to_string(i));
+    for (int i : undated) want.push_back("o" + std::to_string(i));
+
+    std::vector<std::string> got;
+    for (int page = 0; page < 20; ++page) {
+      auto found = pg::Search(*conn_, q, Day(20000));
+      ASSERT_TRUE(found.ok()) << found.status().message();
+      for (const SearchMatch& m : found->matches) got.push_back(m.id);
+      if (found->next_cursor.empty()) break;
+      q.cursor = found->next_cursor;
+    }
+    EXPECT_EQ(got, want) << (descending ? "descending" : "ascending");
   }
 }
 
