@@ -381,6 +381,24 @@ std::string PgSearch::WalkSql(const std::vector<SqlValue>* cursor) {
          sql_.Int(int64_t{std::min(q_.count, kMaxCount)} + 1 + kWalkSlack);
 }
 
+Result<Rows> PgSearch::PageRows(const std::vector<SqlValue>* cursor, size_t limit) {
+  auto run = [&](const std::string& sql) {
+    const Statement statement = Compact(sql, sql_.params());
+    return c_.Query(statement.sql, statement.params);
+  };
+  // A walk starts only from a resource that has the date (a cursor past them is in the part
+  // the walk does not reach), and serves only when it fills the page.
+  if (!walk_.empty() && (cursor == nullptr || !std::holds_alternative<std::monostate>((*cursor)[0]))) {
+    EHR_ASSIGN_OR_RETURN(Rows walked, run(WalkSql(cursor)));
+    size_t distinct = 0;
+    for (int i = 0; i < walked.size(); ++i) {
+      if (i == 0 || walked.Int(i, 0) != walked.Int(i - 1, 0)) ++distinct;
+    }
+    if (distinct >= limit) return walked;
+  }
+  return run(PageSql(cursor));
+}
+
 // Rows after the cursor in the sort order: lexicographic over the keys (missing values
 // last in either direction), then seq.
 std::string PgSearch::After(size_t i, const std::vector<std::string>& bound,
@@ -657,24 +675,11 @@ Result<SearchPage> PgSearch::Run() {
   }
   if (q_.count_only || q_.count == 0) return Unstaled(std::move(page));
 
-  // A walk may start only from a resource that has the date (a cursor past them is in the
-  // part the walk does not reach).
-  const bool walk = !walk_.empty() && (!cursor || !std::holds_alternative<std::monostate>((*cursor)[0]));
   const size_t limit = static_cast<size_t>(std::min(q_.count, kMaxCount)) + 1;
-  const Statement walk_sql = Compact(walk ? WalkSql(cursor ? &*cursor : nullptr) : "", sql_.params());
-  Result<Rows> walked = walk ? c_.Query(walk_sql.sql, walk_sql.params) : Result<Rows>(Status::NotFound("no walk"));
-  if (walk && !walked.ok()) return walked.status();
-  size_t distinct = 0;  // the walk's resources, each once
-  for (int i = 0; walk && i < walked->size(); ++i) {
-    if (i == 0 || walked->Int(i, 0) != walked->Int(i - 1, 0)) ++distinct;
-  }
-  // The walk ran out (the rest has no date), or there is none: the page as PageSql makes it.
-  const bool full = walk && distinct >= limit;
-  const Statement page_sql = Compact(full ? "" : PageSql(cursor ? &*cursor : nullptr), sql_.params());
-  EHR_ASSIGN_OR_RETURN(Rows found, full ? std::move(walked) : c_.Query(page_sql.sql, page_sql.params));
+  EHR_ASSIGN_OR_RETURN(Rows found, PageRows(cursor ? &*cursor : nullptr, limit));
   std::vector<Row> rows;
   for (int i = 0; i < found.size() && rows.size() < limit; ++i) {
-    if (full && i > 0 && found.Int(i, 0) == found.Int(i - 1, 0)) continue;
+    if (i > 0 && found.Int(i, 0) == found.Int(i - 1, 0)) continue;  // met twice by the walk
     Row row;
     row.seq = found.Int(i, 0);
     for (size_t k = 0; k < keys_.size(); ++k) {

@@ -447,10 +447,10 @@ Result<Compiled> PgSearch::CompileText(const Clause& cl, const std::vector<std::
       out.arms.push_back({"", x + ".seq", "FROM text_matches(" + first + ", NULL) " + x + " WHERE " + where});
       // Many rows hold the longest word (counted up to kProbeTargets, each a row visit):
       // a page in seq order tests its candidates' rows instead (Compiled::probe).
-      Compiled rows_of_first;
-      rows_of_first.arms.push_back({"", x + ".seq", "FROM text_matches(" + first + ", " +
-                                                        sql_.Int(kProbeTargets + 1) + ") " + x});
       if (ProbesPay() && !large) {
+        Compiled rows_of_first;
+        rows_of_first.arms.push_back({"", x + ".seq", "FROM text_matches(" + first + ", " +
+                                                          sql_.Int(kProbeTargets + 1) + ") " + x});
         EHR_ASSIGN_OR_RETURN(int64_t many, CountUpTo(rows_of_first, kProbeTargets + 1));
         large = many > kProbeTargets;
       }

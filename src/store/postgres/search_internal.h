@@ -213,6 +213,9 @@ class PgSearch {
   // Whether the sorted page may walk its date key's index (kWalkAfter), and the walk.
   Result<bool> Walks(const std::vector<Compiled>& clauses, const std::vector<std::string>& types);
   std::string WalkSql(const std::vector<SqlValue>* cursor);
+  // The page's rows (seq, then the keys; a resource the walk met twice in adjacent rows):
+  // the walk's when it fills the page (`limit` resources), else PageSql's.
+  Result<Rows> PageRows(const std::vector<SqlValue>* cursor, size_t limit);
   std::string CursorSignature() const;
   std::string EncodeCursor(const Row& last) const;
   Result<std::vector<SqlValue>> DecodeCursor() const;

@@ -50,6 +50,13 @@ class PostgresSearchPlanTest : public ::testing::Test {
     return *plan;
   }
 
+  // Statistics and the visibility map, as after a bulk load (as the database's owner).
+  void Analyze() {
+    auto owner = pg::Connection::Open(server_.ConnectionString("postgres", "ehr"));
+    ASSERT_TRUE(owner.ok()) << owner.status().message();
+    ASSERT_TRUE((*owner)->Exec("VACUUM ANALYZE").ok());
+  }
+
   // A first version of type/id in tenant t, at the transaction's time, with no index rows.
   static NewVersion Fresh(WriteTxn& txn, const std::string& type, const std::string& id) {
     NewVersion v;
@@ -88,9 +95,7 @@ TEST_F(PostgresSearchPlanTest, ClausesReadTheirIndexes) {
     return Status::Ok();
   });
   ASSERT_TRUE(st.ok()) << st.message();
-  auto owner = pg::Connection::Open(server_.ConnectionString("postgres", "ehr"));
-  ASSERT_TRUE(owner.ok());
-  ASSERT_TRUE((*owner)->Exec("VACUUM ANALYZE").ok());
+  ASSERT_NO_FATAL_FAILURE(Analyze());
 
   auto expect = [&](const SearchQuery& q, const std::vector<std::string>& uses) {
     const std::string plan = Plan(q);
@@ -150,9 +155,7 @@ TEST_F(PostgresSearchPlanTest, AChainWithManyTargetsIsTestedPerCandidate) {
 
   SearchQuery q = Query({"Observation"}, {Chain("subject", "Patient", Code("active", "true"))});
   q.count = 50;
-  auto owner = pg::Connection::Open(server_.ConnectionString("postgres", "ehr"));
-  ASSERT_TRUE(owner.ok());
-  ASSERT_TRUE((*owner)->Exec("VACUUM ANALYZE").ok());
+  ASSERT_NO_FATAL_FAILURE(Analyze());
   const std::string plan = Plan(q);
   const std::string page_plan = plan.substr(0, plan.find("-- total"));
   EXPECT_NE(page_plan.find("Scan Backward using resource_live"), std::string::npos) << plan;
@@ -243,9 +246,7 @@ TEST_F(PostgresSearchPlanTest, APageSortedByADateWalksItsIndex) {
     return Status::Ok();
   });
   ASSERT_TRUE(st.ok()) << st.message();
-  auto owner = pg::Connection::Open(server_.ConnectionString("postgres", "ehr"));
-  ASSERT_TRUE(owner.ok());
-  ASSERT_TRUE((*owner)->Exec("VACUUM ANALYZE").ok());
+  ASSERT_NO_FATAL_FAILURE(Analyze());
 
   for (const bool descending : {true, false}) {
     SearchQuery q = Query({"Observation"}, {Code("category", "vital-signs")});
