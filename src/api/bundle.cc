@@ -385,6 +385,7 @@ Result<json::Value> FhirService::Impl::ExecuteBundle(PreparedBundle& b, TxnOps& 
       if (!st.ok()) e.response = ErrorEntry(st);
     }
   } else {
+    ops.set_all_or_nothing(true);
     auto fail = [](Status st, const PreparedEntry& e) {
       for (auto& issue : st.mutable_issues()) {
         if (issue.expression.empty()) issue.expression = e.path;

@@ -136,7 +136,7 @@ Result<WriteResult> TxnOps::PutVersion(store::NewVersion v, int status) {
   if (audit_ && v.deleted) {  // whose record it was: the version it deletes says
     EHR_ASSIGN_OR_RETURN(deleted, txn_.ReadCurrent(tenant_, v.type, v.id));
   }
-  EHR_RETURN_IF_ERROR(txn_.Put(v));
+  EHR_RETURN_IF_ERROR(all_or_nothing_ ? txn_.PutLater(v) : txn_.Put(v));
   if (audit_) EHR_RETURN_IF_ERROR(audit_(txn_, v, deleted ? &*deleted : nullptr));
   if (std::find(written_types_.begin(), written_types_.end(), v.type) == written_types_.end()) {
     written_types_.push_back(v.type);

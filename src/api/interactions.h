@@ -103,6 +103,9 @@ class TxnOps {
   Result<std::vector<std::string>> Match(const std::string& type, const std::string& criteria,
                                          std::string_view context, int limit = 2);
   void set_audit(WriteAudit audit) { audit_ = std::move(audit); }
+  // For a job that fails as a whole on any failure (a transaction Bundle): versions are
+  // written with WriteTxn::PutLater, whose failure may be reported by a later call.
+  void set_all_or_nothing(bool on) { all_or_nothing_ = on; }
   store::WriteTxn& txn() { return txn_; }
   const std::string& tenant() const { return tenant_; }
   // The types of the versions written so far (once each).
@@ -130,6 +133,7 @@ class TxnOps {
   SearchGuard guard_;
   WriteGuard write_guard_;
   WriteAudit audit_;
+  bool all_or_nothing_ = false;
   std::vector<std::string> written_types_;
 };
 

@@ -301,6 +301,11 @@ class WriteTxn {
   // current version is newer: versions only grow, so version, seq and lastUpdated orders agree.
   // Put is atomic by itself: a failed Put leaves nothing behind.
   virtual Status Put(const NewVersion& v) = 0;
+  // Put, for a job that gives up on any failure (a transaction Bundle): its failure may
+  // instead be returned by a later call of the job, or become the job's result when it
+  // ends. The PostgreSQL store sends it without waiting, so that a Bundle's versions
+  // cost one round trip together instead of one each.
+  virtual Status PutLater(const NewVersion& v) { return Put(v); }
   virtual Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view tenant,
                                                                   std::string_view key) = 0;
   // Records the response for `key`, replacing an earlier record of that key (the caller

@@ -195,6 +195,47 @@ TEST_P(StoreContractTest, TransactionSeesItsOwnEarlierPuts) {
   EXPECT_EQ((*store_->ReadCurrent("t", "Patient", "p1"))->version, 2);
 }
 
+// PutLater (transaction Bundles) is Put whose failure may come later in the job: what a
+// job sees, and what it leaves, are those of Put; a failure fails the whole job.
+TEST_P(StoreContractTest, PutLaterWritesAsPutAndFailsTheWholeJob) {
+  ASSERT_TRUE(PutOne(*store_, Version("t", "Patient", "old", 1, "{}")).ok());
+  Status st = store_->Write([](WriteTxn& txn) -> Status {
+    NewVersion v1 = Version("t", "Patient", "p1", 1, R"({"v":1})");
+    v1.index.tokens = {{"identifier", "urn:mrn", "first", ""}};
+    EHR_RETURN_IF_ERROR(txn.PutLater(v1));
+    NewVersion v2 = Version("t", "Patient", "p1", 2, R"({"v":2})");
+    v2.index.tokens = {{"identifier", "urn:mrn", "second", ""}};
+    EHR_RETURN_IF_ERROR(txn.PutLater(v2));
+    EHR_ASSIGN_OR_RETURN(auto current, txn.ReadCurrent("t", "Patient", "p1"));
+    if (!current || current->version != 2 || current->body != R"({"v":2})") return Status::Internal("p1/2 not visible");
+    EHR_ASSIGN_OR_RETURN(auto ids, txn.FindIdsByToken(Token("t", "Patient", "identifier", "urn:mrn", "first")));
+    if (!ids.empty()) return Status::Internal("replaced token still visible");
+    EHR_ASSIGN_OR_RETURN(ids, txn.FindIdsByToken(Token("t", "Patient", "identifier", "urn:mrn", "second")));
+    if (ids != std::vector<std::string>{"p1"}) return Status::Internal("token not visible");
+    for (int i = 0; i < 50; ++i) {
+      NewVersion many = Version("t", "Observation", "o" + std::to_string(i), 1, "{}");
+      many.index.tokens = {{"code", "http://loinc.org", "8302-2", ""}};
+      EHR_RETURN_IF_ERROR(txn.PutLater(many));
+    }
+    return txn.PutLater(Deletion("t", "Patient", "old", 2));
+  });
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(Ids(Token("t", "Patient", "identifier", "urn:mrn", "second")), std::vector<std::string>{"p1"});
+  EXPECT_EQ(*store_->CountCurrent("t", "Observation"), 50);
+  EXPECT_EQ(Ids(Token("t", "Observation", "code", "http://loinc.org", "8302-2", 100)).size(), 50u);
+  EXPECT_TRUE((*store_->ReadCurrent("t", "Patient", "old"))->deleted);
+
+  // A version that exists already, then one that would be new: the job fails with the
+  // conflict and leaves nothing, whichever call reported it.
+  st = store_->Write([](WriteTxn& txn) -> Status {
+    EHR_RETURN_IF_ERROR(txn.PutLater(Version("t", "Patient", "p1", 2, R"({"again":true})")));
+    return txn.PutLater(Version("t", "Patient", "fresh", 1, "{}"));
+  });
+  EXPECT_EQ(st.code(), Code::kConflict) << st.message();
+  EXPECT_FALSE(store_->ReadCurrent("t", "Patient", "fresh")->has_value());
+  EXPECT_EQ((*store_->ReadCurrent("t", "Patient", "p1"))->body, R"({"v":2})");
+}
+
 TEST_P(StoreContractTest, CountsCurrentLiveResources) {
   ASSERT_TRUE(PutOne(*store_, Version("t", "Patient", "a", 1, "{}")).ok());
   ASSERT_TRUE(PutOne(*store_, Version("t", "Patient", "a", 2, "{}")).ok());

@@ -77,6 +77,52 @@ std::string ArrayLiteral(const std::vector<std::string_view>& values) {
   return out;
 }
 
+void BinaryArray::Length(uint32_t n) {
+  for (int shift = 24; shift >= 0; shift -= 8) elements_.push_back(static_cast<char>((n >> shift) & 0xff));
+}
+
+void BinaryArray::Add(std::string_view text) {
+  if (text.find('\0') == std::string_view::npos) {
+    Length(static_cast<uint32_t>(text.size()));
+    elements_.append(text);
+  } else {
+    std::string kept;
+    for (char c : text) {
+      if (c != '\0') kept.push_back(c);
+    }
+    Length(static_cast<uint32_t>(kept.size()));
+    elements_.append(kept);
+  }
+  ++count_;
+}
+
+void BinaryArray::Add(int64_t value) {
+  Length(8);
+  const auto bits = static_cast<uint64_t>(value);
+  for (int shift = 56; shift >= 0; shift -= 8) elements_.push_back(static_cast<char>((bits >> shift) & 0xff));
+  ++count_;
+}
+
+void BinaryArray::Add(double value) { Add(std::bit_cast<int64_t>(value)); }
+
+Param BinaryArray::Build() const {
+  // ndim, has-nulls, element type; then the dimension's length and lower bound (1).
+  constexpr uint32_t kTextOid = 25, kInt8Oid = 20, kFloat8Oid = 701;
+  const uint32_t oid = element_ == Of::kText ? kTextOid : element_ == Of::kBigint ? kInt8Oid : kFloat8Oid;
+  std::string out;
+  out.reserve(20 + elements_.size());
+  auto word = [&out](uint32_t n) {
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((n >> shift) & 0xff));
+  };
+  word(1);
+  word(0);
+  word(oid);
+  word(static_cast<uint32_t>(count_));
+  word(1);
+  out.append(elements_);
+  return Param::Bytes(out);
+}
+
 Status StatusOf(const PGresult* result, const PGconn* conn) {
   const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   const char* primary = result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
@@ -127,6 +173,7 @@ Status Connection::Reconnect() {
   prepared_.clear();
   preparing_.clear();
   sent_ = 0;
+  on_rows_.clear();
   PQreset(conn_);
   if (PQstatus(conn_) != CONNECTION_OK) return Status::Unavailable("postgres: cannot reconnect: " + Trimmed(PQerrorMessage(conn_)));
   return setup_.empty() ? Status::Ok() : Exec(setup_);
@@ -188,6 +235,7 @@ Result<std::string> Connection::Prepared(std::string_view sql, int params, bool 
   if (pipelined) {
     if (PQsendPrepare(conn_, name.c_str(), text.c_str(), params, nullptr) == 0) return StatusOf(nullptr, conn_);
     ++sent_;
+    on_rows_.emplace_back();
     preparing_.push_back(text);
   } else {
     PGresult* made = PQprepare(conn_, name.c_str(), text.c_str(), params, nullptr);
@@ -215,7 +263,9 @@ Result<Rows> Connection::Run(std::string_view sql, const std::vector<Param>& par
                                w.lengths.data(), w.formats.data(), 1));
 }
 
-Status Connection::Send(std::string_view sql, const std::vector<Param>& params) {
+Status Connection::Send(std::string_view sql, const std::vector<Param>& params) { return Send(sql, params, nullptr); }
+
+Status Connection::Send(std::string_view sql, const std::vector<Param>& params, OnRows on_rows) {
   if (PQpipelineStatus(conn_) == PQ_PIPELINE_OFF && PQenterPipelineMode(conn_) == 0) return StatusOf(nullptr, conn_);
   EHR_ASSIGN_OR_RETURN(std::string name, Prepared(sql, static_cast<int>(params.size()), true));
   Wire w(params);
@@ -224,6 +274,7 @@ Status Connection::Send(std::string_view sql, const std::vector<Param>& params) 
     return StatusOf(nullptr, conn_);
   }
   ++sent_;
+  on_rows_.push_back(std::move(on_rows));
   return Status::Ok();
 }
 
@@ -232,6 +283,8 @@ Status Connection::Sync() { return sent_ > 0 ? Collect(nullptr) : Status::Ok(); 
 Status Connection::Collect(std::optional<Result<Rows>>* last) {
   const int commands = sent_;
   sent_ = 0;
+  std::vector<OnRows> on_rows;
+  on_rows.swap(on_rows_);
   Status first = PQpipelineSync(conn_) != 0 ? Status::Ok() : StatusOf(nullptr, conn_);
   bool lost = !first.ok();  // no more results will come: the connection is gone
   // Each command's result, then a null; the sync point's result last. A failed command's
@@ -251,6 +304,9 @@ Status Connection::Collect(std::optional<Result<Rows>>* last) {
     }
     if (last != nullptr && i == commands - 1 && ok) {
       last->emplace(Rows(r));
+    } else if (ok && on_rows[static_cast<size_t>(i)]) {
+      Rows rows(r);  // cleared when done with
+      if (Status handled = on_rows[static_cast<size_t>(i)](rows); !handled.ok() && first.ok()) first = handled;
     } else {
       PQclear(r);
     }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,6 +73,27 @@ std::string DoubleText(double d);
 // PostgreSQL text cannot hold NUL: NUL characters are left out.
 std::string ArrayLiteral(const std::vector<std::string_view>& values);
 
+// A one-dimensional array parameter in PostgreSQL's binary format, for a statement that
+// casts it to the array type (`$n::text[]`, `$n::bigint[]`, `$n::float8[]`): the server
+// reads it without parsing text (array_recv), the client writes it without quoting.
+class BinaryArray {
+ public:
+  enum class Of { kText, kBigint, kFloat8 };
+  explicit BinaryArray(Of element) : element_(element) {}
+  // Text without NUL characters (PostgreSQL text cannot hold them: left out, as ArrayLiteral does).
+  void Add(std::string_view text);
+  void Add(int64_t value);
+  void Add(double value);
+  size_t size() const { return count_; }
+  Param Build() const;
+
+ private:
+  void Length(uint32_t n);
+  Of element_;
+  size_t count_ = 0;
+  std::string elements_;  // each element: its length (4 bytes, big-endian), then its bytes
+};
+
 class Connection {
  public:
   // kUnavailable when the server cannot be reached (the reason, never the password).
@@ -98,6 +120,11 @@ class Connection {
   // Sync() waits for them alone. Exec(), ExecRows() and Query() sync first (Exec() then
   // runs its statements even when a sent one failed, and returns that failure).
   Status Send(std::string_view sql, const std::vector<Param>& params = {});
+  // The same for a statement whose rows matter: `on_rows` is given them when they come,
+  // in the round trip of the next Run() or Sync(), which fails with its error (the
+  // statements after it still run: the server saw no error).
+  using OnRows = std::function<Status(const Rows&)>;
+  Status Send(std::string_view sql, const std::vector<Param>& params, OnRows on_rows);
   Status Sync();
 
   // False once the connection to the server is lost.
@@ -122,6 +149,7 @@ class Connection {
   std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
   int64_t names_ = 0;      // statement names handed out (never reused)
   int sent_ = 0;           // commands in the pipeline whose results are not read yet
+  std::vector<OnRows> on_rows_;  // per command sent (empty for most), in order
   std::vector<std::string> preparing_;  // SQL texts prepared in the pipeline, unconfirmed
 };
 

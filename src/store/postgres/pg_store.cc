@@ -90,21 +90,8 @@ class PgWriteTxn final : public WriteTxn {
     EHR_RETURN_IF_ERROR(Checked(OpenPage(*batch_.cipher, keys, q.tenant, page)));
     return page;
   }
-  Status Put(const NewVersion& v) override {
-    EHR_RETURN_IF_ERROR(Enter(v.tenant));
-    Status st;
-    if (!v.deleted && (batch_.cipher->seals_all() || (batch_.cipher->enabled() && v.sensitive))) {
-      NewVersion sealed = v;
-      pg::DataKeys keys(c_, batch_.key_memo);
-      EHR_ASSIGN_OR_RETURN(sealed.body, Checked(batch_.cipher->Seal(keys, v.tenant, BodyAad(v.tenant, v.type, v.id, v.version),
-                                                                    v.body, v.sensitive)));
-      st = Checked(pg::Put(c_, sealed, index_));
-    } else {
-      st = Checked(pg::Put(c_, v, index_));
-    }
-    if (st.ok()) written_.insert(v.tenant);
-    return st;
-  }
+  Status Put(const NewVersion& v) override { return Write(v, false); }
+  Status PutLater(const NewVersion& v) override { return Write(v, true); }
   Result<std::optional<IdempotencyRecord>> GetIdempotency(std::string_view tenant, std::string_view key) override {
     EHR_RETURN_IF_ERROR(Enter(tenant));
     EHR_ASSIGN_OR_RETURN(std::optional<IdempotencyRecord> r, Checked(pg::GetIdempotency(c_, tenant, key)));
@@ -158,14 +145,35 @@ class PgWriteTxn final : public WriteTxn {
 
   // For the store's own maintenance jobs (re-encryption) that go tenant by tenant.
   Status EnterTenant(std::string_view tenant) { return Enter(tenant); }
-  // Writes the job's buffered index rows (before it searches, and when it ends).
+  // Writes the job's buffered index rows (before it searches, and when it ends), after
+  // the rows of the versions sent without waiting have come.
   Status FlushIndex() {
     if (!failure_.ok()) return failure_;
+    if (sent_puts_) {
+      sent_puts_ = false;
+      EHR_RETURN_IF_ERROR(Checked(c_.Sync()));
+    }
     if (index_.empty()) return Status::Ok();
     return Checked(index_.Flush(c_, [this](std::string_view tenant) { return Enter(tenant); }));
   }
 
  private:
+  // A new version, its body sealed when it must be; sent without waiting when `later`.
+  Status Write(const NewVersion& v, bool later) {
+    EHR_RETURN_IF_ERROR(Enter(v.tenant));
+    std::string sealed;
+    const bool seals = !v.deleted && (batch_.cipher->seals_all() || (batch_.cipher->enabled() && v.sensitive));
+    if (seals) {
+      pg::DataKeys keys(c_, batch_.key_memo);
+      EHR_ASSIGN_OR_RETURN(sealed, Checked(batch_.cipher->Seal(keys, v.tenant, BodyAad(v.tenant, v.type, v.id, v.version),
+                                                               v.body, v.sensitive)));
+    }
+    const std::string_view body = seals ? std::string_view(sealed) : std::string_view(v.body);
+    Status st = later ? Checked(pg::SendPut(c_, v, body, index_)) : Checked(pg::Put(c_, v, body, index_));
+    if (st.ok()) written_.insert(v.tenant);
+    sent_puts_ = sent_puts_ || (later && st.ok());
+    return st;
+  }
   Status Opened(std::string_view tenant, const std::string& aad, std::string& body) {
     pg::DataKeys keys(c_, batch_.key_memo);
     return Checked(batch_.cipher->Open(keys, tenant, aad, body));
@@ -207,6 +215,7 @@ class PgWriteTxn final : public WriteTxn {
   pg::AuditBuffer audit_;       // this job's entries
   bool own_savepoint_ = false;  // Begin() made this job's savepoint
   bool took_batch_audit_ = false;  // inserted the entries of earlier jobs (FlushAllAudit)
+  bool sent_puts_ = false;  // PutLater sent versions whose rows may not have come yet
   Status failure_;
   std::set<std::string> written_;
 };

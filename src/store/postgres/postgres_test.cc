@@ -4,6 +4,8 @@
 // tenant B's rows, even with hand-written SQL that names B.
 #include <gtest/gtest.h>
 
+#include <climits>
+#include <cstdint>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -247,6 +249,70 @@ TEST_F(PostgresTest, SentStatementsRunBeforeTheNextAndReportTheirFailures) {
   auto committed = owner_->Query("SELECT string_agg(n::text, ',' ORDER BY n) FROM p");
   ASSERT_TRUE(committed.ok());
   EXPECT_EQ(committed->String(0, 0), "1,2,15");
+}
+
+TEST_F(PostgresTest, SentStatementsHandTheirRowsOverInOrder) {
+  ASSERT_TRUE(owner_->Exec("CREATE TABLE q (n integer PRIMARY KEY)").ok());
+  std::vector<int64_t> seen;
+  auto keep = [&seen](const Rows& r) {
+    seen.push_back(r.Int(0, 0));
+    return Status::Ok();
+  };
+  const std::string insert = "INSERT INTO q VALUES ($1::integer) RETURNING n * 10";
+  ASSERT_TRUE(owner_->Send(insert, {"1"}, keep).ok());
+  ASSERT_TRUE(owner_->Send(insert, {"2"}, keep).ok());
+  EXPECT_TRUE(seen.empty()) << "nothing has come back yet";
+  auto count = owner_->Run("SELECT count(*) FROM q");
+  ASSERT_TRUE(count.ok()) << count.status().message();
+  EXPECT_EQ(count->Int(0, 0), 2);
+  EXPECT_EQ(seen, (std::vector<int64_t>{10, 20}));
+
+  // A handler's error is the next Run's (or Sync's), though the server saw none: the
+  // statements after it ran.
+  ASSERT_TRUE(owner_->Send(insert, {"3"}, [](const Rows&) { return Status::Conflict("refused by the handler"); }).ok());
+  ASSERT_TRUE(owner_->Send(insert, {"4"}, keep).ok());
+  auto refused = owner_->Run("SELECT count(*) FROM q");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(), "refused by the handler");
+  EXPECT_FALSE(owner_->failed_transaction());
+  EXPECT_EQ(seen, (std::vector<int64_t>{10, 20, 40}));
+  ASSERT_TRUE(owner_->Send(insert, {"5"}, [](const Rows&) { return Status::Invalid("again"); }).ok());
+  EXPECT_EQ(owner_->Sync().message(), "again");
+  auto all = owner_->Query("SELECT count(*) FROM q");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->Int(0, 0), 5);
+
+  // A failed statement's handler is not called; it fails the pipeline as before.
+  bool called = false;
+  ASSERT_TRUE(owner_->Send(insert, {"1"}, [&called](const Rows&) {
+                      called = true;
+                      return Status::Ok();
+                    })
+                  .ok());
+  EXPECT_EQ(owner_->Sync().code(), Code::kConflict);
+  EXPECT_FALSE(called);
+}
+
+TEST_F(PostgresTest, BinaryArraysArriveAsTheyWereBuilt) {
+  BinaryArray text(BinaryArray::Of::kText), ints(BinaryArray::Of::kBigint), reals(BinaryArray::Of::kFloat8),
+      none(BinaryArray::Of::kText);
+  for (std::string_view v : {std::string_view("plain"), std::string_view(""), std::string_view("quote \" and \\ , {}"),
+                             std::string_view("Zoë Þór 日本"), std::string_view("nul\0inside", 10)}) {
+    text.Add(v);
+  }
+  for (int64_t v : {int64_t{0}, int64_t{-1}, int64_t{1} << 40, INT64_MIN, INT64_MAX}) ints.Add(v);
+  for (double v : {0.0, -2.5, 1e300, 4.9e-324}) reals.Add(v);
+  auto rows = owner_->Run(
+      "SELECT array_to_json($1::text[])::text, $2::bigint[]::text, $3::float8[] = ARRAY[0, -2.5, 1e300, 4.9e-324]::float8[], "
+      "cardinality($4::text[]), ($2::bigint[])[2:1] = '{}'",
+      {text.Build(), ints.Build(), reals.Build(), none.Build()});
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  EXPECT_EQ(rows->String(0, 0), R"(["plain","","quote \" and \\ , {}","Zoë Þór 日本","nulinside"])")
+      << "NUL left out, as in ArrayLiteral";
+  EXPECT_EQ(rows->String(0, 1), "{0,-1,1099511627776,-9223372036854775808,9223372036854775807}");
+  EXPECT_TRUE(rows->Bool(0, 2));
+  EXPECT_EQ(rows->Int(0, 3), 0);
+  EXPECT_TRUE(rows->Bool(0, 4)) << "an empty slice is an empty array";
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <memory>
 #include <cmath>
 #include <set>
 #include <unordered_set>
@@ -39,20 +40,28 @@ std::optional<VersionRecord> FirstVersion(const Rows& rows) {
   return VersionAt(rows, 0);
 }
 
-// The columns of one index table as parallel arrays, one element per row.
+// The columns of one index table as parallel arrays in binary form (BinaryArray), one
+// element per row: each row's type and seq, then its values.
 class Columns {
  public:
-  explicit Columns(size_t n) : columns_(n) {}
-  void Add(size_t column, std::string value) { columns_[column].push_back(std::move(value)); }
+  Columns(std::initializer_list<BinaryArray::Of> values) {
+    columns_.emplace_back(BinaryArray::Of::kText);
+    columns_.emplace_back(BinaryArray::Of::kBigint);
+    for (BinaryArray::Of of : values) columns_.emplace_back(of);
+  }
+  template <typename... V>
+  void Row(std::string_view type, int64_t seq, const V&... values) {
+    size_t i = 0;
+    columns_[i++].Add(type);
+    columns_[i++].Add(seq);
+    (columns_[i++].Add(values), ...);
+  }
   void AppendTo(std::vector<Param>& params) const {
-    for (const auto& column : columns_) {
-      std::vector<std::string_view> views(column.begin(), column.end());
-      params.emplace_back(ArrayLiteral(views));
-    }
+    for (const BinaryArray& column : columns_) params.push_back(column.Build());
   }
 
  private:
-  std::vector<std::vector<std::string>> columns_;
+  std::vector<BinaryArray> columns_;
 };
 
 // The index tables cleared by seq when a resource gets a new version.
@@ -100,9 +109,11 @@ std::string MakeFlushSql(bool clears) {
            unnest({"text", "bigint", "text", "text", "text", "text"}, "ty, s, p, tt, ti, url") + "), ";
     out += "add7 AS (INSERT INTO uri_index (tenant, type, param, uri, seq) " + head + "u.p, u.ur, u.s FROM " +
            unnest({"text", "bigint", "text", "text"}, "ty, s, p, ur") + "), ";
+    // The words of every row in one array, each row's from its first to its last.
+    const std::string rows = unnest({"text", "bigint", "text", "text", "bigint", "bigint"}, "ty, s, n, c, f, l");
     out += "add8 AS (INSERT INTO text_index (tenant, type, seq, narrative_words, content_words, words) "
-           "SELECT $1::text, u.ty, u.s, u.n, u.c, u.w::bigint[] FROM " +
-           unnest({"text", "bigint", "text", "text", "text"}, "ty, s, n, c, w") + ") SELECT 1";
+           "SELECT $1::text, u.ty, u.s, u.n, u.c, coalesce(($" + std::to_string(p) + "::bigint[])[u.f:u.l], '{}') FROM " +
+           rows + ") SELECT 1";
     return out;
 }
 // Without deletions (a job that only created resources) the statement leaves the eight
@@ -114,8 +125,8 @@ const std::string& FlushSql(bool clears) {
 
 }  // namespace
 
-void IndexBuffer::Add(std::string_view tenant, std::string_view type, int64_t seq, const IndexRows& rows) {
-  adds_[seq] = Pending{std::string(tenant), std::string(type), rows};
+void IndexBuffer::Add(std::string_view tenant, std::string_view type, int64_t seq, IndexRows rows) {
+  adds_[seq] = Pending{std::string(tenant), std::string(type), std::move(rows)};
 }
 
 void IndexBuffer::Drop(std::string_view tenant, int64_t seq) {
@@ -128,67 +139,64 @@ Status IndexBuffer::Flush(Connection& c, const std::function<Status(std::string_
   for (const auto& [seq, pending] : adds_) tenants.insert(pending.tenant);
   for (const auto& [tenant, seqs] : drops_) tenants.insert(tenant);
   for (const std::string& tenant : tenants) {
-    Columns strings(5), tokens(6), dates(5), numbers(4), quantities(9), references(6), uris(4), text(5);
-    std::vector<std::string> dropped;
+    using Of = BinaryArray::Of;
+    constexpr Of kText = Of::kText, kFloat = Of::kFloat8;
+    Columns strings{kText, kText, kText}, tokens{kText, kText, kText, kText}, dates{kText, Of::kBigint, Of::kBigint},
+        numbers{kText, kFloat}, quantities{kText, kFloat, kText, kText, kText, kText, kFloat},
+        references{kText, kText, kText, kText}, uris{kText, kText}, text{kText, kText, Of::kBigint, Of::kBigint};
+    BinaryArray dropped(Of::kBigint), words(Of::kBigint);
     if (auto it = drops_.find(tenant); it != drops_.end()) {
-      for (int64_t seq : it->second) dropped.push_back(std::to_string(seq));
+      for (int64_t seq : it->second) dropped.Add(seq);
     }
     for (const auto& [seq, pending] : adds_) {
       if (pending.tenant != tenant) continue;
       const IndexRows& ix = pending.rows;
-      const std::string s = std::to_string(seq);
-      auto row = [&](Columns& cols, std::initializer_list<std::string> values) {
-        size_t i = 0;
-        cols.Add(i++, pending.type);
-        cols.Add(i++, s);
-        for (const std::string& v : values) cols.Add(i++, v);
-      };
-      for (const StringRow& r : ix.strings) row(strings, {r.param, r.normalized, r.exact});
-      for (const TokenRow& r : ix.tokens) row(tokens, {r.param, r.system, r.code, r.text});
-      for (const DateRow& r : ix.dates) row(dates, {r.param, std::to_string(r.low), std::to_string(r.high)});
+      const std::string_view type = pending.type;
+      for (const StringRow& r : ix.strings) strings.Row(type, seq, r.param, r.normalized, r.exact);
+      for (const TokenRow& r : ix.tokens) tokens.Row(type, seq, r.param, r.system, r.code, r.text);
+      for (const DateRow& r : ix.dates) dates.Row(type, seq, r.param, r.low, r.high);
       // A number that cannot be compared (NaN, an overflowed decimal) is left out rather
       // than failing the write of the resource, as in SQLite.
       for (const NumberRow& r : ix.numbers) {
-        if (std::isfinite(r.value)) row(numbers, {r.param, DoubleText(r.value)});
+        if (std::isfinite(r.value)) numbers.Row(type, seq, r.param, r.value);
       }
       for (const QuantityRow& r : ix.quantities) {
         if (!std::isfinite(r.value)) continue;
         const bool canonical = !r.canonical_unit.empty() && std::isfinite(r.canonical_value);
-        row(quantities, {r.param, DoubleText(r.value), r.system, r.code, r.unit, canonical ? r.canonical_unit : "",
-                         DoubleText(canonical ? r.canonical_value : 0)});
+        quantities.Row(type, seq, r.param, r.value, r.system, r.code, r.unit,
+                       canonical ? std::string_view(r.canonical_unit) : std::string_view(),
+                       canonical ? r.canonical_value : 0.0);
       }
-      for (const ReferenceRow& r : ix.references) row(references, {r.param, r.target_type, r.target_id, r.url});
-      for (const UriRow& r : ix.uris) row(uris, {r.param, r.uri});
+      for (const ReferenceRow& r : ix.references) references.Row(type, seq, r.param, r.target_type, r.target_id, r.url);
+      for (const UriRow& r : ix.uris) uris.Row(type, seq, r.param, r.uri);
       // Full text as its words (text_words.h), phrases matched in them; each word of a
-      // version once in its row's array, as its number (text_words.h WordHash).
+      // version once in its row's part of `words`, as its number (text_words.h WordHash).
       if (!ix.narrative.empty() || !ix.content.empty()) {
         std::string narrative = TextWords(ix.narrative), content = TextWords(ix.content);
         std::unordered_set<int64_t> hashes;
-        std::string array = "{";
+        const auto first = static_cast<int64_t>(words.size()) + 1;
         for (auto [field, all] : {std::pair<char, std::string_view>{'n', narrative}, {'c', content}}) {
           for (size_t start = 0, end; (end = all.find(' ', start)) != std::string_view::npos; start = end + 1) {
-            const int64_t h = WordHash(pending.type, field, Lexeme(all.substr(start, end - start)));
-            if (hashes.insert(h).second) array += (array.size() > 1 ? "," : "") + std::to_string(h);
+            const int64_t h = WordHash(type, field, Lexeme(all.substr(start, end - start)));
+            if (hashes.insert(h).second) words.Add(h);
           }
         }
-        row(text, {std::move(narrative), std::move(content), array + "}"});
+        text.Row(type, seq, narrative, content, first, static_cast<int64_t>(words.size()));
       }
     }
-    std::vector<Param> params = {tenant, ArrayLiteral({dropped.begin(), dropped.end()})};
+    std::vector<Param> params = {tenant, dropped.Build()};
     for (const Columns* cols : {&strings, &tokens, &dates, &numbers, &quantities, &references, &uris, &text}) {
       cols->AppendTo(params);
     }
+    params.push_back(words.Build());
     EHR_RETURN_IF_ERROR(enter(tenant));
     // Sent without waiting for it: the job's next statement or its end reports a failure.
-    EHR_RETURN_IF_ERROR(c.Send(FlushSql(!dropped.empty()), params));
+    EHR_RETURN_IF_ERROR(c.Send(FlushSql(dropped.size() > 0), params));
   }
   adds_.clear();
   drops_.clear();
   return Status::Ok();
 }
-
-namespace {
-}  // namespace
 
 Result<std::optional<VersionRecord>> ReadCurrent(Connection& c, std::string_view tenant, std::string_view type,
                                                  std::string_view id) {
@@ -285,37 +293,68 @@ Result<std::vector<VersionRecord>> ScanCurrent(Connection& c, std::string_view t
   return Versions(rows);
 }
 
-Status Put(Connection& c, const NewVersion& v, IndexBuffer& index) {
-  // Caller bugs, not user data: the API layer validates resources before storing them.
+namespace {
+
+// One statement: the current version looked up, demoted and followed by the new one,
+// unless it is not older (then nothing changes). `added` reads `demoted`, so the old
+// version stops being current before the new one is (one current version per resource:
+// a unique index). Its row: the new seq (NULL when nothing changed), the old current
+// version's seq and whether it was deleted (NULL without one).
+constexpr std::string_view kPutSql =
+    "WITH cur AS (SELECT seq, version, deleted FROM resource_version "
+    "WHERE tenant = $1 AND type = $2 AND id = $3 AND is_current), "
+    "demoted AS (UPDATE resource_version r SET is_current = false FROM cur "
+    "WHERE r.seq = cur.seq AND cur.version < $4::bigint RETURNING r.seq), "
+    "added AS (INSERT INTO resource_version (tenant, type, id, version, last_updated, deleted, method, body, "
+    "is_current) SELECT $1, $2, $3, $4::bigint, $5::bigint, $6::boolean, $7, $8::bytea, true "
+    "WHERE NOT EXISTS (SELECT 1 FROM cur WHERE cur.version >= $4::bigint) "
+    "AND (SELECT count(*) FROM demoted) >= 0 RETURNING seq) "
+    "SELECT (SELECT seq FROM added), (SELECT seq FROM cur), (SELECT deleted FROM cur)";
+
+// Caller bugs, not user data: the API layer validates resources before storing them.
+Status CheckNewVersion(const NewVersion& v) {
   if (v.type.empty() || v.id.empty() || v.version < 1) {
     return Status::Internal("storage: a new version needs a type, an id and a positive version");
   }
   if (v.deleted && !v.body.empty()) return Status::Internal("storage: a deleted version has no body");
-  // One round trip: the current version looked up, demoted and followed by the new one,
-  // unless it is not older (then nothing changes). `added` reads `demoted`, so the old
-  // version stops being current before the new one is (one current version per resource:
-  // a unique index).
-  EHR_ASSIGN_OR_RETURN(
-      Rows r,
-      c.Run("WITH cur AS (SELECT seq, version, deleted FROM resource_version "
-            "WHERE tenant = $1 AND type = $2 AND id = $3 AND is_current), "
-            "demoted AS (UPDATE resource_version r SET is_current = false FROM cur "
-            "WHERE r.seq = cur.seq AND cur.version < $4::bigint RETURNING r.seq), "
-            "added AS (INSERT INTO resource_version (tenant, type, id, version, last_updated, deleted, method, body, "
-            "is_current) SELECT $1, $2, $3, $4::bigint, $5::bigint, $6::boolean, $7, $8::bytea, true "
-            "WHERE NOT EXISTS (SELECT 1 FROM cur WHERE cur.version >= $4::bigint) "
-            "AND (SELECT count(*) FROM demoted) >= 0 RETURNING seq) "
-            "SELECT (SELECT seq FROM added), (SELECT seq FROM cur), (SELECT deleted FROM cur)",
-            {v.tenant, v.type, v.id, Param::Int(v.version), Param::Int(v.last_updated), Param::Bool(v.deleted), v.method,
-             v.deleted ? Param(std::nullopt) : Param::Bytes(v.body)}));
-  // Versions only grow, so version order, seq order and lastUpdated order agree.
-  if (r.IsNull(0, 0)) return Status::Conflict("storage: the resource already has this version");
-  // Index rows exist only for a live current version.
-  std::optional<int64_t> live;
-  if (!r.IsNull(0, 1) && !r.Bool(0, 2)) live = r.Int(0, 1);
-  if (live) index.Drop(v.tenant, *live);
-  if (!v.deleted) index.Add(v.tenant, v.type, r.Int(0, 0), v.index);
   return Status::Ok();
+}
+
+std::vector<Param> PutParams(const NewVersion& v, std::string_view body) {
+  return {v.tenant, v.type, v.id, Param::Int(v.version), Param::Int(v.last_updated), Param::Bool(v.deleted), v.method,
+          v.deleted ? Param(std::nullopt) : Param::Bytes(body)};
+}
+
+// What the statement's row means for the index: the old live version's rows go, the new
+// version's come (index rows exist only for a live current version).
+Status PutDone(const Rows& r, std::string_view tenant, std::string_view type, bool deleted, IndexRows rows,
+               IndexBuffer& index) {
+  // Versions only grow, so version order, seq order and lastUpdated order agree.
+  if (r.size() != 1 || r.IsNull(0, 0)) return Status::Conflict("storage: the resource already has this version");
+  if (!r.IsNull(0, 1) && !r.Bool(0, 2)) index.Drop(tenant, r.Int(0, 1));
+  if (!deleted) index.Add(tenant, type, r.Int(0, 0), std::move(rows));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Put(Connection& c, const NewVersion& v, std::string_view body, IndexBuffer& index) {
+  EHR_RETURN_IF_ERROR(CheckNewVersion(v));
+  EHR_ASSIGN_OR_RETURN(Rows r, c.Run(kPutSql, PutParams(v, body)));
+  return PutDone(r, v.tenant, v.type, v.deleted, v.index, index);
+}
+
+Status SendPut(Connection& c, const NewVersion& v, std::string_view body, IndexBuffer& index) {
+  EHR_RETURN_IF_ERROR(CheckNewVersion(v));
+  // What the row will need, kept until it comes (the caller's version may be gone by then).
+  auto kept = std::make_shared<NewVersion>();
+  kept->tenant = v.tenant;
+  kept->type = v.type;
+  kept->deleted = v.deleted;
+  kept->index = v.index;
+  return c.Send(kPutSql, PutParams(v, body), [kept, &index](const Rows& r) {
+    return PutDone(r, kept->tenant, kept->type, kept->deleted, std::move(kept->index), index);
+  });
 }
 
 Status PutIdempotency(Connection& c, std::string_view tenant, std::string_view key, const IdempotencyRecord& r) {
@@ -336,7 +375,7 @@ Status ReplaceIndexRows(Connection& c, std::string_view tenant, std::string_view
                                            {tenant, type, id}));
   if (current.size() == 0) return Status::NotFound("storage: no live resource to index");
   index.Drop(tenant, current.Int(0, 0));
-  index.Add(tenant, type, current.Int(0, 0), rows);
+  index.Add(tenant, type, current.Int(0, 0), rows);  // a copy: the caller keeps its rows
   return Status::Ok();
 }
 

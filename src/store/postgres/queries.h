@@ -37,7 +37,7 @@ Result<std::vector<VersionRecord>> ScanCurrent(Connection& c, std::string_view t
 class IndexBuffer {
  public:
   // The rows of version `seq`, written at the next Flush.
-  void Add(std::string_view tenant, std::string_view type, int64_t seq, const IndexRows& rows);
+  void Add(std::string_view tenant, std::string_view type, int64_t seq, IndexRows rows);
   // The rows of version `seq` go: dropped here when not written yet, else deleted at the
   // next Flush.
   void Drop(std::string_view tenant, int64_t seq);
@@ -55,9 +55,12 @@ class IndexBuffer {
 };
 
 // Writer, inside the transaction. Put: kConflict (before anything changes) when the
-// resource has this version or a newer one; kInternal for a malformed version. The
-// version's index rows go to `index`.
-Status Put(Connection& c, const NewVersion& v, IndexBuffer& index);
+// resource has this version or a newer one; kInternal for a malformed version. `body` is
+// what is stored (v.body, or its sealed form). The version's index rows go to `index`.
+Status Put(Connection& c, const NewVersion& v, std::string_view body, IndexBuffer& index);
+// The same, sent without waiting (Connection::Send): its failure, and its rows' arrival in
+// `index`, come with the connection's next Run() or Sync(); `index` must outlive that.
+Status SendPut(Connection& c, const NewVersion& v, std::string_view body, IndexBuffer& index);
 Status PutIdempotency(Connection& c, std::string_view tenant, std::string_view key, const IdempotencyRecord& r);
 Status ReplaceIndexRows(Connection& c, std::string_view tenant, std::string_view type, std::string_view id,
                         const IndexRows& rows, IndexBuffer& index);
