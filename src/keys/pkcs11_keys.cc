@@ -10,6 +10,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "core/log.h"
 #include "core/secrets.h"
 #include "keys/aead.h"
 
@@ -223,6 +224,51 @@ Result<std::string> ReadPin(const std::string& pin_file) {
 Pkcs11Keys::Pkcs11Keys(Pkcs11Module* module, Handle slot, std::string token_label, std::string prefix)
     : module_(module), slot_(slot), token_label_(std::move(token_label)), prefix_(std::move(prefix)) {}
 
+Status Pkcs11Keys::FailedLocked(std::string_view call, CK_RV rv) {
+  switch (rv) {
+    case CKR_SESSION_HANDLE_INVALID:
+    case CKR_SESSION_CLOSED:
+    case CKR_USER_NOT_LOGGED_IN:
+    case CKR_DEVICE_REMOVED:
+    case CKR_TOKEN_NOT_PRESENT:
+    case CKR_DEVICE_ERROR:
+      session_lost_ = true;
+      break;
+    default:
+      break;
+  }
+  return Failed(call, rv, token_label_);
+}
+
+Status Pkcs11Keys::ReopenLocked() {
+  session_lost_ = false;
+  CK_FUNCTION_LIST_PTR fn = module_->functions;
+  if (session_ != CK_INVALID_HANDLE) (void)fn->C_CloseSession(session_);  // most likely gone already
+  session_ = CK_INVALID_HANDLE;
+  CK_SESSION_HANDLE session = CK_INVALID_HANDLE;
+  CK_RV rv = fn->C_OpenSession(slot_, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &session);
+  if (rv != CKR_OK) return FailedLocked("C_OpenSession", rv);
+  session_ = session;
+  {
+    // The login is the process's: another instance may have made it again already.
+    std::lock_guard lock(RegistryMutex());
+    rv = fn->C_Login(session_, CKU_USER, Bytes(pin_), pin_.size());
+    if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) return FailedLocked("C_Login", rv);
+    if (rv == CKR_OK) module_->logins[slot_].owned = true;
+  }
+  log::Warn("keys.pkcs11_session_reopened", {{"token", token_label_}});
+  return ScanLocked();
+}
+
+template <typename Op>
+auto Pkcs11Keys::RetriedLocked(Op&& op) -> decltype(op()) {
+  if (session_lost_) EHR_RETURN_IF_ERROR(ReopenLocked());  // a reopen that failed before
+  auto out = op();
+  if (out.ok() || !session_lost_) return out;
+  EHR_RETURN_IF_ERROR(ReopenLocked());
+  return op();
+}
+
 Result<std::unique_ptr<Pkcs11Keys>> Pkcs11Keys::Open(const Pkcs11Options& options) {
   if (options.key_label_prefix.empty()) return Status::Invalid("the PKCS#11 key label prefix is empty");
   Pkcs11Module* module = nullptr;
@@ -244,6 +290,7 @@ Result<std::unique_ptr<Pkcs11Keys>> Pkcs11Keys::Open(const Pkcs11Options& option
   if (rv != CKR_OK) return Failed("C_OpenSession", rv, options.token_label);
   keys->session_ = session;
   EHR_RETURN_IF_ERROR(keys->Login(options.pin));
+  keys->pin_ = options.pin;
   {
     std::lock_guard lock(keys->mu_);
     EHR_RETURN_IF_ERROR(keys->ScanLocked());
@@ -288,6 +335,7 @@ Pkcs11Keys::~Pkcs11Keys() {
   }
   if (session_ != CK_INVALID_HANDLE) fn->C_CloseSession(session_);
   ReleaseModule(module_);
+  std::fill(pin_.begin(), pin_.end(), '\0');
 }
 
 int Pkcs11Keys::VersionOf(std::string_view label) const {
@@ -314,7 +362,7 @@ Result<std::vector<Pkcs11Keys::Handle>> Pkcs11Keys::FindLocked(const std::string
   if (!label.empty()) query.push_back({CKA_LABEL, Bytes(label), label.size()});
   CK_FUNCTION_LIST_PTR fn = module_->functions;
   CK_RV rv = fn->C_FindObjectsInit(session_, query.data(), query.size());
-  if (rv != CKR_OK) return Failed("C_FindObjectsInit", rv, token_label_);
+  if (rv != CKR_OK) return FailedLocked("C_FindObjectsInit", rv);
   std::vector<Handle> found;
   CK_OBJECT_HANDLE batch[32];
   CK_ULONG count = 0;
@@ -322,8 +370,8 @@ Result<std::vector<Pkcs11Keys::Handle>> Pkcs11Keys::FindLocked(const std::string
     found.insert(found.end(), batch, batch + count);
   }
   const CK_RV final_rv = fn->C_FindObjectsFinal(session_);
-  if (rv != CKR_OK) return Failed("C_FindObjects", rv, token_label_);
-  if (final_rv != CKR_OK) return Failed("C_FindObjectsFinal", final_rv, token_label_);
+  if (rv != CKR_OK) return FailedLocked("C_FindObjects", rv);
+  if (final_rv != CKR_OK) return FailedLocked("C_FindObjectsFinal", final_rv);
   return found;
 }
 
@@ -334,11 +382,11 @@ Status Pkcs11Keys::ScanLocked() {
   for (Handle key : keys) {
     CK_ATTRIBUTE attribute{CKA_LABEL, nullptr, 0};
     CK_RV rv = fn->C_GetAttributeValue(session_, key, &attribute, 1);
-    if (rv != CKR_OK) return Failed("C_GetAttributeValue(CKA_LABEL)", rv, token_label_);
+    if (rv != CKR_OK) return FailedLocked("C_GetAttributeValue(CKA_LABEL)", rv);
     std::string label(attribute.ulValueLen, '\0');
     attribute.pValue = label.data();
     rv = fn->C_GetAttributeValue(session_, key, &attribute, 1);
-    if (rv != CKR_OK) return Failed("C_GetAttributeValue(CKA_LABEL)", rv, token_label_);
+    if (rv != CKR_OK) return FailedLocked("C_GetAttributeValue(CKA_LABEL)", rv);
     label.resize(attribute.ulValueLen);
     if (const int version = VersionOf(label); version > 0) versions[version].push_back(key);
   }
@@ -369,7 +417,7 @@ Status Pkcs11Keys::GenerateLocked(int version) {
   CK_MECHANISM generate{CKM_AES_KEY_GEN, nullptr, 0};
   CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
   const CK_RV rv = module_->functions->C_GenerateKey(session_, &generate, attributes, std::size(attributes), &key);
-  if (rv != CKR_OK) return Failed("C_GenerateKey(" + label + ")", rv, token_label_);
+  if (rv != CKR_OK) return FailedLocked("C_GenerateKey(" + label + ")", rv);
   versions_[version].push_back(key);
   return Status::Ok();
 }
@@ -395,12 +443,12 @@ Result<std::string> Pkcs11Keys::EncryptLocked(Handle key, std::string_view plain
   CK_MECHANISM mechanism{CKM_AES_GCM, &gcm, sizeof gcm};
   CK_FUNCTION_LIST_PTR fn = module_->functions;
   CK_RV rv = fn->C_EncryptInit(session_, &mechanism, key);
-  if (rv != CKR_OK) return Failed("C_EncryptInit(CKM_AES_GCM)", rv, token_label_);
+  if (rv != CKR_OK) return FailedLocked("C_EncryptInit(CKM_AES_GCM)", rv);
   std::string sealed = nonce;
   sealed.resize(kNonceBytes + plaintext.size() + kTagBytes);
   CK_ULONG length = plaintext.size() + kTagBytes;
   rv = fn->C_Encrypt(session_, Bytes(plaintext), plaintext.size(), Bytes(sealed) + kNonceBytes, &length);
-  if (rv != CKR_OK) return Failed("C_Encrypt(CKM_AES_GCM)", rv, token_label_);
+  if (rv != CKR_OK) return FailedLocked("C_Encrypt(CKM_AES_GCM)", rv);
   if (length != plaintext.size() + kTagBytes) {
     return Status::Internal("PKCS#11 C_Encrypt(CKM_AES_GCM) on the token '" + token_label_ +
                             "' returned a ciphertext of the wrong length");
@@ -417,7 +465,7 @@ Result<std::optional<std::string>> Pkcs11Keys::DecryptLocked(Handle key, std::st
   CK_MECHANISM mechanism{CKM_AES_GCM, &gcm, sizeof gcm};
   CK_FUNCTION_LIST_PTR fn = module_->functions;
   CK_RV rv = fn->C_DecryptInit(session_, &mechanism, key);
-  if (rv != CKR_OK) return Failed("C_DecryptInit(CKM_AES_GCM)", rv, token_label_);
+  if (rv != CKR_OK) return FailedLocked("C_DecryptInit(CKM_AES_GCM)", rv);
   std::string plaintext(body.size(), '\0');
   CK_ULONG length = plaintext.size();
   rv = fn->C_Decrypt(session_, Bytes(body), body.size(), Bytes(plaintext), &length);
@@ -430,7 +478,7 @@ Result<std::optional<std::string>> Pkcs11Keys::DecryptLocked(Handle key, std::st
   if (rv == CKR_ENCRYPTED_DATA_INVALID || rv == CKR_ENCRYPTED_DATA_LEN_RANGE || rv == CKR_GENERAL_ERROR) {
     return std::optional<std::string>();
   }
-  return Failed("C_Decrypt(CKM_AES_GCM)", rv, token_label_);
+  return FailedLocked("C_Decrypt(CKM_AES_GCM)", rv);
 }
 
 std::string Pkcs11Keys::CurrentId() const {
@@ -440,9 +488,11 @@ std::string Pkcs11Keys::CurrentId() const {
 
 Result<Wrapped> Pkcs11Keys::Wrap(std::string_view key, std::string_view aad) {
   std::lock_guard lock(mu_);
-  const auto& [version, handles] = *versions_.rbegin();
-  EHR_ASSIGN_OR_RETURN(std::string bytes, EncryptLocked(handles.front(), key, aad));
-  return Wrapped{std::string(kScheme) + LabelOf(version), std::move(bytes)};
+  return RetriedLocked([&]() -> Result<Wrapped> {
+    const auto& [version, handles] = *versions_.rbegin();
+    EHR_ASSIGN_OR_RETURN(std::string bytes, EncryptLocked(handles.front(), key, aad));
+    return Wrapped{std::string(kScheme) + LabelOf(version), std::move(bytes)};
+  });
 }
 
 Result<std::string> Pkcs11Keys::Unwrap(std::string_view kek_id, std::string_view wrapped, std::string_view aad) {
@@ -452,6 +502,12 @@ Result<std::string> Pkcs11Keys::Unwrap(std::string_view kek_id, std::string_view
       "the key-encryption key " + std::string(kek_id) + " is not on the PKCS#11 token '" + token_label_ + "'";
   if (version == 0) return Status::NotFound(unknown);
   std::lock_guard lock(mu_);
+  return RetriedLocked([&]() -> Result<std::string> { return UnwrapLocked(version, label, unknown, wrapped, aad); });
+}
+
+Result<std::string> Pkcs11Keys::UnwrapLocked(int version, const std::string& label, const std::string& unknown,
+                                             std::string_view wrapped, std::string_view aad) {
+  const std::string kek_id = std::string(kScheme) + label;
   std::vector<Handle> tried;
   if (auto it = versions_.find(version); it != versions_.end()) tried = it->second;
   for (Handle key : tried) {
@@ -473,11 +529,13 @@ Result<std::string> Pkcs11Keys::Unwrap(std::string_view kek_id, std::string_view
 
 Result<std::string> Pkcs11Keys::Rotate() {
   std::lock_guard lock(mu_);
-  // Another process may have rotated since this one looked: continue from the newest.
-  EHR_RETURN_IF_ERROR(ScanLocked());
-  const int next = versions_.empty() ? 1 : versions_.rbegin()->first + 1;
-  EHR_RETURN_IF_ERROR(GenerateLocked(next));
-  return std::string(kScheme) + LabelOf(next);
+  return RetriedLocked([&]() -> Result<std::string> {
+    // Another process may have rotated since this one looked: continue from the newest.
+    EHR_RETURN_IF_ERROR(ScanLocked());
+    const int next = versions_.empty() ? 1 : versions_.rbegin()->first + 1;
+    EHR_RETURN_IF_ERROR(GenerateLocked(next));
+    return std::string(kScheme) + LabelOf(next);
+  });
 }
 
 }  // namespace ehr::keys

@@ -9,6 +9,11 @@
 // the same instant may both make "<prefix><n>"; both keys then unwrap, since every key with
 // a label is tried.
 //
+// A session the token drops (an HSM restarted, a network HSM's connection lost, another
+// part of the process calling C_CloseAllSessions) is opened again and logged in with the
+// PIN kept for that, and the call retried once, so the server goes on without a restart;
+// a token that stays away fails each call until it is back.
+//
 // Threads: one session per instance, every token call under one mutex. Wraps and unwraps
 // are rare (a data key is unwrapped once per tenant and cached by its user), so they are
 // serialized rather than given a session pool.
@@ -65,12 +70,22 @@ class Pkcs11Keys final : public KeyEncryptionKeys {
   // The version number of `label`, 0 when it is not "<prefix><n>".
   int VersionOf(std::string_view label) const;
   Status Login(const std::string& pin);
+  // A token call's failure (named as Failed does), noting whether it means the session is gone.
+  Status FailedLocked(std::string_view call, unsigned long rv);
+  // After a failure that lost the session: a new session, logged in, and the key handles
+  // found again (they may differ in the new session).
+  Status ReopenLocked();
+  // `op` (a locked token operation), once more after reopening a session it found lost.
+  template <typename Op>
+  auto RetriedLocked(Op&& op) -> decltype(op());
   // Re-reads every version on the token into versions_.
   Status ScanLocked();
   // The AES secret keys on the token labelled `label`, or all of them when it is empty.
   Result<std::vector<Handle>> FindLocked(const std::string& label);
   Status GenerateLocked(int version);
   Result<std::string> EncryptLocked(Handle key, std::string_view plaintext, std::string_view aad);
+  Result<std::string> UnwrapLocked(int version, const std::string& label, const std::string& unknown,
+                                   std::string_view wrapped, std::string_view aad);
   // nullopt when the bytes do not authenticate under `key`.
   Result<std::optional<std::string>> DecryptLocked(Handle key, std::string_view sealed, std::string_view aad);
 
@@ -80,6 +95,8 @@ class Pkcs11Keys final : public KeyEncryptionKeys {
   const std::string prefix_;
   Handle session_ = 0;
   bool logged_in_ = false;  // holds one reference to the token's login
+  std::string pin_;         // to log in again after the token dropped the session; wiped at the end
+  bool session_lost_ = false;  // GUARDED_BY(mu_): the last failure said the session is gone
 
   mutable std::mutex mu_;
   std::map<int, std::vector<Handle>> versions_;  // GUARDED_BY(mu_); version -> keys so labelled

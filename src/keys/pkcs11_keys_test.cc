@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -145,6 +147,61 @@ TEST_F(Pkcs11KeysTest, RotationKeepsOldVersionsAndOtherInstancesSeeIt) {
   ASSERT_TRUE(others);
   EXPECT_EQ(others->CurrentId(), "pkcs11:other-kek-1");
   EXPECT_EQ(others->Unwrap(first->kek_id, first->bytes, "tenant a/1").status().code(), Code::kNotFound);
+}
+
+// The token drops every session of the process (as when an HSM restarts or another part
+// of the process calls C_CloseAllSessions): each instance opens a new one, logs in again
+// and goes on; without that, every call would fail with CKR_SESSION_HANDLE_INVALID.
+TEST_F(Pkcs11KeysTest, ASessionTheTokenDroppedIsOpenedAgain) {
+  auto server = OpenOrDie(Options());
+  auto cli = OpenOrDie(Options());
+  ASSERT_TRUE(server && cli);
+  auto before = server->Wrap("data key one", "tenant a/1");
+  ASSERT_TRUE(before.ok()) << before.status().message();
+
+  auto drop_every_session = [&] {
+    void* library = ::dlopen(token_->module_path().c_str(), RTLD_NOW | RTLD_NOLOAD);
+    ASSERT_NE(library, nullptr) << "the module is loaded by the instances";
+    auto get_functions = reinterpret_cast<CK_C_GetFunctionList>(::dlsym(library, "C_GetFunctionList"));
+    CK_FUNCTION_LIST_PTR fn = nullptr;
+    ASSERT_EQ(get_functions(&fn), CKR_OK);
+    CK_SLOT_ID slots[8];
+    CK_ULONG count = std::size(slots);
+    ASSERT_EQ(fn->C_GetSlotList(CK_TRUE, slots, &count), CKR_OK);
+    for (CK_ULONG i = 0; i < count; ++i) {
+      CK_TOKEN_INFO info{};
+      if (fn->C_GetTokenInfo(slots[i], &info) != CKR_OK) continue;
+      std::string label(reinterpret_cast<const char*>(info.label), sizeof info.label);
+      if (label.rfind(token_->label(), 0) == 0) EXPECT_EQ(fn->C_CloseAllSessions(slots[i]), CKR_OK);
+    }
+    ::dlclose(library);
+  };
+
+  drop_every_session();
+  auto unwrapped = server->Unwrap(before->kek_id, before->bytes, "tenant a/1");
+  ASSERT_TRUE(unwrapped.ok()) << unwrapped.status().message();
+  EXPECT_EQ(*unwrapped, "data key one");
+  auto wrapped = cli->Wrap("data key two", "tenant a/2");  // the other instance's session went too
+  ASSERT_TRUE(wrapped.ok()) << wrapped.status().message();
+  EXPECT_EQ(*server->Unwrap(wrapped->kek_id, wrapped->bytes, "tenant a/2"), "data key two");
+
+  drop_every_session();
+  auto rotated = cli->Rotate();
+  ASSERT_TRUE(rotated.ok()) << rotated.status().message();
+  EXPECT_EQ(*rotated, "pkcs11:ehr-kek-2");
+  EXPECT_EQ(*server->Unwrap(before->kek_id, before->bytes, "tenant a/1"), "data key one");
+  // Still refused what does not authenticate: reopening is not a way around the tag.
+  std::string altered = before->bytes;
+  altered.back() ^= 1;
+  EXPECT_FALSE(server->Unwrap(before->kek_id, altered, "tenant a/1").ok());
+
+  // Closed normally afterwards (logout and session close of the reopened sessions), and
+  // the token opens again.
+  cli.reset();
+  server.reset();
+  auto again = OpenOrDie(Options());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again->Unwrap(before->kek_id, before->bytes, "tenant a/1"), "data key one");
 }
 
 TEST_F(Pkcs11KeysTest, WrongPinIsRefusedWithoutShowingIt) {
