@@ -46,6 +46,17 @@ net::Response Replay(const store::IdempotencyRecord& rec) {
 
 }  // namespace
 
+Result<int64_t> ExpireIdempotency(store::Store& store, Micros window, Micros now,
+                                  const std::function<bool()>& stopping, int batch) {
+  int64_t expired = 0;
+  while (!stopping()) {
+    EHR_ASSIGN_OR_RETURN(int64_t n, store.ExpireIdempotency(now - window, batch));
+    expired += n;
+    if (n < batch) break;
+  }
+  return expired;
+}
+
 net::Response FhirService::Impl::RunWrite(const net::Request& req, const RequestContext& ctx,
                                           const std::function<Result<net::Response>(TxnOps&)>& fn) {
   std::string_view key = req.GetHeader("Idempotency-Key");

@@ -3,6 +3,7 @@
 // serves all worker threads (state is the immutable options and the thread-safe store).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -125,5 +126,12 @@ class FhirService {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Deletes the responses kept for Idempotency-Key that are older than `window`
+// (ServiceOptions::idempotency_window: a retry after that is a new request), in writes of
+// `batch` records so that other writes go on in between, until none is left or
+// `stopping()`; returns how many went. `ehr serve` runs it every ten minutes.
+Result<int64_t> ExpireIdempotency(store::Store& store, Micros window, Micros now,
+                                  const std::function<bool()>& stopping, int batch = 1000);
 
 }  // namespace ehr::api

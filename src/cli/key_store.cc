@@ -100,48 +100,29 @@ Result<int64_t> ReencryptAll(store::Store& store, int step,
   }
 }
 
-ReencryptJob::ReencryptJob(store::Store& store, std::chrono::milliseconds interval)
-    : store_(store), interval_(interval), thread_([this] { Run(); }) {}
-
-ReencryptJob::~ReencryptJob() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
-}
-
-bool ReencryptJob::Stopping() {
-  std::lock_guard lock(mu_);
-  return stop_;
-}
-
-void ReencryptJob::Run() {
-  while (true) {
-    if (Status st = store_.RefreshKeys(); !st.ok()) {
+std::unique_ptr<Periodic> StartReencryptJob(store::Store& store, std::chrono::milliseconds interval) {
+  return std::make_unique<Periodic>(interval, [&store](const Periodic::Stopping& stopping) {
+    if (Status st = store.RefreshKeys(); !st.ok()) {
       log::Warn("keys.refresh_failed", {{"code", static_cast<int>(st.code())}});
-    } else {
-      auto last_log = std::chrono::steady_clock::now();
-      bool started = false;
-      auto rewritten = ReencryptAll(store_, 500, [&](int64_t done, int64_t max, int64_t count) {
-        const auto now = std::chrono::steady_clock::now();
-        if (count > 0 && (!started || now - last_log > std::chrono::seconds(5))) {
-          started = true;
-          last_log = now;
-          log::Info("keys.reencrypt", {{"done_seq", done}, {"max_seq", max}, {"rewritten", count}});
-        }
-        return !Stopping();
-      });
-      if (!rewritten.ok()) {
-        log::Warn("keys.reencrypt_failed", {{"code", static_cast<int>(rewritten.status().code())}});
-      } else if (*rewritten > 0) {
-        log::Info("keys.reencrypt_done", {{"rewritten", *rewritten}});
-      }
+      return;
     }
-    std::unique_lock lock(mu_);
-    if (wake_.wait_for(lock, interval_, [this] { return stop_; })) return;
-  }
+    auto last_log = std::chrono::steady_clock::now();
+    bool started = false;
+    auto rewritten = ReencryptAll(store, 500, [&](int64_t done, int64_t max, int64_t count) {
+      const auto now = std::chrono::steady_clock::now();
+      if (count > 0 && (!started || now - last_log > std::chrono::seconds(5))) {
+        started = true;
+        last_log = now;
+        log::Info("keys.reencrypt", {{"done_seq", done}, {"max_seq", max}, {"rewritten", count}});
+      }
+      return !stopping();
+    });
+    if (!rewritten.ok()) {
+      log::Warn("keys.reencrypt_failed", {{"code", static_cast<int>(rewritten.status().code())}});
+    } else if (*rewritten > 0) {
+      log::Info("keys.reencrypt_done", {{"rewritten", *rewritten}});
+    }
+  });
 }
 
 }  // namespace ehr::cli

@@ -9,15 +9,13 @@
 //                                sensitive identifier are sealed either way
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 
 #include "cli/args.h"
+#include "core/periodic.h"
 #include "keys/kek.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
@@ -74,27 +72,10 @@ inline constexpr char kBlindIndexSecret[] = "blind-index";
 Result<int64_t> ReencryptAll(store::Store& store, int step,
                              const std::function<bool(int64_t, int64_t, int64_t)>& progress);
 
-// `ehr serve`'s background re-encryption: every `interval`, rereads the key versions (a
+// `ehr serve`'s background re-encryption (ReencryptJob): every `interval`, rereads the key versions (a
 // rotation by `ehr keys rotate` in another process) and runs ReencryptAll, which returns
 // at once when nothing changed since its last complete pass. Logs `keys.reencrypt` lines
 // with progress (counts and sequence numbers only).
-class ReencryptJob {
- public:
-  ReencryptJob(store::Store& store, std::chrono::milliseconds interval);
-  ~ReencryptJob();  // stops between two steps
-  ReencryptJob(const ReencryptJob&) = delete;
-  ReencryptJob& operator=(const ReencryptJob&) = delete;
-
- private:
-  void Run();
-  bool Stopping();
-
-  store::Store& store_;
-  const std::chrono::milliseconds interval_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  std::thread thread_;
-};
+std::unique_ptr<Periodic> StartReencryptJob(store::Store& store, std::chrono::milliseconds interval);
 
 }  // namespace ehr::cli

@@ -124,7 +124,8 @@ struct ServeNode::Impl {
   net::TlsOptions tls;
   KeyStore keys;  // before the store: it must outlive it
   std::unique_ptr<store::Store> store;
-  std::unique_ptr<ReencryptJob> reencrypt;
+  std::unique_ptr<Periodic> reencrypt;
+  std::unique_ptr<Periodic> idempotency_expiry;
   FederationNode fed;
   // The Master Patient Index.
   std::unique_ptr<mpi::IndexStore> index;
@@ -179,7 +180,7 @@ Result<std::unique_ptr<ServeNode>> ServeNode::Open(const Args& args, const Serve
                             {"encrypt_bodies", impl->keys.encrypt_bodies ? "on" : "off"}});
   // Bodies move onto their tenant's newest data key in the background (after a rotation,
   // or once encryption is turned on for a database that was written without it).
-  impl->reencrypt = std::make_unique<ReencryptJob>(*impl->store, std::chrono::seconds(settings.reencrypt_seconds));
+  impl->reencrypt = StartReencryptJob(*impl->store, std::chrono::seconds(settings.reencrypt_seconds));
   return std::unique_ptr<ServeNode>(new ServeNode(std::move(impl)));
 }
 
@@ -316,6 +317,17 @@ Status ServeNode::Impl::PrepareFhir() {
   heads = std::make_unique<audit::TreeHeadPublisher>(*store, std::move(audit_signer), Clock::System());
   options.audit = settings.audit;
   options.audit_heads = heads.get();
+  // Responses kept for Idempotency-Key (personal data, sealed) go once no retry may replay them.
+  // (The job outlives `options` at destruction: it keeps its own copy of the window.)
+  idempotency_expiry = std::make_unique<Periodic>(
+      std::chrono::minutes(10), [&store = *store, window = options.idempotency_window](const Periodic::Stopping& stopping) {
+    auto expired = api::ExpireIdempotency(store, window, Clock::System().Now(), stopping);
+    if (!expired.ok()) {
+      log::Warn("idempotency.expire_failed", {{"code", static_cast<int>(expired.status().code())}});
+    } else if (*expired > 0) {
+      log::Info("idempotency.expired", {{"records", *expired}});
+    }
+  });
   if (settings.audit_head_seconds > 0) heads->Start(static_cast<Micros>(settings.audit_head_seconds) * 1000000);
   auto blind_key = KeyStoreSecret(*store, kBlindIndexSecret, search::IdentifierBlinder::kKeyBytes, "");
   if (!blind_key.ok()) return Because("cannot read the blind index key", blind_key.status());

@@ -347,6 +347,10 @@ class Store {
                                                                   std::string_view key) = 0;
   // Number of current, non-deleted resources of `type` (all types when empty).
   virtual Result<int64_t> CountCurrent(std::string_view tenant, std::string_view type) = 0;
+  // Deletes up to `limit` idempotency records (of any tenant) made before `created_before`,
+  // oldest first, in one write; returns how many went. A kept response may hold personal
+  // data: it is kept only as long as a retry may replay it (api/service.h).
+  virtual Result<int64_t> ExpireIdempotency(Micros created_before, int limit) = 0;
   // Current, non-deleted resources matching the query, one page (see query.h).
   virtual Result<SearchPage> Search(const SearchQuery& q) = 0;
   // Calls `fn` with the current, non-deleted version of every resource of every tenant, in

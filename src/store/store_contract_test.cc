@@ -448,6 +448,32 @@ TEST_P(StoreContractTest, IdempotencyRecords) {
   EXPECT_FALSE(store_->GetIdempotency("t", "key-2")->has_value());
 }
 
+TEST_P(StoreContractTest, ExpiringIdempotencyRecordsTakesTheOldestOfEveryTenant) {
+  Status st = store_->Write([&](WriteTxn& txn) -> Status {
+    for (int i = 0; i < 4; ++i) {
+      for (const char* tenant : {"a", "b"}) {
+        IdempotencyRecord r{"hash", 201, "{}", "kept response", kStart + i * 10 + (tenant[0] == 'b')};
+        EHR_RETURN_IF_ERROR(txn.PutIdempotency(tenant, "key-" + std::to_string(i), r));
+      }
+    }
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.message();
+  // Made before kStart + 20: keys 0 and 1 of both tenants (4 records), 3 at a time.
+  auto first = store_->ExpireIdempotency(kStart + 20, 3);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(*first, 3);
+  auto second = store_->ExpireIdempotency(kStart + 20, 3);
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  EXPECT_EQ(*second, 1);
+  EXPECT_EQ(*store_->ExpireIdempotency(kStart + 20, 3), 0);
+  for (const char* tenant : {"a", "b"}) {
+    for (int i = 0; i < 4; ++i) {
+      EXPECT_EQ(store_->GetIdempotency(tenant, "key-" + std::to_string(i))->has_value(), i >= 2) << tenant << i;
+    }
+  }
+}
+
 // Tenant B's data is written with the same types, ids, versions, tokens and keys as A's,
 // and must be invisible to every call made for tenant A.
 TEST_P(StoreContractTest, TenantsNeverSeeEachOther) {

@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "api/service.h"
 #include "core/log.h"
 #include "fhir/json/value.h"
 #include "support/test_server.h"
@@ -240,6 +241,38 @@ TEST(Idempotency, KeysExpireAfter24Hours) {
   EXPECT_EQ(fresh.status, 201);
   EXPECT_NE(fresh.Header("Location"), first.Header("Location"));
   EXPECT_EQ(Total(c, "Patient?identifier=DAY"), 2);
+}
+
+// What `ehr serve` runs every ten minutes: responses older than the window are deleted
+// (they hold personal data and can no longer be replayed), younger ones stay, in writes
+// of `batch`.
+TEST(Idempotency, ExpiredResponsesAreDeleted) {
+  ManualClock clock(1'800'000'000'000'000LL);
+  TestServer server({.clock = &clock});
+  HttpClient c = server.Client();
+  auto post = [&](const std::string& key) {
+    Headers h = {{"Content-Type", "application/fhir+json"}, {"Idempotency-Key", key}};
+    return c.Send("POST", "/fhir/Patient", R"({"resourceType":"Patient"})", h).status;
+  };
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(post("old-" + std::to_string(i)), 201);
+  clock.Advance(20LL * 3600 * 1000000);
+  ASSERT_EQ(post("young"), 201);
+  clock.Advance(5LL * 3600 * 1000000);  // the old ones are 25 hours old, the young one 5
+
+  const Micros day = 24LL * 3600 * 1000000;
+  int calls = 0;
+  auto stop_after_first = [&calls] { return calls++ > 0; };
+  auto partial = api::ExpireIdempotency(server.store(), day, clock.Now(), stop_after_first, 2);
+  ASSERT_TRUE(partial.ok()) << partial.status().message();
+  EXPECT_EQ(*partial, 2) << "one write of 2, then stopped";
+  auto rest = api::ExpireIdempotency(server.store(), day, clock.Now(), [] { return false; }, 2);
+  ASSERT_TRUE(rest.ok()) << rest.status().message();
+  EXPECT_EQ(*rest, 3);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_FALSE(server.store().GetIdempotency("default", "old-" + std::to_string(i))->has_value()) << i;
+  }
+  EXPECT_TRUE(server.store().GetIdempotency("default", "young")->has_value());
+  EXPECT_EQ(*api::ExpireIdempotency(server.store(), day, clock.Now(), [] { return false; }), 0);
 }
 
 TEST(AccessLog, CarriesRouteTemplatesAndNoPhi) {

@@ -367,6 +367,23 @@ class PostgresStore final : public Store {
       return pg::PutAuditHead(*writer_, head);
     });
   }
+  // Tenant by tenant (row-level security shows one at a time), in one write.
+  Result<int64_t> ExpireIdempotency(Micros created_before, int limit) override {
+    EHR_ASSIGN_OR_RETURN(std::vector<std::string> tenants, Tenants());
+    int64_t expired = 0;
+    EHR_RETURN_IF_ERROR(Write([&](WriteTxn& txn) -> Status {
+      expired = 0;
+      for (const std::string& tenant : tenants) {
+        if (expired >= limit) break;
+        EHR_RETURN_IF_ERROR(Entering(txn)(tenant));
+        EHR_ASSIGN_OR_RETURN(int64_t n, pg::ExpireIdempotency(*writer_, tenant, created_before,
+                                                              limit - static_cast<int>(expired)));
+        expired += n;
+      }
+      return Status::Ok();
+    }));
+    return expired;
+  }
   Result<int64_t> EraseAuditDetail(std::string_view tenant, std::string_view patient) override {
     int64_t erased = 0;
     EHR_RETURN_IF_ERROR(Write([&](WriteTxn& txn) -> Status {

@@ -368,6 +368,14 @@ Status PutIdempotency(Connection& c, std::string_view tenant, std::string_view k
       .status();
 }
 
+Result<int64_t> ExpireIdempotency(Connection& c, std::string_view tenant, Micros created_before, int limit) {
+  EHR_ASSIGN_OR_RETURN(Rows rows, c.Run("WITH gone AS (DELETE FROM idempotency WHERE tenant = $1 AND key IN "
+                                        "(SELECT key FROM idempotency WHERE tenant = $1 AND created < $2::bigint "
+                                        "ORDER BY created LIMIT $3::bigint) RETURNING 1) SELECT count(*) FROM gone",
+                                        {tenant, Param::Int(created_before), Param::Int(limit)}));
+  return rows.Int(0, 0);
+}
+
 Status ReplaceIndexRows(Connection& c, std::string_view tenant, std::string_view type, std::string_view id,
                         const IndexRows& rows, IndexBuffer& index) {
   EHR_ASSIGN_OR_RETURN(Rows current, c.Run("SELECT seq FROM resource_version WHERE tenant = $1 AND type = $2 "

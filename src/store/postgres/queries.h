@@ -62,6 +62,8 @@ Status Put(Connection& c, const NewVersion& v, std::string_view body, IndexBuffe
 // `index`, come with the connection's next Run() or Sync(); `index` must outlive that.
 Status SendPut(Connection& c, const NewVersion& v, std::string_view body, IndexBuffer& index);
 Status PutIdempotency(Connection& c, std::string_view tenant, std::string_view key, const IdempotencyRecord& r);
+// Store::ExpireIdempotency for the tenant the transaction is set to.
+Result<int64_t> ExpireIdempotency(Connection& c, std::string_view tenant, Micros created_before, int limit);
 Status ReplaceIndexRows(Connection& c, std::string_view tenant, std::string_view type, std::string_view id,
                         const IndexRows& rows, IndexBuffer& index);
 

@@ -483,6 +483,15 @@ Status PutIdempotency(Connection& c, std::string_view tenant, std::string_view k
   return stmt.Run();
 }
 
+Result<int64_t> ExpireIdempotency(Connection& c, Micros created_before, int limit) {
+  EHR_ASSIGN_OR_RETURN(Stmt stmt, c.Prepare("DELETE FROM idempotency WHERE (tenant, key) IN (SELECT tenant, key "
+                                            "FROM idempotency WHERE created < ?1 ORDER BY created LIMIT ?2)",
+                                            "expire idempotency records"));
+  stmt.BindInt(1, created_before).BindInt(2, limit);
+  EHR_RETURN_IF_ERROR(stmt.Run());
+  return stmt.Changes();
+}
+
 Result<Micros> LastWriteTime(Connection& c) {
   EHR_ASSIGN_OR_RETURN(Stmt stmt, c.Prepare("SELECT last_updated FROM resource_version ORDER BY seq DESC LIMIT 1",
                                             "read last write time"));

@@ -68,6 +68,8 @@ Status FlushTextRows(Connection& c);
 // `stored_body`: the body as stored (v.body, or sealed: body_cipher.h).
 Status Put(Connection& c, const NewVersion& v, std::string_view stored_body);
 Status PutIdempotency(Connection& c, std::string_view tenant, std::string_view key, const IdempotencyRecord& r);
+// Store::ExpireIdempotency, inside a write.
+Result<int64_t> ExpireIdempotency(Connection& c, Micros created_before, int limit);
 Status ReplaceIndexRows(Connection& c, std::string_view tenant, std::string_view type, std::string_view id,
                         const IndexRows& rows);
 // Up to `limit` current, non-deleted versions with seq > after_seq, in seq order, with

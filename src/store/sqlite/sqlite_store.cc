@@ -270,6 +270,14 @@ class SqliteStore final : public Store {
     auto conn = readers_.Acquire();
     return sqlite::AuditSegments(*conn);
   }
+  Result<int64_t> ExpireIdempotency(Micros created_before, int limit) override {
+    int64_t expired = 0;
+    EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) -> Status {
+      EHR_ASSIGN_OR_RETURN(expired, sqlite::ExpireIdempotency(*writer_conn_, created_before, limit));
+      return Status::Ok();
+    }));
+    return expired;
+  }
   Result<int64_t> EraseAuditDetail(std::string_view tenant, std::string_view patient) override {
     int64_t erased = 0;
     EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) -> Status {
