@@ -1,6 +1,8 @@
 // Archived audit segment files (audit/segment_file.h) as whoever can write the archive
-// directory may leave them: `ehr audit verify` and `ehr audit erase` read them back. Each
-// input is read three ways, every entry to the end or the first error:
+// directory may leave them: `ehr audit verify` and `ehr audit erase` read them back. Files
+// of format 2 are opened with the test archive key (32 'k' bytes; the sealed seeds are made
+// by make_sealed_seeds.py). Each input is read three ways, every entry to the end or the
+// first error:
 //   1. as the file, with the test public key (as verify does): refused unless signed by it;
 //   2. as the file, with no key (the signature not checked), so that the header and the
 //      gzip body are parsed whatever the trailer says;
@@ -48,6 +50,12 @@ const TreeSigner& TestSigner() {
     return *s;
   }();
   return signer;
+}
+
+// The archive key of the sealed seeds.
+const std::string& TestArchiveKey() {
+  static const std::string key(32, 'k');
+  return key;
 }
 
 // A directory made once per process (mkdtemp), with the file each input is written to, and
@@ -108,7 +116,7 @@ constexpr size_t kRowsKept = 64;
 // Opens `path` and reads every entry, checking what holds whatever the bytes are.
 Outcome ReadAll(const std::filesystem::path& path, std::string_view public_key, std::string_view bytes) {
   Outcome outcome;
-  Result<std::unique_ptr<SegmentReader>> reader = SegmentReader::Open(path, public_key);
+  Result<std::unique_ptr<SegmentReader>> reader = SegmentReader::Open(path, public_key, TestArchiveKey());
   if (!reader.ok()) {
     Check(reader.status().code() == Code::kInvalid, "a segment file that cannot be opened must be kInvalid");
     return outcome;
@@ -138,16 +146,16 @@ Outcome ReadAll(const std::filesystem::path& path, std::string_view public_key, 
   return outcome;
 }
 
-// A segment read whole is written again by the writer and reads back the same.
-void CheckRewrite(const Outcome& outcome) {
+// A segment read whole is written again by the writer, plain and sealed, and reads back the same.
+void CheckRewrite(const Outcome& outcome, std::string_view key) {
   if (outcome.header.count != outcome.rows.size()) return;  // too many to keep
   const std::filesystem::path path = TheScratch().dir() / "rewritten.seg";
-  Result<std::unique_ptr<SegmentWriter>> writer = SegmentWriter::Create(path, outcome.header);
+  Result<std::unique_ptr<SegmentWriter>> writer = SegmentWriter::Create(path, outcome.header, key);
   Check(writer.ok(), "the writer must start");
   for (const AuditRow& row : outcome.rows) Check((*writer)->Add(row).ok(), "the writer must take a row it read");
   Result<std::string> digest = (*writer)->Commit(TestSigner());
   Check(digest.ok(), "the writer must commit");
-  Result<std::unique_ptr<SegmentReader>> reader = SegmentReader::Open(path, TestSigner().public_key());
+  Result<std::unique_ptr<SegmentReader>> reader = SegmentReader::Open(path, TestSigner().public_key(), key);
   Check(reader.ok(), "a rewritten segment must open with its signer's key");
   Check((*reader)->sha256() == *digest, "the digest Commit returns is the file's");
   AuditRow row;
@@ -208,7 +216,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Check(SameRow(keyed.rows[i], unkeyed.rows[i]), "checking the signature must not change the entries");
     }
   }
-  if (unkeyed.complete) CheckRewrite(unkeyed);
+  if (unkeyed.complete) {
+    CheckRewrite(unkeyed, {});
+    CheckRewrite(unkeyed, TestArchiveKey());
+  }
 
   const std::string framed = SignedSegmentOf(input);
   const Outcome entries = ReadAll(scratch.Write(framed), TestSigner().public_key(), framed);

@@ -65,7 +65,7 @@ Result<uint64_t> NextSegment(store::Store& store, uint64_t first, uint64_t size,
 // many of its entries were erased when read.
 Result<store::AuditSegment> WriteSegment(store::Store& store, const std::filesystem::path& dir,
                                          const TreeSigner& signer, uint64_t first, uint64_t count, Micros cutoff,
-                                         uint64_t& erased) {
+                                         std::string_view key, uint64_t& erased) {
   const int level = std::countr_zero(count);
   store::AuditSegment segment;
   segment.first = first;
@@ -73,7 +73,7 @@ Result<store::AuditSegment> WriteSegment(store::Store& store, const std::filesys
   segment.file = SegmentFileName(first, count);
   EHR_ASSIGN_OR_RETURN(segment.subtree, store.AuditNode(level, first >> level));
   EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentWriter> writer,
-                       SegmentWriter::Create(dir / segment.file, SegmentHeader{first, count, segment.subtree}));
+                       SegmentWriter::Create(dir / segment.file, SegmentHeader{first, count, segment.subtree}, key));
   Frontier frontier;
   erased = 0;
   while (frontier.size() < count) {
@@ -149,7 +149,7 @@ Result<ArchiveReport> ArchiveOldEntries(store::Store& store, const std::filesyst
     EHR_ASSIGN_OR_RETURN(uint64_t count, NextSegment(store, first, size, cutoff, options));
     if (count == 0) break;
     uint64_t erased = 0;
-    Result<store::AuditSegment> written = WriteSegment(store, dir, signer, first, count, cutoff, erased);
+    Result<store::AuditSegment> written = WriteSegment(store, dir, signer, first, count, cutoff, options.key, erased);
     if (written.status().code() == Code::kConflict) {
       log::Warn("audit.archive_deferred", {{"first", first}, {"count", count}});
       break;  // another archiver got there first
@@ -181,7 +181,7 @@ Result<ArchiveReport> ArchiveOldEntries(store::Store& store, const std::filesyst
 }
 
 Result<int64_t> EraseArchivedDetail(store::Store& store, const std::filesystem::path& dir, const TreeSigner& signer,
-                                    std::string_view tenant, std::string_view patient) {
+                                    std::string_view tenant, std::string_view patient, std::string_view key) {
   EHR_RETURN_IF_ERROR(CompleteSegmentRewrites(store, dir));
   EHR_ASSIGN_OR_RETURN(std::vector<store::AuditSegment> segments, store.AuditSegments());
   int64_t changed = 0;
@@ -192,7 +192,7 @@ Result<int64_t> EraseArchivedDetail(store::Store& store, const std::filesystem::
     {
       // Only a file that is the one recorded is rewritten: signing it again must not
       // bless anything else.
-      EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentReader> reader, SegmentReader::Open(path, signer.public_key()));
+      EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentReader> reader, SegmentReader::Open(path, signer.public_key(), key));
       const SegmentHeader& h = reader->header();
       if (h.first != segment.first || h.count != segment.count || h.subtree != segment.subtree) {
         return Status::Invalid("audit archive: " + segment.file + " is not the segment recorded for " +
@@ -206,9 +206,9 @@ Result<int64_t> EraseArchivedDetail(store::Store& store, const std::filesystem::
       }
     }
     if (matches == 0) continue;
-    EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentReader> reader, SegmentReader::Open(path, signer.public_key()));
+    EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentReader> reader, SegmentReader::Open(path, signer.public_key(), key));
     const std::filesystem::path next = dir / (segment.file + ".next");
-    EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentWriter> writer, SegmentWriter::Create(next, reader->header()));
+    EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentWriter> writer, SegmentWriter::Create(next, reader->header(), key));
     store::AuditRow row;
     while (true) {
       EHR_ASSIGN_OR_RETURN(bool more, reader->Next(row));

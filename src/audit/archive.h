@@ -31,6 +31,9 @@ struct ArchiveOptions {
   // bounds that wait (65536 rows: about half a second, README).
   uint64_t min_leaves = 1024;
   uint64_t max_leaves = uint64_t{1} << 16;
+  // The archive key (32 bytes, the key store's secret "audit-archive"): files are sealed
+  // with it (segment_file.h, format 2), since entries hold personal data. Empty: plain.
+  std::string key;
 };
 
 struct ArchiveReport {
@@ -49,12 +52,12 @@ Result<ArchiveReport> ArchiveOldEntries(store::Store& store, const std::filesyst
                                         Micros now, const ArchiveOptions& options = {},
                                         const std::atomic<bool>* cancel = nullptr);
 
-// Erasure in archived segments: rewrites (signed again, atomically replaced) every segment
-// file holding an entry about `patient` of `tenant`, with its patient and detail removed;
-// the leaves do not change. Returns how many entries changed. The store's part is
-// Store::EraseAuditDetail, to be called first.
+// Erasure in archived segments: rewrites (signed again, atomically replaced, sealed with
+// `key` when given) every segment file holding an entry about `patient` of `tenant`, with
+// its patient and detail removed; the leaves do not change. Returns how many entries
+// changed. The store's part is Store::EraseAuditDetail, to be called first.
 Result<int64_t> EraseArchivedDetail(store::Store& store, const std::filesystem::path& dir, const TreeSigner& signer,
-                                    std::string_view tenant, std::string_view patient);
+                                    std::string_view tenant, std::string_view patient, std::string_view key = {});
 
 // Finishes a rewrite of a segment file that stopped between recording the new file's
 // digest and renaming it into place (a crash during EraseArchivedDetail). Called by both

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "audit/entry.h"
 #include "audit/log.h"
@@ -127,6 +128,97 @@ TEST(SegmentFile, EntriesComeBackAsWrittenAndTheSignatureGuardsEveryByte) {
   EXPECT_NE(other.status().message().find("signed by another key"), std::string::npos) << other.status().message();
   std::filesystem::remove(path);
   EXPECT_EQ(SegmentReader::Open(path, signer.public_key()).status().code(), Code::kNotFound);
+}
+
+// Format 2: the compressed entries in sealed chunks. Without the archive key the header
+// and digests are readable (erasure's crash recovery needs them) but no entry is; with
+// another key, or with chunks reordered or cut off, nothing opens.
+TEST(SegmentFile, SealedFilesHoldNoEntryInClearAndOpenOnlyWithTheirKey) {
+  TempDir dir;
+  const std::filesystem::path path = std::filesystem::path(dir.path()) / SegmentFileName(0, 2048);
+  const TreeSigner signer = Signer('a');
+  const std::string key = RandomBytes(32), subtree(32, 's');
+  const std::string marker = "Hennessy-PHI-marker";
+  std::vector<std::string> details;
+  {
+    auto writer = SegmentWriter::Create(path, SegmentHeader{0, 2048, subtree}, key);
+    ASSERT_TRUE(writer.ok()) << writer.status().message();
+    for (uint64_t i = 0; i < 2048; ++i) {
+      store::AuditRow row = Row(i, false);
+      row.detail = marker + RandomBytes(80);  // incompressible: several chunks
+      details.push_back(*row.detail);
+      ASSERT_TRUE((*writer)->Add(row).ok());
+    }
+    ASSERT_TRUE((*writer)->Commit(signer).ok());
+  }
+  const std::string bytes = ReadFile(path);
+  EXPECT_EQ(bytes.find(marker), std::string::npos);
+  EXPECT_EQ(bytes.find("patient-7"), std::string::npos);
+  auto read_all = [&](std::string_view public_key, std::string_view with) -> Status {
+    EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentReader> reader, SegmentReader::Open(path, public_key, with));
+    store::AuditRow row;
+    for (uint64_t i = 0;; ++i) {
+      EHR_ASSIGN_OR_RETURN(bool more, reader->Next(row));
+      if (!more) return i == 2048 ? Status::Ok() : Status::Internal("short");
+      if (row.detail != details[i] || row.patient != "patient-" + std::to_string(i)) return Status::Internal("differs");
+    }
+  };
+  EXPECT_TRUE(read_all(signer.public_key(), key).ok());
+  auto without = read_all(signer.public_key(), "");
+  EXPECT_EQ(without.code(), Code::kUnavailable) << without.message();
+  EXPECT_NE(without.message().find("archive key"), std::string::npos) << without.message();
+  auto wrong = read_all(signer.public_key(), RandomBytes(32));
+  EXPECT_EQ(wrong.code(), Code::kInvalid) << wrong.message();
+
+  // The chunks (after the 60-byte header, before the 72-byte trailer), reordered or cut,
+  // with the signature left unchecked: the chunks' own binding refuses them.
+  std::vector<std::string> chunks;
+  for (size_t at = 60; at < bytes.size() - 72;) {
+    const size_t n = (static_cast<unsigned char>(bytes[at]) << 24) | (static_cast<unsigned char>(bytes[at + 1]) << 16) |
+                     (static_cast<unsigned char>(bytes[at + 2]) << 8) | static_cast<unsigned char>(bytes[at + 3]);
+    chunks.push_back(bytes.substr(at, 4 + n));
+    at += 4 + n;
+  }
+  ASSERT_GE(chunks.size(), 2u);
+  const std::string head = bytes.substr(0, 60), trailer = bytes.substr(bytes.size() - 72);
+  std::string swapped = head + chunks[1] + chunks[0];
+  for (size_t i = 2; i < chunks.size(); ++i) swapped += chunks[i];
+  ASSERT_EQ(swapped.size() + trailer.size(), bytes.size());
+  WriteFile(path, swapped + trailer);
+  EXPECT_EQ(read_all("", key).code(), Code::kInvalid);
+  std::string cut = head;
+  for (size_t i = 0; i + 1 < chunks.size(); ++i) cut += chunks[i];
+  WriteFile(path, cut + trailer);
+  EXPECT_EQ(read_all("", key).code(), Code::kInvalid);
+  WriteFile(path, bytes);
+  EXPECT_TRUE(read_all("", key).ok());
+}
+
+// A file of format 2 written by another implementation (fuzz/make_sealed_seeds.py, from
+// the description in segment_file.h) reads here: the format is what the header says.
+TEST(SegmentFile, ASealedFileWrittenElsewhereFromTheFormatReads) {
+  const std::string dir = std::string(EHR_SOURCE_TREE) + "/fuzz/corpus/audit_segment/";
+  auto reader = SegmentReader::Open(dir + "sealed-valid-three-entries.seg", Signer('f').public_key(), std::string(32, 'k'));
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  store::AuditRow row;
+  for (uint64_t i = 4; i < 7; ++i) {
+    auto more = (*reader)->Next(row);
+    ASSERT_TRUE(more.ok() && *more) << (more.ok() ? "ended early" : more.status().message());
+    EXPECT_EQ(row.index, i);
+    EXPECT_EQ(row.core, "{\"core\":" + std::to_string(i) + "}");
+    EXPECT_EQ(row.patient.has_value(), i != 5);
+    EXPECT_EQ(row.detail ? row.detail->size() : 0u, i != 5 ? 40000u : 0u);
+  }
+  auto end = (*reader)->Next(row);
+  ASSERT_TRUE(end.ok());
+  EXPECT_FALSE(*end);
+  for (const char* damaged : {"sealed-chunk-altered-resigned.seg", "sealed-last-chunk-cut-resigned.seg"}) {
+    auto r = SegmentReader::Open(dir + damaged, Signer('f').public_key(), std::string(32, 'k'));
+    ASSERT_TRUE(r.ok()) << damaged << ": signed again, so it opens";
+    Result<bool> more = true;
+    while (more.ok() && *more) more = (*r)->Next(row);
+    EXPECT_EQ(more.status().code(), Code::kInvalid) << damaged;
+  }
 }
 
 // A log of 40 entries, one recorded each second from T0; heads signed along the way.
@@ -297,6 +389,38 @@ TEST_F(ArchiveTest, ASegmentFileMissingAlteredOrSignedAgainWithAnotherKeyIsNamed
   // The original file back: whole again.
   WriteFile(first, bytes);
   EXPECT_TRUE(Verify().ok());
+}
+
+// As `ehr serve` archives: sealed with the key store's archive key. Verification and
+// erasure need it; without it verification stops rather than pass over the files.
+TEST_F(ArchiveTest, SealedSegmentsVerifyAndEraseWithTheArchiveKey) {
+  options_.key = RandomBytes(32);
+  ASSERT_EQ(ArchiveBefore(30).archived.size(), 2u);
+  auto with_key = VerifyLog(*store_, signer_.public_key(), archive_, options_.key);
+  ASSERT_TRUE(with_key.ok()) << with_key.status().message();
+  EXPECT_TRUE(with_key->ok()) << All(*with_key);
+  EXPECT_EQ(VerifyLog(*store_, signer_.public_key(), archive_).status().code(), Code::kUnavailable);
+  auto segments = store_->AuditSegments();
+  ASSERT_TRUE(segments.ok() && !segments->empty());
+  EXPECT_EQ(ReadFile(archive_ / segments->front().file).find("erase-me-4711"), std::string::npos);
+
+  ASSERT_TRUE(store_->EraseAuditDetail("default", "erase-me-4711").ok());
+  auto archived = EraseArchivedDetail(*store_, archive_, signer_, "default", "erase-me-4711", options_.key);
+  ASSERT_TRUE(archived.ok()) << archived.status().message();
+  EXPECT_EQ(*archived, 6);
+  auto after = VerifyLog(*store_, signer_.public_key(), archive_, options_.key);
+  ASSERT_TRUE(after.ok()) << after.status().message();
+  EXPECT_TRUE(after->ok()) << All(*after);
+  EXPECT_EQ(after->erased, 10u);
+  // The rewritten files are sealed too.
+  auto rewritten = store_->AuditSegments();
+  ASSERT_TRUE(rewritten.ok());
+  for (const store::AuditSegment& s : *rewritten) {
+    auto reader = SegmentReader::Open(archive_ / s.file, signer_.public_key());
+    ASSERT_TRUE(reader.ok());
+    store::AuditRow row;
+    EXPECT_EQ((*reader)->Next(row).status().code(), Code::kUnavailable) << s.file;
+  }
 }
 
 TEST_F(ArchiveTest, ErasureRewritesTheSegmentsThatHoldThePatientAndTheLogStillVerifies) {

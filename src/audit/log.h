@@ -75,8 +75,10 @@ struct VerifyReport {
 // recomputed tree at its size). The entries of archived segments are read from their
 // files in `archive_dir` (archive.h), whose signatures (with `public_key`), digests and
 // subtrees are checked too; a file missing, altered or signed by another key is named.
-// Stops collecting after `max_problems`.
+// Sealed files are opened with `archive_key` (archive.h, ArchiveOptions::key); without it
+// verification fails (kUnavailable) rather than skip them. Stops collecting after `max_problems`.
 Result<VerifyReport> VerifyLog(store::Store& store, std::string_view public_key,
-                               const std::filesystem::path& archive_dir = {}, size_t max_problems = 20);
+                               const std::filesystem::path& archive_dir = {}, std::string_view archive_key = {},
+                               size_t max_problems = 20);
 
 }  // namespace ehr::audit

@@ -12,12 +12,14 @@
 
 #include "audit/merkle.h"
 #include "core/secrets.h"
+#include "keys/aead.h"
 
 namespace ehr::audit {
 namespace {
 
 constexpr std::string_view kMagic = "EHRAUDIT";
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kPlainVersion = 1;   // the body is the gzip stream itself
+constexpr uint32_t kSealedVersion = 2;  // the gzip stream in sealed chunks (segment_file.h)
 constexpr size_t kHeaderBytes = 8 + 4 + 8 + 8 + kHashBytes;
 constexpr size_t kKeyIdBytes = 8;
 constexpr size_t kTrailerBytes = kKeyIdBytes + crypto_sign_BYTES;
@@ -25,6 +27,7 @@ constexpr std::string_view kSignedPrefix = "ehr audit segment v1\n";
 constexpr uint32_t kAbsent = 0xffffffff;
 constexpr uint32_t kMaxField = 64u << 20;  // no column of an entry comes near this
 constexpr size_t kChunk = 64 * 1024;
+constexpr size_t kMaxSealedChunk = kChunk + keys::kSealOverhead;
 
 void PutU32(std::string& out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
@@ -49,13 +52,21 @@ void PutOptional(std::string& out, const std::optional<std::string>& s) {
   }
 }
 
-std::string HeaderBytes(const SegmentHeader& h) {
+std::string HeaderBytes(const SegmentHeader& h, uint32_t version) {
   std::string out(kMagic);
-  PutU32(out, kVersion);
+  PutU32(out, version);
   PutU64(out, h.first);
   PutU64(out, h.count);
   out.append(h.subtree);
   return out;
+}
+
+// What a sealed chunk is bound to: its file's header, its place, and whether it is the last.
+std::string ChunkAad(std::string_view header, uint64_t index, bool last) {
+  std::string aad(header);
+  PutU64(aad, index);
+  aad.push_back(last ? '\1' : '\0');
+  return aad;
 }
 
 std::string SignedMessage(const unsigned char digest[crypto_hash_sha256_BYTES]) {
@@ -105,10 +116,36 @@ struct SegmentWriter::State {
   uint64_t added = 0;
   bool committed = false;
   std::string record;  // reused per entry
+  std::string key;          // the archive key: sealed chunks (version 2); empty: plain (version 1)
+  std::string header_bytes;
+  std::string pending;      // compressed bytes not yet sealed into a chunk
+  uint64_t chunks = 0;      // sealed so far
 
   Status Write(std::string_view bytes) {
     crypto_hash_sha256_update(&hash, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
     return WriteAll(fd, bytes);
+  }
+  Status SealChunk(std::string_view plain, bool last) {
+    std::string chunk;
+    PutU32(chunk, static_cast<uint32_t>(plain.size() + keys::kSealOverhead));
+    keys::SealTo(key, plain, ChunkAad(header_bytes, chunks++, last), chunk);
+    return Write(chunk);
+  }
+  // Compressed bytes, as they come out of zlib: written, or sealed a chunk at a time.
+  Status Compressed(std::string_view bytes, bool last) {
+    if (key.empty()) return Write(bytes);
+    pending.append(bytes);
+    // A full chunk is sealed only once more follows, so that the last chunk is never
+    // empty (gzip's trailer is in it): the reader's end of the stream is the file's.
+    size_t at = 0;
+    for (; pending.size() - at > kChunk; at += kChunk) {
+      EHR_RETURN_IF_ERROR(SealChunk(std::string_view(pending).substr(at, kChunk), false));
+    }
+    pending.erase(0, at);
+    if (!last) return Status::Ok();
+    EHR_RETURN_IF_ERROR(SealChunk(pending, true));
+    pending.clear();
+    return Status::Ok();
   }
 };
 
@@ -120,14 +157,18 @@ SegmentWriter::~SegmentWriter() {
   if (!state_->committed && !state_->temp.empty()) ::unlink(state_->temp.c_str());
 }
 
-Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(std::filesystem::path path, SegmentHeader header) {
+Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(std::filesystem::path path, SegmentHeader header,
+                                                             std::string_view key) {
   if (header.subtree.size() != kHashBytes) return Status::Invalid("audit archive: a subtree hash is 32 bytes");
+  if (!key.empty() && key.size() != keys::kKeyBytes) return Status::Invalid("audit archive: an archive key is 32 bytes");
   if (sodium_init() < 0) return Status::Internal("audit archive: libsodium cannot start");
   auto state = std::make_unique<State>();
   state->path = std::move(path);
   state->temp = state->path;
   state->temp += ".tmp-" + HexEncode(RandomBytes(6));  // concurrent writers never share one
   state->header = std::move(header);
+  state->key = std::string(key);
+  state->header_bytes = HeaderBytes(state->header, key.empty() ? kPlainVersion : kSealedVersion);
   state->fd = ::open(state->temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   std::unique_ptr<SegmentWriter> writer(new SegmentWriter(std::move(state)));
   State& s = *writer->state_;
@@ -140,7 +181,7 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(std::filesystem::pa
     return Status::Internal("audit archive: zlib cannot start");
   }
   s.z_open = true;
-  EHR_RETURN_IF_ERROR(s.Write(HeaderBytes(s.header)));
+  EHR_RETURN_IF_ERROR(s.Write(s.header_bytes));
   return writer;
 }
 
@@ -154,8 +195,9 @@ Status SegmentWriter::Deflate(std::string_view bytes, bool finish) {
     s.z.avail_out = kChunk;
     const int rc = deflate(&s.z, finish ? Z_FINISH : Z_NO_FLUSH);
     if (rc == Z_STREAM_ERROR) return Status::Internal("audit archive: zlib failed");
-    EHR_RETURN_IF_ERROR(s.Write(std::string_view(out, kChunk - s.z.avail_out)));
-    if (finish ? rc == Z_STREAM_END : s.z.avail_out != 0) return Status::Ok();
+    const bool done = finish ? rc == Z_STREAM_END : s.z.avail_out != 0;
+    EHR_RETURN_IF_ERROR(s.Compressed(std::string_view(out, kChunk - s.z.avail_out), finish && done));
+    if (done) return Status::Ok();
   }
 }
 
@@ -224,6 +266,39 @@ struct SegmentReader::State {
   char out[kChunk];
   size_t out_pos = 0, out_len = 0;
   uint64_t read = 0;  // entries returned
+  bool sealed = false;       // version 2: the compressed stream comes in sealed chunks
+  std::string key;           // the archive key (version 2)
+  std::string header_bytes;
+  std::string plain;         // the compressed bytes of the chunk being inflated
+  uint64_t chunks = 0;       // opened so far
+
+  // The next compressed bytes into z's input: read as they are, or a chunk opened.
+  Status Refill() {
+    if (!sealed) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, body_left));
+      if (std::fread(in, 1, want, file) != want) return Status::Unavailable("cannot read " + path.string());
+      body_left -= want;
+      z.next_in = reinterpret_cast<Bytef*>(in);
+      z.avail_in = static_cast<uInt>(want);
+      return Status::Ok();
+    }
+    if (key.size() != keys::kKeyBytes) {
+      return Status::Unavailable(path.filename().string() + " is sealed: reading it needs the archive key of the key store");
+    }
+    char length[4];
+    if (body_left < 4 || std::fread(length, 1, 4, file) != 4) return Damaged("ends inside a sealed chunk (truncated)");
+    const uint64_t n = GetBE(length, 4);
+    if (n < keys::kSealOverhead || n > kMaxSealedChunk || n > body_left - 4) return Damaged("holds a damaged sealed chunk");
+    std::string chunk(n, '\0');
+    if (std::fread(chunk.data(), 1, n, file) != n) return Status::Unavailable("cannot read " + path.string());
+    body_left -= 4 + n;
+    auto opened = keys::Open(key, chunk, ChunkAad(header_bytes, chunks++, body_left == 0));
+    if (!opened.ok()) return Damaged("holds a chunk that does not open with the archive key (another key, or altered)");
+    plain = std::move(*opened);
+    z.next_in = reinterpret_cast<Bytef*>(plain.data());
+    z.avail_in = static_cast<uInt>(plain.size());
+    return Status::Ok();
+  }
 
   Status Damaged(const std::string& what) const { return Status::Invalid(path.filename().string() + " " + what); }
 };
@@ -240,7 +315,7 @@ const std::string& SegmentReader::sha256() const { return state_->sha256; }
 const std::string& SegmentReader::key_id() const { return state_->key_id; }
 
 Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(const std::filesystem::path& path,
-                                                           std::string_view public_key) {
+                                                           std::string_view public_key, std::string_view key) {
   if (sodium_init() < 0) return Status::Internal("audit archive: libsodium cannot start");
   auto state = std::make_unique<State>();
   state->path = path;
@@ -296,7 +371,12 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(const std::filesystem
   }
   if (header.substr(0, kMagic.size()) != kMagic) return s.Damaged("is not an audit segment file");
   const uint64_t version = GetBE(header.data() + 8, 4);
-  if (version != kVersion) return s.Damaged("has the unknown format version " + std::to_string(version));
+  if (version != kPlainVersion && version != kSealedVersion) {
+    return s.Damaged("has the unknown format version " + std::to_string(version));
+  }
+  s.sealed = version == kSealedVersion;
+  s.header_bytes = header.substr(0, kHeaderBytes);
+  s.key = std::string(key);  // checked when the entries are read: the digests need none
   s.header.first = GetBE(header.data() + 12, 8);
   s.header.count = GetBE(header.data() + 20, 8);
   if (s.header.first > UINT64_MAX - s.header.count) return s.Damaged("names entries past the end of any log");
@@ -325,13 +405,7 @@ Result<bool> SegmentReader::Read(char* out, size_t n) {
       if (got == 0) return false;
       return s.Damaged("ends inside an entry (truncated)");
     }
-    if (s.z.avail_in == 0 && s.body_left > 0) {
-      const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, s.body_left));
-      if (std::fread(s.in, 1, want, s.file) != want) return Status::Unavailable("cannot read " + s.path.string());
-      s.body_left -= want;
-      s.z.next_in = reinterpret_cast<Bytef*>(s.in);
-      s.z.avail_in = static_cast<uInt>(want);
-    }
+    if (s.z.avail_in == 0 && s.body_left > 0) EHR_RETURN_IF_ERROR(s.Refill());
     s.z.next_out = reinterpret_cast<Bytef*>(s.out);
     s.z.avail_out = kChunk;
     const int rc = inflate(&s.z, Z_NO_FLUSH);

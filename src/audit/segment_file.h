@@ -4,7 +4,13 @@
 //            segment's subtree hash (32 bytes)
 //   body     a gzip stream of the entries in leaf order, each: tenant, recorded (u64),
 //            action, agent, patient, core, detail, leaf; byte strings as a u32 length and
-//            the bytes, an absent patient or detail as the length 0xffffffff
+//            the bytes, an absent patient or detail as the length 0xffffffff.
+//            Format version 2 (written whenever there is an archive key, the key store's
+//            secret "audit-archive"): the gzip stream cut into chunks of 64 KiB, each
+//            stored as a u32 length and its AES-256-GCM seal (keys/aead.h) with the
+//            header, the chunk's number (u64) and whether it is the last (1 byte) as
+//            additional data, so chunks cannot be reordered, moved or cut off unseen;
+//            version 1 (no key store): the stream as it is
 //   trailer  the key id of the signer (8 bytes: the first of SHA-256 of its public key) and
 //            its Ed25519 signature (64 bytes) of "ehr audit segment v1\n" followed by the
 //            SHA-256 of header and body
@@ -34,8 +40,10 @@ struct SegmentHeader {
 // Writes one segment file. Not thread-safe. Destroying it before Commit leaves nothing.
 class SegmentWriter {
  public:
-  // Starts writing the file that Commit will put at `path`.
-  static Result<std::unique_ptr<SegmentWriter>> Create(std::filesystem::path path, SegmentHeader header);
+  // Starts writing the file that Commit will put at `path`, sealed with `key` (32 bytes;
+  // empty: format version 1, plain).
+  static Result<std::unique_ptr<SegmentWriter>> Create(std::filesystem::path path, SegmentHeader header,
+                                                       std::string_view key = {});
   ~SegmentWriter();
   SegmentWriter(const SegmentWriter&) = delete;
   SegmentWriter& operator=(const SegmentWriter&) = delete;
@@ -59,7 +67,9 @@ class SegmentReader {
  public:
   // Opens `path`: reads the header and checks the signature with `public_key` (not checked
   // when empty). kNotFound when there is no such file; kInvalid naming what is wrong.
-  static Result<std::unique_ptr<SegmentReader>> Open(const std::filesystem::path& path, std::string_view public_key);
+  // Next() answers kUnavailable for a sealed file opened without `key` (the archive key).
+  static Result<std::unique_ptr<SegmentReader>> Open(const std::filesystem::path& path, std::string_view public_key,
+                                                     std::string_view key = {});
   ~SegmentReader();
   SegmentReader(const SegmentReader&) = delete;
   SegmentReader& operator=(const SegmentReader&) = delete;

@@ -91,6 +91,12 @@ int Archive(const Args& args, const std::string& data, const StoreChoice& choice
   audit::ArchiveOptions options;
   options.retention = static_cast<Micros>(*days) * 86'400'000'000LL;
   options.min_leaves = static_cast<uint64_t>(*min_segment);
+  auto archive_key = store.Secret(kAuditArchiveSecret, 32);
+  if (!archive_key.ok()) {
+    std::fprintf(stderr, "ehr audit archive: the archive key: %s\n", archive_key.status().message().c_str());
+    return 1;
+  }
+  options.key = std::move(*archive_key);
   auto report = audit::ArchiveOldEntries(store, ArchiveDir(data), *signer, now, options);
   if (!report.ok()) {
     std::fprintf(stderr, "ehr audit archive: %s\n", report.status().message().c_str());
@@ -127,7 +133,13 @@ int Audit(int argc, char** argv) {
     store::Store& store = *opened->store;
     auto key = PublicKey(*args, store, data);
     if (!key.ok()) return Usage(key.status().message());
-    auto report = audit::VerifyLog(store, *key, ArchiveDir(data));
+    // Archived segments are sealed with the key store's archive key (none before any was).
+    auto archive_key = store.FindSecret(kAuditArchiveSecret);
+    if (!archive_key.ok()) {
+      std::fprintf(stderr, "ehr audit verify: the archive key: %s\n", archive_key.status().message().c_str());
+      return 2;
+    }
+    auto report = audit::VerifyLog(store, *key, ArchiveDir(data), archive_key->value_or(""));
     if (!report.ok()) {
       std::fprintf(stderr, "ehr audit verify: %s\n", report.status().message().c_str());
       return 2;
@@ -170,7 +182,13 @@ int Audit(int argc, char** argv) {
       std::fprintf(stderr, "ehr audit erase: the signing key: %s\n", signer.status().message().c_str());
       return 1;
     }
-    auto archived = audit::EraseArchivedDetail(store, ArchiveDir(data), *signer, tenant, args->Get("patient"));
+    auto archive_key = store.Secret(kAuditArchiveSecret, 32);
+    if (!archive_key.ok()) {
+      std::fprintf(stderr, "ehr audit erase: the archive key: %s\n", archive_key.status().message().c_str());
+      return 1;
+    }
+    auto archived =
+        audit::EraseArchivedDetail(store, ArchiveDir(data), *signer, tenant, args->Get("patient"), *archive_key);
     if (!archived.ok()) {
       std::fprintf(stderr, "ehr audit erase: archived segments: %s\n", archived.status().message().c_str());
       return 1;

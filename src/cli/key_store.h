@@ -55,6 +55,8 @@ Result<DataStore> OpenDataStore(const Args& args, const std::string& data, const
 
 // The Ed25519 seed that signs the audit log's tree heads and archived segments.
 inline constexpr char kAuditSigningSecret[] = "audit-signing";
+// The key that seals archived audit segments (audit/archive.h, ArchiveOptions::key).
+inline constexpr char kAuditArchiveSecret[] = "audit-archive";
 
 // A secret of the key store (Store::Secret). When `legacy_file` (a secret kept beside the
 // data by earlier versions) exists and the store has none of that name yet, its bytes move

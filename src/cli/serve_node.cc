@@ -309,9 +309,13 @@ Status ServeNode::Impl::PrepareFhir() {
   auto audit_seed = KeyStoreSecret(*store, kAuditSigningSecret, 32, data + "/audit-signing.key");
   if (!audit_seed.ok()) return Because("cannot read the audit signing key", audit_seed.status());
   EHR_ASSIGN_OR_RETURN(audit::TreeSigner audit_signer, audit::TreeSigner::FromSeed(*audit_seed));
-  // Entries older than the retention move to signed segment files, at start and daily.
+  // Entries older than the retention move to signed segment files, sealed with the key
+  // store's archive key, at start and daily.
   audit::ArchiveOptions archive_options;
   archive_options.retention = static_cast<Micros>(settings.audit_retention_days) * 86'400'000'000LL;
+  auto archive_key = store->Secret(kAuditArchiveSecret, 32);
+  if (!archive_key.ok()) return Because("cannot read the audit archive key", archive_key.status());
+  archive_options.key = std::move(*archive_key);
   archiver = std::make_unique<audit::Archiver>(*store, data + "/audit-archive", audit_signer, Clock::System(), archive_options);
   archiver->Start(86'400'000'000LL);
   heads = std::make_unique<audit::TreeHeadPublisher>(*store, std::move(audit_signer), Clock::System());
