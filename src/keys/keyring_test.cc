@@ -5,19 +5,33 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 namespace ehr::keys {
 namespace {
 
-std::string TempDir() {
-  std::string dir = "/tmp/ehr_keyring_XXXXXX";
-  if (!::mkdtemp(dir.data())) std::abort();
-  return dir;
-}
+// A directory made for one test and removed with everything in it when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    if (!::mkdtemp(dir_.data())) std::abort();
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return dir_; }
+
+ private:
+  std::string dir_ = "/tmp/ehr_keyring_XXXXXX";
+};
 
 TEST(Keyring, CreatedPrivateAndWrapsAcrossRotations) {
-  const std::string path = TempDir() + "/keyring";
+  TempDir dir;
+  const std::string path = dir.path() + "/keyring";
   auto ring = Keyring::OpenOrCreate(path);
   ASSERT_TRUE(ring.ok()) << ring.status().message();
   struct stat st {};
@@ -46,7 +60,8 @@ TEST(Keyring, CreatedPrivateAndWrapsAcrossRotations) {
 }
 
 TEST(Keyring, SeesAVersionAnotherProcessAdded) {
-  const std::string path = TempDir() + "/keyring";
+  TempDir dir;
+  const std::string path = dir.path() + "/keyring";
   auto server = Keyring::OpenOrCreate(path);
   auto cli = Keyring::OpenOrCreate(path);
   ASSERT_TRUE(server.ok() && cli.ok());
@@ -56,7 +71,8 @@ TEST(Keyring, SeesAVersionAnotherProcessAdded) {
 }
 
 TEST(Keyring, RefusesAFileOthersCanReadOrThatIsMalformed) {
-  const std::string dir = TempDir();
+  TempDir temp;
+  const std::string dir = temp.path();
   const std::string path = dir + "/keyring";
   ASSERT_TRUE(Keyring::OpenOrCreate(path).ok());
   ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
