@@ -51,6 +51,7 @@ int Serve(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);  // reload the TLS files
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   if (!args->Has("role") && args->Has("store")) {

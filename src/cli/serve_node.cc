@@ -224,7 +224,15 @@ int ServeUntilSignalled(const std::vector<ServeNode*>& nodes, const sigset_t& si
   std::thread signal_thread([&nodes, signals] {
     int sig = 0;
     sigset_t set = signals;
-    sigwait(&set, &sig);
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+      for (ServeNode* node : nodes) {
+        if (Status st = node->ReloadTls(); st.ok()) {
+          log::Info("tls.reloaded", {{"signal", sig}});
+        } else {
+          log::Warn("tls.reload_failed", {{"error", st.message()}});
+        }
+      }
+    }
     log::Info("shutdown_requested", {{"signal", sig}});
     for (ServeNode* node : nodes) node->Stop();
   });
@@ -243,6 +251,7 @@ int ServeUntilSignalled(const std::vector<ServeNode*>& nodes, const sigset_t& si
 }
 
 void ServeNode::Run() { impl_->server->Run(); }
+Status ServeNode::ReloadTls() { return impl_->server->ReloadTls(); }
 void ServeNode::Stop() { impl_->server->Stop(); }
 
 Status ServeNode::Prepare(FederationNode fed, const std::string& label) {

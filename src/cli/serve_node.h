@@ -54,7 +54,8 @@ std::set<std::string> ServeFlags();
 
 class ServeNode;
 // Runs the nodes, each on its own thread, until SIGTERM or SIGINT (blocked in `signals`
-// by the caller before any thread started); then stops them all. The exit code.
+// by the caller before any thread started); then stops them all. The exit code. SIGHUP
+// (when in `signals`) makes every node load its TLS files again.
 int ServeUntilSignalled(const std::vector<ServeNode*>& nodes, const sigset_t& signals);
 
 class ServeNode {
@@ -80,6 +81,8 @@ class ServeNode {
   // Serves until Stop (call from its own thread when several nodes run).
   void Run();
   void Stop();
+  // HttpServer::ReloadTls (the node also does it by itself when the files change).
+  Status ReloadTls();
 
  private:
   struct Impl;

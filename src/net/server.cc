@@ -1,6 +1,7 @@
 #include "net/server.h"
 
 #include <openssl/ssl.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <boost/asio.hpp>
@@ -16,6 +17,7 @@
 
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/periodic.h"
 #include "net/tls_context.h"
 
 namespace ehr::net {
@@ -30,13 +32,14 @@ namespace {
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 struct Conn {
-  // `tls_context` null: plain HTTP.
-  Conn(tcp::socket s, asio::ssl::context* tls_context) {
+  // `tls_context` null: plain HTTP. The connection keeps the context it began with (a
+  // reload may replace the server's meanwhile).
+  Conn(tcp::socket s, std::shared_ptr<asio::ssl::context> tls_context) : context(std::move(tls_context)) {
     beast::error_code ec;
     tcp::endpoint remote = s.remote_endpoint(ec);
     if (!ec) peer = remote.address().to_string();
-    if (tls_context != nullptr) {
-      tls.emplace(std::move(s), *tls_context);
+    if (context != nullptr) {
+      tls.emplace(std::move(s), *context);
     } else {
       plain.emplace(std::move(s));
     }
@@ -44,6 +47,7 @@ struct Conn {
   // The TCP layer, for timeouts, cancellation and closing, whichever stream is in use.
   beast::tcp_stream& tcp_layer() { return tls ? tls->next_layer() : *plain; }
 
+  std::shared_ptr<asio::ssl::context> context;  // before the stream: it outlives it
   std::optional<beast::tcp_stream> plain;  // exactly one of `plain` and `tls` is set
   std::optional<TlsStream> tls;
   std::string peer;  // the client's IP address
@@ -141,7 +145,15 @@ struct HttpServer::Impl {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> idle_guards;  // keep contexts 1.. running
   size_t next_context = 0;  // only touched by the acceptor coroutine
   asio::thread_pool workers;
-  std::unique_ptr<asio::ssl::context> tls_context;  // null: plain HTTP; set by Start() before any accept
+  std::mutex tls_mu;
+  std::shared_ptr<asio::ssl::context> tls_context;  // GUARDED_BY(tls_mu); null: plain HTTP; set by Start()
+  std::string tls_files_seen;                        // GUARDED_BY(tls_mu): FilesStamp at the last load
+  std::unique_ptr<Periodic> tls_watch;               // looks at the files (TlsOptions::reload_check)
+
+  std::shared_ptr<asio::ssl::context> CurrentTls() {
+    std::lock_guard lock(tls_mu);
+    return tls_context;
+  }
   tcp::acceptor acceptor;
   uint16_t bound_port = 0;
   std::atomic<bool> stopping{false};
@@ -438,7 +450,7 @@ struct HttpServer::Impl {
         continue;  // e.g. EMFILE: keep serving existing connections
       }
       socket.set_option(tcp::no_delay(true), ec);
-      auto conn = std::make_shared<Conn>(std::move(socket), tls_context.get());
+      auto conn = std::make_shared<Conn>(std::move(socket), CurrentTls());
       {
         std::lock_guard<std::mutex> lock(conns_mu);
         conns.insert(conn);
@@ -457,11 +469,57 @@ HttpServer::~HttpServer() {
   impl_->workers.join();
 }
 
+namespace {
+
+// What changes when a file is replaced or rewritten: its size and modification time, for
+// each of the TLS files.
+std::string FilesStamp(const TlsOptions& tls) {
+  std::string stamp;
+  for (const std::string& file : {tls.cert_file, tls.key_file, tls.client_ca_file}) {
+    struct stat st {};
+    if (!file.empty() && ::stat(file.c_str(), &st) == 0) {
+      stamp += std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+               std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino);
+    }
+    stamp += ";";
+  }
+  return stamp;
+}
+
+}  // namespace
+
+Status HttpServer::ReloadTls() {
+  const TlsOptions& tls = impl_->options.tls;
+  if (!tls.enabled()) return Status::Ok();
+  const std::string stamp = FilesStamp(tls);
+  auto context = MakeServerTlsContext(tls);
+  std::lock_guard lock(impl_->tls_mu);
+  impl_->tls_files_seen = stamp;  // a failure is not retried until the files change again
+  if (!context.ok()) return context.status();
+  impl_->tls_context = std::shared_ptr<asio::ssl::context>(std::move(*context));
+  return Status::Ok();
+}
+
 Status HttpServer::Start() {
-  if (impl_->options.tls.enabled()) {
-    auto context = MakeServerTlsContext(impl_->options.tls);
-    if (!context.ok()) return context.status();
-    impl_->tls_context = std::move(*context);
+  const TlsOptions& tls = impl_->options.tls;
+  if (tls.enabled()) {
+    EHR_RETURN_IF_ERROR(ReloadTls());
+    if (tls.reload_check.count() > 0) {
+      Impl* impl = impl_.get();
+      impl_->tls_watch = std::make_unique<Periodic>(tls.reload_check, [this, impl](const Periodic::Stopping&) {
+        std::string seen;
+        {
+          std::lock_guard lock(impl->tls_mu);
+          seen = impl->tls_files_seen;
+        }
+        if (FilesStamp(impl->options.tls) == seen) return;
+        if (Status st = ReloadTls(); st.ok()) {
+          log::Info("tls.reloaded");
+        } else {
+          log::Warn("tls.reload_failed", {{"error", st.message()}});
+        }
+      });
+    }
   }
   beast::error_code ec;
   auto address = asio::ip::make_address(impl_->options.host, ec);
@@ -496,6 +554,7 @@ void HttpServer::Run() {
 
 void HttpServer::Stop() {
   if (impl_->stopping.exchange(true)) return;
+  impl_->tls_watch.reset();
   Impl* impl = impl_.get();
   asio::post(impl->ioc, [impl] {
     beast::error_code ec;

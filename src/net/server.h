@@ -28,6 +28,9 @@ struct TlsOptions {
   std::string cert_file;       // PEM: the server's certificate, then any intermediates
   std::string key_file;        // PEM: its private key
   std::string client_ca_file;  // PEM authorities; non-empty: clients must present a certificate they signed
+  // How often the three files are looked at: when one changed (a renewed certificate), they
+  // are loaded again (HttpServer::ReloadTls). 0: only on ReloadTls.
+  std::chrono::milliseconds reload_check{60000};
   bool enabled() const { return !cert_file.empty(); }
 };
 
@@ -65,6 +68,10 @@ class HttpServer {
   void Run();
   // Graceful: stop accepting, finish in-flight requests, close idle connections.
   void Stop();
+  // Loads the TLS files again (a renewed certificate, key or client authorities): new
+  // connections use them, open ones keep what they began with. When they are unusable
+  // (Invalid, naming the file), the server goes on with the ones it has. OK without TLS.
+  Status ReloadTls();
 
  private:
   struct Impl;

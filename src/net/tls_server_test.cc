@@ -7,6 +7,7 @@
 #include <openssl/ssl.h>
 
 #include <atomic>
+#include <filesystem>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <map>
@@ -322,6 +323,53 @@ TEST_F(TlsServerTest, ClientCertificatesWhenRequired) {
     std::tie(status, error) = HttpsClient(port(), member).TryGet("/fhir/metadata");
     EXPECT_EQ(status, 200) << error;
   }
+}
+
+// A renewed certificate written over the files is taken up without a restart: new
+// connections get it, an open one goes on with the old; files that do not load leave the
+// server with what it has.
+TEST_F(TlsServerTest, ARenewedCertificateIsLoadedWithoutARestart) {
+  const std::string dir = dir_->path() + "/live";
+  std::filesystem::create_directories(dir);
+  const CertFiles live{dir + "/server.pem", dir + "/server.key"};
+  auto install = [&](const CertFiles& from) {  // as a renewal tool does: new files renamed over the old
+    std::filesystem::copy_file(from.cert, live.cert + ".new", std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(from.key, live.key + ".new", std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::rename(live.key + ".new", live.key);
+    std::filesystem::rename(live.cert + ".new", live.cert);
+  };
+  install(*rsa_server_);
+  ServerOptions options;
+  options.tls.reload_check = std::chrono::milliseconds(50);
+  StartServer(options, &live);
+  auto name_of_a_new_connection = [&] {
+    HttpsClient c(port(), Trusting());
+    return c.Connect() && c.Get("/x").status == 200 ? c.server_name() : "(failed: " + c.error() + ")";
+  };
+  EXPECT_EQ(name_of_a_new_connection(), "server-rsa");
+  HttpsClient open(port(), Trusting());
+  ASSERT_TRUE(open.Connect()) << open.error();
+  EXPECT_EQ(open.Get("/x").status, 200);
+
+  install(*ec_server_);
+  std::string now;
+  for (int i = 0; i < 200 && (now = name_of_a_new_connection()) != "server-ec"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(now, "server-ec") << "the renewed certificate within 4 s";
+  EXPECT_EQ(open.Get("/x").status, 200) << "the open connection goes on";
+  EXPECT_EQ(open.server_name(), "server-rsa");
+
+  // A key that is not the certificate's: refused, and the server keeps the last good pair.
+  std::filesystem::copy_file(rsa_server_->key, live.key, std::filesystem::copy_options::overwrite_existing);
+  Status reloaded = server_->ReloadTls();
+  EXPECT_EQ(reloaded.code(), Code::kInvalid) << reloaded.message();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the watcher saw it too
+  EXPECT_EQ(name_of_a_new_connection(), "server-ec");
+  // Put right: taken up on demand.
+  std::filesystem::copy_file(ec_server_->key, live.key, std::filesystem::copy_options::overwrite_existing);
+  EXPECT_TRUE(server_->ReloadTls().ok());
+  EXPECT_EQ(name_of_a_new_connection(), "server-ec");
 }
 
 TEST_F(TlsServerTest, UnusableFilesStopTheStart) {

@@ -1,8 +1,12 @@
 // `ehr serve --tls-cert --tls-key` as a real process: it serves HTTPS (and says so in its
-// start-up line) with HSTS; either flag alone, or --tls-client-ca without them, stops the
-// start with a message.
+// start-up line) with HSTS, and loads renewed files on SIGHUP; either flag alone, or
+// --tls-client-ca without them, stops the start with a message.
 #include <gtest/gtest.h>
 #include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
 
 #include "support/ehr_process.h"
 #include "support/tls_fixture.h"
@@ -28,6 +32,36 @@ TEST(ServeTls, ServesHttpsWithHsts) {
   auto search = c.Get("/fhir/Patient");
   EXPECT_EQ(search.status, 200) << search.body;
   EXPECT_EQ(search.Header("Cache-Control"), "no-store");
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+}
+
+// A renewed certificate copied over the files, then SIGHUP: the next connection gets it,
+// and the server goes on (SIGHUP is not a stop).
+TEST(ServeTls, SighupLoadsARenewedCertificate) {
+  ScratchDir dir;
+  TestAuthority ca(dir.path(), "demo");
+  const CertFiles first = ca.IssueServer("first"), renewed = ca.IssueServer("renewed");
+  const CertFiles live{dir.path() + "/live.pem", dir.path() + "/live.key"};
+  auto install = [&](const CertFiles& from) {
+    std::filesystem::copy_file(from.cert, live.cert, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(from.key, live.key, std::filesystem::copy_options::overwrite_existing);
+  };
+  install(first);
+  EhrProcess server = EhrProcess::Serve({"--data", dir.path() + "/data", "--auth", "off", "--access-log", "off",
+                                         "--tls-cert", live.cert, "--tls-key", live.key});
+  ASSERT_NE(server.port, 0) << server.output;
+  TlsClientOptions options;
+  options.ca_file = ca.cert_file();
+  auto name = [&] {
+    HttpsClient c(server.port, options);
+    return c.Connect() && c.Get("/healthz").status == 200 ? c.server_name() : "(failed: " + c.error() + ")";
+  };
+  EXPECT_EQ(name(), "first");
+  install(renewed);
+  ASSERT_EQ(::kill(server.pid, SIGHUP), 0);
+  std::string now;
+  for (int i = 0; i < 100 && (now = name()) != "renewed"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(now, "renewed");
   EXPECT_EQ(server.Stop(SIGTERM), 0);
 }
 

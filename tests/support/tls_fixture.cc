@@ -175,6 +175,14 @@ std::string HttpsClient::version() const { return SSL_get_version(impl_->stream-
 
 std::string HttpsClient::cipher() const { return SSL_get_cipher_name(impl_->stream->native_handle()); }
 
+std::string HttpsClient::server_name() const {
+  X509* cert = SSL_get0_peer_certificate(impl_->stream->native_handle());
+  if (cert == nullptr) return "";
+  char name[256] = {0};
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, name, sizeof name) < 0) return "";
+  return name;
+}
+
 HttpResult HttpsClient::Send(const std::string& method, const std::string& target, const std::string& body,
                              const std::vector<std::pair<std::string, std::string>>& headers) {
   if (!impl_->stream) throw std::runtime_error("not connected");

@@ -74,6 +74,7 @@ class HttpsClient {
   const std::string& error() const { return error_; }
   std::string version() const;  // "TLSv1.3"
   std::string cipher() const;   // OpenSSL's name of the negotiated suite
+  std::string server_name() const;  // the common name of the certificate the server presented
 
   // One request on the connection (Connect() first). Throws std::runtime_error on failure,
   // e.g. when the server ends the TLS session instead of answering.
