@@ -78,6 +78,7 @@ audit::Event FhirService::Impl::AuditBase(const RequestContext& ctx, int status)
     e.purpose = "ETREAT";
   }
   e.address = ctx.peer;
+  e.certificate = ctx.client_certificate;
   e.request_id = ctx.request_id;
   e.server = options.region;
   e.fhir_user = ctx.principal.fhir_user;

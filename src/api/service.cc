@@ -232,6 +232,7 @@ Status FhirService::RecordOperation(const net::Request& request, const security:
   ctx.principal = who;
   ctx.request_id = request.request_id;
   ctx.peer = request.peer;
+  ctx.client_certificate = request.client_certificate;
   ctx.audit_subtype = subtype;
   ctx.audit_action = "E";
   audit::Event e = impl_->AuditBase(ctx, status);
@@ -287,6 +288,7 @@ net::Response FhirService::Impl::Handle(net::Request& req) {
   RequestContext ctx;
   ctx.request_id = req.request_id;
   ctx.peer = req.peer;
+  ctx.client_certificate = req.client_certificate;
   AuditTrail trail;
   if (req.path == "/healthz") {
     net::Response r = JsonResponse(200, std::string(R"({"status":"ok"})"), ctx);

@@ -86,6 +86,7 @@ struct RequestContext {
   // its write transactions record), the client's address, and the interaction.
   AuditTrail* audit = nullptr;
   std::string peer;
+  std::string client_certificate;  // net::Request::client_certificate (mutual TLS)
   std::string audit_subtype;
   std::string audit_action;
 };

@@ -70,6 +70,10 @@ class CompactObject {
     Quoted(value);
     return *this;
   }
+  // Left out when empty: entries written before the member existed keep their bytes.
+  CompactObject& StrIfAny(std::string_view key, std::string_view value) {
+    return value.empty() ? *this : Str(key, value);
+  }
   CompactObject& Int(std::string_view key, int64_t value) {
     Key(key);
     out_ += std::to_string(value);
@@ -177,6 +181,7 @@ Encoded Encode(const Event& e, std::string salt) {
                  .Str("client", e.client_id)
                  .Str("purpose", e.purpose)
                  .Str("address", e.address)
+                 .StrIfAny("certificate", e.certificate)
                  .Str("request", e.request_id)
                  .Str("server", e.server)
                  .Str("detail", HexEncode(Sha256(out.detail)))
@@ -203,6 +208,10 @@ Result<Event> Decode(std::string_view core_text, const std::optional<std::string
   EHR_ASSIGN_OR_RETURN(e.client_id, StringAt(*core, "client"));
   EHR_ASSIGN_OR_RETURN(e.purpose, StringAt(*core, "purpose"));
   EHR_ASSIGN_OR_RETURN(e.address, StringAt(*core, "address"));
+  if (const json::Value* certificate = core->Find("certificate"); certificate != nullptr) {
+    if (!certificate->is_string() || certificate->as_string().empty()) return Invalid("certificate is not a digest");
+    e.certificate = certificate->as_string();
+  }
   EHR_ASSIGN_OR_RETURN(e.request_id, StringAt(*core, "request"));
   EHR_ASSIGN_OR_RETURN(e.server, StringAt(*core, "server"));
   EHR_ASSIGN_OR_RETURN(std::string digest, StringAt(*core, "detail"));
@@ -267,6 +276,12 @@ json::Value ToAuditEvent(const Event& e, uint64_t index, bool erased) {
     client.Set("type", Concept(Coding(kDcm, "110153", "Source Role ID")));
     client.Set("who", IdentifierReference("urn:ehr:client", e.client_id.empty() ? "direct" : e.client_id));
     client.Set("requestor", json::Value(false));
+    if (!e.certificate.empty()) {  // the machine, by its mutual-TLS certificate
+      json::Value who = client.Find("who") != nullptr ? *client.Find("who") : json::Value::MakeObject();
+      json::Value display = json::Value("TLS client certificate " + e.certificate);
+      who.Set("display", std::move(display));
+      client.Set("who", std::move(who));
+    }
     if (!e.address.empty()) {
       json::Value network = json::Value::MakeObject();
       network.Set("address", json::Value(e.address));

@@ -37,6 +37,7 @@ struct Event {
   std::string client_id;  // the SMART app or backend service
   std::string purpose;    // purpose of use (v3-ActReason: TREAT, ETREAT, HRESCH...)
   std::string address;    // the client's network address
+  std::string certificate;  // the client machine's certificate (mutual TLS): "sha256:<hex>"; "" without
   std::string request_id;
   std::string server;     // the node that recorded it (region)
   // About whom (detail).

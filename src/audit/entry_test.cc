@@ -97,6 +97,32 @@ TEST(AuditEntry, SaltsDoNotRepeat) {
   }
 }
 
+// A request over mutual TLS: the core names the machine by its certificate's digest (not
+// personal data), and the AuditEvent's client agent shows it. Without one the core has no
+// such member, so entries written before it existed keep their bytes and leaves.
+TEST(AuditEntry, TheClientMachinesCertificateIsInTheCore) {
+  Event e = Read();
+  const std::string plain_core = Encode(e, "0123456789abcdef").core;
+  EXPECT_EQ(plain_core.find("certificate"), std::string::npos);
+  e.certificate = "sha256:" + std::string(64, 'a');
+  const Encoded enc = Encode(e, "0123456789abcdef");
+  EXPECT_NE(enc.core.find(e.certificate), std::string::npos);
+  EXPECT_EQ(enc.detail.find(e.certificate), std::string::npos);
+  auto back = Decode(enc.core, enc.detail);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->certificate, e.certificate);
+  EXPECT_EQ(Decode(plain_core, std::nullopt)->certificate, "");
+  std::string empty = enc.core;
+  empty.replace(empty.find(e.certificate), e.certificate.size(), "");
+  EXPECT_FALSE(Decode(empty, std::nullopt).ok()) << "an empty certificate member is not one this server writes";
+  const json::Value ae = ToAuditEvent(e, 3, false);
+  const json::Value& client = ae.Find("agent")->as_array()[1];
+  EXPECT_EQ(client.Find("who")->GetString("display"), "TLS client certificate " + e.certificate);
+  EXPECT_EQ(client.Find("who")->Find("identifier")->GetString("value"), "app");
+  Status valid = fhir::ValidateResource(ae);
+  EXPECT_TRUE(valid.ok()) << valid.message();
+}
+
 TEST(AuditEntry, RendersAsBalpAuditEvent) {
   const json::Value ae = ToAuditEvent(Read(), 12, false);
   EXPECT_EQ(ae.GetString("resourceType"), "AuditEvent");

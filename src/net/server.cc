@@ -1,6 +1,8 @@
 #include "net/server.h"
 
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
@@ -51,8 +53,26 @@ struct Conn {
   std::optional<beast::tcp_stream> plain;  // exactly one of `plain` and `tls` is set
   std::optional<TlsStream> tls;
   std::string peer;  // the client's IP address
+  std::string client_certificate;  // Request::client_certificate, set after the handshake
   bool idle = true;  // only touched on the connection's strand; true during the TLS handshake too
 };
+
+// "sha256:<hex>" of the certificate the client presented when it verified (mutual TLS),
+// else "".
+std::string VerifiedClientCertificate(SSL* ssl) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (cert == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return "";
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (X509_digest(cert, EVP_sha256(), digest, &length) != 1) return "";
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "sha256:";
+  for (unsigned int i = 0; i < length; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xf];
+  }
+  return out;
+}
 
 // For writing the close_notify alert to a client that does not read.
 constexpr std::chrono::seconds kTlsCloseTimeout{1};
@@ -294,6 +314,7 @@ struct HttpServer::Impl {
       beast::error_code ec;
       conn->tcp_layer().expires_after(options.header_timeout);  // a handshake is the start of a request
       co_await conn->tls->async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec) conn->client_certificate = VerifiedClientCertificate(conn->tls->native_handle());
       if (!ec) {
         co_await Exchange(conn, *conn->tls);
         // A close_notify alert tells the client the last response was not truncated. The
@@ -364,6 +385,7 @@ struct HttpServer::Impl {
       bool keep_alive = msg.keep_alive();
       req.method = std::string(msg.method_string());
       req.peer = conn->peer;
+      req.client_certificate = conn->client_certificate;
       req.target = std::string(msg.target());
       size_t q = req.target.find('?');
       req.path = req.target.substr(0, q);
@@ -432,12 +454,24 @@ struct HttpServer::Impl {
     if (!options.access_log) return;
     auto micros =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
-    log::Info("http_request", {{"request_id", req.request_id},
-                               {"method", req.method},
-                               {"route", route.empty() ? std::string("(unrouted)") : route},
-                               {"status", status},
-                               {"bytes", static_cast<uint64_t>(bytes)},
-                               {"latency_ms", static_cast<double>(micros) / 1000.0}});
+    const std::string shown_route = route.empty() ? std::string("(unrouted)") : route;
+    const double latency_ms = static_cast<double>(micros) / 1000.0;
+    if (req.client_certificate.empty()) {
+      log::Info("http_request", {{"request_id", req.request_id},
+                                 {"method", req.method},
+                                 {"route", shown_route},
+                                 {"status", status},
+                                 {"bytes", static_cast<uint64_t>(bytes)},
+                                 {"latency_ms", latency_ms}});
+    } else {  // which machine (mutual TLS): its certificate's digest, no personal data
+      log::Info("http_request", {{"request_id", req.request_id},
+                                 {"method", req.method},
+                                 {"route", shown_route},
+                                 {"status", status},
+                                 {"bytes", static_cast<uint64_t>(bytes)},
+                                 {"latency_ms", latency_ms},
+                                 {"client_certificate", req.client_certificate}});
+    }
   }
 
   asio::awaitable<void> Accept() {

@@ -4,7 +4,12 @@
 // that plaintext gets no answer, that keep-alive, deferral, limits, timeouts and graceful
 // shutdown behave as over plain HTTP, the security headers, and client certificates.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <cstdio>
 
 #include <atomic>
 #include <filesystem>
@@ -66,6 +71,26 @@ class PermissiveTlsServer {
   std::thread thread_;
 };
 
+// "sha256:<hex>" of the certificate in a PEM file, as the server names a client machine.
+std::string Sha256Of(const std::string& pem_file) {
+  FILE* f = std::fopen(pem_file.c_str(), "r");
+  if (f == nullptr) return "(unreadable)";
+  X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
+  std::fclose(f);
+  if (cert == nullptr) return "(not a certificate)";
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  X509_digest(cert, EVP_sha256(), digest, &length);
+  X509_free(cert);
+  std::string out = "sha256:";
+  char hex[3];
+  for (unsigned int i = 0; i < length; ++i) {
+    std::snprintf(hex, sizeof hex, "%02x", digest[i]);
+    out += hex;
+  }
+  return out;
+}
+
 class TlsServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -113,6 +138,10 @@ class TlsServerTest : public ::testing::Test {
       return r;
     }
     if (req.path == "/keys") r.SetHeader("Cache-Control", "max-age=300");
+    if (req.path == "/whoami") {
+      r.body = "certificate=" + req.client_certificate;
+      return r;
+    }
     r.body = req.method + " " + req.path + " body=" + req.body;
     return r;
   }
@@ -322,7 +351,20 @@ TEST_F(TlsServerTest, ClientCertificatesWhenRequired) {
     member.client = good;
     std::tie(status, error) = HttpsClient(port(), member).TryGet("/fhir/metadata");
     EXPECT_EQ(status, 200) << error;
+    // The handler sees which machine it is: the digest of its certificate.
+    HttpsClient c(port(), member);
+    ASSERT_TRUE(c.Connect()) << c.error();
+    EXPECT_EQ(c.Get("/whoami").body, "certificate=" + Sha256Of(good.cert));
   }
+}
+
+TEST_F(TlsServerTest, WithoutMutualTlsHandlersSeeNoCertificate) {
+  StartServer();
+  TlsClientOptions member = Trusting();
+  member.client = ca_->IssueClient("node-c");  // offered, but not asked for
+  HttpsClient c(port(), member);
+  ASSERT_TRUE(c.Connect()) << c.error();
+  EXPECT_EQ(c.Get("/whoami").body, "certificate=");
 }
 
 // A renewed certificate written over the files is taken up without a restart: new

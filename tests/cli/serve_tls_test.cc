@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "support/ehr_process.h"
@@ -63,6 +65,34 @@ TEST(ServeTls, SighupLoadsARenewedCertificate) {
   for (int i = 0; i < 100 && (now = name()) != "renewed"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_EQ(now, "renewed");
   EXPECT_EQ(server.Stop(SIGTERM), 0);
+}
+
+// Mutual TLS: the client machine's certificate (its SHA-256) is in the access log line and
+// in the audit entry of what it did, as the client agent of the AuditEvent.
+TEST(ServeTls, TheClientCertificateIsLoggedAndAudited) {
+  ScratchDir dir;
+  TestAuthority ca(dir.path(), "demo");
+  const CertFiles cert = ca.IssueServer("server"), node = ca.IssueClient("node-uk");
+  const std::string log = dir.path() + "/ehr.log";
+  EhrProcess server = EhrProcess::Serve({"--data", dir.path() + "/data", "--auth", "off", "--tls-cert", cert.cert,
+                                         "--tls-key", cert.key, "--tls-client-ca", ca.cert_file()},
+                                        {}, log);
+  ASSERT_NE(server.port, 0) << server.output;
+  TlsClientOptions options;
+  options.ca_file = ca.cert_file();
+  options.client = node;
+  HttpsClient c(server.port, options);
+  ASSERT_TRUE(c.Connect()) << c.error();
+  ASSERT_EQ(c.Get("/fhir/Patient?gender=female").status, 200);
+  auto events = c.Get("/fhir/AuditEvent?_count=100");
+  ASSERT_EQ(events.status, 200) << events.body;
+  const size_t at = events.body.find("TLS client certificate sha256:");
+  ASSERT_NE(at, std::string::npos) << events.body.substr(0, 2000);
+  const std::string digest = events.body.substr(at + 23, 7 + 64);  // "sha256:" and 64 hex digits
+  EXPECT_EQ(server.Stop(SIGTERM), 0);
+  std::ifstream in(log);
+  const std::string lines((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(lines.find("\"client_certificate\":\"" + digest + "\""), std::string::npos) << lines;
 }
 
 TEST(ServeTls, IncompleteTlsFlagsStopTheStart) {
