@@ -245,30 +245,18 @@ Result<ArchiveReport> Archiver::RunOnce() {
 
 void Archiver::Start(Micros interval) {
   Stop();
-  {
-    std::lock_guard lock(mu_);
-    stop_ = false;
-  }
   cancel_ = false;
-  thread_ = std::thread([this, interval] {
-    std::unique_lock lock(mu_);
-    do {
-      lock.unlock();
-      auto archived = RunOnce();
-      if (!archived.ok()) log::Warn("audit.archive_failed", {{"error", archived.status().message()}});
-      lock.lock();
-    } while (!wake_.wait_for(lock, std::chrono::microseconds(interval), [&] { return stop_; }));
-  });
+  runs_ = std::make_unique<Periodic>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::microseconds(interval)),
+      [this](const Periodic::Stopping&) {
+        auto archived = RunOnce();
+        if (!archived.ok()) log::Warn("audit.archive_failed", {{"error", archived.status().message()}});
+      });
 }
 
 void Archiver::Stop() {
-  cancel_ = true;
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  cancel_ = true;  // a run in progress stops after its current segment
+  runs_.reset();
 }
 
 }  // namespace ehr::audit

@@ -6,16 +6,15 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "audit/tree_head.h"
 #include "core/clock.h"
+#include "core/periodic.h"
 #include "core/status.h"
 #include "store/store.h"
 
@@ -82,10 +81,7 @@ class Archiver {
   Clock& clock_;
   ArchiveOptions options_;
   std::atomic<bool> cancel_ = false;
-  std::mutex mu_;  // guards stop_
-  std::condition_variable wake_;
-  bool stop_ = false;
-  std::thread thread_;
+  std::unique_ptr<Periodic> runs_;  // last: stopped before the rest goes
 };
 
 }  // namespace ehr::audit
