@@ -294,6 +294,14 @@ class WriteTxn {
   // Current version (possibly a deleted marker), as of this transaction's earlier writes.
   virtual Result<std::optional<VersionRecord>> ReadCurrent(std::string_view tenant, std::string_view type,
                                                            std::string_view id) = 0;
+  // A hint that ReadCurrent will be asked for these resources (type, id) of `tenant` (a
+  // transaction Bundle's updates and deletions): a store whose reads cost a round trip
+  // reads them together now. ReadCurrent answers as ever, this job's writes included.
+  virtual Status Prefetch(std::string_view tenant, const std::vector<std::pair<std::string, std::string>>& keys) {
+    (void)tenant;
+    (void)keys;
+    return Status::Ok();
+  }
   virtual Result<std::vector<std::string>> FindIdsByToken(const TokenQuery& q) = 0;
   // A search that sees this transaction's earlier writes (conditional operations).
   virtual Result<SearchPage> Search(const SearchQuery& q) = 0;

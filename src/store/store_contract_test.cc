@@ -236,6 +236,35 @@ TEST_P(StoreContractTest, PutLaterWritesAsPutAndFailsTheWholeJob) {
   EXPECT_EQ((*store_->ReadCurrent("t", "Patient", "p1"))->body, R"({"v":2})");
 }
 
+// Prefetch changes nothing ReadCurrent answers: prefetched, absent, deleted, and after the
+// job's own writes of a prefetched resource.
+TEST_P(StoreContractTest, PrefetchedReadsAnswerAsReadsDo) {
+  ASSERT_TRUE(PutOne(*store_, Version("t", "Patient", "a", 1, R"({"a":1})")).ok());
+  ASSERT_TRUE(PutOne(*store_, Version("t", "Patient", "gone", 1, "{}")).ok());
+  ASSERT_TRUE(PutOne(*store_, Deletion("t", "Patient", "gone", 2)).ok());
+  ASSERT_TRUE(PutOne(*store_, Version("u", "Patient", "a", 1, R"({"other tenant":1})")).ok());
+  Status st = store_->Write([](WriteTxn& txn) -> Status {
+    EHR_RETURN_IF_ERROR(txn.Prefetch("t", {{"Patient", "a"}, {"Patient", "new"}, {"Patient", "gone"}}));
+    EHR_ASSIGN_OR_RETURN(auto a, txn.ReadCurrent("t", "Patient", "a"));
+    if (!a || a->version != 1 || a->body != R"({"a":1})") return Status::Internal("a/1 not read");
+    EHR_RETURN_IF_ERROR(txn.PutLater(Version("t", "Patient", "a", 2, R"({"a":2})")));
+    EHR_ASSIGN_OR_RETURN(a, txn.ReadCurrent("t", "Patient", "a"));
+    if (!a || a->version != 2 || a->body != R"({"a":2})") return Status::Internal("a/2 not seen after the write");
+    EHR_ASSIGN_OR_RETURN(auto fresh, txn.ReadCurrent("t", "Patient", "new"));
+    if (fresh) return Status::Internal("an absent resource read as present");
+    EHR_RETURN_IF_ERROR(txn.PutLater(Version("t", "Patient", "new", 1, "{}")));
+    EHR_ASSIGN_OR_RETURN(fresh, txn.ReadCurrent("t", "Patient", "new"));
+    if (!fresh || fresh->version != 1) return Status::Internal("new/1 not seen after the write");
+    EHR_ASSIGN_OR_RETURN(auto gone, txn.ReadCurrent("t", "Patient", "gone"));
+    if (!gone || !gone->deleted || gone->version != 2) return Status::Internal("the deletion not read");
+    EHR_ASSIGN_OR_RETURN(auto other, txn.ReadCurrent("u", "Patient", "a"));
+    if (!other || other->body != R"({"other tenant":1})") return Status::Internal("another tenant's a not read");
+    return Status::Ok();
+  });
+  EXPECT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ((*store_->ReadCurrent("t", "Patient", "a"))->version, 2);
+}
+
 TEST_P(StoreContractTest, CountsCurrentLiveResources) {
   ASSERT_TRUE(PutOne(*store_, Version("t", "Patient", "a", 1, "{}")).ok());
   ASSERT_TRUE(PutOne(*store_, Version("t", "Patient", "a", 2, "{}")).ok());

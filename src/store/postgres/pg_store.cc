@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 #include <set>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -73,9 +74,26 @@ class PgWriteTxn final : public WriteTxn {
   Result<std::optional<VersionRecord>> ReadCurrent(std::string_view tenant, std::string_view type,
                                                    std::string_view id) override {
     EHR_RETURN_IF_ERROR(Enter(tenant));
-    EHR_ASSIGN_OR_RETURN(std::optional<VersionRecord> r, Checked(pg::ReadCurrent(c_, tenant, type, id)));
+    std::optional<VersionRecord> r;
+    if (auto it = prefetched_.find(Key(tenant, type, id)); it != prefetched_.end()) {
+      r = std::move(it->second);  // read once: the job's update of it follows
+      prefetched_.erase(it);
+    } else {
+      EHR_ASSIGN_OR_RETURN(r, Checked(pg::ReadCurrent(c_, tenant, type, id)));
+    }
     if (r && !r->deleted) EHR_RETURN_IF_ERROR(Opened(tenant, BodyAad(tenant, r->type, r->id, r->version), r->body));
     return r;
+  }
+  Status Prefetch(std::string_view tenant, const std::vector<std::pair<std::string, std::string>>& keys) override {
+    if (keys.size() < 2) return Status::Ok();  // no round trip to save
+    EHR_RETURN_IF_ERROR(Enter(tenant));
+    EHR_ASSIGN_OR_RETURN(std::vector<VersionRecord> found, Checked(pg::ReadCurrentMany(c_, tenant, keys)));
+    for (const auto& [type, id] : keys) prefetched_[Key(tenant, type, id)] = std::nullopt;
+    for (VersionRecord& r : found) {
+      std::string key = Key(tenant, r.type, r.id);
+      prefetched_[std::move(key)] = std::move(r);
+    }
+    return Status::Ok();
   }
   Result<std::vector<std::string>> FindIdsByToken(const TokenQuery& q) override {
     EHR_RETURN_IF_ERROR(FlushIndex());  // the lookup sees this job's own writes
@@ -161,6 +179,7 @@ class PgWriteTxn final : public WriteTxn {
   // A new version, its body sealed when it must be; sent without waiting when `later`.
   Status Write(const NewVersion& v, bool later) {
     EHR_RETURN_IF_ERROR(Enter(v.tenant));
+    prefetched_.erase(Key(v.tenant, v.type, v.id));  // read from the database from now on
     std::string sealed;
     const bool seals = !v.deleted && (batch_.cipher->seals_all() || (batch_.cipher->enabled() && v.sensitive));
     if (seals) {
@@ -216,6 +235,16 @@ class PgWriteTxn final : public WriteTxn {
   bool own_savepoint_ = false;  // Begin() made this job's savepoint
   bool took_batch_audit_ = false;  // inserted the entries of earlier jobs (FlushAllAudit)
   bool sent_puts_ = false;  // PutLater sent versions whose rows may not have come yet
+  // Prefetch: current versions (or their absence) not read yet, by Key; bodies as stored.
+  std::unordered_map<std::string, std::optional<VersionRecord>> prefetched_;
+  static std::string Key(std::string_view tenant, std::string_view type, std::string_view id) {
+    std::string key;
+    key.reserve(tenant.size() + type.size() + id.size() + 2);
+    key.append(tenant).push_back('\0');
+    key.append(type).push_back('\0');
+    key.append(id);
+    return key;
+  }
   Status failure_;
   std::set<std::string> written_;
 };

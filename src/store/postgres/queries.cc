@@ -207,6 +207,21 @@ Result<std::optional<VersionRecord>> ReadCurrent(Connection& c, std::string_view
   return FirstVersion(rows);
 }
 
+Result<std::vector<VersionRecord>> ReadCurrentMany(Connection& c, std::string_view tenant,
+                                                   const std::vector<std::pair<std::string, std::string>>& keys) {
+  BinaryArray types(BinaryArray::Of::kText), ids(BinaryArray::Of::kText);
+  for (const auto& [type, id] : keys) {
+    types.Add(type);
+    ids.Add(id);
+  }
+  EHR_ASSIGN_OR_RETURN(Rows rows, c.Run("SELECT r.seq, r.type, r.id, r.version, r.last_updated, r.deleted, r.method, "
+                                        "r.body FROM unnest($2::text[], $3::text[]) AS k(type, id) "
+                                        "JOIN resource_version r ON r.tenant = $1 AND r.type = k.type AND r.id = k.id "
+                                        "AND r.is_current",
+                                        {tenant, types.Build(), ids.Build()}));
+  return Versions(rows);
+}
+
 Result<std::optional<VersionRecord>> ReadVersion(Connection& c, std::string_view tenant, std::string_view type,
                                                  std::string_view id, int64_t version) {
   EHR_ASSIGN_OR_RETURN(Rows rows, c.Run("SELECT " + std::string(kVersionColumns) +

@@ -20,6 +20,9 @@ namespace ehr::store::pg {
 
 Result<std::optional<VersionRecord>> ReadCurrent(Connection& c, std::string_view tenant, std::string_view type,
                                                  std::string_view id);
+// The current versions of `keys` (type, id) that exist, in no particular order.
+Result<std::vector<VersionRecord>> ReadCurrentMany(Connection& c, std::string_view tenant,
+                                                   const std::vector<std::pair<std::string, std::string>>& keys);
 Result<std::optional<VersionRecord>> ReadVersion(Connection& c, std::string_view tenant, std::string_view type,
                                                  std::string_view id, int64_t version);
 Result<HistoryPage> History(Connection& c, const HistoryQuery& q);
