@@ -20,6 +20,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/periodic.h"
+#include "core/secrets.h"
 #include "net/tls_context.h"
 
 namespace ehr::net {
@@ -65,13 +66,7 @@ std::string VerifiedClientCertificate(SSL* ssl) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (X509_digest(cert, EVP_sha256(), digest, &length) != 1) return "";
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "sha256:";
-  for (unsigned int i = 0; i < length; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 0xf];
-  }
-  return out;
+  return "sha256:" + HexEncode(std::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
 // For writing the close_notify alert to a client that does not read.

@@ -77,9 +77,16 @@ std::string ArrayLiteral(const std::vector<std::string_view>& values) {
   return out;
 }
 
-void BinaryArray::Length(uint32_t n) {
-  for (int shift = 24; shift >= 0; shift -= 8) elements_.push_back(static_cast<char>((n >> shift) & 0xff));
+namespace {
+
+// `v`'s low `bytes` bytes, big-endian (PostgreSQL's binary formats).
+void PutBigEndian(std::string& out, uint64_t v, int bytes) {
+  for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
+
+}  // namespace
+
+void BinaryArray::Length(uint32_t n) { PutBigEndian(elements_, n, 4); }
 
 void BinaryArray::Add(std::string_view text) {
   if (text.find('\0') == std::string_view::npos) {
@@ -98,8 +105,7 @@ void BinaryArray::Add(std::string_view text) {
 
 void BinaryArray::Add(int64_t value) {
   Length(8);
-  const auto bits = static_cast<uint64_t>(value);
-  for (int shift = 56; shift >= 0; shift -= 8) elements_.push_back(static_cast<char>((bits >> shift) & 0xff));
+  PutBigEndian(elements_, static_cast<uint64_t>(value), 8);
   ++count_;
 }
 
@@ -111,14 +117,7 @@ Param BinaryArray::Build() const {
   const uint32_t oid = element_ == Of::kText ? kTextOid : element_ == Of::kBigint ? kInt8Oid : kFloat8Oid;
   std::string out;
   out.reserve(20 + elements_.size());
-  auto word = [&out](uint32_t n) {
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((n >> shift) & 0xff));
-  };
-  word(1);
-  word(0);
-  word(oid);
-  word(static_cast<uint32_t>(count_));
-  word(1);
+  for (uint64_t word : {uint64_t{1}, uint64_t{0}, uint64_t{oid}, uint64_t{count_}, uint64_t{1}}) PutBigEndian(out, word, 4);
   out.append(elements_);
   return Param::Bytes(out);
 }
