@@ -1,6 +1,6 @@
 // The federation file (federation/config.h) on arbitrary input: never crashes; a refusal is
 // kInvalid and says why; an accepted file keeps every rule of the header (one MPI, one vault
-// per region, unique names and keys, regions, urls, deadline), its look-ups agree with its
+// per region, unique names and keys, regions, urls, deadline, pinned certificates), its look-ups agree with its
 // nodes, and written back as a file it parses to the same configuration.
 #include <cstdint>
 #include <set>
@@ -10,6 +10,7 @@
 #include "federation/config.h"
 #include "fhir/json/value.h"
 #include "fuzz_check.h"
+#include "net/certificate.h"
 #include "security/node_token.h"
 
 namespace {
@@ -26,6 +27,11 @@ std::string WriteBack(const ehr::federation::FederationConfig& config) {
     if (!node.region.empty()) n.Set("region", Value(node.region));
     n.Set("url", Value(node.url));
     n.Set("key", Value(ehr::security::NodeKeyText(node.public_key)));
+    if (!node.certificates.empty()) {
+      Value pins = Value::MakeArray();
+      for (const std::string& pin : node.certificates) pins.as_array().push_back(Value(pin));
+      n.Set("certificates", std::move(pins));
+    }
     nodes.as_array().push_back(std::move(n));
   }
   Value file = Value::MakeObject();
@@ -58,6 +64,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(config->Find(node.name) == &node, "Find finds each node");
     Check(node.url.starts_with("http://") || node.url.starts_with("https://"), "a url is http(s)");
     Check(node.url.find('/', node.url.find("//") + 2) == std::string::npos, "a url has no path");
+    for (const std::string& pin : node.certificates) {
+      Check(ehr::net::IsCertificateDigest(pin), "a pinned certificate is a sha256 digest");
+      Check(node.url.starts_with("https://"), "a pinned node is reached over https");
+    }
+    Check(config->Certificates().count(node.name) == (node.certificates.empty() ? 0u : 1u),
+          "Certificates lists the pinned nodes");
     if (node.role == "mpi") {
       ++mpis;
       Check(node.region.empty(), "the MPI has no region");
@@ -89,7 +101,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const Node& a = config->nodes[i];
     const Node& b = again->nodes[i];
     Check(
-        a.name == b.name && a.role == b.role && a.region == b.region && a.url == b.url && a.public_key == b.public_key,
+        a.name == b.name && a.role == b.role && a.region == b.region && a.url == b.url && a.public_key == b.public_key &&
+            a.certificates == b.certificates,
         "a configuration written back parses to itself");
   }
   return 0;

@@ -6,6 +6,8 @@
 //     cli/store_choice.h; its keys still in DIR).
 // `ehr federation pepper`: a fresh pepper (64 hex digits) for a new federation, to hand to
 //     every vault and gateway (--federation-pepper-file) over a secure channel.
+// `ehr federation certificate CERT.pem`: the pin of a TLS certificate for the federation
+//     file's `certificates` (net/certificate.h).
 #include <cstdio>
 #include <filesystem>
 
@@ -16,6 +18,7 @@
 #include "cli/store_choice.h"
 #include "core/secrets.h"
 #include "federation/registrar.h"
+#include "net/certificate.h"
 #include "security/node_token.h"
 
 namespace ehr::cli {
@@ -25,18 +28,19 @@ int Usage(const std::string& why) {
   std::fprintf(stderr,
                "usage: ehr federation node-key --data DIR [--key-store file|pkcs11 ...] [--store sqlite|postgres://...]\n"
                "       ehr federation pepper\n"
+               "       ehr federation certificate CERT.pem   (its pin for the federation file)\n"
                "       ehr federation reconcile --data DIR --federation FILE --node NAME --federation-pepper-file F\n"
-               "                                [--repair yes] [--store sqlite|postgres://...]\n"
+               "                                [--repair yes] [--tls-cert FILE --tls-key FILE] [--store sqlite|postgres://...]\n"
                "                                [--store-migrate CONNINFO]   (exit 3: differences left)\n%s%s",
                why.c_str(), why.empty() ? "" : "\n");
   return 2;
 }
 
 // `ehr federation reconcile --data DIR --federation F --node NAME --federation-pepper-file P
-// [--repair] [--store ...]`: a vault's Patients against the MPI's links of its region (the
+// [--repair] [--tls-cert F --tls-key K] [--store ...]`: a vault's Patients against the MPI's links of its region (the
 // server may run).
 int Reconcile(int argc, char** argv) {
-  std::set<std::string> known = WithStoreFlags(WithKeyStoreFlags({"data", "repair"}));
+  std::set<std::string> known = WithStoreFlags(WithKeyStoreFlags({"data", "repair", "tls-cert", "tls-key"}));
   for (const std::string& f : FederationFlags()) known.insert(f);
   Result<Args> args = ParseArgs(argc, argv, 3, known);
   if (!args.ok()) return Usage(args.status().message());
@@ -58,6 +62,7 @@ int Reconcile(int argc, char** argv) {
   ro.region = fed->self->region;
   ro.mpi_url = fed->config.Mpi()->url;
   ro.mpi_node = fed->config.Mpi()->name;
+  ro.call = fed->config.CallOptions(*fed->config.Mpi(), ro.call.timeout_ms);
   federation::MpiRegistrar registrar(*opened->store, *fed->pseudonyms, *fed->signer, Clock::System(), ro);
   const bool repair = args->Get("repair", "no") != "no";
   auto report = registrar.Reconcile(repair);
@@ -82,6 +87,17 @@ int Federation(int argc, char** argv) {
     const std::string pepper = RandomBytes(mpi::Pseudonymizer::kPepperBytes);
     for (unsigned char c : pepper) std::printf("%02x", c);
     std::printf("\n");
+    return 0;
+  }
+  if (verb == "certificate") {
+    // A TLS certificate's pin for the federation file (net/certificate.h).
+    if (args->positional.size() != 1) return Usage("ehr federation certificate takes one PEM file");
+    Result<std::string> digest = net::CertificateFileDigest(args->positional[0]);
+    if (!digest.ok()) {
+      std::fprintf(stderr, "ehr federation: %s\n", digest.status().message().c_str());
+      return 1;
+    }
+    std::printf("%s\n", digest->c_str());
     return 0;
   }
   if (verb != "node-key") return Usage("unknown command " + verb);

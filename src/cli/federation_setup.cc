@@ -6,6 +6,7 @@
 
 #include "cli/key_store.h"
 #include "core/clock.h"
+#include "net/certificate.h"
 
 namespace ehr::cli {
 namespace {
@@ -115,6 +116,8 @@ Result<FederationNode> OpenFederation(const Args& args, store::Store& store) {
     EHR_ASSIGN_OR_RETURN(choice.peppers, ReadPeppers(pepper_file));
   }
   EHR_RETURN_IF_ERROR(ParseVaultPolicy(args, choice));
+  choice.tls_cert = args.Get("tls-cert");
+  choice.tls_key = args.Get("tls-key");
   return JoinFederation(std::move(config), choice, store);
 }
 
@@ -161,7 +164,22 @@ Result<FederationNode> JoinFederation(federation::FederationConfig config, const
                            " (ehr federation node-key --data DIR prints it)");
   }
   node.signer = std::make_unique<security::NodeSigner>(std::move(signer));
-  node.verifier = std::make_unique<security::NodeVerifier>(name, node.config.Keys(), Clock::System());
+  node.config.own_cert_file = choice.tls_cert;
+  node.config.own_key_file = choice.tls_key;
+  if (!node.self->certificates.empty()) {
+    if (choice.tls_cert.empty() || choice.tls_key.empty()) {
+      return Status::Invalid("the federation file pins the TLS certificates of " + name +
+                             ": it needs --tls-cert and --tls-key (served, and presented to the other nodes)");
+    }
+    EHR_ASSIGN_OR_RETURN(std::string digest, net::CertificateFileDigest(choice.tls_cert));
+    const std::vector<std::string>& pins = node.self->certificates;
+    if (std::find(pins.begin(), pins.end(), digest) == pins.end()) {
+      return Status::Invalid("--tls-cert " + choice.tls_cert + " (" + digest + ") is not one the federation file pins for " +
+                             name + " (ehr federation certificate FILE prints a certificate's digest)");
+    }
+  }
+  node.verifier =
+      std::make_unique<security::NodeVerifier>(name, node.config.Keys(), Clock::System(), node.config.Certificates());
   if (node.role != "mpi") {
     EHR_RETURN_IF_ERROR(KeepPeppers(store, choice.peppers));
     node.pseudonyms = std::make_unique<mpi::Pseudonymizer>(choice.peppers);

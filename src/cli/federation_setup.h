@@ -16,7 +16,9 @@
 //                                visitors here (federation/visitor_write.cc; default on)
 //
 // Each node's Ed25519 key is a secret of its key store (`node-signing`), made on first use;
-// `ehr federation node-key --data DIR` prints its public key for the federation file.
+// `ehr federation node-key --data DIR` prints its public key for the federation file, and
+// `ehr federation certificate FILE` the digest that pins a node's TLS certificate there
+// (its --tls-cert: served, and presented on its calls to the other nodes).
 #pragma once
 
 #include <memory>
@@ -53,6 +55,9 @@ struct FederationChoice {
   std::string node;    // its name in the federation file
   std::vector<std::string> peppers;  // vaults and gateways: the shared pepper (32 bytes), or two while rotating (new first)
   federation::VaultPolicy policy;    // vaults
+  // --tls-cert/--tls-key: this node's certificate, presented on its calls to the others; it
+  // must be one the federation file pins for it, when it pins any.
+  std::string tls_cert, tls_key;
 };
 
 // --federation-allow, --federation-emergency and --federation-writes into `choice.policy`
@@ -64,8 +69,9 @@ Status ParseVaultPolicy(const Args& args, FederationChoice& choice);
 Result<FederationNode> OpenFederation(const Args& args, store::Store& store);
 
 // The node `choice.node` of `config`: its signing key (the key store's `node-signing`
-// secret) must be the one `config` gives; the peppers are kept in the key store, and a key
-// store that knows none of them is refused.
+// secret) must be the one `config` gives, and its certificate one of those `config` pins
+// for it (when it pins any); the peppers are kept in the key store, and a key store that
+// knows none of them is refused.
 Result<FederationNode> JoinFederation(federation::FederationConfig config, const FederationChoice& choice,
                                       store::Store& store);
 

@@ -66,6 +66,11 @@ int Serve(int argc, char** argv) {
   if (!node.ok()) return Fail(node.status().message());
   auto fed = OpenFederation(*args, (*node)->store());
   if (!fed.ok()) return Fail(fed.status().message());
+  if ((fed->role == "vault" || fed->role == "mpi") && fed->config.PinsCertificates()) {
+    // The nodes calling here present their certificates, which their tokens are checked against.
+    if (!tls.enabled()) return Fail("the federation file pins nodes' certificates: --role " + fed->role + " needs --tls-cert and --tls-key");
+    tls.request_client_certificate = true;
+  }
   if (Status st = (*node)->Listen(host, static_cast<uint16_t>(*port), tls); !st.ok()) return Fail(st.message());
   if (Status st = (*node)->Prepare(std::move(*fed), ""); !st.ok()) return Fail(st.message());
   std::fprintf(stderr, "ehr serve: %s\n", (*node)->Banner().c_str());

@@ -358,6 +358,7 @@ Status ServeNode::Impl::PrepareFhir() {
     ro.region = fed.self->region;
     ro.mpi_url = fed.config.Mpi()->url;
     ro.mpi_node = fed.config.Mpi()->name;
+    ro.call = fed.config.CallOptions(*fed.config.Mpi(), ro.call.timeout_ms);
     ro.mark_file = data + "/federation-mpi.mark";
     registrar = std::make_unique<federation::MpiRegistrar>(*store, *fed.pseudonyms, *fed.signer, Clock::System(), ro);
     registrar->Start();

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "fhir/json/value.h"
+#include "net/certificate.h"
 #include "security/node_token.h"
 
 namespace ehr::federation {
@@ -82,8 +83,8 @@ Result<std::string> StringMember(const json::Value& object, std::string_view nam
 Result<Node> ParseNode(const json::Value& json, const std::string& path) {
   if (!json.is_object()) return Invalid(path, "not an object");
   for (const auto& [name, value] : json.as_object()) {
-    if (name != "name" && name != "role" && name != "region" && name != "url" && name != "key") {
-      return Invalid(path + "." + name, "unknown member (name, role, region, url, key)");
+    if (name != "name" && name != "role" && name != "region" && name != "url" && name != "key" && name != "certificates") {
+      return Invalid(path + "." + name, "unknown member (name, role, region, url, key, certificates)");
     }
   }
   Node node;
@@ -107,6 +108,20 @@ Result<Node> ParseNode(const json::Value& json, const std::string& path) {
   auto key = security::ParseNodeKey(key_text);
   if (!key.ok()) return Invalid(path + ".key", "not 32 bytes of base64");
   node.public_key = std::move(*key);
+  if (const json::Value* pins = json.Find("certificates")) {
+    const std::string where = path + ".certificates";
+    if (!pins->is_array() || pins->as_array().empty()) return Invalid(where, "not a non-empty array");
+    for (size_t i = 0; i < pins->as_array().size(); ++i) {
+      const json::Value& pin = pins->as_array()[i];
+      if (!pin.is_string() || !net::IsCertificateDigest(pin.as_string())) {
+        return Invalid(where + "[" + std::to_string(i) + "]",
+                       "not \"sha256:\" and 64 lower-case hex digits (ehr federation certificate FILE prints it)");
+      }
+      node.certificates.push_back(pin.as_string());
+    }
+    // Pins are checked in the TLS handshake: without TLS there is nothing to check them in.
+    if (!node.url.starts_with("https://")) return Invalid(path + ".url", "not https, though the node's certificates are pinned");
+  }
   return node;
 }
 
@@ -145,6 +160,27 @@ std::map<std::string, std::string, std::less<>> FederationConfig::Keys() const {
   std::map<std::string, std::string, std::less<>> keys;
   for (const Node& node : nodes) keys.emplace(node.name, node.public_key);
   return keys;
+}
+
+std::map<std::string, std::vector<std::string>, std::less<>> FederationConfig::Certificates() const {
+  std::map<std::string, std::vector<std::string>, std::less<>> pins;
+  for (const Node& node : nodes) {
+    if (!node.certificates.empty()) pins.emplace(node.name, node.certificates);
+  }
+  return pins;
+}
+
+bool FederationConfig::PinsCertificates() const {
+  return std::any_of(nodes.begin(), nodes.end(), [](const Node& node) { return !node.certificates.empty(); });
+}
+
+net::FetchOptions FederationConfig::CallOptions(const Node& to, int timeout_ms) const {
+  net::FetchOptions options;
+  options.timeout_ms = timeout_ms;
+  options.pinned_certificates = to.certificates;
+  options.client_cert_file = own_cert_file;
+  options.client_key_file = own_key_file;
+  return options;
 }
 
 Result<FederationConfig> ParseFederationConfig(std::string_view text) {

@@ -169,7 +169,7 @@ TEST(FederationConfig, RefusesABadNode) {
       {WithFourth(R"({"name": "v", "role": "Vault", "region": "de", "url": "http://h", "key": "$x"})"),
        "nodes[3].role: not a role (vault, mpi or gateway)"},
       {WithFourth(R"({"name": "v", "role": "vault", "region": "de", "url": "http://h", "key": "$x", "port": 1})"),
-       "nodes[3].port: unknown member (name, role, region, url, key)"},
+       "nodes[3].port: unknown member (name, role, region, url, key, certificates)"},
       {WithFourth(R"({"name": "v", "role": "vault", "region": "de", "url": "http://h"})"), "nodes[3].key: missing"},
   });
 }
@@ -253,6 +253,46 @@ TEST(FederationConfig, RefusesAKeyThatIsNot32BytesOfBase64) {
   }
   ExpectRefusals({{WithFourth(R"({"name": "v", "role": "vault", "region": "de", "url": "http://h", "key": 32})"),
                    "nodes[3].key: not a string"}});
+}
+
+// A node's pinned certificates: kept in file order, listed for the verifier, and handed to
+// a call to that node with this node's own certificate; each kind of mistake refused.
+TEST(FederationConfig, PinsANodesCertificates) {
+  const std::string a = "sha256:" + std::string(64, 'a'), b = "sha256:" + std::string(64, 'b');
+  auto config = ParseFederationConfig(WithFourth(
+      R"({"name": "vault-de", "role": "vault", "region": "de", "url": "https://v.example.de", "key": "$d",
+          "certificates": [")" + a + R"(", ")" + b + R"("]})"));
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_TRUE(config->PinsCertificates());
+  EXPECT_EQ(config->VaultOf("de")->certificates, (std::vector<std::string>{a, b}));
+  EXPECT_TRUE(config->VaultOf("uk")->certificates.empty());
+  const auto pins = config->Certificates();
+  ASSERT_EQ(pins.size(), 1u) << "only pinned nodes are listed";
+  EXPECT_EQ(pins.at("vault-de"), (std::vector<std::string>{a, b}));
+  config->own_cert_file = "/etc/ehr/node.pem";
+  config->own_key_file = "/etc/ehr/node.key";
+  const net::FetchOptions to_de = config->CallOptions(*config->VaultOf("de"), 1234);
+  EXPECT_EQ(to_de.pinned_certificates, (std::vector<std::string>{a, b}));
+  EXPECT_EQ(to_de.client_cert_file, "/etc/ehr/node.pem");
+  EXPECT_EQ(to_de.client_key_file, "/etc/ehr/node.key");
+  EXPECT_EQ(to_de.timeout_ms, 1234);
+  EXPECT_TRUE(config->CallOptions(*config->Mpi(), 10).pinned_certificates.empty());
+  EXPECT_FALSE(ParseFederationConfig(WithFourth(R"({"name": "v", "role": "vault", "region": "de", "url": "https://h", "key": "$d"})"))
+                   ->PinsCertificates());
+
+  auto node = [](const std::string& url, const std::string& pins) {
+    return WithFourth(R"({"name": "v", "role": "vault", "region": "de", "url": ")" + url + R"(", "key": "$d", "certificates": )" +
+                      pins + "}");
+  };
+  const std::string not_digest = R"(: not "sha256:" and 64 lower-case hex digits (ehr federation certificate FILE prints it))";
+  ExpectRefusals({
+      {node("https://h", "[]"), "nodes[3].certificates: not a non-empty array"},
+      {node("https://h", "\"" + a + "\""), "nodes[3].certificates: not a non-empty array"},
+      {node("https://h", "[\"" + a + "\", 7]"), "nodes[3].certificates[1]" + not_digest},
+      {node("https://h", "[\"sha256:" + std::string(64, 'A') + "\"]"), "nodes[3].certificates[0]" + not_digest},
+      {node("https://h", "[\"sha1:" + std::string(40, 'a') + "\"]"), "nodes[3].certificates[0]" + not_digest},
+      {node("http://127.0.0.1:9", "[\"" + a + "\"]"), "nodes[3].url: not https, though the node's certificates are pinned"},
+  });
 }
 
 }  // namespace

@@ -62,13 +62,14 @@ namespace {
 // Every page of a vault's $everything, following its `next` links back to the same vault
 // (at most 50 pages), within the deadline.
 Result<json::Value> FetchEverything(const std::string& first_url, const std::vector<std::pair<std::string, std::string>>& headers,
-                                    const std::string& vault_url, Micros deadline, Clock& clock) {
+                                    const std::string& vault_url, const net::FetchOptions& call, Micros deadline,
+                                    Clock& clock) {
   json::Value merged;
   std::string url = first_url;
   for (int page = 0; page < 50 && !url.empty(); ++page) {
     const Micros left = deadline - clock.Now();
     if (left <= 0) return Status::Unavailable("timed out");
-    net::FetchOptions fetch;
+    net::FetchOptions fetch = call;
     fetch.timeout_ms = static_cast<int>(std::max<Micros>(left / 1000, 1));
     fetch.max_bytes = 64u << 20;
     EHR_ASSIGN_OR_RETURN(net::HttpReply reply, net::HttpCall("GET", url, headers, {}, fetch));
@@ -153,8 +154,7 @@ std::optional<net::Response> Gateway::Locate(const net::Request& request, const 
   out.pseudonym = pseudonyms->front().pseudonym;
   record.query = "identifier=" + out.system + "|pseudonym:" + out.pseudonym;
   const Node* mpi = config_.Mpi();
-  net::FetchOptions fetch;
-  fetch.timeout_ms = config_.deadline_ms;
+  const net::FetchOptions fetch = config_.CallOptions(*mpi, config_.deadline_ms);
   for (const mpi::PatientPseudonym& pseudonym : *pseudonyms) {
     security::NodeClaims to_mpi;
     to_mpi.audience = mpi->name;
@@ -243,16 +243,17 @@ net::Response Gateway::Handle(const net::Request& request, const security::Princ
     std::vector<std::pair<std::string, std::string>> headers = {
         {"Authorization", TokenFor(*vault, who, m.patient, m.pseudonym, false)}, {"X-Request-Id", request.request_id}};
     const std::string url = vault->url + "/fhir/Patient/" + net::PercentEncode(m.patient) + "/$everything?_count=1000" + passed;
-    calls.push_back(std::async(std::launch::async, [url, headers, vault_url = vault->url, deadline, this] {
+    calls.push_back(std::async(std::launch::async, [url, headers, vault_url = vault->url,
+                                                    call = config_.CallOptions(*vault, config_.deadline_ms), deadline, this] {
       // Refused at once (the vault restarting, a connection reset): tried again while the
       // deadline leaves time. A timeout is not retried: the deadline is spent.
-      Result<json::Value> got = FetchEverything(url, headers, vault_url, deadline, clock_);
+      Result<json::Value> got = FetchEverything(url, headers, vault_url, call, deadline, clock_);
       for (Micros backoff = 100'000; !got.ok() && backoff <= 200'000; backoff *= 2) {
         const bool timed_out = got.status().message().find("timed out") != std::string::npos ||
                                got.status().message().find("timeout") != std::string::npos;
         if (timed_out || deadline - clock_.Now() < 2 * backoff) break;
         std::this_thread::sleep_for(std::chrono::microseconds(backoff));
-        got = FetchEverything(url, headers, vault_url, deadline, clock_);
+        got = FetchEverything(url, headers, vault_url, call, deadline, clock_);
       }
       return got;
     }));

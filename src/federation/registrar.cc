@@ -71,8 +71,7 @@ std::vector<mpi::PatientPseudonym> MpiRegistrar::LinksOf(const std::string& body
 Status MpiRegistrar::Send(const std::string& patient, const std::vector<mpi::PatientPseudonym>& links) {
   const std::vector<std::pair<std::string, std::string>> headers = Headers();
   const std::string url = options_.mpi_url + "/mpi/regions/" + options_.region + "/patients/" + patient;
-  net::FetchOptions fetch;
-  fetch.timeout_ms = options_.timeout_ms;
+  const net::FetchOptions& fetch = options_.call;
   Result<net::HttpReply> reply = [&] {
     if (links.empty()) return net::HttpCall("DELETE", url, headers, {}, fetch);
     json::Value array = json::Value::MakeArray();
@@ -129,8 +128,7 @@ Result<Reconciliation> MpiRegistrar::Reconcile(bool repair) {
     return Status::Ok();
   }));
   r.patients = static_cast<int>(expected.size());
-  net::FetchOptions fetch;
-  fetch.timeout_ms = options_.timeout_ms;
+  net::FetchOptions fetch = options_.call;
   fetch.max_bytes = 1u << 30;
   EHR_ASSIGN_OR_RETURN(net::HttpReply reply, net::HttpCall("GET", options_.mpi_url + "/mpi/regions/" + options_.region +
                                                                        "/patients",

@@ -26,6 +26,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "mpi/pseudonym.h"
+#include "net/fetch.h"
 #include "security/node_token.h"
 #include "store/store.h"
 
@@ -39,7 +40,13 @@ struct RegistrarOptions {
   std::filesystem::path mark_file;
   Micros poll = 1'000'000;  // between passes when nothing happened
   int batch = 500;          // versions read per step
-  int timeout_ms = 5000;    // per MPI call
+  // How to call the MPI (FederationConfig::CallOptions: its pinned certificates, this
+  // node's own, the time per call).
+  net::FetchOptions call = [] {
+    net::FetchOptions o;
+    o.timeout_ms = 5000;
+    return o;
+  }();
 };
 
 struct RegistrarPass {

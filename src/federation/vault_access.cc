@@ -79,7 +79,7 @@ Result<security::Principal> FederatedAuthenticator::Authenticate(const net::Requ
   if (authorization.size() < 5 || strncasecmp(authorization.data(), "Node ", 5) != 0) {
     return local_.Authenticate(request);
   }
-  EHR_ASSIGN_OR_RETURN(security::NodeClaims claims, verifier_.VerifyHeader(authorization));
+  EHR_ASSIGN_OR_RETURN(security::NodeClaims claims, verifier_.VerifyHeader(authorization, request.client_certificate));
   const Node* node = config_.Find(claims.issuer);
   if (node == nullptr || node->role != "gateway") {
     return Status::Forbidden("federation: only the federation's gateways read across the border");

@@ -114,8 +114,7 @@ net::Response Gateway::Write(const net::Request& request, const security::Princi
   const Node* vault = config_.VaultOf(region);
   if (vault == nullptr) return GatewayError(404, "not-found", "no vault of region " + region + " in the federation", route);
 
-  net::FetchOptions fetch;
-  fetch.timeout_ms = config_.deadline_ms;
+  const net::FetchOptions fetch = config_.CallOptions(*vault, config_.deadline_ms);
   auto call = [&](const std::string& target, const std::string& payload, const std::string& about,
                   std::vector<std::pair<std::string, std::string>> extra) {
     std::vector<std::pair<std::string, std::string>> headers = {

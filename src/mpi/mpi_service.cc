@@ -132,7 +132,7 @@ net::Response MpiService::Handle(const net::Request& request) {
 
   const std::string_view authorization = request.GetHeader("Authorization");
   if (authorization.empty()) return Unauthenticated("a node token is required (Authorization: Node <token>)");
-  Result<security::NodeClaims> claims = verifier_.VerifyHeader(authorization);
+  Result<security::NodeClaims> claims = verifier_.VerifyHeader(authorization, request.client_certificate);
   if (!claims.ok()) {
     // The verifier's reasons say which check failed, never what the token held.
     if (claims.status().code() != Code::kUnauthorized) return StoreFailure(claims.status(), request, "/mpi");

@@ -1,7 +1,7 @@
 // An outbound HTTP GET for the few things this server fetches itself (the key sets of
-// configured OpenID Connect issuers): HTTPS verified against the system's certificate
-// authorities (or a given CA file) with the host name checked, or plain HTTP to a loopback
-// address only. Bounded in time and size; no redirects followed. Blocking: call it from
+// configured OpenID Connect issuers), and the calls between a federation's nodes: HTTPS
+// verified against the system's certificate authorities (or a given CA file) with the host
+// name checked, or against pinned certificates, or plain HTTP to a loopback address only. Bounded in time and size; no redirects followed. Blocking: call it from
 // worker threads or at start-up.
 #pragma once
 
@@ -18,6 +18,14 @@ struct FetchOptions {
   int timeout_ms = 5000;
   size_t max_bytes = 1 << 20;
   std::string ca_file;  // PEM; empty: the system's certificate authorities
+  // HTTPS only: when not empty, the server's certificate must be one of these
+  // (net/certificate.h digests), and neither the authorities nor the host name are consulted:
+  // a federation pins its nodes' certificates (self-signed ones included) in its file.
+  std::vector<std::string> pinned_certificates;
+  // HTTPS only: a certificate (PEM, then any intermediates) and its key presented to the
+  // server (mutual TLS: a federation node's own). Empty: none.
+  std::string client_cert_file;
+  std::string client_key_file;
 };
 
 struct Url {

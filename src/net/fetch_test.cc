@@ -15,6 +15,9 @@
 #include <filesystem>
 #include <thread>
 
+#include "net/certificate.h"
+#include "net/server.h"
+
 namespace ehr::net {
 namespace {
 
@@ -26,7 +29,9 @@ struct TestCertificate {
   std::string cert, key;
 
   TestCertificate() {
-    dir = std::filesystem::temp_directory_path() / ("fetch_test_" + std::to_string(::getpid()));
+    static int made = 0;
+    dir = std::filesystem::temp_directory_path() /
+          ("fetch_test_" + std::to_string(::getpid()) + "_" + std::to_string(made++));
     std::filesystem::create_directories(dir);
     cert = (dir / "cert.pem").string();
     key = (dir / "key.pem").string();
@@ -119,6 +124,67 @@ TEST(Fetch, HttpsIsVerifiedAgainstTheGivenAuthorityAndHostName) {
   EXPECT_EQ(unknown_ca.status().code(), Code::kUnavailable) << "a certificate no system authority signed";
   auto wrong_host = HttpGet("https://127.0.0.1:" + std::to_string(server.port()) + "/certs", trusted);
   EXPECT_EQ(wrong_host.status().code(), Code::kUnavailable) << "the certificate is for localhost only";
+}
+
+// A federation's calls: the server's certificate is pinned (self-signed, and reached by an
+// address its certificate does not name: the pin is what counts), and the caller presents
+// its own to a server that asks for one (net::HttpServer, TlsOptions::
+// request_client_certificate), which names it to its handler.
+TEST(Fetch, PinnedCertificatesStandInForAuthoritiesAndTheCallerPresentsItsOwn) {
+  const TestCertificate server_cert, client_cert, stranger;
+  ServerOptions options;
+  options.tls.cert_file = server_cert.cert;
+  options.tls.key_file = server_cert.key;
+  options.tls.request_client_certificate = true;
+  HttpServer server(options, [](Request& req) {
+    Response r;
+    r.status = 200;
+    r.body = req.client_certificate.empty() ? "none" : req.client_certificate;
+    return r;
+  });
+  ASSERT_TRUE(server.Start().ok());
+  std::thread runner([&] { server.Run(); });
+  const std::string url = "https://127.0.0.1:" + std::to_string(server.port()) + "/whoami";
+  const std::string server_pin = *CertificateFileDigest(server_cert.cert);
+  const std::string client_pin = *CertificateFileDigest(client_cert.cert);
+  EXPECT_TRUE(IsCertificateDigest(server_pin)) << server_pin;
+  EXPECT_NE(server_pin, client_pin);
+
+  FetchOptions pinned;
+  pinned.pinned_certificates = {*CertificateFileDigest(stranger.cert), server_pin};
+  auto anonymous = HttpCall("GET", url, {}, {}, pinned);
+  ASSERT_TRUE(anonymous.ok()) << anonymous.status().message();
+  EXPECT_EQ(anonymous->body, "none");
+
+  FetchOptions mutual = pinned;
+  mutual.client_cert_file = client_cert.cert;
+  mutual.client_key_file = client_cert.key;
+  auto named = HttpCall("GET", url, {}, {}, mutual);
+  ASSERT_TRUE(named.ok()) << named.status().message();
+  EXPECT_EQ(named->body, client_pin);
+
+  FetchOptions other = mutual;
+  other.pinned_certificates = {*CertificateFileDigest(stranger.cert)};
+  auto refused = HttpCall("GET", url, {}, {}, other);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Code::kUnavailable);
+  EXPECT_NE(refused.status().message().find("not one of those pinned"), std::string::npos) << refused.status().message();
+  EXPECT_EQ(HttpCall("GET", url, {}, {}, FetchOptions{}).status().code(), Code::kUnavailable)
+      << "without the pin, a self-signed certificate is not trusted";
+
+  FetchOptions missing_key = mutual;
+  missing_key.client_key_file = client_cert.dir.string() + "/absent.pem";
+  EXPECT_EQ(HttpCall("GET", url, {}, {}, missing_key).status().code(), Code::kUnavailable);
+  server.Stop();
+  runner.join();
+}
+
+TEST(Fetch, CertificateDigestsAreWrittenOneWay) {
+  EXPECT_TRUE(IsCertificateDigest("sha256:" + std::string(64, 'a')));
+  EXPECT_FALSE(IsCertificateDigest("sha256:" + std::string(64, 'A'))) << "lower-case hex only";
+  EXPECT_FALSE(IsCertificateDigest("sha256:" + std::string(63, 'a')));
+  EXPECT_FALSE(IsCertificateDigest("sha1:" + std::string(64, 'a')));
+  EXPECT_FALSE(CertificateFileDigest("/nonexistent.pem").ok());
 }
 
 TEST(Fetch, UrlsAreCheckedBeforeAnyConnection) {

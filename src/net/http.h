@@ -29,8 +29,9 @@ struct Request {
   std::string body;
   std::string request_id;  // X-Request-Id (validated) or generated
   std::string peer;        // the client's IP address (of the TCP connection); empty when unknown
-  // Mutual TLS (TlsOptions::client_ca_file): "sha256:" and the hex SHA-256 of the client's
-  // verified certificate (DER), the machine's identity; empty otherwise.
+  // Mutual TLS: the certificate the client presented (net/certificate.h: "sha256:" and the
+  // hex SHA-256 of its DER), the machine's identity; chained to TlsOptions::client_ca_file,
+  // or any with TlsOptions::request_client_certificate; empty otherwise.
   std::string client_certificate;
   // Being handled on an IO thread (ServerOptions::run_inline): the handler must not block;
   // when it finds it would, it answers Response::Defer() and runs again on a worker.

@@ -1,6 +1,5 @@
 #include "net/server.h"
 
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <sys/stat.h>
@@ -20,7 +19,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/periodic.h"
-#include "core/secrets.h"
+#include "net/certificate.h"
 #include "net/tls_context.h"
 
 namespace ehr::net {
@@ -58,15 +57,13 @@ struct Conn {
   bool idle = true;  // only touched on the connection's strand; true during the TLS handshake too
 };
 
-// "sha256:<hex>" of the certificate the client presented when it verified (mutual TLS),
-// else "".
-std::string VerifiedClientCertificate(SSL* ssl) {
+// net/certificate.h's name of the certificate the client presented: when it chained to the
+// client authorities, or (`any`: TlsOptions::request_client_certificate) whatever it was;
+// else "". The handshake has proved the client holds its key either way.
+std::string ClientCertificate(SSL* ssl, bool any) {
   X509* cert = SSL_get0_peer_certificate(ssl);
-  if (cert == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return "";
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (X509_digest(cert, EVP_sha256(), digest, &length) != 1) return "";
-  return "sha256:" + HexEncode(std::string_view(reinterpret_cast<const char*>(digest), length));
+  if (cert == nullptr || (!any && SSL_get_verify_result(ssl) != X509_V_OK)) return "";
+  return CertificateDigest(cert);
 }
 
 // For writing the close_notify alert to a client that does not read.
@@ -309,7 +306,10 @@ struct HttpServer::Impl {
       beast::error_code ec;
       conn->tcp_layer().expires_after(options.header_timeout);  // a handshake is the start of a request
       co_await conn->tls->async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
-      if (!ec) conn->client_certificate = VerifiedClientCertificate(conn->tls->native_handle());
+      if (!ec) {
+        const bool any = options.tls.client_ca_file.empty() && options.tls.request_client_certificate;
+        conn->client_certificate = ClientCertificate(conn->tls->native_handle(), any);
+      }
       if (!ec) {
         co_await Exchange(conn, *conn->tls);
         // A close_notify alert tells the client the last response was not truncated. The

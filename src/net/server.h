@@ -28,6 +28,10 @@ struct TlsOptions {
   std::string cert_file;       // PEM: the server's certificate, then any intermediates
   std::string key_file;        // PEM: its private key
   std::string client_ca_file;  // PEM authorities; non-empty: clients must present a certificate they signed
+  // Without client_ca_file: ask every client for a certificate, accept any it proves it holds
+  // (self-signed included) and none at all; Request::client_certificate names it and the
+  // handlers decide (a federation's vaults and MPI check their peers' pinned certificates).
+  bool request_client_certificate = false;
   // How often the three files are looked at: when one changed (a renewed certificate), they
   // are loaded again (HttpServer::ReloadTls). 0: only on ReloadTls.
   std::chrono::milliseconds reload_check{60000};

@@ -63,6 +63,12 @@ Result<std::unique_ptr<boost::asio::ssl::context>> MakeServerTlsContext(const Tl
     if (names == nullptr) return Fail("no certificate in", tls.client_ca_file);
     SSL_CTX_set_client_CA_list(ctx, names);  // takes ownership
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  } else if (tls.request_client_certificate) {
+    // Any certificate: the chain is not what is checked, the exact certificate is (its
+    // digest, by the handlers). The handshake still proves the client holds its key.
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+  }
+  if (!tls.client_ca_file.empty() || tls.request_client_certificate) {
     // Resumed sessions must be bound to this verification setting (OpenSSL refuses to
     // resume a client-authenticated session without one).
     static const unsigned char kSessionContext[] = "ehr-mtls";

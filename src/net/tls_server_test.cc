@@ -358,6 +358,28 @@ TEST_F(TlsServerTest, ClientCertificatesWhenRequired) {
   }
 }
 
+// Asked for, not required: a client without a certificate is served and one with any
+// certificate (another authority's, so nothing here could chain it) is named to the
+// handlers; they decide (a federation's vault compares it with its peers' pins).
+TEST_F(TlsServerTest, ClientCertificatesWhenRequestedAreNamedWhateverSignedThem) {
+  ServerOptions options;
+  options.tls.request_client_certificate = true;
+  StartServer(options);
+  const CertFiles stranger = other_ca_->IssueClient("node-b");
+  for (int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    TlsClientOptions none = Trusting();
+    none.max_version = version;
+    HttpsClient anonymous(port(), none);
+    ASSERT_TRUE(anonymous.Connect()) << anonymous.error();
+    EXPECT_EQ(anonymous.Get("/whoami").body, "certificate=");
+    TlsClientOptions foreign = none;
+    foreign.client = stranger;
+    HttpsClient c(port(), foreign);
+    ASSERT_TRUE(c.Connect()) << c.error();
+    EXPECT_EQ(c.Get("/whoami").body, "certificate=" + Sha256Of(stranger.cert));
+  }
+}
+
 TEST_F(TlsServerTest, WithoutMutualTlsHandlersSeeNoCertificate) {
   StartServer();
   TlsClientOptions member = Trusting();

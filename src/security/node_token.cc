@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "core/base64.h"
 #include "fhir/json/value.h"
 
@@ -123,10 +125,11 @@ std::string NodeSigner::Sign(NodeClaims claims, Micros now) const {
   return token;
 }
 
-NodeVerifier::NodeVerifier(std::string self, std::map<std::string, std::string, std::less<>> keys, Clock& clock)
-    : self_(std::move(self)), keys_(std::move(keys)), clock_(clock) {}
+NodeVerifier::NodeVerifier(std::string self, std::map<std::string, std::string, std::less<>> keys, Clock& clock,
+                           std::map<std::string, std::vector<std::string>, std::less<>> certificates)
+    : self_(std::move(self)), keys_(std::move(keys)), clock_(clock), certificates_(std::move(certificates)) {}
 
-Result<NodeClaims> NodeVerifier::Verify(std::string_view token) const {
+Result<NodeClaims> NodeVerifier::Verify(std::string_view token, std::string_view client_certificate) const {
   if (sodium_init() < 0) return Status::Internal("libsodium failed to start");
   if (token.size() > kMaxNodeTokenBytes) return Unauthorized("the node token is too long");
   const size_t dot = token.find('.');
@@ -155,15 +158,20 @@ Result<NodeClaims> NodeVerifier::Verify(std::string_view token) const {
   if (claims.expires < claims.issued || claims.expires > claims.issued + kNodeTokenLifetime) {
     return Unauthorized("the node token's lifetime is not valid");
   }
+  if (const auto pinned = certificates_.find(claims.issuer); pinned != certificates_.end() && !pinned->second.empty()) {
+    if (std::find(pinned->second.begin(), pinned->second.end(), client_certificate) == pinned->second.end()) {
+      return Unauthorized("the node token came over a connection without its node's TLS certificate");
+    }
+  }
   return claims;
 }
 
-Result<NodeClaims> NodeVerifier::VerifyHeader(std::string_view authorization) const {
+Result<NodeClaims> NodeVerifier::VerifyHeader(std::string_view authorization, std::string_view client_certificate) const {
   const size_t space = authorization.find(' ');
   if (space == std::string_view::npos || !EqualsIgnoringCase(authorization.substr(0, space), kNodeScheme)) {
     return Unauthorized("the Authorization header does not carry a node token");
   }
-  return Verify(authorization.substr(space + 1));
+  return Verify(authorization.substr(space + 1), client_certificate);
 }
 
 std::string NodeKeyText(std::string_view public_key) { return Base64Encode(public_key); }

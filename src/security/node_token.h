@@ -3,7 +3,9 @@
 //   base64url(claims JSON) "." base64url(Ed25519 signature of the first part)
 // signed with the calling node's key; the called node checks it against the public keys of
 // the federation file. Tokens are short-lived (a minute) and name their audience, so one
-// taken from one call cannot be replayed against another node or later. A gateway's call
+// taken from one call cannot be replayed against another node or later; where the file
+// pins a node's TLS certificates, its tokens count only over a connection on which it
+// presented one of them (mutual TLS), so a token taken from a call is useless elsewhere. A gateway's call
 // to a vault carries the clinician it acts for (user, roles, organisation, requesting
 // region, purpose of use): the vault decides under its own policy. Sent as
 //   Authorization: Node <token>
@@ -62,21 +64,26 @@ class NodeSigner {
 class NodeVerifier {
  public:
   // `self`: this node's name (the audience its tokens must name); `keys`: node name ->
-  // 32-byte public key.
-  NodeVerifier(std::string self, std::map<std::string, std::string, std::less<>> keys, Clock& clock);
+  // 32-byte public key; `certificates`: node name -> the TLS certificates it may call from
+  // (net/certificate.h digests; nodes not named may call from any connection).
+  NodeVerifier(std::string self, std::map<std::string, std::string, std::less<>> keys, Clock& clock,
+               std::map<std::string, std::vector<std::string>, std::less<>> certificates = {});
 
   // The claims of a valid token; kUnauthenticated saying why not (malformed, unknown
   // issuer, bad signature, another audience, expired, issued in the future, lifetime longer
-  // than kNodeTokenLifetime), never echoing the token.
-  Result<NodeClaims> Verify(std::string_view token) const;
+  // than kNodeTokenLifetime, or sent over a connection without one of the certificates its
+  // issuer is pinned to), never echoing the token. `client_certificate`: the certificate
+  // of the connection it came over (net::Request::client_certificate; "" without one).
+  Result<NodeClaims> Verify(std::string_view token, std::string_view client_certificate) const;
   // The same for an Authorization header value ("Node <token>").
-  Result<NodeClaims> VerifyHeader(std::string_view authorization) const;
+  Result<NodeClaims> VerifyHeader(std::string_view authorization, std::string_view client_certificate) const;
   const std::string& self() const { return self_; }
 
  private:
   std::string self_;
   std::map<std::string, std::string, std::less<>> keys_;
   Clock& clock_;
+  std::map<std::string, std::vector<std::string>, std::less<>> certificates_;
 };
 
 // Public keys as written in the federation file: standard base64 of the 32 bytes.

@@ -57,7 +57,7 @@ class NodeTokenTest : public ::testing::Test {
   // Refused as unauthenticated, with a message that does not quote the token.
   void ExpectRefused(std::string_view token, std::string_view why) {
     SCOPED_TRACE(why);
-    auto claims = vault_.Verify(token);
+    auto claims = vault_.Verify(token, "");
     ASSERT_FALSE(claims.ok());
     EXPECT_EQ(claims.status().code(), Code::kUnauthorized);
     EXPECT_EQ(claims.status().message(), why);
@@ -80,7 +80,7 @@ TEST_F(NodeTokenTest, AGatewaysTokenVerifiesWithEveryClaim) {
   claims.pseudonym = std::string(64, 'a');
   claims.access = "write";
   const std::string token = gateway_.Sign(claims, kT0 - 5 * kSecond);
-  auto verified = vault_.Verify(token);
+  auto verified = vault_.Verify(token, "");
   ASSERT_TRUE(verified.ok()) << verified.status().message();
   EXPECT_EQ(verified->issuer, "gateway-fr");
   EXPECT_EQ(verified->audience, "vault-uk");
@@ -108,7 +108,7 @@ TEST_F(NodeTokenTest, ANodesOwnCallCarriesNoClinician) {
   auto json = json::Parse(*Base64UrlDecode(token.substr(0, token.find('.'))));
   ASSERT_TRUE(json.ok());
   EXPECT_EQ(json->as_object().size(), 4u) << json::Write(*json);  // iss, aud, iat, exp
-  auto verified = vault_.Verify(token);
+  auto verified = vault_.Verify(token, "");
   ASSERT_TRUE(verified.ok()) << verified.status().message();
   EXPECT_EQ(verified->issuer, "mpi");
   EXPECT_TRUE(verified->user.empty());
@@ -154,8 +154,8 @@ TEST_F(NodeTokenTest, RefusesMalformedTokens) {
   ExpectRefused(SignRaw(base + R"(,"purpose":null})", seed), malformed);
   ExpectRefused(SignRaw(base + R"(,"iat":0})", seed), malformed);  // a duplicate member
   // The same objects with well-typed members do verify: the refusals above are the types'.
-  EXPECT_TRUE(vault_.Verify(SignRaw(base + R"(,"roles":["physician"],"sub":"alice"})", seed)).ok());
-  EXPECT_TRUE(vault_.Verify(SignRaw(base + R"(,"future":{"claim":true}})", seed)).ok());
+  EXPECT_TRUE(vault_.Verify(SignRaw(base + R"(,"roles":["physician"],"sub":"alice"})", seed), "").ok());
+  EXPECT_TRUE(vault_.Verify(SignRaw(base + R"(,"future":{"claim":true}})", seed), "").ok());
 }
 
 TEST_F(NodeTokenTest, RefusesAnUnknownIssuer) {
@@ -180,7 +180,7 @@ TEST_F(NodeTokenTest, RefusesTamperedClaims) {
   claims.user = "alice";
   claims.roles = {"nurse"};
   const std::string token = gateway_.Sign(claims, kT0);
-  ASSERT_TRUE(vault_.Verify(token).ok());
+  ASSERT_TRUE(vault_.Verify(token, "").ok());
   const std::string signature_part = token.substr(token.find('.') + 1);
   // Promoted to physician, the original signature kept.
   auto json = json::Parse(*Base64UrlDecode(token.substr(0, token.find('.'))));
@@ -196,7 +196,7 @@ TEST_F(NodeTokenTest, RefusesTamperedClaims) {
   for (size_t i = 0; i < token.size(); ++i) {
     std::string changed = token;
     changed[i] = changed[i] == 'A' ? 'B' : 'A';
-    auto verified = vault_.Verify(changed);
+    auto verified = vault_.Verify(changed, "");
     EXPECT_FALSE(verified.ok()) << "character " << i;
     EXPECT_EQ(verified.status().code(), Code::kUnauthorized);
   }
@@ -213,7 +213,7 @@ TEST_F(NodeTokenTest, RefusesATokenMeantForAnotherNode) {
 TEST_F(NodeTokenTest, ExpiresAMinuteAfterIssueGivenTheClockSkew) {
   const std::string token = gateway_.Sign(ToVault(), kT0);
   clock_.Set(kT0 + kNodeTokenLifetime + kNodeClockSkew);
-  EXPECT_TRUE(vault_.Verify(token).ok());
+  EXPECT_TRUE(vault_.Verify(token, "").ok());
   clock_.Advance(1);
   ExpectRefused(token, "the node token has expired");
   clock_.Set(kT0 + 3600 * kSecond);
@@ -223,7 +223,7 @@ TEST_F(NodeTokenTest, ExpiresAMinuteAfterIssueGivenTheClockSkew) {
 TEST_F(NodeTokenTest, RefusesATokenIssuedInTheFuture) {
   const std::string token = gateway_.Sign(ToVault(), kT0);
   clock_.Set(kT0 - kNodeClockSkew);
-  EXPECT_TRUE(vault_.Verify(token).ok());
+  EXPECT_TRUE(vault_.Verify(token, "").ok());
   clock_.Advance(-1);
   ExpectRefused(token, "the node token was issued in the future");
 }
@@ -233,7 +233,7 @@ TEST_F(NodeTokenTest, RefusesALifetimeLongerThanAMinute) {
     return R"({"iss":"gateway-fr","aud":"vault-uk","iat":)" + std::to_string(iat) + R"(,"exp":)" + std::to_string(exp) +
            "}";
   };
-  EXPECT_TRUE(vault_.Verify(SignRaw(claims(kT0, kT0 + kNodeTokenLifetime), Seed('g'))).ok());
+  EXPECT_TRUE(vault_.Verify(SignRaw(claims(kT0, kT0 + kNodeTokenLifetime), Seed('g')), "").ok());
   ExpectRefused(SignRaw(claims(kT0, kT0 + kNodeTokenLifetime + 1), Seed('g')),
                 "the node token's lifetime is not valid");
   ExpectRefused(SignRaw(claims(kT0 - 3600 * kSecond, kT0 + 3600 * kSecond), Seed('g')),
@@ -248,13 +248,13 @@ TEST_F(NodeTokenTest, RefusesALifetimeLongerThanAMinute) {
 TEST_F(NodeTokenTest, VerifiesTheAuthorizationHeader) {
   const std::string token = gateway_.Sign(ToVault(), kT0);
   for (const std::string scheme : {"Node", "node", "NODE", "nOdE"}) {
-    auto verified = vault_.VerifyHeader(scheme + " " + token);
+    auto verified = vault_.VerifyHeader(scheme + " " + token, "");
     EXPECT_TRUE(verified.ok()) << scheme;
   }
   for (const std::string& header :
        std::vector<std::string>{"Bearer " + token, "Node  " + token, "Node\t" + token, "Node" + token, " Node " + token,
                                 "Node " + token + " ", "Nodes " + token, "Node", "Node ", std::string()}) {
-    auto verified = vault_.VerifyHeader(header);
+    auto verified = vault_.VerifyHeader(header, "");
     EXPECT_FALSE(verified.ok()) << header;
     EXPECT_EQ(verified.status().code(), Code::kUnauthorized);
     EXPECT_EQ(verified.status().message().find(token.substr(0, 8)), std::string::npos);
@@ -291,6 +291,28 @@ TEST(NodeKey, IsStandardBase64OfExactly32Bytes) {
     EXPECT_FALSE(result.ok()) << bad;
     EXPECT_EQ(result.status().code(), Code::kInvalid);
   }
+}
+
+// Where the federation file pins a node's TLS certificates, its tokens count only over a
+// connection on which it presented one of them; other nodes' tokens are unaffected.
+TEST_F(NodeTokenTest, APinnedNodesTokensCountOnlyWithItsCertificate) {
+  const std::string current = "sha256:" + std::string(64, 'a'), renewed = "sha256:" + std::string(64, 'b');
+  NodeVerifier pinned{"vault-uk",
+                      {{"gateway-fr", gateway_.public_key()}, {"mpi", mpi_.public_key()}},
+                      clock_,
+                      {{"gateway-fr", {current, renewed}}}};
+  const std::string token = gateway_.Sign(ToVault(), kT0);
+  EXPECT_TRUE(pinned.Verify(token, current).ok());
+  EXPECT_TRUE(pinned.Verify(token, renewed).ok()) << "either pin, while a certificate is renewed";
+  for (const std::string& other : {std::string(), "sha256:" + std::string(64, 'c')}) {
+    auto refused = pinned.VerifyHeader("Node " + token, other);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), Code::kUnauthorized);
+    EXPECT_NE(refused.status().message().find("certificate"), std::string::npos) << refused.status().message();
+    EXPECT_EQ(refused.status().message().find(token), std::string::npos);
+  }
+  EXPECT_TRUE(pinned.Verify(mpi_.Sign(ToVault(), kT0), "").ok()) << "a node without pins calls from anywhere";
+  EXPECT_TRUE(vault_.Verify(token, "").ok()) << "no pins at all: tokens alone";
 }
 
 }  // namespace

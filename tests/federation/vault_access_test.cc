@@ -161,5 +161,33 @@ TEST_F(VaultAccessTest, WritesAreAboutThatPatientOnlyAndOnlyWhereTheVaultAccepts
   EXPECT_TRUE(Call(closed, ada_, ada_pseudonym_, "").ok());
 }
 
+// Where the federation file pins the gateway's certificate, its token counts only over a
+// connection on which it presented it (net::Request::client_certificate).
+TEST_F(VaultAccessTest, APinnedGatewaysTokenNeedsItsCertificate) {
+  const std::string pin = "sha256:" + std::string(64, 'c');
+  security::NodeVerifier pinned("vault-uk", config_.Keys(), Clock::System(), {{"gateway-fr", {pin}}});
+  federation::FederatedAuthenticator authn(local_authn_, pinned, config_, server_.store(), pseudonyms_, {});
+  security::NodeClaims claims;
+  claims.audience = "vault-uk";
+  claims.user = "dr-fr";
+  claims.roles = {"DOCTOR"};
+  claims.region = "fr";
+  claims.patient = ada_;
+  claims.pseudonym = ada_pseudonym_;
+  for (const std::string& certificate : {std::string(), "sha256:" + std::string(64, 'd'), pin}) {
+    net::Request r;
+    r.method = "GET";
+    r.path = "/fhir/Patient/" + ada_ + "/$everything";
+    r.client_certificate = certificate;
+    r.headers.push_back({"Authorization", "Node " + gateway_->Sign(claims, Clock::System().Now())});
+    Result<security::Principal> who = authn.Authenticate(r);
+    if (certificate == pin) {
+      EXPECT_TRUE(who.ok()) << who.status().message();
+    } else {
+      EXPECT_EQ(who.status().code(), Code::kUnauthorized) << certificate;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ehr::testing

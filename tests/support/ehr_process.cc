@@ -75,9 +75,11 @@ EhrProcess EhrProcess::Serve(const std::vector<std::string>& args,
 }
 
 int EhrProcess::Stop(int signal) {
+  if (pid <= 0) return -1;
   kill(pid, signal);
   int status = 0;
   waitpid(pid, &status, 0);
+  pid = -1;  // reaped: its number may be another process's by now
   return status;
 }
 

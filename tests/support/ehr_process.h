@@ -24,7 +24,7 @@ struct EhrProcess {
   static EhrProcess Serve(const std::vector<std::string>& args,
                           const std::vector<std::pair<std::string, std::string>>& env = {},
                           const std::string& log_path = "");
-  // Sends `signal` and waits; the exit status as waitpid gives it.
+  // Sends `signal` and waits; the exit status as waitpid gives it (-1 when already stopped).
   int Stop(int signal);
   // Waits for an exit it makes itself (start-up failed); its exit code.
   int Wait();
