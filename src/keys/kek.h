@@ -1,11 +1,14 @@
 // Key-encryption keys (KEK): the keys that wrap the data keys (README.md). They live apart
 // from the data: in a keyring file (the development default) or in a PKCS#11 token, where
-// they never leave the token. A KEK has versions; new wraps use the newest, old versions
-// still unwrap, so a rotation never makes stored data unreadable.
+// they never leave the token. A KEK has versions; new wraps use the newest (looked for
+// again at each wrap, so a server wraps under the version another process rotated to), old
+// versions still unwrap, so a rotation never makes stored data unreadable, until a version
+// nothing is wrapped under any more is retired.
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
@@ -35,6 +38,14 @@ class KeyEncryptionKeys {
 
   // Makes a new version current and returns its id; old versions still unwrap.
   virtual Result<std::string> Rotate() = 0;
+
+  // Every version's id, oldest first (as the keyring file or token holds them now).
+  virtual Result<std::vector<std::string>> Ids() = 0;
+
+  // Destroys version `kek_id` for good (`ehr keys retire`, once nothing is wrapped under it):
+  // removed from the keyring file, or destroyed on the token. kInvalid for the current
+  // version, kNotFound for one that is not here.
+  virtual Status Retire(std::string_view kek_id) = 0;
 };
 
 }  // namespace ehr::keys

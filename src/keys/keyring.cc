@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -94,8 +95,36 @@ std::string Keyring::CurrentId() const {
   return IdOf(keys_.rbegin()->first);
 }
 
+Status Keyring::ReloadLocked(bool merge) {
+  std::ifstream in(path_, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return Status::Internal("cannot read the keyring " + path_);
+  std::map<int, std::string> reread;
+  EHR_RETURN_IF_ERROR(Parse(text.str(), path_, reread));
+  if (merge) {
+    keys_.merge(reread);
+  } else {
+    keys_ = std::move(reread);
+  }
+  return Status::Ok();
+}
+
+int Keyring::VersionOf(std::string_view kek_id) {
+  if (kek_id.substr(0, kPrefix.size()) != kPrefix) return 0;
+  try {
+    return std::max(std::stoi(std::string(kek_id.substr(kPrefix.size()))), 0);
+  } catch (...) {
+    return 0;
+  }
+}
+
 Result<Wrapped> Keyring::Wrap(std::string_view key, std::string_view aad) {
   std::lock_guard lock(mu_);
+  // Another process may have rotated (`ehr keys rotate` beside a running server): wrap under
+  // the newest version, which a later `ehr keys retire` keeps. Wraps are rare (a tenant's
+  // first data key, a secret, a signing key), so the file is read each time.
+  (void)ReloadLocked(true);
   const auto& [version, kek] = *keys_.rbegin();
   return Wrapped{IdOf(version), Seal(kek, key, aad)};
 }
@@ -104,21 +133,11 @@ Result<std::string> Keyring::Unwrap(std::string_view kek_id, std::string_view wr
   std::string kek;
   {
     std::lock_guard lock(mu_);
-    int version = 0;
-    if (kek_id.substr(0, kPrefix.size()) == kPrefix) {
-      try {
-        version = std::stoi(std::string(kek_id.substr(kPrefix.size())));
-      } catch (...) {
-      }
-    }
+    const int version = VersionOf(kek_id);
     auto it = keys_.find(version);
     if (it == keys_.end() && version > 0) {
       // Another process (`ehr keys rotate`) may have added it since this one opened the file.
-      std::ifstream in(path_, std::ios::binary);
-      std::stringstream text;
-      text << in.rdbuf();
-      std::map<int, std::string> reread;
-      if (in && Parse(text.str(), path_, reread).ok()) keys_.merge(reread);
+      (void)ReloadLocked(true);
       it = keys_.find(version);
     }
     if (it == keys_.end()) {
@@ -131,6 +150,8 @@ Result<std::string> Keyring::Unwrap(std::string_view kek_id, std::string_view wr
 
 Result<std::string> Keyring::Rotate() {
   std::lock_guard lock(mu_);
+  // The file as it is now: a version another process retired is not written back.
+  EHR_RETURN_IF_ERROR(ReloadLocked(false));
   const int next = keys_.rbegin()->first + 1;
   keys_.emplace(next, RandomBytes(kKeyBytes));
   Status saved = Save();
@@ -139,6 +160,32 @@ Result<std::string> Keyring::Rotate() {
     return saved;
   }
   return IdOf(next);
+}
+
+Result<std::vector<std::string>> Keyring::Ids() {
+  std::lock_guard lock(mu_);
+  EHR_RETURN_IF_ERROR(ReloadLocked(false));
+  std::vector<std::string> ids;
+  for (const auto& [version, key] : keys_) ids.push_back(IdOf(version));
+  return ids;
+}
+
+Status Keyring::Retire(std::string_view kek_id) {
+  std::lock_guard lock(mu_);
+  EHR_RETURN_IF_ERROR(ReloadLocked(false));
+  const int version = VersionOf(kek_id);
+  auto it = keys_.find(version);
+  if (it == keys_.end()) return Status::NotFound("the key-encryption key " + std::string(kek_id) + " is not in the keyring " + path_);
+  if (version == keys_.rbegin()->first) return Status::Invalid("the key-encryption key " + std::string(kek_id) + " is the current one");
+  std::string removed = std::move(it->second);
+  keys_.erase(it);
+  Status saved = Save();
+  if (!saved.ok()) {
+    keys_.emplace(version, std::move(removed));
+    return saved;
+  }
+  std::fill(removed.begin(), removed.end(), '\0');
+  return Status::Ok();
 }
 
 }  // namespace ehr::keys

@@ -23,10 +23,17 @@ class Keyring final : public KeyEncryptionKeys {
   Result<Wrapped> Wrap(std::string_view key, std::string_view aad) override;
   Result<std::string> Unwrap(std::string_view kek_id, std::string_view wrapped, std::string_view aad) override;
   Result<std::string> Rotate() override;
+  Result<std::vector<std::string>> Ids() override;
+  Status Retire(std::string_view kek_id) override;
 
  private:
   explicit Keyring(std::string path) : path_(std::move(path)) {}
   Status Save() const;
+  // Reads the file again (another process may have rotated or retired): its versions
+  // replace keys_, or with `merge` are added to them. A file that does not read leaves keys_.
+  Status ReloadLocked(bool merge);
+  // The version number of id "file:<n>", 0 when it is not one.
+  static int VersionOf(std::string_view kek_id);
 
   const std::string path_;
   mutable std::mutex mu_;

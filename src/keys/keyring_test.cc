@@ -70,6 +70,39 @@ TEST(Keyring, SeesAVersionAnotherProcessAdded) {
   EXPECT_EQ(*(*server)->Unwrap(wrapped->kek_id, wrapped->bytes, "aad"), "k");
 }
 
+// A server that opened the keyring before `ehr keys rotate` wraps under the new version
+// (it rereads the file), and `ehr keys retire` removes an old version for good: from the
+// file, so no process unwraps under it once it reopens; the current one is never retired.
+TEST(Keyring, WrapsUnderAVersionAnotherProcessAddedAndRetiresOldOnes) {
+  TempDir dir;
+  const std::string path = dir.path() + "/keyring";
+  auto server = Keyring::OpenOrCreate(path);
+  auto cli = Keyring::OpenOrCreate(path);
+  ASSERT_TRUE(server.ok() && cli.ok());
+  auto old = (*server)->Wrap("old", "aad");
+  ASSERT_TRUE((*cli)->Rotate().ok());
+  auto fresh = (*server)->Wrap("new", "aad");
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->kek_id, "file:2") << "the server wraps under the version the other process rotated to";
+  EXPECT_EQ(*(*cli)->Ids(), (std::vector<std::string>{"file:1", "file:2"}));
+
+  EXPECT_EQ((*cli)->Retire("file:2").code(), Code::kInvalid) << "the current version";
+  EXPECT_EQ((*cli)->Retire("file:7").code(), Code::kNotFound);
+  EXPECT_EQ((*cli)->Retire("nonsense").code(), Code::kNotFound);
+  ASSERT_TRUE((*cli)->Retire("file:1").ok());
+  EXPECT_EQ(*(*cli)->Ids(), (std::vector<std::string>{"file:2"}));
+  auto reopened = Keyring::OpenOrCreate(path);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->Unwrap(old->kek_id, old->bytes, "aad").status().code(), Code::kNotFound);
+  EXPECT_EQ(*(*reopened)->Unwrap(fresh->kek_id, fresh->bytes, "aad"), "new");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "rewritten as private as before";
+  // A rotation by a process that still holds version 1 in memory does not write it back.
+  ASSERT_TRUE((*server)->Rotate().ok());
+  EXPECT_EQ(*(*reopened)->Ids(), (std::vector<std::string>{"file:2", "file:3"}));
+}
+
 TEST(Keyring, RefusesAFileOthersCanReadOrThatIsMalformed) {
   TempDir temp;
   const std::string dir = temp.path();

@@ -390,7 +390,8 @@ Status Pkcs11Keys::ScanLocked() {
     label.resize(attribute.ulValueLen);
     if (const int version = VersionOf(label); version > 0) versions[version].push_back(key);
   }
-  // Versions are never deleted by the server; keep the known ones if the token lists none.
+  // The current version is never retired: a token that lists none is failing, not emptied;
+  // keep the known ones.
   if (!versions.empty()) versions_ = std::move(versions);
   return Status::Ok();
 }
@@ -489,6 +490,8 @@ std::string Pkcs11Keys::CurrentId() const {
 Result<Wrapped> Pkcs11Keys::Wrap(std::string_view key, std::string_view aad) {
   std::lock_guard lock(mu_);
   return RetriedLocked([&]() -> Result<Wrapped> {
+    // Another process may have rotated: wrap under the newest version (wraps are rare).
+    EHR_RETURN_IF_ERROR(ScanLocked());
     const auto& [version, handles] = *versions_.rbegin();
     EHR_ASSIGN_OR_RETURN(std::string bytes, EncryptLocked(handles.front(), key, aad));
     return Wrapped{std::string(kScheme) + LabelOf(version), std::move(bytes)};
@@ -535,6 +538,39 @@ Result<std::string> Pkcs11Keys::Rotate() {
     const int next = versions_.empty() ? 1 : versions_.rbegin()->first + 1;
     EHR_RETURN_IF_ERROR(GenerateLocked(next));
     return std::string(kScheme) + LabelOf(next);
+  });
+}
+
+Result<std::vector<std::string>> Pkcs11Keys::Ids() {
+  std::lock_guard lock(mu_);
+  return RetriedLocked([&]() -> Result<std::vector<std::string>> {
+    EHR_RETURN_IF_ERROR(ScanLocked());
+    std::vector<std::string> ids;
+    for (const auto& [version, handles] : versions_) ids.push_back(std::string(kScheme) + LabelOf(version));
+    return ids;
+  });
+}
+
+Status Pkcs11Keys::Retire(std::string_view kek_id) {
+  const std::string label(kek_id.substr(0, kScheme.size()) == kScheme ? kek_id.substr(kScheme.size()) : "");
+  const int version = VersionOf(label);
+  std::lock_guard lock(mu_);
+  return RetriedLocked([&]() -> Status {
+    EHR_RETURN_IF_ERROR(ScanLocked());
+    auto it = versions_.find(version);
+    if (version == 0 || it == versions_.end()) {
+      return Status::NotFound("the key-encryption key " + std::string(kek_id) + " is not on the PKCS#11 token '" +
+                              token_label_ + "'");
+    }
+    if (version == versions_.rbegin()->first) {
+      return Status::Invalid("the key-encryption key " + std::string(kek_id) + " is the current one");
+    }
+    for (Handle key : it->second) {
+      const CK_RV rv = module_->functions->C_DestroyObject(session_, key);
+      if (rv != CKR_OK) return FailedLocked("C_DestroyObject", rv);
+    }
+    versions_.erase(it);
+    return Status::Ok();
   });
 }
 

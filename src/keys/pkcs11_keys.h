@@ -61,6 +61,8 @@ class Pkcs11Keys final : public KeyEncryptionKeys {
   Result<Wrapped> Wrap(std::string_view key, std::string_view aad) override;
   Result<std::string> Unwrap(std::string_view kek_id, std::string_view wrapped, std::string_view aad) override;
   Result<std::string> Rotate() override;
+  Result<std::vector<std::string>> Ids() override;
+  Status Retire(std::string_view kek_id) override;
 
  private:
   using Handle = unsigned long;  // CK_OBJECT_HANDLE, CK_SESSION_HANDLE, CK_SLOT_ID

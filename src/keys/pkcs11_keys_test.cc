@@ -149,6 +149,30 @@ TEST_F(Pkcs11KeysTest, RotationKeepsOldVersionsAndOtherInstancesSeeIt) {
   EXPECT_EQ(others->Unwrap(first->kek_id, first->bytes, "tenant a/1").status().code(), Code::kNotFound);
 }
 
+// After a rotation by another instance, a wrap uses the new version; retiring destroys an
+// old version on the token (no instance unwraps under it after), never the current one.
+TEST_F(Pkcs11KeysTest, WrapsUnderTheNewestVersionAndRetiresOldOnes) {
+  auto server = OpenOrDie(Options());
+  auto cli = OpenOrDie(Options());
+  ASSERT_TRUE(server && cli);
+  auto old = server->Wrap("old", "aad");
+  ASSERT_TRUE(old.ok());
+  ASSERT_TRUE(cli->Rotate().ok());
+  auto fresh = server->Wrap("new", "aad");
+  ASSERT_TRUE(fresh.ok()) << fresh.status().message();
+  EXPECT_EQ(fresh->kek_id, "pkcs11:ehr-kek-2");
+  EXPECT_EQ(*cli->Ids(), (std::vector<std::string>{"pkcs11:ehr-kek-1", "pkcs11:ehr-kek-2"}));
+  EXPECT_EQ(cli->Retire("pkcs11:ehr-kek-2").code(), Code::kInvalid) << "the current version";
+  EXPECT_EQ(cli->Retire("pkcs11:ehr-kek-9").code(), Code::kNotFound);
+  ASSERT_TRUE(cli->Retire("pkcs11:ehr-kek-1").ok());
+  EXPECT_EQ(*server->Ids(), (std::vector<std::string>{"pkcs11:ehr-kek-2"}));
+  EXPECT_FALSE(server->Unwrap(old->kek_id, old->bytes, "aad").ok()) << "destroyed on the token";
+  auto restarted = OpenOrDie(Options());
+  ASSERT_TRUE(restarted);
+  EXPECT_EQ(restarted->Unwrap(old->kek_id, old->bytes, "aad").status().code(), Code::kNotFound);
+  EXPECT_EQ(*restarted->Unwrap(fresh->kek_id, fresh->bytes, "aad"), "new");
+}
+
 // The token drops every session of the process (as when an HSM restarts or another part
 // of the process calls C_CloseAllSessions): each instance opens a new one, logs in again
 // and goes on; without that, every call would fail with CKR_SESSION_HANDLE_INVALID.
