@@ -7,14 +7,23 @@
 // new versions at once (a running server rereads them within seconds); old bodies stay
 // readable, and the server's re-encryption job moves them over (or `ehr keys reencrypt`
 // when no server runs). Safe while the server runs: one short write transaction.
+//
+// retire: once re-encryption has moved everything over, deletes the data key versions that
+// seal nothing (and whose successor is at least --min-age-hours old, default 1: servers
+// reread the versions every few seconds) and destroys the key-encryption key versions that
+// wrap nothing (removed from the keyring file, or destroyed on the token). Audit details
+// keep the data key they were sealed with (the log is append-only) until archived or erased.
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/key_store.h"
 #include "cli/store_choice.h"
+#include "core/clock.h"
+#include "store/accounts.h"
 
 namespace ehr::cli {
 namespace {
@@ -24,6 +33,7 @@ int Usage(const std::string& why) {
                "usage: ehr keys rotate --data DIR [--key-store file|pkcs11 ...] [--store ...]\n"
                "       ehr keys status --data DIR [--key-store file|pkcs11 ...] [--store ...]\n"
                "       ehr keys reencrypt --data DIR [--key-store file|pkcs11 ...] [--store ...]\n"
+               "       ehr keys retire --data DIR [--min-age-hours N] [--key-store file|pkcs11 ...] [--store ...]\n"
                "  --store sqlite|postgres://...  the node's store (default sqlite: DIR/ehr.db)\n"
                "  --store-migrate CONNINFO       PostgreSQL: the owner's connection, to migrate the schema\n%s%s",
                why.c_str(), why.empty() ? "" : "\n");
@@ -39,10 +49,50 @@ int Status_(store::Store& store, const KeyStore& keys) {
   auto usage = store.KeyUsage();
   if (!usage.ok()) return Fail(usage.status().message());
   std::printf("key-encryption key: %s (%s)\n", keys.kek->CurrentId().c_str(), keys.description.c_str());
-  std::printf("%-24s %8s %12s\n", "tenant", "key", "bodies");
+  std::printf("%-24s %8s %12s %12s %14s\n", "tenant", "key", "bodies", "responses", "audit details");
   for (const store::KeyUse& u : *usage) {
     const std::string key = u.key_version == 0 ? "plain" : "v" + std::to_string(u.key_version);
-    std::printf("%-24s %8s %12lld\n", u.tenant.c_str(), key.c_str(), static_cast<long long>(u.bodies));
+    std::printf("%-24s %8s %12lld %12lld %14lld\n", u.tenant.c_str(), key.c_str(), static_cast<long long>(u.bodies),
+                static_cast<long long>(u.responses), static_cast<long long>(u.audit_details));
+  }
+  return 0;
+}
+
+// `retire`: the data key versions nothing is sealed with any more (Store::RetireDataKeys),
+// then the key-encryption key versions that wrap nothing here: not a data key or secret of
+// the store, nor a signing key of the account database (opened first: it wraps its keys
+// again under the current version). Each version's fate on a line; exit 0.
+int Retire(store::Store& store, const KeyStore& keys, const std::string& data, Micros min_age) {
+  auto data_keys = store.RetireDataKeys(Clock::System().Now() - min_age);
+  if (!data_keys.ok()) return Fail(data_keys.status().message());
+  for (const store::DataKeyRetirement& k : *data_keys) {
+    std::printf("data key %s v%u: %s\n", k.tenant.c_str(), k.version,
+                k.retired ? "retired" : ("kept, " + k.kept_because).c_str());
+  }
+  auto in_use = store.KekIdsInUse();
+  if (!in_use.ok()) return Fail(in_use.status().message());
+  std::set<std::string> used(in_use->begin(), in_use->end());
+  std::unique_ptr<store::AccountStore> accounts;
+  if (std::filesystem::exists(data + "/accounts.db")) {
+    auto opened = store::OpenSqliteAccountStore(data + "/accounts.db", keys.kek.get());
+    if (!opened.ok()) return Fail(opened.status().message());
+    auto signing = (*opened)->KekIdsInUse();
+    if (!signing.ok()) return Fail(signing.status().message());
+    used.insert(signing->begin(), signing->end());
+  }
+  auto ids = keys.kek->Ids();
+  if (!ids.ok()) return Fail(ids.status().message());
+  const std::string current = keys.kek->CurrentId();
+  for (const std::string& id : *ids) {
+    if (id == current) {
+      std::printf("key-encryption key %s: kept, the current version\n", id.c_str());
+    } else if (used.count(id) != 0) {
+      std::printf("key-encryption key %s: kept, it still wraps keys here\n", id.c_str());
+    } else if (Status st = keys.kek->Retire(id); !st.ok()) {
+      return Fail("retiring " + id + ": " + st.message());
+    } else {
+      std::printf("key-encryption key %s: retired\n", id.c_str());
+    }
   }
   return 0;
 }
@@ -52,10 +102,13 @@ int Status_(store::Store& store, const KeyStore& keys) {
 int Keys(int argc, char** argv) {
   if (argc < 3) return Usage("");
   const std::string verb = argv[2];
-  Result<Args> args = ParseArgs(argc, argv, 3, WithStoreFlags(WithKeyStoreFlags({"data"})));
+  Result<Args> args = ParseArgs(argc, argv, 3, WithStoreFlags(WithKeyStoreFlags({"data", "min-age-hours"})));
   if (!args.ok()) return Usage(args.status().message());
   if (!args->positional.empty()) return Usage("unexpected argument " + args->positional.front());
-  if (verb != "rotate" && verb != "status" && verb != "reencrypt") return Usage("unknown command " + verb);
+  if (verb != "rotate" && verb != "status" && verb != "reencrypt" && verb != "retire") return Usage("unknown command " + verb);
+  if (args->Has("min-age-hours") && verb != "retire") return Usage("--min-age-hours is for retire");
+  auto min_age_hours = ParseInt("min-age-hours", args->Get("min-age-hours", "1"), 0, 24 * 365);
+  if (!min_age_hours.ok()) return Usage(min_age_hours.status().message());
   Result<StoreChoice> choice = ParseStoreChoice(*args);
   if (!choice.ok()) return Usage(choice.status().message());
   auto opened = OpenDataStore(*args, args->Get("data", "data"), *choice, 2);
@@ -64,6 +117,7 @@ int Keys(int argc, char** argv) {
   store::Store& store = *opened->store;
 
   if (verb == "status") return Status_(store, keys);
+  if (verb == "retire") return Retire(store, keys, args->Get("data", "data"), static_cast<Micros>(*min_age_hours) * 3'600'000'000);
   if (verb == "rotate") {
     auto kek = keys.kek->Rotate();
     if (!kek.ok()) return Fail(kek.status().message());

@@ -131,12 +131,16 @@ class AccountStore {
   virtual Status InsertSigningKey(const SigningKeyRecord& key) = 0;
   virtual Status RetireSigningKey(std::string_view kid, Micros when) = 0;
   virtual Status DeleteSigningKey(std::string_view kid) = 0;
+  // The key-encryption key versions its signing keys are wrapped under (keys/kek.h ids).
+  virtual Result<std::vector<std::string>> KekIdsInUse() = 0;
 };
 
 // The SQLite backend: `path` is created when missing (WAL, synchronous=FULL: an account
 // change or a revocation is on disk before it is acknowledged). With `kek`, the private keys
-// of token signing keys are kept wrapped by it (AES-256-GCM bound to their kid), and keys
-// an earlier version kept in plain text are wrapped on open; `kek` must outlive the store.
+// of token signing keys are kept wrapped by it (AES-256-GCM bound to their kid), and on
+// open, keys an earlier version kept in plain text are wrapped and keys wrapped under an
+// older version of `kek` are wrapped again under its current one (after `ehr keys
+// rotate`, so that the old version can be retired); `kek` must outlive the store.
 Result<std::unique_ptr<AccountStore>> OpenSqliteAccountStore(const std::string& path,
                                                              keys::KeyEncryptionKeys* kek = nullptr);
 

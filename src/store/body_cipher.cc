@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <tuple>
 
 #include "core/clock.h"
 #include "core/secrets.h"
@@ -84,6 +85,35 @@ std::string ReencryptFingerprint(bool seals_all, const std::vector<std::pair<std
     fp += tenant + "\x1e" + std::to_string(version);
   }
   return fp;
+}
+
+std::vector<DataKeyRetirement> DecideRetirement(std::vector<StoredDataKey> keys, const std::vector<KeyUse>& usage,
+                                                Micros superseded_before) {
+  std::sort(keys.begin(), keys.end(), [](const StoredDataKey& a, const StoredDataKey& b) {
+    return std::tie(a.tenant, a.version) < std::tie(b.tenant, b.version);
+  });
+  std::map<std::pair<std::string, uint32_t>, const KeyUse*> uses;
+  for (const KeyUse& u : usage) uses[{u.tenant, u.key_version}] = &u;
+  std::vector<DataKeyRetirement> out;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const StoredDataKey& k = keys[i];
+    DataKeyRetirement r{k.tenant, k.version, false, ""};
+    const StoredDataKey* successor = i + 1 < keys.size() && keys[i + 1].tenant == k.tenant ? &keys[i + 1] : nullptr;
+    const auto use = uses.find({k.tenant, k.version});
+    if (successor == nullptr) {
+      r.kept_because = "the current version";
+    } else if (successor->created >= superseded_before) {
+      r.kept_because = "its successor is recent (servers may still seal with it)";
+    } else if (use != uses.end() && use->second->total() > 0) {
+      const KeyUse& u = *use->second;
+      r.kept_because = "it seals " + std::to_string(u.bodies) + " bodies, " + std::to_string(u.responses) +
+                       " idempotency responses, " + std::to_string(u.audit_details) + " audit details";
+    } else {
+      r.retired = true;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 uint32_t BodyCipher::KeyVersionOf(std::string_view stored) {

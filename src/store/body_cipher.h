@@ -130,6 +130,17 @@ std::string SecretAad(std::string_view name);
 Result<std::optional<keys::Wrapped>> Rewrapped(keys::KeyEncryptionKeys& kek, std::string_view kek_id,
                                                std::string_view wrapped, std::string_view aad);
 
+// A data key as stored (for DecideRetirement).
+struct StoredDataKey {
+  std::string tenant;
+  uint32_t version = 0;
+  Micros created = 0;
+};
+// Store::RetireDataKeys for every backend: which of `keys` to delete (retired), and why
+// each other is kept, given what each version seals (`usage`, KeyUsage).
+std::vector<DataKeyRetirement> DecideRetirement(std::vector<StoredDataKey> keys, const std::vector<KeyUse>& usage,
+                                                Micros superseded_before);
+
 // Store::Secret for every backend, over its FindSecret and ImportSecret: the secret, or
 // one made at random and stored (the first writer wins when several make it at once);
 // kInternal when the one stored has another size.

@@ -304,6 +304,66 @@ TEST_P(BodyCipherTest, SecretsAreStableWrappedAndSized) {
   EXPECT_EQ(keyless->Secret("cursor", 32).status().code(), Code::kUnavailable);
 }
 
+// Retirement deletes a data key version once nothing is sealed with it (bodies and
+// responses re-encrypted, audit details archived or erased) and its successor is old
+// enough; never the current one; reads go on; usage counts every kind of sealed value.
+TEST_P(BodyCipherTest, RetirementDeletesOnlyVersionsNothingIsSealedWith) {
+  auto store = Open(true);
+  ASSERT_TRUE(PutOne(*store, Version("t", "Patient", "p1", 1, PatientBody("p1"))).ok());
+  IdempotencyRecord response;
+  response.request_hash = "h";
+  response.status = 201;
+  response.headers_json = "{}";
+  response.body = PatientBody("p1");
+  response.created = 1;
+  ASSERT_TRUE(store->Write([&](WriteTxn& txn) { return txn.PutIdempotency("t", "key-1", response); }).ok());
+  AuditAppend e;
+  e.tenant = "t";
+  e.recorded = 1;
+  e.action = "R";
+  e.agent = "u";
+  e.patient = "p1";
+  e.core = "core-0";
+  e.detail = "patient=p1";
+  ASSERT_TRUE(store->Write([&](WriteTxn& txn) { return txn.AppendAudit(e).status(); }).ok());
+  auto usage = store->KeyUsage();
+  ASSERT_TRUE(usage.ok());
+  ASSERT_EQ(usage->size(), 1u);
+  EXPECT_EQ((*usage)[0].key_version, 1u);
+  EXPECT_EQ((*usage)[0].bodies, 1);
+  EXPECT_EQ((*usage)[0].responses, 1);
+  EXPECT_EQ((*usage)[0].audit_details, 1);
+
+  auto decided = [&](Micros superseded_before) {
+    std::map<uint32_t, std::string> out;  // version -> "retired" or why kept
+    auto r = store->RetireDataKeys(superseded_before);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    if (!r.ok()) return out;
+    for (const DataKeyRetirement& k : *r) {
+      if (k.tenant == "t") out[k.version] = k.retired ? "retired" : k.kept_because;
+    }
+    return out;
+  };
+  const Micros later = Clock::System().Now() + 3'600'000'000;  // as if the rotation were an hour old
+  EXPECT_EQ(decided(later), (std::map<uint32_t, std::string>{{1, "the current version"}}));
+  ASSERT_TRUE(store->RotateDataKeys().ok());
+  EXPECT_EQ(decided(0)[1], "its successor is recent (servers may still seal with it)");
+  EXPECT_EQ(decided(later)[1], "it seals 1 bodies, 1 idempotency responses, 1 audit details");
+  ReencryptAll(*store);
+  EXPECT_EQ(decided(later)[1], "it seals 0 bodies, 0 idempotency responses, 1 audit details")
+      << "an audit entry's detail keeps its key until archived or erased: the log is append-only";
+  auto erased = store->EraseAuditDetail("t", "p1");
+  ASSERT_TRUE(erased.ok()) << erased.status().message();
+  EXPECT_EQ(decided(later), (std::map<uint32_t, std::string>{{1, "retired"}, {2, "the current version"}}));
+  EXPECT_EQ(decided(later), (std::map<uint32_t, std::string>{{2, "the current version"}})) << "gone";
+  EXPECT_EQ(*backend_->RawColumn("SELECT CAST(version AS TEXT) FROM data_key WHERE tenant = 't'"), std::vector<std::string>{"2"});
+  EXPECT_EQ((*store->ReadCurrent("t", "Patient", "p1"))->body, PatientBody("p1"));
+  EXPECT_EQ((*store->GetIdempotency("t", "key-1"))->body, PatientBody("p1"));
+  auto reopened = Open(true);
+  EXPECT_EQ((*reopened->ReadCurrent("t", "Patient", "p1"))->body, PatientBody("p1")) << "after a restart too";
+  EXPECT_EQ(*reopened->KekIdsInUse(), std::vector<std::string>{"file:1"});
+}
+
 TEST_P(BodyCipherTest, AuditDetailsAreSealedAndBoundToTheirEntry) {
   auto store = Open(false);  // sealed whenever the store has keys
   AuditAppend e;

@@ -250,11 +250,25 @@ struct AuditQuery {
   std::optional<uint64_t> before;  // keyset cursor: index < before (newest first)
   int count = 50;
 };
-// Bodies under one data key version of a tenant (key_version 0: stored plain).
+// What one data key version of a tenant seals (key_version 0: stored plain): resource
+// bodies (live and historical), responses kept for idempotency keys, and audit entries'
+// details (sealed when written and never rewritten: the log is append-only).
 struct KeyUse {
   std::string tenant;
   uint32_t key_version = 0;
   int64_t bodies = 0;
+  int64_t responses = 0;
+  int64_t audit_details = 0;
+  int64_t total() const { return bodies + responses + audit_details; }
+};
+// One data key version as `Store::RetireDataKeys` found it.
+struct DataKeyRetirement {
+  std::string tenant;
+  uint32_t version = 0;
+  bool retired = false;  // deleted
+  // Why it is kept: the current version, a successor too recent (servers reread the
+  // versions every few seconds, and may still be sealing with this one), or what it seals.
+  std::string kept_because;
 };
 struct ReencryptStep {
   int64_t last_seq = 0;    // the last version looked at: the next step starts after it
@@ -397,8 +411,15 @@ class Store {
 
   // Envelope encryption (keys/README.md). A store opened without key-encryption keys
   // keeps bodies as given and answers these with kUnavailable (Secret) or nothing to do.
-  // How many live and historical bodies are under each tenant's key versions (0: plain).
+  // What each tenant's key versions seal (KeyUse; 0: plain): the versions sealing anything.
   virtual Result<std::vector<KeyUse>> KeyUsage() = 0;
+  // Retirement (`ehr keys retire`), in one write transaction: every data key version that
+  // is not its tenant's newest, whose successor was made before `superseded_before`, and
+  // that seals nothing any more (after re-encryption; audit details only once their entries
+  // are archived or erased) is deleted. Every version, retired or why not.
+  virtual Result<std::vector<DataKeyRetirement>> RetireDataKeys(Micros superseded_before) = 0;
+  // The key-encryption key versions that wrap a data key or a secret here (keys/kek.h ids).
+  virtual Result<std::vector<std::string>> KekIdsInUse() = 0;
   // Rereads the newest data key versions (another process may have rotated them).
   virtual Status RefreshKeys() = 0;
   // Rotation: a new data key version for every tenant that has one (current from now on),

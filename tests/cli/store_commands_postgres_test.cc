@@ -29,7 +29,7 @@ constexpr const char* kIndexTables[] = {"string_index",   "token_index",     "da
 // A line of `ehr keys status`: `bodies` bodies under data key version `version`.
 std::string KeyRow(int version, int64_t bodies) {
   const std::string count = std::to_string(bodies);
-  return " v" + std::to_string(version) + " " + std::string(12 - count.size(), ' ') + count + "\n";
+  return " v" + std::to_string(version) + " " + std::string(12 - count.size(), ' ') + count + " ";
 }
 
 class StoreCommandsPostgres : public ::testing::Test {
@@ -107,15 +107,24 @@ TEST_F(StoreCommandsPostgres, KeysAuditAndReindexWorkOnThePostgresDatabase) {
       << rotate_out;
   EXPECT_EQ(Value("SELECT max(version) || ' ' || min(kek) FROM data_key WHERE tenant = 'default'"), "2 file:2")
       << "the data keys were rewrapped under the new key-encryption key";
-  EXPECT_NE(Run("keys status").second.find(" v1 "), std::string::npos) << "not moved yet";
+  EXPECT_NE(Run("keys status").second.find(KeyRow(1, bodies)), std::string::npos) << "not moved yet";
   auto [reencrypted, reencrypt_out] = Run("keys reencrypt");
   ASSERT_EQ(reencrypted, 0) << reencrypt_out;
   EXPECT_NE(reencrypt_out.find("re-encrypted " + std::to_string(bodies) + " bodies"), std::string::npos)
       << reencrypt_out;
   const std::string moved = Run("keys status").second;
   EXPECT_NE(moved.find("key-encryption key: file:2"), std::string::npos) << moved;
-  EXPECT_EQ(moved.find(" v1 "), std::string::npos) << moved;
+  EXPECT_NE(moved.find(KeyRow(1, 0)), std::string::npos) << "only the audit details stay on v1: " << moved;
   EXPECT_NE(moved.find(KeyRow(2, bodies)), std::string::npos) << moved;
+  // keys retire: the first key-encryption key wraps nothing now and goes; the first data key
+  // still seals the audit details of the import and stays.
+  auto [retired, retire_out] = Run("keys retire --min-age-hours 0");
+  ASSERT_EQ(retired, 0) << retire_out;
+  EXPECT_NE(retire_out.find("key-encryption key file:1: retired"), std::string::npos) << retire_out;
+  EXPECT_NE(retire_out.find("data key default v1: kept, it seals 0 bodies, 0 idempotency responses, " +
+                            std::to_string(bodies) + " audit details"),
+            std::string::npos)
+      << retire_out;
 
   // reindex: the rows of every current resource, lost, are made again exactly as the
   // writes made them.

@@ -44,15 +44,48 @@ Result<std::vector<KeyUse>> KeyUsage(Connection& c, const std::vector<std::strin
   std::vector<KeyUse> out;
   for (const std::string& tenant : tenants) {
     EHR_RETURN_IF_ERROR(enter(tenant));
-    // The header of each body decides (its layout has one definition: body_cipher.h).
-    EHR_ASSIGN_OR_RETURN(Rows rows, c.Run("SELECT substr(body, 1, 6) FROM resource_version "
-                                          "WHERE tenant = $1 AND body IS NOT NULL",
-                                          {tenant}));
-    std::map<uint32_t, int64_t> counts;
-    for (int i = 0; i < rows.size(); ++i) ++counts[BodyCipher::KeyVersionOf(rows.Text(i, 0))];
-    for (const auto& [version, n] : counts) out.push_back({tenant, version, n});
+    // The header of each sealed value decides (its layout has one definition: body_cipher.h).
+    std::map<uint32_t, KeyUse> counts;
+    for (auto [sql, field] :
+         {std::pair{"SELECT substr(body, 1, 6) FROM resource_version WHERE tenant = $1 AND body IS NOT NULL", &KeyUse::bodies},
+          std::pair{"SELECT substr(body, 1, 6) FROM idempotency WHERE tenant = $1 AND body IS NOT NULL", &KeyUse::responses},
+          std::pair{"SELECT substr(detail, 1, 6) FROM audit_entry WHERE tenant = $1 AND detail IS NOT NULL",
+                    &KeyUse::audit_details}}) {
+      EHR_ASSIGN_OR_RETURN(Rows rows, c.Run(sql, {tenant}));
+      for (int i = 0; i < rows.size(); ++i) ++(counts[BodyCipher::KeyVersionOf(rows.Text(i, 0))].*field);
+    }
+    for (auto& [version, use] : counts) {
+      use.tenant = tenant;
+      use.key_version = version;
+      out.push_back(std::move(use));
+    }
   }
   return out;
+}
+
+Result<std::vector<DataKeyRetirement>> RetireDataKeys(Connection& writer, const std::vector<std::string>& tenants,
+                                                      const EnterTenant& enter, Micros superseded_before) {
+  EHR_ASSIGN_OR_RETURN(Rows rows, writer.Run("SELECT tenant, version, created FROM data_key"));
+  std::vector<StoredDataKey> stored;
+  for (int i = 0; i < rows.size(); ++i) {
+    stored.push_back({rows.String(i, 0), static_cast<uint32_t>(rows.Int(i, 1)), rows.Int(i, 2)});
+  }
+  EHR_ASSIGN_OR_RETURN(std::vector<KeyUse> usage, KeyUsage(writer, tenants, enter));
+  std::vector<DataKeyRetirement> decided = DecideRetirement(std::move(stored), usage, superseded_before);
+  for (const DataKeyRetirement& r : decided) {
+    if (!r.retired) continue;
+    EHR_RETURN_IF_ERROR(writer.Run("DELETE FROM data_key WHERE tenant = $1 AND version = $2::integer",
+                                   {r.tenant, Param::Int(r.version)})
+                            .status());
+  }
+  return decided;
+}
+
+Result<std::vector<std::string>> KekIdsInUse(Connection& c) {
+  EHR_ASSIGN_OR_RETURN(Rows rows, c.Run("SELECT kek FROM data_key UNION SELECT kek FROM secret ORDER BY 1"));
+  std::vector<std::string> ids;
+  for (int i = 0; i < rows.size(); ++i) ids.push_back(rows.String(i, 0));
+  return ids;
 }
 
 Result<int> RotateDataKeys(Connection& writer, keys::KeyEncryptionKeys& kek) {

@@ -45,6 +45,10 @@ class DataKeys final : public DataKeyTable {
 using EnterTenant = std::function<Status(std::string_view tenant)>;
 
 Result<std::vector<KeyUse>> KeyUsage(Connection& c, const std::vector<std::string>& tenants, const EnterTenant& enter);
+// Writer, in a transaction: Store::RetireDataKeys.
+Result<std::vector<DataKeyRetirement>> RetireDataKeys(Connection& writer, const std::vector<std::string>& tenants,
+                                                      const EnterTenant& enter, Micros superseded_before);
+Result<std::vector<std::string>> KekIdsInUse(Connection& c);
 Result<int> RotateDataKeys(Connection& writer, keys::KeyEncryptionKeys& kek);
 Result<ReencryptStep> Reencrypt(Connection& writer, DataKeys& keys, BodyCipher& cipher,
                                 const std::vector<std::string>& tenants, const EnterTenant& enter, int64_t after_seq,

@@ -449,6 +449,21 @@ class PostgresStore final : public Store {
     EHR_ASSIGN_OR_RETURN(Connection * c, lease->Shared());
     return pg::KeyUsage(*c, tenants, [&](std::string_view tenant) { return lease->For(tenant).status(); });
   }
+  Result<std::vector<DataKeyRetirement>> RetireDataKeys(Micros superseded_before) override {
+    EHR_ASSIGN_OR_RETURN(std::vector<std::string> tenants, Tenants());
+    std::vector<DataKeyRetirement> out;
+    EHR_RETURN_IF_ERROR(Write([&](WriteTxn& txn) -> Status {
+      EHR_RETURN_IF_ERROR(Begun(txn));
+      EHR_ASSIGN_OR_RETURN(out, pg::RetireDataKeys(*writer_, tenants, Entering(txn), superseded_before));
+      return Status::Ok();
+    }));
+    return out;
+  }
+  Result<std::vector<std::string>> KekIdsInUse() override {
+    auto lease = readers_.Acquire();
+    EHR_ASSIGN_OR_RETURN(Connection * c, lease->Shared());
+    return pg::KekIdsInUse(*c);
+  }
   Status RefreshKeys() override {
     auto lease = readers_.Acquire();
     EHR_ASSIGN_OR_RETURN(Connection * c, lease->Shared());

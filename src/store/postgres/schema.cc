@@ -358,6 +358,8 @@ Result<int> Migrate(Connection& owner, const std::string& app_role, int target) 
   for (const char* table : kSharedTables) {
     grants += "GRANT SELECT, INSERT, UPDATE ON " + std::string(table) + " TO " + app_role + ";\n";
   }
+  // Data key versions nothing is sealed with any more are deleted (`ehr keys retire`).
+  grants += "GRANT DELETE ON data_key TO " + app_role + ";\n";
   // The audit log: appended to, never changed, but for erasure and archiving (migration 3).
   grants += "GRANT SELECT, INSERT ON audit_entry, audit_node, audit_head, audit_archive TO " + app_role + ";\n";
   grants += "GRANT UPDATE (patient, detail), DELETE ON audit_entry TO " + app_role + ";\n";

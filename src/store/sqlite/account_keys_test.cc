@@ -64,5 +64,29 @@ TEST(AccountSigningKeys, WrappedAtRestAndPlainOnesWrappedOnOpen) {
   EXPECT_FALSE((*moved)->SigningKeys().ok());
 }
 
+// After a rotation of the key-encryption key, opening the account database wraps its
+// signing keys again under the new version, so that the old one can be retired.
+TEST(AccountSigningKeys, WrappedAgainUnderTheCurrentVersionOnOpen) {
+  testing::TempDir dir;
+  const std::string path = dir.File("accounts.db");
+  auto ring = keys::Keyring::OpenOrCreate(dir.File("keyring"));
+  ASSERT_TRUE(ring.ok());
+  {
+    auto store = OpenSqliteAccountStore(path, ring->get());
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->InsertSigningKey({"k1", kPem, 1, 0}).ok());
+    EXPECT_EQ(*(*store)->KekIdsInUse(), std::vector<std::string>{"file:1"});
+  }
+  ASSERT_TRUE((*ring)->Rotate().ok());
+  auto store = OpenSqliteAccountStore(path, ring->get());
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  EXPECT_TRUE(RawPem(path, "k1").starts_with("ehr-wrapped:file:2:")) << RawPem(path, "k1");
+  EXPECT_EQ(*(*store)->KekIdsInUse(), std::vector<std::string>{"file:2"});
+  ASSERT_TRUE((*ring)->Retire("file:1").ok());
+  auto keys = (*store)->SigningKeys();
+  ASSERT_TRUE(keys.ok()) << keys.status().message();
+  EXPECT_EQ(keys->front().private_pem, kPem);
+}
+
 }  // namespace
 }  // namespace ehr::store

@@ -3,6 +3,7 @@
 // never the bottleneck; the per-request session check is cached by the identity module.
 #include <functional>
 #include <mutex>
+#include <set>
 
 #include "store/accounts.h"
 
@@ -237,15 +238,17 @@ class SqliteAccountStore final : public AccountStore {
       : conn_(std::move(conn)), kek_(kek) {}
 
   // Wraps the private keys kept in plain text (by a version before the key store, or
-  // opened without one).
-  Status WrapPlainSigningKeys() {
+  // opened without one), and wraps again those under an older key-encryption key version.
+  Status WrapSigningKeys() {
     if (kek_ == nullptr) return Status::Ok();
     using Row = std::pair<std::string, std::string>;
     EHR_ASSIGN_OR_RETURN(std::vector<Row> rows,
                          All<Row>("SELECT kid, private_pem FROM signing_key", "list signing keys",
                                   [](const Stmt& s) { return Row(s.ColumnText(0), s.ColumnText(1)); }));
-    for (const auto& [kid, pem] : rows) {
-      if (pem.starts_with(kWrappedPrefix)) continue;
+    const std::string current = kek_->CurrentId();
+    for (const auto& [kid, kept] : rows) {
+      if (KekIdOf(kept) == current) continue;
+      EHR_ASSIGN_OR_RETURN(std::string pem, UnwrapPem(kid, kept));
       EHR_ASSIGN_OR_RETURN(std::string wrapped, WrapPem(kid, pem));
       std::lock_guard lock(mu_);
       EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("UPDATE signing_key SET private_pem = ?2 WHERE kid = ?1", "wrap key"));
@@ -489,6 +492,25 @@ class SqliteAccountStore final : public AccountStore {
     return s.Run();
   }
 
+  Result<std::vector<std::string>> KekIdsInUse() override {
+    EHR_ASSIGN_OR_RETURN(std::vector<std::string> kept,
+                         All<std::string>("SELECT private_pem FROM signing_key", "list signing keys",
+                                          [](const Stmt& s) { return s.ColumnText(0); }));
+    std::set<std::string> ids;
+    for (const std::string& k : kept) {
+      if (std::string id = KekIdOf(k); !id.empty()) ids.insert(std::move(id));
+    }
+    return std::vector<std::string>(ids.begin(), ids.end());
+  }
+
+  // The key-encryption key version a kept private key is wrapped under; "" when plain.
+  static std::string KekIdOf(std::string_view kept) {
+    if (!kept.starts_with(kWrappedPrefix)) return "";
+    const std::string_view rest = kept.substr(kWrappedPrefix.size());
+    const size_t colon = rest.rfind(':');
+    return colon == std::string_view::npos ? "" : std::string(rest.substr(0, colon));
+  }
+
   // A private key as kept: "ehr-wrapped:<kek id>:<base64 of the wrapped PEM>" (AAD: the kid).
   static std::string KeyAad(std::string_view kid) { return std::string("ehr-signing-key").append(1, '\0').append(kid); }
   Result<std::string> WrapPem(std::string_view kid, const std::string& pem) {
@@ -521,7 +543,7 @@ Result<std::unique_ptr<AccountStore>> OpenSqliteAccountStore(const std::string& 
   EHR_RETURN_IF_ERROR(conn->ExecScript("PRAGMA synchronous = FULL;", "account pragmas"));
   EHR_RETURN_IF_ERROR(sqlite::Migrate(*conn, kMigrations, Clock::System().Now()));
   auto store = std::make_unique<SqliteAccountStore>(std::move(conn), kek);
-  EHR_RETURN_IF_ERROR(store->WrapPlainSigningKeys());
+  EHR_RETURN_IF_ERROR(store->WrapSigningKeys());
   return std::unique_ptr<AccountStore>(std::move(store));
 }
 

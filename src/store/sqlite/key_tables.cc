@@ -66,20 +66,64 @@ Status OpenPage(BodyCipher& cipher, Connection& c, std::string_view tenant, Sear
 }
 
 Result<std::vector<KeyUse>> KeyUsage(Connection& c) {
-  // The 6-byte header of each body decides; counted here rather than in SQL so that the
-  // header layout has one definition (body_cipher.h).
-  EHR_ASSIGN_OR_RETURN(Stmt read, c.Prepare("SELECT tenant, substr(body, 1, 6) FROM resource_version "
-                                            "WHERE body IS NOT NULL",
-                                            "read key usage"));
-  std::map<std::pair<std::string, uint32_t>, int64_t> counts;
+  // The 6-byte header of each sealed value decides; counted here rather than in SQL so that
+  // the header layout has one definition (body_cipher.h).
+  std::map<std::pair<std::string, uint32_t>, KeyUse> counts;
+  for (auto [sql, field] : {std::pair{"SELECT tenant, substr(body, 1, 6) FROM resource_version WHERE body IS NOT NULL",
+                                      &KeyUse::bodies},
+                            std::pair{"SELECT tenant, substr(body, 1, 6) FROM idempotency WHERE body IS NOT NULL",
+                                      &KeyUse::responses},
+                            std::pair{"SELECT tenant, substr(detail, 1, 6) FROM audit_entry WHERE detail IS NOT NULL",
+                                      &KeyUse::audit_details}}) {
+    EHR_ASSIGN_OR_RETURN(Stmt read, c.Prepare(sql, "read key usage"));
+    while (true) {
+      EHR_ASSIGN_OR_RETURN(bool row, read.Step());
+      if (!row) break;
+      KeyUse& u = counts[{read.ColumnText(0), BodyCipher::KeyVersionOf(read.ColumnBlob(1))}];
+      ++(u.*field);
+    }
+  }
+  std::vector<KeyUse> out;
+  for (auto& [key, use] : counts) {
+    use.tenant = key.first;
+    use.key_version = key.second;
+    out.push_back(std::move(use));
+  }
+  return out;
+}
+
+Result<std::vector<DataKeyRetirement>> RetireDataKeys(Connection& writer, Micros superseded_before) {
+  std::vector<StoredDataKey> stored;
+  {
+    EHR_ASSIGN_OR_RETURN(Stmt read, writer.Prepare("SELECT tenant, version, created FROM data_key", "read data keys"));
+    while (true) {
+      EHR_ASSIGN_OR_RETURN(bool row, read.Step());
+      if (!row) break;
+      stored.push_back({read.ColumnText(0), static_cast<uint32_t>(read.ColumnInt(1)), read.ColumnInt(2)});
+    }
+  }
+  EHR_ASSIGN_OR_RETURN(std::vector<KeyUse> usage, KeyUsage(writer));
+  std::vector<DataKeyRetirement> decided = DecideRetirement(std::move(stored), usage, superseded_before);
+  for (const DataKeyRetirement& r : decided) {
+    if (!r.retired) continue;
+    EHR_ASSIGN_OR_RETURN(Stmt erase, writer.Prepare("DELETE FROM data_key WHERE tenant = ?1 AND version = ?2",
+                                                    "retire data key"));
+    erase.BindText(1, r.tenant).BindInt(2, r.version);
+    EHR_RETURN_IF_ERROR(erase.Run());
+  }
+  return decided;
+}
+
+Result<std::vector<std::string>> KekIdsInUse(Connection& c) {
+  EHR_ASSIGN_OR_RETURN(Stmt read, c.Prepare("SELECT kek FROM data_key UNION SELECT kek FROM secret ORDER BY 1",
+                                            "read key-encryption keys in use"));
+  std::vector<std::string> ids;
   while (true) {
     EHR_ASSIGN_OR_RETURN(bool row, read.Step());
     if (!row) break;
-    ++counts[{read.ColumnText(0), BodyCipher::KeyVersionOf(read.ColumnBlob(1))}];
+    ids.push_back(read.ColumnText(0));
   }
-  std::vector<KeyUse> out;
-  for (const auto& [key, n] : counts) out.push_back({key.first, key.second, n});
-  return out;
+  return ids;
 }
 
 Result<int> RotateDataKeys(Connection& writer, keys::KeyEncryptionKeys& kek) {

@@ -19,6 +19,9 @@ Status OpenRecord(BodyCipher& cipher, Connection& c, std::string_view tenant, Ve
 Status OpenPage(BodyCipher& cipher, Connection& c, std::string_view tenant, SearchPage& page);
 
 Result<std::vector<KeyUse>> KeyUsage(Connection& c);
+// Writer, in a transaction: Store::RetireDataKeys.
+Result<std::vector<DataKeyRetirement>> RetireDataKeys(Connection& writer, Micros superseded_before);
+Result<std::vector<std::string>> KekIdsInUse(Connection& c);
 
 // Writer, in a transaction: a new data key version for every tenant that has keys, then
 // every data key and secret not under the current key-encryption key rewrapped.

@@ -310,6 +310,18 @@ class SqliteStore final : public Store {
     auto conn = readers_.Acquire();
     return sqlite::KeyUsage(*conn);
   }
+  Result<std::vector<DataKeyRetirement>> RetireDataKeys(Micros superseded_before) override {
+    std::vector<DataKeyRetirement> out;
+    EHR_RETURN_IF_ERROR(Write([&](WriteTxn&) -> Status {
+      EHR_ASSIGN_OR_RETURN(out, sqlite::RetireDataKeys(*writer_conn_, superseded_before));
+      return Status::Ok();
+    }));
+    return out;
+  }
+  Result<std::vector<std::string>> KekIdsInUse() override {
+    auto conn = readers_.Acquire();
+    return sqlite::KekIdsInUse(*conn);
+  }
   Status RefreshKeys() override {
     auto conn = readers_.Acquire();
     return cipher_.Refresh(*conn);
