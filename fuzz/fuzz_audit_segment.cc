@@ -1,6 +1,6 @@
 // Archived audit segment files (audit/segment_file.h) as whoever can write the archive
 // directory may leave them: `ehr audit verify` and `ehr audit erase` read them back. Files
-// of format 2 are opened with the test archive key (32 'k' bytes; the sealed seeds are made
+// of formats 2 and 3 are opened with the test archive keys (32 'k' bytes; the sealed seeds are made
 // by make_sealed_seeds.py). Each input is read three ways, every entry to the end or the
 // first error:
 //   1. as the file, with the test public key (as verify does): refused unless signed by it;
@@ -52,10 +52,16 @@ const TreeSigner& TestSigner() {
   return signer;
 }
 
-// The archive key of the sealed seeds.
-const std::string& TestArchiveKey() {
-  static const std::string key(32, 'k');
-  return key;
+// The archive keys of the sealed seeds: 32 'k' bytes, as version 1 (format 2 seeds) and 2
+// (format 3 seeds name it).
+const ehr::audit::ArchiveKeys& TestArchiveKeys() {
+  static const ehr::audit::ArchiveKeys keys = [] {
+    ehr::audit::ArchiveKeys k;
+    k.Add(1, std::string(32, 'k'));
+    k.Add(2, std::string(32, 'k'));
+    return k;
+  }();
+  return keys;
 }
 
 // A directory made once per process (mkdtemp), with the file each input is written to, and
@@ -116,7 +122,7 @@ constexpr size_t kRowsKept = 64;
 // Opens `path` and reads every entry, checking what holds whatever the bytes are.
 Outcome ReadAll(const std::filesystem::path& path, std::string_view public_key, std::string_view bytes) {
   Outcome outcome;
-  Result<std::unique_ptr<SegmentReader>> reader = SegmentReader::Open(path, public_key, TestArchiveKey());
+  Result<std::unique_ptr<SegmentReader>> reader = SegmentReader::Open(path, public_key, TestArchiveKeys());
   if (!reader.ok()) {
     Check(reader.status().code() == Code::kInvalid, "a segment file that cannot be opened must be kInvalid");
     return outcome;
@@ -132,7 +138,11 @@ Outcome ReadAll(const std::filesystem::path& path, std::string_view public_key, 
   while (true) {
     Result<bool> more = r.Next(row);
     if (!more.ok()) {
-      Check(more.status().code() == Code::kInvalid, "a damaged segment body must be kInvalid");
+      // kUnavailable: sealed under an archive key version the reader does not hold.
+      const bool keyless = more.status().code() == Code::kUnavailable && r.archive_key_version() != 0 &&
+                           TestArchiveKeys().Find(r.archive_key_version()) == nullptr;
+      Check(more.status().code() == Code::kInvalid || keyless,
+            "a damaged segment body must be kInvalid (kUnavailable only for a key not held)");
       return outcome;
     }
     if (!*more) break;
@@ -147,15 +157,15 @@ Outcome ReadAll(const std::filesystem::path& path, std::string_view public_key, 
 }
 
 // A segment read whole is written again by the writer, plain and sealed, and reads back the same.
-void CheckRewrite(const Outcome& outcome, std::string_view key) {
+void CheckRewrite(const Outcome& outcome, const ehr::audit::ArchiveKeys& keys) {
   if (outcome.header.count != outcome.rows.size()) return;  // too many to keep
   const std::filesystem::path path = TheScratch().dir() / "rewritten.seg";
-  Result<std::unique_ptr<SegmentWriter>> writer = SegmentWriter::Create(path, outcome.header, key);
+  Result<std::unique_ptr<SegmentWriter>> writer = SegmentWriter::Create(path, outcome.header, keys);
   Check(writer.ok(), "the writer must start");
   for (const AuditRow& row : outcome.rows) Check((*writer)->Add(row).ok(), "the writer must take a row it read");
   Result<std::string> digest = (*writer)->Commit(TestSigner());
   Check(digest.ok(), "the writer must commit");
-  Result<std::unique_ptr<SegmentReader>> reader = SegmentReader::Open(path, TestSigner().public_key(), key);
+  Result<std::unique_ptr<SegmentReader>> reader = SegmentReader::Open(path, TestSigner().public_key(), keys);
   Check(reader.ok(), "a rewritten segment must open with its signer's key");
   Check((*reader)->sha256() == *digest, "the digest Commit returns is the file's");
   AuditRow row;
@@ -218,7 +228,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (unkeyed.complete) {
     CheckRewrite(unkeyed, {});
-    CheckRewrite(unkeyed, TestArchiveKey());
+    CheckRewrite(unkeyed, TestArchiveKeys());
   }
 
   const std::string framed = SignedSegmentOf(input);

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Seeds of fuzz_audit_segment in format version 2 (sealed chunks, audit/segment_file.h),
+"""Seeds of fuzz_audit_segment in format versions 2 and 3 (sealed chunks, audit/segment_file.h;
+3 names the archive key's version in its header),
 written by an implementation of the format independent of the server's: a valid file, one
 with a chunk altered and one with its last chunk cut off (both signed again, so that the
 chunks' own binding is what refuses them). Keys as in fuzz_audit_segment.cc: the signer's
@@ -28,8 +29,11 @@ def entry(i, erased):
             field(None if erased else os.urandom(40000)) + field(leaf))
 
 
-def sealed(first, entries, alter=None, cut=False):
-    header = b"EHRAUDIT" + struct.pack(">IQQ", 2, first, len(entries)) + b"\x11" * 32
+def sealed(first, entries, alter=None, cut=False, key_version=None):
+    if key_version is None:
+        header = b"EHRAUDIT" + struct.pack(">IQQ", 2, first, len(entries)) + b"\x11" * 32
+    else:
+        header = b"EHRAUDIT" + struct.pack(">IIQQ", 3, key_version, first, len(entries)) + b"\x11" * 32
     stream = gzip.compress(b"".join(entries), compresslevel=6)
     pieces = [stream[i:i + CHUNK] for i in range(0, len(stream), CHUNK)]
     body = b""
@@ -51,7 +55,9 @@ def main(out):
     entries = [entry(i, i == 5) for i in range(4, 7)]  # 3 entries, ~80 KB of random details: 2 chunks
     for name, data in [("sealed-valid-three-entries.seg", sealed(4, entries)),
                        ("sealed-chunk-altered-resigned.seg", sealed(4, entries, alter=0)),
-                       ("sealed-last-chunk-cut-resigned.seg", sealed(4, entries, cut=True))]:
+                       ("sealed-last-chunk-cut-resigned.seg", sealed(4, entries, cut=True)),
+                       ("sealed-v3-key-2-three-entries.seg", sealed(4, entries, key_version=2)),
+                       ("sealed-v3-key-9-not-held.seg", sealed(4, entries, key_version=9))]:
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
 

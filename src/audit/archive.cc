@@ -1,11 +1,14 @@
 #include "audit/archive.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <bit>
+#include <cerrno>
 #include <chrono>
+#include <utility>
 
 #include "audit/merkle.h"
 #include "audit/segment_file.h"
@@ -45,6 +48,33 @@ Status MakeDirectory(const std::filesystem::path& dir) {
   return Status::Ok();
 }
 
+// The archive directory's lock (flock on DIR/.lock): held by whatever writes segment files,
+// so that a server's Archiver and an `ehr audit` or `ehr keys` command take turns.
+class DirectoryLock {
+ public:
+  static Result<DirectoryLock> Take(const std::filesystem::path& dir) {
+    EHR_RETURN_IF_ERROR(MakeDirectory(dir));
+    const int fd = ::open((dir / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::Unavailable("audit archive: cannot open " + (dir / ".lock").string());
+    while (::flock(fd, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        ::close(fd);
+        return Status::Unavailable("audit archive: cannot lock " + dir.string());
+      }
+    }
+    return DirectoryLock(fd);
+  }
+  DirectoryLock(DirectoryLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  DirectoryLock& operator=(DirectoryLock&&) = delete;
+  ~DirectoryLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+
+ private:
+  explicit DirectoryLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
 // The length of the next segment from `first`: the largest power of two that `first` is a
 // multiple of, within the options, ending before the newest entry, whose last entry is
 // older than `cutoff` (times only grow along the log). 0 when there is none.
@@ -65,7 +95,7 @@ Result<uint64_t> NextSegment(store::Store& store, uint64_t first, uint64_t size,
 // many of its entries were erased when read.
 Result<store::AuditSegment> WriteSegment(store::Store& store, const std::filesystem::path& dir,
                                          const TreeSigner& signer, uint64_t first, uint64_t count, Micros cutoff,
-                                         std::string_view key, uint64_t& erased) {
+                                         const ArchiveKeys& keys, uint64_t& erased) {
   const int level = std::countr_zero(count);
   store::AuditSegment segment;
   segment.first = first;
@@ -73,7 +103,7 @@ Result<store::AuditSegment> WriteSegment(store::Store& store, const std::filesys
   segment.file = SegmentFileName(first, count);
   EHR_ASSIGN_OR_RETURN(segment.subtree, store.AuditNode(level, first >> level));
   EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentWriter> writer,
-                       SegmentWriter::Create(dir / segment.file, SegmentHeader{first, count, segment.subtree}, key));
+                       SegmentWriter::Create(dir / segment.file, SegmentHeader{first, count, segment.subtree}, keys));
   Frontier frontier;
   erased = 0;
   while (frontier.size() < count) {
@@ -137,7 +167,7 @@ Status CompleteSegmentRewrites(store::Store& store, const std::filesystem::path&
 
 Result<ArchiveReport> ArchiveOldEntries(store::Store& store, const std::filesystem::path& dir, const TreeSigner& signer,
                                         Micros now, const ArchiveOptions& options, const std::atomic<bool>* cancel) {
-  EHR_RETURN_IF_ERROR(MakeDirectory(dir));
+  EHR_ASSIGN_OR_RETURN(DirectoryLock lock, DirectoryLock::Take(dir));
   EHR_RETURN_IF_ERROR(CompleteSegmentRewrites(store, dir));
   const Micros cutoff = now - options.retention;
   ArchiveReport report;
@@ -149,7 +179,7 @@ Result<ArchiveReport> ArchiveOldEntries(store::Store& store, const std::filesyst
     EHR_ASSIGN_OR_RETURN(uint64_t count, NextSegment(store, first, size, cutoff, options));
     if (count == 0) break;
     uint64_t erased = 0;
-    Result<store::AuditSegment> written = WriteSegment(store, dir, signer, first, count, cutoff, options.key, erased);
+    Result<store::AuditSegment> written = WriteSegment(store, dir, signer, first, count, cutoff, options.keys, erased);
     if (written.status().code() == Code::kConflict) {
       log::Warn("audit.archive_deferred", {{"first", first}, {"count", count}});
       break;  // another archiver got there first
@@ -180,24 +210,59 @@ Result<ArchiveReport> ArchiveOldEntries(store::Store& store, const std::filesyst
   return report;
 }
 
+namespace {
+
+// A segment file opened for what it holds: it must be the one recorded (signing a rewrite
+// of it must not bless anything else).
+Result<std::unique_ptr<SegmentReader>> OpenRecorded(const std::filesystem::path& dir, const store::AuditSegment& segment,
+                                                    const TreeSigner& signer, const ArchiveKeys& keys) {
+  EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentReader> reader,
+                       SegmentReader::Open(dir / segment.file, signer.public_key(), keys));
+  const SegmentHeader& h = reader->header();
+  if (h.first != segment.first || h.count != segment.count || h.subtree != segment.subtree) {
+    return Status::Invalid("audit archive: " + segment.file + " is not the segment recorded for " +
+                           Range(segment.first, segment.count));
+  }
+  return reader;
+}
+
+// Writes `segment`'s file again under the newest of `keys`, each entry passed through
+// `change` first: signed again, its digest recorded, then renamed into place (a crash
+// between the two is finished by CompleteSegmentRewrites).
+Status RewriteSegment(store::Store& store, const std::filesystem::path& dir, const store::AuditSegment& segment,
+                      const TreeSigner& signer, const ArchiveKeys& keys, const std::function<void(store::AuditRow&)>& change) {
+  EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentReader> reader, OpenRecorded(dir, segment, signer, keys));
+  const std::filesystem::path path = dir / segment.file;
+  const std::filesystem::path next = dir / (segment.file + ".next");
+  EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentWriter> writer, SegmentWriter::Create(next, reader->header(), keys));
+  store::AuditRow row;
+  while (true) {
+    EHR_ASSIGN_OR_RETURN(bool more, reader->Next(row));
+    if (!more) break;
+    change(row);
+    EHR_RETURN_IF_ERROR(writer->Add(row));
+  }
+  EHR_ASSIGN_OR_RETURN(std::string sha256, writer->Commit(signer));
+  // The digest is recorded first: a crash before the rename leaves `next` to be put in
+  // place by CompleteSegmentRewrites, never a recorded digest without its file.
+  EHR_RETURN_IF_ERROR(store.Write([&](store::WriteTxn& txn) { return txn.SetAuditSegmentDigest(segment.first, sha256); }));
+  if (::rename(next.c_str(), path.c_str()) != 0) return Status::Unavailable("audit archive: cannot rename " + next.string());
+  return SyncDirectory(dir);
+}
+
+}  // namespace
+
 Result<int64_t> EraseArchivedDetail(store::Store& store, const std::filesystem::path& dir, const TreeSigner& signer,
-                                    std::string_view tenant, std::string_view patient, std::string_view key) {
+                                    std::string_view tenant, std::string_view patient, const ArchiveKeys& keys) {
+  EHR_ASSIGN_OR_RETURN(DirectoryLock lock, DirectoryLock::Take(dir));
   EHR_RETURN_IF_ERROR(CompleteSegmentRewrites(store, dir));
   EHR_ASSIGN_OR_RETURN(std::vector<store::AuditSegment> segments, store.AuditSegments());
   int64_t changed = 0;
   auto about = [&](const store::AuditRow& row) { return row.tenant == tenant && row.patient == patient; };
   for (const store::AuditSegment& segment : segments) {
-    const std::filesystem::path path = dir / segment.file;
     int64_t matches = 0;
     {
-      // Only a file that is the one recorded is rewritten: signing it again must not
-      // bless anything else.
-      EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentReader> reader, SegmentReader::Open(path, signer.public_key(), key));
-      const SegmentHeader& h = reader->header();
-      if (h.first != segment.first || h.count != segment.count || h.subtree != segment.subtree) {
-        return Status::Invalid("audit archive: " + segment.file + " is not the segment recorded for " +
-                               Range(segment.first, segment.count));
-      }
+      EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentReader> reader, OpenRecorded(dir, segment, signer, keys));
       store::AuditRow row;
       while (true) {
         EHR_ASSIGN_OR_RETURN(bool more, reader->Next(row));
@@ -206,31 +271,45 @@ Result<int64_t> EraseArchivedDetail(store::Store& store, const std::filesystem::
       }
     }
     if (matches == 0) continue;
-    EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentReader> reader, SegmentReader::Open(path, signer.public_key(), key));
-    const std::filesystem::path next = dir / (segment.file + ".next");
-    EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentWriter> writer, SegmentWriter::Create(next, reader->header(), key));
-    store::AuditRow row;
-    while (true) {
-      EHR_ASSIGN_OR_RETURN(bool more, reader->Next(row));
-      if (!more) break;
-      if (about(row)) {
-        row.patient.reset();
-        row.detail.reset();
-      }
-      EHR_RETURN_IF_ERROR(writer->Add(row));
-    }
-    EHR_ASSIGN_OR_RETURN(std::string sha256, writer->Commit(signer));
-    // The digest is recorded first: a crash before the rename leaves `next` to be put in
-    // place by CompleteSegmentRewrites, never a recorded digest without its file.
-    EHR_RETURN_IF_ERROR(
-        store.Write([&](store::WriteTxn& txn) { return txn.SetAuditSegmentDigest(segment.first, sha256); }));
-    if (::rename(next.c_str(), path.c_str()) != 0) {
-      return Status::Unavailable("audit archive: cannot rename " + next.string());
-    }
-    EHR_RETURN_IF_ERROR(SyncDirectory(dir));
+    EHR_RETURN_IF_ERROR(RewriteSegment(store, dir, segment, signer, keys, [&](store::AuditRow& row) {
+      if (!about(row)) return;
+      row.patient.reset();
+      row.detail.reset();
+    }));
     changed += matches;
   }
   return changed;
+}
+
+Result<int> ResealArchivedSegments(store::Store& store, const std::filesystem::path& dir, const TreeSigner& signer,
+                                   const ArchiveKeys& keys) {
+  if (keys.empty()) return 0;
+  EHR_ASSIGN_OR_RETURN(DirectoryLock lock, DirectoryLock::Take(dir));
+  EHR_RETURN_IF_ERROR(CompleteSegmentRewrites(store, dir));
+  EHR_ASSIGN_OR_RETURN(std::vector<store::AuditSegment> segments, store.AuditSegments());
+  int resealed = 0;
+  for (const store::AuditSegment& segment : segments) {
+    {
+      EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentReader> reader, OpenRecorded(dir, segment, signer, keys));
+      if (reader->archive_key_version() == keys.current_version()) continue;
+    }
+    EHR_RETURN_IF_ERROR(RewriteSegment(store, dir, segment, signer, keys, [](store::AuditRow&) {}));
+    log::Info("audit.archive_resealed", {{"file", segment.file}, {"key_version", static_cast<int64_t>(keys.current_version())}});
+    ++resealed;
+  }
+  return resealed;
+}
+
+Result<std::set<uint32_t>> ArchiveKeyVersionsInUse(store::Store& store, const std::filesystem::path& dir) {
+  EHR_ASSIGN_OR_RETURN(DirectoryLock lock, DirectoryLock::Take(dir));
+  EHR_RETURN_IF_ERROR(CompleteSegmentRewrites(store, dir));
+  EHR_ASSIGN_OR_RETURN(std::vector<store::AuditSegment> segments, store.AuditSegments());
+  std::set<uint32_t> versions;
+  for (const store::AuditSegment& segment : segments) {
+    EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentReader> reader, SegmentReader::Open(dir / segment.file, {}));
+    versions.insert(reader->archive_key_version());
+  }
+  return versions;
 }
 
 Archiver::Archiver(store::Store& store, std::filesystem::path dir, TreeSigner signer, Clock& clock,
@@ -240,7 +319,14 @@ Archiver::Archiver(store::Store& store, std::filesystem::path dir, TreeSigner si
 Archiver::~Archiver() { Stop(); }
 
 Result<ArchiveReport> Archiver::RunOnce() {
-  return ArchiveOldEntries(store_, dir_, signer_, clock_.Now(), options_, &cancel_);
+  if (options_.load_keys) {
+    EHR_ASSIGN_OR_RETURN(options_.keys, options_.load_keys());
+  }
+  EHR_ASSIGN_OR_RETURN(ArchiveReport report, ArchiveOldEntries(store_, dir_, signer_, clock_.Now(), options_, &cancel_));
+  if (options_.load_keys) {
+    EHR_RETURN_IF_ERROR(ResealArchivedSegments(store_, dir_, signer_, options_.keys).status());
+  }
+  return report;
 }
 
 void Archiver::Start(Micros interval) {

@@ -8,10 +8,13 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "audit/segment_file.h"
 #include "audit/tree_head.h"
 #include "core/clock.h"
 #include "core/periodic.h"
@@ -30,9 +33,13 @@ struct ArchiveOptions {
   // bounds that wait (65536 rows: about half a second, README).
   uint64_t min_leaves = 1024;
   uint64_t max_leaves = uint64_t{1} << 16;
-  // The archive key (32 bytes, the key store's secret "audit-archive"): files are sealed
-  // with it (segment_file.h, format 2), since entries hold personal data. Empty: plain.
-  std::string key;
+  // The archive keys (segment_file.h, ArchiveKeys): files are sealed under the newest,
+  // since entries hold personal data. Empty: plain.
+  ArchiveKeys keys;
+  // When set, Archiver reads the keys again before each run (a rotation by `ehr keys rotate`
+  // in another process), and seals again the files under older versions
+  // (ResealArchivedSegments).
+  std::function<Result<ArchiveKeys>()> load_keys;
 };
 
 struct ArchiveReport {
@@ -51,16 +58,29 @@ Result<ArchiveReport> ArchiveOldEntries(store::Store& store, const std::filesyst
                                         Micros now, const ArchiveOptions& options = {},
                                         const std::atomic<bool>* cancel = nullptr);
 
-// Erasure in archived segments: rewrites (signed again, atomically replaced, sealed with
-// `key` when given) every segment file holding an entry about `patient` of `tenant`, with
-// its patient and detail removed; the leaves do not change. Returns how many entries
-// changed. The store's part is Store::EraseAuditDetail, to be called first.
+// Erasure in archived segments: rewrites (signed again, atomically replaced, sealed under
+// the newest of `keys` when given) every segment file holding an entry about `patient` of
+// `tenant`, with its patient and detail removed; the leaves do not change. Returns how
+// many entries changed. The store's part is Store::EraseAuditDetail, to be called first.
 Result<int64_t> EraseArchivedDetail(store::Store& store, const std::filesystem::path& dir, const TreeSigner& signer,
-                                    std::string_view tenant, std::string_view patient, std::string_view key = {});
+                                    std::string_view tenant, std::string_view patient, const ArchiveKeys& keys = {});
+
+// Rotation of the archive key: rewrites every segment file not sealed under the newest of
+// `keys` (an older version, or plain) under it, as erasure does (entries unchanged).
+// Returns how many files. Nothing to do without keys.
+Result<int> ResealArchivedSegments(store::Store& store, const std::filesystem::path& dir, const TreeSigner& signer,
+                                   const ArchiveKeys& keys);
+
+// The archive key versions the recorded segment files are sealed under (0: plain), for
+// retiring the others; kNotFound naming a file that is missing.
+Result<std::set<uint32_t>> ArchiveKeyVersionsInUse(store::Store& store, const std::filesystem::path& dir);
 
 // Finishes a rewrite of a segment file that stopped between recording the new file's
-// digest and renaming it into place (a crash during EraseArchivedDetail). Called by both
-// functions above before anything else.
+// digest and renaming it into place (a crash during EraseArchivedDetail or
+// ResealArchivedSegments). Called by the functions above before anything else. Every
+// function here that writes files holds the archive directory's lock (a file `.lock` in
+// it, flock) meanwhile, so a server's Archiver and an `ehr audit` command never rewrite
+// one file at once.
 Status CompleteSegmentRewrites(store::Store& store, const std::filesystem::path& dir);
 
 // Runs ArchiveOldEntries once at Start and then every `interval` on its own thread, until

@@ -152,9 +152,10 @@ TEST(SegmentFile, SealedFilesHoldNoEntryInClearAndOpenOnlyWithTheirKey) {
     ASSERT_TRUE((*writer)->Commit(signer).ok());
   }
   const std::string bytes = ReadFile(path);
+  EXPECT_EQ(bytes.substr(8, 8), std::string("\0\0\0\3\0\0\0\1", 8)) << "format 3, archive key version 1";
   EXPECT_EQ(bytes.find(marker), std::string::npos);
   EXPECT_EQ(bytes.find("patient-7"), std::string::npos);
-  auto read_all = [&](std::string_view public_key, std::string_view with) -> Status {
+  auto read_all = [&](std::string_view public_key, std::string with) -> Status {
     EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentReader> reader, SegmentReader::Open(path, public_key, with));
     store::AuditRow row;
     for (uint64_t i = 0;; ++i) {
@@ -170,17 +171,17 @@ TEST(SegmentFile, SealedFilesHoldNoEntryInClearAndOpenOnlyWithTheirKey) {
   auto wrong = read_all(signer.public_key(), RandomBytes(32));
   EXPECT_EQ(wrong.code(), Code::kInvalid) << wrong.message();
 
-  // The chunks (after the 60-byte header, before the 72-byte trailer), reordered or cut,
-  // with the signature left unchecked: the chunks' own binding refuses them.
+  // The chunks (after the 64-byte header of format 3, before the 72-byte trailer),
+  // reordered or cut, with the signature left unchecked: the chunks' own binding refuses them.
   std::vector<std::string> chunks;
-  for (size_t at = 60; at < bytes.size() - 72;) {
+  for (size_t at = 64; at < bytes.size() - 72;) {
     const size_t n = (static_cast<unsigned char>(bytes[at]) << 24) | (static_cast<unsigned char>(bytes[at + 1]) << 16) |
                      (static_cast<unsigned char>(bytes[at + 2]) << 8) | static_cast<unsigned char>(bytes[at + 3]);
     chunks.push_back(bytes.substr(at, 4 + n));
     at += 4 + n;
   }
   ASSERT_GE(chunks.size(), 2u);
-  const std::string head = bytes.substr(0, 60), trailer = bytes.substr(bytes.size() - 72);
+  const std::string head = bytes.substr(0, 64), trailer = bytes.substr(bytes.size() - 72);
   std::string swapped = head + chunks[1] + chunks[0];
   for (size_t i = 2; i < chunks.size(); ++i) swapped += chunks[i];
   ASSERT_EQ(swapped.size() + trailer.size(), bytes.size());
@@ -194,8 +195,8 @@ TEST(SegmentFile, SealedFilesHoldNoEntryInClearAndOpenOnlyWithTheirKey) {
   EXPECT_TRUE(read_all("", key).ok());
 }
 
-// A file of format 2 written by another implementation (fuzz/make_sealed_seeds.py, from
-// the description in segment_file.h) reads here: the format is what the header says.
+// Files of formats 2 and 3 written by another implementation (fuzz/make_sealed_seeds.py,
+// from the description in segment_file.h) read here: the format is what the header says.
 TEST(SegmentFile, ASealedFileWrittenElsewhereFromTheFormatReads) {
   const std::string dir = std::string(EHR_SOURCE_TREE) + "/fuzz/corpus/audit_segment/";
   auto reader = SegmentReader::Open(dir + "sealed-valid-three-entries.seg", Signer('f').public_key(), std::string(32, 'k'));
@@ -219,6 +220,23 @@ TEST(SegmentFile, ASealedFileWrittenElsewhereFromTheFormatReads) {
     while (more.ok() && *more) more = (*r)->Next(row);
     EXPECT_EQ(more.status().code(), Code::kInvalid) << damaged;
   }
+  // Format 3 names its archive key's version: read under that version, and refused (not
+  // misread) without it.
+  ArchiveKeys second;
+  second.Add(2, std::string(32, 'k'));
+  auto v3 = SegmentReader::Open(dir + "sealed-v3-key-2-three-entries.seg", Signer('f').public_key(), second);
+  ASSERT_TRUE(v3.ok()) << v3.status().message();
+  EXPECT_EQ((*v3)->archive_key_version(), 2u);
+  EXPECT_EQ((*v3)->header().first, 4u);
+  int read = 0;
+  for (Result<bool> more = (*v3)->Next(row); more.ok() && *more; more = (*v3)->Next(row)) ++read;
+  EXPECT_EQ(read, 3);
+  auto other = SegmentReader::Open(dir + "sealed-v3-key-9-not-held.seg", Signer('f').public_key(), second);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ((*other)->archive_key_version(), 9u);
+  auto refused = (*other)->Next(row);
+  EXPECT_EQ(refused.status().code(), Code::kUnavailable);
+  EXPECT_NE(refused.status().message().find("archive key version 9"), std::string::npos) << refused.status().message();
 }
 
 // A log of 40 entries, one recorded each second from T0; heads signed along the way.
@@ -394,9 +412,9 @@ TEST_F(ArchiveTest, ASegmentFileMissingAlteredOrSignedAgainWithAnotherKeyIsNamed
 // As `ehr serve` archives: sealed with the key store's archive key. Verification and
 // erasure need it; without it verification stops rather than pass over the files.
 TEST_F(ArchiveTest, SealedSegmentsVerifyAndEraseWithTheArchiveKey) {
-  options_.key = RandomBytes(32);
+  options_.keys = RandomBytes(32);
   ASSERT_EQ(ArchiveBefore(30).archived.size(), 2u);
-  auto with_key = VerifyLog(*store_, signer_.public_key(), archive_, options_.key);
+  auto with_key = VerifyLog(*store_, signer_.public_key(), archive_, options_.keys);
   ASSERT_TRUE(with_key.ok()) << with_key.status().message();
   EXPECT_TRUE(with_key->ok()) << All(*with_key);
   EXPECT_EQ(VerifyLog(*store_, signer_.public_key(), archive_).status().code(), Code::kUnavailable);
@@ -405,10 +423,10 @@ TEST_F(ArchiveTest, SealedSegmentsVerifyAndEraseWithTheArchiveKey) {
   EXPECT_EQ(ReadFile(archive_ / segments->front().file).find("erase-me-4711"), std::string::npos);
 
   ASSERT_TRUE(store_->EraseAuditDetail("default", "erase-me-4711").ok());
-  auto archived = EraseArchivedDetail(*store_, archive_, signer_, "default", "erase-me-4711", options_.key);
+  auto archived = EraseArchivedDetail(*store_, archive_, signer_, "default", "erase-me-4711", options_.keys);
   ASSERT_TRUE(archived.ok()) << archived.status().message();
   EXPECT_EQ(*archived, 6);
-  auto after = VerifyLog(*store_, signer_.public_key(), archive_, options_.key);
+  auto after = VerifyLog(*store_, signer_.public_key(), archive_, options_.keys);
   ASSERT_TRUE(after.ok()) << after.status().message();
   EXPECT_TRUE(after->ok()) << All(*after);
   EXPECT_EQ(after->erased, 10u);
@@ -421,6 +439,53 @@ TEST_F(ArchiveTest, SealedSegmentsVerifyAndEraseWithTheArchiveKey) {
     store::AuditRow row;
     EXPECT_EQ((*reader)->Next(row).status().code(), Code::kUnavailable) << s.file;
   }
+}
+
+// Rotation of the archive key: new segments are sealed under the newest version (its number
+// in the header), older files are sealed again under it (same entries, recorded digest
+// changed, the log still verifies), and verification reads each file under its own version.
+TEST_F(ArchiveTest, ARotatedArchiveKeySealsNewSegmentsAndOldOnesAgain) {
+  ArchiveKeys first(RandomBytes(32));
+  options_.keys = first;
+  ASSERT_EQ(ArchiveBefore(20).archived.size(), 1u);
+  EXPECT_EQ(*ArchiveKeyVersionsInUse(*store_, archive_), (std::set<uint32_t>{1}));
+  ArchiveKeys rotated = first;
+  rotated.Add(2, RandomBytes(32));
+  options_.keys = rotated;
+  ASSERT_EQ(ArchiveBefore(30).archived.size(), 1u) << "the next segment";
+  EXPECT_EQ(*ArchiveKeyVersionsInUse(*store_, archive_), (std::set<uint32_t>{1, 2}));
+  auto both = VerifyLog(*store_, signer_.public_key(), archive_, rotated);
+  ASSERT_TRUE(both.ok()) << both.status().message();
+  EXPECT_TRUE(both->ok()) << All(*both);
+  EXPECT_EQ(VerifyLog(*store_, signer_.public_key(), archive_, first).status().code(), Code::kUnavailable)
+      << "the newer file needs version 2";
+
+  auto before = store_->AuditSegments();
+  ASSERT_TRUE(before.ok());
+  auto resealed = ResealArchivedSegments(*store_, archive_, signer_, rotated);
+  ASSERT_TRUE(resealed.ok()) << resealed.status().message();
+  EXPECT_EQ(*resealed, 1);
+  EXPECT_EQ(*ResealArchivedSegments(*store_, archive_, signer_, rotated), 0) << "nothing left to do";
+  EXPECT_EQ(*ArchiveKeyVersionsInUse(*store_, archive_), (std::set<uint32_t>{2}));
+  auto after = store_->AuditSegments();
+  ASSERT_TRUE(after.ok());
+  EXPECT_NE(after->front().sha256, before->front().sha256) << "a new file, its digest recorded";
+  ArchiveKeys only_new;
+  only_new.Add(2, *rotated.Find(2));
+  auto verified = VerifyLog(*store_, signer_.public_key(), archive_, only_new);
+  ASSERT_TRUE(verified.ok()) << verified.status().message();
+  EXPECT_TRUE(verified->ok()) << "version 1 is no longer needed: " << All(*verified);
+  EXPECT_FALSE(std::filesystem::exists(archive_ / (after->front().file + ".next")));
+
+  // A server's Archiver reads the keys again before each run (a rotation by another
+  // process) and seals again what is under an older version.
+  ArchiveKeys third = rotated;
+  third.Add(3, RandomBytes(32));
+  ArchiveOptions reloading = options_;
+  reloading.load_keys = [&] { return Result<ArchiveKeys>(third); };
+  Archiver archiver(*store_, archive_, signer_, clock_, reloading);
+  ASSERT_TRUE(archiver.RunOnce().ok());
+  EXPECT_EQ(*ArchiveKeyVersionsInUse(*store_, archive_), (std::set<uint32_t>{3}));
 }
 
 TEST_F(ArchiveTest, ErasureRewritesTheSegmentsThatHoldThePatientAndTheLogStillVerifies) {
@@ -453,6 +518,7 @@ TEST_F(ArchiveTest, ErasureRewritesTheSegmentsThatHoldThePatientAndTheLogStillVe
   EXPECT_TRUE(r.ok()) << All(r);
   EXPECT_EQ(r.erased, 10u);
   for (const auto& e : std::filesystem::directory_iterator(archive_)) {
+    if (e.path().filename() == ".lock") continue;  // the directory's lock (archive.h)
     EXPECT_EQ(e.path().extension(), ".seg") << "no temporary file is left: " << e.path();
   }
 }

@@ -77,7 +77,7 @@ void TreeHeadPublisher::Stop() {
 }
 
 Result<VerifyReport> VerifyLog(store::Store& store, std::string_view public_key,
-                               const std::filesystem::path& archive_dir, std::string_view archive_key,
+                               const std::filesystem::path& archive_dir, const ArchiveKeys& archive_keys,
                                size_t max_problems) {
   VerifyReport report;
   size_t problems = 0;  // all of them, also those not collected
@@ -154,7 +154,7 @@ Result<VerifyReport> VerifyLog(store::Store& store, std::string_view public_key,
     const size_t heads_before = next_head;
     const size_t problems_before = problems;
     std::string failure;
-    auto reader = SegmentReader::Open(archive_dir / s.file, public_key, archive_key);
+    auto reader = SegmentReader::Open(archive_dir / s.file, public_key, archive_keys);
     if (!reader.ok()) {
       const Code code = reader.status().code();
       if (code != Code::kInvalid && code != Code::kNotFound) return reader.status();

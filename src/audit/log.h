@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "audit/merkle.h"
+#include "audit/segment_file.h"
 #include "audit/tree_head.h"
 #include "core/clock.h"
 #include "core/status.h"
@@ -75,10 +76,11 @@ struct VerifyReport {
 // recomputed tree at its size). The entries of archived segments are read from their
 // files in `archive_dir` (archive.h), whose signatures (with `public_key`), digests and
 // subtrees are checked too; a file missing, altered or signed by another key is named.
-// Sealed files are opened with `archive_key` (archive.h, ArchiveOptions::key); without it
-// verification fails (kUnavailable) rather than skip them. Stops collecting after `max_problems`.
+// Sealed files are opened with `archive_keys` (segment_file.h, each file under the version
+// it names); without that key verification fails (kUnavailable) rather than skip them.
+// Stops collecting after `max_problems`.
 Result<VerifyReport> VerifyLog(store::Store& store, std::string_view public_key,
-                               const std::filesystem::path& archive_dir = {}, std::string_view archive_key = {},
+                               const std::filesystem::path& archive_dir = {}, const ArchiveKeys& archive_keys = {},
                                size_t max_problems = 20);
 
 }  // namespace ehr::audit

@@ -19,8 +19,10 @@ namespace {
 
 constexpr std::string_view kMagic = "EHRAUDIT";
 constexpr uint32_t kPlainVersion = 1;   // the body is the gzip stream itself
-constexpr uint32_t kSealedVersion = 2;  // the gzip stream in sealed chunks (segment_file.h)
-constexpr size_t kHeaderBytes = 8 + 4 + 8 + 8 + kHashBytes;
+constexpr uint32_t kSealedVersion = 2;  // the gzip stream in sealed chunks under archive key 1 (segment_file.h)
+constexpr uint32_t kKeyedVersion = 3;   // the same, the header naming the archive key's version
+constexpr size_t kHeaderBytes = 8 + 4 + 8 + 8 + kHashBytes;  // formats 1 and 2
+constexpr size_t kKeyedHeaderBytes = kHeaderBytes + 4;       // format 3
 constexpr size_t kKeyIdBytes = 8;
 constexpr size_t kTrailerBytes = kKeyIdBytes + crypto_sign_BYTES;
 constexpr std::string_view kSignedPrefix = "ehr audit segment v1\n";
@@ -52,9 +54,10 @@ void PutOptional(std::string& out, const std::optional<std::string>& s) {
   }
 }
 
-std::string HeaderBytes(const SegmentHeader& h, uint32_t version) {
+std::string HeaderBytes(const SegmentHeader& h, uint32_t key_version) {
   std::string out(kMagic);
-  PutU32(out, version);
+  PutU32(out, key_version == 0 ? kPlainVersion : kKeyedVersion);
+  if (key_version != 0) PutU32(out, key_version);
   PutU64(out, h.first);
   PutU64(out, h.count);
   out.append(h.subtree);
@@ -96,6 +99,16 @@ Status SyncDirectory(const std::filesystem::path& dir) {
 }
 
 }  // namespace
+
+const std::string& ArchiveKeys::current() const {
+  static const std::string kNone;
+  return keys_.empty() ? kNone : keys_.rbegin()->second;
+}
+
+const std::string* ArchiveKeys::Find(uint32_t version) const {
+  const auto it = keys_.find(version);
+  return it == keys_.end() ? nullptr : &it->second;
+}
 
 std::string SegmentFileName(uint64_t first, uint64_t count) {
   char name[64];
@@ -158,7 +171,8 @@ SegmentWriter::~SegmentWriter() {
 }
 
 Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(std::filesystem::path path, SegmentHeader header,
-                                                             std::string_view key) {
+                                                             const ArchiveKeys& keys) {
+  const std::string& key = keys.current();
   if (header.subtree.size() != kHashBytes) return Status::Invalid("audit archive: a subtree hash is 32 bytes");
   if (!key.empty() && key.size() != keys::kKeyBytes) return Status::Invalid("audit archive: an archive key is 32 bytes");
   if (sodium_init() < 0) return Status::Internal("audit archive: libsodium cannot start");
@@ -168,7 +182,7 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(std::filesystem::pa
   state->temp += ".tmp-" + HexEncode(RandomBytes(6));  // concurrent writers never share one
   state->header = std::move(header);
   state->key = std::string(key);
-  state->header_bytes = HeaderBytes(state->header, key.empty() ? kPlainVersion : kSealedVersion);
+  state->header_bytes = HeaderBytes(state->header, keys.current_version());
   state->fd = ::open(state->temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   std::unique_ptr<SegmentWriter> writer(new SegmentWriter(std::move(state)));
   State& s = *writer->state_;
@@ -267,7 +281,9 @@ struct SegmentReader::State {
   size_t out_pos = 0, out_len = 0;
   uint64_t read = 0;  // entries returned
   bool sealed = false;       // version 2: the compressed stream comes in sealed chunks
-  std::string key;           // the archive key (version 2)
+  ArchiveKeys keys;          // the archive keys (formats 2 and 3)
+  uint32_t key_version = 0;  // the one the file is sealed under; 0: plain
+  std::string key;           // that key, when `keys` holds it
   std::string header_bytes;
   std::string plain;         // the compressed bytes of the chunk being inflated
   uint64_t chunks = 0;       // opened so far
@@ -283,7 +299,8 @@ struct SegmentReader::State {
       return Status::Ok();
     }
     if (key.size() != keys::kKeyBytes) {
-      return Status::Unavailable(path.filename().string() + " is sealed: reading it needs the archive key of the key store");
+      return Status::Unavailable(path.filename().string() + " is sealed under archive key version " +
+                                 std::to_string(key_version) + ": reading it needs that key of the key store");
     }
     char length[4];
     if (body_left < 4 || std::fread(length, 1, 4, file) != 4) return Damaged("ends inside a sealed chunk (truncated)");
@@ -313,9 +330,10 @@ SegmentReader::~SegmentReader() {
 const SegmentHeader& SegmentReader::header() const { return state_->header; }
 const std::string& SegmentReader::sha256() const { return state_->sha256; }
 const std::string& SegmentReader::key_id() const { return state_->key_id; }
+uint32_t SegmentReader::archive_key_version() const { return state_->key_version; }
 
 Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(const std::filesystem::path& path,
-                                                           std::string_view public_key, std::string_view key) {
+                                                           std::string_view public_key, const ArchiveKeys& keys) {
   if (sodium_init() < 0) return Status::Internal("audit archive: libsodium cannot start");
   auto state = std::make_unique<State>();
   state->path = path;
@@ -343,7 +361,7 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(const std::filesystem
     const uint64_t signed_end = size - kTrailerBytes;
     const size_t signed_n = at >= signed_end ? 0 : static_cast<size_t>(std::min<uint64_t>(n, signed_end - at));
     crypto_hash_sha256_update(&signed_part, bytes, signed_n);
-    if (header.size() < kHeaderBytes) header.append(s.in, std::min(n, kHeaderBytes - header.size()));
+    if (header.size() < kKeyedHeaderBytes) header.append(s.in, std::min(n, kKeyedHeaderBytes - header.size()));
     trailer.append(s.in + signed_n, n - signed_n);
     at += n;
   }
@@ -371,18 +389,24 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(const std::filesystem
   }
   if (header.substr(0, kMagic.size()) != kMagic) return s.Damaged("is not an audit segment file");
   const uint64_t version = GetBE(header.data() + 8, 4);
-  if (version != kPlainVersion && version != kSealedVersion) {
+  if (version != kPlainVersion && version != kSealedVersion && version != kKeyedVersion) {
     return s.Damaged("has the unknown format version " + std::to_string(version));
   }
-  s.sealed = version == kSealedVersion;
-  s.header_bytes = header.substr(0, kHeaderBytes);
-  s.key = std::string(key);  // checked when the entries are read: the digests need none
-  s.header.first = GetBE(header.data() + 12, 8);
-  s.header.count = GetBE(header.data() + 20, 8);
+  const size_t header_bytes = version == kKeyedVersion ? kKeyedHeaderBytes : kHeaderBytes;
+  if (size < header_bytes + kTrailerBytes) return s.Damaged("is too short to be a segment file (truncated)");
+  const char* fields = header.data() + header_bytes - (8 + 8 + kHashBytes);
+  s.sealed = version != kPlainVersion;
+  s.key_version = version == kKeyedVersion ? static_cast<uint32_t>(GetBE(header.data() + 12, 4)) : s.sealed ? 1 : 0;
+  if (s.sealed && s.key_version == 0) return s.Damaged("names archive key version 0");
+  s.header_bytes = header.substr(0, header_bytes);
+  // Checked when the entries are read: the digests need no key.
+  if (const std::string* key = keys.Find(s.key_version); key != nullptr) s.key = *key;
+  s.header.first = GetBE(fields, 8);
+  s.header.count = GetBE(fields + 8, 8);
   if (s.header.first > UINT64_MAX - s.header.count) return s.Damaged("names entries past the end of any log");
-  s.header.subtree = header.substr(28, kHashBytes);
-  s.body_left = size - kHeaderBytes - kTrailerBytes;
-  if (std::fseek(s.file, static_cast<long>(kHeaderBytes), SEEK_SET) != 0) {
+  s.header.subtree = std::string(fields + 16, kHashBytes);
+  s.body_left = size - header_bytes - kTrailerBytes;
+  if (std::fseek(s.file, static_cast<long>(header_bytes), SEEK_SET) != 0) {
     return Status::Unavailable("cannot read " + path.string());
   }
   if (inflateInit2(&s.z, 15 + 16) != Z_OK) return Status::Internal("audit archive: zlib cannot start");

@@ -1,12 +1,12 @@
 // The file of an archived segment of the audit log (store.h, AuditSegment; archive.h): every
 // column of its entries, enough to recompute their leaves and to render them offline.
-//   header   "EHRAUDIT", format version (u32, 1), first leaf (u64), leaf count (u64), the
-//            segment's subtree hash (32 bytes)
+//   header   "EHRAUDIT", format version (u32), [format 3: the archive key's version (u32)],
+//            first leaf (u64), leaf count (u64), the segment's subtree hash (32 bytes)
 //   body     a gzip stream of the entries in leaf order, each: tenant, recorded (u64),
 //            action, agent, patient, core, detail, leaf; byte strings as a u32 length and
 //            the bytes, an absent patient or detail as the length 0xffffffff.
-//            Format version 2 (written whenever there is an archive key, the key store's
-//            secret "audit-archive"): the gzip stream cut into chunks of 64 KiB, each
+//            Format version 3 (written whenever there is an archive key, ArchiveKeys) and
+//            2 (earlier, sealed under the first archive key): the gzip stream cut into chunks of 64 KiB, each
 //            stored as a u32 length and its AES-256-GCM seal (keys/aead.h) with the
 //            header, the chunk's number (u64) and whether it is the last (1 byte) as
 //            additional data, so chunks cannot be reordered, moved or cut off unseen;
@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +32,28 @@
 
 namespace ehr::audit {
 
+// The archive keys by version (32 bytes each; the key store's secrets "audit-archive" for
+// version 1 and "audit-archive-<n>" after it, cli/key_store.h): files are sealed under the
+// newest and read under the one their header names, so the key can be rotated and files
+// sealed again (archive.h, ResealArchivedSegments).
+class ArchiveKeys {
+ public:
+  ArchiveKeys() = default;
+  // One key, version 1 (an empty one: none).
+  ArchiveKeys(std::string key) {  // NOLINT: implicit, a single key is the common case
+    if (!key.empty()) Add(1, std::move(key));
+  }
+  void Add(uint32_t version, std::string key) { keys_[version] = std::move(key); }
+  bool empty() const { return keys_.empty(); }
+  uint32_t current_version() const { return keys_.empty() ? 0 : keys_.rbegin()->first; }
+  const std::string& current() const;  // "" when empty
+  const std::string* Find(uint32_t version) const;
+  const std::map<uint32_t, std::string>& all() const { return keys_; }
+
+ private:
+  std::map<uint32_t, std::string> keys_;
+};
+
 struct SegmentHeader {
   uint64_t first = 0;
   uint64_t count = 0;
@@ -40,10 +63,10 @@ struct SegmentHeader {
 // Writes one segment file. Not thread-safe. Destroying it before Commit leaves nothing.
 class SegmentWriter {
  public:
-  // Starts writing the file that Commit will put at `path`, sealed with `key` (32 bytes;
-  // empty: format version 1, plain).
+  // Starts writing the file that Commit will put at `path`, sealed with the newest of `keys`
+  // (format version 3; none: format version 1, plain).
   static Result<std::unique_ptr<SegmentWriter>> Create(std::filesystem::path path, SegmentHeader header,
-                                                       std::string_view key = {});
+                                                       const ArchiveKeys& keys = {});
   ~SegmentWriter();
   SegmentWriter(const SegmentWriter&) = delete;
   SegmentWriter& operator=(const SegmentWriter&) = delete;
@@ -67,9 +90,10 @@ class SegmentReader {
  public:
   // Opens `path`: reads the header and checks the signature with `public_key` (not checked
   // when empty). kNotFound when there is no such file; kInvalid naming what is wrong.
-  // Next() answers kUnavailable for a sealed file opened without `key` (the archive key).
+  // Next() answers kUnavailable for a sealed file opened without the archive key version
+  // it was sealed under.
   static Result<std::unique_ptr<SegmentReader>> Open(const std::filesystem::path& path, std::string_view public_key,
-                                                     std::string_view key = {});
+                                                     const ArchiveKeys& keys = {});
   ~SegmentReader();
   SegmentReader(const SegmentReader&) = delete;
   SegmentReader& operator=(const SegmentReader&) = delete;
@@ -77,6 +101,7 @@ class SegmentReader {
   const SegmentHeader& header() const;
   const std::string& sha256() const;  // of the whole file
   const std::string& key_id() const;  // hex, as KeyIdOf
+  uint32_t archive_key_version() const;  // the archive key it is sealed under; 0: plain
   // The next entry, its index set from the header: false after the last; kInvalid when the
   // body is damaged or holds more or fewer entries than the header says.
   Result<bool> Next(store::AuditRow& row);

@@ -41,13 +41,6 @@ int Usage(const std::string& why) {
   return 2;
 }
 
-// The signing key of tree heads and segments, from the key store (made by ehr serve; a
-// key an earlier version kept in DATA/audit-signing.key moves into the key store).
-Result<audit::TreeSigner> Signer(store::Store& store, const std::string& data) {
-  EHR_ASSIGN_OR_RETURN(std::string seed, KeyStoreSecret(store, kAuditSigningSecret, 32, data + "/audit-signing.key"));
-  return audit::TreeSigner::FromSeed(seed);
-}
-
 // The public key to check heads with: given, or that of the signing key (none when nothing
 // was ever signed: verify then makes no key).
 Result<std::string> PublicKey(const Args& args, store::Store& store, const std::string& data) {
@@ -59,11 +52,10 @@ Result<std::string> PublicKey(const Args& args, store::Store& store, const std::
   EHR_ASSIGN_OR_RETURN(std::optional<store::AuditHead> head, store.LatestAuditHead());
   EHR_ASSIGN_OR_RETURN(std::vector<store::AuditSegment> segments, store.AuditSegments());
   if (!head && segments.empty()) return std::string();
-  EHR_ASSIGN_OR_RETURN(audit::TreeSigner signer, Signer(store, data));
+  EHR_ASSIGN_OR_RETURN(audit::TreeSigner signer, AuditSigner(store, data));
   return signer.public_key();
 }
 
-std::string ArchiveDir(const std::string& data) { return data + "/audit-archive"; }
 
 int Archive(const Args& args, const std::string& data, const StoreChoice& choice) {
   auto days = ParseInt("retention-days", args.Get("retention-days", std::to_string(audit::kDefaultRetentionDays)), 0,
@@ -83,7 +75,7 @@ int Archive(const Args& args, const std::string& data, const StoreChoice& choice
     return 2;
   }
   store::Store& store = *opened->store;
-  auto signer = Signer(store, data);
+  auto signer = AuditSigner(store, data);
   if (!signer.ok()) {
     std::fprintf(stderr, "ehr audit archive: the signing key: %s\n", signer.status().message().c_str());
     return 1;
@@ -91,13 +83,13 @@ int Archive(const Args& args, const std::string& data, const StoreChoice& choice
   audit::ArchiveOptions options;
   options.retention = static_cast<Micros>(*days) * 86'400'000'000LL;
   options.min_leaves = static_cast<uint64_t>(*min_segment);
-  auto archive_key = store.Secret(kAuditArchiveSecret, 32);
-  if (!archive_key.ok()) {
-    std::fprintf(stderr, "ehr audit archive: the archive key: %s\n", archive_key.status().message().c_str());
+  auto archive_keys = ArchiveKeysOf(store, true);
+  if (!archive_keys.ok()) {
+    std::fprintf(stderr, "ehr audit archive: the archive key: %s\n", archive_keys.status().message().c_str());
     return 1;
   }
-  options.key = std::move(*archive_key);
-  auto report = audit::ArchiveOldEntries(store, ArchiveDir(data), *signer, now, options);
+  options.keys = std::move(*archive_keys);
+  auto report = audit::ArchiveOldEntries(store, AuditArchiveDir(data), *signer, now, options);
   if (!report.ok()) {
     std::fprintf(stderr, "ehr audit archive: %s\n", report.status().message().c_str());
     return 1;
@@ -133,13 +125,13 @@ int Audit(int argc, char** argv) {
     store::Store& store = *opened->store;
     auto key = PublicKey(*args, store, data);
     if (!key.ok()) return Usage(key.status().message());
-    // Archived segments are sealed with the key store's archive key (none before any was).
-    auto archive_key = store.FindSecret(kAuditArchiveSecret);
-    if (!archive_key.ok()) {
-      std::fprintf(stderr, "ehr audit verify: the archive key: %s\n", archive_key.status().message().c_str());
+    // Archived segments are sealed with the key store's archive keys (none before any was).
+    auto archive_keys = ArchiveKeysOf(store, false);
+    if (!archive_keys.ok()) {
+      std::fprintf(stderr, "ehr audit verify: the archive key: %s\n", archive_keys.status().message().c_str());
       return 2;
     }
-    auto report = audit::VerifyLog(store, *key, ArchiveDir(data), archive_key->value_or(""));
+    auto report = audit::VerifyLog(store, *key, AuditArchiveDir(data), *archive_keys);
     if (!report.ok()) {
       std::fprintf(stderr, "ehr audit verify: %s\n", report.status().message().c_str());
       return 2;
@@ -177,18 +169,18 @@ int Audit(int argc, char** argv) {
       return 1;
     }
     if (segments->empty()) return 0;
-    auto signer = Signer(store, data);
+    auto signer = AuditSigner(store, data);
     if (!signer.ok()) {
       std::fprintf(stderr, "ehr audit erase: the signing key: %s\n", signer.status().message().c_str());
       return 1;
     }
-    auto archive_key = store.Secret(kAuditArchiveSecret, 32);
-    if (!archive_key.ok()) {
-      std::fprintf(stderr, "ehr audit erase: the archive key: %s\n", archive_key.status().message().c_str());
+    auto archive_keys = ArchiveKeysOf(store, true);
+    if (!archive_keys.ok()) {
+      std::fprintf(stderr, "ehr audit erase: the archive key: %s\n", archive_keys.status().message().c_str());
       return 1;
     }
     auto archived =
-        audit::EraseArchivedDetail(store, ArchiveDir(data), *signer, tenant, args->Get("patient"), *archive_key);
+        audit::EraseArchivedDetail(store, AuditArchiveDir(data), *signer, tenant, args->Get("patient"), *archive_keys);
     if (!archived.ok()) {
       std::fprintf(stderr, "ehr audit erase: archived segments: %s\n", archived.status().message().c_str());
       return 1;

@@ -88,6 +88,43 @@ Result<std::string> KeyStoreSecret(store::Store& store, const std::string& name,
   return store.Secret(name, size);
 }
 
+Result<audit::TreeSigner> AuditSigner(store::Store& store, const std::string& data) {
+  EHR_ASSIGN_OR_RETURN(std::string seed, KeyStoreSecret(store, kAuditSigningSecret, 32, data + "/audit-signing.key"));
+  return audit::TreeSigner::FromSeed(seed);
+}
+
+std::string AuditArchiveDir(const std::string& data) { return data + "/audit-archive"; }
+
+std::string ArchiveSecretName(uint32_t version) {
+  return version <= 1 ? std::string(kAuditArchiveSecret) : std::string(kAuditArchiveSecret) + "-" + std::to_string(version);
+}
+
+Result<audit::ArchiveKeys> ArchiveKeysOf(store::Store& store, bool make) {
+  audit::ArchiveKeys keys;
+  if (make) {
+    EHR_ASSIGN_OR_RETURN(std::string first, store.Secret(kAuditArchiveSecret, 32));
+    keys.Add(1, std::move(first));
+  } else {
+    EHR_ASSIGN_OR_RETURN(std::optional<std::string> first, store.FindSecret(kAuditArchiveSecret));
+    if (!first) return keys;
+    keys.Add(1, std::move(*first));
+  }
+  // Versions are numbered without gaps from 1 (RotateArchiveKey) and never deleted.
+  for (uint32_t version = 2;; ++version) {
+    EHR_ASSIGN_OR_RETURN(std::optional<std::string> key, store.FindSecret(ArchiveSecretName(version)));
+    if (!key) break;
+    keys.Add(version, std::move(*key));
+  }
+  return keys;
+}
+
+Result<uint32_t> RotateArchiveKey(store::Store& store) {
+  EHR_ASSIGN_OR_RETURN(audit::ArchiveKeys keys, ArchiveKeysOf(store, true));
+  const uint32_t next = keys.current_version() + 1;
+  EHR_RETURN_IF_ERROR(store.Secret(ArchiveSecretName(next), 32).status());
+  return next;
+}
+
 Result<int64_t> ReencryptAll(store::Store& store, int step,
                              const std::function<bool(int64_t, int64_t, int64_t)>& progress) {
   int64_t after = 0;

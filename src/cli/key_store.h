@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 
+#include "audit/segment_file.h"
 #include "cli/args.h"
 #include "core/periodic.h"
 #include "keys/kek.h"
@@ -55,8 +56,23 @@ Result<DataStore> OpenDataStore(const Args& args, const std::string& data, const
 
 // The Ed25519 seed that signs the audit log's tree heads and archived segments.
 inline constexpr char kAuditSigningSecret[] = "audit-signing";
-// The key that seals archived audit segments (audit/archive.h, ArchiveOptions::key).
+// The key that seals archived audit segments (audit/archive.h, ArchiveOptions::keys):
+// version 1 under this name, version n > 1 under "audit-archive-<n>".
 inline constexpr char kAuditArchiveSecret[] = "audit-archive";
+
+// The Ed25519 signer of the audit log's tree heads and archived segments (the key store's
+// kAuditSigningSecret; a key an earlier version kept in DATA/audit-signing.key moves in).
+Result<audit::TreeSigner> AuditSigner(store::Store& store, const std::string& data);
+// Where a node's archived audit segments are: DATA/audit-archive.
+std::string AuditArchiveDir(const std::string& data);
+
+// Every archive key version of the key store; with `make`, version 1 is made when there is
+// none (a key store without: empty ArchiveKeys).
+Result<audit::ArchiveKeys> ArchiveKeysOf(store::Store& store, bool make);
+// A new archive key version, newest from now on (`ehr keys rotate`); its number.
+Result<uint32_t> RotateArchiveKey(store::Store& store);
+// The key store's name of archive key `version`.
+std::string ArchiveSecretName(uint32_t version);
 
 // A secret of the key store (Store::Secret). When `legacy_file` (a secret kept beside the
 // data by earlier versions) exists and the store has none of that name yet, its bytes move

@@ -6,7 +6,9 @@
 // every data key and secret rewrapped under the new key-encryption key. New writes use the
 // new versions at once (a running server rereads them within seconds); old bodies stay
 // readable, and the server's re-encryption job moves them over (or `ehr keys reencrypt`
-// when no server runs). Safe while the server runs: one short write transaction.
+// when no server runs). Safe while the server runs: one short write transaction. Also a new
+// audit archive key version: archived segments are sealed again under it by the server's
+// daily archiver run, or by `ehr keys reencrypt`.
 //
 // retire: once re-encryption has moved everything over, deletes the data key versions that
 // seal nothing (and whose successor is at least --min-age-hours old, default 1: servers
@@ -18,6 +20,7 @@
 #include <map>
 #include <set>
 
+#include "audit/archive.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/key_store.h"
@@ -123,9 +126,12 @@ int Keys(int argc, char** argv) {
     if (!kek.ok()) return Fail(kek.status().message());
     auto tenants = store.RotateDataKeys();
     if (!tenants.ok()) return Fail(tenants.status().message());
-    std::printf("key-encryption key %s; new data keys for %d tenant(s); a running server re-encrypts older "
-                "bodies in the background (else: ehr keys reencrypt)\n",
-                kek->c_str(), *tenants);
+    auto archive = RotateArchiveKey(store);
+    if (!archive.ok()) return Fail("the audit archive key: " + archive.status().message());
+    std::printf("key-encryption key %s; new data keys for %d tenant(s); audit archive key version %u; a running "
+                "server re-encrypts older bodies in the background and seals archived audit segments again daily "
+                "(else: ehr keys reencrypt)\n",
+                kek->c_str(), *tenants, *archive);
     return 0;
   }
   auto rewritten = ReencryptAll(store, 500, [](int64_t done, int64_t max, int64_t count) {
@@ -136,6 +142,18 @@ int Keys(int argc, char** argv) {
   std::fprintf(stderr, "\n");
   if (!rewritten.ok()) return Fail(rewritten.status().message());
   std::printf("re-encrypted %lld bodies\n", static_cast<long long>(*rewritten));
+  // Archived audit segments under an older archive key are sealed again under the newest.
+  const std::string data = args->Get("data", "data");
+  auto archive_keys = ArchiveKeysOf(store, false);
+  if (!archive_keys.ok()) return Fail("the audit archive key: " + archive_keys.status().message());
+  if (!archive_keys->empty() && std::filesystem::exists(AuditArchiveDir(data))) {
+    auto signer = AuditSigner(store, data);
+    if (!signer.ok()) return Fail("the audit signing key: " + signer.status().message());
+    auto resealed = audit::ResealArchivedSegments(store, AuditArchiveDir(data), *signer, *archive_keys);
+    if (!resealed.ok()) return Fail("archived audit segments: " + resealed.status().message());
+    std::printf("sealed %d archived audit segment(s) again under archive key version %u\n", *resealed,
+                archive_keys->current_version());
+  }
   return Status_(store, keys);
 }
 

@@ -315,19 +315,20 @@ Status ServeNode::Impl::PrepareFhir() {
   EHR_ASSIGN_OR_RETURN(options.cursor_key, KeyStoreSecret(*store, "cursor", api::CursorSeal::kKeyBytes, data + "/cursor.key"));
   options.region = settings.region;
   // The audit log's tree heads and archived segments are signed with the key store's key.
-  auto audit_seed = KeyStoreSecret(*store, kAuditSigningSecret, 32, data + "/audit-signing.key");
-  if (!audit_seed.ok()) return Because("cannot read the audit signing key", audit_seed.status());
-  EHR_ASSIGN_OR_RETURN(audit::TreeSigner audit_signer, audit::TreeSigner::FromSeed(*audit_seed));
+  auto audit_signer = AuditSigner(*store, data);
+  if (!audit_signer.ok()) return Because("cannot read the audit signing key", audit_signer.status());
   // Entries older than the retention move to signed segment files, sealed with the key
-  // store's archive key, at start and daily.
+  // store's newest archive key, at start and daily; files under an older one (after `ehr keys
+  // rotate`) are sealed again then.
   audit::ArchiveOptions archive_options;
   archive_options.retention = static_cast<Micros>(settings.audit_retention_days) * 86'400'000'000LL;
-  auto archive_key = store->Secret(kAuditArchiveSecret, 32);
-  if (!archive_key.ok()) return Because("cannot read the audit archive key", archive_key.status());
-  archive_options.key = std::move(*archive_key);
-  archiver = std::make_unique<audit::Archiver>(*store, data + "/audit-archive", audit_signer, Clock::System(), archive_options);
+  auto archive_keys = ArchiveKeysOf(*store, true);
+  if (!archive_keys.ok()) return Because("cannot read the audit archive key", archive_keys.status());
+  archive_options.keys = std::move(*archive_keys);
+  archive_options.load_keys = [s = store.get()] { return ArchiveKeysOf(*s, false); };
+  archiver = std::make_unique<audit::Archiver>(*store, AuditArchiveDir(data), *audit_signer, Clock::System(), archive_options);
   archiver->Start(86'400'000'000LL);
-  heads = std::make_unique<audit::TreeHeadPublisher>(*store, std::move(audit_signer), Clock::System());
+  heads = std::make_unique<audit::TreeHeadPublisher>(*store, std::move(*audit_signer), Clock::System());
   options.audit = settings.audit;
   options.audit_heads = heads.get();
   // Responses kept for Idempotency-Key (personal data, sealed) go once no retry may replay them.

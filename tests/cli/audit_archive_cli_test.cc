@@ -3,7 +3,8 @@
 // ones to a signed segment file, and `ehr audit verify` checks it: whole, then a byte
 // flipped in the file, then the file gone, are named (exit 1); `ehr audit erase` of the
 // patient rewrites the file without the patient, and the log verifies again. The file is
-// sealed with the key store's archive key: neither the patient nor a gzip stream is in it.
+// sealed with the key store's archive key: neither the patient nor a gzip stream is in it;
+// after `ehr keys rotate`, `ehr keys reencrypt` seals it again under the new archive key.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -28,15 +29,31 @@ std::string ReadFile(const std::filesystem::path& path) {
   return s.str();
 }
 
-// Whether gzip reads the body of a segment file (segment_file.h: a 60-byte header and a
-// 72-byte signature around it): a plain file's body is the gzip stream of its entries, a
-// sealed one's is not.
+// A big-endian u32 of a file's bytes.
+uint32_t U32At(const std::string& bytes, size_t at) {
+  uint32_t v = 0;
+  for (size_t i = at; i < at + 4; ++i) v = (v << 8) | static_cast<unsigned char>(bytes[i]);
+  return v;
+}
+
+// The format version of a segment file and the archive key version its header names (0
+// before format 3).
+std::pair<uint32_t, uint32_t> FormatAndKey(const std::filesystem::path& segment) {
+  const std::string bytes = ReadFile(segment);
+  const uint32_t format = U32At(bytes, 8);
+  return {format, format == 3 ? U32At(bytes, 12) : 0};
+}
+
+// Whether gzip reads the body of a segment file (segment_file.h: a 60-byte header, 64 in
+// format 3, and a 72-byte signature around it): a plain file's body is the gzip stream of
+// its entries, a sealed one's is not.
 bool GzipReadsTheBody(const std::filesystem::path& segment) {
   const std::string bytes = ReadFile(segment);
+  const size_t header = U32At(bytes, 8) == 3 ? 64 : 60;
   const std::filesystem::path body = segment.string() + ".body.gz";
   {
     std::ofstream out(body, std::ios::binary);
-    out << bytes.substr(60, bytes.size() - 60 - 72);
+    out << bytes.substr(header, bytes.size() - header - 72);
   }
   auto [code, text] = RunCommand("gzip -dc " + body.string() + " > /dev/null 2>&1");
   std::filesystem::remove(body);
@@ -110,6 +127,25 @@ TEST(AuditArchiveCli, ArchivedSegmentsAreVerifiedAndErasureReachesThem) {
   auto [after_code, after_out] = Audit("verify --data " + data);
   EXPECT_EQ(after_code, 0) << after_out;
   EXPECT_NE(after_out.find("11 erased on request"), std::string::npos) << after_out;
+
+  // Rotation of the archive key: `ehr keys rotate` makes version 2, `ehr keys reencrypt`
+  // seals the file again under it, and the log still verifies.
+  EXPECT_EQ(FormatAndKey(segment), std::make_pair(3u, 1u));
+  auto [rotated, rotate_out] = RunEhr("keys rotate --data " + data);
+  ASSERT_EQ(rotated, 0) << rotate_out;
+  EXPECT_NE(rotate_out.find("audit archive key version 2"), std::string::npos) << rotate_out;
+  auto [resealed, reseal_out] = RunEhr("keys reencrypt --data " + data);
+  ASSERT_EQ(resealed, 0) << reseal_out;
+  EXPECT_NE(reseal_out.find("sealed 1 archived audit segment(s) again under archive key version 2"), std::string::npos)
+      << reseal_out;
+  EXPECT_EQ(FormatAndKey(segment), std::make_pair(3u, 2u));
+  EXPECT_FALSE(GzipReadsTheBody(segment));
+  EXPECT_EQ(ReadFile(segment).find(patient), std::string::npos);
+  auto [rotated_code, rotated_out] = Audit("verify --data " + data);
+  EXPECT_EQ(rotated_code, 0) << rotated_out;
+  EXPECT_NE(rotated_out.find("archived segment audit-00000000000000000000-32.seg (entries 0 to 31): OK"),
+            std::string::npos)
+      << rotated_out;
 }
 
 }  // namespace
