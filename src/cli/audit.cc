@@ -18,6 +18,7 @@
 #include "audit/archive.h"
 #include "audit/log.h"
 #include "audit/tree_head.h"
+#include "cli/admin_audit.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/key_store.h"
@@ -163,12 +164,20 @@ int Audit(int argc, char** argv) {
       return 1;
     }
     std::printf("erased the personal part of %lld entries\n", static_cast<long long>(*erased));
+    // The erasure itself is recorded, naming the patient in the entry's erasable detail.
+    auto recorded = [&](int64_t archived) {
+      Status st = RecordAdministration(store, {"audit-erase", tenant, args->Get("patient"), {},
+                                               "erased the personal part of " + std::to_string(*erased) +
+                                                   " entries and " + std::to_string(archived) + " archived entries"});
+      if (!st.ok()) std::fprintf(stderr, "ehr audit erase: recording the erasure: %s\n", st.message().c_str());
+      return st.ok() ? 0 : 1;
+    };
     auto segments = store.AuditSegments();
     if (!segments.ok()) {
       std::fprintf(stderr, "ehr audit erase: %s\n", segments.status().message().c_str());
       return 1;
     }
-    if (segments->empty()) return 0;
+    if (segments->empty()) return recorded(0);
     auto signer = AuditSigner(store, data);
     if (!signer.ok()) {
       std::fprintf(stderr, "ehr audit erase: the signing key: %s\n", signer.status().message().c_str());
@@ -186,7 +195,7 @@ int Audit(int argc, char** argv) {
       return 1;
     }
     std::printf("erased the personal part of %lld archived entries\n", static_cast<long long>(*archived));
-    return 0;
+    return recorded(*archived);
   }
   if (sub == "archive") return Archive(*args, data, *choice);
   return Usage("unknown audit command '" + sub + "'");

@@ -21,6 +21,7 @@
 #include <set>
 
 #include "audit/archive.h"
+#include "cli/admin_audit.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/key_store.h"
@@ -68,7 +69,10 @@ int Status_(store::Store& store, const KeyStore& keys) {
 int Retire(store::Store& store, const KeyStore& keys, const std::string& data, Micros min_age) {
   auto data_keys = store.RetireDataKeys(Clock::System().Now() - min_age);
   if (!data_keys.ok()) return Fail(data_keys.status().message());
+  AdminRecord record{"keys-retire", "default", "", {}, ""};
+  int retired_data_keys = 0;
   for (const store::DataKeyRetirement& k : *data_keys) {
+    if (k.retired) ++retired_data_keys;
     std::printf("data key %s v%u: %s\n", k.tenant.c_str(), k.version,
                 k.retired ? "retired" : ("kept, " + k.kept_because).c_str());
   }
@@ -95,7 +99,13 @@ int Retire(store::Store& store, const KeyStore& keys, const std::string& data, M
       return Fail("retiring " + id + ": " + st.message());
     } else {
       std::printf("key-encryption key %s: retired\n", id.c_str());
+      record.entities.push_back("kek/" + id);
     }
+  }
+  record.outcome_text = "retired " + std::to_string(retired_data_keys) + " data key version(s) and " +
+                        std::to_string(record.entities.size()) + " key-encryption key version(s)";
+  if (Status st = RecordAdministration(store, record); !st.ok()) {
+    return Fail("recording the retirement in the audit log: " + st.message());
   }
   return 0;
 }
@@ -128,6 +138,12 @@ int Keys(int argc, char** argv) {
     if (!tenants.ok()) return Fail(tenants.status().message());
     auto archive = RotateArchiveKey(store);
     if (!archive.ok()) return Fail("the audit archive key: " + archive.status().message());
+    if (Status st = RecordAdministration(store, {"keys-rotate", "default", "", {"kek/" + *kek},
+                                                 "new data keys for " + std::to_string(*tenants) +
+                                                     " tenant(s), audit archive key version " + std::to_string(*archive)});
+        !st.ok()) {
+      return Fail("recording the rotation in the audit log: " + st.message());
+    }
     std::printf("key-encryption key %s; new data keys for %d tenant(s); audit archive key version %u; a running "
                 "server re-encrypts older bodies in the background and seals archived audit segments again daily "
                 "(else: ehr keys reencrypt)\n",

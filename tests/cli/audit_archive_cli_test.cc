@@ -127,6 +127,10 @@ TEST(AuditArchiveCli, ArchivedSegmentsAreVerifiedAndErasureReachesThem) {
   auto [after_code, after_out] = Audit("verify --data " + data);
   EXPECT_EQ(after_code, 0) << after_out;
   EXPECT_NE(after_out.find("11 erased on request"), std::string::npos) << after_out;
+  // The erasure is itself in the log (the patient in its erasable detail, sealed).
+  auto [recorded, recorded_out] = RunCommand("sqlite3 " + data + "/ehr.db \"SELECT count(*) FROM audit_entry WHERE "
+                                             "instr(core, '\\\"subtype\\\":\\\"audit-erase\\\"') > 0\"");
+  EXPECT_EQ(recorded_out, "1\n") << recorded_out;
 
   // Rotation of the archive key: `ehr keys rotate` makes version 2, `ehr keys reencrypt`
   // seals the file again under it, and the log still verifies.

@@ -37,6 +37,22 @@ std::string PatientJson(int i) {
          std::to_string(1000 + i) + R"("}]})";
 }
 
+// The cores of the audit entries (plain JSON) whose subtype is `subtype`.
+std::vector<std::string> AuditCores(const std::string& db_path, const std::string& subtype) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "SELECT core FROM audit_entry WHERE instr(core, ?1) > 0 ORDER BY seq", -1, &s, nullptr);
+  const std::string needle = "\"subtype\":\"" + subtype + "\"";
+  sqlite3_bind_text(s, 1, needle.c_str(), -1, SQLITE_TRANSIENT);
+  std::vector<std::string> out;
+  while (sqlite3_step(s) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_blob(s, 0)),
+                                                        sqlite3_column_bytes(s, 0));
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
+
 // Bodies in resource_version by their first two bytes: sealed (0x00 'K') or not.
 std::pair<int, int> SealedAndPlain(const std::string& db_path) {
   sqlite3* db = nullptr;
@@ -143,6 +159,17 @@ TEST(KeysCli, BodiesSealedAtRestAndRotatedWhileClientsRead) {
   const std::string keyring = FileBytes(data + "/keyring");
   EXPECT_EQ(keyring.find("\n1 "), std::string::npos) << "version 1 is gone from the keyring";
   EXPECT_NE(keyring.find("\n2 "), std::string::npos);
+  // Both commands are in the audit log, as the account that ran them.
+  const std::vector<std::string> rotations = AuditCores(data + "/ehr.db", "keys-rotate");
+  ASSERT_EQ(rotations.size(), 1u);
+  EXPECT_NE(rotations[0].find("\"user\":\"cli:"), std::string::npos) << rotations[0];
+  EXPECT_NE(rotations[0].find("audit archive key version 2"), std::string::npos) << rotations[0];
+  const std::vector<std::string> retirements = AuditCores(data + "/ehr.db", "keys-retire");
+  ASSERT_EQ(retirements.size(), 1u);
+  EXPECT_NE(retirements[0].find("retired 0 data key version(s) and 1 key-encryption key version(s)"), std::string::npos)
+      << retirements[0];
+  auto [verified, verify_out] = RunEhr("audit verify --data " + data);
+  EXPECT_EQ(verified, 0) << verify_out;
   auto [recent, recent_out] = RunEhr("keys retire --data " + data);
   EXPECT_EQ(recent, 0) << recent_out;
   EXPECT_NE(recent_out.find("kept, the current version"), std::string::npos) << recent_out;
