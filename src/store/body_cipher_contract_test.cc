@@ -34,6 +34,19 @@ std::string FileBytes(const std::string& path) {
   return s.str();
 }
 
+// An audit entry of tenant "t" about patient p1.
+AuditAppend AuditEntry(std::string core, std::string detail) {
+  AuditAppend e;
+  e.tenant = "t";
+  e.recorded = 1;
+  e.action = "R";
+  e.agent = "u";
+  e.patient = "p1";
+  e.core = std::move(core);
+  e.detail = std::move(detail);
+  return e;
+}
+
 class BodyCipherTest : public ::testing::TestWithParam<std::string> {
  protected:
   BodyCipherTest() : backend_(ehr::testing::MakeStoreBackend(GetParam())) {}
@@ -317,14 +330,7 @@ TEST_P(BodyCipherTest, RetirementDeletesOnlyVersionsNothingIsSealedWith) {
   response.body = PatientBody("p1");
   response.created = 1;
   ASSERT_TRUE(store->Write([&](WriteTxn& txn) { return txn.PutIdempotency("t", "key-1", response); }).ok());
-  AuditAppend e;
-  e.tenant = "t";
-  e.recorded = 1;
-  e.action = "R";
-  e.agent = "u";
-  e.patient = "p1";
-  e.core = "core-0";
-  e.detail = "patient=p1";
+  AuditAppend e = AuditEntry("core-0", "patient=p1");
   ASSERT_TRUE(store->Write([&](WriteTxn& txn) { return txn.AppendAudit(e).status(); }).ok());
   auto usage = store->KeyUsage();
   ASSERT_TRUE(usage.ok());
@@ -366,14 +372,7 @@ TEST_P(BodyCipherTest, RetirementDeletesOnlyVersionsNothingIsSealedWith) {
 
 TEST_P(BodyCipherTest, AuditDetailsAreSealedAndBoundToTheirEntry) {
   auto store = Open(false);  // sealed whenever the store has keys
-  AuditAppend e;
-  e.tenant = "t";
-  e.recorded = 1;
-  e.action = "R";
-  e.agent = "u";
-  e.patient = "p1";
-  e.core = "core-0";
-  e.detail = std::string("query=identifier=ssn|") + kName;
+  AuditAppend e = AuditEntry("core-0", std::string("query=identifier=ssn|") + kName);
   ASSERT_TRUE(store->Write([&](WriteTxn& txn) { return txn.AppendAudit(e).status(); }).ok());
   e.core = "core-1";
   ASSERT_TRUE(store->Write([&](WriteTxn& txn) { return txn.AppendAudit(e).status(); }).ok());

@@ -43,9 +43,8 @@ class VaultAccessTest : public ::testing::Test {
     return v.ok() ? std::string(v->GetString("id")) : "";
   }
 
-  Result<security::Principal> Call(federation::FederatedAuthenticator& authn, const std::string& patient,
-                                   const std::string& pseudonym, const std::string& access, std::string method = "GET",
-                                   std::string path = "/fhir/Patient", std::string body = "") {
+  // A token's claims as the FR gateway's clinician, about `patient`.
+  static security::NodeClaims Claims(const std::string& patient, const std::string& pseudonym, const std::string& access) {
     security::NodeClaims claims;
     claims.audience = "vault-uk";
     claims.user = "dr-fr";
@@ -55,6 +54,13 @@ class VaultAccessTest : public ::testing::Test {
     claims.patient = patient;
     claims.pseudonym = pseudonym;
     claims.access = access;
+    return claims;
+  }
+
+  Result<security::Principal> Call(federation::FederatedAuthenticator& authn, const std::string& patient,
+                                   const std::string& pseudonym, const std::string& access, std::string method = "GET",
+                                   std::string path = "/fhir/Patient", std::string body = "") {
+    const security::NodeClaims claims = Claims(patient, pseudonym, access);
     net::Request r;
     r.method = std::move(method);
     r.path = std::move(path);
@@ -129,13 +135,8 @@ TEST_F(VaultAccessTest, WritesAreAboutThatPatientOnlyAndOnlyWhereTheVaultAccepts
   EXPECT_EQ(authz.Authorize(*registrar, {"search-type", "Observation", "", "", {}}).code(), Code::kForbidden);
   EXPECT_EQ(authz.Authorize(*writer, {"search-type", "Patient", "", "", {"Patient"}}).code(), Code::kForbidden);
   auto conditional = [&](const std::string& criteria) {
-    security::NodeClaims claims;
-    claims.audience = "vault-uk";
-    claims.user = "dr-fr";
-    claims.roles = {"DOCTOR"};
-    claims.region = "fr";
-    claims.pseudonym = ada_pseudonym_;
-    claims.access = "write";
+    security::NodeClaims claims = Claims("", ada_pseudonym_, "write");
+    claims.purpose.clear();
     net::Request r;
     r.method = "POST";
     r.path = "/fhir/Patient";
@@ -167,13 +168,7 @@ TEST_F(VaultAccessTest, APinnedGatewaysTokenNeedsItsCertificate) {
   const std::string pin = "sha256:" + std::string(64, 'c');
   security::NodeVerifier pinned("vault-uk", config_.Keys(), Clock::System(), {{"gateway-fr", {pin}}});
   federation::FederatedAuthenticator authn(local_authn_, pinned, config_, server_.store(), pseudonyms_, {});
-  security::NodeClaims claims;
-  claims.audience = "vault-uk";
-  claims.user = "dr-fr";
-  claims.roles = {"DOCTOR"};
-  claims.region = "fr";
-  claims.patient = ada_;
-  claims.pseudonym = ada_pseudonym_;
+  const security::NodeClaims claims = Claims(ada_, ada_pseudonym_, "");
   for (const std::string& certificate : {std::string(), "sha256:" + std::string(64, 'd'), pin}) {
     net::Request r;
     r.method = "GET";
