@@ -3,8 +3,12 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "api/audit_trail.h"
 #include "audit/entry.h"
+#include "cli/key_store.h"
+#include "cli/store_choice.h"
 
 namespace ehr::cli {
 
@@ -31,6 +35,18 @@ Status RecordAdministration(store::Store& store, const AdminRecord& record) {
     e.recorded = txn.Now();
     return txn.AppendAudit(api::AppendOf(e)).status();
   });
+}
+
+Status RecordAccountAdministration(const Args& args, const AdminRecord& record) {
+  EHR_ASSIGN_OR_RETURN(StoreChoice choice, ParseStoreChoice(args));
+  Result<DataStore> node = OpenDataStore(args, args.Get("data", "data"), choice, 1);
+  if (node.status().code() == Code::kNotFound) {
+    std::fprintf(stderr, "ehr: not recorded in the audit log: %s (the node has not started yet)\n",
+                 node.status().message().c_str());
+    return Status::Ok();
+  }
+  EHR_RETURN_IF_ERROR(node.status());
+  return RecordAdministration(*node->store, record);
 }
 
 }  // namespace ehr::cli

@@ -1,6 +1,6 @@
 // The node's administrative commands in its audit log (issue 7: every administrative
-// action produces an entry): `ehr keys rotate|retire` and `ehr audit erase` record what
-// they did (re-encryption and archiving are routine, as the server's own jobs are), as a
+// action produces an entry): `ehr keys rotate|retire`, `ehr audit erase`, `ehr user`
+// (but list), `ehr client add` and `ehr token` record what they did (re-encryption and archiving are routine, as the server's own jobs are), as a
 // security-alert entry (audit/entry.h) whose user is the operating-system account that ran
 // the command ("cli:<name>") and whose client is "ehr-cli". Recorded right after the action
 // succeeded, in a write of its own (the store changes of these commands are not single
@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/args.h"
 #include "core/status.h"
 #include "store/store.h"
 
@@ -25,6 +26,12 @@ struct AdminRecord {
 };
 
 Status RecordAdministration(store::Store& store, const AdminRecord& record);
+
+// For the commands on the account database (`ehr user`, `ehr client`, `ehr token`): records
+// in the node's store (SQLite DATA/ehr.db, or `--store`, cli/store_choice.h). A node that
+// has never started has no log yet: the command then says on stderr that it was not
+// recorded, and succeeds.
+Status RecordAccountAdministration(const Args& args, const AdminRecord& record);
 
 // "cli:" and the name of the account running this process (its uid when it has none).
 std::string CommandUser();

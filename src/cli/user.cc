@@ -7,9 +7,11 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "cli/admin_audit.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/identity_setup.h"
+#include "cli/store_choice.h"
 #include "cli/key_store.h"
 
 namespace ehr::cli {
@@ -50,7 +52,7 @@ int User(int argc, char** argv) {
     return 2;
   }
   const std::string action = argv[2];
-  auto args = ParseArgs(argc, argv, 3, WithKeyStoreFlags({"data", "user", "roles", "tenants", "fhir-user"}));
+  auto args = ParseArgs(argc, argv, 3, WithStoreFlags(WithKeyStoreFlags({"data", "user", "roles", "tenants", "fhir-user"})));
   if (!args.ok()) return Fail("user", args.status());
   auto h = OpenIdentity(*args, "", 0);
   if (!h.ok()) return Fail("user", h.status());
@@ -86,13 +88,18 @@ int User(int argc, char** argv) {
   }
   if (!st.ok()) return Fail("user", st);
   std::fprintf(stderr, "ehr user: %s %s\n", action.c_str(), name.c_str());
+  // The account's name goes in the entry's detail (personal data of staff), its roles in
+  // the outcome.
+  const std::string roles = action == "add" || action == "set-roles" ? " roles " + args->Get("roles") : "";
+  st = RecordAccountAdministration(*args, {"user-" + action, "default", "", {"user/" + name}, action + roles});
+  if (!st.ok()) return Fail("user", Status::Unavailable("recording it in the audit log: " + st.message()));
   return 0;
 }
 
 int Client(int argc, char** argv) {
   const std::string action = argc > 2 ? argv[2] : "";
-  auto args = ParseArgs(argc, argv, 3, WithKeyStoreFlags({"data", "id", "name", "redirect-uri", "scope",
-                                                          "confidential", "jwks", "roles", "tenant"}));
+  auto args = ParseArgs(argc, argv, 3, WithStoreFlags(WithKeyStoreFlags({"data", "id", "name", "redirect-uri", "scope",
+                                                                         "confidential", "jwks", "roles", "tenant"})));
   if (!args.ok()) return Fail("client", args.status());
   auto h = OpenIdentity(*args, "", 0);
   if (!h.ok()) return Fail("client", h.status());
@@ -129,11 +136,15 @@ int Client(int argc, char** argv) {
   if (!secret.ok()) return Fail("client", secret.status());
   if (!secret->empty()) std::printf("client_secret %s\n", secret->c_str());
   std::fprintf(stderr, "ehr client: added %s\n", c.id.c_str());
+  Status st = RecordAccountAdministration(*args, {"client-add", c.tenant.empty() ? "default" : c.tenant, "",
+                                                  {"client/" + c.id}, "scope " + c.scope});
+  if (!st.ok()) return Fail("client", Status::Unavailable("recording it in the audit log: " + st.message()));
   return 0;
 }
 
 int Token(int argc, char** argv) {
-  auto args = ParseArgs(argc, argv, 2, WithKeyStoreFlags({"data", "user", "scope", "tenant", "base-url", "ttl-seconds"}));
+  auto args = ParseArgs(argc, argv, 2,
+                        WithStoreFlags(WithKeyStoreFlags({"data", "user", "scope", "tenant", "base-url", "ttl-seconds"})));
   if (!args.ok()) return Fail("token", args.status());
   auto ttl = ParseInt("ttl-seconds", args->Get("ttl-seconds", "900"), 60, 24 * 3600);
   if (!ttl.ok()) return Fail("token", ttl.status());
@@ -141,6 +152,10 @@ int Token(int argc, char** argv) {
   if (!h.ok()) return Fail("token", h.status());
   auto tokens = h->identity->MintTokens(args->Get("user"), args->Get("scope"), args->Get("tenant"));
   if (!tokens.ok()) return Fail("token", tokens.status());
+  // Recorded before the token is shown: a token nobody can account for never leaves.
+  Status st = RecordAccountAdministration(*args, {"token-issue", args->Get("tenant", "default"), "",
+                                                  {"user/" + args->Get("user")}, "scope " + args->Get("scope")});
+  if (!st.ok()) return Fail("token", Status::Unavailable("recording it in the audit log: " + st.message()));
   std::printf("%s\n", tokens->access_token.c_str());
   return 0;
 }
