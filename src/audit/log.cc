@@ -241,4 +241,49 @@ Result<VerifyReport> VerifyLog(store::Store& store, std::string_view public_key,
   return report;
 }
 
+Result<uint64_t> ExportLog(store::Store& store, std::string_view public_key, const std::filesystem::path& archive_dir,
+                           const ArchiveKeys& archive_keys, const ExportFilter& filter,
+                           const std::function<void(const Event& e, uint64_t index, bool erased)>& emit) {
+  uint64_t emitted = 0;
+  auto pass = [&](const store::AuditRow& row) -> Status {
+    if (!filter.tenant.empty() && row.tenant != filter.tenant) return Status::Ok();
+    if (!filter.patient.empty() && row.patient.value_or("") != filter.patient) return Status::Ok();
+    if (row.recorded < filter.from || row.recorded >= filter.to) return Status::Ok();
+    if (LeafHash(row.core) != row.leaf) {
+      return Status::Invalid("entry " + std::to_string(row.index) + " was altered (ehr audit verify says more)");
+    }
+    Result<Event> event = Decode(row.core, row.detail);
+    if (!event.ok()) {
+      return Status::Invalid("entry " + std::to_string(row.index) + " was altered: " + event.status().message());
+    }
+    emit(*event, row.index, !row.detail.has_value());
+    ++emitted;
+    return Status::Ok();
+  };
+  EHR_ASSIGN_OR_RETURN(std::vector<store::AuditSegment> segments, store.AuditSegments());
+  uint64_t next = 0;
+  for (const store::AuditSegment& s : segments) {
+    EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentReader> reader,
+                         SegmentReader::Open(archive_dir / s.file, public_key, archive_keys));
+    if (reader->sha256() != s.sha256) {
+      return Status::Invalid(s.file + " is not the file recorded for its segment (ehr audit verify says more)");
+    }
+    store::AuditRow row;
+    while (true) {
+      EHR_ASSIGN_OR_RETURN(bool more, reader->Next(row));
+      if (!more) break;
+      EHR_RETURN_IF_ERROR(pass(row));
+    }
+    next = std::max(next, s.first + s.count);
+  }
+  constexpr int kPage = 1000;
+  while (true) {
+    EHR_ASSIGN_OR_RETURN(std::vector<store::AuditRow> rows, store.AuditRange(next, kPage));
+    if (rows.empty()) break;
+    for (const store::AuditRow& row : rows) EHR_RETURN_IF_ERROR(pass(row));
+    next = rows.back().index + 1;
+  }
+  return emitted;
+}
+
 }  // namespace ehr::audit

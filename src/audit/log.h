@@ -6,12 +6,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "audit/entry.h"
 #include "audit/merkle.h"
 #include "audit/segment_file.h"
 #include "audit/tree_head.h"
@@ -82,5 +84,23 @@ struct VerifyReport {
 Result<VerifyReport> VerifyLog(store::Store& store, std::string_view public_key,
                                const std::filesystem::path& archive_dir = {}, const ArchiveKeys& archive_keys = {},
                                size_t max_problems = 20);
+
+// What ExportLog passes on: entries of `tenant` (every tenant when empty), about
+// `patient` (any when empty; erased entries name none), recorded in [from, to).
+struct ExportFilter {
+  std::string tenant;
+  std::string patient;
+  Micros from = 0;
+  Micros to = INT64_MAX;
+};
+
+// Every entry of the log in order, archived ones read from their files in `archive_dir`
+// (signature checked with `public_key`, opened with `archive_keys`) and the rest from the
+// store, decoded, to `emit` when it passes `filter` (`index`: its place in the log).
+// Returns how many were emitted; kInvalid naming the entry or file that does not verify
+// (ehr audit verify says more).
+Result<uint64_t> ExportLog(store::Store& store, std::string_view public_key, const std::filesystem::path& archive_dir,
+                           const ArchiveKeys& archive_keys, const ExportFilter& filter,
+                           const std::function<void(const Event& e, uint64_t index, bool erased)>& emit);
 
 }  // namespace ehr::audit

@@ -9,6 +9,9 @@
 // ehr audit archive --data DIR [--retention-days N] [--now INSTANT] [--min-segment N]:
 // moves entries older than the retention into signed segment files (audit/archive.h), as
 // `ehr serve` does daily.
+// ehr audit export --data DIR [--tenant T] [--patient ID] [--from INSTANT] [--to INSTANT]:
+// the entries, archived ones included, as FHIR AuditEvents (NDJSON on stdout); the export
+// is itself recorded first.
 // Each works on the node's store: SQLite in DIR (default), or PostgreSQL with
 // `--store postgres://... [--store-migrate CONNINFO]` (cli/store_choice.h); the key store
 // and the archived segments (DIR/audit-archive) stay in DIR either way.
@@ -26,6 +29,7 @@
 #include "core/base64.h"
 #include "core/clock.h"
 #include "core/secrets.h"
+#include "fhir/json/value.h"
 
 namespace ehr::cli {
 namespace {
@@ -36,6 +40,8 @@ int Usage(const std::string& why) {
                "       ehr audit erase --data DIR --patient ID [--tenant T] [--store ...]\n"
                "       ehr audit archive --data DIR [--retention-days N] [--now INSTANT] [--min-segment N]\n"
                "                         [--store ...]\n"
+               "       ehr audit export --data DIR [--tenant T] [--patient ID] [--from INSTANT] [--to INSTANT]\n"
+               "                        [--store ...]   (AuditEvents as NDJSON on stdout)\n"
                "  --store sqlite|postgres://...  the node's store (default sqlite: DIR/ehr.db)\n"
                "  --store-migrate CONNINFO       PostgreSQL: the owner's connection, to migrate the schema\n%s%s",
                why.c_str(), why.empty() ? "" : "\n");
@@ -105,6 +111,53 @@ int Archive(const Args& args, const std::string& data, const StoreChoice& choice
   return 0;
 }
 
+// `ehr audit export`: the entries as FHIR AuditEvents, one JSON object a line on stdout,
+// archived and stored alike (audit/log.h, ExportLog), filtered; recorded in the log first.
+int Export(const Args& args, const std::string& data, const StoreChoice& choice) {
+  audit::ExportFilter filter;
+  filter.tenant = args.Get("tenant");
+  filter.patient = args.Get("patient");
+  for (auto [flag, field] : {std::pair{"from", &filter.from}, std::pair{"to", &filter.to}}) {
+    if (!args.Has(flag)) continue;
+    const std::optional<Micros> t = ParseInstant(args.Get(flag));
+    if (!t) return Usage(std::string("--") + flag + " must be an instant (2025-01-31T00:00:00Z)");
+    *field = *t;
+  }
+  auto opened = OpenDataStore(args, data, choice, 2);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "ehr audit export: %s\n", opened.status().message().c_str());
+    return 2;
+  }
+  store::Store& store = *opened->store;
+  auto signer = AuditSigner(store, data);
+  auto archive_keys = ArchiveKeysOf(store, false);
+  if (!signer.ok() || !archive_keys.ok()) {
+    std::fprintf(stderr, "ehr audit export: the audit keys: %s\n",
+                 (!signer.ok() ? signer.status() : archive_keys.status()).message().c_str());
+    return 1;
+  }
+  // The disclosure is recorded before anything is shown.
+  const std::string range = (args.Has("from") ? " from " + args.Get("from") : "") + (args.Has("to") ? " to " + args.Get("to") : "");
+  if (Status st = RecordAdministration(store, {"audit-export", filter.tenant.empty() ? "default" : filter.tenant,
+                                               filter.patient, {}, "export of the audit log" + range});
+      !st.ok()) {
+    std::fprintf(stderr, "ehr audit export: recording the export: %s\n", st.message().c_str());
+    return 1;
+  }
+  auto exported = audit::ExportLog(store, signer->public_key(), AuditArchiveDir(data), *archive_keys, filter,
+                                   [](const audit::Event& e, uint64_t index, bool erased) {
+                                     const std::string line = json::Write(audit::ToAuditEvent(e, index, erased));
+                                     std::fwrite(line.data(), 1, line.size(), stdout);
+                                     std::fputc('\n', stdout);
+                                   });
+  if (!exported.ok()) {
+    std::fprintf(stderr, "ehr audit export: %s\n", exported.status().message().c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "ehr audit export: %llu entries\n", static_cast<unsigned long long>(*exported));
+  return 0;
+}
+
 }  // namespace
 
 int Audit(int argc, char** argv) {
@@ -112,7 +165,7 @@ int Audit(int argc, char** argv) {
   const std::string sub = argv[2];
   Result<Args> args = ParseArgs(argc, argv, 3,
                                 WithStoreFlags(WithKeyStoreFlags({"data", "public-key", "patient", "tenant",
-                                                                  "retention-days", "now", "min-segment"})));
+                                                                  "retention-days", "now", "min-segment", "from", "to"})));
   if (!args.ok()) return Usage(args.status().message());
   Result<StoreChoice> choice = ParseStoreChoice(*args);
   if (!choice.ok()) return Usage(choice.status().message());
@@ -198,6 +251,7 @@ int Audit(int argc, char** argv) {
     return recorded(*archived);
   }
   if (sub == "archive") return Archive(*args, data, *choice);
+  if (sub == "export") return Export(*args, data, *choice);
   return Usage("unknown audit command '" + sub + "'");
 }
 

@@ -89,12 +89,35 @@ TEST(AuditArchiveCli, ArchivedSegmentsAreVerifiedAndErasureReachesThem) {
   ASSERT_EQ(code, 0) << out;
   EXPECT_NE(out.find("archived entries 0 to 31 in audit-00000000000000000000-32.seg"), std::string::npos) << out;
   const std::filesystem::path segment = archive / "audit-00000000000000000000-32.seg";
+  // (from here on, `ehr audit export` adds its own entries after the archived ones)
   ASSERT_TRUE(std::filesystem::exists(segment));
   EXPECT_EQ(ReadFile(segment).find(patient), std::string::npos);
   EXPECT_FALSE(GzipReadsTheBody(segment)) << "sealed, not a plain gzip stream";
 
   auto [ok_code, ok_out] = Audit("verify --data " + data);
   EXPECT_EQ(ok_code, 0) << ok_out;
+
+  // Export: the patient's entries as AuditEvents, archived ones (entry 0, the create, is in
+  // the file) and stored ones alike, the export itself recorded (first) among them.
+  // (RunCommand adds 2>&1: the subshell keeps the command's log lines out of its output)
+  const std::string ehr = std::getenv("EHR_BINARY");
+  auto [exported, export_out] = RunCommand("(" + ehr + " audit export --data " + data + " --patient " + patient + " 2>/dev/null)");
+  ASSERT_EQ(exported, 0) << export_out;
+  std::vector<std::string> lines;
+  std::istringstream export_lines(export_out);
+  for (std::string line; std::getline(export_lines, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  ASSERT_EQ(lines.size(), 12u) << export_out.substr(0, 2000);
+  for (const std::string& line : lines) {
+    EXPECT_EQ(line.rfind(R"({"resourceType":"AuditEvent")", 0), 0u) << line;
+    EXPECT_NE(line.find(patient), std::string::npos) << line;
+  }
+  EXPECT_EQ(lines.front().find(R"("id":"0")"), lines.front().find("\"id\"")) << "entry 0, from the archived file: " << lines.front();
+  EXPECT_NE(lines.back().find("audit-export"), std::string::npos) << lines.back();
+  auto [window, window_out] = RunCommand("(" + ehr + " audit export --data " + data + " --from 2099-01-01T00:00:00Z 2>/dev/null)");
+  EXPECT_EQ(window, 0);
+  EXPECT_EQ(window_out, "") << "nothing recorded in that window";
   EXPECT_NE(ok_out.find("archived segment audit-00000000000000000000-32.seg (entries 0 to 31): OK"), std::string::npos)
       << ok_out;
 
@@ -107,6 +130,9 @@ TEST(AuditArchiveCli, ArchivedSegmentsAreVerifiedAndErasureReachesThem) {
   }
   auto [flipped_code, flipped_out] = Audit("verify --data " + data);
   EXPECT_EQ(flipped_code, 1) << flipped_out;
+  auto [flipped_export, flipped_export_out] = RunCommand("(" + ehr + " audit export --data " + data + " >/dev/null)");
+  EXPECT_EQ(flipped_export, 1) << "an altered file is not exported";
+  EXPECT_NE(flipped_export_out.find("does not match its signature"), std::string::npos) << flipped_export_out;
   EXPECT_NE(flipped_out.find("TAMPERED: archived segment audit-00000000000000000000-32.seg (entries 0 to 31): "
                              "audit-00000000000000000000-32.seg does not match its signature"),
             std::string::npos)
@@ -126,7 +152,8 @@ TEST(AuditArchiveCli, ArchivedSegmentsAreVerifiedAndErasureReachesThem) {
   EXPECT_FALSE(GzipReadsTheBody(segment)) << "rewritten sealed";
   auto [after_code, after_out] = Audit("verify --data " + data);
   EXPECT_EQ(after_code, 0) << after_out;
-  EXPECT_NE(after_out.find("11 erased on request"), std::string::npos) << after_out;
+  // 11 archived, and the export's own entry, which named the patient.
+  EXPECT_NE(after_out.find("12 erased on request"), std::string::npos) << after_out;
   // The erasure is itself in the log (the patient in its erasable detail, sealed).
   auto [recorded, recorded_out] = RunCommand("sqlite3 " + data + "/ehr.db \"SELECT count(*) FROM audit_entry WHERE "
                                              "instr(core, '\\\"subtype\\\":\\\"audit-erase\\\"') > 0\"");
