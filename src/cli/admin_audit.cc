@@ -37,7 +37,7 @@ Status RecordAdministration(store::Store& store, const AdminRecord& record) {
   });
 }
 
-Status RecordAccountAdministration(const Args& args, const AdminRecord& record) {
+Status RecordInNodeLog(const Args& args, const AdminRecord& record) {
   EHR_ASSIGN_OR_RETURN(StoreChoice choice, ParseStoreChoice(args));
   Result<DataStore> node = OpenDataStore(args, args.Get("data", "data"), choice, 1);
   if (node.status().code() == Code::kNotFound) {

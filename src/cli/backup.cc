@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "backup/snapshot.h"
+#include "cli/admin_audit.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/key_store.h"
@@ -39,6 +40,14 @@ int Backup(int argc, char** argv) {
   Result<backup::Manifest> made = backup::Backup(data, out, options, FormatInstant(Clock::System().Now()));
   if (!made.ok()) {
     std::fprintf(stderr, "ehr backup: %s\n", made.status().message().c_str());
+    return 1;
+  }
+  // A copy of every record is an administrative action of its own (recorded once it is
+  // made: the log holds no backup that was not taken).
+  if (Status st = RecordInNodeLog(*args, {"backup", "default", "", {},
+                                          std::string("backup") + (made->keyring ? " with the keyring" : "")});
+      !st.ok()) {
+    std::fprintf(stderr, "ehr backup: recording it in the audit log: %s\n", st.message().c_str());
     return 1;
   }
   uint64_t bytes = 0;

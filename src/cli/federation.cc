@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "cli/admin_audit.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/federation_setup.h"
@@ -72,6 +73,14 @@ int Reconcile(int argc, char** argv) {
   }
   std::printf("patients with a national id: %d\nmissing or different at the MPI: %d\nat the MPI only: %d\nrepaired: %d\n",
               report->patients, report->missing, report->extra, report->repaired);
+  if (repair) {  // a change to the MPI's links: an administrative action
+    const std::string what = "repaired " + std::to_string(report->repaired) + " of " +
+                             std::to_string(report->missing + report->extra) + " differences at the MPI";
+    if (Status st = RecordAdministration(*opened->store, {"federation-reconcile", "default", "", {}, what}); !st.ok()) {
+      std::fprintf(stderr, "ehr federation: recording it in the audit log: %s\n", st.message().c_str());
+      return 1;
+    }
+  }
   return (report->missing + report->extra == report->repaired) ? 0 : 3;
 }
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "api/criteria.h"
+#include "cli/admin_audit.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/key_store.h"
@@ -93,6 +94,13 @@ int Reindex(int argc, char** argv) {
     return 1;
   }
   const int64_t done = counts.done;
+  if (Status st = RecordAdministration(store, {"reindex", "default", "", {},
+                                               "reindexed " + std::to_string(done) + " resources, " +
+                                                   std::to_string(counts.unreadable) + " unreadable"});
+      !st.ok()) {
+    std::fprintf(stderr, "ehr reindex: recording it in the audit log: %s\n", st.message().c_str());
+    return 1;
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("reindexed %lld resources in %.1f s (%.0f resources/s)%s\n", static_cast<long long>(done), seconds,
               seconds > 0 ? done / seconds : 0.0,

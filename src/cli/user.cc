@@ -91,7 +91,7 @@ int User(int argc, char** argv) {
   // The account's name goes in the entry's detail (personal data of staff), its roles in
   // the outcome.
   const std::string roles = action == "add" || action == "set-roles" ? " roles " + args->Get("roles") : "";
-  st = RecordAccountAdministration(*args, {"user-" + action, "default", "", {"user/" + name}, action + roles});
+  st = RecordInNodeLog(*args, {"user-" + action, "default", "", {"user/" + name}, action + roles});
   if (!st.ok()) return Fail("user", Status::Unavailable("recording it in the audit log: " + st.message()));
   return 0;
 }
@@ -136,7 +136,7 @@ int Client(int argc, char** argv) {
   if (!secret.ok()) return Fail("client", secret.status());
   if (!secret->empty()) std::printf("client_secret %s\n", secret->c_str());
   std::fprintf(stderr, "ehr client: added %s\n", c.id.c_str());
-  Status st = RecordAccountAdministration(*args, {"client-add", c.tenant.empty() ? "default" : c.tenant, "",
+  Status st = RecordInNodeLog(*args, {"client-add", c.tenant.empty() ? "default" : c.tenant, "",
                                                   {"client/" + c.id}, "scope " + c.scope});
   if (!st.ok()) return Fail("client", Status::Unavailable("recording it in the audit log: " + st.message()));
   return 0;
@@ -153,7 +153,7 @@ int Token(int argc, char** argv) {
   auto tokens = h->identity->MintTokens(args->Get("user"), args->Get("scope"), args->Get("tenant"));
   if (!tokens.ok()) return Fail("token", tokens.status());
   // Recorded before the token is shown: a token nobody can account for never leaves.
-  Status st = RecordAccountAdministration(*args, {"token-issue", args->Get("tenant", "default"), "",
+  Status st = RecordInNodeLog(*args, {"token-issue", args->Get("tenant", "default"), "",
                                                   {"user/" + args->Get("user")}, "scope " + args->Get("scope")});
   if (!st.ok()) return Fail("token", Status::Unavailable("recording it in the audit log: " + st.message()));
   std::printf("%s\n", tokens->access_token.c_str());

@@ -95,6 +95,10 @@ TEST(BackupCli, ABackupTakenUnderLoadRestoresEveryAcknowledgedResource) {
   ASSERT_EQ(rc, 0) << out;
   auto [verified, report] = RunEhr("audit verify --data " + restored);
   EXPECT_EQ(verified, 0) << report;
+  // The backup is in the source's audit log, as the account that took it.
+  auto [logged, logged_out] = RunCommand("sqlite3 " + data + "/ehr.db \"SELECT count(*) FROM audit_entry WHERE "
+                                         "instr(core, '\\\"subtype\\\":\\\"backup\\\"') > 0 AND instr(core, 'cli:') > 0\"");
+  EXPECT_EQ(logged_out, "1\n") << logged_out;
   EXPECT_NE(report.find("OK"), std::string::npos) << report;
 
   EhrProcess again = EhrProcess::Serve({"--data", restored, "--auth", "off", "--access-log", "off"});

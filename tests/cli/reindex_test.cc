@@ -96,6 +96,17 @@ TEST(Reindex, RestoresExactlyTheRowsOfTheWrites) {
   ASSERT_EQ(DumpIndex(db), "");
   ASSERT_EQ(RunEhr("reindex --data " + dir.path(), &out), 0) << out;
   EXPECT_NE(out.find("reindexed 2"), std::string::npos) << out;
+  {  // Recorded in the audit log as an administrative action.
+    sqlite3* log = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(db.c_str(), &log, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(log, "SELECT count(*) FROM audit_entry WHERE instr(core, '\"subtype\":\"reindex\"') > 0", -1, &s,
+                       nullptr);
+    ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(s, 0), 1);
+    sqlite3_finalize(s);
+    sqlite3_close(log);
+  }
   // Not EXPECT_EQ: gtest's diff of two dumps of megabytes takes minutes.
   const std::string rebuilt = DumpIndex(db);
   size_t at = 0;
