@@ -8,6 +8,8 @@
 #   against the UK vault's own Patient/{id}/$everything of the same record (same run):
 #   the ratio is the cost of the federation (MPI lookup, node token, second vault, merge).
 # Targets (issue 9): p95 under 50 ms, at least 500 lookups/s. Appended to bench/RESULTS.md.
+# EHR_BENCH_MTLS=1: every node serves HTTPS with its own self-signed certificate, pinned in
+# the federation file, and the nodes call one another over mutual TLS (README "Federation").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
@@ -25,19 +27,32 @@ SYSTEM=https://fhir.nhs.uk/Id/nhs-number
 
 echo "== setting up the federation in $WORK"
 for n in mpi uk de gw; do mkdir -p "$WORK/$n"; done
-declare -A KEY PORT
+declare -A KEY PORT PIN TLS
+MTLS=${EHR_BENCH_MTLS:-}
+SCHEME=http
+[ -n "$MTLS" ] && SCHEME=https
 i=0
 for n in mpi uk de gw; do
   KEY[$n]=$("$EHR" federation node-key --data "$WORK/$n" 2>/dev/null | tail -1)
   PORT[$n]=$((BASE_PORT + i)); i=$((i + 1))
+  PIN[$n]=""; TLS[$n]=""
+  if [ -n "$MTLS" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -sha256 -days 2 -subj "/CN=$n" \
+      -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/$n/key.pem" -out "$WORK/$n/cert.pem" 2> /dev/null
+    PIN[$n]=", \"certificates\": [\"$("$EHR" federation certificate "$WORK/$n/cert.pem")\"]"
+    TLS[$n]="--tls-cert $WORK/$n/cert.pem --tls-key $WORK/$n/key.pem"
+  fi
 done
+# curl to a node: its own certificate is the authority to trust.
+curl_node() { local n=$1; shift; if [ -n "$MTLS" ]; then curl --cacert "$WORK/$n/cert.pem" "$@"; else curl "$@"; fi; }
+url() { echo "$SCHEME://127.0.0.1:${PORT[$1]}"; }
 "$EHR" federation pepper > "$WORK/pepper"; chmod 600 "$WORK/pepper"
 cat > "$WORK/federation.json" <<JSON
 {"deadlineMs": 2000, "nodes": [
- {"name": "mpi", "role": "mpi", "url": "http://127.0.0.1:${PORT[mpi]}", "key": "${KEY[mpi]}"},
- {"name": "vault-uk", "role": "vault", "region": "uk", "url": "http://127.0.0.1:${PORT[uk]}", "key": "${KEY[uk]}"},
- {"name": "vault-de", "role": "vault", "region": "de", "url": "http://127.0.0.1:${PORT[de]}", "key": "${KEY[de]}"},
- {"name": "gateway-fr", "role": "gateway", "region": "fr", "url": "http://127.0.0.1:${PORT[gw]}", "key": "${KEY[gw]}"}]}
+ {"name": "mpi", "role": "mpi", "url": "$(url mpi)", "key": "${KEY[mpi]}"${PIN[mpi]}},
+ {"name": "vault-uk", "role": "vault", "region": "uk", "url": "$(url uk)", "key": "${KEY[uk]}"${PIN[uk]}},
+ {"name": "vault-de", "role": "vault", "region": "de", "url": "$(url de)", "key": "${KEY[de]}"${PIN[de]}},
+ {"name": "gateway-fr", "role": "gateway", "region": "fr", "url": "$(url gw)", "key": "${KEY[gw]}"${PIN[gw]}}]}
 JSON
 
 # The UK record: Synthea's patient with an NHS number added, after the practitioners and
@@ -58,9 +73,11 @@ start() { # name, extra args...
   local n=$1; shift
   local args=(serve --listen "127.0.0.1:${PORT[$n]}" --data "$WORK/$n" --federation "$WORK/federation.json" --access-log off "$@")
   [ "$n" != mpi ] && args+=(--federation-pepper-file "$WORK/pepper")
+  # shellcheck disable=SC2206 # TLS: flags and paths without spaces
+  [ -n "$MTLS" ] && args+=(${TLS[$n]})
   "$EHR" "${args[@]}" > "$WORK/$n.log" 2>&1 &
   PIDS+=($!)
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:${PORT[$n]}/healthz" > /dev/null && return; sleep 0.1; done
+  for _ in $(seq 100); do curl_node "$n" -sf "$(url "$n")/healthz" > /dev/null && return; sleep 0.1; done
   echo "the $n node did not start:"; cat "$WORK/$n.log"; exit 1
 }
 start mpi --role mpi --node mpi
@@ -71,21 +88,21 @@ TOKEN=$("$EHR" token --data "$WORK/gw" --user dr-fr 2>/dev/null | tail -1)
 start gw --role gateway --node gateway-fr
 
 # The traveller's small German record.
-DE_PATIENT=$(curl -sf -X POST -H 'Content-Type: application/fhir+json' "http://127.0.0.1:${PORT[de]}/fhir/Patient" \
+DE_PATIENT=$(curl_node de -sf -X POST -H 'Content-Type: application/fhir+json' "$(url de)/fhir/Patient" \
   --data-binary '{"resourceType":"Patient","name":[{"family":"Bench"}],"identifier":[{"system":"'$SYSTEM'","value":"'$NHS'"}]}' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 for k in $(seq 10); do
-  curl -sf -o /dev/null -X POST -H 'Content-Type: application/fhir+json' "http://127.0.0.1:${PORT[de]}/fhir/Observation" \
+  curl_node de -sf -o /dev/null -X POST -H 'Content-Type: application/fhir+json' "$(url de)/fhir/Observation" \
     --data-binary '{"resourceType":"Observation","status":"final","code":{"text":"Body weight"},"subject":{"reference":"Patient/'"$DE_PATIENT"'"},"effectiveDateTime":"2024-0'$((k % 9 + 1))'-01","valueQuantity":{"value":'$((60 + k))',"unit":"kg"}}'
 done
 IDENT="identifier=$SYSTEM%7C$NHS"
 for _ in $(seq 100); do
-  n=$(curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:${PORT[gw]}/fhir/Patient/\$locate?$IDENT" |
+  n=$(curl_node gw -sf -H "Authorization: Bearer $TOKEN" "$(url gw)/fhir/Patient/\$locate?$IDENT" |
       python3 -c 'import json,sys; print(len(json.load(sys.stdin).get("parameter", [])))' || echo 0)
   [ "$n" = 2 ] && break; sleep 0.2
 done
 [ "$n" = 2 ] || { echo "the vaults did not register at the MPI"; exit 1; }
-curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:${PORT[gw]}/fhir/Patient/\$federated-everything?$IDENT" \
+curl_node gw -sf -H "Authorization: Bearer $TOKEN" "$(url gw)/fhir/Patient/\$federated-everything?$IDENT" \
   > "$WORK/merged.json"
 RESOURCES=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["total"])' "$WORK/merged.json")
 # The UK record's id there (the import assigned it).
@@ -95,7 +112,7 @@ for e in json.load(open(sys.argv[1]))["entry"]:
     r = e["resource"]
     if r["resourceType"] == "Patient" and r["meta"]["source"] == "urn:ehr:region:uk":
         print(r["id"])' "$WORK/merged.json")
-UK_RESOURCES=$(curl -sf "http://127.0.0.1:${PORT[uk]}/fhir/Patient/$UK_PATIENT/\$everything?_count=1000" |
+UK_RESOURCES=$(curl_node uk -sf "$(url uk)/fhir/Patient/$UK_PATIENT/\$everything?_count=1000" |
   python3 -c 'import json,sys; print(len(json.load(sys.stdin)["entry"]))')
 DE_RESOURCES=$(python3 -c '
 import json, sys
@@ -111,7 +128,7 @@ UK_PATH="/fhir/Patient/$UK_PATIENT/\$everything?_count=1000"
 bench() { # name port path auth connections
   local out
   out=$(EHR_BENCH_TARGET="$3" EHR_BENCH_AUTH="$4" wrk -t1 -c"$5" -d"${DURATION}s" -s bench/federation/get.lua \
-        "http://127.0.0.1:$2" 2>&1 || true)
+        "$SCHEME://127.0.0.1:$2" 2>&1 || true)
   echo "$out" > "$WORK/wrk-$1.txt"
   echo "$out" | awk '/^RESULT/ {print $2, $3, $4, $5, $6}'
 }
@@ -128,7 +145,7 @@ TABLE=$(cat <<MD
 
 ### $(date -u +%Y-%m-%dT%H:%MZ) — federation — $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(git rev-parse --short HEAD)
 
-A traveller's record: $RESOURCES matches in the merged Bundle ($UK_RESOURCES entries from the UK vault's \$everything, $DE_RESOURCES from DE); five processes on loopback; wrk ${DURATION} s per row; non-200 answers: $G1_ERR, $G16_ERR.
+$([ -n "$MTLS" ] && echo "Every node on HTTPS with its own self-signed certificate, pinned in the federation file; node-to-node calls over mutual TLS (a handshake each: no connection is reused). ")A traveller's record: $RESOURCES matches in the merged Bundle ($UK_RESOURCES entries from the UK vault's \$everything, $DE_RESOURCES from DE); five processes on loopback; wrk ${DURATION} s per row; non-200 answers: $G1_ERR, $G16_ERR.
 
 | benchmark | result | baseline (same run): the UK vault's own \$everything | ratio |
 |---|---|---|---|
