@@ -179,6 +179,51 @@ TEST(Fetch, PinnedCertificatesStandInForAuthoritiesAndTheCallerPresentsItsOwn) {
   runner.join();
 }
 
+// GETs to one place go on one kept connection; other methods get their own; a kept
+// connection the server closed (it restarted) is replaced and the GET still answered.
+TEST(Fetch, GetsGoOnAKeptConnectionAndOneTheServerClosedIsReplaced) {
+  auto serve = [](uint16_t port) {
+    ServerOptions options;
+    options.port = port;
+    auto server = std::make_unique<HttpServer>(options, [](Request& req) {
+      Response r;
+      r.status = 200;
+      r.body = req.method;
+      return r;
+    });
+    EXPECT_TRUE(server->Start().ok());
+    return server;
+  };
+  std::unique_ptr<HttpServer> server = serve(0);
+  const uint16_t port = server->port();
+  std::thread runner([&] { server->Run(); });
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/x";
+  const FetchCounters before = ConnectionCounters();
+  for (int i = 0; i < 3; ++i) {
+    auto got = HttpCall("GET", url, {}, {}, {});
+    ASSERT_TRUE(got.ok()) << got.status().message();
+    EXPECT_EQ(got->body, "GET");
+  }
+  FetchCounters after = ConnectionCounters();
+  EXPECT_EQ(after.made - before.made, 1u) << "three GETs, one connection";
+  EXPECT_EQ(after.reused - before.reused, 2u);
+  auto posted = HttpCall("POST", url, {}, "{}", {});
+  ASSERT_TRUE(posted.ok()) << posted.status().message();
+  EXPECT_EQ(ConnectionCounters().made - after.made, 1u) << "a POST on a connection of its own";
+
+  server->Stop();
+  runner.join();
+  server = serve(port);  // the same place, restarted: the kept connection is gone
+  std::thread again([&] { server->Run(); });
+  after = ConnectionCounters();
+  auto got = HttpCall("GET", url, {}, {}, {});
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->body, "GET");
+  EXPECT_EQ(ConnectionCounters().made - after.made, 1u) << "replaced by a new connection";
+  server->Stop();
+  again.join();
+}
+
 TEST(Fetch, CertificateDigestsAreWrittenOneWay) {
   EXPECT_TRUE(IsCertificateDigest("sha256:" + std::string(64, 'a')));
   EXPECT_FALSE(IsCertificateDigest("sha256:" + std::string(64, 'A'))) << "lower-case hex only";
