@@ -145,7 +145,7 @@ TABLE=$(cat <<MD
 
 ### $(date -u +%Y-%m-%dT%H:%MZ) — federation — $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(git rev-parse --short HEAD)
 
-$([ -n "$MTLS" ] && echo "Every node on HTTPS with its own self-signed certificate, pinned in the federation file; node-to-node calls over mutual TLS (a handshake each: no connection is reused). ")A traveller's record: $RESOURCES matches in the merged Bundle ($UK_RESOURCES entries from the UK vault's \$everything, $DE_RESOURCES from DE); five processes on loopback; wrk ${DURATION} s per row; non-200 answers: $G1_ERR, $G16_ERR.
+$([ -n "$MTLS" ] && echo "Every node on HTTPS with its own self-signed certificate, pinned in the federation file; node-to-node calls over mutual TLS (a GET's connection kept for the next: one handshake per connection). ")A traveller's record: $RESOURCES matches in the merged Bundle ($UK_RESOURCES entries from the UK vault's \$everything, $DE_RESOURCES from DE); five processes on loopback; wrk ${DURATION} s per row; non-200 answers: $G1_ERR, $G16_ERR.
 
 | benchmark | result | baseline (same run): the UK vault's own \$everything | ratio |
 |---|---|---|---|
