@@ -289,10 +289,9 @@ Result<int> ResealArchivedSegments(store::Store& store, const std::filesystem::p
   EHR_ASSIGN_OR_RETURN(std::vector<store::AuditSegment> segments, store.AuditSegments());
   int resealed = 0;
   for (const store::AuditSegment& segment : segments) {
-    {
-      EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentReader> reader, OpenRecorded(dir, segment, signer, keys));
-      if (reader->archive_key_version() == keys.current_version()) continue;
-    }
+    // The header says; the rewrite reads and checks the whole file (read daily: cheap).
+    EHR_ASSIGN_OR_RETURN(uint32_t version, SegmentKeyVersion(dir / segment.file));
+    if (version == keys.current_version()) continue;
     EHR_RETURN_IF_ERROR(RewriteSegment(store, dir, segment, signer, keys, [](store::AuditRow&) {}));
     log::Info("audit.archive_resealed", {{"file", segment.file}, {"key_version", static_cast<int64_t>(keys.current_version())}});
     ++resealed;
@@ -306,8 +305,8 @@ Result<std::set<uint32_t>> ArchiveKeyVersionsInUse(store::Store& store, const st
   EHR_ASSIGN_OR_RETURN(std::vector<store::AuditSegment> segments, store.AuditSegments());
   std::set<uint32_t> versions;
   for (const store::AuditSegment& segment : segments) {
-    EHR_ASSIGN_OR_RETURN(std::unique_ptr<SegmentReader> reader, SegmentReader::Open(dir / segment.file, {}));
-    versions.insert(reader->archive_key_version());
+    EHR_ASSIGN_OR_RETURN(uint32_t version, SegmentKeyVersion(dir / segment.file));
+    versions.insert(version);
   }
   return versions;
 }

@@ -110,6 +110,26 @@ const std::string* ArchiveKeys::Find(uint32_t version) const {
   return it == keys_.end() ? nullptr : &it->second;
 }
 
+Result<uint32_t> SegmentKeyVersion(const std::filesystem::path& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    if (errno == ENOENT) return Status::NotFound(path.filename().string() + " is missing");
+    return Status::Unavailable("cannot read " + path.string() + ": " + strerror(errno));
+  }
+  char header[16];
+  const size_t n = std::fread(header, 1, sizeof header, file);
+  std::fclose(file);
+  if (n != sizeof header || std::string_view(header, kMagic.size()) != kMagic) {
+    return Status::Invalid(path.filename().string() + " is not an audit segment file");
+  }
+  switch (GetBE(header + 8, 4)) {
+    case kPlainVersion: return 0u;
+    case kSealedVersion: return 1u;
+    case kKeyedVersion: return static_cast<uint32_t>(GetBE(header + 12, 4));
+    default: return Status::Invalid(path.filename().string() + " has an unknown format version");
+  }
+}
+
 std::string SegmentFileName(uint64_t first, uint64_t count) {
   char name[64];
   std::snprintf(name, sizeof name, "audit-%020llu-%llu.seg", static_cast<unsigned long long>(first),

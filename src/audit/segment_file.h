@@ -113,6 +113,11 @@ class SegmentReader {
   std::unique_ptr<State> state_;
 };
 
+// The archive key version a segment file's header names (0: plain), from its first 16
+// bytes only (nothing verified: for deciding what to seal again, which verifies); kNotFound
+// when there is no such file, kInvalid when it is not a segment file.
+Result<uint32_t> SegmentKeyVersion(const std::filesystem::path& path);
+
 // The file name of a segment: audit-<first>-<count>.seg (zero-padded, so names sort by first).
 std::string SegmentFileName(uint64_t first, uint64_t count);
 
