@@ -79,7 +79,6 @@ int Retire(store::Store& store, const KeyStore& keys, const std::string& data, M
   auto in_use = store.KekIdsInUse();
   if (!in_use.ok()) return Fail(in_use.status().message());
   std::set<std::string> used(in_use->begin(), in_use->end());
-  std::unique_ptr<store::AccountStore> accounts;
   if (std::filesystem::exists(data + "/accounts.db")) {
     auto opened = store::OpenSqliteAccountStore(data + "/accounts.db", keys.kek.get());
     if (!opened.ok()) return Fail(opened.status().message());
