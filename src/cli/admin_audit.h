@@ -22,7 +22,7 @@ namespace ehr::cli {
 struct AdminRecord {
   std::string subtype;      // "keys-rotate", "audit-erase"...
   std::string tenant = "default";  // the tenant concerned; node-wide actions: "default"
-  std::string patient;      // whose entries an erasure concerned (the erasable detail)
+  std::string patient;      // the patient concerned (an export of their entries), in the erasable detail
   std::vector<std::string> entities;  // what it acted on, without personal data ("kek/file:2")
   std::string outcome_text;  // what it did, counts only ("retired 1 key-encryption key")
 };

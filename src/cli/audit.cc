@@ -217,9 +217,9 @@ int Audit(int argc, char** argv) {
       return 1;
     }
     std::printf("erased the personal part of %lld entries\n", static_cast<long long>(*erased));
-    // The erasure itself is recorded, naming the patient in the entry's erasable detail.
+    // The erasure itself is recorded, by counts only: an entry naming the patient would undo it.
     auto recorded = [&](int64_t archived) {
-      Status st = RecordAdministration(store, {"audit-erase", tenant, args->Get("patient"), {},
+      Status st = RecordAdministration(store, {"audit-erase", tenant, "", {},
                                                "erased the personal part of " + std::to_string(*erased) +
                                                    " entries and " + std::to_string(archived) + " archived entries"});
       if (!st.ok()) std::fprintf(stderr, "ehr audit erase: recording the erasure: %s\n", st.message().c_str());
