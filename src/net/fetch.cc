@@ -86,13 +86,26 @@ std::string PoolKey(const Url& url, const FetchOptions& o) {
   return key;
 }
 
+// Runs `start` (which begins one asynchronous operation on `io`'s objects and hands it
+// the completion handler it is given) until it completes. Blocking, but bounded: Beast's
+// stream timeouts (expires_after) apply to asynchronous operations only, so every step of
+// a call is asynchronous, run here on the calling thread.
+template <typename Start>
+beast::error_code RunToCompletion(asio::io_context& io, Start&& start) {
+  beast::error_code result = asio::error::would_block;
+  start([&result](beast::error_code ec, auto&&...) { result = ec; });
+  io.restart();
+  io.run();
+  return result;
+}
+
 struct Exchanged {
   HttpReply reply;
   bool keep_alive = false;
 };
 
 template <typename Stream>
-Result<Exchanged> Exchange(Stream& stream, const Url& url, std::string_view method,
+Result<Exchanged> Exchange(asio::io_context& io, Stream& stream, const Url& url, std::string_view method,
                            const std::vector<std::pair<std::string, std::string>>& headers, std::string body,
                            const FetchOptions& o) {
   http::request<http::string_body> req{http::string_to_verb(method), url.target, 11};
@@ -105,13 +118,12 @@ Result<Exchanged> Exchange(Stream& stream, const Url& url, std::string_view meth
     req.prepare_payload();
   }
   req.keep_alive(method == "GET");  // only GETs are sent again on a kept connection
-  beast::error_code ec;
-  http::write(stream, req, ec);
+  beast::error_code ec = RunToCompletion(io, [&](auto done) { http::async_write(stream, req, std::move(done)); });
   if (ec) return Status::Unavailable("calling " + url.host + ": " + ec.message());
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(o.max_bytes);
-  http::read(stream, buffer, parser, ec);
+  ec = RunToCompletion(io, [&](auto done) { http::async_read(stream, buffer, parser, std::move(done)); });
   if (ec) return Status::Unavailable("calling " + url.host + ": " + ec.message());
   Exchanged out;
   out.reply.status = parser.get().result_int();
@@ -124,9 +136,10 @@ Result<Exchanged> Exchange(Stream& stream, const Url& url, std::string_view meth
 Result<Exchanged> ExchangeOn(Connection& c, const Url& url, std::string_view method,
                              const std::vector<std::pair<std::string, std::string>>& headers, std::string body,
                              const FetchOptions& o) {
+  // One deadline for the whole exchange (the stream's timer covers every operation until reset).
   c.tcp().expires_after(std::chrono::milliseconds(o.timeout_ms));
-  if (c.plain) return Exchange(*c.plain, url, method, headers, std::move(body), o);
-  return Exchange(*c.secure, url, method, headers, std::move(body), o);
+  if (c.plain) return Exchange(c.io, *c.plain, url, method, headers, std::move(body), o);
+  return Exchange(c.io, *c.secure, url, method, headers, std::move(body), o);
 }
 
 // A new connection to `url`: TCP, and for https the handshake and the checks of the
@@ -143,7 +156,7 @@ Result<std::unique_ptr<Connection>> Connect(const Url& url, const FetchOptions& 
   if (url.scheme == "http") {
     c->plain.emplace(c->io);
     c->plain->expires_after(timeout);
-    c->plain->connect(endpoints, ec);
+    ec = RunToCompletion(c->io, [&](auto done) { c->plain->async_connect(endpoints, std::move(done)); });
     if (ec) return Status::Unavailable("connecting to " + url.host + ": " + ec.message());
     ++connections_made;
     return c;
@@ -177,9 +190,9 @@ Result<std::unique_ptr<Connection>> Connect(const Url& url, const FetchOptions& 
     stream.set_verify_callback(asio::ssl::host_name_verification(host));
   }
   beast::get_lowest_layer(stream).expires_after(timeout);
-  beast::get_lowest_layer(stream).connect(endpoints, ec);
+  ec = RunToCompletion(c->io, [&](auto done) { beast::get_lowest_layer(stream).async_connect(endpoints, std::move(done)); });
   if (ec) return Status::Unavailable("connecting to " + url.host + ": " + ec.message());
-  stream.handshake(asio::ssl::stream_base::client, ec);
+  ec = RunToCompletion(c->io, [&](auto done) { stream.async_handshake(asio::ssl::stream_base::client, std::move(done)); });
   if (ec) return Status::Unavailable("TLS with " + url.host + ": " + ec.message());
   if (pinned) {
     const std::string presented = CertificateDigest(SSL_get0_peer_certificate(stream.native_handle()));

@@ -1,8 +1,10 @@
 // An outbound HTTP GET for the few things this server fetches itself (the key sets of
 // configured OpenID Connect issuers), and the calls between a federation's nodes: HTTPS
 // verified against the system's certificate authorities (or a given CA file) with the host
-// name checked, or against pinned certificates, or plain HTTP to a loopback address only. Bounded in time and size; no redirects followed. Blocking: call it from
-// worker threads or at start-up.
+// name checked, or against pinned certificates, or plain HTTP to a loopback address only.
+// Bounded in time (FetchOptions::timeout_ms covers the connection, the handshake, and the
+// request and its answer: a server that accepts and never answers cannot hold the caller)
+// and size; no redirects followed. Blocking: call it from worker threads or at start-up.
 #pragma once
 
 #include <cstddef>

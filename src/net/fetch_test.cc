@@ -224,6 +224,39 @@ TEST(Fetch, GetsGoOnAKeptConnectionAndOneTheServerClosedIsReplaced) {
   again.join();
 }
 
+// A server that accepts connections and never answers (a hung node) holds a call no
+// longer than its timeout: over plain HTTP, and over TLS where the handshake never comes.
+TEST(Fetch, AServerThatNeverAnswersCannotHoldTheCaller) {
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), 0});
+  std::vector<asio::ip::tcp::socket> held;
+  std::atomic<bool> stop{false};
+  std::thread server([&] {
+    while (!stop) {
+      asio::ip::tcp::socket s(io);
+      boost::system::error_code ec;
+      acceptor.accept(s, ec);
+      if (!ec) held.push_back(std::move(s));  // accepted, never read from or written to
+    }
+  });
+  const std::string port = std::to_string(acceptor.local_endpoint().port());
+  FetchOptions quick;
+  quick.timeout_ms = 300;
+  for (const std::string url : {"http://127.0.0.1:" + port + "/x", "https://127.0.0.1:" + port + "/x"}) {
+    const auto start = std::chrono::steady_clock::now();
+    auto got = HttpCall("GET", url, {}, {}, quick);
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(got.status().code(), Code::kUnavailable) << url;
+    EXPECT_LT(took, std::chrono::seconds(3)) << url << ": the timeout bounds the call";
+    EXPECT_GE(took, std::chrono::milliseconds(250)) << url;
+  }
+  stop = true;
+  asio::ip::tcp::socket poke(io);
+  boost::system::error_code ec;
+  poke.connect(acceptor.local_endpoint(), ec);  // wakes the accept
+  server.join();
+}
+
 TEST(Fetch, CertificateDigestsAreWrittenOneWay) {
   EXPECT_TRUE(IsCertificateDigest("sha256:" + std::string(64, 'a')));
   EXPECT_FALSE(IsCertificateDigest("sha256:" + std::string(64, 'A'))) << "lower-case hex only";
