@@ -299,18 +299,6 @@ Result<int> ResealArchivedSegments(store::Store& store, const std::filesystem::p
   return resealed;
 }
 
-Result<std::set<uint32_t>> ArchiveKeyVersionsInUse(store::Store& store, const std::filesystem::path& dir) {
-  EHR_ASSIGN_OR_RETURN(DirectoryLock lock, DirectoryLock::Take(dir));
-  EHR_RETURN_IF_ERROR(CompleteSegmentRewrites(store, dir));
-  EHR_ASSIGN_OR_RETURN(std::vector<store::AuditSegment> segments, store.AuditSegments());
-  std::set<uint32_t> versions;
-  for (const store::AuditSegment& segment : segments) {
-    EHR_ASSIGN_OR_RETURN(uint32_t version, SegmentKeyVersion(dir / segment.file));
-    versions.insert(version);
-  }
-  return versions;
-}
-
 Archiver::Archiver(store::Store& store, std::filesystem::path dir, TreeSigner signer, Clock& clock,
                    ArchiveOptions options)
     : store_(store), dir_(std::move(dir)), signer_(std::move(signer)), clock_(clock), options_(options) {}

@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -70,10 +69,6 @@ Result<int64_t> EraseArchivedDetail(store::Store& store, const std::filesystem::
 // Returns how many files. Nothing to do without keys.
 Result<int> ResealArchivedSegments(store::Store& store, const std::filesystem::path& dir, const TreeSigner& signer,
                                    const ArchiveKeys& keys);
-
-// The archive key versions the recorded segment files are sealed under (0: plain), for
-// retiring the others; kNotFound naming a file that is missing.
-Result<std::set<uint32_t>> ArchiveKeyVersionsInUse(store::Store& store, const std::filesystem::path& dir);
 
 // Finishes a rewrite of a segment file that stopped between recording the new file's
 // digest and renaming it into place (a crash during EraseArchivedDetail or
