@@ -1,13 +1,15 @@
 // `ehr backup --data DIR --out DEST [--include-keyring yes] [key store flags]`
-// `ehr restore --from DEST --data DIR`
+// `ehr restore --from DEST --data DIR [key store flags]`
 // (backup/snapshot.h). The server may run during a backup.
 #include <cstdio>
+#include <filesystem>
 
 #include "backup/snapshot.h"
 #include "cli/admin_audit.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/key_store.h"
+#include "cli/store_choice.h"
 #include "core/clock.h"
 
 namespace ehr::cli {
@@ -16,7 +18,7 @@ namespace {
 int Usage(const std::string& why) {
   std::fprintf(stderr,
                "usage: ehr backup --data DIR --out NEW_DIR [--include-keyring yes] [--keyring FILE]\n"
-               "       ehr restore --from BACKUP_DIR --data NEW_DIR\n%s%s",
+               "       ehr restore --from BACKUP_DIR --data NEW_DIR [--keyring FILE]\n%s%s",
                why.c_str(), why.empty() ? "" : "\n");
   return 2;
 }
@@ -44,7 +46,7 @@ int Backup(int argc, char** argv) {
   }
   // A copy of every record is an administrative action of its own (recorded once it is
   // made: the log holds no backup that was not taken).
-  if (Status st = RecordInNodeLog(*args, {"backup", "default", "", {},
+  if (Status st = RecordInNodeLogs(*args, {"backup", "default", "", {},
                                           std::string("backup") + (made->keyring ? " with the keyring" : "")});
       !st.ok()) {
     std::fprintf(stderr, "ehr backup: recording it in the audit log: %s\n", st.message().c_str());
@@ -60,7 +62,7 @@ int Backup(int argc, char** argv) {
 }
 
 int Restore(int argc, char** argv) {
-  Result<Args> args = ParseArgs(argc, argv, 2, {"from", "data"});
+  Result<Args> args = ParseArgs(argc, argv, 2, WithKeyStoreFlags({"from", "data"}));
   if (!args.ok()) return Usage(args.status().message());
   const std::string from = args->Get("from");
   const std::string data = args->Get("data");
@@ -73,6 +75,33 @@ int Restore(int argc, char** argv) {
   std::printf("restored %zu files of the backup of %s into %s%s; check it with: ehr audit verify --data %s\n",
               restored->files.size(), restored->created.c_str(), data.c_str(),
               restored->keyring ? "" : " (put the keyring back beside them, or give --keyring)", data.c_str());
+  // The restore in each restored node's log: now where its keys are here, else when it
+  // next starts (admin_audit.h).
+  const std::vector<std::string> nodes = NodeDirectories(data);
+  for (const std::string& node : nodes) {
+    if (Status st = MarkRestore(node, restored->created, restored->files.size()); !st.ok()) {
+      std::fprintf(stderr, "ehr restore: %s\n", st.message().c_str());
+      return 1;
+    }
+  }
+  for (const std::string& node : nodes) {
+    Args own = *args;
+    if (node != data) own.flags.erase("keyring");
+    std::error_code ec;
+    if (own.Get("key-store", "file") == "file" && !std::filesystem::exists(own.Get("keyring", node + "/keyring"), ec)) {
+      std::printf("%s records the restore in its audit log when it next starts with its keyring\n", node.c_str());
+      continue;
+    }
+    Status st = [&]() -> Status {
+      EHR_ASSIGN_OR_RETURN(StoreChoice choice, ParseStoreChoice(own));
+      EHR_ASSIGN_OR_RETURN(DataStore opened, OpenDataStore(own, node, choice, 1));
+      return RecordPendingRestore(*opened.store, node);
+    }();
+    if (!st.ok()) {
+      std::fprintf(stderr, "ehr restore: recording it in %s's audit log: %s\n", node.c_str(), st.message().c_str());
+      return 1;
+    }
+  }
   return 0;
 }
 

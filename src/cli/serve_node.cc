@@ -11,6 +11,7 @@
 #include "api/service.h"
 #include "audit/archive.h"
 #include "audit/log.h"
+#include "cli/admin_audit.h"
 #include "cli/identity_setup.h"
 #include "cli/key_store.h"
 #include "core/log.h"
@@ -176,6 +177,10 @@ Result<std::unique_ptr<ServeNode>> ServeNode::Open(const Args& args, const Serve
   auto store = OpenStore(settings.store, impl->data, impl->keys, StoreTuning{settings.readers, settings.durable});
   if (!store.ok()) return Because("cannot open the database", store.status());
   impl->store = std::move(*store);
+  // A node restored from a backup without its keyring records the restore now (admin_audit.h).
+  if (Status st = RecordPendingRestore(*impl->store, impl->data); !st.ok()) {
+    return Because("cannot record the restore in the audit log", st);
+  }
   log::Info("keys.opened", {{"key_store", impl->keys.description},
                             {"encrypt_bodies", impl->keys.encrypt_bodies ? "on" : "off"}});
   // Bodies move onto their tenant's newest data key in the background (after a rotation,

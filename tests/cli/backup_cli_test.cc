@@ -29,6 +29,13 @@ std::string Observation(const std::string& patient, int i) {
          patient + R"("},"valueQuantity":{"value":)" + std::to_string(60 + i) + R"(,"unit":"/min"}})";
 }
 
+// How many entries of the audit log in `db_path` have the subtype `subtype` and a user of
+// the command line ("cli:...").
+std::string CliEntries(const std::string& db_path, const std::string& subtype) {
+  return RunCommand("sqlite3 " + db_path + " \"SELECT count(*) FROM audit_entry WHERE instr(core, '\\\"subtype\\\":\\\"" +
+                    subtype + "\\\"') > 0 AND instr(core, 'cli:') > 0\"").second;
+}
+
 std::string IdOf(const std::string& body) {
   auto v = json::Parse(body);
   return v.ok() ? std::string(v->GetString("id")) : "";
@@ -96,10 +103,12 @@ TEST(BackupCli, ABackupTakenUnderLoadRestoresEveryAcknowledgedResource) {
   auto [verified, report] = RunEhr("audit verify --data " + restored);
   EXPECT_EQ(verified, 0) << report;
   // The backup is in the source's audit log, as the account that took it.
-  auto [logged, logged_out] = RunCommand("sqlite3 " + data + "/ehr.db \"SELECT count(*) FROM audit_entry WHERE "
-                                         "instr(core, '\\\"subtype\\\":\\\"backup\\\"') > 0 AND instr(core, 'cli:') > 0\"");
-  EXPECT_EQ(logged_out, "1\n") << logged_out;
+  EXPECT_EQ(CliEntries(data + "/ehr.db", "backup"), "1\n");
   EXPECT_NE(report.find("OK"), std::string::npos) << report;
+  // The restore is in the restored node's log at once (its keyring came with the backup),
+  // and the log still verifies.
+  EXPECT_EQ(CliEntries(restored + "/ehr.db", "restore"), "1\n");
+  EXPECT_FALSE(fs::exists(restored + "/restore.pending"));
 
   EhrProcess again = EhrProcess::Serve({"--data", restored, "--auth", "off", "--access-log", "off"});
   ASSERT_NE(again.port, 0) << again.output;
@@ -168,15 +177,31 @@ TEST(BackupCli, WithoutTheKeyringAndRefusals) {
   fs::remove(copy + "/ehr.db");
   fs::rename(dir.path() + "/moved.db", copy + "/ehr.db");
   // Restored, with the keyring put back beside it: the server reads it.
+  // Without its keyring the restore cannot be recorded yet: the node records it when it
+  // starts with the keyring back, before serving, once.
   auto [restored, restored_out] = RunEhr("restore --from " + copy + " --data " + dir.path() + "/r");
   ASSERT_EQ(restored, 0) << restored_out;
+  EXPECT_NE(restored_out.find("records the restore in its audit log when it next starts"), std::string::npos) << restored_out;
+  EXPECT_TRUE(fs::exists(dir.path() + "/r/restore.pending"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/r/keyring"));
+  EXPECT_EQ(CliEntries(dir.path() + "/r/ehr.db", "restore"), "0\n");
   fs::copy_file(data + "/keyring", dir.path() + "/r/keyring");
-  EhrProcess server = EhrProcess::Serve({"--data", dir.path() + "/r", "--auth", "off", "--access-log", "off"});
-  ASSERT_NE(server.port, 0) << server.output;
-  HttpClient c("127.0.0.1", server.port);
-  HttpResult all = c.Get("/fhir/Patient?_summary=count");
-  EXPECT_NE(all.body.find(R"("total":1)"), std::string::npos) << all.body;
-  server.Stop(SIGTERM);
+  for (int start = 0; start < 2; ++start) {
+    EhrProcess server = EhrProcess::Serve({"--data", dir.path() + "/r", "--auth", "off", "--access-log", "off"});
+    ASSERT_NE(server.port, 0) << server.output;
+    HttpClient c("127.0.0.1", server.port);
+    HttpResult all = c.Get("/fhir/Patient?_summary=count");
+    EXPECT_NE(all.body.find(R"("total":1)"), std::string::npos) << all.body;
+    server.Stop(SIGTERM);
+    EXPECT_EQ(CliEntries(dir.path() + "/r/ehr.db", "restore"), "1\n") << "start " << start;
+    EXPECT_FALSE(fs::exists(dir.path() + "/r/restore.pending"));
+  }
+  // Or given the keyring where it is kept: recorded at once.
+  auto [given, given_out] = RunEhr("restore --from " + copy + " --data " + dir.path() + "/r3 --keyring " + data + "/keyring");
+  ASSERT_EQ(given, 0) << given_out;
+  EXPECT_EQ(CliEntries(dir.path() + "/r3/ehr.db", "restore"), "1\n");
+  EXPECT_FALSE(fs::exists(dir.path() + "/r3/restore.pending"));
+  EXPECT_FALSE(fs::exists(dir.path() + "/r3/keyring"));
 }
 
 }  // namespace

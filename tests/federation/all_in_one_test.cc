@@ -259,9 +259,20 @@ TEST_F(AllInOneTest, ItsBackupRestoresElsewhere) {
     EXPECT_TRUE(fs::exists(fs::path(copy) / node / "ehr.db")) << node;
     EXPECT_TRUE(fs::exists(fs::path(copy) / node / "keyring")) << node;
   }
+  const fs::path source = root_;
   root_ = fs::path(dir_.path()) / "restored";
   auto [restored, restored_out] = RunEhr("restore --from " + copy + " --data " + root_.string());
   ASSERT_EQ(restored, 0) << restored_out;
+  // The backup is in every node's log, and the restore in every restored node's.
+  for (const char* node : {"vault-uk", "vault-de", "vault-fr", "mpi", "gateway"}) {
+    for (const char* subtype : {"backup", "restore"}) {
+      const fs::path log = (std::string(subtype) == "backup" ? source : root_) / node / "ehr.db";
+      auto [rc, count] = RunCommand("sqlite3 " + log.string() +
+                                    " \"SELECT count(*) FROM audit_entry WHERE instr(core, '\\\"subtype\\\":\\\"" + subtype +
+                                    "\\\"') > 0\"");
+      EXPECT_EQ(count, "1\n") << node << " " << subtype;
+    }
+  }
   fs::create_directories(root_ / "demo-synth");
   vaults_.clear();
   // token_ stays: the restored gateway has the same accounts and signing keys.
