@@ -44,6 +44,30 @@ CREATE TABLE link_history (
 ) STRICT;
 CREATE INDEX link_history_by_patient ON link_history(region, patient, seq);
 )sql"},
+    {2, R"sql(
+-- The heads of the nodes' audit logs this index witnessed (audit/witness.h), each extending
+-- the one before; and those it refused (a log rolled back, rewritten or forked).
+CREATE TABLE witnessed_head (
+  node       TEXT    NOT NULL,
+  size       INTEGER NOT NULL,
+  root       BLOB    NOT NULL,
+  timestamp  INTEGER NOT NULL,
+  signature  BLOB    NOT NULL,
+  public_key BLOB    NOT NULL,
+  received   INTEGER NOT NULL,
+  PRIMARY KEY (node, size, timestamp)
+) WITHOUT ROWID, STRICT;
+CREATE TABLE witness_refusal (
+  seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+  node      TEXT    NOT NULL,
+  size      INTEGER NOT NULL,
+  root      BLOB    NOT NULL,
+  timestamp INTEGER NOT NULL,
+  reason    TEXT    NOT NULL,
+  received  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX witness_refusal_by_node ON witness_refusal(node);
+)sql"},
 };
 
 Link ReadLink(const Stmt& s) {
@@ -102,6 +126,48 @@ class SqliteIndexStore final : public IndexStore {
     return ReadLinks(s);
   }
 
+  Result<std::optional<audit::WitnessedHead>> Witnessed(std::string_view node) override {
+    std::lock_guard lock(mu_);
+    return NewestWitnessed(node);
+  }
+
+  Result<int64_t> WitnessRefusals(std::string_view node) override {
+    std::lock_guard lock(mu_);
+    EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("SELECT count(*) FROM witness_refusal WHERE node = ?1", "count refusals"));
+    s.BindText(1, node);
+    EHR_ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? s.ColumnInt(0) : 0;
+  }
+
+  Status Witness(std::string_view node, const audit::TreeHead& next, std::string_view public_key,
+                 const std::vector<std::string>& proof) override {
+    std::lock_guard lock(mu_);
+    Status verdict;
+    EHR_RETURN_IF_ERROR(conn_->InTransaction([&]() -> Status {
+      EHR_ASSIGN_OR_RETURN(std::optional<audit::WitnessedHead> held, NewestWitnessed(node));
+      verdict = audit::CheckExtends(held, next, public_key, proof);
+      if (verdict.code() == Code::kInvalid) return Status::Ok();  // malformed: the caller's error, nothing kept
+      const Micros now = clock_.Now();
+      if (!verdict.ok()) {
+        EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("INSERT INTO witness_refusal (node, size, root, timestamp, reason, "
+                                                    "received) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                                    "record a refused head"));
+        s.BindText(1, node).BindInt(2, static_cast<int64_t>(next.size)).BindBlob(3, next.root);
+        s.BindInt(4, static_cast<int64_t>(next.timestamp_ms)).BindText(5, verdict.message()).BindInt(6, now);
+        return s.Run();
+      }
+      if (held && held->head.size == next.size) return Status::Ok();  // nothing new
+      EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("INSERT OR IGNORE INTO witnessed_head (node, size, root, timestamp, "
+                                                  "signature, public_key, received) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                                  "keep a witnessed head"));
+      s.BindText(1, node).BindInt(2, static_cast<int64_t>(next.size)).BindBlob(3, next.root);
+      s.BindInt(4, static_cast<int64_t>(next.timestamp_ms)).BindBlob(5, next.signature).BindBlob(6, public_key);
+      s.BindInt(7, now);
+      return s.Run();
+    }));
+    return verdict;
+  }
+
   Result<std::vector<LinkChange>> History(std::string_view region, std::string_view patient) override {
     std::lock_guard lock(mu_);
     EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("SELECT seq, at, op, pseudonym, region, patient, type "
@@ -120,6 +186,22 @@ class SqliteIndexStore final : public IndexStore {
 
  private:
   // Under mu_.
+  Result<std::optional<audit::WitnessedHead>> NewestWitnessed(std::string_view node) {
+    EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("SELECT size, root, timestamp, signature, public_key FROM witnessed_head "
+                                                "WHERE node = ?1 ORDER BY size DESC, timestamp DESC LIMIT 1",
+                                                "read a witnessed head"));
+    s.BindText(1, node);
+    EHR_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return std::optional<audit::WitnessedHead>();
+    audit::WitnessedHead h;
+    h.head.size = static_cast<uint64_t>(s.ColumnInt(0));
+    h.head.root = s.ColumnBlob(1);
+    h.head.timestamp_ms = static_cast<uint64_t>(s.ColumnInt(2));
+    h.head.signature = s.ColumnBlob(3);
+    h.public_key = s.ColumnBlob(4);
+    return std::optional<audit::WitnessedHead>(std::move(h));
+  }
+
   Result<std::vector<Link>> LinksOfPatient(std::string_view region, std::string_view patient) {
     EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("SELECT pseudonym, region, patient, type, updated FROM link "
                                                 "INDEXED BY link_by_patient WHERE region = ?1 AND patient = ?2",

@@ -1,13 +1,17 @@
 // The Master Patient Index's storage (`ehr serve --role mpi`, DATA/mpi.db, SQLite): links
 // pseudonym -> (region, patient id in that region's vault, identifier type), and the history
-// of every change to them. Nothing else: no identifier, no name, no clinical data.
+// of every change to them; and, as the federation's witness of its nodes' audit logs
+// (audit/witness.h), each node's heads (sizes, roots, signatures) and the heads it refused.
+// Nothing else: no identifier, no name, no clinical data.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "audit/witness.h"
 #include "core/clock.h"
 #include "core/status.h"
 #include "mpi/pseudonym.h"
@@ -41,6 +45,16 @@ class IndexStore {
   // Every link of a region, by patient (reconciliation with its vault).
   virtual Result<std::vector<Link>> LinksOfRegion(std::string_view region) = 0;
   virtual Result<std::vector<LinkChange>> History(std::string_view region, std::string_view patient) = 0;
+
+  // The newest head of `node`'s audit log witnessed (none yet: nullopt).
+  virtual Result<std::optional<audit::WitnessedHead>> Witnessed(std::string_view node) = 0;
+  // How many heads of `node` were refused.
+  virtual Result<int64_t> WitnessRefusals(std::string_view node) = 0;
+  // Keeps `next` (signed with `public_key`; `proof` from the newest head held) as `node`'s
+  // newest head when it extends it (audit::CheckExtends), in one transaction with the
+  // check; a refusal (kConflict, saying why) is kept too.
+  virtual Status Witness(std::string_view node, const audit::TreeHead& next, std::string_view public_key,
+                         const std::vector<std::string>& proof) = 0;
 };
 
 // Opens or creates the database (durable commits: synced before Register returns).

@@ -6,6 +6,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "fhir/json/value.h"
+#include "mpi/witness_wire.h"
 
 namespace ehr::mpi {
 namespace {
@@ -17,6 +18,7 @@ constexpr size_t kMaxLinksPerPatient = 16;
 constexpr std::string_view kPatientRoute = "/mpi/regions/{region}/patients/{id}";
 constexpr std::string_view kRegionRoute = "/mpi/regions/{region}/patients";
 constexpr std::string_view kLookupRoute = "/mpi/lookup";
+constexpr std::string_view kWitnessRoute = "/mpi/witness/{node}";
 
 net::Response JsonResponse(int status, const json::Value& body, std::string_view route) {
   net::Response r;
@@ -169,6 +171,8 @@ net::Response MpiService::Handle(const net::Request& request) {
     return JsonResponse(200, body, kLookupRoute);
   }
 
+  if (segments.size() == 2 && segments[0] == "witness") return Witness(request, claims->issuer, segments[1]);
+
   const bool region_route = segments.size() == 3 && segments[0] == "regions" && segments[2] == "patients";
   const bool patient_route = segments.size() == 4 && segments[0] == "regions" && segments[2] == "patients";
   if (!region_route && !patient_route) return Error(404, "no such route", "(not-found)");
@@ -213,6 +217,52 @@ net::Response MpiService::Handle(const net::Request& request) {
   if (Status st = store_.Register(region, patient, *links); !st.ok()) return StoreFailure(st, request, route);
   json::Value body = json::Value::MakeObject();
   body.Set("links", json::Value::MakeInt(static_cast<int64_t>(links->size())));
+  return JsonResponse(200, body, route);
+}
+
+// A node's audit log heads (audit/witness.h): any node of the federation reads what is held
+// of any node; a node hands in its own heads only.
+net::Response MpiService::Witness(const net::Request& request, std::string_view caller, std::string_view node) {
+  const std::string_view route = kWitnessRoute;
+  if (request.method != "GET" && request.method != "PUT") return MethodNotAllowed("GET, PUT", route);
+  if (!roles_.contains(node)) return Error(404, "no such node in the federation", route);
+  Result<std::optional<audit::WitnessedHead>> held = store_.Witnessed(node);
+  if (!held.ok()) return StoreFailure(held.status(), request, route);
+  const uint64_t held_size = *held ? (*held)->head.size : 0;
+  if (request.method == "GET") {
+    Result<int64_t> refusals = store_.WitnessRefusals(node);
+    if (!refusals.ok()) return StoreFailure(refusals.status(), request, route);
+    if (!*held) {
+      json::Value body = json::Value::MakeObject();
+      body.Set("error", json::Value("no head of this node has been witnessed"));
+      body.Set("refusals", json::Value::MakeInt(*refusals));
+      return JsonResponse(404, body, route);
+    }
+    json::Value body = WitnessedHeadJson(**held);
+    body.Set("refusals", json::Value::MakeInt(*refusals));
+    return JsonResponse(200, body, route);
+  }
+  if (caller != node) return Error(403, "a node hands in its own heads only", route);
+  Result<WitnessSubmission> submitted = ParseWitnessSubmission(request.body);
+  if (!submitted.ok()) return Error(400, submitted.status().message(), route);
+  auto conflict = [&](std::string_view why) {
+    json::Value body = json::Value::MakeObject();
+    body.Set("error", json::Value(std::string(why)));
+    body.Set("witnessed_size", json::Value::MakeInt(static_cast<int64_t>(held_size)));
+    return JsonResponse(409, body, route);
+  };
+  // A proof from another size than the one held proves nothing about it: ask again.
+  if (submitted->first != held_size) return conflict("the proof is not from the size of the head witnessed");
+  Status verdict = store_.Witness(node, submitted->head.head, submitted->head.public_key, submitted->consistency);
+  if (verdict.code() == Code::kInvalid) return Error(400, verdict.message(), route);
+  if (verdict.code() == Code::kConflict) {
+    log::Warn("mpi.witness_refused", {{"node", node}, {"size", static_cast<int64_t>(submitted->head.head.size)},
+                                      {"witnessed_size", static_cast<int64_t>(held_size)}, {"reason", verdict.message()}});
+    return conflict(verdict.message());
+  }
+  if (!verdict.ok()) return StoreFailure(verdict, request, route);
+  json::Value body = json::Value::MakeObject();
+  body.Set("tree_size", json::Value::MakeInt(static_cast<int64_t>(submitted->head.head.size)));
   return JsonResponse(200, body, route);
 }
 

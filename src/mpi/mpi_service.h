@@ -9,6 +9,11 @@
 //          200 {"links": [{"patient": ID, "type": T, "pseudonym": HEX64}]}
 //   GET    /mpi/lookup?pseudonym=HEX64           any vault or gateway -> 200
 //          {"matches": [{"region": R, "patient": ID, "type": T}]}
+//   GET    /mpi/witness/{node}                   any node: the newest head of {node}'s audit log
+//          witnessed (mpi/witness_wire.h) -> 200 {..., "refusals": n}; none yet -> 404
+//   PUT    /mpi/witness/{node}                   {node} itself: a newer head with its
+//          consistency proof (audit/witness.h) -> 200 {"tree_size": n}; refused (kept) or a
+//          proof from another size than held -> 409 {"error", "witnessed_size"}
 //   GET    /mpi/healthz                           no token -> 200
 #pragma once
 
@@ -31,6 +36,8 @@ class MpiService {
   net::Response Handle(const net::Request& request);
 
  private:
+  net::Response Witness(const net::Request& request, std::string_view caller, std::string_view node);
+
   IndexStore& store_;
   const security::NodeVerifier& verifier_;
   std::map<std::string, NodeRole, std::less<>> roles_;

@@ -2,6 +2,7 @@
 // node tokens: every route, who may call it, and each way a request is refused, the errors
 // never quoting a pseudonym or an id.
 #include "mpi/mpi_service.h"
+#include "mpi/witness_wire.h"
 
 #include <gtest/gtest.h>
 
@@ -26,6 +27,11 @@ class FailingStore final : public IndexStore {
   Result<std::vector<Link>> Lookup(std::string_view) override { return Busy(); }
   Result<std::vector<Link>> LinksOfRegion(std::string_view) override { return Busy(); }
   Result<std::vector<LinkChange>> History(std::string_view, std::string_view) override { return Busy(); }
+  Result<std::optional<audit::WitnessedHead>> Witnessed(std::string_view) override { return Busy(); }
+  Result<int64_t> WitnessRefusals(std::string_view) override { return Busy(); }
+  Status Witness(std::string_view, const audit::TreeHead&, std::string_view, const std::vector<std::string>&) override {
+    return Busy();
+  }
 
  private:
   static Status Busy() { return Status::Unavailable("storage: add a link failed: database is locked"); }
@@ -118,6 +124,72 @@ class MpiServiceTest : public ::testing::Test {
   std::unique_ptr<IndexStore> store_;
   std::unique_ptr<MpiService> service_;
 };
+
+// A vault's audit log heads at the witness: the first is kept, a larger one with its
+// consistency proof replaces it, one that is not consistent (a rewritten log) is refused
+// and counted, a proof from another size is sent back; only the node itself hands in its
+// heads, any node reads them; and the index keeps them across a reopening.
+TEST_F(MpiServiceTest, WitnessesAVaultsAuditLogHeads) {
+  auto log_key = audit::TreeSigner::Generate();
+  ASSERT_TRUE(log_key.ok());
+  std::vector<std::string> leaves, forged;
+  for (int i = 0; i < 30; ++i) {
+    leaves.push_back(audit::LeafHash("entry " + std::to_string(i)));
+    forged.push_back(audit::LeafHash(i < 5 ? "entry " + std::to_string(i) : "forged " + std::to_string(i)));
+  }
+  auto at = [](const std::vector<std::string>& l) { return [&l](uint64_t i) { return l[i]; }; };
+  auto submission = [&](const std::vector<std::string>& l, uint64_t size, uint64_t time, uint64_t first) {
+    WitnessSubmission s;
+    s.head.head = log_key->Sign(size, audit::RootOf(size, at(l)), time);
+    s.head.public_key = log_key->public_key();
+    s.first = first;
+    if (first > 0) s.consistency = audit::ConsistencyProof(first, size, at(l));
+    return WriteWitnessSubmission(s);
+  };
+  auto put = [&](const security::NodeSigner& who, const std::string& body) {
+    return service_->Handle(Call("PUT", "/mpi/witness/vault-uk", Token(who), body));
+  };
+  auto get = [&](const security::NodeSigner& who) {
+    return service_->Handle(Call("GET", "/mpi/witness/vault-uk", Token(who)));
+  };
+  EXPECT_EQ(get(gateway_).status, 404);
+  net::Response first = put(vault_uk_, submission(leaves, 10, 1000, 0));
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.route, "/mpi/witness/{node}");
+  ASSERT_EQ(put(vault_uk_, submission(leaves, 20, 2000, 10)).status, 200);
+  // Another node may not hand in the vault's heads; a body that is not a head is a 400.
+  ExpectError(put(vault_fr_, submission(leaves, 25, 2500, 20)), 403);
+  ExpectError(put(vault_uk_, R"({"tree_size": 25})"), 400);
+  // A proof from a size the witness does not hold: 409 with the size held, nothing kept.
+  net::Response stale = put(vault_uk_, submission(leaves, 25, 2500, 10));
+  ExpectError(stale, 409);
+  EXPECT_EQ(Body(stale).Find("witnessed_size")->as_int64(), 20);
+  // The log rewritten after entry 5 and re-signed with the same key: refused and counted.
+  net::Response forked = put(vault_uk_, submission(forged, 30, 3000, 20));
+  ExpectError(forked, 409);
+  EXPECT_NE(Body(forked).GetString("error").find("rewritten or forked"), std::string::npos) << forked.body;
+  net::Response held = get(gateway_);
+  ASSERT_EQ(held.status, 200) << held.body;
+  EXPECT_EQ(Body(held).Find("tree_size")->as_int64(), 20);
+  EXPECT_EQ(Body(held).Find("refusals")->as_int64(), 1);
+  Result<audit::WitnessedHead> parsed = ParseWitnessedHead(held.body);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->head.root, audit::RootOf(20, at(leaves)));
+  EXPECT_EQ(parsed->public_key, log_key->public_key());
+  EXPECT_TRUE(audit::VerifyTreeHead(parsed->head, parsed->public_key).ok());
+  // The true log goes on.
+  ASSERT_EQ(put(vault_uk_, submission(leaves, 30, 3000, 20)).status, 200);
+  EXPECT_EQ(service_->Handle(Call("GET", "/mpi/witness/nobody", Token(gateway_))).status, 404);
+  EXPECT_EQ(service_->Handle(Call("DELETE", "/mpi/witness/vault-uk", Token(vault_uk_))).status, 405);
+  // Kept in the index's database.
+  store_.reset();
+  auto reopened = OpenIndexStore(dir_.File("mpi.db"), clock_);
+  ASSERT_TRUE(reopened.ok());
+  auto newest = (*reopened)->Witnessed("vault-uk");
+  ASSERT_TRUE(newest.ok() && *newest);
+  EXPECT_EQ((*newest)->head.size, 30u);
+  EXPECT_EQ(*(*reopened)->WitnessRefusals("vault-uk"), 1);
+}
 
 TEST_F(MpiServiceTest, HealthNeedsNoToken) {
   net::Response r = service_->Handle(Call("GET", "/mpi/healthz", ""));
