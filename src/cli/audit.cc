@@ -12,11 +12,19 @@
 // ehr audit export --data DIR [--tenant T] [--patient ID] [--from INSTANT] [--to INSTANT]:
 // the entries, archived ones included, as FHIR AuditEvents (NDJSON on stdout); the export
 // is itself recorded first.
+// ehr audit witness --data DIR --federation FILE --node NAME [--tls-cert F --tls-key K]:
+// asks the federation's witness (the MPI) for the newest head of this node's log it holds
+// and checks that the log extends it (federation/head_witness.h): a log rebuilt, rolled
+// back or forked by someone holding the node's keys verifies alone but fails here; and
+// says how many of the node's heads the witness refused. Exit 0 when the log extends the
+// witnessed head and none was refused, 1 otherwise (or when the witness cannot be asked).
 // Each works on the node's store: SQLite in DIR (default), or PostgreSQL with
 // `--store postgres://... [--store-migrate CONNINFO]` (cli/store_choice.h); the key store
 // and the archived segments (DIR/audit-archive) stay in DIR either way.
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "audit/archive.h"
 #include "audit/log.h"
@@ -24,11 +32,13 @@
 #include "cli/admin_audit.h"
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "cli/federation_setup.h"
 #include "cli/key_store.h"
 #include "cli/store_choice.h"
 #include "core/base64.h"
 #include "core/clock.h"
 #include "core/secrets.h"
+#include "federation/head_witness.h"
 #include "fhir/json/value.h"
 
 namespace ehr::cli {
@@ -42,6 +52,8 @@ int Usage(const std::string& why) {
                "                         [--store ...]\n"
                "       ehr audit export --data DIR [--tenant T] [--patient ID] [--from INSTANT] [--to INSTANT]\n"
                "                        [--store ...]   (AuditEvents as NDJSON on stdout)\n"
+               "       ehr audit witness --data DIR --federation FILE --node NAME [--tls-cert F --tls-key K]\n"
+               "                         [--store ...]   (the log against the head the federation's MPI witnessed)\n"
                "  --store sqlite|postgres://...  the node's store (default sqlite: DIR/ehr.db)\n"
                "  --store-migrate CONNINFO       PostgreSQL: the owner's connection, to migrate the schema\n%s%s",
                why.c_str(), why.empty() ? "" : "\n");
@@ -158,18 +170,92 @@ int Export(const Args& args, const std::string& data, const StoreChoice& choice)
   return 0;
 }
 
+// `ehr audit witness`: this node's log against the head of it the federation's MPI holds.
+int Witness(const Args& given, const std::string& data, const StoreChoice& choice) {
+  auto fail = [](const std::string& why) {
+    std::fprintf(stderr, "ehr audit witness: %s\n", why.c_str());
+    return 1;
+  };
+  auto opened = OpenDataStore(given, data, choice, 2);
+  if (!opened.ok()) return fail(opened.status().message());
+  store::Store& store = *opened->store;
+  // This node as its federation file names it (its role from there; no pepper needed).
+  Result<federation::FederationConfig> config = [&]() -> Result<federation::FederationConfig> {
+    std::ifstream in(given.Get("federation"), std::ios::binary);
+    if (!in) return Status::Invalid("cannot read --federation " + given.Get("federation"));
+    std::stringstream text;
+    text << in.rdbuf();
+    return federation::ParseFederationConfig(text.str());
+  }();
+  if (!config.ok()) return fail(config.status().message());
+  const federation::Node* self = config->Find(given.Get("node"));
+  if (self == nullptr) return fail("--node " + given.Get("node") + " is not in the federation file");
+  if (config->Mpi() == nullptr) return fail("the federation file names no MPI");
+  FederationChoice who;
+  who.role = self->role;
+  who.node = self->name;
+  who.tls_cert = given.Get("tls-cert");
+  who.tls_key = given.Get("tls-key");
+  auto node = JoinFederation(*config, who, store);
+  if (!node.ok()) return fail(node.status().message());
+  federation::WitnessOptions wo;
+  wo.node = self->name;
+  wo.mpi_url = node->config.Mpi()->url;
+  wo.mpi_node = node->config.Mpi()->name;
+  wo.call = node->config.CallOptions(*node->config.Mpi(), 10000);
+  auto view = federation::AskWitness(wo, *node->signer, Clock::System());
+  if (!view.ok()) return fail("the witness (" + wo.mpi_url + "): " + view.status().message());
+  auto signer = AuditSigner(store, data);
+  if (!signer.ok()) return fail("the signing key: " + signer.status().message());
+  auto size = store.AuditSize();
+  if (!size.ok()) return fail(size.status().message());
+  std::vector<std::string> problems;
+  if (!view->head) {
+    std::printf("the witness holds no head of %s yet\n", self->name.c_str());
+  } else {
+    const audit::TreeHead& h = view->head->head;
+    std::printf("the witness holds a head of %s: %llu entries, signed %s\n", self->name.c_str(),
+                static_cast<unsigned long long>(h.size),
+                FormatInstant(static_cast<Micros>(h.timestamp_ms) * 1000).c_str());
+    if (view->head->public_key != signer->public_key()) {
+      problems.push_back("the witnessed head is signed by another key than this node's");
+    } else if (!audit::VerifyTreeHead(h, view->head->public_key).ok()) {
+      problems.push_back("the witnessed head's signature does not verify");
+    }
+    Status missing;
+    const audit::NodeAt nodes = audit::StoredNodes(store, missing);
+    Status extends = audit::LogExtends(h, *size, nodes);
+    if (!missing.ok()) extends = missing;
+    if (!extends.ok()) problems.push_back(extends.message());
+  }
+  if (view->refusals > 0) {
+    problems.push_back("the witness refused " + std::to_string(view->refusals) + " heads of this node's log " +
+                       "(rolled back, rewritten or forked: see the node's audit.witness_refused log lines)");
+  }
+  for (const std::string& p : problems) std::printf("PROBLEM: %s\n", p.c_str());
+  if (!problems.empty()) return 1;
+  std::printf("OK: this log of %llu entries extends the head the witness holds\n",
+              static_cast<unsigned long long>(*size));
+  return 0;
+}
+
 }  // namespace
 
 int Audit(int argc, char** argv) {
   if (argc < 3) return Usage("");
   const std::string sub = argv[2];
   Result<Args> args = ParseArgs(argc, argv, 3,
-                                WithStoreFlags(WithKeyStoreFlags({"data", "public-key", "patient", "tenant",
-                                                                  "retention-days", "now", "min-segment", "from", "to"})));
+                                WithStoreFlags(WithKeyStoreFlags({"data", "public-key", "patient", "tenant", "retention-days",
+                                                                  "now", "min-segment", "from", "to", "federation", "node",
+                                                                  "tls-cert", "tls-key"})));
   if (!args.ok()) return Usage(args.status().message());
   Result<StoreChoice> choice = ParseStoreChoice(*args);
   if (!choice.ok()) return Usage(choice.status().message());
   const std::string data = args->Get("data", "data");
+  if (sub == "witness") {
+    if (!args->Has("federation") || !args->Has("node")) return Usage("ehr audit witness needs --federation and --node");
+    return Witness(*args, data, *choice);
+  }
   if (sub == "verify") {
     auto opened = OpenDataStore(*args, data, *choice, 2);
     if (!opened.ok()) {

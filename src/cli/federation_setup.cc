@@ -180,7 +180,7 @@ Result<FederationNode> JoinFederation(federation::FederationConfig config, const
   }
   node.verifier =
       std::make_unique<security::NodeVerifier>(name, node.config.Keys(), Clock::System(), node.config.Certificates());
-  if (node.role != "mpi") {
+  if (node.role != "mpi" && !choice.peppers.empty()) {
     EHR_RETURN_IF_ERROR(KeepPeppers(store, choice.peppers));
     node.pseudonyms = std::make_unique<mpi::Pseudonymizer>(choice.peppers);
   }

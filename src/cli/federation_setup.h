@@ -71,7 +71,8 @@ Result<FederationNode> OpenFederation(const Args& args, store::Store& store);
 // The node `choice.node` of `config`: its signing key (the key store's `node-signing`
 // secret) must be the one `config` gives, and its certificate one of those `config` pins
 // for it (when it pins any); the peppers are kept in the key store, and a key store that
-// knows none of them is refused.
+// knows none of them is refused. Without peppers (a command that only calls the MPI as
+// this node, such as `ehr audit witness`) the node has no Pseudonymizer.
 Result<FederationNode> JoinFederation(federation::FederationConfig config, const FederationChoice& choice,
                                       store::Store& store);
 

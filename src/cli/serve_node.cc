@@ -16,6 +16,7 @@
 #include "cli/key_store.h"
 #include "core/log.h"
 #include "federation/gateway.h"
+#include "federation/head_witness.h"
 #include "federation/registrar.h"
 #include "federation/vault_access.h"
 #include "fhir/json/value.h"
@@ -145,6 +146,8 @@ struct ServeNode::Impl {
   std::unique_ptr<federation::FederatedAuthenticator> fed_authn;
   std::unique_ptr<federation::FederatedAuthorizer> fed_authz;
   std::unique_ptr<federation::MpiRegistrar> registrar;
+  std::unique_ptr<federation::HeadWitness> witness;
+  std::unique_ptr<Periodic> witnessing;
   std::unique_ptr<federation::Gateway> gateway;
   std::unique_ptr<api::FhirService> service;
   std::unique_ptr<net::HttpServer> server;  // last: destroyed first, while what it calls lives
@@ -368,6 +371,25 @@ Status ServeNode::Impl::PrepareFhir() {
     ro.mark_file = data + "/federation-mpi.mark";
     registrar = std::make_unique<federation::MpiRegistrar>(*store, *fed.pseudonyms, *fed.signer, Clock::System(), ro);
     registrar->Start();
+  }
+  // The audit log's heads go to the federation's witness, the MPI (federation/head_witness.h).
+  if ((fed.role == "vault" || fed.role == "gateway") && settings.audit_head_seconds > 0) {
+    federation::WitnessOptions wo;
+    wo.node = fed.self->name;
+    wo.mpi_url = fed.config.Mpi()->url;
+    wo.mpi_node = fed.config.Mpi()->name;
+    wo.call = fed.config.CallOptions(*fed.config.Mpi(), 5000);
+    witness = std::make_unique<federation::HeadWitness>(*store, heads->public_key(), *fed.signer, Clock::System(), wo);
+    witnessing = std::make_unique<Periodic>(std::chrono::seconds(settings.audit_head_seconds),
+                                            [w = witness.get()](const Periodic::Stopping&) {
+      Status st = w->RunOnce();
+      if (st.code() == Code::kConflict) {
+        log::Error("audit.witness_refused", {{"witnessed_size", static_cast<int64_t>(w->witnessed_size())},
+                                             {"reason", st.message()}});
+      } else if (!st.ok()) {
+        log::Warn("audit.witness_unreachable", {{"error", st.message()}});
+      }
+    });
   }
   if (fed.role == "gateway") {
     if (options.region.empty()) options.region = fed.self->region;

@@ -171,7 +171,7 @@ TEST_F(IndexStoreTest, DurableWalWithASchemaVersion) {
   auto conn = store::sqlite::Connection::Open(dir_.File("mpi.db"), store::sqlite::OpenMode::kReadWrite);
   ASSERT_TRUE(conn.ok());
   EXPECT_EQ(*(*conn)->QueryText("PRAGMA journal_mode", "read journal mode"), "wal");
-  EXPECT_EQ(*(*conn)->QueryText("SELECT max(version) FROM schema_version", "read schema version"), "1");
+  EXPECT_EQ(*(*conn)->QueryText("SELECT max(version) FROM schema_version", "read schema version"), "2");  // 2: the witnessed heads
 }
 
 }  // namespace

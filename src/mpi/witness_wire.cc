@@ -67,7 +67,6 @@ Result<WitnessSubmission> ParseWitnessSubmission(std::string_view body) {
   WitnessSubmission s;
   EHR_ASSIGN_OR_RETURN(s.head, HeadOf(o));
   EHR_ASSIGN_OR_RETURN(s.first, Unsigned(o, "first"));
-  if (s.first > s.head.head.size) return Status::Invalid("first must not exceed tree_size", "first");
   const json::Value* proof = o.Find("consistency");
   if (proof == nullptr || !proof->is_array() || proof->as_array().size() > kMaxProofHashes) {
     return Status::Invalid("consistency must be an array of at most " + std::to_string(kMaxProofHashes) + " hashes",
