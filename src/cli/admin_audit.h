@@ -1,7 +1,7 @@
 // The node's administrative commands in its audit log (issue 7: every administrative
 // action produces an entry): `ehr keys rotate|retire`, `ehr audit erase|export`, `ehr user`
-// (but list), `ehr client add`, `ehr token`, `ehr backup`, `ehr restore`, `ehr reindex` and `ehr
-// federation reconcile --repair` record what they did (re-encryption and archiving are
+// (but list), `ehr client add`, `ehr token`, `ehr backup`, `ehr restore`, `ehr reindex`, `ehr
+// federation reconcile --repair` and `ehr federation witness-reset` record what they did (re-encryption and archiving are
 // routine, as the server's own jobs are), as a security-alert entry (audit/entry.h) whose
 // user is the operating-system account that ran the command ("cli:<name>") and whose client
 // is "ehr-cli". Recorded right after the action succeeded (before it, for those that show

@@ -8,6 +8,10 @@
 //     every vault and gateway (--federation-pepper-file) over a secure channel.
 // `ehr federation certificate CERT.pem`: the pin of a TLS certificate for the federation
 //     file's `certificates` (net/certificate.h).
+// `ehr federation witness-reset --data MPI_DIR --node NAME`: at the MPI, forgets the head of
+//     NAME's audit log it witnessed and the refusals since (audit/witness.h; kept in mpi.db,
+//     no longer counted), after NAME was legitimately restored from a backup: its next head
+//     starts again. Recorded in the MPI node's audit log.
 #include <cstdio>
 #include <filesystem>
 
@@ -17,8 +21,10 @@
 #include "cli/federation_setup.h"
 #include "cli/key_store.h"
 #include "cli/store_choice.h"
+#include "core/clock.h"
 #include "core/secrets.h"
 #include "federation/registrar.h"
+#include "mpi/index_store.h"
 #include "net/certificate.h"
 #include "security/node_token.h"
 
@@ -29,6 +35,7 @@ int Usage(const std::string& why) {
   std::fprintf(stderr,
                "usage: ehr federation node-key --data DIR [--key-store file|pkcs11 ...] [--store sqlite|postgres://...]\n"
                "       ehr federation pepper\n"
+               "       ehr federation witness-reset --data MPI_DIR --node NAME   (after NAME was restored from a backup)\n"
                "       ehr federation certificate CERT.pem   (its pin for the federation file)\n"
                "       ehr federation reconcile --data DIR --federation FILE --node NAME --federation-pepper-file F\n"
                "                                [--repair yes] [--tls-cert FILE --tls-key FILE] [--store sqlite|postgres://...]\n"
@@ -84,12 +91,40 @@ int Reconcile(int argc, char** argv) {
   return (report->missing + report->extra == report->repaired) ? 0 : 3;
 }
 
+// `ehr federation witness-reset --data MPI_DIR --node NAME`.
+int WitnessReset(int argc, char** argv) {
+  Result<Args> args = ParseArgs(argc, argv, 3, WithStoreFlags(WithKeyStoreFlags({"data", "node"})));
+  if (!args.ok()) return Usage(args.status().message());
+  const std::string data = args->Get("data", "data"), node = args->Get("node");
+  if (node.empty()) return Usage("witness-reset needs --node NAME");
+  std::error_code ec;
+  if (!std::filesystem::exists(data + "/mpi.db", ec)) {
+    std::fprintf(stderr, "ehr federation: no MPI index at %s/mpi.db\n", data.c_str());
+    return 1;
+  }
+  auto index = mpi::OpenIndexStore(data + "/mpi.db", Clock::System());
+  Result<uint64_t> forgotten = index.ok() ? (*index)->ResetWitness(node) : Result<uint64_t>(index.status());
+  if (!forgotten.ok()) {
+    std::fprintf(stderr, "ehr federation: %s\n", forgotten.status().message().c_str());
+    return 1;
+  }
+  const std::string what = "reset the witness of " + node + "'s audit log (it held a head of " +
+                           std::to_string(*forgotten) + " entries)";
+  if (Status st = RecordInNodeLog(*args, {"witness-reset", "default", "", {"node/" + node}, what}); !st.ok()) {
+    std::fprintf(stderr, "ehr federation: recording it in the audit log: %s\n", st.message().c_str());
+    return 1;
+  }
+  std::printf("%s; its next head starts again\n", what.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int Federation(int argc, char** argv) {
   if (argc < 3) return Usage("");
   const std::string verb = argv[2];
   if (verb == "reconcile") return Reconcile(argc, argv);
+  if (verb == "witness-reset") return WitnessReset(argc, argv);
   Result<Args> args = ParseArgs(argc, argv, 3, WithStoreFlags(WithKeyStoreFlags({"data"})));
   if (!args.ok()) return Usage(args.status().message());
   if (verb == "pepper") {

@@ -48,15 +48,16 @@ CREATE INDEX link_history_by_patient ON link_history(region, patient, seq);
 -- The heads of the nodes' audit logs this index witnessed (audit/witness.h), each extending
 -- the one before; and those it refused (a log rolled back, rewritten or forked).
 CREATE TABLE witnessed_head (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
   node       TEXT    NOT NULL,
   size       INTEGER NOT NULL,
   root       BLOB    NOT NULL,
   timestamp  INTEGER NOT NULL,
   signature  BLOB    NOT NULL,
   public_key BLOB    NOT NULL,
-  received   INTEGER NOT NULL,
-  PRIMARY KEY (node, size, timestamp)
-) WITHOUT ROWID, STRICT;
+  received   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX witnessed_head_by_node ON witnessed_head(node, seq);
 CREATE TABLE witness_refusal (
   seq       INTEGER PRIMARY KEY AUTOINCREMENT,
   node      TEXT    NOT NULL,
@@ -66,7 +67,17 @@ CREATE TABLE witness_refusal (
   reason    TEXT    NOT NULL,
   received  INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX witness_refusal_by_node ON witness_refusal(node);
+CREATE INDEX witness_refusal_by_node ON witness_refusal(node, seq);
+-- The operator's resets (`ehr federation witness-reset`, after a node was legitimately
+-- restored from a backup): a node's heads and refusals up to the newest reset's seqs no
+-- longer count; they stay in the tables.
+CREATE TABLE witness_reset (
+  seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+  node         TEXT    NOT NULL,
+  at           INTEGER NOT NULL,
+  head_seq     INTEGER NOT NULL,
+  refusal_seq  INTEGER NOT NULL
+) STRICT;
 )sql"},
 };
 
@@ -133,7 +144,9 @@ class SqliteIndexStore final : public IndexStore {
 
   Result<int64_t> WitnessRefusals(std::string_view node) override {
     std::lock_guard lock(mu_);
-    EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("SELECT count(*) FROM witness_refusal WHERE node = ?1", "count refusals"));
+    EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("SELECT count(*) FROM witness_refusal WHERE node = ?1 AND seq > "
+                                                "(SELECT coalesce(max(refusal_seq), 0) FROM witness_reset WHERE node = ?1)",
+                                                "count refusals"));
     s.BindText(1, node);
     EHR_ASSIGN_OR_RETURN(bool row, s.Step());
     return row ? s.ColumnInt(0) : 0;
@@ -157,7 +170,7 @@ class SqliteIndexStore final : public IndexStore {
         return s.Run();
       }
       if (held && held->head.size == next.size) return Status::Ok();  // nothing new
-      EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("INSERT OR IGNORE INTO witnessed_head (node, size, root, timestamp, "
+      EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("INSERT INTO witnessed_head (node, size, root, timestamp, "
                                                   "signature, public_key, received) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                                                   "keep a witnessed head"));
       s.BindText(1, node).BindInt(2, static_cast<int64_t>(next.size)).BindBlob(3, next.root);
@@ -166,6 +179,22 @@ class SqliteIndexStore final : public IndexStore {
       return s.Run();
     }));
     return verdict;
+  }
+
+  Result<uint64_t> ResetWitness(std::string_view node) override {
+    std::lock_guard lock(mu_);
+    uint64_t forgotten = 0;
+    EHR_RETURN_IF_ERROR(conn_->InTransaction([&]() -> Status {
+      EHR_ASSIGN_OR_RETURN(std::optional<audit::WitnessedHead> held, NewestWitnessed(node));
+      forgotten = held ? held->head.size : 0;
+      EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("INSERT INTO witness_reset (node, at, head_seq, refusal_seq) VALUES "
+                                                  "(?1, ?2, (SELECT coalesce(max(seq), 0) FROM witnessed_head), "
+                                                  "(SELECT coalesce(max(seq), 0) FROM witness_refusal))",
+                                                  "reset a witness"));
+      s.BindText(1, node).BindInt(2, clock_.Now());
+      return s.Run();
+    }));
+    return forgotten;
   }
 
   Result<std::vector<LinkChange>> History(std::string_view region, std::string_view patient) override {
@@ -188,7 +217,8 @@ class SqliteIndexStore final : public IndexStore {
   // Under mu_.
   Result<std::optional<audit::WitnessedHead>> NewestWitnessed(std::string_view node) {
     EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("SELECT size, root, timestamp, signature, public_key FROM witnessed_head "
-                                                "WHERE node = ?1 ORDER BY size DESC, timestamp DESC LIMIT 1",
+                                                "WHERE node = ?1 AND seq > (SELECT coalesce(max(head_seq), 0) FROM "
+                                                "witness_reset WHERE node = ?1) ORDER BY seq DESC LIMIT 1",
                                                 "read a witnessed head"));
     s.BindText(1, node);
     EHR_ASSIGN_OR_RETURN(bool row, s.Step());

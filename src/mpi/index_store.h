@@ -55,6 +55,10 @@ class IndexStore {
   // check; a refusal (kConflict, saying why) is kept too.
   virtual Status Witness(std::string_view node, const audit::TreeHead& next, std::string_view public_key,
                          const std::vector<std::string>& proof) = 0;
+  // Forgets `node`'s head and refusals (kept in the database, no longer counted): its next
+  // head starts again, as after a legitimate restore of the node from a backup. Returns the
+  // size of the head that was held (0: none).
+  virtual Result<uint64_t> ResetWitness(std::string_view node) = 0;
 };
 
 // Opens or creates the database (durable commits: synced before Register returns).

@@ -32,6 +32,7 @@ class FailingStore final : public IndexStore {
   Status Witness(std::string_view, const audit::TreeHead&, std::string_view, const std::vector<std::string>&) override {
     return Busy();
   }
+  Result<uint64_t> ResetWitness(std::string_view) override { return Busy(); }
 
  private:
   static Status Busy() { return Status::Unavailable("storage: add a link failed: database is locked"); }
@@ -189,6 +190,14 @@ TEST_F(MpiServiceTest, WitnessesAVaultsAuditLogHeads) {
   ASSERT_TRUE(newest.ok() && *newest);
   EXPECT_EQ((*newest)->head.size, 30u);
   EXPECT_EQ(*(*reopened)->WitnessRefusals("vault-uk"), 1);
+  // Reset by the operator (the vault was restored from a backup): the forged log's head is
+  // now the first, and nothing refused before counts.
+  EXPECT_EQ(*(*reopened)->ResetWitness("vault-uk"), 30u);
+  EXPECT_FALSE(*(*reopened)->Witnessed("vault-uk"));
+  EXPECT_EQ(*(*reopened)->WitnessRefusals("vault-uk"), 0);
+  WitnessSubmission restart = *ParseWitnessSubmission(submission(forged, 25, 4000, 0));
+  EXPECT_TRUE((*reopened)->Witness("vault-uk", restart.head.head, restart.head.public_key, {}).ok());
+  EXPECT_EQ((**(*reopened)->Witnessed("vault-uk")).head.size, 25u);
 }
 
 TEST_F(MpiServiceTest, HealthNeedsNoToken) {

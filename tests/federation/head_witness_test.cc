@@ -3,7 +3,8 @@
 // audit witness` finds the log extends the witnessed head. Then the vault is rolled back to
 // an earlier backup of itself (keys and all: what someone holding its database and keys can
 // do) and writes on: its log verifies alone (`ehr audit verify`), but the witness refuses
-// its heads, the vault says so in its log, and `ehr audit witness` fails naming both.
+// its heads, the vault says so in its log, and `ehr audit witness` fails naming both, until
+// the MPI's operator acknowledges the restore (`ehr federation witness-reset`).
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -166,6 +167,23 @@ TEST_F(HeadWitnessTest, ARolledBackVaultVerifiesAloneButNotAgainstItsWitness) {
             std::string::npos)
       << checked_out;
   EXPECT_NE(checked_out.find("PROBLEM: the witness refused"), std::string::npos) << checked_out;
+  // The MPI's operator acknowledges the restore (recorded in the MPI's own log): the
+  // vault's next head starts again and the check passes.
+  EXPECT_EQ(mpi_.Stop(SIGTERM), 0);
+  auto [reset, reset_out] = RunEhr("federation witness-reset --data " + (root_ / "mpi").string() + " --node vault-uk");
+  ASSERT_EQ(reset, 0) << reset_out;
+  EXPECT_NE(reset_out.find("it held a head of " + std::to_string(second) + " entries"), std::string::npos) << reset_out;
+  auto [recorded, count] = RunCommand("sqlite3 " + (root_ / "mpi" / "ehr.db").string() +
+                                      " \"SELECT count(*) FROM audit_entry WHERE instr(core, 'witness-reset') > 0\"");
+  EXPECT_EQ(count, "1\n");
+  mpi_ = StartMpi();
+  uk_ = StartVault(root_ / "uk-rolled-back", "rolled-back-2.log");
+  ASSERT_NE(uk_.port, 0);
+  Write(1);
+  EXPECT_GT(WitnessedAtLeast(root_ / "uk-rolled-back", second + 1), second);
+  EXPECT_EQ(uk_.Stop(SIGTERM), 0);
+  auto [again, again_out] = AskWitness(root_ / "uk-rolled-back");
+  EXPECT_EQ(again, 0) << again_out;
   // Bad usage.
   auto [usage, usage_out] = RunEhr("audit witness --data " + (root_ / "uk").string());
   EXPECT_EQ(usage, 2) << usage_out;
