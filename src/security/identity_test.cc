@@ -1,6 +1,8 @@
-// Identity over a real SQLite account database in a temporary directory, with a manual
-// clock: logins, lockout, refresh rotation and reuse detection, revocation, idle timeout,
-// TOTP enrolment, key rotation.
+// Identity over a real account store, SQLite (a file in a temporary directory) and
+// PostgreSQL (a database of its own on a server the test starts: `--accounts postgres`),
+// with a manual clock: logins, lockout, refresh rotation and reuse detection, revocation,
+// idle timeout, TOTP enrolment, key rotation, break-glass. A difference between the two is
+// a bug.
 #include "security/identity.h"
 #include "security/jwt.h"
 
@@ -10,6 +12,7 @@
 #include <filesystem>
 
 #include "security/break_glass.h"
+#include "support/store_backends.h"
 #include "security/totp.h"
 
 namespace ehr::security {
@@ -18,23 +21,21 @@ namespace {
 constexpr int64_t kSecond = 1000000;
 constexpr char kPassword[] = "Tulip-Harbour-42";
 
-class IdentityTest : public ::testing::Test {
+class IdentityTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("identity_test_" + std::to_string(::getpid()) + "_" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    backend_ = testing::MakeStoreBackend(GetParam());
     Reopen();
   }
   void TearDown() override {
     identity_.reset();
     accounts_.reset();
-    std::filesystem::remove_all(dir_);
   }
   void Reopen() {
     identity_.reset();
-    accounts_ = std::move(*store::OpenSqliteAccountStore((dir_ / "accounts.db").string()));
+    accounts_.reset();
+    accounts_ = backend_->OpenAccounts(nullptr);
+    ASSERT_NE(accounts_, nullptr);
     options_.clock = &clock_;
     options_.password_cost = PasswordCost{1, 8 * 1024 * 1024};
     options_.audience = "https://ehr.example/fhir";
@@ -48,14 +49,14 @@ class IdentityTest : public ::testing::Test {
     return identity_->Login({std::move(user), std::move(password), std::move(code), ""});
   }
 
-  std::filesystem::path dir_;
+  std::unique_ptr<testing::StoreBackend> backend_;
   ManualClock clock_{1800000000 * kSecond};
   IdentityOptions options_;
   std::unique_ptr<store::AccountStore> accounts_;
   std::unique_ptr<Identity> identity_;
 };
 
-TEST_F(IdentityTest, LoginIssuesATokenThatAuthenticates) {
+TEST_P(IdentityTest, LoginIssuesATokenThatAuthenticates) {
   AddDoctor();
   auto t = Login("DR.WHO");  // usernames are case-insensitive
   ASSERT_TRUE(t.ok()) << t.status().message();
@@ -78,7 +79,7 @@ TEST_F(IdentityTest, LoginIssuesATokenThatAuthenticates) {
   EXPECT_EQ(identity_->Authenticate(t->access_token).status().code(), Code::kUnauthorized);
 }
 
-TEST_F(IdentityTest, WrongPasswordsLockTheAccountWithBackOff) {
+TEST_P(IdentityTest, WrongPasswordsLockTheAccountWithBackOff) {
   AddDoctor();
   EXPECT_EQ(Login("nobody").status().code(), Code::kUnauthorized);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(Login("dr.who", "Wrong-Password-1").status().code(), Code::kUnauthorized);
@@ -99,7 +100,7 @@ TEST_F(IdentityTest, WrongPasswordsLockTheAccountWithBackOff) {
   EXPECT_TRUE(Login().ok());
 }
 
-TEST_F(IdentityTest, RefreshRotatesAndReuseRevokesTheFamily) {
+TEST_P(IdentityTest, RefreshRotatesAndReuseRevokesTheFamily) {
   AddDoctor();
   auto first = *Login();
   clock_.Advance(60 * kSecond);
@@ -117,7 +118,7 @@ TEST_F(IdentityTest, RefreshRotatesAndReuseRevokesTheFamily) {
   EXPECT_TRUE(Login().ok());
 }
 
-TEST_F(IdentityTest, LogoutDisableAndRoleChangesEndSessionsAtOnce) {
+TEST_P(IdentityTest, LogoutDisableAndRoleChangesEndSessionsAtOnce) {
   AddDoctor();
   auto a = *Login();
   auto b = *Login();
@@ -136,7 +137,7 @@ TEST_F(IdentityTest, LogoutDisableAndRoleChangesEndSessionsAtOnce) {
   EXPECT_TRUE(Login().ok());
 }
 
-TEST_F(IdentityTest, IdleSessionsEnd) {
+TEST_P(IdentityTest, IdleSessionsEnd) {
   AddDoctor();
   auto t = *Login();
   clock_.Advance(600 * kSecond);
@@ -148,7 +149,7 @@ TEST_F(IdentityTest, IdleSessionsEnd) {
   EXPECT_FALSE(identity_->Refresh(r->refresh_token).ok());
 }
 
-TEST_F(IdentityTest, SessionsAndRevocationsSurviveARestart) {
+TEST_P(IdentityTest, SessionsAndRevocationsSurviveARestart) {
   AddDoctor();
   auto a = *Login();
   auto b = *Login();
@@ -159,7 +160,7 @@ TEST_F(IdentityTest, SessionsAndRevocationsSurviveARestart) {
   EXPECT_TRUE(identity_->Refresh(b.refresh_token).ok());
 }
 
-TEST_F(IdentityTest, SigningKeysRotateAndOldTokensStayValidUntilTheyExpire) {
+TEST_P(IdentityTest, SigningKeysRotateAndOldTokensStayValidUntilTheyExpire) {
   AddDoctor();
   auto old_token = *Login();
   clock_.Advance(30LL * 86400 * kSecond + kSecond);
@@ -175,7 +176,7 @@ TEST_F(IdentityTest, SigningKeysRotateAndOldTokensStayValidUntilTheyExpire) {
   EXPECT_FALSE(identity_->Authenticate(old_token.access_token).ok());
 }
 
-TEST_F(IdentityTest, IdTokensAreRs256WithAKeyMadeOnceKeptAndRotated) {
+TEST_P(IdentityTest, IdTokensAreRs256WithAKeyMadeOnceKeptAndRotated) {
   AddDoctor();
   EXPECT_EQ(identity_->Jwks().Find("keys")->as_array().size(), 1u) << "no RSA key until an ID token is asked for";
   const Principal who = *identity_->Authenticate(Login()->access_token);
@@ -196,7 +197,7 @@ TEST_F(IdentityTest, IdTokensAreRs256WithAKeyMadeOnceKeptAndRotated) {
   EXPECT_TRUE(old_published) << "the retired key stays published while its tokens live";
 }
 
-TEST_F(IdentityTest, AdminsMustEnrolASecondFactor) {
+TEST_P(IdentityTest, AdminsMustEnrolASecondFactor) {
   auto password = identity_->Bootstrap("");
   ASSERT_TRUE(password.ok() && password->has_value());
   EXPECT_TRUE(CheckPasswordPolicy(**password, "admin").ok());
@@ -228,7 +229,7 @@ TEST_F(IdentityTest, AdminsMustEnrolASecondFactor) {
   EXPECT_FALSE(Login("admin", **password, (*recovery)[3]).ok());
 }
 
-TEST_F(IdentityTest, AccountChecks) {
+TEST_P(IdentityTest, AccountChecks) {
   EXPECT_FALSE(identity_->AddUser({"x", kPassword, {"DOCTOR"}, {}, ""}).ok());
   EXPECT_FALSE(identity_->AddUser({"dr.who", "short", {"DOCTOR"}, {}, ""}).ok());
   EXPECT_FALSE(identity_->AddUser({"dr.who", kPassword, {"WIZARD"}, {}, ""}).ok());
@@ -243,15 +244,9 @@ TEST_F(IdentityTest, AccountChecks) {
   EXPECT_TRUE(Login("dr.who", "Another-Tulip-43").ok());
 }
 
-}  // namespace
-}  // namespace ehr::security
-
-namespace ehr::security {
-namespace {
-
 class BreakGlassTest : public IdentityTest {};
 
-TEST_F(BreakGlassTest, DeclaredWithAReasonForOneSessionUntilItExpires) {
+TEST_P(BreakGlassTest, DeclaredWithAReasonForOneSessionUntilItExpires) {
   AddDoctor();
   ASSERT_TRUE(identity_->AddUser({"clerk", kPassword, {"CLERK"}, {}, ""}).ok());
   auto tokens = Login();
@@ -292,6 +287,10 @@ TEST_F(BreakGlassTest, DeclaredWithAReasonForOneSessionUntilItExpires) {
   EXPECT_FALSE(glass.Active(*doctor));
   EXPECT_FALSE(restarted.Active(*doctor));
 }
+
+auto BackendName = [](const ::testing::TestParamInfo<std::string>& info) { return info.param; };
+INSTANTIATE_TEST_SUITE_P(Backends, IdentityTest, ::testing::ValuesIn(testing::StoreBackendNames()), BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, BreakGlassTest, ::testing::ValuesIn(testing::StoreBackendNames()), BackendName);
 
 }  // namespace
 }  // namespace ehr::security

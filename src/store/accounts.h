@@ -144,4 +144,10 @@ class AccountStore {
 Result<std::unique_ptr<AccountStore>> OpenSqliteAccountStore(const std::string& path,
                                                              keys::KeyEncryptionKeys* kek = nullptr);
 
+// The PostgreSQL backend (store/postgres/account_store.cc), in the account_* tables of a
+// clinical store's database (postgres/schema.h, migration 9: kInvalid before it). `conninfo`:
+// the server's role. Signing keys wrapped and rewrapped on open as above.
+Result<std::unique_ptr<AccountStore>> OpenPostgresAccountStore(const std::string& conninfo,
+                                                               keys::KeyEncryptionKeys* kek = nullptr);
+
 }  // namespace ehr::store

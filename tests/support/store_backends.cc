@@ -9,6 +9,7 @@
 
 #include "store/postgres/pg.h"
 #include "store/postgres/pg_store.h"
+#include "store/postgres/schema.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/postgres_server.h"
@@ -19,6 +20,14 @@ namespace {
 std::unique_ptr<store::Store> OrFail(Result<std::unique_ptr<store::Store>> opened) {
   if (!opened.ok()) {
     ADD_FAILURE() << "opening the store: " << opened.status().message();
+    return nullptr;
+  }
+  return std::move(opened).value();
+}
+
+std::unique_ptr<store::AccountStore> AccountsOrFail(Result<std::unique_ptr<store::AccountStore>> opened) {
+  if (!opened.ok()) {
+    ADD_FAILURE() << "opening the account store: " << opened.status().message();
     return nullptr;
   }
   return std::move(opened).value();
@@ -64,6 +73,21 @@ class SqliteBackend final : public StoreBackend {
   Status Exec(const std::string& sql) override {
     EHR_ASSIGN_OR_RETURN(auto db, store::sqlite::Connection::Open(dir_ + "/ehr.db", store::sqlite::OpenMode::kReadWrite));
     return db->ExecScript(sql, "test statement");
+  }
+  std::unique_ptr<store::AccountStore> OpenAccounts(keys::KeyEncryptionKeys* kek) override {
+    return AccountsOrFail(store::OpenSqliteAccountStore(dir_ + "/accounts.db", kek));
+  }
+  Result<std::vector<std::string>> RawAccountsColumn(const std::string& sql) override {
+    std::string local = sql;
+    for (size_t at; (at = local.find("account_signing_key")) != std::string::npos;) local.replace(at, 19, "signing_key");
+    EHR_ASSIGN_OR_RETURN(auto db, store::sqlite::Connection::Open(dir_ + "/accounts.db", store::sqlite::OpenMode::kReadWrite));
+    EHR_ASSIGN_OR_RETURN(store::sqlite::Stmt s, db->Prepare(local, "raw accounts query"));
+    std::vector<std::string> out;
+    while (true) {
+      EHR_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return out;
+      out.push_back(s.ColumnText(0));
+    }
   }
   std::string name() const override { return "sqlite"; }
 
@@ -137,6 +161,13 @@ class PostgresBackend final : public StoreBackend {
     EHR_ASSIGN_OR_RETURN(auto db, store::pg::Connection::Open(Server().ConnectionString("ehr_app", db_, "app-secret-1")));
     return db->Exec(sql);
   }
+  std::unique_ptr<store::AccountStore> OpenAccounts(keys::KeyEncryptionKeys* kek) override {
+    auto owner = store::pg::Connection::Open(Server().ConnectionString("postgres", db_));
+    if (!owner.ok()) return AccountsOrFail(owner.status());
+    if (auto migrated = store::pg::Migrate(**owner, "ehr_app"); !migrated.ok()) return AccountsOrFail(migrated.status());
+    return AccountsOrFail(store::OpenPostgresAccountStore(Server().ConnectionString("ehr_app", db_, "app-secret-1"), kek));
+  }
+  Result<std::vector<std::string>> RawAccountsColumn(const std::string& sql) override { return RawColumn(sql); }
   std::string name() const override { return "postgres"; }
 
  private:

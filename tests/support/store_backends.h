@@ -11,6 +11,7 @@
 
 #include "core/clock.h"
 #include "keys/kek.h"
+#include "store/accounts.h"
 #include "store/store.h"
 
 namespace ehr::testing {
@@ -32,6 +33,14 @@ class StoreBackend {
   // Runs SQL on the database as the server would: the SQLite file, or PostgreSQL as the
   // server's role (for tests that tamper by hand).
   virtual Status Exec(const std::string& sql) = 0;
+  // The account store (store/accounts.h) over this backend: the SQLite account database
+  // beside the store's file, or the account_* tables of the PostgreSQL database (migrated
+  // first). Each call the same accounts. Fails the test and returns nullptr when it cannot.
+  virtual std::unique_ptr<store::AccountStore> OpenAccounts(keys::KeyEncryptionKeys* kek) = 0;
+  // The first column of every row of `sql` over the account store's tables as stored (the
+  // SQLite account database; PostgreSQL's superuser), with the PostgreSQL table names:
+  // "account_signing_key" is SQLite's "signing_key".
+  virtual Result<std::vector<std::string>> RawAccountsColumn(const std::string& sql) = 0;
   virtual std::string name() const = 0;
 };
 

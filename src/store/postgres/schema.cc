@@ -290,6 +290,79 @@ DO $$ BEGIN
 END $$;
 REVOKE ALL ON FUNCTION text_matches(bigint[], bigint) FROM PUBLIC;
 )sql"},
+    // The identity module's accounts (store/accounts.h; `--accounts postgres`): the same
+    // tables as the SQLite account database, prefixed, shared by every tenant (a user may act
+    // in several), so that a server on PostgreSQL keeps no credentials in its data
+    // directory. Kept apart from the clinical tables by their prefix (a research copy
+    // excludes `account_*`).
+    {9, R"sql(
+CREATE TABLE account_user (
+  id               text    PRIMARY KEY,
+  username         text    NOT NULL UNIQUE,
+  password_hash    text    NOT NULL,
+  roles            text    NOT NULL,
+  tenants          text    NOT NULL,
+  fhir_user        text    NOT NULL,
+  disabled         boolean NOT NULL,
+  failed_logins    integer NOT NULL,
+  locked_until     bigint  NOT NULL,
+  totp_secret      bytea   NOT NULL,
+  totp_confirmed   boolean NOT NULL,
+  totp_last_step   bigint  NOT NULL,
+  recovery_codes   text    NOT NULL,
+  created          bigint  NOT NULL,
+  password_changed bigint  NOT NULL
+);
+CREATE TABLE account_session (
+  id        text    PRIMARY KEY,
+  user_id   text    NOT NULL,
+  tenant    text    NOT NULL,
+  scope     text    NOT NULL,
+  created   bigint  NOT NULL,
+  last_seen bigint  NOT NULL,
+  expires   bigint  NOT NULL,
+  revoked   boolean NOT NULL,
+  client_id text    NOT NULL,
+  patient   text    NOT NULL,
+  encounter text    NOT NULL
+);
+CREATE INDEX account_session_by_user ON account_session (user_id);
+CREATE TABLE account_refresh_token (
+  hash       text    PRIMARY KEY,
+  session_id text    NOT NULL,
+  spent      boolean NOT NULL
+);
+CREATE TABLE account_client (
+  id            text    PRIMARY KEY,
+  name          text    NOT NULL,
+  redirect_uris text    NOT NULL,
+  secret_hash   text    NOT NULL,
+  jwks          text    NOT NULL,
+  scope         text    NOT NULL,
+  roles         text    NOT NULL,
+  tenant        text    NOT NULL,
+  disabled      boolean NOT NULL,
+  created       bigint  NOT NULL
+);
+CREATE TABLE account_break_glass (
+  id         text   PRIMARY KEY,
+  tenant     text   NOT NULL,
+  user_id    text   NOT NULL,
+  username   text   NOT NULL,
+  session_id text   NOT NULL,
+  reason     text   NOT NULL,
+  started    bigint NOT NULL,
+  expires    bigint NOT NULL
+);
+CREATE INDEX account_break_glass_by_session ON account_break_glass (session_id, expires);
+CREATE INDEX account_break_glass_by_start ON account_break_glass (started);
+CREATE TABLE account_signing_key (
+  kid         text   PRIMARY KEY,
+  private_pem text   NOT NULL,
+  created     bigint NOT NULL,
+  retired     bigint NOT NULL
+);
+)sql"},
 };
 
 // Tables whose rows belong to one tenant, by the migration that made them: row-level
@@ -357,6 +430,14 @@ Result<int> Migrate(Connection& owner, const std::string& app_role, int target) 
   if (reached >= 8) grants += "GRANT EXECUTE ON FUNCTION text_matches(bigint[], bigint) TO " + app_role + ";\n";
   for (const char* table : kSharedTables) {
     grants += "GRANT SELECT, INSERT, UPDATE ON " + std::string(table) + " TO " + app_role + ";\n";
+  }
+  // Accounts (migration 9): signing keys are deleted once retired long enough; sessions,
+  // tokens and users are changed in place, as in the SQLite account database.
+  if (reached >= 9) {
+    for (const char* table : {"account_user", "account_session", "account_refresh_token", "account_client",
+                              "account_break_glass", "account_signing_key"}) {
+      grants += "GRANT SELECT, INSERT, UPDATE, DELETE ON " + std::string(table) + " TO " + app_role + ";\n";
+    }
   }
   // Data key versions nothing is sealed with any more are deleted (`ehr keys retire`).
   grants += "GRANT DELETE ON data_key TO " + app_role + ";\n";

@@ -12,7 +12,7 @@
 
 namespace ehr::store::pg {
 
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
 
 // Brings the database to kSchemaVersion, one transaction per migration, as its owner;
 // `app_role` (an existing role, not a superuser: superusers bypass row-level security) gets

@@ -7,7 +7,7 @@
 
 #include "store/accounts.h"
 
-#include "core/base64.h"
+#include "store/account_codec.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/schema.h"
 
@@ -116,26 +116,10 @@ CREATE INDEX break_glass_by_start ON break_glass(started);
 )sql"},
 };
 
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) {
-    if (!out.empty()) out.push_back(',');
-    out += s;
-  }
-  return out;
-}
-
-std::vector<std::string> Split(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
+using accounts::Join;
+using accounts::JoinLines;
+using accounts::Split;
+using accounts::SplitLines;
 
 constexpr std::string_view kUserColumns =
     "id, username, password_hash, roles, tenants, fhir_user, disabled, failed_logins, locked_until, totp_secret, "
@@ -188,28 +172,6 @@ SessionRecord ReadSession(const Stmt& s) {
   return r;
 }
 
-// Redirect URIs may hold commas; they are kept one per line.
-std::string JoinLines(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) {
-    if (!out.empty()) out.push_back('\n');
-    out += s;
-  }
-  return out;
-}
-
-std::vector<std::string> SplitLines(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t nl = text.find('\n', start);
-    if (nl == std::string::npos) nl = text.size();
-    out.push_back(text.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return out;
-}
-
 BreakGlassRecord ReadBreakGlass(const Stmt& s) {
   return BreakGlassRecord{s.ColumnText(0), s.ColumnText(1), s.ColumnText(2), s.ColumnText(3),
                           s.ColumnText(4), s.ColumnText(5), s.ColumnInt(6), s.ColumnInt(7)};
@@ -230,26 +192,23 @@ ClientRecord ReadClient(const Stmt& s) {
   return c;
 }
 
-constexpr std::string_view kWrappedPrefix = "ehr-wrapped:";
-
 class SqliteAccountStore final : public AccountStore {
  public:
   SqliteAccountStore(std::unique_ptr<Connection> conn, keys::KeyEncryptionKeys* kek)
-      : conn_(std::move(conn)), kek_(kek) {}
+      : conn_(std::move(conn)), wrap_(kek) {}
 
   // Wraps the private keys kept in plain text (by a version before the key store, or
   // opened without one), and wraps again those under an older key-encryption key version.
   Status WrapSigningKeys() {
-    if (kek_ == nullptr) return Status::Ok();
+    if (!wrap_.enabled()) return Status::Ok();
     using Row = std::pair<std::string, std::string>;
     EHR_ASSIGN_OR_RETURN(std::vector<Row> rows,
                          All<Row>("SELECT kid, private_pem FROM signing_key", "list signing keys",
                                   [](const Stmt& s) { return Row(s.ColumnText(0), s.ColumnText(1)); }));
-    const std::string current = kek_->CurrentId();
     for (const auto& [kid, kept] : rows) {
-      if (KekIdOf(kept) == current) continue;
-      EHR_ASSIGN_OR_RETURN(std::string pem, UnwrapPem(kid, kept));
-      EHR_ASSIGN_OR_RETURN(std::string wrapped, WrapPem(kid, pem));
+      if (!wrap_.Stale(kept)) continue;
+      EHR_ASSIGN_OR_RETURN(std::string pem, wrap_.Unwrap(kid, kept));
+      EHR_ASSIGN_OR_RETURN(std::string wrapped, wrap_.Wrap(kid, pem));
       std::lock_guard lock(mu_);
       EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("UPDATE signing_key SET private_pem = ?2 WHERE kid = ?1", "wrap key"));
       s.BindText(1, kid).BindText(2, wrapped);
@@ -423,13 +382,13 @@ class SqliteAccountStore final : public AccountStore {
                                                                          s.ColumnInt(2), s.ColumnInt(3)};
                                                }));
     for (SigningKeyRecord& k : keys) {
-      EHR_ASSIGN_OR_RETURN(k.private_pem, UnwrapPem(k.kid, k.private_pem));
+      EHR_ASSIGN_OR_RETURN(k.private_pem, wrap_.Unwrap(k.kid, k.private_pem));
     }
     return keys;
   }
 
   Status InsertSigningKey(const SigningKeyRecord& key) override {
-    EHR_ASSIGN_OR_RETURN(std::string pem, WrapPem(key.kid, key.private_pem));
+    EHR_ASSIGN_OR_RETURN(std::string pem, wrap_.Wrap(key.kid, key.private_pem));
     std::lock_guard lock(mu_);
     EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("INSERT INTO signing_key VALUES (?1, ?2, ?3, ?4)", "insert key"));
     s.BindText(1, key.kid).BindText(2, pem).BindInt(3, key.created).BindInt(4, key.retired);
@@ -498,39 +457,14 @@ class SqliteAccountStore final : public AccountStore {
                                           [](const Stmt& s) { return s.ColumnText(0); }));
     std::set<std::string> ids;
     for (const std::string& k : kept) {
-      if (std::string id = KekIdOf(k); !id.empty()) ids.insert(std::move(id));
+      if (std::string id = accounts::SigningKeyWrap::KekIdOf(k); !id.empty()) ids.insert(std::move(id));
     }
     return std::vector<std::string>(ids.begin(), ids.end());
   }
 
-  // The key-encryption key version a kept private key is wrapped under; "" when plain.
-  static std::string KekIdOf(std::string_view kept) {
-    if (!kept.starts_with(kWrappedPrefix)) return "";
-    const std::string_view rest = kept.substr(kWrappedPrefix.size());
-    const size_t colon = rest.rfind(':');
-    return colon == std::string_view::npos ? "" : std::string(rest.substr(0, colon));
-  }
-
-  // A private key as kept: "ehr-wrapped:<kek id>:<base64 of the wrapped PEM>" (AAD: the kid).
-  static std::string KeyAad(std::string_view kid) { return std::string("ehr-signing-key").append(1, '\0').append(kid); }
-  Result<std::string> WrapPem(std::string_view kid, const std::string& pem) {
-    if (kek_ == nullptr) return pem;
-    EHR_ASSIGN_OR_RETURN(keys::Wrapped w, kek_->Wrap(pem, KeyAad(kid)));
-    return std::string(kWrappedPrefix) + w.kek_id + ":" + Base64Encode(w.bytes);
-  }
-  Result<std::string> UnwrapPem(std::string_view kid, const std::string& kept) {
-    if (!kept.starts_with(kWrappedPrefix)) return kept;
-    if (kek_ == nullptr) return Status::Internal("accounts: a signing key is wrapped and no key store is configured");
-    const std::string_view rest = std::string_view(kept).substr(kWrappedPrefix.size());
-    const size_t colon = rest.rfind(':');
-    auto bytes = colon == std::string_view::npos ? std::nullopt : Base64Decode(rest.substr(colon + 1));
-    if (!bytes) return Status::Internal("accounts: a wrapped signing key is malformed");
-    return kek_->Unwrap(rest.substr(0, colon), *bytes, KeyAad(kid));
-  }
-
   std::mutex mu_;
   std::unique_ptr<Connection> conn_;  // GUARDED_BY(mu_)
-  keys::KeyEncryptionKeys* const kek_;  // may be null: keys kept as given
+  const accounts::SigningKeyWrap wrap_;  // without a key-encryption key: keys kept as given
 };
 
 }  // namespace
