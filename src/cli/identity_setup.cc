@@ -7,10 +7,10 @@
 
 namespace ehr::cli {
 
-Result<IdentityHandle> OpenIdentity(const std::string& data, const std::string& audience, int64_t access_ttl_seconds,
-                                    keys::KeyEncryptionKeys* kek) {
+Result<IdentityHandle> OpenIdentity(const StoreChoice& choice, const std::string& data, const std::string& audience,
+                                    int64_t access_ttl_seconds, keys::KeyEncryptionKeys* kek) {
   IdentityHandle h;
-  EHR_ASSIGN_OR_RETURN(h.accounts, store::OpenSqliteAccountStore(data + "/accounts.db", kek));
+  EHR_ASSIGN_OR_RETURN(h.accounts, OpenAccountStore(choice, data, kek));
   security::IdentityOptions options;
   options.audience = audience;
   // With a public base URL, tokens name it as their issuer (OpenID Connect Discovery wants
@@ -26,8 +26,9 @@ Result<IdentityHandle> OpenIdentity(const std::string& data, const std::string& 
 
 Result<IdentityHandle> OpenIdentity(const Args& args, const std::string& audience, int64_t access_ttl_seconds) {
   const std::string data = args.Get("data", "data");
+  EHR_ASSIGN_OR_RETURN(StoreChoice choice, ParseStoreChoice(args));
   EHR_ASSIGN_OR_RETURN(KeyStore keys, OpenKeyStore(args, data));
-  EHR_ASSIGN_OR_RETURN(IdentityHandle h, OpenIdentity(data, audience, access_ttl_seconds, keys.kek.get()));
+  EHR_ASSIGN_OR_RETURN(IdentityHandle h, OpenIdentity(choice, data, audience, access_ttl_seconds, keys.kek.get()));
   h.kek = std::move(keys.kek);
   return h;
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/args.h"
+#include "cli/store_choice.h"
 #include "keys/kek.h"
 #include "security/identity.h"
 #include "security/smart.h"
@@ -20,13 +21,14 @@ struct IdentityHandle {
   std::unique_ptr<security::Smart> smart;
 };
 
-// `data`/accounts.db. `audience`: the FHIR base URL tokens are meant for (may be empty).
+// The node's accounts (`data`/accounts.db, or PostgreSQL with `--accounts postgres`:
+// cli/store_choice.h). `audience`: the FHIR base URL tokens are meant for (may be empty).
 // EHR_PASSWORD_COST=low selects libsodium's minimum Argon2id cost (tests only).
 // Token signing keys are kept wrapped by `kek` (store/accounts.h).
-Result<IdentityHandle> OpenIdentity(const std::string& data, const std::string& audience, int64_t access_ttl_seconds,
-                                    keys::KeyEncryptionKeys* kek);
-// The same for the account commands: the key store from `args` (cli/key_store.h), kept in
-// the handle.
+Result<IdentityHandle> OpenIdentity(const StoreChoice& choice, const std::string& data, const std::string& audience,
+                                    int64_t access_ttl_seconds, keys::KeyEncryptionKeys* kek);
+// The same for the account commands: the store choice and the key store from `args`
+// (cli/key_store.h), the key store kept in the handle.
 Result<IdentityHandle> OpenIdentity(const Args& args, const std::string& audience, int64_t access_ttl_seconds);
 
 }  // namespace ehr::cli

@@ -66,7 +66,8 @@ int Status_(store::Store& store, const KeyStore& keys) {
 // then the key-encryption key versions that wrap nothing here: not a data key or secret of
 // the store, nor a signing key of the account database (opened first: it wraps its keys
 // again under the current version). Each version's fate on a line; exit 0.
-int Retire(store::Store& store, const KeyStore& keys, const std::string& data, Micros min_age) {
+int Retire(store::Store& store, const KeyStore& keys, const StoreChoice& choice, const std::string& data,
+           Micros min_age) {
   auto data_keys = store.RetireDataKeys(Clock::System().Now() - min_age);
   if (!data_keys.ok()) return Fail(data_keys.status().message());
   AdminRecord record{"keys-retire", "default", "", {}, ""};
@@ -79,8 +80,8 @@ int Retire(store::Store& store, const KeyStore& keys, const std::string& data, M
   auto in_use = store.KekIdsInUse();
   if (!in_use.ok()) return Fail(in_use.status().message());
   std::set<std::string> used(in_use->begin(), in_use->end());
-  if (std::filesystem::exists(data + "/accounts.db")) {
-    auto opened = store::OpenSqliteAccountStore(data + "/accounts.db", keys.kek.get());
+  if (choice.accounts_in_postgres || std::filesystem::exists(data + "/accounts.db")) {
+    auto opened = OpenAccountStore(choice, data, keys.kek.get());
     if (!opened.ok()) return Fail(opened.status().message());
     auto signing = (*opened)->KekIdsInUse();
     if (!signing.ok()) return Fail(signing.status().message());
@@ -129,7 +130,7 @@ int Keys(int argc, char** argv) {
   store::Store& store = *opened->store;
 
   if (verb == "status") return Status_(store, keys);
-  if (verb == "retire") return Retire(store, keys, args->Get("data", "data"), static_cast<Micros>(*min_age_hours) * 3'600'000'000);
+  if (verb == "retire") return Retire(store, keys, *choice, args->Get("data", "data"), static_cast<Micros>(*min_age_hours) * 3'600'000'000);
   if (verb == "rotate") {
     auto kek = keys.kek->Rotate();
     if (!kek.ok()) return Fail(kek.status().message());

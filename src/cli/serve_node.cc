@@ -282,7 +282,7 @@ Status ServeNode::Impl::PrepareMpi() {
 Status ServeNode::Impl::PrepareFhir() {
   options.base_url = settings.base_url;
   if (settings.auth) {
-    auto opened = OpenIdentity(data, options.base_url, settings.token_ttl_seconds, keys.kek.get());
+    auto opened = OpenIdentity(settings.store, data, options.base_url, settings.token_ttl_seconds, keys.kek.get());
     if (!opened.ok()) return Because("cannot open the account database", opened.status());
     identity = std::move(*opened);
     const char* env_password = std::getenv("EHR_ADMIN_PASSWORD");

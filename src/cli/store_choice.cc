@@ -8,14 +8,18 @@
 namespace ehr::cli {
 
 std::set<std::string> WithStoreFlags(std::set<std::string> known) {
-  known.insert({"store", "store-migrate", "store-replicas"});
+  known.insert({"store", "store-migrate", "store-replicas", "accounts"});
   return known;
 }
 
 Result<StoreChoice> ParseStoreChoice(const Args& args) {
   StoreChoice choice;
   const std::string store = args.Get("store", "sqlite");
+  const std::string accounts = args.Get("accounts", "file");
+  if (accounts != "file" && accounts != "postgres") return Status::Invalid("--accounts must be file or postgres");
+  choice.accounts_in_postgres = accounts == "postgres";
   if (store == "sqlite") {
+    if (choice.accounts_in_postgres) return Status::Invalid("--accounts postgres goes with --store postgres://...");
     if (args.Has("store-migrate") || args.Has("store-replicas")) {
       return Status::Invalid("--store-migrate and --store-replicas go with --store postgres://...");
     }
@@ -33,6 +37,20 @@ Result<StoreChoice> ParseStoreChoice(const Args& args) {
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
   }
   return choice;
+}
+
+Result<std::unique_ptr<store::AccountStore>> OpenAccountStore(const StoreChoice& choice, const std::string& data,
+                                                             keys::KeyEncryptionKeys* kek) {
+  if (!choice.accounts_in_postgres) return store::OpenSqliteAccountStore(data + "/accounts.db", kek);
+  if (!choice.migrate.empty()) {
+    // The account tables come with the store's schema: brought up to date by opening it.
+    store::PostgresOptions po;
+    po.conninfo = choice.postgres;
+    po.migrate_conninfo = choice.migrate;
+    po.readers = 1;
+    EHR_RETURN_IF_ERROR(store::OpenPostgresStore(po).status());
+  }
+  return store::OpenPostgresAccountStore(choice.postgres, kek);
 }
 
 Result<std::unique_ptr<store::Store>> OpenStore(const StoreChoice& choice, const std::string& data,
