@@ -85,6 +85,15 @@ TEST(AccountsPostgres, TwoServersOnOneDatabaseShareTheirAccounts) {
   EXPECT_EQ(b.Stop(SIGTERM), 0);
   EXPECT_EQ(a.Stop(SIGTERM), 0);
 
+  // A rotation of the key-encryption key, then the retirement of the old version: the
+  // signing keys in PostgreSQL are wrapped again first (else they would be lost with it).
+  const std::string flags = " --data " + a_data + " --store '" + url + "' --accounts postgres";
+  auto [rotated, rotate_out] = RunEhr("keys rotate" + flags);
+  ASSERT_EQ(rotated, 0) << rotate_out;
+  auto [retired, retire_out] = RunEhr("keys retire --min-age-hours 0" + flags);
+  ASSERT_EQ(retired, 0) << retire_out;
+  EXPECT_NE(retire_out.find("key-encryption key file:1: retired"), std::string::npos) << retire_out;
+
   // After a restart the account, its token and its password are all there.
   EhrProcess again = serve(a_data, {});
   ASSERT_NE(again.port, 0) << again.output;
