@@ -162,11 +162,12 @@ class SqliteIndexStore final : public IndexStore {
       if (verdict.code() == Code::kInvalid) return Status::Ok();  // malformed: the caller's error, nothing kept
       const Micros now = clock_.Now();
       if (!verdict.ok()) {
+        const std::string reason = verdict.message();  // bound by reference until the statement runs
         EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("INSERT INTO witness_refusal (node, size, root, timestamp, reason, "
                                                     "received) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                                                     "record a refused head"));
         s.BindText(1, node).BindInt(2, static_cast<int64_t>(next.size)).BindBlob(3, next.root);
-        s.BindInt(4, static_cast<int64_t>(next.timestamp_ms)).BindText(5, verdict.message()).BindInt(6, now);
+        s.BindInt(4, static_cast<int64_t>(next.timestamp_ms)).BindText(5, reason).BindInt(6, now);
         return s.Run();
       }
       if (held && held->head.size == next.size) return Status::Ok();  // nothing new
