@@ -116,6 +116,28 @@ WriteAudit FhirService::Impl::AuditWrites(const RequestContext& ctx) {
   };
 }
 
+Status FhirService::Impl::FlushTally(bool all) {
+  const std::vector<TalliedDenials> counts = unauthenticated.Drain(clock.Now(), all);
+  if (counts.empty()) return Status::Ok();
+  return store.Write([&](store::WriteTxn& txn) -> Status {
+    for (const TalliedDenials& t : counts) {
+      audit::Event e;
+      e.type = "security-alert";
+      e.subtype = "unauthenticated-tally";
+      e.action = "E";
+      e.outcome = 4;
+      e.outcome_text = std::to_string(t.count) + " more unauthenticated requests refused from this address from " +
+                       FormatInstant(t.from) + " to " + FormatInstant(t.to) + " (beyond " +
+                       std::to_string(options.unauthenticated_individually) + " a window, recorded together)";
+      e.tenant = "default";
+      e.address = t.address;
+      e.recorded = txn.Now();
+      EHR_RETURN_IF_ERROR(txn.AppendAudit(AppendOf(e)).status());
+    }
+    return Status::Ok();
+  });
+}
+
 net::Response FhirService::Impl::Recorded(const RequestContext& ctx, net::Response r) {
   if (!options.audit || ctx.audit == nullptr || ctx.audit_subtype.empty()) return r;
   // A write that committed recorded itself; one that failed recorded nothing (its

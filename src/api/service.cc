@@ -192,6 +192,11 @@ FhirService::FhirService(store::Store& store, security::Authenticator& authn, se
 
 FhirService::~FhirService() = default;
 
+FhirService::Impl::~Impl() {
+  tally_flush.reset();  // stopped before the last counts are written
+  if (Status st = FlushTally(true); !st.ok()) log::Warn("audit.tally_failed", {{"error", st.message()}});
+}
+
 net::Response FhirService::Handle(net::Request& request) { return impl_->Handle(request); }
 
 bool FhirService::RunsOnIoThread(const net::Request& request) {
@@ -331,10 +336,20 @@ net::Response FhirService::Impl::Handle(net::Request& req) {
   auto principal = authn.Authenticate(req);
   if (!principal.ok() && !metadata) {
     net::Response r = ErrorResponse(principal.status(), ctx);
-    if (Result<FhirPath> p = ParseFhirPath(std::string_view(req.path).substr(5)); p.ok()) {
+    Result<FhirPath> p = ParseFhirPath(std::string_view(req.path).substr(5));
+    if (p.ok() && options.audit && unauthenticated.Admit(req.peer, clock.Now())) {
       std::tie(ctx.audit_subtype, ctx.audit_action) = AuditInteractionOf(req.method, *p);
       ctx.audit = &trail;
       r = Recorded(ctx, std::move(r));
+    } else if (p.ok() && options.audit) {
+      // Counted, recorded with the others of its address and window (denial_tally.h).
+      std::call_once(tally_flush_started, [this] {
+        tally_flush = std::make_unique<Periodic>(
+            std::chrono::milliseconds(std::max<Micros>(options.unauthenticated_flush / 1000, 1)),
+            [this](const Periodic::Stopping&) {
+              if (Status st = FlushTally(false); !st.ok()) log::Warn("audit.tally_failed", {{"error", st.message()}});
+            });
+      });
     }
     r.SetHeader("WWW-Authenticate", req.HasHeader("Authorization") ? R"(Bearer realm="ehr", error="invalid_token")"
                                                                     : R"(Bearer realm="ehr")");

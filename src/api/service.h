@@ -64,6 +64,13 @@ struct ServiceOptions {
   // denial and break-glass is recorded before its answer leaves. Off only for benchmarks
   // that measure its cost.
   bool audit = true;
+  // Unauthenticated FHIR requests (401) of one address (api/denial_tally.h): the first
+  // `unauthenticated_individually` of each `unauthenticated_window` are recorded an entry
+  // each; the rest are counted and recorded as one entry for the address and window, within
+  // `unauthenticated_flush` after the window ends (and when the service stops).
+  int unauthenticated_individually = 10;
+  Micros unauthenticated_window = 60'000'000;
+  Micros unauthenticated_flush = 10'000'000;
   // Signs tree heads on demand (POST /audit/tree-head); nullptr: heads are not offered.
   audit::TreeHeadPublisher* audit_heads = nullptr;
   // Blinds sensitive identifiers in the search index and in queries (search/sensitive_ids.h),

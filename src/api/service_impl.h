@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,10 +14,12 @@
 #include "api/consent.h"
 #include "api/criteria.h"
 #include "api/cursor_seal.h"
+#include "api/denial_tally.h"
 #include "api/interactions.h"
 #include "api/outcome.h"
 #include "api/patient_reach.h"
 #include "api/service.h"
+#include "core/periodic.h"
 #include "net/http.h"
 #include "search/query_parser.h"
 #include "search/sensitive_ids.h"
@@ -51,7 +54,9 @@ struct FhirService::Impl {
         cursor_seal(options.cursor_key),
         reach(s, clock),
         consents(s, clock),
-        audit_batch(s) {}
+        audit_batch(s),
+        unauthenticated(options.unauthenticated_individually, options.unauthenticated_window) {}
+  ~Impl();
 
   store::Store& store;
   security::Authenticator& authn;
@@ -64,6 +69,9 @@ struct FhirService::Impl {
   PatientReach reach;
   ConsentDirectory consents;
   AuditBatcher audit_batch;
+  DenialTally unauthenticated;
+  std::unique_ptr<Periodic> tally_flush;  // started with the first tallied denial
+  std::once_flag tally_flush_started;
 
   // A committed write of a resource of `type`: what access decisions cache from it is stale.
   void Changed(std::string_view type) {
@@ -111,6 +119,9 @@ struct FhirService::Impl {
   // Each version a write transaction writes must stay within the caller's reach.
   WriteGuard WriteGuardFor(const RequestContext& ctx);
 
+  // audit_record.cc: the counted unauthenticated requests of ended windows (all with `all`)
+  // as one entry per address and window.
+  Status FlushTally(bool all);
   // audit_record.cc: entries of the audit log (api/audit_trail.h). An event with the
   // caller, the interaction and the outcome of HTTP status `status`.
   audit::Event AuditBase(const RequestContext& ctx, int status);

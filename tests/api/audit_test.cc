@@ -4,6 +4,9 @@
 // clinicians), that no one may write it, and tree heads and proofs that verify.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <set>
 
 #include "audit/merkle.h"
@@ -20,6 +23,11 @@ class AuditTest : public AuthFixture {
   static TestServerOptions Options() {
     TestServerOptions o = Authenticated();
     o.clinicians_reach_all = true;
+    // Unauthenticated requests: 5 recorded one by one in a window of 300 ms, the rest
+    // together soon after it ends.
+    o.unauthenticated_individually = 5;
+    o.unauthenticated_window_ms = 300;
+    o.unauthenticated_flush_ms = 50;
     return o;
   }
   std::string IdOf(const std::string& username) {
@@ -163,6 +171,31 @@ TEST_F(AuditTest, DenialsFailedWritesAndLoginsAreRecorded) {
   EXPECT_EQ(security[1].Find("subtype")->as_array()[0].GetString("code"), "110122");  // login
   EXPECT_EQ(security[1].GetString("outcome"), "0");
   EXPECT_EQ(security[2].GetString("outcome"), "4");  // the wrong password
+}
+
+// A flood of requests without a token: the first of each window are recorded one by one,
+// the rest counted and recorded together as one entry for the address, so that the log
+// grows by a few entries a window, not one a request.
+TEST_F(AuditTest, AFloodOfUnauthenticatedRequestsIsRecordedTogether) {
+  const size_t reads_before = Events("action=R&_count=500").size();
+  for (int i = 0; i < 40; ++i) ASSERT_EQ(c_.Get("/fhir/Patient/" + ada_).status, 401);
+  EXPECT_EQ(Events("action=R&_count=500").size() - reads_before, 5u) << "the first 5 of the window, one by one";
+  std::vector<json::Value> tallies;
+  for (int tries = 0; tries < 50 && tallies.empty(); ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (const json::Value& e : Events("action=E&_count=100")) {
+      if (json::Write(e).find("unauthenticated-tally") != std::string::npos) tallies.push_back(e);
+    }
+  }
+  ASSERT_EQ(tallies.size(), 1u);
+  EXPECT_EQ(tallies[0].GetString("outcome"), "4");
+  EXPECT_EQ(tallies[0].GetString("outcomeDesc").rfind("35 more unauthenticated requests refused", 0), 0u)
+      << json::Write(tallies[0]);
+  EXPECT_NE(json::Write(tallies[0]).find("127.0.0.1"), std::string::npos) << "the address is named";
+  // A new window records its first ones again.
+  const size_t reads_after = Events("action=R&_count=500").size();
+  ASSERT_EQ(c_.Get("/fhir/Patient/" + ada_).status, 401);
+  EXPECT_EQ(Events("action=R&_count=500").size() - reads_after, 1u);
 }
 
 TEST_F(AuditTest, OnlyAuditorsAndAdministratorsReadTheLogAndNoOneWritesIt) {

@@ -87,6 +87,9 @@ TestServer::TestServer(TestServerOptions options) {
                                                       options.clock ? *options.clock : Clock::System());
   service_options.audit_heads = heads_.get();
   service_options.audit = options.audit;
+  service_options.unauthenticated_individually = options.unauthenticated_individually;
+  service_options.unauthenticated_window = options.unauthenticated_window_ms * 1000;
+  service_options.unauthenticated_flush = options.unauthenticated_flush_ms * 1000;
   service_ = std::make_unique<api::FhirService>(*store_, *authn_, *authz_, service_options);
   net::ServerOptions no;
   no.port = 0;

@@ -44,6 +44,10 @@ struct TestServerOptions {
   bool self_registration = false;     // POST /auth/register
   std::string oidc_config = {};       // external OpenID Connect issuers (security/oidc.h); empty: none
   bool audit = true;                  // ServiceOptions::audit
+  // ServiceOptions' recording of unauthenticated requests (api/denial_tally.h).
+  int unauthenticated_individually = 10;
+  int64_t unauthenticated_window_ms = 60'000;
+  int64_t unauthenticated_flush_ms = 10'000;
 };
 
 class TestServer {
