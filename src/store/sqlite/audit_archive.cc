@@ -34,6 +34,16 @@ Status ArchiveAudit(Connection& c, const AuditSegment& s, uint64_t erased) {
     ins.BindText(3, s.file).BindBlob(4, s.sha256).BindBlob(5, s.subtree).BindInt(6, s.archived_at);
     EHR_RETURN_IF_ERROR(ins.Run());
   }
+  {
+    // Their rows by patient go with them (the file names the patients, the index no longer).
+    EHR_ASSIGN_OR_RETURN(Stmt idx, c.Prepare("DELETE FROM audit_patient WHERE (tenant, patient, seq) IN (SELECT "
+                                             "tenant, patient, seq FROM audit_entry WHERE seq > ?1 AND seq <= ?2 AND "
+                                             "patient IS NOT NULL)",
+                                             "delete archived audit patient index"));
+    idx.BindInt(1, static_cast<int64_t>(s.first)).BindInt(2, static_cast<int64_t>(s.first + s.count));
+    EHR_RETURN_IF_ERROR(idx.Run());
+    EHR_RETURN_IF_ERROR(ForgetInAuditPatientCycle(c, s.first, s.first + s.count));
+  }
   EHR_ASSIGN_OR_RETURN(
       Stmt del, c.Prepare("DELETE FROM audit_entry WHERE seq > ?1 AND seq <= ?2", "delete archived audit entries"));
   del.BindInt(1, static_cast<int64_t>(s.first)).BindInt(2, static_cast<int64_t>(s.first + s.count));

@@ -103,8 +103,15 @@ Result<uint64_t> AppendAudit(Connection& c, const AuditAppend& e) {
 }
 
 Result<std::vector<AuditRow>> AuditSearch(Connection& c, const AuditQuery& q) {
-  std::string sql = "SELECT " + std::string(kColumns) + " FROM audit_entry WHERE tenant = ?1";
-  if (q.patient) sql += " AND patient = ?2";
+  // By patient: the indexed entries, and those after the index's mark (audit_log.h),
+  // looked up by seq (`+tenant` keeps the planner off the indexes led by tenant, which
+  // would visit every entry of the tenant).
+  std::string sql = "SELECT " + std::string(kColumns) + " FROM audit_entry WHERE " +
+                    (q.patient ? "+tenant = ?1" : "tenant = ?1");
+  if (q.patient) {
+    sql += " AND patient = ?2 AND seq IN (SELECT seq FROM audit_patient WHERE tenant = ?1 AND patient = ?2 "
+           "UNION ALL SELECT seq FROM audit_entry WHERE seq > (SELECT through FROM audit_patient_mark))";
+  }
   if (q.agent) sql += " AND agent = ?3";
   if (q.action) sql += " AND action = ?4";
   if (q.from) sql += " AND recorded >= ?5";
@@ -179,11 +186,93 @@ Status PutAuditHead(Connection& c, const AuditHead& head) {
 
 Result<int64_t> EraseAuditDetail(Connection& c, std::string_view tenant, std::string_view patient) {
   EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare("UPDATE audit_entry SET patient = NULL, detail = NULL "
-                                         "WHERE tenant = ?1 AND patient = ?2",
+                                         "WHERE +tenant = ?1 AND patient = ?2 AND seq IN (SELECT seq FROM "
+                                         "audit_patient WHERE tenant = ?1 AND patient = ?2 UNION ALL SELECT seq "
+                                         "FROM audit_entry WHERE seq > (SELECT through FROM audit_patient_mark))",
                                          "erase audit detail"));
   s.BindText(1, tenant).BindText(2, patient);
   EHR_RETURN_IF_ERROR(s.Run());
-  return s.Changes();
+  const int64_t erased = s.Changes();
+  EHR_ASSIGN_OR_RETURN(Stmt d, c.Prepare("DELETE FROM audit_patient WHERE tenant = ?1 AND patient = ?2",
+                                         "erase audit patient index"));
+  d.BindText(1, tenant).BindText(2, patient);
+  EHR_RETURN_IF_ERROR(d.Run());
+  EHR_RETURN_IF_ERROR(ForgetInAuditPatientCycle(c, tenant, patient));
+  return erased;
+}
+
+namespace {
+
+// The cycle's table exists (it is the writer connection's, made by BeginAuditPatientCycle).
+Result<bool> CycleTableExists(Connection& c) {
+  EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare("SELECT 1 FROM temp.sqlite_master WHERE name = 'audit_patient_tail'",
+                                         "find audit patient cycle"));
+  return s.Step();
+}
+
+}  // namespace
+
+Result<int64_t> BeginAuditPatientCycle(Connection& c, uint64_t through) {
+  EHR_RETURN_IF_ERROR(c.Run("DROP TABLE IF EXISTS temp.audit_patient_tail", "end audit patient cycle"));
+  EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare("CREATE TEMP TABLE audit_patient_tail AS SELECT tenant, patient, seq FROM "
+                                         "audit_entry WHERE seq > (SELECT through FROM audit_patient_mark) AND "
+                                         "seq <= ?1 AND patient IS NOT NULL ORDER BY tenant, patient, seq",
+                                         "begin audit patient cycle"));
+  s.BindInt(1, static_cast<int64_t>(through));
+  EHR_RETURN_IF_ERROR(s.Run());
+  EHR_ASSIGN_OR_RETURN(Stmt n, c.Prepare("SELECT count(*) FROM temp.audit_patient_tail", "count audit patient cycle"));
+  EHR_ASSIGN_OR_RETURN(bool row, n.Step());
+  return row ? n.ColumnInt(0) : 0;
+}
+
+Result<bool> IndexAuditPatientSlice(Connection& c, int64_t after_row, int64_t rows) {
+  EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare("INSERT OR IGNORE INTO audit_patient (tenant, patient, seq) SELECT tenant, "
+                                         "patient, seq FROM temp.audit_patient_tail WHERE rowid > ?1 AND rowid <= ?2 "
+                                         "ORDER BY rowid",
+                                         "index audit entries by patient"));
+  s.BindInt(1, after_row).BindInt(2, after_row + rows);
+  EHR_RETURN_IF_ERROR(s.Run());
+  EHR_ASSIGN_OR_RETURN(Stmt more, c.Prepare("SELECT 1 FROM temp.audit_patient_tail WHERE rowid > ?1 LIMIT 1",
+                                            "find more audit entries to index"));
+  more.BindInt(1, after_row + rows);
+  return more.Step();
+}
+
+Status EndAuditPatientCycle(Connection& c, uint64_t through) {
+  EHR_ASSIGN_OR_RETURN(Stmt m, c.Prepare("UPDATE audit_patient_mark SET through = ?1 WHERE id = 1 AND through < ?1",
+                                         "advance audit patient index"));
+  m.BindInt(1, static_cast<int64_t>(through));
+  EHR_RETURN_IF_ERROR(m.Run());
+  return c.Run("DROP TABLE IF EXISTS temp.audit_patient_tail", "end audit patient cycle");
+}
+
+Result<std::pair<uint64_t, uint64_t>> AuditPatientBacklog(Connection& c) {
+  EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare("SELECT (SELECT through FROM audit_patient_mark), "
+                                         "(SELECT coalesce(max(seq), 0) FROM audit_entry)",
+                                         "read audit patient index mark"));
+  EHR_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return Status::Internal("audit: no patient index mark");
+  return std::pair<uint64_t, uint64_t>(static_cast<uint64_t>(s.ColumnInt(0)), static_cast<uint64_t>(s.ColumnInt(1)));
+}
+
+// What a cycle has not indexed yet of `tenant`'s `patient` (erasure), or of entries in
+// (first, last] (archiving), goes from its table too.
+Status ForgetInAuditPatientCycle(Connection& c, std::string_view tenant, std::string_view patient) {
+  EHR_ASSIGN_OR_RETURN(bool cycle, CycleTableExists(c));
+  if (!cycle) return Status::Ok();
+  EHR_ASSIGN_OR_RETURN(Stmt d, c.Prepare("DELETE FROM temp.audit_patient_tail WHERE tenant = ?1 AND patient = ?2",
+                                         "erase audit patient cycle rows"));
+  d.BindText(1, tenant).BindText(2, patient);
+  return d.Run();
+}
+
+Status ForgetInAuditPatientCycle(Connection& c, uint64_t first, uint64_t last) {
+  EHR_ASSIGN_OR_RETURN(bool cycle, CycleTableExists(c));
+  if (!cycle) return Status::Ok();
+  EHR_ASSIGN_OR_RETURN(Stmt d, c.Prepare("DELETE FROM temp.audit_patient_tail WHERE seq > ?1 AND seq <= ?2",
+                                         "archive audit patient cycle rows"));
+  d.BindInt(1, static_cast<int64_t>(first)).BindInt(2, static_cast<int64_t>(last));
+  return d.Run();
 }
 
 }  // namespace ehr::store::sqlite

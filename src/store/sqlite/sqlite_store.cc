@@ -476,6 +476,8 @@ class SqliteStore final : public Store {
         return false;
       }
     }
+    // A step of indexing the audit log by patient (audit_log.h), with the batch.
+    IndexAuditPatients(c);
     // The batch's full-text rows in one statement (queries.h); those of failed jobs went
     // with their savepoints.
     Status committed = sqlite::FlushTextRows(c);
@@ -523,6 +525,54 @@ class SqliteStore final : public Store {
   std::unique_ptr<Connection> writer_conn_;  // writer thread only (and construction/destruction)
   std::unique_ptr<sqlite::Checkpointer> checkpointer_;
   TxnClock txn_clock_;                       // writer thread only
+  // Indexing the audit log by patient in cycles (audit_log.h; writer thread only): a cycle
+  // begins once SqliteOptions::audit_index_backlog entries wait, or audit_index_every after
+  // the last one began, and moves audit_index_slice entries with each batch. Larger cycles share more index pages between
+  // the entries of a patient (an audited read: 78 us of CPU with an index entry per append,
+  // 62 us with cycles of ~20,000); slices keep a batch from waiting for a whole cycle.
+  struct PatientIndexCycle {
+    bool active = false;
+    uint64_t through = 0;  // the entries up to it, when it ends
+    int64_t done = 0;      // rows of its table moved
+  };
+  PatientIndexCycle cycle_;
+  std::chrono::steady_clock::time_point last_cycle_{};
+
+  // In the batch's transaction, in a savepoint of its own: a failure leaves the entries to
+  // a later cycle (searches scan them meanwhile).
+  void IndexAuditPatients(Connection& c) {
+    Status st = c.Run("SAVEPOINT patient_index", "begin audit patient index");
+    if (st.ok()) st = AuditPatientStep(c);
+    if (!st.ok()) {
+      log::Warn("store.audit_patient_index_failed", {{"error", st.message()}});
+      cycle_ = {};
+      if (!c.InAutocommit()) (void)c.Run("ROLLBACK TO patient_index", "roll back audit patient index");
+    }
+    if (!c.InAutocommit()) (void)c.Run("RELEASE patient_index", "end audit patient index");
+  }
+
+  Status AuditPatientStep(Connection& c) {
+    if (!cycle_.active) {
+      const auto now = std::chrono::steady_clock::now();
+      EHR_ASSIGN_OR_RETURN(auto backlog, sqlite::AuditPatientBacklog(c));
+      const uint64_t waiting = backlog.second - backlog.first;
+      if (waiting == 0 || (waiting < options_.audit_index_backlog &&
+                           now - last_cycle_ < std::chrono::microseconds(options_.audit_index_every))) {
+        return Status::Ok();
+      }
+      last_cycle_ = now;
+      EHR_ASSIGN_OR_RETURN(int64_t rows, sqlite::BeginAuditPatientCycle(c, backlog.second));
+      if (rows == 0) return sqlite::EndAuditPatientCycle(c, backlog.second);
+      cycle_ = {true, backlog.second, 0};
+      return Status::Ok();  // its slices with the next batches
+    }
+    EHR_ASSIGN_OR_RETURN(bool more, sqlite::IndexAuditPatientSlice(c, cycle_.done, options_.audit_index_slice));
+    cycle_.done += options_.audit_index_slice;
+    if (more) return Status::Ok();
+    EHR_RETURN_IF_ERROR(sqlite::EndAuditPatientCycle(c, cycle_.through));
+    cycle_ = {};
+    return Status::Ok();
+  }
   sqlite::BodyCipher cipher_;
   ReaderPool readers_;
 

@@ -35,6 +35,12 @@ struct SqliteOptions {
   // and every body when `encrypt_bodies`. Not owned; must outlive the store.
   keys::KeyEncryptionKeys* kek = nullptr;
   bool encrypt_bodies = false;
+  // The audit log's entries by patient are indexed behind the log, in cycles (audit_log.h):
+  // one begins once this many entries wait, or this long after the last began; each batch
+  // moves `audit_index_slice` of its entries.
+  uint64_t audit_index_backlog = 16384;
+  Micros audit_index_every = 2'000'000;
+  int64_t audit_index_slice = 1024;
 };
 
 // Batches of writes the store committed, and how many of them are known to be on disk
