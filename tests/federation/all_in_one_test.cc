@@ -35,12 +35,6 @@ std::string ReadFile(const fs::path& path) {
   return bytes.str();
 }
 
-std::string LastLine(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  const size_t nl = s.rfind('\n');
-  return nl == std::string::npos ? s : s.substr(nl + 1);
-}
-
 bool AnyFileHolds(const fs::path& dir, const std::string& needle) {
   for (const auto& f : fs::recursive_directory_iterator(dir)) {
     if (f.is_regular_file() && ReadFile(f.path()).find(needle) != std::string::npos) return true;

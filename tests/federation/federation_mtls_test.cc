@@ -32,12 +32,6 @@ namespace fs = std::filesystem;
 constexpr char kNhs[] = "9434765919";  // valid (mod 11)
 constexpr char kNhsSystem[] = "https://fhir.nhs.uk/Id/nhs-number";
 
-std::string LastLine(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  const size_t nl = s.rfind('\n');
-  return nl == std::string::npos ? s : s.substr(nl + 1);
-}
-
 std::string ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream bytes;

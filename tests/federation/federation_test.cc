@@ -38,12 +38,6 @@ constexpr char kFamily[] = "Quellbrunnen";  // a name to look for in files
 constexpr char kNhsSystem[] = "https://fhir.nhs.uk/Id/nhs-number";
 
 // The last line a command printed (its answer; log lines come before it).
-std::string LastLine(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  const size_t nl = s.rfind('\n');
-  return nl == std::string::npos ? s : s.substr(nl + 1);
-}
-
 // Every byte of every file under `dir`.
 bool AnyFileHolds(const fs::path& dir, const std::string& needle) {
   for (const auto& f : fs::recursive_directory_iterator(dir)) {

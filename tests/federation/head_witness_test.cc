@@ -26,19 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string LastLine(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  const size_t nl = s.rfind('\n');
-  return nl == std::string::npos ? s : s.substr(nl + 1);
-}
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
 class HeadWitnessTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -155,7 +142,7 @@ TEST_F(HeadWitnessTest, ARolledBackVaultVerifiesAloneButNotAgainstItsWitness) {
   Write(15);
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two passes of the witness job
   EXPECT_EQ(uk_.Stop(SIGTERM), 0);
-  const std::string log = ReadFile(root_ / "rolled-back.log");
+  const std::string log = ReadFile((root_ / "rolled-back.log").string());
   EXPECT_NE(log.find("audit.witness_refused"), std::string::npos) << log.substr(0, 3000);
   EXPECT_EQ(Witnessed(root_ / "uk-rolled-back"), second) << "the witness keeps the head it held";
 

@@ -35,5 +35,8 @@ struct EhrProcess {
 std::pair<int, std::string> RunCommand(const std::string& command);
 // The same for `$EHR_BINARY ARGS` (a command such as `ehr audit verify`).
 std::pair<int, std::string> RunEhr(const std::string& args);
+// The last line of a command's output, without trailing blanks (what `ehr federation
+// node-key`, `pepper` or `token` print last).
+std::string LastLine(std::string s);
 
 }  // namespace ehr::testing
