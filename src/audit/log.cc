@@ -238,6 +238,9 @@ Result<VerifyReport> VerifyLog(store::Store& store, std::string_view public_key,
             std::to_string(h.size) + " entries, but the log holds " + std::to_string(report.entries) +
             ": entries from " + std::to_string(report.entries) + " on were removed (truncated)");
   }
+  // Indexes the store keeps apart from the entries must agree with them.
+  EHR_ASSIGN_OR_RETURN(std::vector<std::string> index_problems, store.VerifyAuditIndexes(max_problems));
+  for (std::string& p : index_problems) problem(std::move(p));
   return report;
 }
 

@@ -36,7 +36,8 @@ class AuditLogTest : public ::testing::Test {
 
   void Open() {
     store_.reset();
-    store_ = store::testing::OpenOrDie({.path = path_});
+    // The index by patient in cycles as soon as an entry waits (store/sqlite/audit_log.h).
+    store_ = store::testing::OpenOrDie({.path = path_, .audit_index_backlog = 1});
     ASSERT_TRUE(store_);
   }
 
@@ -141,6 +142,22 @@ TEST_F(AuditLogTest, AnEntryReplacedWithInsertOrReplaceIsNamed) {
 TEST_F(AuditLogTest, ARemovedEntryIsNamed) {
   Tamper("DELETE FROM audit_entry WHERE seq = 11");
   EXPECT_NE(First(Verify()).find("entry 10 is missing"), std::string::npos) << First(Verify());
+}
+
+// The index by patient is kept apart from the entries (SQLite): removing an entry from it
+// would hide the entry from a search by its patient, and moving it would show it under
+// another; both are named.
+TEST_F(AuditLogTest, ATamperedIndexByPatientIsNamed) {
+  auto db = store::sqlite::Connection::Open(path_, store::sqlite::OpenMode::kReadWrite);
+  ASSERT_TRUE(db.ok());
+  ASSERT_GT(std::stoi(*(*db)->QueryText("SELECT count(*) FROM audit_patient", "test")), 5);
+  EXPECT_TRUE(Verify().problems.empty()) << First(Verify());
+  Tamper("DELETE FROM audit_patient WHERE seq = 3");
+  EXPECT_NE(First(Verify()).find("entry 2 is missing from the index by patient"), std::string::npos) << First(Verify());
+  Tamper("INSERT INTO audit_patient VALUES ('default', 'p9', 5)");
+  bool named = false;
+  for (const std::string& p : Verify().problems) named |= p.find("names entry 4 under a patient") != std::string::npos;
+  EXPECT_TRUE(named) << First(Verify());
 }
 
 TEST_F(AuditLogTest, SwappedEntriesAreNamed) {

@@ -395,6 +395,13 @@ class Store {
   // Erasure (GDPR art. 17): removes the patient and detail of every entry about `patient`;
   // the entries stay, and the tree with them. Returns how many entries changed.
   virtual Result<int64_t> EraseAuditDetail(std::string_view tenant, std::string_view patient) = 0;
+  // Derived indexes of the log kept apart from its entries (SQLite's index by patient,
+  // sqlite/audit_log.h) checked against them: what disagrees, at most `max` lines (none
+  // for a backend whose indexes the database keeps itself). `ehr audit verify` reports them.
+  virtual Result<std::vector<std::string>> VerifyAuditIndexes(size_t max) {
+    (void)max;
+    return std::vector<std::string>{};
+  }
   // The archived segments of the log, by first leaf.
   virtual Result<std::vector<AuditSegment>> AuditSegments() = 0;
 

@@ -246,6 +246,34 @@ Status EndAuditPatientCycle(Connection& c, uint64_t through) {
   return c.Run("DROP TABLE IF EXISTS temp.audit_patient_tail", "end audit patient cycle");
 }
 
+Result<std::vector<std::string>> VerifyAuditPatients(Connection& c, size_t max) {
+  std::vector<std::string> out;
+  EHR_ASSIGN_OR_RETURN(Stmt missing, c.Prepare("SELECT e.seq FROM audit_entry e WHERE e.patient IS NOT NULL AND "
+                                               "e.seq <= (SELECT through FROM audit_patient_mark) AND NOT EXISTS "
+                                               "(SELECT 1 FROM audit_patient p WHERE p.tenant = e.tenant AND "
+                                               "p.patient = e.patient AND p.seq = e.seq) ORDER BY e.seq LIMIT ?1",
+                                               "verify audit patient index"));
+  missing.BindInt(1, static_cast<int64_t>(max));
+  while (out.size() < max) {
+    EHR_ASSIGN_OR_RETURN(bool row, missing.Step());
+    if (!row) break;
+    out.push_back("entry " + std::to_string(missing.ColumnInt(0) - 1) +
+                  " is missing from the index by patient (a search by its patient would not find it)");
+  }
+  EHR_ASSIGN_OR_RETURN(Stmt stray, c.Prepare("SELECT p.seq FROM audit_patient p WHERE NOT EXISTS (SELECT 1 FROM "
+                                             "audit_entry e WHERE e.seq = p.seq AND e.tenant = p.tenant AND "
+                                             "e.patient = p.patient) ORDER BY p.seq LIMIT ?1",
+                                             "verify audit patient index"));
+  stray.BindInt(1, static_cast<int64_t>(max));
+  while (out.size() < max) {
+    EHR_ASSIGN_OR_RETURN(bool row, stray.Step());
+    if (!row) break;
+    out.push_back("the index by patient names entry " + std::to_string(stray.ColumnInt(0) - 1) +
+                  " under a patient it is not about (or an entry that is not in the log)");
+  }
+  return out;
+}
+
 Result<std::pair<uint64_t, uint64_t>> AuditPatientBacklog(Connection& c) {
   EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare("SELECT (SELECT through FROM audit_patient_mark), "
                                          "(SELECT coalesce(max(seq), 0) FROM audit_entry)",

@@ -38,6 +38,10 @@ Status EndAuditPatientCycle(Connection& c, uint64_t through);
 // Rows of a cycle in progress that erasure or archiving removed from the log's index.
 Status ForgetInAuditPatientCycle(Connection& c, std::string_view tenant, std::string_view patient);
 Status ForgetInAuditPatientCycle(Connection& c, uint64_t first, uint64_t last);
+// audit_patient against the entries: an entry up to the mark that names a patient and is
+// not in it, or a row of it naming no such entry (a search by patient would miss or invent
+// it). At most `max` lines.
+Result<std::vector<std::string>> VerifyAuditPatients(Connection& c, size_t max);
 // The mark (every entry up to it is in audit_patient) and the log's size.
 Result<std::pair<uint64_t, uint64_t>> AuditPatientBacklog(Connection& c);
 

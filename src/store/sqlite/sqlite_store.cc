@@ -245,6 +245,10 @@ class SqliteStore final : public Store {
     }
     return rows;
   }
+  Result<std::vector<std::string>> VerifyAuditIndexes(size_t max) override {
+    auto conn = readers_.Acquire();
+    return sqlite::VerifyAuditPatients(*conn, max);
+  }
   Result<uint64_t> AuditSize() override {
     auto conn = readers_.Acquire();
     return sqlite::AuditSize(*conn);
