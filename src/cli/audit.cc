@@ -228,6 +228,11 @@ int Witness(const Args& given, const std::string& data, const StoreChoice& choic
     if (!missing.ok()) extends = missing;
     if (!extends.ok()) problems.push_back(extends.message());
   }
+  for (const std::string& at : view->resets) {
+    std::printf("the witness was reset by its operator at %s (a restore acknowledged: heads before it no longer "
+                "count)\n",
+                at.c_str());
+  }
   if (view->refusals > 0) {
     problems.push_back("the witness refused " + std::to_string(view->refusals) + " heads of this node's log " +
                        "(rolled back, rewritten or forked: see the node's audit.witness_refused log lines)");

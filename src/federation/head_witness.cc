@@ -30,6 +30,11 @@ Result<WitnessView> AskWitness(const WitnessOptions& options, const security::No
   const json::Value* refusals = body.ok() && body->is_object() ? body->Find("refusals") : nullptr;
   if (refusals == nullptr || !refusals->as_int64()) return Status::Unavailable("the witness's answer is not readable");
   view.refusals = *refusals->as_int64();
+  if (const json::Value* resets = body->Find("resets"); resets != nullptr && resets->is_array()) {
+    for (const json::Value& at : resets->as_array()) {
+      if (at.is_string()) view.resets.emplace_back(at.as_string());
+    }
+  }
   if (reply.status == 200) {
     Result<audit::WitnessedHead> head = mpi::ParseWitnessedHead(reply.body);
     if (!head.ok()) return Status::Unavailable("the witness's head is not readable: " + head.status().message());

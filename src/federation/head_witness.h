@@ -33,6 +33,7 @@ struct WitnessOptions {
 struct WitnessView {
   std::optional<audit::WitnessedHead> head;
   int64_t refusals = 0;
+  std::vector<std::string> resets;  // when its operator reset it (instants), oldest first
 };
 Result<WitnessView> AskWitness(const WitnessOptions& options, const security::NodeSigner& signer, Clock& clock);
 

@@ -198,6 +198,19 @@ class SqliteIndexStore final : public IndexStore {
     return forgotten;
   }
 
+  Result<std::vector<Micros>> WitnessResets(std::string_view node) override {
+    std::lock_guard lock(mu_);
+    EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("SELECT at FROM witness_reset WHERE node = ?1 ORDER BY seq",
+                                                "read witness resets"));
+    s.BindText(1, node);
+    std::vector<Micros> out;
+    while (true) {
+      EHR_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return out;
+      out.push_back(s.ColumnInt(0));
+    }
+  }
+
   Result<std::vector<LinkChange>> History(std::string_view region, std::string_view patient) override {
     std::lock_guard lock(mu_);
     EHR_ASSIGN_OR_RETURN(Stmt s, conn_->Prepare("SELECT seq, at, op, pseudonym, region, patient, type "

@@ -59,6 +59,8 @@ class IndexStore {
   // head starts again, as after a legitimate restore of the node from a backup. Returns the
   // size of the head that was held (0: none).
   virtual Result<uint64_t> ResetWitness(std::string_view node) = 0;
+  // When `node`'s witness was reset, oldest first.
+  virtual Result<std::vector<Micros>> WitnessResets(std::string_view node) = 0;
 };
 
 // Opens or creates the database (durable commits: synced before Register returns).

@@ -232,14 +232,20 @@ net::Response MpiService::Witness(const net::Request& request, std::string_view 
   if (request.method == "GET") {
     Result<int64_t> refusals = store_.WitnessRefusals(node);
     if (!refusals.ok()) return StoreFailure(refusals.status(), request, route);
+    Result<std::vector<Micros>> resets = store_.WitnessResets(node);
+    if (!resets.ok()) return StoreFailure(resets.status(), request, route);
+    json::Value reset_times = json::Value::MakeArray();
+    for (Micros at : *resets) reset_times.as_array().push_back(json::Value(FormatInstant(at)));
     if (!*held) {
       json::Value body = json::Value::MakeObject();
       body.Set("error", json::Value("no head of this node has been witnessed"));
       body.Set("refusals", json::Value::MakeInt(*refusals));
+      body.Set("resets", reset_times);
       return JsonResponse(404, body, route);
     }
     json::Value body = WitnessedHeadJson(**held);
     body.Set("refusals", json::Value::MakeInt(*refusals));
+    body.Set("resets", std::move(reset_times));
     return JsonResponse(200, body, route);
   }
   if (caller != node) return Error(403, "a node hands in its own heads only", route);

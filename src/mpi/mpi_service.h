@@ -10,7 +10,8 @@
 //   GET    /mpi/lookup?pseudonym=HEX64           any vault or gateway -> 200
 //          {"matches": [{"region": R, "patient": ID, "type": T}]}
 //   GET    /mpi/witness/{node}                   any node: the newest head of {node}'s audit log
-//          witnessed (mpi/witness_wire.h) -> 200 {..., "refusals": n}; none yet -> 404
+//          witnessed (mpi/witness_wire.h) -> 200 {..., "refusals": n, "resets": [instants]};
+//          none yet -> 404 (with the same two)
 //   PUT    /mpi/witness/{node}                   {node} itself: a newer head with its
 //          consistency proof (audit/witness.h) -> 200 {"tree_size": n}; refused (kept) or a
 //          proof from another size than held -> 409 {"error", "witnessed_size"}

@@ -33,6 +33,7 @@ class FailingStore final : public IndexStore {
     return Busy();
   }
   Result<uint64_t> ResetWitness(std::string_view) override { return Busy(); }
+  Result<std::vector<Micros>> WitnessResets(std::string_view) override { return Busy(); }
 
  private:
   static Status Busy() { return Status::Unavailable("storage: add a link failed: database is locked"); }
@@ -195,6 +196,7 @@ TEST_F(MpiServiceTest, WitnessesAVaultsAuditLogHeads) {
   EXPECT_EQ(*(*reopened)->ResetWitness("vault-uk"), 30u);
   EXPECT_FALSE(*(*reopened)->Witnessed("vault-uk"));
   EXPECT_EQ(*(*reopened)->WitnessRefusals("vault-uk"), 0);
+  EXPECT_EQ(*(*reopened)->WitnessResets("vault-uk"), std::vector<Micros>{clock_.Now()});
   WitnessSubmission restart = *ParseWitnessSubmission(submission(forged, 25, 4000, 0));
   EXPECT_TRUE((*reopened)->Witness("vault-uk", restart.head.head, restart.head.public_key, {}).ok());
   EXPECT_EQ((**(*reopened)->Witnessed("vault-uk")).head.size, 25u);
