@@ -1,5 +1,7 @@
 #include "api/audit_trail.h"
 
+#include <string.h>
+
 #include "api/service_impl.h"
 
 namespace ehr::api {
@@ -10,7 +12,10 @@ void AuditTrail::Disclosed(const store::VersionRecord& rec, bool name_it) {
   // A Patient without links is in its own record only: no need to parse it (the hot path
   // of reads by id). One that links others is in their records too (Patient.link.other, the
   // compartment's `link`), which takes PatientsOf.
-  const bool alone = rec.type == "Patient" && !rec.deleted && rec.body.find("\"link\"") == std::string::npos;
+  // (memmem, not find: find stops at every quote of the body to compare.)
+  static constexpr std::string_view kLink = "\"link\"";
+  const bool alone = rec.type == "Patient" && !rec.deleted &&
+                     ::memmem(rec.body.data(), rec.body.size(), kLink.data(), kLink.size()) == nullptr;
   std::vector<std::string> patients = alone ? std::vector<std::string>{rec.id} : PatientsOf(rec);
   if (patients.empty()) {
     disclosed_other_ = true;
