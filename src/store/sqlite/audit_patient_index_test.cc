@@ -111,5 +111,34 @@ TEST(AuditPatientIndex, EveryEntryIsFoundAndErasureReachesEveryPart) {
   EXPECT_EQ(plan->ColumnText(3), "SEARCH audit_entry USING INTEGER PRIMARY KEY (rowid=?)");
 }
 
+// Archived entries leave the index by patient with them (their file names the patients), so
+// that the index and the entries still agree.
+TEST(AuditPatientIndex, ArchivedEntriesLeaveTheIndex) {
+  testing::TempDir dir;
+  SqliteOptions o;
+  o.path = dir.File("ehr.db");
+  o.durable = false;
+  o.audit_index_backlog = 1;
+  o.audit_index_slice = 64;
+  auto store = testing::OpenOrDie(o);
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(store->Write([&](WriteTxn& txn) { return txn.AppendAudit(Entry(i, i % 2 ? "pa" : "pb")).status(); })
+                    .ok());
+  }
+  ASSERT_GE(std::stoi(Raw(o.path, "SELECT count(*) FROM audit_patient WHERE seq <= 16")), 8) << "indexed by now";
+  auto subtree = store->AuditNode(4, 0);
+  ASSERT_TRUE(subtree.ok());
+  ASSERT_TRUE(store->Write([&](WriteTxn& txn) {
+                return txn.ArchiveAudit(AuditSegment{0, 16, "segment-0.gz", std::string(32, 'x'), *subtree, 1}, 0);
+              }).ok());
+  auto problems = store->VerifyAuditIndexes(10);
+  ASSERT_TRUE(problems.ok());
+  EXPECT_TRUE(problems->empty()) << problems->front();
+  store.reset();
+  EXPECT_EQ(Raw(o.path, "SELECT count(*) FROM audit_patient WHERE seq <= 16"), "0");
+  EXPECT_NE(Raw(o.path, "SELECT count(*) FROM audit_patient WHERE seq > 16"), "0");
+}
+
 }  // namespace
 }  // namespace ehr::store
