@@ -12,6 +12,7 @@
 
 #include "audit/merkle.h"
 #include "audit/segment_file.h"
+#include "core/files.h"
 #include "core/log.h"
 
 namespace ehr::audit {
@@ -30,14 +31,6 @@ Result<store::AuditRow> EntryAt(store::Store& store, uint64_t index) {
     return Status::Invalid("audit archive: entry " + std::to_string(index) + " is missing from the store");
   }
   return std::move(rows.front());
-}
-
-Status SyncDirectory(const std::filesystem::path& dir) {
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return Status::Unavailable("audit archive: cannot open " + dir.string());
-  const bool synced = ::fsync(dfd) == 0;
-  ::close(dfd);
-  return synced ? Status::Ok() : Status::Unavailable("audit archive: cannot sync " + dir.string());
 }
 
 Status MakeDirectory(const std::filesystem::path& dir) {

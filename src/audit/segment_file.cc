@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "audit/merkle.h"
+#include "core/files.h"
 #include "core/secrets.h"
 #include "keys/aead.h"
 
@@ -86,15 +87,6 @@ Status WriteAll(int fd, std::string_view bytes) {
       return Status::Unavailable(std::string("audit archive: cannot write a segment file: ") + strerror(errno));
     bytes.remove_prefix(static_cast<size_t>(n));
   }
-  return Status::Ok();
-}
-
-Status SyncDirectory(const std::filesystem::path& dir) {
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return Status::Unavailable("audit archive: cannot open the archive directory to sync it");
-  const bool synced = ::fsync(dfd) == 0;
-  ::close(dfd);
-  if (!synced) return Status::Unavailable("audit archive: cannot sync the archive directory");
   return Status::Ok();
 }
 

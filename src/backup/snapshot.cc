@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/files.h"
 #include "core/secrets.h"
 
 namespace ehr::backup {
@@ -45,14 +46,6 @@ Status WriteFile(const fs::path& path, std::string_view bytes) {
   const bool ok = done == bytes.size() && ::fsync(fd) == 0;
   ::close(fd);
   return ok ? Status::Ok() : Status::Invalid("cannot write " + path.string());
-}
-
-void SyncDirectory(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
 }
 
 Status MakeEmptyDirectory(const fs::path& dir) {
@@ -145,7 +138,7 @@ Status BackupNode(const fs::path& data, const fs::path& out, const std::string& 
       EHR_RETURN_IF_ERROR(WriteFile(to / kArchive / name, bytes));
       manifest.files.push_back({prefix + kArchive + "/" + name, bytes.size(), HexEncode(Sha256(bytes))});
     }
-    SyncDirectory(to / kArchive);
+    EHR_RETURN_IF_ERROR(SyncDirectory(to / kArchive));
   }
   if (!keyring.empty()) {
     EHR_ASSIGN_OR_RETURN(std::string bytes, ReadAll(keyring));
@@ -153,7 +146,7 @@ Status BackupNode(const fs::path& data, const fs::path& out, const std::string& 
     manifest.files.push_back({prefix + kKeyring, bytes.size(), HexEncode(Sha256(bytes))});
     manifest.keyring = true;
   }
-  if (!prefix.empty()) SyncDirectory(to);
+  if (!prefix.empty()) EHR_RETURN_IF_ERROR(SyncDirectory(to));
   return Status::Ok();
 }
 
@@ -185,7 +178,7 @@ Result<Manifest> Backup(const fs::path& data, const fs::path& out, const BackupO
   }
   // Last: a backup with a manifest is complete.
   EHR_RETURN_IF_ERROR(WriteFile(out / kManifest, WriteManifest(manifest)));
-  SyncDirectory(out);
+  EHR_RETURN_IF_ERROR(SyncDirectory(out));
   return manifest;
 }
 
@@ -220,8 +213,8 @@ Result<Manifest> Restore(const fs::path& from, const fs::path& data) {
     if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
     EHR_RETURN_IF_ERROR(WriteFile(target, bytes));
   }
-  if (fs::is_directory(data / kArchive, ec)) SyncDirectory(data / kArchive);
-  SyncDirectory(data);
+  if (fs::is_directory(data / kArchive, ec)) EHR_RETURN_IF_ERROR(SyncDirectory(data / kArchive));
+  EHR_RETURN_IF_ERROR(SyncDirectory(data));
   return manifest;
 }
 

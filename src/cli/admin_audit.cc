@@ -16,6 +16,7 @@
 #include "audit/entry.h"
 #include "cli/key_store.h"
 #include "cli/store_choice.h"
+#include "core/files.h"
 
 namespace ehr::cli {
 
@@ -66,14 +67,6 @@ Args NodeArgs(const Args& args, const std::string& data, const std::string& dir)
   return node;
 }
 
-void SyncDirectory(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
-
 }  // namespace
 
 Status RecordInNodeLog(const Args& args, const AdminRecord& record) {
@@ -111,8 +104,7 @@ Status MarkRestore(const std::string& node_dir, const std::string& backup_create
   const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
   ::close(fd);
   if (!written) return Status::Internal("cannot write " + path);
-  SyncDirectory(node_dir);
-  return Status::Ok();
+  return SyncDirectory(node_dir);
 }
 
 Status RecordPendingRestore(store::Store& store, const std::string& node_dir) {
@@ -130,8 +122,7 @@ Status RecordPendingRestore(store::Store& store, const std::string& node_dir) {
   record.outcome_text = "restored the backup of " + fields["backup"] + " (" + fields["files"] + " files)";
   EHR_RETURN_IF_ERROR(RecordAdministration(store, record));
   if (::unlink(path.c_str()) != 0) return Status::Internal("cannot remove " + path);
-  SyncDirectory(node_dir);
-  return Status::Ok();
+  return SyncDirectory(node_dir);
 }
 
 }  // namespace ehr::cli

@@ -8,6 +8,7 @@
 #include <map>
 #include <tuple>
 
+#include "core/files.h"
 #include "core/log.h"
 #include "mpi/national_id.h"
 #include "fhir/json/value.h"
@@ -47,11 +48,7 @@ Status MpiRegistrar::SaveMark(int64_t mark) {
   if (!written || ::rename(temp.c_str(), options_.mark_file.c_str()) != 0) {
     return Status::Unavailable("federation: cannot write " + options_.mark_file.string());
   }
-  const int dir = ::open(options_.mark_file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
+  (void)SyncDirectory(options_.mark_file.parent_path());  // a lost mark only sends again
   mark_ = mark;
   return Status::Ok();
 }

@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "core/base64.h"
+#include "core/files.h"
 #include "core/secrets.h"
 #include "keys/aead.h"
 
@@ -80,14 +82,7 @@ Status Keyring::Save() const {
     return Status::Internal("cannot write the keyring " + path_);
   }
   // The rename is durable once the directory is synced.
-  const size_t slash = path_.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::Ok();
+  return SyncDirectory(std::filesystem::path(path_).parent_path());
 }
 
 std::string Keyring::CurrentId() const {
