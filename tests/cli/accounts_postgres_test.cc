@@ -9,7 +9,6 @@
 #include <filesystem>
 
 #include "fhir/json/value.h"
-#include "store/postgres/pg.h"
 #include "support/ehr_process.h"
 #include "support/http_client.h"
 #include "support/postgres_server.h"
@@ -36,15 +35,10 @@ HttpResult Login(uint16_t port, const std::string& user, const std::string& pass
 
 TEST(AccountsPostgres, TwoServersOnOneDatabaseShareTheirAccounts) {
   PostgresServer pg;
-  {
-    auto admin = store::pg::Connection::Open(pg.ConnectionString());
-    ASSERT_TRUE(admin.ok()) << admin.status().message();
-    ASSERT_TRUE((*admin)->Exec("CREATE ROLE ehr_app LOGIN PASSWORD 'app-secret-1'").ok());
-    ASSERT_TRUE((*admin)->Exec("CREATE DATABASE ehr").ok());
-  }
+  pg.CreateAppDatabase("ehr");
   TempDir dir;
   const std::string a_data = dir.path() + "/a", b_data = dir.path() + "/b";
-  const std::string url = "postgresql://ehr_app:app-secret-1@127.0.0.1:" + std::to_string(pg.port()) + "/ehr";
+  const std::string url = pg.AppUrl("ehr");
   const std::vector<std::pair<std::string, std::string>> env = {{"EHR_ADMIN_PASSWORD", kAdminPassword},
                                                                  {"EHR_PASSWORD_COST", "low"}};
   auto serve = [&](const std::string& data, std::vector<std::string> more) {

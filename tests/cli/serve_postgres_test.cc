@@ -14,7 +14,6 @@
 #include <thread>
 
 #include "fhir/json/value.h"
-#include "store/postgres/pg.h"
 #include "support/ehr_process.h"
 #include "support/http_client.h"
 #include "support/postgres_server.h"
@@ -46,16 +45,11 @@ bool WaitReady(uint16_t port, int seconds) {
 
 TEST(ServePostgres, ServesFailsCleanlyWhilePostgresIsDownAndRecoversWithoutLosingAWrite) {
   PostgresServer pg;
-  {
-    auto admin = store::pg::Connection::Open(pg.ConnectionString());
-    ASSERT_TRUE(admin.ok()) << admin.status().message();
-    ASSERT_TRUE((*admin)->Exec("CREATE ROLE ehr_app LOGIN PASSWORD 'app-secret-1'").ok());
-    ASSERT_TRUE((*admin)->Exec("CREATE DATABASE ehr").ok());
-  }
+  pg.CreateAppDatabase("ehr");
   TempDir dir;
   const std::vector<std::string> args = {
       "--data", dir.path() + "/data", "--auth", "off", "--access-log", "off", "--store",
-      "postgresql://ehr_app:app-secret-1@127.0.0.1:" + std::to_string(pg.port()) + "/ehr?connect_timeout=2",
+      pg.AppUrl("ehr") + "?connect_timeout=2",
       "--store-migrate", pg.ConnectionString("postgres", "ehr")};
   EhrProcess server = EhrProcess::Serve(args);
   ASSERT_NE(server.port, 0) << server.output;
@@ -134,16 +128,11 @@ TEST(ServePostgres, ServesFailsCleanlyWhilePostgresIsDownAndRecoversWithoutLosin
 // files included) into PostgreSQL, and the server finds them there.
 TEST(ServePostgres, ImportsIntoPostgres) {
   PostgresServer pg;
-  {
-    auto admin = store::pg::Connection::Open(pg.ConnectionString());
-    ASSERT_TRUE(admin.ok()) << admin.status().message();
-    ASSERT_TRUE((*admin)->Exec("CREATE ROLE ehr_app LOGIN PASSWORD 'app-secret-1'").ok());
-    ASSERT_TRUE((*admin)->Exec("CREATE DATABASE ehr").ok());
-  }
+  pg.CreateAppDatabase("ehr");
   const char* shared = std::getenv("EHR_SHARED_DATA");
   const std::string synthea = std::string(shared != nullptr ? shared : "../shared/data") + "/synthea";
   TempDir dir;
-  const std::string url = "postgresql://ehr_app:app-secret-1@127.0.0.1:" + std::to_string(pg.port()) + "/ehr";
+  const std::string url = pg.AppUrl("ehr");
   const std::string migrate = pg.ConnectionString("postgres", "ehr");
   const std::string files = "'" + synthea + "/0-hospitalInformation1625911868739.json.bz2' '" + synthea +
                             "/0-practitionerInformation1625911868739.json.bz2' '" + synthea +

@@ -152,4 +152,30 @@ std::string PostgresServer::ConnectionString(const std::string& user, const std:
          " password=" + password;
 }
 
+void PostgresServer::CreateAppDatabase(const std::string& name) const {
+  PGconn* conn = ::PQconnectdb(ConnectionString().c_str());
+  auto run = [&](const std::string& sql) {
+    PGresult* r = ::PQexec(conn, sql.c_str());
+    const bool ok = ::PQresultStatus(r) == PGRES_COMMAND_OK;
+    const std::string error = ok ? "" : ::PQresultErrorMessage(r);
+    ::PQclear(r);
+    if (!ok) {
+      ::PQfinish(conn);
+      throw std::runtime_error("postgres: " + error);
+    }
+  };
+  if (::PQstatus(conn) != CONNECTION_OK) {
+    ::PQfinish(conn);
+    throw std::runtime_error("postgres: cannot connect as the superuser");
+  }
+  run("DO $$ BEGIN CREATE ROLE ehr_app LOGIN PASSWORD 'app-secret-1'; EXCEPTION WHEN duplicate_object THEN NULL; "
+      "END $$");
+  run("CREATE DATABASE " + name);
+  ::PQfinish(conn);
+}
+
+std::string PostgresServer::AppUrl(const std::string& name) const {
+  return "postgresql://ehr_app:app-secret-1@127.0.0.1:" + std::to_string(port_) + "/" + name;
+}
+
 }  // namespace ehr::testing

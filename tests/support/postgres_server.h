@@ -31,6 +31,12 @@ class PostgresServer {
   // A libpq connection string for `user` (the superuser is "postgres") and `database`.
   std::string ConnectionString(const std::string& user = "postgres", const std::string& database = "postgres",
                                const std::string& password = "") const;
+  // An empty database `name` for a server to run on as the application role `ehr_app`
+  // (password "app-secret-1"; made once per server: neither a superuser nor bypassing
+  // row-level security); throws std::runtime_error when it cannot. AppUrl: that role's URL
+  // of the database, for `--store`.
+  void CreateAppDatabase(const std::string& name) const;
+  std::string AppUrl(const std::string& name) const;
 
  private:
   PostgresServer(const PostgresServer* primary, bool durable);
