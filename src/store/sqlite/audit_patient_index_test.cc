@@ -55,6 +55,7 @@ TEST(AuditPatientIndex, EveryEntryIsFoundAndErasureReachesEveryPart) {
   o.audit_index_backlog = 6;               // a cycle once 6 entries wait
   o.audit_index_every = 3'600'000'000LL;  // and not by time
   o.audit_index_slice = 4;                 // 4 entries a batch
+  o.audit_index_max_cycle = 10;            // and at most 10 a cycle
   auto store = testing::OpenOrDie(o);
   ASSERT_NE(store, nullptr);
   std::map<std::string, std::set<uint64_t>> expected;

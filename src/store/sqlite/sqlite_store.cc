@@ -565,9 +565,10 @@ class SqliteStore final : public Store {
         return Status::Ok();
       }
       last_cycle_ = now;
-      EHR_ASSIGN_OR_RETURN(int64_t rows, sqlite::BeginAuditPatientCycle(c, backlog.second));
-      if (rows == 0) return sqlite::EndAuditPatientCycle(c, backlog.second);
-      cycle_ = {true, backlog.second, 0};
+      const uint64_t through = std::min(backlog.second, backlog.first + options_.audit_index_max_cycle);
+      EHR_ASSIGN_OR_RETURN(int64_t rows, sqlite::BeginAuditPatientCycle(c, through));
+      if (rows == 0) return sqlite::EndAuditPatientCycle(c, through);
+      cycle_ = {true, through, 0};
       return Status::Ok();  // its slices with the next batches
     }
     EHR_ASSIGN_OR_RETURN(bool more, sqlite::IndexAuditPatientSlice(c, cycle_.done, options_.audit_index_slice));

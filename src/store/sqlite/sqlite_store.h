@@ -41,6 +41,9 @@ struct SqliteOptions {
   uint64_t audit_index_backlog = 16384;
   Micros audit_index_every = 2'000'000;
   int64_t audit_index_slice = 1024;
+  // At most this many entries a cycle (its first step sorts them all: after a large import
+  // the backlog is taken in several cycles rather than in one long step).
+  uint64_t audit_index_max_cycle = 65536;
 };
 
 // Batches of writes the store committed, and how many of them are known to be on disk
