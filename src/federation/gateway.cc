@@ -133,7 +133,7 @@ std::string Gateway::TokenFor(const Node& node, const security::Principal& who, 
   claims.patient = patient;
   claims.pseudonym = pseudonym;
   if (write) claims.access = "write";
-  return std::string(security::kNodeScheme) + " " + signer_.Sign(claims, clock_.Now());
+  return signer_.Authorization(claims, clock_.Now());
 }
 
 std::optional<net::Response> Gateway::Locate(const net::Request& request, const std::string& route,
@@ -160,7 +160,7 @@ std::optional<net::Response> Gateway::Locate(const net::Request& request, const 
     to_mpi.audience = mpi->name;
     Result<net::HttpReply> looked = net::HttpCall(
         "GET", mpi->url + "/mpi/lookup?pseudonym=" + pseudonym.pseudonym,
-        {{"Authorization", std::string(security::kNodeScheme) + " " + signer_.Sign(to_mpi, clock_.Now())}}, {}, fetch);
+        {{"Authorization", signer_.Authorization(to_mpi, clock_.Now())}}, {}, fetch);
     auto found = looked.ok() && looked->status == 200 ? json::Parse(looked->body) : Result<json::Value>(Status::Unavailable(""));
     if (!found.ok() || found->Find("matches") == nullptr || !found->Find("matches")->is_array()) {
       log::Warn("federation.mpi_unavailable", {{"status", looked.ok() ? looked->status : 0}});

@@ -11,7 +11,7 @@ std::vector<std::pair<std::string, std::string>> Headers(const WitnessOptions& o
                                                          const security::NodeSigner& signer, Clock& clock) {
   security::NodeClaims claims;
   claims.audience = options.mpi_node;
-  return {{"Authorization", std::string(security::kNodeScheme) + " " + signer.Sign(claims, clock.Now())},
+  return {{"Authorization", signer.Authorization(claims, clock.Now())},
           {"Content-Type", "application/json"}};
 }
 

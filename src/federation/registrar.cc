@@ -56,7 +56,7 @@ Status MpiRegistrar::SaveMark(int64_t mark) {
 std::vector<std::pair<std::string, std::string>> MpiRegistrar::Headers() const {
   security::NodeClaims claims;
   claims.audience = options_.mpi_node;
-  return {{"Authorization", std::string(security::kNodeScheme) + " " + signer_.Sign(claims, clock_.Now())},
+  return {{"Authorization", signer_.Authorization(claims, clock_.Now())},
           {"Content-Type", "application/json"}};
 }
 

@@ -125,6 +125,10 @@ std::string NodeSigner::Sign(NodeClaims claims, Micros now) const {
   return token;
 }
 
+std::string NodeSigner::Authorization(NodeClaims claims, Micros now) const {
+  return std::string(kNodeScheme) + " " + Sign(std::move(claims), now);
+}
+
 NodeVerifier::NodeVerifier(std::string self, std::map<std::string, std::string, std::less<>> keys, Clock& clock,
                            std::map<std::string, std::vector<std::string>, std::less<>> certificates)
     : self_(std::move(self)), keys_(std::move(keys)), clock_(clock), certificates_(std::move(certificates)) {}

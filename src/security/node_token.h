@@ -55,6 +55,8 @@ class NodeSigner {
   const std::string& public_key() const { return public_key_; }  // 32 bytes
   // A token for `claims` with issuer = name(), issued = now, expires = now + lifetime.
   std::string Sign(NodeClaims claims, Micros now) const;
+  // The same as an Authorization header value: "Node <token>" (kNodeScheme).
+  std::string Authorization(NodeClaims claims, Micros now) const;
 
  private:
   NodeSigner() = default;
