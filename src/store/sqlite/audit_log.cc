@@ -102,16 +102,16 @@ Result<uint64_t> AppendAudit(Connection& c, const AuditAppend& e) {
   return index;
 }
 
+// The entries of tenant ?1 about patient ?2: those indexed, and those after the index's mark
+// (audit_log.h), looked up by seq (`+tenant` keeps the planner off the indexes led by
+// tenant, which would visit every entry of the tenant).
+constexpr std::string_view kOfPatient =
+    "+tenant = ?1 AND patient = ?2 AND seq IN (SELECT seq FROM audit_patient WHERE tenant = ?1 AND patient = ?2 "
+    "UNION ALL SELECT seq FROM audit_entry WHERE seq > (SELECT through FROM audit_patient_mark))";
+
 Result<std::vector<AuditRow>> AuditSearch(Connection& c, const AuditQuery& q) {
-  // By patient: the indexed entries, and those after the index's mark (audit_log.h),
-  // looked up by seq (`+tenant` keeps the planner off the indexes led by tenant, which
-  // would visit every entry of the tenant).
   std::string sql = "SELECT " + std::string(kColumns) + " FROM audit_entry WHERE " +
-                    (q.patient ? "+tenant = ?1" : "tenant = ?1");
-  if (q.patient) {
-    sql += " AND patient = ?2 AND seq IN (SELECT seq FROM audit_patient WHERE tenant = ?1 AND patient = ?2 "
-           "UNION ALL SELECT seq FROM audit_entry WHERE seq > (SELECT through FROM audit_patient_mark))";
-  }
+                    (q.patient ? std::string(kOfPatient) : "tenant = ?1");
   if (q.agent) sql += " AND agent = ?3";
   if (q.action) sql += " AND action = ?4";
   if (q.from) sql += " AND recorded >= ?5";
@@ -185,10 +185,8 @@ Status PutAuditHead(Connection& c, const AuditHead& head) {
 }
 
 Result<int64_t> EraseAuditDetail(Connection& c, std::string_view tenant, std::string_view patient) {
-  EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare("UPDATE audit_entry SET patient = NULL, detail = NULL "
-                                         "WHERE +tenant = ?1 AND patient = ?2 AND seq IN (SELECT seq FROM "
-                                         "audit_patient WHERE tenant = ?1 AND patient = ?2 UNION ALL SELECT seq "
-                                         "FROM audit_entry WHERE seq > (SELECT through FROM audit_patient_mark))",
+  EHR_ASSIGN_OR_RETURN(Stmt s, c.Prepare("UPDATE audit_entry SET patient = NULL, detail = NULL WHERE " +
+                                             std::string(kOfPatient),
                                          "erase audit detail"));
   s.BindText(1, tenant).BindText(2, patient);
   EHR_RETURN_IF_ERROR(s.Run());
