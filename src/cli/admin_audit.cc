@@ -59,15 +59,13 @@ Status RecordInNodeLogAt(const Args& args, const std::string& dir, const AdminRe
   return RecordAdministration(*node->store, record);
 }
 
-// `args` for the node in `dir` of the data directory `data`: a subdirectory's node keeps its
-// keyring beside its database.
+}  // namespace
+
 Args NodeArgs(const Args& args, const std::string& data, const std::string& dir) {
   Args node = args;
   if (dir != data) node.flags.erase("keyring");
   return node;
 }
-
-}  // namespace
 
 Status RecordInNodeLog(const Args& args, const AdminRecord& record) {
   return RecordInNodeLogAt(args, args.Get("data", "data"), record);
@@ -105,6 +103,16 @@ Status MarkRestore(const std::string& node_dir, const std::string& backup_create
   ::close(fd);
   if (!written) return Status::Internal("cannot write " + path);
   return SyncDirectory(node_dir);
+}
+
+Result<bool> RecordRestoreNow(const Args& args, const std::string& data, const std::string& node_dir) {
+  const Args node = NodeArgs(args, data, node_dir);
+  std::error_code ec;
+  if (node.Get("key-store", "file") == "file" && !std::filesystem::exists(KeyringPath(node, node_dir), ec)) return false;
+  EHR_ASSIGN_OR_RETURN(StoreChoice choice, ParseStoreChoice(node));
+  EHR_ASSIGN_OR_RETURN(DataStore opened, OpenDataStore(node, node_dir, choice, 1));
+  EHR_RETURN_IF_ERROR(RecordPendingRestore(*opened.store, node_dir));
+  return true;
 }
 
 Status RecordPendingRestore(store::Store& store, const std::string& node_dir) {

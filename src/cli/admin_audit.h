@@ -40,6 +40,10 @@ Status RecordInNodeLog(const Args& args, const AdminRecord& record);
 // else each subdirectory that does (`ehr serve` without --role: vault-uk, mpi, gateway...).
 std::vector<std::string> NodeDirectories(const std::string& data);
 
+// `args` for the node in `dir` of the data directory `data`: the key store flags are a lone
+// node's; a subdirectory's node keeps its keyring beside its database.
+Args NodeArgs(const Args& args, const std::string& data, const std::string& dir);
+
 // RecordInNodeLog in every node of --data (`ehr backup` of a federation in one process
 // records in each node's log). The key store flags are a lone node's: in a federation in
 // one process each node keeps its keyring in its own directory.
@@ -55,6 +59,10 @@ inline constexpr char kRestoreMark[] = "restore.pending";
 Status MarkRestore(const std::string& node_dir, const std::string& backup_created, size_t files);
 // Records the restore marked in `node_dir`, if any, and removes the mark.
 Status RecordPendingRestore(store::Store& store, const std::string& node_dir);
+// The same for `ehr restore`, opening the node of `node_dir` (in the data directory `data`)
+// with the key store flags of `args`: false, with nothing done, when its keyring is not
+// there yet.
+Result<bool> RecordRestoreNow(const Args& args, const std::string& data, const std::string& node_dir);
 
 // "cli:" and the name of the account running this process (its uid when it has none).
 std::string CommandUser();

@@ -2,14 +2,12 @@
 // `ehr restore --from DEST --data DIR [key store flags]`
 // (backup/snapshot.h). The server may run during a backup.
 #include <cstdio>
-#include <filesystem>
 
 #include "backup/snapshot.h"
 #include "cli/admin_audit.h"
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/key_store.h"
-#include "cli/store_choice.h"
 #include "core/clock.h"
 
 namespace ehr::cli {
@@ -85,22 +83,13 @@ int Restore(int argc, char** argv) {
     }
   }
   for (const std::string& node : nodes) {
-    Args own = *args;
-    if (node != data) own.flags.erase("keyring");
-    std::error_code ec;
-    if (own.Get("key-store", "file") == "file" && !std::filesystem::exists(own.Get("keyring", node + "/keyring"), ec)) {
-      std::printf("%s records the restore in its audit log when it next starts with its keyring\n", node.c_str());
-      continue;
-    }
-    Status st = [&]() -> Status {
-      EHR_ASSIGN_OR_RETURN(StoreChoice choice, ParseStoreChoice(own));
-      EHR_ASSIGN_OR_RETURN(DataStore opened, OpenDataStore(own, node, choice, 1));
-      return RecordPendingRestore(*opened.store, node);
-    }();
-    if (!st.ok()) {
-      std::fprintf(stderr, "ehr restore: recording it in %s's audit log: %s\n", node.c_str(), st.message().c_str());
+    Result<bool> recorded = RecordRestoreNow(*args, data, node);
+    if (!recorded.ok()) {
+      std::fprintf(stderr, "ehr restore: recording it in %s's audit log: %s\n", node.c_str(),
+                   recorded.status().message().c_str());
       return 1;
     }
+    if (!*recorded) std::printf("%s records the restore in its audit log when it next starts with its keyring\n", node.c_str());
   }
   return 0;
 }

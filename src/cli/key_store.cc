@@ -24,11 +24,7 @@ std::set<std::string> WithKeyStoreFlags(std::set<std::string> known) {
   return known;
 }
 
-namespace {
-
 std::string KeyringPath(const Args& args, const std::string& data) { return args.Get("keyring", data + "/keyring"); }
-
-}  // namespace
 
 Result<KeyStore> OpenKeyStore(const Args& args, const std::string& data) {
   KeyStore ks;

@@ -40,6 +40,8 @@ struct KeyStore {
 };
 
 Result<KeyStore> OpenKeyStore(const Args& args, const std::string& data);
+// The keyring file of the node in `data` (--keyring, else DATA/keyring).
+std::string KeyringPath(const Args& args, const std::string& data);
 
 struct StoreChoice;  // cli/store_choice.h
 
