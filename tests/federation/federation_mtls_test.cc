@@ -65,15 +65,10 @@ class FederationMtlsTest : public ::testing::Test {
       auto [pinned, pin] = RunEhr("federation certificate " + certs_[i].cert);
       ASSERT_EQ(pinned, 0) << pin;
       pins_[i] = LastLine(pin);
-      auto [code, out] = RunEhr("federation node-key --data " + (root_ / kDirs[i]).string());
-      ASSERT_EQ(code, 0) << out;
-      keys_[i] = LastLine(out);
+      keys_[i] = NodeKey((root_ / kDirs[i]).string());
     }
     stranger_ = authority_->IssueServer("stranger");
-    auto [code, pepper] = RunEhr("federation pepper");
-    ASSERT_EQ(code, 0);
-    std::ofstream(root_ / "pepper") << LastLine(pepper);
-    fs::permissions(root_ / "pepper", fs::perms::owner_read | fs::perms::owner_write);
+    WritePepper((root_ / "pepper").string());
     WriteFederation("federation.json", pins_);
     auto [added, added_out] = RunCommand("EHR_USER_PASSWORD='Correct-Horse-Battery-9' " + std::string(std::getenv("EHR_BINARY")) +
                                          " user add --data " + (root_ / "gw").string() + " --user dr-fr --roles DOCTOR 2>&1");

@@ -72,15 +72,8 @@ class FederationTest : public ::testing::Test {
     }
     std::string keys[4];
     const char* nodes[4] = {"mpi", "uk", "de", "gw"};
-    for (int i = 0; i < 4; ++i) {
-      auto [code, out] = RunEhr("federation node-key --data " + (root_ / nodes[i]).string());
-      ASSERT_EQ(code, 0) << out;
-      keys[i] = LastLine(out);
-    }
-    auto [code, pepper] = RunEhr("federation pepper");
-    ASSERT_EQ(code, 0);
-    std::ofstream(root_ / "pepper") << LastLine(pepper);
-    fs::permissions(root_ / "pepper", fs::perms::owner_read | fs::perms::owner_write);
+    for (int i = 0; i < 4; ++i) keys[i] = NodeKey((root_ / nodes[i]).string());
+    WritePepper((root_ / "pepper").string());
     auto url = [&](int i) { return "http://127.0.0.1:" + std::to_string(ports_[i]); };
     std::ofstream(root_ / "federation.json")
         << R"({"deadlineMs": 2000, "nodes": [)"

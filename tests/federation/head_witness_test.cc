@@ -35,15 +35,8 @@ class HeadWitnessTest : public ::testing::Test {
       if (std::find(ports_.begin(), ports_.end(), port) == ports_.end()) ports_.push_back(port);
     }
     std::string keys[2];
-    for (int i = 0; i < 2; ++i) {
-      auto [code, out] = RunEhr("federation node-key --data " + (root_ / kDirs[i]).string());
-      ASSERT_EQ(code, 0) << out;
-      keys[i] = LastLine(out);
-    }
-    auto [code, pepper] = RunEhr("federation pepper");
-    ASSERT_EQ(code, 0);
-    std::ofstream(root_ / "pepper") << LastLine(pepper);
-    fs::permissions(root_ / "pepper", fs::perms::owner_read | fs::perms::owner_write);
+    for (int i = 0; i < 2; ++i) keys[i] = NodeKey((root_ / kDirs[i]).string());
+    WritePepper((root_ / "pepper").string());
     std::ofstream(root_ / "federation.json")
         << R"({"nodes": [{"name":"mpi","role":"mpi","url":"http://127.0.0.1:)" << ports_[0] << R"(","key":")" << keys[0]
         << R"("},{"name":"vault-uk","role":"vault","region":"uk","url":"http://127.0.0.1:)" << ports_[1]

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -109,6 +111,19 @@ std::string LastLine(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   const size_t nl = s.rfind('\n');
   return nl == std::string::npos ? s : s.substr(nl + 1);
+}
+
+std::string NodeKey(const std::string& data) {
+  auto [code, out] = RunEhr("federation node-key --data " + data);
+  if (code != 0) throw std::runtime_error("ehr federation node-key: " + out);
+  return LastLine(out);
+}
+
+void WritePepper(const std::string& path) {
+  auto [code, pepper] = RunEhr("federation pepper");
+  if (code != 0) throw std::runtime_error("ehr federation pepper: " + pepper);
+  std::ofstream(path) << LastLine(pepper);
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 }  // namespace ehr::testing

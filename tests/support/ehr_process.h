@@ -39,4 +39,10 @@ std::pair<int, std::string> RunEhr(const std::string& args);
 // node-key`, `pepper` or `token` print last).
 std::string LastLine(std::string s);
 
+// A federation node's public key (`ehr federation node-key`), its key store made in `data`,
+// and a new pepper (`ehr federation pepper`) in the file `path`, readable by its owner only;
+// each throws std::runtime_error when the command fails.
+std::string NodeKey(const std::string& data);
+void WritePepper(const std::string& path);
+
 }  // namespace ehr::testing
